@@ -1,0 +1,216 @@
+#include <stdlib.h>
+
+#include "engine.h"
+#include "error.h"
+#include "module.h"
+
+/* Module offsets are 32-bit throughout src/wasm. */
+#define MAX_MODULE_SIZE ((size_t)UINT32_MAX)
+
+static wj_error *decode_and_validate(wj_engine *engine, const uint8_t *bytes, size_t len,
+                                     wasm_module **out)
+{
+    if (len > MAX_MODULE_SIZE)
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
+                            "module too large: %zu bytes (at most 4 GiB)", len);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, len, engine->config.features, &err);
+    if (!m)
+        return rt_error_from_wasm(&err);
+    if (!wasm_validate(m, &err)) {
+        wasm_module_free(m);
+        return rt_error_from_wasm(&err);
+    }
+    *out = m;
+    return NULL;
+}
+
+wj_error *wj_module_new(wj_engine *engine, const uint8_t *bytes, size_t len, wj_module **out)
+{
+    *out = NULL;
+    wasm_module *m;
+    wj_error *err = decode_and_validate(engine, bytes, len, &m);
+    if (err)
+        return err;
+    wj_module *module = malloc(sizeof *module);
+    if (!module) {
+        wasm_module_free(m);
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    }
+    module->engine = engine;
+    module->wasm = m;
+    *out = module;
+    return NULL;
+}
+
+wj_error *wj_module_validate(wj_engine *engine, const uint8_t *bytes, size_t len)
+{
+    wasm_module *m;
+    wj_error *err = decode_and_validate(engine, bytes, len, &m);
+    if (!err)
+        wasm_module_free(m);
+    return err;
+}
+
+void wj_module_delete(wj_module *module)
+{
+    if (!module)
+        return;
+    wasm_module_free(module->wasm);
+    free(module);
+}
+
+size_t wj_module_import_count(const wj_module *m)
+{
+    return m->wasm->nimports;
+}
+
+bool wj_module_import(const wj_module *m, size_t i, wj_import_info *out)
+{
+    if (i >= m->wasm->nimports)
+        return false;
+    const wasm_import *imp = &m->wasm->imports[i];
+    *out = (wj_import_info){
+        .module = imp->module.data,
+        .module_len = imp->module.len,
+        .name = imp->name.data,
+        .name_len = imp->name.len,
+        .kind = (wj_extern_kind)imp->kind,
+        .index = imp->index,
+    };
+    return true;
+}
+
+size_t wj_module_export_count(const wj_module *m)
+{
+    return m->wasm->nexports;
+}
+
+bool wj_module_export(const wj_module *m, size_t i, wj_export_info *out)
+{
+    if (i >= m->wasm->nexports)
+        return false;
+    const wasm_export *exp = &m->wasm->exports[i];
+    *out = (wj_export_info){
+        .name = exp->name.data,
+        .name_len = exp->name.len,
+        .kind = (wj_extern_kind)exp->kind,
+        .index = exp->index,
+    };
+    return true;
+}
+
+size_t wj_module_section_count(const wj_module *m)
+{
+    return m->wasm->nsections;
+}
+
+bool wj_module_section(const wj_module *m, size_t i, wj_section_info *out)
+{
+    if (i >= m->wasm->nsections)
+        return false;
+    const wasm_section *s = &m->wasm->sections[i];
+    *out = (wj_section_info){
+        .id = s->id,
+        .name = s->name.data,
+        .name_len = s->name.len,
+        .offset = s->offset,
+        .size = s->size,
+    };
+    return true;
+}
+
+uint32_t wj_module_func_count(const wj_module *m)
+{
+    return m->wasm->nfuncs;
+}
+
+uint32_t wj_module_table_count(const wj_module *m)
+{
+    return m->wasm->ntables;
+}
+
+uint32_t wj_module_memory_count(const wj_module *m)
+{
+    return m->wasm->nmemories;
+}
+
+uint32_t wj_module_global_count(const wj_module *m)
+{
+    return m->wasm->nglobals;
+}
+
+bool wj_module_func_type(const wj_module *m, uint32_t func, wj_functype *out)
+{
+    if (func >= m->wasm->nfuncs)
+        return false;
+    const wasm_functype *t = wasm_func_type(m->wasm, func);
+    *out = (wj_functype){
+        .param_count = t->nparams,
+        .result_count = t->nresults,
+        .params = t->params,
+        .results = t->results,
+    };
+    return true;
+}
+
+static wj_limits public_limits(const wasm_limits *l)
+{
+    return (wj_limits){
+        .min = l->min, .max = l->max, .has_max = l->has_max, .is64 = l->is64, .shared = l->shared};
+}
+
+bool wj_module_table_type(const wj_module *m, uint32_t table, wj_tabletype *out)
+{
+    if (table >= m->wasm->ntables)
+        return false;
+    const wasm_tabletype *t = &m->wasm->tables[table];
+    *out = (wj_tabletype){.elem = (wj_valtype)t->elem, .limits = public_limits(&t->limits)};
+    return true;
+}
+
+bool wj_module_memory_type(const wj_module *m, uint32_t memory, wj_limits *out)
+{
+    if (memory >= m->wasm->nmemories)
+        return false;
+    *out = public_limits(&m->wasm->memories[memory]);
+    return true;
+}
+
+bool wj_module_global_type(const wj_module *m, uint32_t global, wj_globaltype *out)
+{
+    if (global >= m->wasm->nglobals)
+        return false;
+    const wasm_globaltype *g = &m->wasm->globals[global].type;
+    *out = (wj_globaltype){.type = (wj_valtype)g->type, .mutable_ = g->mut};
+    return true;
+}
+
+static const char *name_or_null(const wasm_name *n, size_t *len)
+{
+    if (len)
+        *len = n ? n->len : 0;
+    return n ? n->data : NULL;
+}
+
+const char *wj_module_name(const wj_module *m, size_t *len)
+{
+    return name_or_null(m->wasm->has_module_name ? &m->wasm->module_name : NULL, len);
+}
+
+const char *wj_module_func_name(const wj_module *m, uint32_t func, size_t *len)
+{
+    return name_or_null(wasm_func_name_of(m->wasm, func), len);
+}
+
+const char *wj_module_local_name(const wj_module *m, uint32_t func, uint32_t local, size_t *len)
+{
+    return name_or_null(wasm_local_name_of(m->wasm, func, local), len);
+}
+
+bool wj_module_start(const wj_module *m, uint32_t *func)
+{
+    if (m->wasm->has_start && func)
+        *func = m->wasm->start;
+    return m->wasm->has_start;
+}

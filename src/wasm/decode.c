@@ -1,0 +1,1054 @@
+/*
+ * The binary decoder: sections, their entries and module-level validation
+ * (index spaces, limits, constant expressions, exports, start). Function
+ * bodies are only located here; validate.c decodes and checks them.
+ *
+ * Malformed input stops decoding at once. Invalid (well-formed but wrong)
+ * input is recorded as a deferred error and decoding goes on, because the
+ * spec reports a malformed module as malformed even when an earlier part of
+ * it is also invalid.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "module.h"
+#include "reader.h"
+#include "opcodes.h"
+
+/* Section ids and the order they must come in (custom sections aside). */
+enum {
+    SEC_CUSTOM = 0,
+    SEC_TYPE = 1,
+    SEC_IMPORT = 2,
+    SEC_FUNCTION = 3,
+    SEC_TABLE = 4,
+    SEC_MEMORY = 5,
+    SEC_GLOBAL = 6,
+    SEC_EXPORT = 7,
+    SEC_START = 8,
+    SEC_ELEMENT = 9,
+    SEC_CODE = 10,
+    SEC_DATA = 11,
+    SEC_DATA_COUNT = 12,
+};
+
+static const uint8_t section_order[] = {
+    [SEC_TYPE] = 1,    [SEC_IMPORT] = 2,  [SEC_FUNCTION] = 3, [SEC_TABLE] = 4,
+    [SEC_MEMORY] = 5,  [SEC_GLOBAL] = 6,  [SEC_EXPORT] = 7,   [SEC_START] = 8,
+    [SEC_ELEMENT] = 9, [SEC_DATA_COUNT] = 10, [SEC_CODE] = 11, [SEC_DATA] = 12,
+};
+
+static const char *const section_names[] = {
+    "custom", "type",    "import", "function", "table", "memory",     "global",
+    "export", "start",   "element", "code",    "data",  "data count",
+};
+
+/* 2^48 pages of 64 KiB fill the 64-bit address space. */
+#define MAX_PAGES_32 65536ull
+#define MAX_PAGES_64 (1ull << 48)
+
+typedef struct decoder {
+    wasm_reader r;
+    wasm_module *m;
+    wasm_error *err;      /* malformed: stops decoding */
+    wasm_error deferred;  /* first invalid error: reported if nothing is malformed */
+    uint32_t nfunc_decls; /* from the function section */
+    bool have_function_section;
+    bool have_code_section;
+    uint32_t ncode;       /* code entries seen */
+    const uint8_t *code_end;
+} decoder;
+
+static bool oom(decoder *d)
+{
+    return wasm_fail(d->err, WASM_ERR_RESOURCE, wasm_reader_pos(&d->r), "out of memory");
+}
+
+/* Allocates room for a vector of `count` entries of at least one byte each:
+ * a count beyond the remaining bytes is certain to run out of input first,
+ * so never allocate more than what remains. */
+static void *alloc_vec(decoder *d, uint32_t count, size_t size, uint32_t *cap)
+{
+    size_t remaining = (size_t)(d->r.end - d->r.p);
+    *cap = count <= remaining ? count : (uint32_t)remaining;
+    void *p = wasm_arena_alloc(&d->m->arena, *cap ? *cap : 1, size);
+    if (!p)
+        oom(d);
+    return p;
+}
+
+static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
+{
+    if (d->deferred.kind != WASM_ERR_NONE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    d->deferred.kind = WASM_ERR_INVALID;
+    d->deferred.offset = offset;
+    vsnprintf(d->deferred.message, sizeof d->deferred.message, fmt, ap);
+    va_end(ap);
+}
+
+/* Decoding cannot go on past this point: report the invalid error now. */
+static bool stop_at_invalid(decoder *d)
+{
+    *d->err = d->deferred;
+    return false;
+}
+
+static bool malformed(decoder *d, uint64_t offset, const char *msg)
+{
+    return wasm_reader_fail(&d->r, offset, "%s", msg);
+}
+
+static bool copy_name(decoder *d, wasm_name *out)
+{
+    const uint8_t *data;
+    uint32_t len;
+    if (!wasm_read_name(&d->r, &data, &len))
+        return false;
+    char *s = wasm_arena_alloc(&d->m->arena, (size_t)len + 1, 1);
+    if (!s)
+        return oom(d);
+    memcpy(s, data, len);
+    out->data = s;
+    out->len = len;
+    return true;
+}
+
+/* ---- types -------------------------------------------------------------- */
+
+bool wasm_is_reftype(uint8_t t)
+{
+    return t == WASM_FUNCREF || t == WASM_EXTERNREF;
+}
+
+static bool read_valtype(decoder *d, uint8_t *out)
+{
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u8(&d->r, out))
+        return false;
+    switch (*out) {
+    case WASM_I32:
+    case WASM_I64:
+    case WASM_F32:
+    case WASM_F64:
+    case WASM_FUNCREF:
+    case WASM_EXTERNREF:
+        return true;
+    case WASM_V128:
+        if (!(d->m->features & WASM_FEATURE_SIMD))
+            return wasm_fail(d->err, WASM_ERR_UNSUPPORTED, at, "unsupported: SIMD (v128) is disabled");
+        return true;
+    }
+    if (*out & 0x80)
+        return malformed(d, at, "integer representation too long");
+    return malformed(d, at, "malformed value type");
+}
+
+static bool read_reftype(decoder *d, uint8_t *out)
+{
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u8(&d->r, out))
+        return false;
+    if (!wasm_is_reftype(*out))
+        return malformed(d, at, "malformed reference type");
+    return true;
+}
+
+static bool read_resulttype(decoder *d, uint32_t *count, const uint8_t **types)
+{
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    uint8_t *t = alloc_vec(d, n, 1, &cap);
+    if (!t)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap) /* cannot happen: input runs out first */
+            return wasm_reader_fail_eof(&d->r);
+        if (!read_valtype(d, &t[i]))
+            return false;
+    }
+    *count = n;
+    *types = t;
+    return true;
+}
+
+static bool decode_types(decoder *d)
+{
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_functype *types = alloc_vec(d, n, sizeof *types, &cap);
+    if (!types)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = wasm_reader_pos(&d->r);
+        uint8_t form;
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!wasm_read_u8(&d->r, &form))
+            return false;
+        if (form != 0x60)
+            return malformed(d, at, form & 0x80 ? "integer representation too long"
+                                                : "malformed function type");
+        if (!read_resulttype(d, &types[i].nparams, &types[i].params) ||
+            !read_resulttype(d, &types[i].nresults, &types[i].results))
+            return false;
+    }
+    d->m->ntypes = n;
+    d->m->types = types;
+    return true;
+}
+
+/* ---- limits, tables, memories, globals ----------------------------------- */
+
+static bool read_limits(decoder *d, wasm_limits *l, bool memory)
+{
+    uint64_t at = wasm_reader_pos(&d->r);
+    uint8_t flags;
+    if (!wasm_read_u8(&d->r, &flags))
+        return false;
+    unsigned allowed = 0x01;
+    if (memory && (d->m->features & WASM_FEATURE_MEMORY64))
+        allowed |= 0x04;
+    if (flags & ~allowed)
+        return malformed(d, at, "malformed limits flags");
+    *l = (wasm_limits){.has_max = flags & 0x01, .is64 = flags & 0x04};
+    if (l->is64) {
+        if (!wasm_read_u64(&d->r, &l->min) || (l->has_max && !wasm_read_u64(&d->r, &l->max)))
+            return false;
+    } else {
+        uint32_t min, max = 0;
+        if (!wasm_read_u32(&d->r, &min) || (l->has_max && !wasm_read_u32(&d->r, &max)))
+            return false;
+        l->min = min;
+        l->max = max;
+    }
+    if (l->has_max && l->min > l->max)
+        invalid(d, at, "size minimum must not be greater than maximum");
+    return true;
+}
+
+static bool read_memtype(decoder *d, wasm_limits *l)
+{
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!read_limits(d, l, true))
+        return false;
+    if (l->is64) {
+        if (l->min > MAX_PAGES_64 || (l->has_max && l->max > MAX_PAGES_64))
+            invalid(d, at, "memory size must be at most 2^48 pages (16 EiB)");
+    } else if (l->min > MAX_PAGES_32 || (l->has_max && l->max > MAX_PAGES_32)) {
+        invalid(d, at, "memory size must be at most 65536 pages (4GiB)");
+    }
+    return true;
+}
+
+static bool read_tabletype(decoder *d, wasm_tabletype *t)
+{
+    return read_reftype(d, &t->elem) && read_limits(d, &t->limits, false);
+}
+
+static bool read_globaltype(decoder *d, wasm_globaltype *g)
+{
+    if (!read_valtype(d, &g->type))
+        return false;
+    uint64_t at = wasm_reader_pos(&d->r);
+    uint8_t mut;
+    if (!wasm_read_u8(&d->r, &mut))
+        return false;
+    if (mut > 1)
+        return malformed(d, at, "malformed mutability");
+    g->mut = mut;
+    return true;
+}
+
+/* Multiple memories need the multi-memory proposal. */
+static void check_memory_count(decoder *d, uint64_t at)
+{
+    if (d->m->nmemories > 1 && !(d->m->features & WASM_FEATURE_MULTI_MEMORY))
+        invalid(d, at, "multiple memories");
+}
+
+/* ---- imports ------------------------------------------------------------- */
+
+/* Grows an index space (imports first, then definitions) in the arena. */
+static bool reserve(decoder *d, void **arr, uint32_t count, uint32_t extra, size_t size)
+{
+    if (extra > UINT32_MAX - count)
+        return malformed(d, wasm_reader_pos(&d->r), "too many definitions");
+    void *n = wasm_arena_alloc(&d->m->arena, (size_t)count + extra, size);
+    if (!n)
+        return oom(d);
+    if (count)
+        memcpy(n, *arr, (size_t)count * size);
+    *arr = n;
+    return true;
+}
+
+/* An import's type, read before the index spaces can be sized. */
+typedef struct import_type {
+    union {
+        uint32_t func;
+        wasm_tabletype table;
+        wasm_limits memory;
+        wasm_globaltype global;
+    } u;
+} import_type;
+
+static bool read_import(decoder *d, wasm_import *imp, import_type *type)
+{
+    imp->offset = (uint32_t)wasm_reader_pos(&d->r);
+    if (!copy_name(d, &imp->module) || !copy_name(d, &imp->name))
+        return false;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u8(&d->r, &imp->kind))
+        return false;
+    switch (imp->kind) {
+    case WASM_EXTERN_FUNC: {
+        uint64_t tat = wasm_reader_pos(&d->r);
+        if (!wasm_read_u32(&d->r, &type->u.func))
+            return false;
+        if (type->u.func >= d->m->ntypes) {
+            invalid(d, tat, "unknown type %u", type->u.func);
+            type->u.func = 0;
+        }
+        return true;
+    }
+    case WASM_EXTERN_TABLE:
+        return read_tabletype(d, &type->u.table);
+    case WASM_EXTERN_MEMORY:
+        return read_memtype(d, &type->u.memory);
+    case WASM_EXTERN_GLOBAL:
+        return read_globaltype(d, &type->u.global);
+    }
+    return malformed(d, at, "malformed import kind");
+}
+
+static bool decode_imports(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap, counts[4] = {0};
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_import *imports = alloc_vec(d, n, sizeof *imports, &cap);
+    import_type *types = imports ? malloc((cap ? cap : 1) * sizeof *types) : NULL;
+    if (!types)
+        return imports ? oom(d) : false;
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        if (i == cap)
+            ok = wasm_reader_fail_eof(&d->r);
+        else if ((ok = read_import(d, &imports[i], &types[i])))
+            imports[i].index = counts[imports[i].kind]++;
+    }
+    ok = ok &&
+         reserve(d, (void **)&m->funcs, 0, counts[WASM_EXTERN_FUNC], sizeof *m->funcs) &&
+         reserve(d, (void **)&m->tables, 0, counts[WASM_EXTERN_TABLE], sizeof *m->tables) &&
+         reserve(d, (void **)&m->memories, 0, counts[WASM_EXTERN_MEMORY], sizeof *m->memories) &&
+         reserve(d, (void **)&m->globals, 0, counts[WASM_EXTERN_GLOBAL], sizeof *m->globals);
+    for (uint32_t i = 0; ok && i < n; i++) {
+        uint32_t k = imports[i].index;
+        switch (imports[i].kind) {
+        case WASM_EXTERN_FUNC: m->funcs[k].type = types[i].u.func; break;
+        case WASM_EXTERN_TABLE: m->tables[k] = types[i].u.table; break;
+        case WASM_EXTERN_MEMORY: m->memories[k] = types[i].u.memory; break;
+        case WASM_EXTERN_GLOBAL: m->globals[k].type = types[i].u.global; break;
+        }
+    }
+    free(types);
+    if (!ok)
+        return false;
+    m->nimports = n;
+    m->imports = imports;
+    m->nfuncs = m->nfunc_imports = counts[WASM_EXTERN_FUNC];
+    m->ntables = m->ntable_imports = counts[WASM_EXTERN_TABLE];
+    m->nmemories = m->nmemory_imports = counts[WASM_EXTERN_MEMORY];
+    m->nglobals = m->nglobal_imports = counts[WASM_EXTERN_GLOBAL];
+    check_memory_count(d, at);
+    return true;
+}
+
+/* ---- function, table, memory sections ------------------------------------ */
+
+static bool decode_functions(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    uint32_t *types = alloc_vec(d, n, sizeof *types, &cap);
+    if (!types)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t at = wasm_reader_pos(&d->r);
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!wasm_read_u32(&d->r, &types[i]))
+            return false;
+        if (types[i] >= m->ntypes) {
+            invalid(d, at, "unknown type %u", types[i]);
+            types[i] = 0;
+        }
+    }
+    if (!reserve(d, (void **)&m->funcs, m->nfuncs, n, sizeof *m->funcs))
+        return false;
+    for (uint32_t i = 0; i < n; i++)
+        m->funcs[m->nfuncs + i] = (wasm_func){.type = types[i]};
+    m->nfuncs += n;
+    d->nfunc_decls = n;
+    d->have_function_section = true;
+    return true;
+}
+
+static bool decode_tables(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_tabletype *t = alloc_vec(d, n, sizeof *t, &cap);
+    if (!t)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!read_tabletype(d, &t[i]))
+            return false;
+    }
+    if (!reserve(d, (void **)&m->tables, m->ntables, n, sizeof *m->tables))
+        return false;
+    memcpy(m->tables + m->ntables, t, (size_t)n * sizeof *t);
+    m->ntables += n;
+    return true;
+}
+
+static bool decode_memories(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_limits *l = alloc_vec(d, n, sizeof *l, &cap);
+    if (!l)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!read_memtype(d, &l[i]))
+            return false;
+    }
+    if (!reserve(d, (void **)&m->memories, m->nmemories, n, sizeof *m->memories))
+        return false;
+    memcpy(m->memories + m->nmemories, l, (size_t)n * sizeof *l);
+    m->nmemories += n;
+    check_memory_count(d, at);
+    return true;
+}
+
+/* ---- constant expressions ------------------------------------------------ */
+
+static void declare_func(decoder *d, uint32_t func)
+{
+    if (func < d->m->nfuncs)
+        d->m->declared_funcs[func / 8] |= (uint8_t)(1u << (func % 8));
+}
+
+/*
+ * A constant expression of type `want`: one constant instruction and `end`.
+ * `globals_limit` is how many globals it may read (only imported ones in
+ * global initialisers). Non-constant instructions are invalid ("constant
+ * expression required"); the wrong number or type of values is a "type
+ * mismatch". Instructions with no immediates are stepped over so a later
+ * malformed byte is still found.
+ */
+static bool read_const(decoder *d, uint8_t want, uint32_t globals_limit, wasm_const *out)
+{
+    wasm_module *m = d->m;
+    uint64_t start = wasm_reader_pos(&d->r);
+    unsigned values = 0;
+    uint8_t type = WASM_ANY;
+    out->offset = (uint32_t)start;
+    for (;;) {
+        uint64_t at = wasm_reader_pos(&d->r);
+        uint8_t op;
+        if (!wasm_read_u8(&d->r, &op))
+            return false;
+        wasm_const c = {.offset = (uint32_t)start};
+        switch (op) {
+        case 0x0b: /* end */
+            if (values != 1 || (type != want && want != WASM_ANY))
+                invalid(d, at, "type mismatch");
+            return true;
+        case 0x41: {
+            int32_t v;
+            if (!wasm_read_s32(&d->r, &v))
+                return false;
+            c.kind = WASM_CONST_I32, c.u.i32 = (uint32_t)v, type = WASM_I32;
+            break;
+        }
+        case 0x42: {
+            int64_t v;
+            if (!wasm_read_s64(&d->r, &v))
+                return false;
+            c.kind = WASM_CONST_I64, c.u.i64 = (uint64_t)v, type = WASM_I64;
+            break;
+        }
+        case 0x43:
+            if (!wasm_read_f32(&d->r, &c.u.f32))
+                return false;
+            c.kind = WASM_CONST_F32, type = WASM_F32;
+            break;
+        case 0x44:
+            if (!wasm_read_f64(&d->r, &c.u.f64))
+                return false;
+            c.kind = WASM_CONST_F64, type = WASM_F64;
+            break;
+        case 0xd0: /* ref.null t */
+            if (!read_reftype(d, &c.type))
+                return false;
+            c.kind = WASM_CONST_REF_NULL, type = c.type;
+            break;
+        case 0xd2: { /* ref.func x */
+            uint64_t iat = wasm_reader_pos(&d->r);
+            if (!wasm_read_u32(&d->r, &c.u.index))
+                return false;
+            if (c.u.index >= m->nfuncs)
+                invalid(d, iat, "unknown function %u", c.u.index);
+            else
+                declare_func(d, c.u.index);
+            c.kind = WASM_CONST_REF_FUNC, type = WASM_FUNCREF;
+            break;
+        }
+        case 0x23: { /* global.get x */
+            uint64_t iat = wasm_reader_pos(&d->r);
+            if (!wasm_read_u32(&d->r, &c.u.index))
+                return false;
+            c.kind = WASM_CONST_GLOBAL_GET, type = WASM_ANY;
+            if (c.u.index >= globals_limit || c.u.index >= m->nglobals) {
+                invalid(d, iat, "unknown global %u", c.u.index);
+            } else {
+                type = m->globals[c.u.index].type.type;
+                if (m->globals[c.u.index].type.mut)
+                    invalid(d, at, "constant expression required");
+            }
+            break;
+        }
+        case 0xfd: { /* v128.const */
+            uint32_t sub;
+            if (!wasm_read_u32(&d->r, &sub))
+                return false;
+            if (sub != 12 || !(m->features & WASM_FEATURE_SIMD)) {
+                invalid(d, at, "constant expression required");
+                return stop_at_invalid(d);
+            }
+            const uint8_t *b;
+            if (!wasm_read_bytes(&d->r, 16, &b))
+                return false;
+            memcpy(c.u.v128, b, 16);
+            c.kind = WASM_CONST_V128, type = WASM_V128;
+            break;
+        }
+        default:
+            if (!wasm_opcode_known(op))
+                return malformed(d, at, "illegal opcode");
+            invalid(d, at, "constant expression required");
+            if (!wasm_opcode_has_immediates(op)) {
+                values = 2; /* whatever follows, this is not one constant */
+                continue;
+            }
+            /* Its immediates cannot be skipped here; the module is invalid
+             * anyway, so stop reading this expression. */
+            return stop_at_invalid(d);
+        }
+        if (values++ == 0)
+            *out = c;
+    }
+}
+
+/* ---- globals, exports, start ----------------------------------------------- */
+
+static bool decode_globals(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_global *g = alloc_vec(d, n, sizeof *g, &cap);
+    if (!g)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        /* Initialisers may read imported globals only. */
+        if (!read_globaltype(d, &g[i].type) ||
+            !read_const(d, g[i].type.type, m->nglobal_imports, &g[i].init))
+            return false;
+    }
+    if (!reserve(d, (void **)&m->globals, m->nglobals, n, sizeof *m->globals))
+        return false;
+    memcpy(m->globals + m->nglobals, g, (size_t)n * sizeof *g);
+    m->nglobals += n;
+    return true;
+}
+
+static uint32_t index_space_size(const wasm_module *m, uint8_t kind)
+{
+    switch (kind) {
+    case WASM_EXTERN_FUNC: return m->nfuncs;
+    case WASM_EXTERN_TABLE: return m->ntables;
+    case WASM_EXTERN_MEMORY: return m->nmemories;
+    default: return m->nglobals;
+    }
+}
+
+static const char *const extern_kind_names[] = {"function", "table", "memory", "global"};
+
+static int compare_names(const void *a, const void *b)
+{
+    const wasm_export *x = *(const wasm_export *const *)a, *y = *(const wasm_export *const *)b;
+    uint32_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
+    int c = memcmp(x->name.data, y->name.data, n);
+    return c ? c : (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+static void check_unique_exports(decoder *d, uint64_t at)
+{
+    wasm_module *m = d->m;
+    if (m->nexports < 2)
+        return;
+    const wasm_export **sorted = malloc(m->nexports * sizeof *sorted);
+    if (!sorted) {
+        oom(d);
+        return;
+    }
+    for (uint32_t i = 0; i < m->nexports; i++)
+        sorted[i] = &m->exports[i];
+    qsort(sorted, m->nexports, sizeof *sorted, compare_names);
+    for (uint32_t i = 1; i < m->nexports; i++)
+        if (compare_names(&sorted[i - 1], &sorted[i]) == 0) {
+            invalid(d, at, "duplicate export name \"%s\"", sorted[i]->name.data);
+            break;
+        }
+    free(sorted);
+}
+
+static bool decode_exports(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    uint64_t start = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_export *e = alloc_vec(d, n, sizeof *e, &cap);
+    if (!e)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!copy_name(d, &e[i].name))
+            return false;
+        uint64_t at = wasm_reader_pos(&d->r);
+        if (!wasm_read_u8(&d->r, &e[i].kind))
+            return false;
+        if (e[i].kind > WASM_EXTERN_GLOBAL)
+            return malformed(d, at, "malformed export kind");
+        uint64_t iat = wasm_reader_pos(&d->r);
+        if (!wasm_read_u32(&d->r, &e[i].index))
+            return false;
+        if (e[i].index >= index_space_size(m, e[i].kind))
+            invalid(d, iat, "unknown %s %u", extern_kind_names[e[i].kind], e[i].index);
+        else if (e[i].kind == WASM_EXTERN_FUNC)
+            declare_func(d, e[i].index);
+    }
+    m->nexports = n;
+    m->exports = e;
+    check_unique_exports(d, start);
+    return true;
+}
+
+static bool decode_start(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &m->start))
+        return false;
+    m->has_start = true;
+    if (m->start >= m->nfuncs)
+        invalid(d, at, "unknown function %u", m->start);
+    else if (wasm_func_type(m, m->start)->nparams || wasm_func_type(m, m->start)->nresults)
+        invalid(d, at, "start function must take no parameters and return nothing");
+    return true;
+}
+
+/* ---- element and data segments -------------------------------------------- */
+
+static bool check_table(decoder *d, uint64_t at, uint32_t table)
+{
+    if (table < d->m->ntables)
+        return true;
+    invalid(d, at, "unknown table %u", table);
+    return false;
+}
+
+/*
+ * Element segment flags (bit 0: passive or declarative, bit 1: explicit
+ * table index or declarative, bit 2: expressions instead of function
+ * indices).
+ */
+static bool decode_elem(decoder *d, wasm_elem *e)
+{
+    wasm_module *m = d->m;
+    e->pos = (uint32_t)wasm_reader_pos(&d->r);
+    uint32_t flags;
+    if (!wasm_read_u32(&d->r, &flags))
+        return false;
+    if (flags > 7)
+        return malformed(d, e->pos, "malformed elements segment kind");
+    bool exprs = flags & 4;
+    e->mode = !(flags & 1) ? WASM_SEG_ACTIVE : (flags & 2) ? WASM_SEG_DECLARATIVE : WASM_SEG_PASSIVE;
+    e->type = WASM_FUNCREF;
+    if (e->mode == WASM_SEG_ACTIVE) {
+        uint64_t tat = wasm_reader_pos(&d->r);
+        if ((flags & 2) && !wasm_read_u32(&d->r, &e->table))
+            return false;
+        bool table_ok = check_table(d, tat, e->table);
+        if (!read_const(d, WASM_I32, m->nglobals, &e->offset))
+            return false;
+        if (flags & 3) { /* explicit table index: an element kind or type follows */
+            if (exprs) {
+                if (!read_reftype(d, &e->type))
+                    return false;
+            } else {
+                uint64_t kat = wasm_reader_pos(&d->r);
+                uint8_t kind;
+                if (!wasm_read_u8(&d->r, &kind))
+                    return false;
+                if (kind != 0x00)
+                    return malformed(d, kat, "malformed elements segment kind");
+            }
+        }
+        if (table_ok && m->tables[e->table].elem != e->type)
+            invalid(d, tat, "type mismatch");
+    } else if (exprs) {
+        if (!read_reftype(d, &e->type))
+            return false;
+    } else {
+        uint64_t kat = wasm_reader_pos(&d->r);
+        uint8_t kind;
+        if (!wasm_read_u8(&d->r, &kind))
+            return false;
+        if (kind != 0x00)
+            return malformed(d, kat, "malformed elements segment kind");
+    }
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_const *items = alloc_vec(d, n, sizeof *items, &cap);
+    if (!items)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (exprs) {
+            if (!read_const(d, e->type, m->nglobals, &items[i]))
+                return false;
+            continue;
+        }
+        uint64_t at = wasm_reader_pos(&d->r);
+        items[i].kind = WASM_CONST_REF_FUNC;
+        items[i].offset = (uint32_t)at;
+        if (!wasm_read_u32(&d->r, &items[i].u.index))
+            return false;
+        if (items[i].u.index >= m->nfuncs)
+            invalid(d, at, "unknown function %u", items[i].u.index);
+        else
+            declare_func(d, items[i].u.index);
+    }
+    e->count = n;
+    e->items = items;
+    return true;
+}
+
+static bool decode_elems(decoder *d)
+{
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_elem *e = alloc_vec(d, n, sizeof *e, &cap);
+    if (!e)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        if (!decode_elem(d, &e[i]))
+            return false;
+    }
+    d->m->nelems = n;
+    d->m->elems = e;
+    return true;
+}
+
+static bool decode_data_count(decoder *d)
+{
+    d->m->has_data_count = true;
+    return wasm_read_u32(&d->r, &d->m->data_count);
+}
+
+static bool decode_datas(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    wasm_data *segs = alloc_vec(d, n, sizeof *segs, &cap);
+    if (!segs)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap)
+            return wasm_reader_fail_eof(&d->r);
+        wasm_data *s = &segs[i];
+        s->pos = (uint32_t)wasm_reader_pos(&d->r);
+        uint32_t flags;
+        if (!wasm_read_u32(&d->r, &flags))
+            return false;
+        if (flags > 2)
+            return malformed(d, s->pos, "malformed data segment kind");
+        s->mode = flags == 1 ? WASM_SEG_PASSIVE : WASM_SEG_ACTIVE;
+        if (s->mode == WASM_SEG_ACTIVE) {
+            uint64_t mat = wasm_reader_pos(&d->r);
+            if (flags == 2 && !wasm_read_u32(&d->r, &s->memory))
+                return false;
+            uint8_t addr = WASM_I32;
+            if (s->memory >= m->nmemories)
+                invalid(d, mat, "unknown memory %u", s->memory);
+            else if (m->memories[s->memory].is64)
+                addr = WASM_I64;
+            if (!read_const(d, addr, m->nglobals, &s->offset))
+                return false;
+        }
+        const uint8_t *bytes;
+        if (!wasm_read_len(&d->r, &s->size) || !wasm_read_bytes(&d->r, s->size, &bytes))
+            return false;
+        s->bytes = (uint32_t)wasm_reader_offset(&d->r, bytes);
+    }
+    m->ndatas = n;
+    m->datas = segs;
+    return true;
+}
+
+/* ---- code ------------------------------------------------------------------ */
+
+static bool decode_code(decoder *d)
+{
+    wasm_module *m = d->m;
+    uint32_t n;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    d->have_code_section = true;
+    d->code_end = d->r.end;
+    if (n != d->nfunc_decls)
+        return malformed(d, at, "function and code section have inconsistent lengths");
+    for (uint32_t i = 0; i < n; i++) {
+        wasm_func *f = &m->funcs[m->nfunc_imports + i];
+        uint32_t size, nruns, cap;
+        f->decl = (uint32_t)wasm_reader_pos(&d->r);
+        if (!wasm_read_len(&d->r, &size))
+            return false;
+        const uint8_t *end = d->r.p + size;
+        const uint8_t *section_end = d->r.end;
+        d->r.end = end;
+        if (!wasm_read_u32(&d->r, &nruns))
+            return false;
+        wasm_local_run *runs = alloc_vec(d, nruns, sizeof *runs, &cap);
+        if (!runs)
+            return false;
+        uint64_t total = 0;
+        for (uint32_t k = 0; k < nruns; k++) {
+            uint64_t lat = wasm_reader_pos(&d->r);
+            if (k == cap)
+                return wasm_reader_fail_eof(&d->r);
+            if (!wasm_read_u32(&d->r, &runs[k].count))
+                return false;
+            total += runs[k].count;
+            if (total > UINT32_MAX)
+                return malformed(d, lat, "too many locals");
+            if (!read_valtype(d, &runs[k].type))
+                return false;
+        }
+        f->nlocals = (uint32_t)total;
+        f->nlocal_runs = nruns;
+        f->local_runs = runs;
+        f->body = (uint32_t)wasm_reader_pos(&d->r);
+        f->body_end = (uint32_t)wasm_reader_offset(&d->r, end);
+        d->r.p = end;
+        d->r.end = section_end;
+    }
+    d->ncode = n;
+    return true;
+}
+
+/* ---- sections -------------------------------------------------------------- */
+
+static bool decode_custom(decoder *d, wasm_section *sec)
+{
+    const uint8_t *data;
+    uint32_t len;
+    if (!wasm_read_name(&d->r, &data, &len))
+        return false;
+    char *s = wasm_arena_alloc(&d->m->arena, (size_t)len + 1, 1);
+    if (!s)
+        return oom(d);
+    memcpy(s, data, len);
+    sec->name = (wasm_name){s, len};
+    if (len == 4 && memcmp(data, "name", 4) == 0)
+        wasm_decode_names(d->m, d->r.p, d->r.end);
+    d->r.p = d->r.end; /* the rest is the custom section's own business */
+    return true;
+}
+
+static bool decode_section(decoder *d, uint8_t id, wasm_section *sec)
+{
+    switch (id) {
+    case SEC_CUSTOM: return decode_custom(d, sec);
+    case SEC_TYPE: return decode_types(d);
+    case SEC_IMPORT: return decode_imports(d);
+    case SEC_FUNCTION: return decode_functions(d);
+    case SEC_TABLE: return decode_tables(d);
+    case SEC_MEMORY: return decode_memories(d);
+    case SEC_GLOBAL: return decode_globals(d);
+    case SEC_EXPORT: return decode_exports(d);
+    case SEC_START: return decode_start(d);
+    case SEC_ELEMENT: return decode_elems(d);
+    case SEC_CODE: return decode_code(d);
+    case SEC_DATA: return decode_datas(d);
+    case SEC_DATA_COUNT: return decode_data_count(d);
+    }
+    return false;
+}
+
+/* Once the function index space is complete (before the first section
+ * that may reference functions), size the declared-functions bitmap. */
+static bool finish_function_space(decoder *d)
+{
+    if (d->m->declared_funcs)
+        return true;
+    d->m->declared_funcs = wasm_arena_alloc(&d->m->arena, (size_t)d->m->nfuncs / 8 + 1, 1);
+    return d->m->declared_funcs ? true : oom(d);
+}
+
+static bool decode_header(decoder *d)
+{
+    static const uint8_t magic[4] = {0x00, 'a', 's', 'm'};
+    static const uint8_t version[4] = {0x01, 0x00, 0x00, 0x00};
+    const uint8_t *b;
+    if (!wasm_read_bytes(&d->r, 4, &b))
+        return false;
+    if (memcmp(b, magic, 4) != 0)
+        return malformed(d, 0, "magic header not detected");
+    if (!wasm_read_bytes(&d->r, 4, &b))
+        return false;
+    if (memcmp(b, version, 4) != 0)
+        return malformed(d, 4, "unknown binary version");
+    return true;
+}
+
+static bool decode_sections(decoder *d)
+{
+    wasm_module *m = d->m;
+    unsigned last_order = 0;
+    uint32_t sections_cap = 0;
+    while (!wasm_reader_eof(&d->r)) {
+        uint64_t at = wasm_reader_pos(&d->r);
+        uint8_t id;
+        uint32_t size;
+        if (!wasm_read_u8(&d->r, &id))
+            return false;
+        if (id > SEC_DATA_COUNT)
+            return malformed(d, at, "malformed section id");
+        if (id != SEC_CUSTOM) {
+            if (section_order[id] <= last_order)
+                return malformed(d, at, "unexpected content after last section");
+            last_order = section_order[id];
+            if (section_order[id] > section_order[SEC_FUNCTION] && !finish_function_space(d))
+                return false;
+        }
+        if (!wasm_read_len(&d->r, &size))
+            return false;
+        if (m->nsections == sections_cap) {
+            uint32_t more = sections_cap ? sections_cap : 16;
+            if (!reserve(d, (void **)&m->sections, m->nsections, more, sizeof *m->sections))
+                return false;
+            sections_cap += more;
+        }
+        wasm_section *sec = &m->sections[m->nsections++];
+        *sec = (wasm_section){
+            .id = id,
+            .name = {section_names[id], (uint32_t)strlen(section_names[id])},
+            .offset = (uint32_t)wasm_reader_pos(&d->r),
+            .size = size,
+        };
+        /* Inside a section, running out reads as the end of the section. */
+        const uint8_t *section_end = d->r.p + size;
+        d->r.end = section_end;
+        d->r.in_section = true;
+        bool ok = decode_section(d, id, sec);
+        d->r.end = d->m->bytes + d->m->size;
+        d->r.in_section = false;
+        if (!ok)
+            return false;
+        if (d->r.p != section_end)
+            return malformed(d, sec->offset, "section size mismatch");
+    }
+    if (!finish_function_space(d))
+        return false;
+    if (d->have_function_section != d->have_code_section && d->nfunc_decls)
+        return malformed(d, wasm_reader_pos(&d->r),
+                         "function and code section have inconsistent lengths");
+    if (m->has_data_count && m->data_count != m->ndatas)
+        return malformed(d, wasm_reader_pos(&d->r),
+                         "data count and data section have inconsistent lengths");
+    return true;
+}
+
+wasm_module *wasm_decode(const uint8_t *bytes, size_t size, unsigned features, wasm_error *err)
+{
+    wasm_arena arena = {0};
+    wasm_module *m = wasm_arena_alloc(&arena, 1, sizeof *m);
+    uint8_t *copy = m ? wasm_arena_alloc(&arena, size ? size : 1, 1) : NULL;
+    if (!copy) {
+        wasm_arena_free(&arena);
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+        return NULL;
+    }
+    memcpy(copy, bytes, size);
+    m->arena = arena;
+    m->bytes = copy;
+    m->size = size;
+    m->features = features;
+
+    decoder d = {
+        .r = {.base = copy, .p = copy, .end = copy + size, .err = err},
+        .m = m,
+        .err = err,
+    };
+    bool ok = decode_header(&d) && decode_sections(&d);
+    if (ok && d.deferred.kind != WASM_ERR_NONE) {
+        *err = d.deferred;
+        ok = false;
+    }
+    if (!ok) {
+        wasm_module_free(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,18 @@
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+
+bool wasm_fail(wasm_error *err, int kind, uint64_t offset, const char *fmt, ...)
+{
+    if (err->kind != WASM_ERR_NONE)
+        return false;
+    err->kind = kind;
+    err->offset = offset;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return false;
+}
