@@ -55,10 +55,9 @@ typedef struct decoder {
     wasm_error *err;      /* malformed: stops decoding */
     wasm_error deferred;  /* first invalid error: reported if nothing is malformed */
     uint32_t nfunc_decls; /* from the function section */
-    bool have_function_section;
-    bool have_code_section;
-    uint32_t ncode;       /* code entries seen */
-    const uint8_t *code_end;
+    uint32_t ncode;       /* code entries read into funcs */
+    uint32_t ncode_declared;
+    const uint8_t *section_end; /* of the section being decoded */
 } decoder;
 
 static bool oom(decoder *d)
@@ -92,13 +91,6 @@ static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
     d->deferred.offset = offset;
     vsnprintf(d->deferred.message, sizeof d->deferred.message, fmt, ap);
     va_end(ap);
-}
-
-/* Decoding cannot go on past this point: report the invalid error now. */
-static bool stop_at_invalid(decoder *d)
-{
-    *d->err = d->deferred;
-    return false;
 }
 
 static bool malformed(decoder *d, uint64_t offset, const char *msg)
@@ -215,13 +207,19 @@ static bool read_limits(decoder *d, wasm_limits *l, bool memory)
     uint8_t flags;
     if (!wasm_read_u8(&d->r, &flags))
         return false;
-    unsigned allowed = 0x01;
-    if (memory && (d->m->features & WASM_FEATURE_MEMORY64))
-        allowed |= 0x04;
-    if (flags & ~allowed)
-        return malformed(d, at, "malformed limits flags");
+    bool memory64 = d->m->features & WASM_FEATURE_MEMORY64;
+    if (memory64) {
+        /* The proposal reads the flags as a byte, and memory sizes as u64
+         * whatever their index type. */
+        if (flags & ~(memory ? 0x05u : 0x01u))
+            return malformed(d, at, "malformed limits flags");
+    } else if (flags > 1) {
+        /* Without memory64 the flags are a one-bit LEB128 number. */
+        return malformed(d, at, flags & 0x80 ? "integer representation too long"
+                                             : "integer too large");
+    }
     *l = (wasm_limits){.has_max = flags & 0x01, .is64 = flags & 0x04};
-    if (l->is64) {
+    if (memory && memory64) {
         if (!wasm_read_u64(&d->r, &l->min) || (l->has_max && !wasm_read_u64(&d->r, &l->max)))
             return false;
     } else {
@@ -404,7 +402,6 @@ static bool decode_functions(decoder *d)
         m->funcs[m->nfuncs + i] = (wasm_func){.type = types[i]};
     m->nfuncs += n;
     d->nfunc_decls = n;
-    d->have_function_section = true;
     return true;
 }
 
@@ -464,8 +461,8 @@ static void declare_func(decoder *d, uint32_t func)
 
 /*
  * A constant expression of type `want`: one constant instruction and `end`.
- * `globals_limit` is how many globals it may read (only imported ones in
- * global initialisers). Non-constant instructions are invalid ("constant
+ * `globals_limit` is how many globals it may read: in Wasm 2.0, only
+ * imported ones. Non-constant instructions are invalid ("constant
  * expression required"); the wrong number or type of values is a "type
  * mismatch". Instructions with no immediates are stepped over so a later
  * malformed byte is still found.
@@ -547,8 +544,12 @@ static bool read_const(decoder *d, uint8_t want, uint32_t globals_limit, wasm_co
             if (!wasm_read_u32(&d->r, &sub))
                 return false;
             if (sub != 12 || !(m->features & WASM_FEATURE_SIMD)) {
+                /* Step back over the sub-opcode and skip the instruction. */
+                d->r.p = d->r.base + at + 1;
                 invalid(d, at, "constant expression required");
-                return stop_at_invalid(d);
+                if (!wasm_skip_immediates(&d->r, op, m->features))
+                    return false;
+                continue;
             }
             const uint8_t *b;
             if (!wasm_read_bytes(&d->r, 16, &b))
@@ -561,13 +562,9 @@ static bool read_const(decoder *d, uint8_t want, uint32_t globals_limit, wasm_co
             if (!wasm_opcode_known(op))
                 return malformed(d, at, "illegal opcode");
             invalid(d, at, "constant expression required");
-            if (!wasm_opcode_has_immediates(op)) {
-                values = 2; /* whatever follows, this is not one constant */
-                continue;
-            }
-            /* Its immediates cannot be skipped here; the module is invalid
-             * anyway, so stop reading this expression. */
-            return stop_at_invalid(d);
+            if (!wasm_skip_immediates(&d->r, op, m->features))
+                return false;
+            continue;
         }
         if (values++ == 0)
             *out = c;
@@ -684,6 +681,8 @@ static bool decode_start(decoder *d)
     m->has_start = true;
     if (m->start >= m->nfuncs)
         invalid(d, at, "unknown function %u", m->start);
+    else if (m->funcs[m->start].type >= m->ntypes) /* already reported */
+        ;
     else if (wasm_func_type(m, m->start)->nparams || wasm_func_type(m, m->start)->nresults)
         invalid(d, at, "start function must take no parameters and return nothing");
     return true;
@@ -721,7 +720,7 @@ static bool decode_elem(decoder *d, wasm_elem *e)
         if ((flags & 2) && !wasm_read_u32(&d->r, &e->table))
             return false;
         bool table_ok = check_table(d, tat, e->table);
-        if (!read_const(d, WASM_I32, m->nglobals, &e->offset))
+        if (!read_const(d, WASM_I32, m->nglobal_imports, &e->offset))
             return false;
         if (flags & 3) { /* explicit table index: an element kind or type follows */
             if (exprs) {
@@ -759,7 +758,7 @@ static bool decode_elem(decoder *d, wasm_elem *e)
         if (i == cap)
             return wasm_reader_fail_eof(&d->r);
         if (exprs) {
-            if (!read_const(d, e->type, m->nglobals, &items[i]))
+            if (!read_const(d, e->type, m->nglobal_imports, &items[i]))
                 return false;
             continue;
         }
@@ -832,7 +831,7 @@ static bool decode_datas(decoder *d)
                 invalid(d, mat, "unknown memory %u", s->memory);
             else if (m->memories[s->memory].is64)
                 addr = WASM_I64;
-            if (!read_const(d, addr, m->nglobals, &s->offset))
+            if (!read_const(d, addr, m->nglobal_imports, &s->offset))
                 return false;
         }
         const uint8_t *bytes;
@@ -851,22 +850,21 @@ static bool decode_code(decoder *d)
 {
     wasm_module *m = d->m;
     uint32_t n;
-    uint64_t at = wasm_reader_pos(&d->r);
     if (!wasm_read_u32(&d->r, &n))
         return false;
-    d->have_code_section = true;
-    d->code_end = d->r.end;
-    if (n != d->nfunc_decls)
-        return malformed(d, at, "function and code section have inconsistent lengths");
+    d->ncode_declared = n;
+    /* A count that differs from the function section's is reported once the
+     * whole module is read, as the spec does; extra entries are read into a
+     * scratch slot. */
+    wasm_func scratch;
     for (uint32_t i = 0; i < n; i++) {
-        wasm_func *f = &m->funcs[m->nfunc_imports + i];
+        wasm_func *f = i < d->nfunc_decls ? &m->funcs[m->nfunc_imports + i] : &scratch;
+        scratch = (wasm_func){0};
         uint32_t size, nruns, cap;
         f->decl = (uint32_t)wasm_reader_pos(&d->r);
         if (!wasm_read_len(&d->r, &size))
             return false;
         const uint8_t *end = d->r.p + size;
-        const uint8_t *section_end = d->r.end;
-        d->r.end = end;
         if (!wasm_read_u32(&d->r, &nruns))
             return false;
         wasm_local_run *runs = alloc_vec(d, nruns, sizeof *runs, &cap);
@@ -890,10 +888,12 @@ static bool decode_code(decoder *d)
         f->local_runs = runs;
         f->body = (uint32_t)wasm_reader_pos(&d->r);
         f->body_end = (uint32_t)wasm_reader_offset(&d->r, end);
+        if (d->r.p > end)
+            return malformed(d, f->decl, "section size mismatch");
         d->r.p = end;
-        d->r.end = section_end;
+        if (f != &scratch)
+            d->ncode++;
     }
-    d->ncode = n;
     return true;
 }
 
@@ -910,9 +910,11 @@ static bool decode_custom(decoder *d, wasm_section *sec)
         return oom(d);
     memcpy(s, data, len);
     sec->name = (wasm_name){s, len};
+    if (d->r.p > d->section_end) /* the name runs past the section */
+        return malformed(d, sec->offset, "unexpected end of section or function");
     if (len == 4 && memcmp(data, "name", 4) == 0)
-        wasm_decode_names(d->m, d->r.p, d->r.end);
-    d->r.p = d->r.end; /* the rest is the custom section's own business */
+        wasm_decode_names(d->m, d->r.p, d->section_end);
+    d->r.p = d->section_end; /* the rest is the custom section's own business */
     return true;
 }
 
@@ -997,12 +999,15 @@ static bool decode_sections(decoder *d)
             .offset = (uint32_t)wasm_reader_pos(&d->r),
             .size = size,
         };
-        /* Inside a section, running out reads as the end of the section. */
+        /* Like the reference decoder, read a section's entries up to the
+         * end of the module and compare with its size afterwards: an entry
+         * that overruns then reads into what follows, and the error is the
+         * one the spec's tests expect. Running out reads as the end of a
+         * section. */
         const uint8_t *section_end = d->r.p + size;
-        d->r.end = section_end;
         d->r.in_section = true;
+        d->section_end = section_end;
         bool ok = decode_section(d, id, sec);
-        d->r.end = d->m->bytes + d->m->size;
         d->r.in_section = false;
         if (!ok)
             return false;
@@ -1011,7 +1016,7 @@ static bool decode_sections(decoder *d)
     }
     if (!finish_function_space(d))
         return false;
-    if (d->have_function_section != d->have_code_section && d->nfunc_decls)
+    if (d->ncode_declared != d->nfunc_decls)
         return malformed(d, wasm_reader_pos(&d->r),
                          "function and code section have inconsistent lengths");
     if (m->has_data_count && m->data_count != m->ndatas)
@@ -1042,6 +1047,8 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t size, unsigned features, w
         .err = err,
     };
     bool ok = decode_header(&d) && decode_sections(&d);
+    if (!ok && err->kind == WASM_ERR_MALFORMED && d.ncode)
+        wasm_find_malformed_body(m, m->nfunc_imports, m->nfunc_imports + d.ncode, err);
     if (ok && d.deferred.kind != WASM_ERR_NONE) {
         *err = d.deferred;
         ok = false;

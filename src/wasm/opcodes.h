@@ -14,11 +14,19 @@ static inline bool wasm_opcode_known(uint8_t op)
            (op >= 0xd0 && op <= 0xd2) || op == 0xfc || op == 0xfd;
 }
 
-/* Known opcodes that take no immediates. */
-static inline bool wasm_opcode_has_immediates(uint8_t op)
-{
-    return !(op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0b || op == 0x0f || op == 0x1a ||
-             op == 0x1b || (op >= 0x45 && op <= 0xc4) || op == 0xd1);
-}
+struct wasm_reader;
+
+/* Steps over the immediates of `op` (already read), or over a whole
+ * function body; false with a malformed error on bad bytes. */
+bool wasm_skip_immediates(struct wasm_reader *r, uint8_t op, unsigned features);
+bool wasm_skip_body(struct wasm_reader *r, unsigned features);
+
+/* Bodies are decoded during validation, but the spec reads them in stream
+ * order: a malformed body among functions [from, to) replaces *err (and
+ * true is returned). */
+struct wasm_module;
+struct wasm_error;
+bool wasm_find_malformed_body(const struct wasm_module *m, uint32_t from, uint32_t to,
+                              struct wasm_error *err);
 
 #endif

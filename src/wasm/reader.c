@@ -66,12 +66,13 @@ bool wasm_read_leb_slow(wasm_reader *r, unsigned bits, bool is_signed, uint64_t 
     return true;
 }
 
+/* As in the reference decoder, the bound counts the length's own bytes. */
 bool wasm_read_len(wasm_reader *r, uint32_t *out)
 {
     const uint8_t *at = r->p;
     if (!wasm_read_u32(r, out))
         return false;
-    if (*out > (size_t)(r->end - r->p))
+    if (*out > (size_t)(r->end - at))
         return wasm_reader_fail(r, wasm_reader_offset(r, at), "length out of bounds");
     return true;
 }

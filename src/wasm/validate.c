@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "module.h"
+#include "opcodes.h"
 #include "reader.h"
 #include "validate.h"
 
@@ -567,14 +568,14 @@ static bool validate_call_indirect(validator *v)
     return pop_expect(v, WASM_I32) && validate_call(v, &v->m->types[type]);
 }
 
-static bool check_data_index(validator *v, uint64_t at, uint32_t *index)
+/* Data indices in bodies need the data count section, which comes before
+ * the code; a module with no data at all just has no such segment. */
+static bool check_data_index(validator *v, uint64_t at, uint32_t index)
 {
-    if (!wasm_read_u32(&v->r, index))
-        return false;
-    if (!v->m->has_data_count)
+    if (!v->m->has_data_count && v->m->ndatas > 0)
         return malformed(v, at, "data count section required");
-    if (*index >= v->m->data_count)
-        return invalid(v, "unknown data segment %u", *index);
+    if (index >= v->m->data_count)
+        return invalid(v, "unknown data segment %u", index);
     return true;
 }
 
@@ -589,12 +590,12 @@ static bool validate_misc(validator *v)
         return apply_sig(v, &trunc_sat_sigs[op]);
     switch (op) {
     case 8: /* memory.init data mem */
-        if (!check_data_index(v, at, &x) || !read_memidx(v, &mem))
+        if (!wasm_read_u32(&v->r, &x) || !read_memidx(v, &mem) || !check_data_index(v, at, x))
             return false;
         return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) &&
                pop_expect(v, addr_type(v, mem));
     case 9: /* data.drop */
-        return check_data_index(v, at, &x);
+        return wasm_read_u32(&v->r, &x) && check_data_index(v, at, x);
     case 10: { /* memory.copy dst src */
         if (!read_memidx(v, &mem) || !read_memidx(v, &mem2))
             return false;
@@ -608,9 +609,10 @@ static bool validate_misc(validator *v)
         return pop_expect(v, addr_type(v, mem)) && pop_expect(v, WASM_I32) &&
                pop_expect(v, addr_type(v, mem));
     case 12: /* table.init elem table */
-        if (!read_index(v, m->nelems, "elem segment", &x) ||
-            !read_index(v, m->ntables, "table", &y))
+        if (!wasm_read_u32(&v->r, &x) || !read_index(v, m->ntables, "table", &y))
             return false;
+        if (x >= m->nelems)
+            return invalid(v, "unknown elem segment %u", x);
         if (m->elems[x].type != m->tables[y].elem)
             return invalid(v, "type mismatch: table.init of %s elements into a %s table",
                            type_name(m->elems[x].type), type_name(m->tables[y].elem));
@@ -914,8 +916,12 @@ bool wasm_validate(const wasm_module *m, wasm_error *err)
         .err = err,
     };
     bool ok = true;
-    for (uint32_t i = m->nfunc_imports; ok && i < m->nfuncs; i++)
+    for (uint32_t i = m->nfunc_imports; ok && i < m->nfuncs; i++) {
         ok = validate_func(&v, i);
+        /* A malformed body later on outweighs an invalid finding. */
+        if (!ok && err->kind == WASM_ERR_INVALID)
+            wasm_find_malformed_body(m, i, m->nfuncs, err);
+    }
     free(v.vals);
     free(v.ctrls);
     free(v.locals);
