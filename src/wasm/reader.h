@@ -60,6 +60,12 @@ static inline bool wasm_read_u32(wasm_reader *r, uint32_t *out)
         *out = *r->p++;
         return true;
     }
+    /* Two bytes (indices up to 16383) are common enough for a fast path. */
+    if (r->end - r->p >= 2 && r->p[1] < 0x80) {
+        *out = (uint32_t)(r->p[0] & 0x7f) | (uint32_t)r->p[1] << 7;
+        r->p += 2;
+        return true;
+    }
     uint64_t v;
     if (!wasm_read_leb_slow(r, 32, false, &v))
         return false;

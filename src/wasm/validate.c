@@ -111,7 +111,7 @@ static bool grow_vals(validator *v)
     return true;
 }
 
-static inline bool push(validator *v, uint8_t t)
+static inline __attribute__((always_inline)) bool push(validator *v, uint8_t t)
 {
     if (__builtin_expect(v->nvals == v->vals_cap, 0) && !grow_vals(v))
         return false;
@@ -120,7 +120,7 @@ static inline bool push(validator *v, uint8_t t)
 }
 
 /* Pops one operand: WASM_ANY below an unreachable frame's base. */
-static inline bool pop(validator *v, uint8_t *out)
+static inline __attribute__((always_inline)) bool pop(validator *v, uint8_t *out)
 {
     ctrl *c = &v->ctrls[v->nctrls - 1];
     if (__builtin_expect(v->nvals == c->height, 0)) {
@@ -135,7 +135,7 @@ static inline bool pop(validator *v, uint8_t *out)
     return true;
 }
 
-static inline bool pop_expect(validator *v, uint8_t want)
+static inline __attribute__((always_inline)) bool pop_expect(validator *v, uint8_t want)
 {
     ctrl *c = &v->ctrls[v->nctrls - 1];
     if (__builtin_expect(v->nvals > c->height, 1)) {
@@ -149,7 +149,7 @@ static inline bool pop_expect(validator *v, uint8_t want)
     return invalid(v, "type mismatch: expected %s, the stack is empty", type_name(want));
 }
 
-static bool pop_types(validator *v, uint32_t n, const uint8_t *types)
+static inline bool pop_types(validator *v, uint32_t n, const uint8_t *types)
 {
     for (uint32_t i = n; i-- > 0;)
         if (!pop_expect(v, types[i]))
@@ -355,17 +355,9 @@ static bool setup_locals(validator *v, const wasm_functype *type)
     return true;
 }
 
-static bool local_type(validator *v, uint8_t *out)
+/* Locals beyond FLAT_LOCALS_MAX: walk the declaration runs. */
+static bool local_type_slow(validator *v, uint32_t index, uint8_t *out)
 {
-    uint32_t index;
-    if (!wasm_read_u32(&v->r, &index))
-        return false;
-    if (index >= v->nlocals)
-        return invalid(v, "unknown local %u", index);
-    if (v->nlocals <= FLAT_LOCALS_MAX) {
-        *out = v->locals[index];
-        return true;
-    }
     const wasm_functype *type = wasm_func_type(v->m, v->func_index);
     if (index < type->nparams) {
         *out = type->params[index];
@@ -379,7 +371,25 @@ static bool local_type(validator *v, uint8_t *out)
         }
         i -= v->func->local_runs[k].count;
     }
+    *out = WASM_ANY;
     return invalid(v, "unknown local %u", index);
+}
+
+static inline __attribute__((always_inline)) bool local_type(validator *v, uint8_t *out)
+{
+    uint32_t index;
+    *out = WASM_ANY;
+    if (!wasm_read_u32(&v->r, &index))
+        return false;
+    if (__builtin_expect(index >= v->nlocals, 0)) {
+        invalid(v, "unknown local %u", index);
+        return false;
+    }
+    if (__builtin_expect(v->nlocals <= FLAT_LOCALS_MAX, 1)) {
+        *out = v->locals[index];
+        return true;
+    }
+    return local_type_slow(v, index, out);
 }
 
 /* ---- instruction tables ------------------------------------------------------ */
