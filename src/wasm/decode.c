@@ -1051,6 +1051,7 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t size, unsigned features, w
         wasm_find_malformed_body(m, m->nfunc_imports, m->nfunc_imports + d.ncode, err);
     if (ok && d.deferred.kind != WASM_ERR_NONE) {
         *err = d.deferred;
+        wasm_find_malformed_body(m, m->nfunc_imports, m->nfuncs, err);
         ok = false;
     }
     if (!ok) {

@@ -905,14 +905,8 @@ static bool validate_func(validator *v, uint32_t index)
      * rather than of the function: a missing `end` then reads on into what
      * follows, and the mismatch is reported the same way. */
     v->r.p = v->m->bytes + f->body;
-    if (!validate_body(v)) {
-        if (v->err->kind == WASM_ERR_INVALID && v->err->offset >= f->body_end) {
-            v->err->kind = WASM_ERR_MALFORMED;
-            v->err->offset = f->decl;
-            snprintf(v->err->message, sizeof v->err->message, "section size mismatch");
-        }
+    if (!validate_body(v))
         return false;
-    }
     if (wasm_reader_pos(&v->r) != f->body_end)
         return wasm_reader_fail(&v->r, f->decl, "section size mismatch");
     return true;
