@@ -37,7 +37,9 @@ typedef struct wj_error wj_error;
 typedef enum wj_error_kind {
     WJ_ERROR_MALFORMED = 1, /* not a well-formed binary module */
     WJ_ERROR_INVALID,       /* well-formed, but fails validation */
-    WJ_ERROR_UNSUPPORTED,   /* uses a disabled or unimplemented feature */
+    WJ_ERROR_UNSUPPORTED,   /* needs something wasmjail does not implement, or a
+                             * feature the engine's configuration turned off
+                             * that the spec has no error of its own for */
     WJ_ERROR_RESOURCE,      /* out of memory or over a configured limit */
 } wj_error_kind;
 
@@ -50,6 +52,7 @@ WJ_API wj_error_kind wj_error_kind_of(const wj_error *err);
 WJ_API const char *wj_error_message(const wj_error *err);
 /* Byte offset in the module's bytes where the problem was found. */
 WJ_API uint64_t wj_error_offset(const wj_error *err);
+/* Every delete function accepts NULL. */
 WJ_API void wj_error_delete(wj_error *err);
 
 /* ------------------------------------------------------------------------ */

@@ -890,7 +890,8 @@ static bool decode_code(decoder *d)
         f->body_end = (uint32_t)wasm_reader_offset(&d->r, end);
         if (d->r.p > end)
             return malformed(d, f->decl, "section size mismatch");
-        d->r.p = end;
+        if (!wasm_reader_skip_to(&d->r, end))
+            return false;
         if (f != &scratch)
             d->ncode++;
     }
@@ -912,9 +913,12 @@ static bool decode_custom(decoder *d, wasm_section *sec)
     sec->name = (wasm_name){s, len};
     if (d->r.p > d->section_end) /* the name runs past the section */
         return malformed(d, sec->offset, "unexpected end of section or function");
+    const uint8_t *contents = d->r.p;
+    /* The rest is the custom section's own business. */
+    if (!wasm_reader_skip_to(&d->r, d->section_end))
+        return false;
     if (len == 4 && memcmp(data, "name", 4) == 0)
-        wasm_decode_names(d->m, d->r.p, d->section_end);
-    d->r.p = d->section_end; /* the rest is the custom section's own business */
+        wasm_decode_names(d->m, contents, d->section_end);
     return true;
 }
 
@@ -1029,7 +1033,10 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t size, unsigned features, w
 {
     wasm_arena arena = {0};
     wasm_module *m = wasm_arena_alloc(&arena, 1, sizeof *m);
-    uint8_t *copy = m ? wasm_arena_alloc(&arena, size ? size : 1, 1) : NULL;
+    /* Lengths may imply ends up to one LEB128 (5 bytes) past the module's
+     * end (see wasm_read_len); the slack keeps such pointers inside the
+     * allocation. Nothing is ever read from it. */
+    uint8_t *copy = m ? wasm_arena_alloc(&arena, size + 8, 1) : NULL;
     if (!copy) {
         wasm_arena_free(&arena);
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");

@@ -99,6 +99,8 @@ static bool read_names(wasm_reader *r, wasm_module *m)
         if ((int)id <= last && id <= NAME_LOCAL)
             return false; /* out of order or repeated */
         const uint8_t *end = r->p + size, *outer = r->end;
+        if (end > outer)
+            return false;
         r->end = end;
         bool ok = true;
         switch (id) {

@@ -77,7 +77,7 @@ static inline bool wasm_read_s32(wasm_reader *r, int32_t *out)
 {
     if (__builtin_expect(r->p < r->end && *r->p < 0x80, 1)) {
         uint8_t b = *r->p++;
-        *out = (int32_t)(b << 25) >> 25;
+        *out = (int32_t)((uint32_t)b << 25) >> 25; /* sign-extend bit 6 */
         return true;
     }
     uint64_t v;
@@ -141,8 +141,23 @@ static inline bool wasm_read_f64(wasm_reader *r, uint64_t *bits)
     return true;
 }
 
-/* A vector length or byte length, which must fit in what remains. */
+/* A vector length or byte length, which must fit in what remains. As in
+ * the reference decoder, the length's own bytes count as remaining, so the
+ * end it implies may lie a few bytes past r->end: move there only with
+ * wasm_reader_skip_to(). */
 bool wasm_read_len(wasm_reader *r, uint32_t *out);
+
+/* Moves to `target`, which must not lie past the end. */
+static inline bool wasm_reader_skip_to(wasm_reader *r, const uint8_t *target)
+{
+    if (target > r->end) {
+        r->p = r->end;
+        wasm_reader_fail_eof(r);
+        return false;
+    }
+    r->p = target;
+    return true;
+}
 
 /* A name: a length-prefixed, well-formed UTF-8 byte string. */
 bool wasm_read_name(wasm_reader *r, const uint8_t **data, uint32_t *len);

@@ -234,10 +234,18 @@ static bool read_label(validator *v, ctrl **out)
 
 /* ---- immediates ------------------------------------------------------------- */
 
+static bool simd_disabled(validator *v)
+{
+    return wasm_fail(v->err, WASM_ERR_UNSUPPORTED, v->op_at,
+                     "unsupported: SIMD (v128) is disabled");
+}
+
 static bool read_blocktype(validator *v, uint32_t *np, const uint8_t **p, uint32_t *nr,
                            const uint8_t **r)
 {
     uint8_t b = v->r.p < v->r.end ? *v->r.p : 0;
+    if (b == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD))
+        return simd_disabled(v);
     if (b == 0x40) {
         v->r.p++;
         *np = *nr = 0;
@@ -346,6 +354,8 @@ static bool setup_locals(validator *v, const wasm_functype *type)
         v->locals = n;
         v->locals_cap = (uint32_t)v->nlocals;
     }
+    if (v->nlocals == 0)
+        return true;
     memcpy(v->locals, type->params, type->nparams);
     uint8_t *p = v->locals + type->nparams;
     for (uint32_t i = 0; i < f->nlocal_runs; i++) {
@@ -484,7 +494,9 @@ static bool validate_select(validator *v, bool typed)
             return invalid(v, "invalid result arity");
         if (!wasm_read_u8(&v->r, &t))
             return false;
-        if (!single_type[t] || (t == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD)))
+        if (t == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD))
+            return simd_disabled(v);
+        if (!single_type[t])
             return malformed(v, at + 1, "malformed value type");
     }
     if (!pop_expect(v, WASM_I32))
@@ -578,12 +590,12 @@ static bool validate_call_indirect(validator *v)
     return pop_expect(v, WASM_I32) && validate_call(v, &v->m->types[type]);
 }
 
-/* Data indices in bodies need the data count section, which comes before
- * the code; a module with no data at all just has no such segment. */
-static bool check_data_index(validator *v, uint64_t at, uint32_t index)
+/* Data indices in bodies need the data count section (which comes before
+ * the code, so that one pass can check them). */
+static bool check_data_index(validator *v, uint32_t index)
 {
-    if (!v->m->has_data_count && v->m->ndatas > 0)
-        return malformed(v, at, "data count section required");
+    if (!v->m->has_data_count)
+        return malformed(v, v->op_at, "data count section required");
     if (index >= v->m->data_count)
         return invalid(v, "unknown data segment %u", index);
     return true;
@@ -592,7 +604,6 @@ static bool check_data_index(validator *v, uint64_t at, uint32_t index)
 static bool validate_misc(validator *v)
 {
     const wasm_module *m = v->m;
-    uint64_t at = wasm_reader_pos(&v->r);
     uint32_t op, x, y, mem, mem2;
     if (!wasm_read_u32(&v->r, &op))
         return false;
@@ -600,12 +611,12 @@ static bool validate_misc(validator *v)
         return apply_sig(v, &trunc_sat_sigs[op]);
     switch (op) {
     case 8: /* memory.init data mem */
-        if (!wasm_read_u32(&v->r, &x) || !read_memidx(v, &mem) || !check_data_index(v, at, x))
+        if (!wasm_read_u32(&v->r, &x) || !read_memidx(v, &mem) || !check_data_index(v, x))
             return false;
         return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) &&
                pop_expect(v, addr_type(v, mem));
     case 9: /* data.drop */
-        return wasm_read_u32(&v->r, &x) && check_data_index(v, at, x);
+        return wasm_read_u32(&v->r, &x) && check_data_index(v, x);
     case 10: { /* memory.copy dst src */
         if (!read_memidx(v, &mem) || !read_memidx(v, &mem2))
             return false;
@@ -656,8 +667,7 @@ static bool validate_simd(validator *v)
 {
     uint32_t op;
     if (!(v->m->features & WASM_FEATURE_SIMD))
-        return wasm_fail(v->err, WASM_ERR_UNSUPPORTED, v->op_at,
-                         "unsupported: SIMD (v128) is disabled");
+        return simd_disabled(v);
     if (!wasm_read_u32(&v->r, &op))
         return false;
     const simd_op *s = op < 256 ? &wasm_simd_ops[op] : NULL;

@@ -1,0 +1,267 @@
+/*
+ * spec-runner: runs WebAssembly spec-test scripts (.wast) against
+ * libwasmjail. See usage() and tests/spec/spec.sh.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "spec.h"
+
+#define EXIT_USAGE 2
+
+struct options {
+    struct conversion_options conversion;
+    bool verbose;
+    char *label; /* malloc'd */
+    char **paths;
+    int path_count;
+};
+
+struct runner {
+    const struct options *options;
+    wj_engine *engine;
+    struct tally total;
+};
+
+static void usage(FILE *out)
+{
+    fputs("usage: spec-runner [--features memory64,multi-memory] [--name LABEL] [--verbose]\n"
+          "                   [--wast2json PATH] PATH...\n"
+          "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
+          "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
+          "command the runtime can judge today. Prints a FAIL line per failure, the skip\n"
+          "reasons, and finally \"LABEL: N passed, M failed, K skipped\" (LABEL defaults\n"
+          "to the name of the single PATH). Exits 0 iff nothing failed, 2 on usage errors.\n",
+          out);
+}
+
+static bool enable_feature(struct conversion_options *conversion, const char *name, size_t len)
+{
+    if (len == strlen("memory64") && strncmp(name, "memory64", len) == 0)
+        conversion->memory64 = true;
+    else if (len == strlen("multi-memory") && strncmp(name, "multi-memory", len) == 0)
+        conversion->multi_memory = true;
+    else
+        return false;
+    return true;
+}
+
+/* A comma-separated list such as "memory64,multi-memory". */
+static bool parse_features(const char *list, struct conversion_options *conversion)
+{
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len > 0 && !enable_feature(conversion, p, len)) {
+            fprintf(stderr, "spec-runner: unknown feature \"%.*s\" (known: memory64, multi-memory)\n",
+                    (int)len, p);
+            return false;
+        }
+        p += len + (p[len] == ',');
+    }
+    return true;
+}
+
+/* The last component of a path, without trailing slashes. */
+static char *path_label(const char *path)
+{
+    size_t end = strlen(path);
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    size_t start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    if (start == end) /* "/" */
+        start = 0;
+    return strndup(path + start, end - start);
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_options(int argc, char **argv, struct options *options)
+{
+    static const struct option long_options[] = {
+        {"features", required_argument, NULL, 'f'},
+        {"name", required_argument, NULL, 'n'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"wast2json", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *label = NULL;
+    const char *env_wast2json = getenv("WAST2JSON");
+    options->conversion.wast2json = env_wast2json && *env_wast2json ? env_wast2json : "wast2json";
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (!parse_features(optarg, &options->conversion))
+                return EXIT_USAGE;
+            break;
+        case 'n': label = optarg; break;
+        case 'v': options->verbose = true; break;
+        case 'w': options->conversion.wast2json = optarg; break;
+        case 'h': usage(stdout); return EXIT_SUCCESS;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    options->paths = argv + optind;
+    options->path_count = argc - optind;
+    if (options->path_count == 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    options->label = label ? strdup(label)
+                     : options->path_count == 1 ? path_label(options->paths[0])
+                                                : strdup("total");
+    if (!options->label) {
+        fputs("spec-runner: out of memory\n", stderr);
+        return EXIT_FAILURE;
+    }
+    return -1;
+}
+
+static wj_engine *new_engine(const struct conversion_options *features)
+{
+    wj_config *config = wj_config_new();
+    if (!config)
+        return NULL;
+    if (features->memory64)
+        wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
+    if (features->multi_memory)
+        wj_config_set_feature(config, WJ_FEATURE_MULTI_MEMORY, true);
+    wj_engine *engine = wj_engine_new(config);
+    wj_config_delete(config);
+    return engine;
+}
+
+/* The first line of `why` ends the FAIL line; the rest (wast2json's own
+ * output) follows, indented. */
+static void report_conversion_failure(struct tally *tally, const char *path, const char *why)
+{
+    size_t len = strcspn(why, "\n");
+    fprintf(tally_fail(tally, path, 0), "%.*s\n", (int)len, why);
+    for (const char *line = why + len; *line == '\n';) {
+        line++;
+        len = strcspn(line, "\n");
+        if (len > 0)
+            printf("    %.*s\n", (int)len, line);
+        line += len;
+    }
+}
+
+static void run_wast_file(struct runner *runner, const char *path)
+{
+    struct tally file = {0};
+    struct script script;
+    char *why = NULL;
+    crash_report_at(path, 0);
+    if (script_convert(&runner->options->conversion, path, &script, &why)) {
+        struct run_context context = {.engine = runner->engine, .path = path, .tally = &file};
+        script_run(&context, &script);
+        script_free(&script);
+    } else {
+        report_conversion_failure(&file, path, why);
+        free(why);
+    }
+    crash_report_at(NULL, 0);
+    if (runner->options->verbose)
+        tally_print_counts(&file, path);
+    tally_add(&runner->total, &file);
+}
+
+/* `*.wast` as the shell would match it: no hidden files. */
+static int select_wast_name(const struct dirent *entry)
+{
+    size_t len = strlen(entry->d_name);
+    return entry->d_name[0] != '.' && len > 5 && strcmp(entry->d_name + len - 5, ".wast") == 0;
+}
+
+/* Sorted bytewise, whatever the locale. */
+static int compare_names(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static char *join_path(const char *dir, const char *name)
+{
+    size_t len = strlen(dir);
+    bool has_slash = len > 0 && dir[len - 1] == '/';
+    char *path = malloc(len + 1 + strlen(name) + 1);
+    if (!path) {
+        fputs("spec-runner: out of memory\n", stderr);
+        abort();
+    }
+    sprintf(path, "%s%s%s", dir, has_slash ? "" : "/", name);
+    return path;
+}
+
+static bool is_regular_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void run_folder(struct runner *runner, const char *dir)
+{
+    struct dirent **entries;
+    int count = scandir(dir, &entries, select_wast_name, compare_names);
+    if (count < 0) {
+        fprintf(tally_fail(&runner->total, dir, 0), "cannot read the folder: %s\n", strerror(errno));
+        return;
+    }
+    int run = 0;
+    for (int i = 0; i < count; i++) {
+        char *path = join_path(dir, entries[i]->d_name);
+        if (is_regular_file(path)) {
+            run_wast_file(runner, path);
+            run++;
+        }
+        free(path);
+        free(entries[i]);
+    }
+    free(entries);
+    /* An empty run must not look like a passing one. */
+    if (run == 0)
+        fputs("no .wast files in this folder\n", tally_fail(&runner->total, dir, 0));
+}
+
+static void run_path(struct runner *runner, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        fprintf(tally_fail(&runner->total, path, 0), "%s\n", strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        run_folder(runner, path);
+    else
+        run_wast_file(runner, path);
+}
+
+int main(int argc, char **argv)
+{
+    /* Line-buffered so that FAIL lines printed so far survive a crash in
+     * the library. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    crash_report_install();
+    struct options options = {0};
+    int status = parse_options(argc, argv, &options);
+    if (status >= 0)
+        return status;
+
+    struct runner runner = {.options = &options, .engine = new_engine(&options.conversion)};
+    if (!runner.engine) {
+        fputs("spec-runner: cannot create a wasmjail engine\n", stderr);
+        free(options.label);
+        return EXIT_FAILURE;
+    }
+    for (int i = 0; i < options.path_count; i++)
+        run_path(&runner, options.paths[i]);
+    tally_print_skip_reasons(&runner.total);
+    tally_print_counts(&runner.total, options.label);
+
+    wj_engine_delete(runner.engine);
+    free(options.label);
+    return runner.total.failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
