@@ -78,6 +78,30 @@ static void *alloc_vec(decoder *d, uint32_t count, size_t size, uint32_t *cap)
     return p;
 }
 
+/* Reads one entry of a vector into `entry`. */
+typedef bool read_entry_fn(decoder *d, void *entry);
+
+/* A vector: a count, then that many entries of `size` bytes each, read by
+ * `read` into a new arena array. */
+static bool read_vec(decoder *d, size_t size, read_entry_fn *read, void **items, uint32_t *count)
+{
+    uint32_t n, cap;
+    if (!wasm_read_u32(&d->r, &n))
+        return false;
+    char *v = alloc_vec(d, n, size, &cap);
+    if (!v)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == cap) /* cannot happen: the input runs out first */
+            return wasm_reader_fail_eof(&d->r);
+        if (!read(d, v + i * size))
+            return false;
+    }
+    *items = v;
+    *count = n;
+    return true;
+}
+
 static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -120,8 +144,9 @@ bool wasm_is_reftype(uint8_t t)
     return t == WASM_FUNCREF || t == WASM_EXTERNREF;
 }
 
-static bool read_valtype(decoder *d, uint8_t *out)
+static bool read_valtype(decoder *d, void *entry)
 {
+    uint8_t *out = entry;
     uint64_t at = wasm_reader_pos(&d->r);
     if (!wasm_read_u8(&d->r, out))
         return false;
@@ -155,48 +180,27 @@ static bool read_reftype(decoder *d, uint8_t *out)
 
 static bool read_resulttype(decoder *d, uint32_t *count, const uint8_t **types)
 {
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
+    return read_vec(d, 1, read_valtype, (void **)types, count);
+}
+
+static bool read_functype(decoder *d, void *entry)
+{
+    wasm_functype *t = entry;
+    uint64_t at = wasm_reader_pos(&d->r);
+    uint8_t form;
+    if (!wasm_read_u8(&d->r, &form))
         return false;
-    uint8_t *t = alloc_vec(d, n, 1, &cap);
-    if (!t)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap) /* cannot happen: input runs out first */
-            return wasm_reader_fail_eof(&d->r);
-        if (!read_valtype(d, &t[i]))
-            return false;
-    }
-    *count = n;
-    *types = t;
-    return true;
+    if (form != 0x60)
+        return malformed(d, at, form & 0x80 ? "integer representation too long"
+                                            : "malformed function type");
+    return read_resulttype(d, &t->nparams, &t->params) &&
+           read_resulttype(d, &t->nresults, &t->results);
 }
 
 static bool decode_types(decoder *d)
 {
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
-        return false;
-    wasm_functype *types = alloc_vec(d, n, sizeof *types, &cap);
-    if (!types)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t at = wasm_reader_pos(&d->r);
-        uint8_t form;
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!wasm_read_u8(&d->r, &form))
-            return false;
-        if (form != 0x60)
-            return malformed(d, at, form & 0x80 ? "integer representation too long"
-                                                : "malformed function type");
-        if (!read_resulttype(d, &types[i].nparams, &types[i].params) ||
-            !read_resulttype(d, &types[i].nresults, &types[i].results))
-            return false;
-    }
-    d->m->ntypes = n;
-    d->m->types = types;
-    return true;
+    return read_vec(d, sizeof(wasm_functype), read_functype, (void **)&d->m->types,
+                    &d->m->ntypes);
 }
 
 /* ---- limits, tables, memories, globals ----------------------------------- */
@@ -234,8 +238,9 @@ static bool read_limits(decoder *d, wasm_limits *l, bool memory)
     return true;
 }
 
-static bool read_memtype(decoder *d, wasm_limits *l)
+static bool read_memtype(decoder *d, void *entry)
 {
+    wasm_limits *l = entry;
     uint64_t at = wasm_reader_pos(&d->r);
     if (!read_limits(d, l, true))
         return false;
@@ -248,13 +253,15 @@ static bool read_memtype(decoder *d, wasm_limits *l)
     return true;
 }
 
-static bool read_tabletype(decoder *d, wasm_tabletype *t)
+static bool read_tabletype(decoder *d, void *entry)
 {
+    wasm_tabletype *t = entry;
     return read_reftype(d, &t->elem) && read_limits(d, &t->limits, false);
 }
 
-static bool read_globaltype(decoder *d, wasm_globaltype *g)
+static bool read_globaltype(decoder *d, void *entry)
 {
+    wasm_globaltype *g = entry;
     if (!read_valtype(d, &g->type))
         return false;
     uint64_t at = wasm_reader_pos(&d->r);
@@ -329,6 +336,17 @@ static bool read_import(decoder *d, wasm_import *imp, import_type *type)
     return malformed(d, at, "malformed import kind");
 }
 
+/* Appends a section's definitions to an index space that imports began. */
+static bool append_space(decoder *d, void **space, uint32_t *count, const void *items, uint32_t n,
+                         size_t size)
+{
+    if (!reserve(d, space, *count, n, size))
+        return false;
+    memcpy((char *)*space + (size_t)*count * size, items, (size_t)n * size);
+    *count += n;
+    return true;
+}
+
 static bool decode_imports(decoder *d)
 {
     wasm_module *m = d->m;
@@ -376,77 +394,46 @@ static bool decode_imports(decoder *d)
 
 /* ---- function, table, memory sections ------------------------------------ */
 
+static bool read_func_decl(decoder *d, void *entry)
+{
+    wasm_func *f = entry;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &f->type))
+        return false;
+    if (f->type >= d->m->ntypes) {
+        invalid(d, at, "unknown type %u", f->type);
+        f->type = 0;
+    }
+    return true;
+}
+
 static bool decode_functions(decoder *d)
 {
     wasm_module *m = d->m;
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
-        return false;
-    uint32_t *types = alloc_vec(d, n, sizeof *types, &cap);
-    if (!types)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t at = wasm_reader_pos(&d->r);
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!wasm_read_u32(&d->r, &types[i]))
-            return false;
-        if (types[i] >= m->ntypes) {
-            invalid(d, at, "unknown type %u", types[i]);
-            types[i] = 0;
-        }
-    }
-    if (!reserve(d, (void **)&m->funcs, m->nfuncs, n, sizeof *m->funcs))
-        return false;
-    for (uint32_t i = 0; i < n; i++)
-        m->funcs[m->nfuncs + i] = (wasm_func){.type = types[i]};
-    m->nfuncs += n;
-    d->nfunc_decls = n;
-    return true;
+    void *decls;
+    return read_vec(d, sizeof(wasm_func), read_func_decl, &decls, &d->nfunc_decls) &&
+           append_space(d, (void **)&m->funcs, &m->nfuncs, decls, d->nfunc_decls,
+                        sizeof(wasm_func));
 }
 
 static bool decode_tables(decoder *d)
 {
     wasm_module *m = d->m;
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
-        return false;
-    wasm_tabletype *t = alloc_vec(d, n, sizeof *t, &cap);
-    if (!t)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!read_tabletype(d, &t[i]))
-            return false;
-    }
-    if (!reserve(d, (void **)&m->tables, m->ntables, n, sizeof *m->tables))
-        return false;
-    memcpy(m->tables + m->ntables, t, (size_t)n * sizeof *t);
-    m->ntables += n;
-    return true;
+    void *tables;
+    uint32_t n;
+    return read_vec(d, sizeof(wasm_tabletype), read_tabletype, &tables, &n) &&
+           append_space(d, (void **)&m->tables, &m->ntables, tables, n, sizeof(wasm_tabletype));
 }
 
 static bool decode_memories(decoder *d)
 {
     wasm_module *m = d->m;
-    uint32_t n, cap;
     uint64_t at = wasm_reader_pos(&d->r);
-    if (!wasm_read_u32(&d->r, &n))
+    void *memories;
+    uint32_t n;
+    if (!read_vec(d, sizeof(wasm_limits), read_memtype, &memories, &n) ||
+        !append_space(d, (void **)&m->memories, &m->nmemories, memories, n, sizeof(wasm_limits)))
         return false;
-    wasm_limits *l = alloc_vec(d, n, sizeof *l, &cap);
-    if (!l)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!read_memtype(d, &l[i]))
-            return false;
-    }
-    if (!reserve(d, (void **)&m->memories, m->nmemories, n, sizeof *m->memories))
-        return false;
-    memcpy(m->memories + m->nmemories, l, (size_t)n * sizeof *l);
-    m->nmemories += n;
     check_memory_count(d, at);
     return true;
 }
@@ -573,28 +560,20 @@ static bool read_const(decoder *d, uint8_t want, uint32_t globals_limit, wasm_co
 
 /* ---- globals, exports, start ----------------------------------------------- */
 
+static bool read_global(decoder *d, void *entry)
+{
+    wasm_global *g = entry;
+    return read_globaltype(d, &g->type) &&
+           read_const(d, g->type.type, d->m->nglobal_imports, &g->init);
+}
+
 static bool decode_globals(decoder *d)
 {
     wasm_module *m = d->m;
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
-        return false;
-    wasm_global *g = alloc_vec(d, n, sizeof *g, &cap);
-    if (!g)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        /* Initialisers may read imported globals only. */
-        if (!read_globaltype(d, &g[i].type) ||
-            !read_const(d, g[i].type.type, m->nglobal_imports, &g[i].init))
-            return false;
-    }
-    if (!reserve(d, (void **)&m->globals, m->nglobals, n, sizeof *m->globals))
-        return false;
-    memcpy(m->globals + m->nglobals, g, (size_t)n * sizeof *g);
-    m->nglobals += n;
-    return true;
+    void *globals;
+    uint32_t n;
+    return read_vec(d, sizeof(wasm_global), read_global, &globals, &n) &&
+           append_space(d, (void **)&m->globals, &m->nglobals, globals, n, sizeof(wasm_global));
 }
 
 static uint32_t index_space_size(const wasm_module *m, uint8_t kind)
@@ -638,36 +617,31 @@ static void check_unique_exports(decoder *d, uint64_t at)
     free(sorted);
 }
 
+static bool read_export(decoder *d, void *entry)
+{
+    wasm_export *e = entry;
+    if (!copy_name(d, &e->name))
+        return false;
+    uint64_t at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u8(&d->r, &e->kind))
+        return false;
+    if (e->kind > WASM_EXTERN_GLOBAL)
+        return malformed(d, at, "malformed export kind");
+    at = wasm_reader_pos(&d->r);
+    if (!wasm_read_u32(&d->r, &e->index))
+        return false;
+    if (e->index >= index_space_size(d->m, e->kind))
+        invalid(d, at, "unknown %s %u", extern_kind_names[e->kind], e->index);
+    else if (e->kind == WASM_EXTERN_FUNC)
+        declare_func(d, e->index);
+    return true;
+}
+
 static bool decode_exports(decoder *d)
 {
-    wasm_module *m = d->m;
-    uint32_t n, cap;
     uint64_t start = wasm_reader_pos(&d->r);
-    if (!wasm_read_u32(&d->r, &n))
+    if (!read_vec(d, sizeof(wasm_export), read_export, (void **)&d->m->exports, &d->m->nexports))
         return false;
-    wasm_export *e = alloc_vec(d, n, sizeof *e, &cap);
-    if (!e)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!copy_name(d, &e[i].name))
-            return false;
-        uint64_t at = wasm_reader_pos(&d->r);
-        if (!wasm_read_u8(&d->r, &e[i].kind))
-            return false;
-        if (e[i].kind > WASM_EXTERN_GLOBAL)
-            return malformed(d, at, "malformed export kind");
-        uint64_t iat = wasm_reader_pos(&d->r);
-        if (!wasm_read_u32(&d->r, &e[i].index))
-            return false;
-        if (e[i].index >= index_space_size(m, e[i].kind))
-            invalid(d, iat, "unknown %s %u", extern_kind_names[e[i].kind], e[i].index);
-        else if (e[i].kind == WASM_EXTERN_FUNC)
-            declare_func(d, e[i].index);
-    }
-    m->nexports = n;
-    m->exports = e;
     check_unique_exports(d, start);
     return true;
 }
@@ -703,8 +677,9 @@ static bool check_table(decoder *d, uint64_t at, uint32_t table)
  * table index or declarative, bit 2: expressions instead of function
  * indices).
  */
-static bool decode_elem(decoder *d, wasm_elem *e)
+static bool read_elem(decoder *d, void *entry)
 {
+    wasm_elem *e = entry;
     wasm_module *m = d->m;
     e->pos = (uint32_t)wasm_reader_pos(&d->r);
     uint32_t flags;
@@ -779,21 +754,7 @@ static bool decode_elem(decoder *d, wasm_elem *e)
 
 static bool decode_elems(decoder *d)
 {
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
-        return false;
-    wasm_elem *e = alloc_vec(d, n, sizeof *e, &cap);
-    if (!e)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        if (!decode_elem(d, &e[i]))
-            return false;
-    }
-    d->m->nelems = n;
-    d->m->elems = e;
-    return true;
+    return read_vec(d, sizeof(wasm_elem), read_elem, (void **)&d->m->elems, &d->m->nelems);
 }
 
 static bool decode_data_count(decoder *d)
@@ -802,46 +763,39 @@ static bool decode_data_count(decoder *d)
     return wasm_read_u32(&d->r, &d->m->data_count);
 }
 
-static bool decode_datas(decoder *d)
+static bool read_data(decoder *d, void *entry)
 {
     wasm_module *m = d->m;
-    uint32_t n, cap;
-    if (!wasm_read_u32(&d->r, &n))
+    wasm_data *s = entry;
+    s->pos = (uint32_t)wasm_reader_pos(&d->r);
+    uint32_t flags;
+    if (!wasm_read_u32(&d->r, &flags))
         return false;
-    wasm_data *segs = alloc_vec(d, n, sizeof *segs, &cap);
-    if (!segs)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (i == cap)
-            return wasm_reader_fail_eof(&d->r);
-        wasm_data *s = &segs[i];
-        s->pos = (uint32_t)wasm_reader_pos(&d->r);
-        uint32_t flags;
-        if (!wasm_read_u32(&d->r, &flags))
+    if (flags > 2)
+        return malformed(d, s->pos, "malformed data segment kind");
+    s->mode = flags == 1 ? WASM_SEG_PASSIVE : WASM_SEG_ACTIVE;
+    if (s->mode == WASM_SEG_ACTIVE) {
+        uint64_t at = wasm_reader_pos(&d->r);
+        if (flags == 2 && !wasm_read_u32(&d->r, &s->memory))
             return false;
-        if (flags > 2)
-            return malformed(d, s->pos, "malformed data segment kind");
-        s->mode = flags == 1 ? WASM_SEG_PASSIVE : WASM_SEG_ACTIVE;
-        if (s->mode == WASM_SEG_ACTIVE) {
-            uint64_t mat = wasm_reader_pos(&d->r);
-            if (flags == 2 && !wasm_read_u32(&d->r, &s->memory))
-                return false;
-            uint8_t addr = WASM_I32;
-            if (s->memory >= m->nmemories)
-                invalid(d, mat, "unknown memory %u", s->memory);
-            else if (m->memories[s->memory].is64)
-                addr = WASM_I64;
-            if (!read_const(d, addr, m->nglobal_imports, &s->offset))
-                return false;
-        }
-        const uint8_t *bytes;
-        if (!wasm_read_len(&d->r, &s->size) || !wasm_read_bytes(&d->r, s->size, &bytes))
+        uint8_t addr = WASM_I32;
+        if (s->memory >= m->nmemories)
+            invalid(d, at, "unknown memory %u", s->memory);
+        else if (m->memories[s->memory].is64)
+            addr = WASM_I64;
+        if (!read_const(d, addr, m->nglobal_imports, &s->offset))
             return false;
-        s->bytes = (uint32_t)wasm_reader_offset(&d->r, bytes);
     }
-    m->ndatas = n;
-    m->datas = segs;
+    const uint8_t *bytes;
+    if (!wasm_read_len(&d->r, &s->size) || !wasm_read_bytes(&d->r, s->size, &bytes))
+        return false;
+    s->bytes = (uint32_t)wasm_reader_offset(&d->r, bytes);
     return true;
+}
+
+static bool decode_datas(decoder *d)
+{
+    return read_vec(d, sizeof(wasm_data), read_data, (void **)&d->m->datas, &d->m->ndatas);
 }
 
 /* ---- code ------------------------------------------------------------------ */
