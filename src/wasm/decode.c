@@ -219,6 +219,9 @@ static bool read_limits(decoder *d, wasm_limits *l, bool memory)
             return malformed(d, at, "malformed limits flags");
     } else if (flags > 1) {
         /* Without memory64 the flags are a one-bit LEB128 number. */
+        if (memory && (flags == 0x04 || flags == 0x05))
+            return malformed(d, at, "integer too large: 64-bit memory limits need the "
+                                    "memory64 feature");
         return malformed(d, at, flags & 0x80 ? "integer representation too long"
                                              : "integer too large");
     }

@@ -763,9 +763,9 @@ static bool validate_body(validator *v)
             if (!pop_ctrl(v, &done))
                 return false;
             /* An `if` without `else` passes its parameters through. */
-            if (done.kind == CTRL_IF &&
-                (done.nparams != done.nresults ||
-                 memcmp(done.params, done.results, done.nparams) != 0))
+            if (done.kind == CTRL_IF && (done.nparams != done.nresults ||
+                                         (done.nparams &&
+                                          memcmp(done.params, done.results, done.nparams))))
                 return invalid(v, "type mismatch: if without else must leave its parameters");
             if (done.kind == CTRL_FUNC)
                 return true;
