@@ -107,13 +107,9 @@ static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
 
 static void invalid(decoder *d, uint64_t offset, const char *fmt, ...)
 {
-    if (d->deferred.kind != WASM_ERR_NONE)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    d->deferred.kind = WASM_ERR_INVALID;
-    d->deferred.offset = offset;
-    vsnprintf(d->deferred.message, sizeof d->deferred.message, fmt, ap);
+    wasm_vfail(&d->deferred, WASM_ERR_INVALID, offset, fmt, ap);
     va_end(ap);
 }
 

@@ -3,6 +3,7 @@
 #ifndef WJ_WASM_ERROR_H
 #define WJ_WASM_ERROR_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,5 +21,7 @@ typedef struct wasm_error {
  * callers can write `return wasm_fail(...)`. */
 bool wasm_fail(wasm_error *err, int kind, uint64_t offset, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+bool wasm_vfail(wasm_error *err, int kind, uint64_t offset, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 #endif

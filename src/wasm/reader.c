@@ -5,13 +5,9 @@
 
 bool wasm_reader_fail(wasm_reader *r, uint64_t offset, const char *fmt, ...)
 {
-    if (r->err->kind != WASM_ERR_NONE)
-        return false;
-    r->err->kind = WASM_ERR_MALFORMED;
-    r->err->offset = offset;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(r->err->message, sizeof r->err->message, fmt, ap);
+    wasm_vfail(r->err, WASM_ERR_MALFORMED, offset, fmt, ap);
     va_end(ap);
     return false;
 }

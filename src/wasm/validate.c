@@ -58,13 +58,9 @@ static bool invalid(validator *v, const char *fmt, ...) __attribute__((format(pr
 
 static bool invalid(validator *v, const char *fmt, ...)
 {
-    if (v->err->kind != WASM_ERR_NONE)
-        return false;
     va_list ap;
     va_start(ap, fmt);
-    v->err->kind = WASM_ERR_INVALID;
-    v->err->offset = v->op_at;
-    vsnprintf(v->err->message, sizeof v->err->message, fmt, ap);
+    wasm_vfail(v->err, WASM_ERR_INVALID, v->op_at, fmt, ap);
     va_end(ap);
     return false;
 }
