@@ -1,8 +1,9 @@
 /*
  * bench/validate: decode + validate throughput of wj_module_validate, in
- * MB/s of module bytes on one core.
+ * MB/s of module bytes on one core; with --compile, of wj_module_new
+ * (decode, validate and compile to machine code).
  *
- *   bench/validate [--runs N] [--min-time SECONDS] FILE.wasm...
+ *   bench/validate [--compile] [--runs N] [--min-time SECONDS] FILE.wasm...
  *
  * Each file is validated repeatedly for at least --min-time per run; the
  * median of --runs runs is reported, then the total over all files. Debug
@@ -64,7 +65,7 @@ static uint8_t *read_file(const char *path, size_t *len)
 static uint64_t code_section_size(wj_engine *engine, const uint8_t *bytes, size_t len)
 {
     wj_module *module;
-    wj_error *err = wj_module_new(engine, bytes, len, &module);
+    wj_error *err = wj_module_decode(engine, bytes, len, &module);
     if (err) {
         fprintf(stderr, "validate: rejected at offset %llu: %s\n",
                 (unsigned long long)wj_error_offset(err), wj_error_message(err));
@@ -86,13 +87,25 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One run: seconds per validation, repeating until min_time has passed. */
+static bool compile;
+
+static wj_error *process(wj_engine *engine, const uint8_t *bytes, size_t len)
+{
+    if (!compile)
+        return wj_module_validate(engine, bytes, len);
+    wj_module *module;
+    wj_error *err = wj_module_new(engine, bytes, len, &module);
+    wj_module_delete(module);
+    return err;
+}
+
+/* One run: seconds per module, repeating until min_time has passed. */
 static double time_one_run(wj_engine *engine, const uint8_t *bytes, size_t len, double min_time)
 {
     unsigned reps = 0;
     double start = now(), elapsed;
     do {
-        wj_error *err = wj_module_validate(engine, bytes, len);
+        wj_error *err = process(engine, bytes, len);
         if (err) {
             fprintf(stderr, "validate: rejected: %s\n", wj_error_message(err));
             wj_error_delete(err);
@@ -109,6 +122,10 @@ int main(int argc, char **argv)
     int runs = 7;
     double min_time = 0.3;
     int first = 1;
+    if (first < argc && strcmp(argv[first], "--compile") == 0) {
+        compile = true;
+        first++;
+    }
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
         if (first + 1 >= argc)
             goto usage;
@@ -152,6 +169,6 @@ int main(int argc, char **argv)
     return 0;
 
 usage:
-    fprintf(stderr, "usage: validate [--runs N] [--min-time SECONDS] FILE.wasm...\n");
+    fprintf(stderr, "usage: validate [--compile] [--runs N] [--min-time SECONDS] FILE.wasm...\n");
     return 2;
 }

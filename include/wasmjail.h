@@ -41,6 +41,9 @@ typedef enum wj_error_kind {
                              * feature the engine's configuration turned off
                              * that the spec has no error of its own for */
     WJ_ERROR_RESOURCE,      /* out of memory or over a configured limit */
+    WJ_ERROR_LINK,          /* imports do not match ("incompatible import type") */
+    WJ_ERROR_USAGE,         /* the API was called wrongly (argument count or type,
+                             * objects from different stores) */
 } wj_error_kind;
 
 /* wj_error_offset() of an error that has no byte offset. */
@@ -74,6 +77,13 @@ WJ_API void wj_config_set_feature(wj_config *config, wj_feature feature, bool en
 WJ_API bool wj_config_get_feature(const wj_config *config, wj_feature feature);
 
 typedef struct wj_engine wj_engine;
+
+/* The most native stack that nested wasm calls of one store may use
+ * before trapping with "call stack exhausted". Default 512 KiB. */
+WJ_API void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes);
+/* The largest any linear memory may grow to, in bytes; memory.grow past it
+ * returns -1. Default: 4 GiB (the most a 32-bit memory can address). */
+WJ_API void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes);
 
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);
@@ -137,10 +147,18 @@ typedef struct wj_globaltype {
 
 typedef struct wj_module wj_module;
 
-/* Decodes and validates `bytes` (which the module copies). On success
- * *out owns the new module and NULL is returned. */
+/* Decodes, validates and compiles `bytes` (which the module copies). On
+ * success *out owns the new module and NULL is returned. A module using a
+ * feature the compiler does not support yet fails with WJ_ERROR_UNSUPPORTED
+ * ("unsupported: SIMD"). Modules may be shared between threads; the engine
+ * must outlive every module, store and trap made with it. */
 WJ_API wj_error *wj_module_new(wj_engine *engine, const uint8_t *bytes, size_t len,
                                wj_module **out);
+/* Decodes and validates, without compiling: the module can be inspected
+ * (it may use features the compiler does not support yet, e.g. SIMD) but
+ * not instantiated. */
+WJ_API wj_error *wj_module_decode(wj_engine *engine, const uint8_t *bytes, size_t len,
+                                  wj_module **out);
 /* Decodes and validates without keeping anything. */
 WJ_API wj_error *wj_module_validate(wj_engine *engine, const uint8_t *bytes, size_t len);
 WJ_API void wj_module_delete(wj_module *module);
@@ -195,6 +213,169 @@ WJ_API const char *wj_module_local_name(const wj_module *m, uint32_t func, uint3
 
 /* The start function's index, or false when the module has none. */
 WJ_API bool wj_module_start(const wj_module *m, uint32_t *func);
+
+/* ------------------------------------------------------------------------ */
+/* Stores and runtime objects                                               */
+/*
+ * A store holds instances and everything they create or import: functions,
+ * memories, tables, globals. All of them belong to the store and are freed
+ * by wj_store_delete(); they may not be used with another store. A store is
+ * used by one thread at a time; different stores may run on different
+ * threads at once. Modules are shared: one module may be instantiated in any
+ * number of stores, from any thread.
+ */
+
+typedef struct wj_store wj_store;
+typedef struct wj_instance wj_instance;
+typedef struct wj_func wj_func;
+typedef struct wj_memory wj_memory;
+typedef struct wj_table wj_table;
+typedef struct wj_global wj_global;
+typedef struct wj_trap wj_trap;
+typedef struct wj_caller wj_caller;
+
+/* The store keeps a reference to the engine, which must outlive it. */
+WJ_API wj_store *wj_store_new(wj_engine *engine);
+WJ_API void wj_store_delete(wj_store *store);
+
+/* A value. Reference values: a funcref is a wj_func* (NULL is ref.null
+ * func); an externref is any host pointer (NULL is ref.null extern). Floats
+ * keep their exact bits, NaN payloads included. */
+typedef struct wj_val {
+    wj_valtype kind;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f32;
+        double f64;
+        wj_func *funcref;
+        void *externref;
+    } of;
+} wj_val;
+
+typedef struct wj_extern {
+    wj_extern_kind kind;
+    union {
+        wj_func *func;
+        wj_table *table;
+        wj_memory *memory;
+        wj_global *global;
+    } of;
+} wj_extern;
+
+/* ---- traps ---- */
+
+typedef enum wj_trap_code {
+    WJ_TRAP_NONE = 0,
+    WJ_TRAP_UNREACHABLE,          /* "unreachable" */
+    WJ_TRAP_MEMORY_OUT_OF_BOUNDS, /* "out of bounds memory access" */
+    WJ_TRAP_INT_DIVIDE_BY_ZERO,   /* "integer divide by zero" */
+    WJ_TRAP_INT_OVERFLOW,         /* "integer overflow" */
+    WJ_TRAP_BAD_CONVERSION,       /* "invalid conversion to integer" */
+    WJ_TRAP_INDIRECT_TYPE,        /* "indirect call type mismatch" */
+    WJ_TRAP_UNDEFINED_ELEMENT,    /* "undefined element" */
+    WJ_TRAP_UNINITIALIZED_ELEMENT,/* "uninitialized element" */
+    WJ_TRAP_TABLE_OUT_OF_BOUNDS,  /* "out of bounds table access" */
+    WJ_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
+    WJ_TRAP_HOST,                 /* raised by a host function: its own message */
+} wj_trap_code;
+
+/* One wasm frame of a trap's backtrace, innermost first. */
+typedef struct wj_frame {
+    const wj_module *module;
+    const char *module_name;  /* name section, or NULL */
+    uint32_t func_index;      /* in the module's function index space */
+    const char *func_name;    /* name section, or NULL */
+    uint64_t module_offset;   /* byte offset of the instruction in the module */
+    uint64_t func_offset;     /* ... relative to the start of the function's body */
+} wj_frame;
+
+/* A trap for a host function to return; the message is copied. */
+WJ_API wj_trap *wj_trap_new(const char *message);
+WJ_API wj_trap_code wj_trap_code_of(const wj_trap *trap);
+/* The spec's message for the code ("integer divide by zero"), or the host's. */
+WJ_API const char *wj_trap_message(const wj_trap *trap);
+WJ_API size_t wj_trap_frame_count(const wj_trap *trap);
+WJ_API const wj_frame *wj_trap_frame(const wj_trap *trap, size_t i);
+WJ_API void wj_trap_delete(wj_trap *trap);
+
+/* ---- instances ---- */
+
+/* Instantiates `module` in `store`. imports[i] is the value for the module's
+ * i-th import (in wj_module_import() order). On a link error (wrong kind or
+ * type) returns a WJ_ERROR_LINK error naming the import. If a data or element
+ * segment is out of bounds or the start function traps, returns NULL with
+ * *trap set (the caller owns it) and no instance; writes already made to
+ * imported memories and tables stay, as the spec requires. */
+WJ_API wj_error *wj_instance_new(wj_store *store, const wj_module *module,
+                                 const wj_extern *imports, size_t import_count,
+                                 wj_instance **out, wj_trap **trap);
+WJ_API const wj_module *wj_instance_module(const wj_instance *instance);
+/* Looks up an export by name; false when there is none. */
+WJ_API bool wj_instance_export(const wj_instance *instance, const char *name, size_t name_len,
+                               wj_extern *out);
+/* The i-th export, in the module's export order. */
+WJ_API bool wj_instance_export_nth(const wj_instance *instance, size_t i, wj_extern *out);
+
+/* ---- functions ---- */
+
+/* A host function. It receives exactly the parameters of its type in `args`
+ * and must fill every result. Returning a trap (from wj_trap_new, or one a
+ * nested call returned) unwinds the wasm frames above it; the caller of the
+ * outermost wj_func_call gets it. */
+typedef wj_trap *(*wj_host_callback)(void *env, wj_caller *caller, const wj_val *args,
+                                     wj_val *results);
+
+/* The type is copied. `finalizer` (may be NULL) gets `env` when the store is
+ * deleted. Returns NULL when out of memory, when callback is NULL, or when
+ * the type names a value type wj_val cannot carry (v128). */
+WJ_API wj_func *wj_func_new(wj_store *store, const wj_functype *type, wj_host_callback callback,
+                            void *env, void (*finalizer)(void *env));
+/* The type, valid as long as the function. */
+WJ_API void wj_func_type(const wj_func *func, wj_functype *out);
+/* Calls the function. A wrong number or type of arguments is a WJ_ERROR_USAGE
+ * error; a trap returns NULL with *trap set (the caller owns it). */
+WJ_API wj_error *wj_func_call(wj_func *func, const wj_val *args, size_t arg_count,
+                              wj_val *results, size_t result_count, wj_trap **trap);
+
+/* The instance whose wasm code called the host function, or NULL when the
+ * host function was called directly through wj_func_call. */
+WJ_API wj_instance *wj_caller_instance(const wj_caller *caller);
+WJ_API wj_store *wj_caller_store(const wj_caller *caller);
+
+/* ---- memories ---- */
+
+/* A memory for imports; limits in 64 KiB pages. NULL when over limits or out
+ * of memory (*err says why). */
+WJ_API wj_error *wj_memory_new(wj_store *store, const wj_limits *limits, wj_memory **out);
+WJ_API void wj_memory_type(const wj_memory *memory, wj_limits *out);
+/* The bytes; the pointer stays valid until the memory grows. */
+WJ_API uint8_t *wj_memory_data(const wj_memory *memory);
+WJ_API uint64_t wj_memory_data_size(const wj_memory *memory);
+/* Size in 64 KiB pages. */
+WJ_API uint64_t wj_memory_size(const wj_memory *memory);
+/* Grows by `delta` pages; false (and no change) past the maximum or a limit. */
+WJ_API bool wj_memory_grow(wj_memory *memory, uint64_t delta, uint64_t *old_pages);
+
+/* ---- tables ---- */
+
+/* `init` fills every element; its kind must be the table's element type. */
+WJ_API wj_error *wj_table_new(wj_store *store, const wj_tabletype *type, const wj_val *init,
+                              wj_table **out);
+WJ_API void wj_table_type(const wj_table *table, wj_tabletype *out);
+WJ_API uint64_t wj_table_size(const wj_table *table);
+WJ_API bool wj_table_get(const wj_table *table, uint64_t index, wj_val *out);
+WJ_API bool wj_table_set(wj_table *table, uint64_t index, const wj_val *value);
+WJ_API bool wj_table_grow(wj_table *table, uint64_t delta, const wj_val *init, uint64_t *old_size);
+
+/* ---- globals ---- */
+
+WJ_API wj_error *wj_global_new(wj_store *store, const wj_globaltype *type, const wj_val *value,
+                               wj_global **out);
+WJ_API void wj_global_type(const wj_global *global, wj_globaltype *out);
+WJ_API void wj_global_get(const wj_global *global, wj_val *out);
+/* A USAGE error when the global is immutable or the value has the wrong kind. */
+WJ_API wj_error *wj_global_set(wj_global *global, const wj_val *value);
 
 #ifdef __cplusplus
 }

@@ -365,7 +365,7 @@ static int inspect_file(wj_engine *engine, const char *path)
         return CLI_EXIT_FAILURE;
     }
     wj_module *module = NULL;
-    wj_error *err = wj_module_new(engine, data, len, &module);
+    wj_error *err = wj_module_decode(engine, data, len, &module);
     free(data);
     if (err != NULL) {
         cli_report_module_error(path, err);

@@ -98,6 +98,10 @@ static const char *kind_text(wj_error_kind kind)
         return "unsupported module";
     case WJ_ERROR_RESOURCE:
         return "module over a resource limit";
+    case WJ_ERROR_LINK:
+        return "link error";
+    case WJ_ERROR_USAGE:
+        return "usage error";
     }
     return "module error";
 }

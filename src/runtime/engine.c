@@ -11,7 +11,11 @@ const char *wj_version(void)
 }
 
 /* Wasm 2.0 is on; proposals are opt-in. */
-static const struct wj_config default_config = {.features = WJ_FEATURE_SIMD};
+static const struct wj_config default_config = {
+    .features = WJ_FEATURE_SIMD,
+    .max_wasm_stack = 512 * 1024,
+    .max_memory_size = UINT64_C(4) << 30,
+};
 
 wj_config *wj_config_new(void)
 {
@@ -39,16 +43,35 @@ bool wj_config_get_feature(const wj_config *config, wj_feature feature)
     return (config->features & feature) == (unsigned)feature;
 }
 
+void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes)
+{
+    config->max_wasm_stack = bytes;
+}
+
+void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes)
+{
+    config->max_memory_size = bytes;
+}
+
 wj_engine *wj_engine_new(const wj_config *config)
 {
     wj_engine *engine = malloc(sizeof *engine);
-    if (engine)
-        engine->config = config ? *config : default_config;
+    if (!engine)
+        return NULL;
+    engine->config = config ? *config : default_config;
+    engine->types = type_registry_new();
+    if (!engine->types) {
+        free(engine);
+        return NULL;
+    }
     return engine;
 }
 
 void wj_engine_delete(wj_engine *engine)
 {
+    if (!engine)
+        return;
+    type_registry_free(engine->types);
     free(engine);
 }
 

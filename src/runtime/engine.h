@@ -2,14 +2,22 @@
 #ifndef WJ_RUNTIME_ENGINE_H
 #define WJ_RUNTIME_ENGINE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <wasmjail.h>
 
+#include "registry/registry.h"
+
 struct wj_config {
-    unsigned features; /* wj_feature bits */
+    unsigned features;      /* wj_feature bits */
+    size_t max_wasm_stack;  /* bytes of native stack nested wasm calls may use */
+    uint64_t max_memory_size; /* bytes any linear memory may grow to */
 };
 
 struct wj_engine {
     struct wj_config config;
+    type_registry *types; /* function types interned engine-wide */
 };
 
 #endif

@@ -1,5 +1,7 @@
 #include <stdlib.h>
 
+#include "registry/registry.h"
+
 #include "engine.h"
 #include "error.h"
 #include "module.h"
@@ -25,22 +27,75 @@ static wj_error *decode_and_validate(wj_engine *engine, const uint8_t *bytes, si
     return NULL;
 }
 
-wj_error *wj_module_new(wj_engine *engine, const uint8_t *bytes, size_t len, wj_module **out)
+/* Interns every type of the module; on failure releases what it took. */
+static bool intern_types(wj_module *module)
+{
+    const wasm_module *m = module->wasm;
+    module->type_ids = calloc(m->ntypes ? m->ntypes : 1, sizeof *module->type_ids);
+    if (!module->type_ids)
+        return false;
+    for (uint32_t i = 0; i < m->ntypes; i++) {
+        uint32_t id = type_registry_intern(module->engine->types, &m->types[i]);
+        if (id == UINT32_MAX) {
+            while (i--)
+                type_registry_release(module->engine->types, module->type_ids[i]);
+            free(module->type_ids);
+            module->type_ids = NULL;
+            return false;
+        }
+        module->type_ids[i] = id;
+    }
+    return true;
+}
+
+static void release_types(wj_module *module)
+{
+    for (uint32_t i = 0; i < module->wasm->ntypes; i++)
+        type_registry_release(module->engine->types, module->type_ids[i]);
+    free(module->type_ids);
+}
+
+static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t len, bool compile,
+                               wj_module **out)
 {
     *out = NULL;
     wasm_module *m;
     wj_error *err = decode_and_validate(engine, bytes, len, &m);
     if (err)
         return err;
-    wj_module *module = malloc(sizeof *module);
+    wj_module *module = calloc(1, sizeof *module);
     if (!module) {
         wasm_module_free(m);
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     }
     module->engine = engine;
     module->wasm = m;
+    atomic_init(&module->refs, 1);
+    if (!intern_types(module)) {
+        wasm_module_free(m);
+        free(module);
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    }
+    wasm_error werr = {0};
+    if (compile && !compile_module(m, module->type_ids, &module->code, &werr)) {
+        release_types(module);
+        wasm_module_free(m);
+        free(module);
+        return rt_error_from_wasm(&werr);
+    }
+    module->compiled = compile;
     *out = module;
     return NULL;
+}
+
+wj_error *wj_module_new(wj_engine *engine, const uint8_t *bytes, size_t len, wj_module **out)
+{
+    return module_create(engine, bytes, len, true, out);
+}
+
+wj_error *wj_module_decode(wj_engine *engine, const uint8_t *bytes, size_t len, wj_module **out)
+{
+    return module_create(engine, bytes, len, false, out);
 }
 
 wj_error *wj_module_validate(wj_engine *engine, const uint8_t *bytes, size_t len)
@@ -52,12 +107,27 @@ wj_error *wj_module_validate(wj_engine *engine, const uint8_t *bytes, size_t len
     return err;
 }
 
-void wj_module_delete(wj_module *module)
+void module_retain(const wj_module *m)
 {
-    if (!module)
+    atomic_fetch_add_explicit(&((wj_module *)m)->refs, 1, memory_order_relaxed);
+}
+
+void module_release(const wj_module *m)
+{
+    wj_module *module = (wj_module *)m;
+    /* acq_rel: the last release must see every other holder's writes. */
+    if (atomic_fetch_sub_explicit(&module->refs, 1, memory_order_acq_rel) != 1)
         return;
+    compiled_code_free(&module->code);
+    release_types(module);
     wasm_module_free(module->wasm);
     free(module);
+}
+
+void wj_module_delete(wj_module *module)
+{
+    if (module)
+        module_release(module);
 }
 
 size_t wj_module_import_count(const wj_module *m)

@@ -847,7 +847,15 @@ static void inspect(wj_engine *engine, uint64_t iteration, const uint8_t *bytes,
     wj_module *mod = NULL;
     wj_error *err = wj_module_new(engine, bytes, len, &mod);
     if (err) {
-        anomaly(iteration, "wj_module_validate accepted but wj_module_new failed: %s",
+        /* the compiler may refuse what it does not support yet, nothing else */
+        if (wj_error_kind_of(err) != WJ_ERROR_UNSUPPORTED)
+            anomaly(iteration, "wj_module_validate accepted but wj_module_new failed: %s",
+                    wj_error_message(err));
+        wj_error_delete(err);
+        err = wj_module_decode(engine, bytes, len, &mod);
+    }
+    if (err) {
+        anomaly(iteration, "wj_module_validate accepted but wj_module_decode failed: %s",
                 wj_error_message(err));
         wj_error_delete(err);
         return;

@@ -1,33 +1,30 @@
-/* Judging wast2json's commands with what the runtime can do today: decode
- * and validate. Everything that needs instantiation or execution is counted
- * as skipped, never as passed. */
+/* Dispatching wast2json's commands to their judges, and the two that only
+ * decode and validate: assert_malformed and assert_invalid. They use
+ * wj_module_validate, which never compiles, so that they keep judging
+ * modules the compiler cannot handle. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "spec.h"
 
-struct command {
-    const struct run_context *context;
-    const struct script *script;
-    json_t *json;
-    const char *type;
-    long line;
-};
+void command_pass(const struct command *c)
+{
+    tally_pass(c->context->tally);
+}
 
-/* Starts a FAIL line for this command; the caller finishes it. */
-static FILE *fail(const struct command *c)
+void command_skip(const struct command *c, enum skip_reason reason, const char *message)
+{
+    tally_skip(c->context->tally, reason, message);
+}
+
+FILE *command_fail(const struct command *c)
 {
     FILE *out = tally_fail(c->context->tally, c->context->path, c->line);
     fprintf(out, "%s: ", c->type);
     return out;
 }
 
-static void skip(const struct command *c, enum skip_reason reason)
-{
-    tally_skip(c->context->tally, reason);
-}
-
-static const char *command_string(const struct command *c, const char *key)
+const char *command_string(const struct command *c, const char *key)
 {
     return json_string_value(json_object_get(c->json, key));
 }
@@ -39,12 +36,14 @@ static const char *error_kind_name(wj_error_kind kind)
     case WJ_ERROR_INVALID: return "invalid";
     case WJ_ERROR_UNSUPPORTED: return "unsupported";
     case WJ_ERROR_RESOURCE: return "resource";
+    case WJ_ERROR_LINK: return "link";
+    case WJ_ERROR_USAGE: return "usage";
     }
     return NULL;
 }
 
 /* e.g. `malformed "unexpected end" at offset 0x1c` */
-static void fput_error(const wj_error *err, FILE *out)
+void fput_error(const wj_error *err, FILE *out)
 {
     wj_error_kind kind = wj_error_kind_of(err);
     const char *kind_name = error_kind_name(kind);
@@ -78,52 +77,26 @@ static enum module_format command_module_format(const struct command *c)
     return MODULE_FORMAT_UNKNOWN;
 }
 
-/* Decodes and validates the command's module. Returns true with the
- * library's verdict in *err (NULL: valid), or false when there is nothing to
- * judge, after counting the command as skipped or failed. */
-static bool decode_command_module(const struct command *c, wj_error **err)
+const struct module_file *command_module_file(const struct command *c)
 {
     switch (command_module_format(c)) {
     case MODULE_BINARY:
         break;
     case MODULE_TEXT:
-        skip(c, SKIP_TEXT_MODULE);
-        return false;
+        command_skip(c, SKIP_TEXT_MODULE, NULL);
+        return NULL;
     case MODULE_FORMAT_UNKNOWN:
-        fputs("unknown \"module_type\"\n", fail(c));
-        return false;
+        fputs("unknown \"module_type\"\n", command_fail(c));
+        return NULL;
     }
     const char *name = command_string(c, "filename");
     const struct module_file *file = name ? script_find_file(c->script, name) : NULL;
-    if (!file) {
-        fputs("no module file\n", fail(c));
-        return false;
-    }
-    wj_module *module = NULL;
-    *err = wj_module_new(c->context->engine, file->bytes, file->len, &module);
-    if (module)
-        wj_module_delete(module);
-    if (!*err && !module) {
-        fputs("wj_module_new returned neither an error nor a module\n", fail(c));
-        return false;
-    }
-    return true;
+    if (!file)
+        fputs("no module file\n", command_fail(c));
+    return file;
 }
 
-/* True when err is NULL; otherwise counts a FAIL and frees err. */
-static bool expect_valid(const struct command *c, wj_error *err)
-{
-    if (!err)
-        return true;
-    FILE *out = fail(c);
-    fputs("expected a valid module, got ", out);
-    fput_error(err, out);
-    putc('\n', out);
-    wj_error_delete(err);
-    return false;
-}
-
-static bool starts_with(const char *s, const char *prefix)
+bool starts_with(const char *s, const char *prefix)
 {
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -167,18 +140,19 @@ static void expect_rejected(const struct command *c, wj_error_kind expected_kind
 {
     const char *text = command_string(c, "text");
     if (!text) {
-        fputs("no expected \"text\"\n", fail(c));
+        fputs("no expected \"text\"\n", command_fail(c));
         return;
     }
-    wj_error *err;
-    if (!decode_command_module(c, &err))
+    const struct module_file *file = command_module_file(c);
+    if (!file)
         return;
+    wj_error *err = wj_module_validate(c->context->engine, file->bytes, file->len);
     if (err && wj_error_kind_of(err) == expected_kind && starts_with(wj_error_message(err), text)) {
-        tally_pass(c->context->tally);
+        command_pass(c);
     } else if (err && is_conversion_gap(c, text, err)) {
-        skip(c, SKIP_CONVERSION_GAP);
+        command_skip(c, SKIP_CONVERSION_GAP, NULL);
     } else {
-        FILE *out = fail(c);
+        FILE *out = command_fail(c);
         fputs("expected ", out);
         fput_quoted(text, out);
         fputs(", got ", out);
@@ -192,13 +166,6 @@ static void expect_rejected(const struct command *c, wj_error_kind expected_kind
         wj_error_delete(err);
 }
 
-static void run_module(const struct command *c)
-{
-    wj_error *err;
-    if (decode_command_module(c, &err) && expect_valid(c, err))
-        tally_pass(c->context->tally);
-}
-
 static void run_assert_malformed(const struct command *c)
 {
     expect_rejected(c, WJ_ERROR_MALFORMED);
@@ -209,20 +176,6 @@ static void run_assert_invalid(const struct command *c)
     expect_rejected(c, WJ_ERROR_INVALID);
 }
 
-/* Linking and instantiation cannot be judged without a compiler, but the
- * module itself must be valid. */
-static void run_assert_instantiation(const struct command *c)
-{
-    wj_error *err;
-    if (decode_command_module(c, &err) && expect_valid(c, err))
-        skip(c, SKIP_NO_COMPILER);
-}
-
-static void run_execution(const struct command *c)
-{
-    skip(c, SKIP_NO_COMPILER);
-}
-
 static const struct {
     const char *type;
     void (*run)(const struct command *c);
@@ -230,13 +183,13 @@ static const struct {
     {"module", run_module},
     {"assert_malformed", run_assert_malformed},
     {"assert_invalid", run_assert_invalid},
-    {"assert_unlinkable", run_assert_instantiation},
-    {"assert_uninstantiable", run_assert_instantiation},
-    {"register", run_execution},
-    {"action", run_execution},
-    {"assert_return", run_execution},
-    {"assert_trap", run_execution},
-    {"assert_exhaustion", run_execution},
+    {"assert_unlinkable", run_assert_unlinkable},
+    {"assert_uninstantiable", run_assert_uninstantiable},
+    {"register", run_register},
+    {"action", run_action},
+    {"assert_return", run_assert_return},
+    {"assert_trap", run_assert_trap},
+    {"assert_exhaustion", run_assert_exhaustion},
 };
 
 /* A command type we do not know is a failure, so that a newer wast2json
@@ -248,11 +201,12 @@ static void run_command(const struct command *c)
             command_kinds[i].run(c);
             return;
         }
-    fputs("unknown command type\n", fail(c));
+    fputs("unknown command type\n", command_fail(c));
 }
 
 void script_run(const struct run_context *context, const struct script *script)
 {
+    struct registry *registry = registry_new(context->engine);
     size_t i;
     json_t *json;
     json_array_foreach(script->commands, i, json) {
@@ -260,6 +214,7 @@ void script_run(const struct run_context *context, const struct script *script)
         struct command c = {
             .context = context,
             .script = script,
+            .registry = registry,
             .json = json,
             .type = type ? type : "(command without a type)",
             .line = (long)json_integer_value(json_object_get(json, "line")),
@@ -267,4 +222,5 @@ void script_run(const struct run_context *context, const struct script *script)
         crash_report_at(context->path, c.line);
         run_command(&c);
     }
+    registry_delete(registry);
 }

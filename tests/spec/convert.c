@@ -21,12 +21,6 @@ extern char **environ;
 #define JSON_NAME "script.json"
 #define LOG_NAME "wast2json.log"
 
-static void out_of_memory(void)
-{
-    fputs("spec-runner: out of memory\n", stderr);
-    abort();
-}
-
 static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *format(const char *fmt, ...)
 {

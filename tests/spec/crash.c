@@ -44,11 +44,17 @@ static const char *signal_name(int sig)
     return "fatal signal";
 }
 
-/* Async-signal-safe: write(2) only. Then dies of the same signal. */
+/* Async-signal-safe: write(2), sigaction and sigprocmask only. Then dies of
+ * the same signal. The library's fault handlers may call this one directly
+ * (chaining a fault that is not a wasm trap) with the signal blocked and
+ * their own handler still installed, so the default action is restored and
+ * the signal unblocked before it is raised again. */
 static void report_crash(int sig)
 {
+    static volatile sig_atomic_t reported;
     const char *path = crash_path;
-    if (path) {
+    if (path && !reported) {
+        reported = 1;
         write_string("FAIL ");
         write_string(path);
         if (crash_line > 0) {
@@ -59,7 +65,14 @@ static void report_crash(int sig)
         write_string(signal_name(sig));
         write_string("\n");
     }
-    raise(sig); /* the handler was reset: this one is fatal */
+    struct sigaction default_action = {.sa_handler = SIG_DFL};
+    sigemptyset(&default_action.sa_mask);
+    sigaction(sig, &default_action, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
 }
 
 void crash_report_install(void)

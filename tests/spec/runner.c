@@ -27,13 +27,19 @@ struct runner {
     struct tally total;
 };
 
+void out_of_memory(void)
+{
+    fputs("spec-runner: out of memory\n", stderr);
+    abort();
+}
+
 static void usage(FILE *out)
 {
     fputs("usage: spec-runner [--features memory64,multi-memory] [--name LABEL] [--verbose]\n"
           "                   [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
-          "command the runtime can judge today. Prints a FAIL line per failure, the skip\n"
+          "command the runtime can judge. Prints a FAIL line per failure, the skip\n"
           "reasons, and finally \"LABEL: N passed, M failed, K skipped\" (LABEL defaults\n"
           "to the name of the single PATH). Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
@@ -170,6 +176,7 @@ static void run_wast_file(struct runner *runner, const char *path)
     if (runner->options->verbose)
         tally_print_counts(&file, path);
     tally_add(&runner->total, &file);
+    tally_free(&file);
 }
 
 /* `*.wast` as the shell would match it: no hidden files. */
@@ -263,5 +270,7 @@ int main(int argc, char **argv)
 
     wj_engine_delete(runner.engine);
     free(options.label);
-    return runner.total.failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    bool failed = runner.total.failed > 0;
+    tally_free(&runner.total);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -333,7 +333,7 @@ START_TEST(memory64_limits)
     wj_engine *e = wj_engine_new(c);
     wj_config_delete(c);
     wj_module *m = NULL;
-    ck_assert_no_wj_error(wj_module_new(e, b.data, b.len, &m));
+    ck_assert_no_wj_error(wj_module_decode(e, b.data, b.len, &m));
     wj_limits lim;
     ck_assert(wj_module_memory_type(m, 0, &lim));
     ck_assert(lim.is64);

@@ -1,0 +1,121 @@
+/* Calls: direct, through imports, call_indirect, and libcalls into C. */
+#include "func.h"
+#include "vmctx.h"
+#include "wasmjail.h"
+
+static bool has_v128(const wasm_functype *t)
+{
+    for (uint32_t i = 0; i < t->nparams; i++)
+        if (t->params[i] == WASM_V128)
+            return true;
+    for (uint32_t i = 0; i < t->nresults; i++)
+        if (t->results[i] == WASM_V128)
+            return true;
+    return false;
+}
+
+/* Stores the arguments in the outgoing slots, pops them and spills the
+ * rest of the stack (every register is caller-saved). */
+static void pass_args(fn *f, const wasm_functype *t)
+{
+    uint32_t n = t->nparams;
+    uint32_t slots = n > t->nresults ? n : t->nresults;
+    if (slots > f->max_out)
+        f->max_out = slots;
+    for (uint32_t i = 0; i < n; i++)
+        store_entry(f, top(f, n - 1 - i), M_(RSP, (int32_t)(8 * i)));
+    for (uint32_t i = 0; i < n; i++) {
+        ventry e = pop(f);
+        free_entry(f, &e);
+    }
+    spill_all(f);
+}
+
+static void push_results(fn *f, const wasm_functype *t)
+{
+    if (t->nresults == 1) {
+        uint8_t type = t->results[0];
+        push_reg(f, type, is_float(type) ? XMM(0) : RAX);
+        return;
+    }
+    for (uint32_t i = 0; i < t->nresults; i++) {
+        mem_move(f, slot_of(f, f->height), M_(RSP, (int32_t)(8 * i)));
+        push_stack(f, t->results[i]);
+    }
+}
+
+/* After a call that may have entered another instance. */
+static void reload_context(fn *f)
+{
+    x86_mov_rr(f->cb, SZ64, VMCTX, M_(RBP, -8));                         /* mov r15, [rbp-8] */
+    x86_mov_rr(f->cb, SZ64, MEMBASE, M_(VMCTX, VMCTX_MEMORY0_BASE));     /* mov r14, [r15+8] */
+}
+
+void op_call(fn *f, uint32_t func)
+{
+    const wasm_module *m = f->m;
+    const wasm_functype *t = wasm_func_type(m, func);
+    if (has_v128(t)) {
+        fn_unsupported(f, "SIMD");
+        return;
+    }
+    pass_args(f, t);
+    codebuf *cb = f->cb;
+    if (func >= m->nfunc_imports) {
+        uint32_t at = x86_call_rel(cb); /* call rel32 */
+        VEC_PUSH(f, f->out->relocs, {at, func - m->nfunc_imports});
+        addr_here(f);
+    } else {
+        x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
+        x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */
+        x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));              /* call [r11+code] */
+        addr_here(f);
+        reload_context(f);
+    }
+    push_results(f, t);
+}
+
+void op_call_indirect(fn *f, uint32_t type, uint32_t table)
+{
+    const wasm_module *m = f->m;
+    const wasm_functype *t = &m->types[type];
+    if (has_v128(t)) {
+        fn_unsupported(f, "SIMD");
+        return;
+    }
+    codebuf *cb = f->cb;
+    int idx = pop_reg(f, 0);
+    pass_args(f, t);
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_table(m, table))); /* mov r11, [r15+table] */
+    x86_alu_rr(cb, ALU_CMP, SZ32, idx, M_(SCRATCH, VM_TABLE_SIZE)); /* cmp idx, [r11+size] */
+    trap_if(f, CC_AE, WJ_TRAP_UNDEFINED_ELEMENT);                   /* jae stub */
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));     /* mov r11, [r11+elems] */
+    x86_mov_rr(cb, SZ64, SCRATCH, MI_(SCRATCH, idx, 3, 0));         /* mov r11, [r11+idx*8] */
+    x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH);                    /* test r11, r11 */
+    trap_if(f, CC_E, WJ_TRAP_UNINITIALIZED_ELEMENT);                /* jz stub */
+    x86_alu_ri(cb, ALU_CMP, SZ32, M_(SCRATCH, VM_FUNCREF_TYPE),
+               (int32_t)f->type_ids[type]);                         /* cmp dword [r11+type], id */
+    trap_if(f, CC_NE, WJ_TRAP_INDIRECT_TYPE);                       /* jne stub */
+    reg_free(f, idx);
+    x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX));     /* mov r15, [r11+vmctx] */
+    x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));                  /* call [r11+code] */
+    addr_here(f);
+    reload_context(f);
+    push_results(f, t);
+}
+
+void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs)
+{
+    static const uint8_t abi[] = {RDI, RSI, RDX, RCX, R8, R9};
+    codebuf *cb = f->cb;
+    spill_all(f);
+    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX)); /* mov rdi, r15 */
+    for (int i = 0; i < nimms; i++)
+        x86_mov_ri64(cb, abi[1 + i], imms[i]); /* mov reg, imm */
+    for (int j = 0; j < nargs; j++)
+        load_into(f, top(f, (uint32_t)(nargs - 1 - j)), abi[1 + nimms + j]);
+    f->height -= (uint32_t)nargs;
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func); /* mov rax, func */
+    x86_call_rm(cb, R_(RAX));                         /* call rax */
+    addr_here(f);
+}

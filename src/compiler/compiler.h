@@ -1,0 +1,58 @@
+/*
+ * The compiler's interface (src/compiler): a validated module in, machine
+ * code and the tables the runtime relies on out. Tier-neutral: any tier must
+ * produce a compiled_code.
+ */
+#ifndef WJ_COMPILER_COMPILER_H
+#define WJ_COMPILER_COMPILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wasm/error.h"
+#include "wasm/module.h"
+
+/* A faulting instruction or trap stub: code offset -> wj_trap_code. */
+typedef struct compiled_trap {
+    uint32_t offset;
+    uint32_t code;
+} compiled_trap;
+
+/* Native code offset -> byte offset of the wasm instruction in the module.
+ * Covers every trap site and every call's return address. */
+typedef struct compiled_addr {
+    uint32_t native;
+    uint32_t wasm;
+} compiled_addr;
+
+typedef struct compiled_code {
+    uint8_t *code;      /* read + execute once compiled */
+    size_t code_size;
+    size_t map_size;    /* of the mapping */
+    uint32_t first_func; /* index of the first defined function (= imports) */
+    uint32_t nfuncs;     /* defined functions */
+    uint32_t *func_starts; /* nfuncs code offsets, ascending; a function ends
+                            * where the next starts (the last at code_size) */
+    uint32_t ntraps;
+    compiled_trap *traps; /* sorted by offset */
+    uint32_t naddrs;
+    compiled_addr *addrs; /* sorted by native */
+} compiled_code;
+
+/* Compiles every defined function of `m` (already validated). type_ids maps
+ * the module's type indices to the engine's interned ids (call_indirect
+ * compares them). On failure (an unsupported feature: "unsupported: SIMD",
+ * or out of memory) returns false and fills *err. */
+bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_code *out,
+                    wasm_error *err);
+void compiled_code_free(compiled_code *c);
+
+/* Lookups for the signal handler and backtraces: async-signal-safe. */
+/* The trap code at code offset `offset`, or 0 when it is not a trap site. */
+uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset);
+/* The defined function (module index) containing `offset` and the wasm byte
+ * offset recorded at or before it; false when the offset is outside. */
+bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
+                     uint32_t *wasm_offset);
+
+#endif

@@ -1,0 +1,329 @@
+/* Float instructions with exact IEEE semantics, and every conversion
+ * between integers and floats (trapping and saturating). */
+#include <string.h>
+
+#include "func.h"
+#include "wasmjail.h"
+
+#define BIT(r) (1u << (r))
+
+/* The bits of v as an f32 or f64. */
+static uint64_t fbits(double v, bool dbl)
+{
+    if (dbl) {
+        uint64_t b;
+        memcpy(&b, &v, 8);
+        return b;
+    }
+    float s = (float)v;
+    uint32_t b;
+    memcpy(&b, &s, 4);
+    return b;
+}
+
+/* xmm15 = constant */
+static void load_fconst(fn *f, bool dbl, double v)
+{
+    x86_mov_ri64(f->cb, SCRATCH, fbits(v, dbl));                    /* mov r11, bits */
+    x86_movd_xr(f->cb, dbl ? SZ64 : SZ32, XSCRATCH, R_(SCRATCH));   /* movq xmm15, r11 */
+}
+
+static int xreg(int reg) { return reg - 16; }
+
+static void compare(fn *f, bool dbl, uint8_t k)
+{
+    codebuf *cb = f->cb;
+    int b = pop_reg(f, 0);
+    int a = pop_reg(f, BIT(b));
+    switch (k) {
+    case 2: /* lt: b > a */
+        x86_ucomis(cb, dbl, xreg(b), R_(xreg(a)));
+        goto flags_a;
+    case 3: /* gt */
+        x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
+    flags_a:
+        reg_free(f, a), reg_free(f, b);
+        push_flags(f, CC_A);
+        return;
+    case 4: /* le: b >= a */
+        x86_ucomis(cb, dbl, xreg(b), R_(xreg(a)));
+        goto flags_ae;
+    case 5: /* ge */
+        x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
+    flags_ae:
+        reg_free(f, a), reg_free(f, b);
+        push_flags(f, CC_AE);
+        return;
+    }
+    /* eq / ne need two flags: ZF and PF (unordered) */
+    x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
+    reg_free(f, a), reg_free(f, b);
+    int r = reg_alloc(f, false);
+    if (k == 0) {
+        x86_setcc(cb, CC_E, r);                      /* sete r8 */
+        x86_setcc(cb, CC_NP, SCRATCH);               /* setnp r11b */
+        x86_alu_mr(cb, ALU_AND, SZ8, R_(r), SCRATCH); /* and r8, r11b */
+    } else {
+        x86_setcc(cb, CC_NE, r);                     /* setne r8 */
+        x86_setcc(cb, CC_P, SCRATCH);                /* setp r11b */
+        x86_alu_mr(cb, ALU_OR, SZ8, R_(r), SCRATCH); /* or r8, r11b */
+    }
+    x86_movzx(cb, r, SZ8, R_(r)); /* movzx r32, r8 */
+    push_reg(f, WASM_I32, r);
+}
+
+/* Sign-bit operations go through the scratch GPR. */
+static void sign_op(fn *f, bool dbl, uint8_t k)
+{
+    codebuf *cb = f->cb;
+    int size = dbl ? SZ64 : SZ32;
+    uint8_t type = dbl ? WASM_F64 : WASM_F32;
+    if (k == 13) { /* copysign */
+        int b = pop_reg(f, 0);
+        int a = pop_reg(f, BIT(b));
+        int t = reg_alloc(f, false);
+        x86_movd_rx(cb, size, R_(SCRATCH), xreg(a)); /* movq r11, a */
+        x86_movd_rx(cb, size, R_(t), xreg(b));       /* movq t, b */
+        x86_shift_i(cb, 4, size, R_(SCRATCH), 1);    /* shl r11, 1 */
+        x86_shift_i(cb, 5, size, R_(SCRATCH), 1);    /* shr r11, 1 */
+        x86_shift_i(cb, 5, size, R_(t), dbl ? 63 : 31); /* shr t, 63 */
+        x86_shift_i(cb, 4, size, R_(t), dbl ? 63 : 31); /* shl t, 63 */
+        x86_alu_rr(cb, ALU_OR, size, SCRATCH, R_(t));   /* or r11, t */
+        x86_movd_xr(cb, size, xreg(a), R_(SCRATCH));    /* movq a, r11 */
+        reg_free(f, t), reg_free(f, b);
+        push_reg(f, type, a);
+        return;
+    }
+    int a = pop_reg(f, 0);
+    x86_movd_rx(cb, size, R_(SCRATCH), xreg(a)); /* movq r11, a */
+    if (k == 0) { /* abs */
+        x86_shift_i(cb, 4, size, R_(SCRATCH), 1); /* shl r11, 1 */
+        x86_shift_i(cb, 5, size, R_(SCRATCH), 1); /* shr r11, 1 */
+    } else {      /* neg */
+        x86_btc_i(cb, size, SCRATCH, dbl ? 63 : 31); /* btc r11, 63 */
+    }
+    x86_movd_xr(cb, size, xreg(a), R_(SCRATCH)); /* movq a, r11 */
+    push_reg(f, type, a);
+}
+
+static void minmax(fn *f, bool dbl, bool is_max)
+{
+    codebuf *cb = f->cb;
+    int b = pop_reg(f, 0);
+    int a = pop_reg(f, BIT(b));
+    int xa = xreg(a), xb = xreg(b);
+    x86_ucomis(cb, dbl, xa, R_(xb));           /* ucomis a, b */
+    uint32_t nan = x86_jcc(cb, CC_P);          /* jp nan */
+    uint32_t normal = x86_jcc(cb, CC_NE);      /* jne normal */
+    /* equal: only the zeros' signs can differ */
+    x86_logic_ps(cb, is_max ? 0x54 : 0x56, xa, xb); /* andps (max) / orps (min) a, b */
+    uint32_t done1 = x86_jmp(cb);
+    x86_bind(cb, normal, cb->len);
+    x86_sse(cb, dbl, is_max ? SSE_MAX : SSE_MIN, xa, R_(xb)); /* maxss/minss a, b */
+    uint32_t done2 = x86_jmp(cb);
+    x86_bind(cb, nan, cb->len);
+    x86_sse(cb, dbl, SSE_ADD, xa, R_(xb)); /* addss a, b: a quiet NaN */
+    x86_bind(cb, done1, cb->len);
+    x86_bind(cb, done2, cb->len);
+    reg_free(f, b);
+    push_reg(f, dbl ? WASM_F64 : WASM_F32, a);
+}
+
+/* f32 ops 0x8b-0x98, f64 ops 0x99-0xa6 in the same order */
+static void arith(fn *f, bool dbl, uint8_t k)
+{
+    static const uint8_t round_mode[4] = {0x0a, 0x09, 0x0b, 0x08}; /* ceil floor trunc nearest */
+    static const uint8_t binop[4] = {SSE_ADD, SSE_SUB, SSE_MUL, SSE_DIV};
+    uint8_t type = dbl ? WASM_F64 : WASM_F32;
+    if (k <= 1 || k == 13) {
+        sign_op(f, dbl, k);
+    } else if (k <= 5) {
+        int a = pop_reg(f, 0);
+        x86_round(f->cb, dbl, xreg(a), xreg(a), round_mode[k - 2]); /* roundss a, a, mode */
+        push_reg(f, type, a);
+    } else if (k == 6) {
+        int a = pop_reg(f, 0);
+        x86_sse(f->cb, dbl, SSE_SQRT, xreg(a), R_(xreg(a))); /* sqrtss a, a */
+        push_reg(f, type, a);
+    } else if (k <= 10) {
+        ventry *b = top(f, 0);
+        f->height--;
+        int a = pop_reg(f, b->kind == V_REG ? BIT(b->reg) : 0);
+        x86_rm brm;
+        if (b->kind == V_CONST || !entry_rm(f, b, &brm)) {
+            load_into(f, b, XMM(XSCRATCH));
+            brm = R_(XSCRATCH);
+        }
+        x86_sse(f->cb, dbl, binop[k - 7], xreg(a), brm); /* addss a, b */
+        free_entry(f, b);
+        push_reg(f, type, a);
+    } else {
+        minmax(f, dbl, k == 12);
+    }
+}
+
+/* Float -> integer. Ranges: the source must lie strictly between lo and hi
+ * (lo_incl: lo itself is valid). */
+static void to_int(fn *f, bool dbl, bool to64, bool is_signed, bool sat)
+{
+    codebuf *cb = f->cb;
+    double lo, hi;
+    bool lo_incl;
+    if (is_signed) {
+        hi = to64 ? 9223372036854775808.0 : 2147483648.0;
+        lo = to64 ? -9223372036854775808.0 : (dbl ? -2147483649.0 : -2147483648.0);
+        lo_incl = to64 || !dbl;
+    } else {
+        hi = to64 ? 18446744073709551616.0 : 4294967296.0;
+        lo = -1.0;
+        lo_incl = false;
+    }
+    int x = pop_reg(f, 0);
+    int xx = xreg(x);
+    int r = reg_alloc(f, false);
+    int size = to64 ? SZ64 : SZ32;
+    uint32_t exits[4];
+    int nexits = 0;
+    if (sat)
+        x86_alu_mr(cb, ALU_XOR, SZ32, R_(r), r); /* xor r, r: NaN gives 0 */
+    x86_ucomis(cb, dbl, xx, R_(xx)); /* ucomis x, x */
+    if (sat)
+        exits[nexits++] = x86_jcc(cb, CC_P); /* jp done */
+    else
+        trap_if(f, CC_P, WJ_TRAP_BAD_CONVERSION);
+    load_fconst(f, dbl, lo);
+    x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, lo */
+    int below = lo_incl ? CC_B : CC_BE;
+    if (sat) {
+        uint32_t in = x86_jcc(cb, below ^ 1);
+        uint64_t min = is_signed ? (to64 ? (uint64_t)INT64_MIN : 0x80000000u) : 0;
+        x86_mov_ri64(cb, r, min);
+        exits[nexits++] = x86_jmp(cb);
+        x86_bind(cb, in, cb->len);
+    } else {
+        trap_if(f, below, WJ_TRAP_INT_OVERFLOW);
+    }
+    load_fconst(f, dbl, hi);
+    x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, hi */
+    if (sat) {
+        uint32_t in = x86_jcc(cb, CC_B);
+        uint64_t max = is_signed ? (to64 ? (uint64_t)INT64_MAX : 0x7fffffffu)
+                                 : (to64 ? UINT64_MAX : 0xffffffffu);
+        x86_mov_ri64(cb, r, max);
+        exits[nexits++] = x86_jmp(cb);
+        x86_bind(cb, in, cb->len);
+    } else {
+        trap_if(f, CC_AE, WJ_TRAP_INT_OVERFLOW);
+    }
+    if (is_signed) {
+        x86_cvtts2si(cb, dbl, size, r, xx); /* cvttss2si r, x */
+    } else if (!to64) {
+        x86_cvtts2si(cb, dbl, SZ64, r, xx); /* cvttss2si r64, x: exact below 2^32 */
+    } else {
+        load_fconst(f, dbl, 9223372036854775808.0);
+        x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, 2^63 */
+        uint32_t big = x86_jcc(cb, CC_AE);
+        x86_cvtts2si(cb, dbl, SZ64, r, xx);  /* cvttss2si r64, x */
+        uint32_t done = x86_jmp(cb);
+        x86_bind(cb, big, cb->len);
+        x86_sse(cb, dbl, SSE_SUB, xx, R_(XSCRATCH)); /* subss x, 2^63 */
+        x86_cvtts2si(cb, dbl, SZ64, r, xx);          /* cvttss2si r64, x */
+        x86_btc_i(cb, SZ64, r, 63);                  /* btc r, 63: + 2^63 */
+        x86_bind(cb, done, cb->len);
+    }
+    for (int i = 0; i < nexits; i++)
+        x86_bind(cb, exits[i], cb->len);
+    reg_free(f, x);
+    push_reg(f, to64 ? WASM_I64 : WASM_I32, r);
+}
+
+/* Integer -> float. */
+static void from_int(fn *f, bool dbl, bool from64, bool is_signed)
+{
+    codebuf *cb = f->cb;
+    int r = pop_reg(f, 0);
+    int x = reg_alloc(f, true);
+    int xx = xreg(x);
+    x86_logic_ps(cb, 0x57, xx, xx); /* xorps x, x: no false dependency */
+    if (!from64) {
+        if (is_signed) {
+            x86_cvtsi2s(cb, dbl, SZ32, xx, R_(r)); /* cvtsi2ss x, r32 */
+        } else {
+            x86_mov_rr(cb, SZ32, r, R_(r));        /* mov r32, r32 */
+            x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r)); /* cvtsi2ss x, r64 */
+        }
+    } else if (is_signed) {
+        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r)); /* cvtsi2ss x, r64 */
+    } else {
+        x86_test_rr(cb, SZ64, R_(r), r);             /* test r, r */
+        uint32_t big = x86_jcc(cb, CC_S);            /* js big */
+        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r));       /* cvtsi2ss x, r64 */
+        uint32_t done = x86_jmp(cb);
+        x86_bind(cb, big, cb->len);
+        /* halve, keeping the lost bit sticky so rounding stays exact */
+        x86_mov_rr(cb, SZ64, SCRATCH, R_(r));        /* mov r11, r */
+        x86_shift_i(cb, 5, SZ64, R_(SCRATCH), 1);    /* shr r11, 1 */
+        x86_alu_ri(cb, ALU_AND, SZ32, R_(r), 1);     /* and r32, 1 */
+        x86_alu_rr(cb, ALU_OR, SZ64, SCRATCH, R_(r)); /* or r11, r */
+        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(SCRATCH)); /* cvtsi2ss x, r11 */
+        x86_sse(cb, dbl, SSE_ADD, xx, R_(xx));       /* addss x, x */
+        x86_bind(cb, done, cb->len);
+    }
+    reg_free(f, r);
+    push_reg(f, dbl ? WASM_F64 : WASM_F32, x);
+}
+
+static void reinterpret(fn *f, uint8_t to)
+{
+    ventry *e = top(f, 0);
+    if (e->kind != V_REG) { /* same bits in memory or as a constant */
+        e->type = to;
+        return;
+    }
+    int size = type_size(to);
+    int from = pop_reg(f, 0);
+    int r = reg_alloc(f, is_float(to));
+    if (is_float(to))
+        x86_movd_xr(f->cb, size, xreg(r), R_(from)); /* movd x, r */
+    else
+        x86_movd_rx(f->cb, size, R_(r), xreg(from)); /* movd r, x */
+    reg_free(f, from);
+    push_reg(f, to, r);
+}
+
+bool op_float(fn *f, uint8_t op)
+{
+    if (op >= 0x5b && op <= 0x60)
+        compare(f, false, (uint8_t)(op - 0x5b));
+    else if (op >= 0x61 && op <= 0x66)
+        compare(f, true, (uint8_t)(op - 0x61));
+    else if (op >= 0x8b && op <= 0x98)
+        arith(f, false, (uint8_t)(op - 0x8b));
+    else if (op >= 0x99 && op <= 0xa6)
+        arith(f, true, (uint8_t)(op - 0x99));
+    else if (op >= 0xa8 && op <= 0xab)
+        to_int(f, op >= 0xaa, false, !(op & 1), false);
+    else if (op >= 0xae && op <= 0xb1)
+        to_int(f, op >= 0xb0, true, !(op & 1), false);
+    else if (op >= 0xb2 && op <= 0xb5)
+        from_int(f, false, op >= 0xb4, !(op & 1));
+    else if (op >= 0xb7 && op <= 0xba)
+        from_int(f, true, op >= 0xb9, op & 1);
+    else if (op == 0xb6 || op == 0xbb) {
+        int a = pop_reg(f, 0);
+        x86_sse(f->cb, op == 0xb6, SSE_CVT_FF, xreg(a), R_(xreg(a))); /* cvtsd2ss / cvtss2sd */
+        push_reg(f, op == 0xb6 ? WASM_F32 : WASM_F64, a);
+    } else if (op >= 0xbc && op <= 0xbf) {
+        static const uint8_t to[4] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64};
+        reinterpret(f, to[op - 0xbc]);
+    } else
+        return false;
+    return true;
+}
+
+/* The saturating truncations, 0xFC 0-7. */
+void op_trunc_sat(fn *f, uint32_t k);
+void op_trunc_sat(fn *f, uint32_t k)
+{
+    to_int(f, k == 2 || k == 3 || k == 6 || k == 7, k >= 4, !(k & 1), true);
+}

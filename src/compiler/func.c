@@ -1,0 +1,321 @@
+/* Compiling one function: frame, prologue, the opcode loop and trap stubs. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "func.h"
+#include "vmctx.h"
+#include "wasm/opcodes.h"
+#include "wasmjail.h"
+
+bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need)
+{
+    uint32_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*v, (size_t)c * elem);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = c;
+    return true;
+}
+
+bool fn_oom(fn *f)
+{
+    if (!f->failed)
+        wasm_fail(f->err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory compiling function %u",
+                  f->index);
+    f->failed = true;
+    return false;
+}
+
+bool fn_unsupported(fn *f, const char *what)
+{
+    if (!f->failed)
+        wasm_fail(f->err, WASM_ERR_UNSUPPORTED, f->pos, "unsupported: %s", what);
+    f->failed = true;
+    return false;
+}
+
+void addr_here(fn *f)
+{
+    module_out *o = f->out;
+    uint32_t at = f->cb->len;
+    if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == at) {
+        o->addrs.v[o->addrs.n - 1].wasm = f->pos;
+        return;
+    }
+    VEC_PUSH(f, o->addrs, {at, f->pos});
+}
+
+void trap_site(fn *f, uint32_t code)
+{
+    addr_here(f);
+    VEC_PUSH(f, f->out->traps, {f->cb->len, code});
+}
+
+void trap_jump(fn *f, uint32_t jump, uint32_t code)
+{
+    VEC_PUSH(f, f->stubs, {jump, code, f->pos});
+}
+
+static void emit_stubs(fn *f)
+{
+    for (uint32_t i = 0; i < f->stubs.n; i++) {
+        stub *s = &f->stubs.v[i];
+        x86_bind(f->cb, s->jump, f->cb->len);
+        f->pos = s->wasm;
+        trap_site(f, s->code);
+        x86_ud2(f->cb); /* ud2 */
+    }
+}
+
+static void prologue(fn *f)
+{
+    codebuf *cb = f->cb;
+    x86_push(cb, RBP);                                   /* push rbp */
+    x86_mov_rr(cb, SZ64, RBP, R_(RSP));                  /* mov rbp, rsp */
+    x86_enc(cb, 0, true, 0x81, 1, ALU_SUB, R_(RSP), false); /* sub rsp, imm32 (patched) */
+    f->frame_patch = cb->len;
+    cb_u32(cb, 0);
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_STORE)); /* mov r11, [r15+store] */
+    x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(SCRATCH, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
+    trap_if(f, CC_B, WJ_TRAP_STACK_EXHAUSTED);           /* jb stub */
+    x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
+    x86_mov_rr(cb, SZ64, MEMBASE, M_(VMCTX, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+8] */
+    if (f->nlocals == 0)
+        return;
+    if (f->nlocals <= 8) {
+        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
+        for (uint32_t j = 0; j < f->nlocals; j++)
+            x86_mov_mr(cb, SZ64, local_of(f, f->nparams + j), RAX); /* mov [local], rax */
+    } else {
+        x86_lea(cb, SZ64, RDI, local_of(f, f->nparams + f->nlocals - 1)); /* lea rdi, [lowest] */
+        x86_mov_ri64(cb, RCX, f->nlocals);                                /* mov ecx, n */
+        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);                      /* xor eax, eax */
+        x86_rep_stosq(cb);                                                /* rep stosq */
+    }
+}
+
+static bool setup_locals(fn *f)
+{
+    const wasm_func *func = &f->m->funcs[f->index];
+    f->nparams = f->type->nparams;
+    f->nlocals = func->nlocals;
+    f->local_types = malloc((size_t)f->nparams + f->nlocals + 1);
+    if (!f->local_types)
+        return fn_oom(f);
+    memcpy(f->local_types, f->type->params, f->nparams);
+    uint32_t k = f->nparams;
+    for (uint32_t i = 0; i < func->nlocal_runs; i++) {
+        memset(f->local_types + k, func->local_runs[i].type, func->local_runs[i].count);
+        k += func->local_runs[i].count;
+    }
+    for (uint32_t i = 0; i < k; i++)
+        if (f->local_types[i] == WASM_V128)
+            return fn_unsupported(f, "SIMD");
+    return true;
+}
+
+static bool op_parametric(fn *f, uint8_t op, wasm_reader *r)
+{
+    if (op == 0x1a) { /* drop */
+        ventry e = pop(f);
+        free_entry(f, &e);
+        return true;
+    }
+    if (op == 0x1c) { /* select t */
+        uint32_t n, t;
+        if (!wasm_read_u32(r, &n) || !wasm_read_u32(r, &t))
+            return false;
+        if (t == WASM_V128)
+            return fn_unsupported(f, "SIMD");
+    }
+    /* select: c ? a : b */
+    ventry *c = top(f, 0);
+    int cc;
+    if (c->kind == V_FLAGS) {
+        cc = c->reg;
+        f->height--;
+    } else {
+        int creg = pop_reg(f, 0);
+        x86_test_rr(f->cb, SZ32, R_(creg), creg); /* test c, c */
+        reg_free(f, creg);
+        cc = CC_NE;
+    }
+    /* flags hold "take a"; loading a and b below must not disturb them:
+     * pop_reg only emits moves (and setcc for a materialized flag, which
+     * cannot occur here since c was on top). */
+    uint8_t type = top(f, 0)->type;
+    if (is_float(type)) {
+        int b = pop_reg(f, 0);
+        int a = pop_reg(f, 1u << b);
+        uint32_t skip = x86_jcc(f->cb, cc);      /* jcc keep */
+        x86_movaps(f->cb, a - 16, b - 16);       /* movaps a, b */
+        x86_bind(f->cb, skip, f->cb->len);
+        reg_free(f, b);
+        push_reg(f, type, a);
+    } else {
+        ventry *b = top(f, 0);
+        f->height--; /* b stays valid: nothing is pushed below */
+        int a = pop_reg(f, b->kind == V_REG ? 1u << b->reg : 0);
+        x86_rm brm;
+        if (!entry_rm(f, b, &brm)) {
+            load_into(f, b, SCRATCH); /* mov r11, imm: no flags */
+            brm = R_(SCRATCH);
+        }
+        x86_cmov(f->cb, cc ^ 1, type_size(type), a, brm); /* cmov!cc a, b */
+        free_entry(f, b);
+        push_reg(f, type, a);
+    }
+    return true;
+}
+
+static bool op_const(fn *f, uint8_t op, wasm_reader *r)
+{
+    switch (op) {
+    case 0x41: {
+        int32_t v;
+        if (!wasm_read_s32(r, &v))
+            return false;
+        push_const(f, WASM_I32, (uint32_t)v);
+        return true;
+    }
+    case 0x42: {
+        int64_t v;
+        if (!wasm_read_s64(r, &v))
+            return false;
+        push_const(f, WASM_I64, (uint64_t)v);
+        return true;
+    }
+    case 0x43: {
+        uint32_t v;
+        if (!wasm_read_f32(r, &v))
+            return false;
+        push_const(f, WASM_F32, v);
+        return true;
+    }
+    default: {
+        uint64_t v;
+        if (!wasm_read_f64(r, &v))
+            return false;
+        push_const(f, WASM_F64, v);
+        return true;
+    }
+    }
+}
+
+static bool dispatch(fn *f, uint8_t op, wasm_reader *r)
+{
+    /* A comparison waits in the flags only for its immediate consumer. */
+    if (op != 0x04 && op != 0x0d && op != 0x1b && op != 0x1c && op != 0x45)
+        materialize_flags(f);
+    if (op <= 0x11)
+        return op_control(f, op, r);
+    if (op == 0x1a || op == 0x1b || op == 0x1c)
+        return op_parametric(f, op, r);
+    if ((op >= 0x20 && op <= 0x26) || (op >= 0xd0 && op <= 0xd2))
+        return op_variable(f, op, r);
+    if (op >= 0x28 && op <= 0x40)
+        return op_memory(f, op, r);
+    if (op >= 0x41 && op <= 0x44)
+        return op_const(f, op, r);
+    if (op == 0xfc) {
+        uint32_t sub;
+        if (!wasm_read_u32(r, &sub))
+            return false;
+        return op_misc(f, sub, r);
+    }
+    if (op == 0xfd)
+        return fn_unsupported(f, "SIMD");
+    if (op_int(f, op) || f->failed)
+        return !f->failed;
+    if (op_float(f, op) || f->failed)
+        return !f->failed;
+    return fn_unsupported(f, "opcode");
+}
+
+/* Skips an unreachable stretch up to the `else` or `end` that closes the
+ * innermost block; returns that opcode (0 on error). */
+static uint8_t skip_dead(fn *f, wasm_reader *r)
+{
+    uint32_t depth = 0;
+    for (;;) {
+        uint8_t op;
+        f->pos = (uint32_t)wasm_reader_pos(r);
+        if (!wasm_read_u8(r, &op))
+            return 0;
+        if (op == 0x02 || op == 0x03 || op == 0x04) {
+            depth++;
+        } else if (op == 0x0b) {
+            if (depth == 0)
+                return op;
+            depth--;
+            continue;
+        } else if (op == 0x05 && depth == 0) {
+            return op;
+        }
+        if (!wasm_skip_immediates(r, op, f->m->features))
+            return 0;
+    }
+}
+
+static bool compile_body(fn *f)
+{
+    const wasm_func *func = &f->m->funcs[f->index];
+    wasm_error rerr = {0};
+    wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
+                     .end = f->m->bytes + func->body_end, .err = &rerr};
+    /* the function's own block */
+    f->ctrls = malloc(16 * sizeof *f->ctrls);
+    if (!f->ctrls)
+        return fn_oom(f);
+    f->ctrl_cap = 16;
+    f->nctrls = 1;
+    f->ctrls[0] = (ctrl){.kind = C_FUNC, .nresults = f->type->nresults,
+                         .results = f->type->results, .fixups = UINT32_MAX};
+    while (f->nctrls && !f->failed) {
+        uint8_t op;
+        if (f->ctrls[f->nctrls - 1].dead) {
+            op = skip_dead(f, &r);
+            if (!op)
+                break;
+        } else {
+            f->pos = (uint32_t)wasm_reader_pos(&r);
+            if (!wasm_read_u8(&r, &op))
+                break;
+        }
+        if (!dispatch(f, op, &r))
+            break;
+        if (f->cb->oom)
+            fn_oom(f);
+    }
+    if (!f->failed && f->nctrls)
+        wasm_fail(f->err, WASM_ERR_MALFORMED, f->pos, "unexpected end of function body");
+    return !f->failed && f->nctrls == 0;
+}
+
+bool compile_function(fn *f);
+bool compile_function(fn *f)
+{
+    f->type = wasm_func_type(f->m, f->index);
+    for (uint32_t i = 0; i < f->type->nresults; i++)
+        if (f->type->results[i] == WASM_V128)
+            return fn_unsupported(f, "SIMD");
+    if (!setup_locals(f))
+        return false;
+    f->pos = f->m->funcs[f->index].body; /* where a stack overflow is reported */
+    prologue(f);
+    if (!compile_body(f))
+        return false;
+    emit_stubs(f);
+    uint64_t frame = 8 + 8 * (uint64_t)f->nlocals + 8 * (uint64_t)f->max_height +
+                     8 * (uint64_t)f->max_out;
+    frame = (frame + 15) & ~(uint64_t)15;
+    if (frame > INT32_MAX / 2)
+        return fn_unsupported(f, "function frame larger than 1 GiB");
+    cb_patch32(f->cb, f->frame_patch, (uint32_t)frame);
+    if (f->cb->oom)
+        return fn_oom(f);
+    return !f->failed;
+}

@@ -1,0 +1,196 @@
+/*
+ * The single-pass function compiler's state (src/compiler), shared by the
+ * files that translate groups of instructions:
+ *
+ *   func.c      the driver: frame, prologue, the opcode loop, trap stubs
+ *   stack.c     the virtual operand stack and register allocation
+ *   control.c   blocks, branches, br_table, return
+ *   call.c      direct, imported and indirect calls, libcalls
+ *   intops.c    integer arithmetic, comparisons, conversions between ints
+ *   floatops.c  float arithmetic and every int <-> float conversion
+ *   memops.c    loads, stores, memory.*, globals, tables and references
+ *
+ * Values live in a virtual operand stack whose entries are a register, a
+ * constant, a local (read lazily), the processor flags of a comparison, or
+ * their canonical stack slot. At every control-flow merge the whole stack is
+ * in canonical slots, so both sides agree without shuffling.
+ *
+ * Frame (rbp-relative):
+ *   [rbp+16+8i]  parameter i (the caller's outgoing slots)
+ *   [rbp+8]      return address      [rbp] caller's rbp
+ *   [rbp-8]      vmctx
+ *   [rbp-16-8j]  declared local j
+ *   below        one canonical slot per operand-stack depth
+ *   [rsp+8i]     outgoing argument slots
+ */
+#ifndef WJ_COMPILER_FUNC_H
+#define WJ_COMPILER_FUNC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+#include "wasm/reader.h"
+#include "x86.h"
+
+/* Registers the allocator hands out; r11 and xmm15 are scratch, r14 holds
+ * memory 0's base, r15 vmctx. Register ids 0-15 are GPRs, 16-31 xmm. */
+#define XMM(n) (16 + (n))
+#define IS_XMM(r) ((r) >= 16)
+#define SCRATCH R11
+#define XSCRATCH 15
+#define MEMBASE R14
+#define VMCTX R15
+
+enum { V_REG, V_CONST, V_LOCAL, V_STACK, V_FLAGS };
+
+typedef struct ventry {
+    uint8_t kind;
+    uint8_t type; /* WASM_I32 ... */
+    uint8_t reg;  /* V_REG; V_FLAGS: the condition code */
+    uint32_t local;
+    uint64_t imm; /* V_CONST: the bits */
+} ventry;
+
+enum { C_BLOCK, C_LOOP, C_IF, C_ELSE, C_FUNC };
+
+typedef struct ctrl {
+    uint8_t kind;
+    bool dead;          /* the rest of this block is unreachable */
+    uint32_t height;    /* operand stack height below the block's params */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results;
+    uint32_t head;      /* C_LOOP: code offset of the loop header */
+    uint32_t else_jump; /* C_IF: the jcc to the else branch, 0 when bound */
+    uint32_t fixups;    /* first pending jump to the end (index into fn->fixups) */
+} ctrl;
+
+typedef struct fixup {
+    uint32_t at;   /* rel32 position */
+    uint32_t next; /* next pending jump of the same block, or UINT32_MAX */
+} fixup;
+
+/* A trap stub emitted after the body: `ud2` reached by jumps. */
+typedef struct stub {
+    uint32_t jump;  /* rel32 of the jcc/jmp to patch */
+    uint32_t code;  /* wj_trap_code */
+    uint32_t wasm;  /* offset of the wasm instruction */
+} stub;
+
+/* A direct call to a function compiled later. */
+typedef struct call_reloc {
+    uint32_t at;
+    uint32_t func; /* defined-function index (module index - imports) */
+} call_reloc;
+
+#define VEC(T) struct { T *v; uint32_t n, cap; }
+
+typedef struct module_out {
+    codebuf code;
+    VEC(compiled_trap) traps;
+    VEC(compiled_addr) addrs;
+    VEC(call_reloc) relocs;
+    bool oom;
+} module_out;
+
+typedef struct fn {
+    const wasm_module *m;
+    const uint32_t *type_ids;
+    module_out *out;
+    codebuf *cb;
+    wasm_error *err;
+    uint32_t index; /* module function index */
+    const wasm_functype *type;
+
+    uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
+    uint8_t *local_types;      /* nparams + nlocals */
+
+    ventry *stack;
+    uint32_t height, max_height, stack_cap;
+    uint32_t max_out;     /* outgoing slots needed by calls */
+    uint32_t used;        /* bitmask of allocated registers (ids 0-31) */
+
+    ctrl *ctrls;
+    uint32_t nctrls, ctrl_cap;
+    VEC(fixup) fixups;
+    VEC(stub) stubs;
+
+    uint32_t frame_patch; /* imm32 of `sub rsp, N` */
+    uint32_t pos;         /* module offset of the current instruction */
+    bool failed;
+} fn;
+
+/* Appends to a VEC, growing it; false when out of memory. */
+bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
+#define VEC_PUSH(f, vec, ...)                                                              \
+    ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
+                                     (vec).n + 1)                                          \
+         ? ((vec).v[(vec).n++] = (__typeof__(*(vec).v))__VA_ARGS__, true)                  \
+         : fn_oom(f))
+
+bool fn_oom(fn *f);
+bool fn_unsupported(fn *f, const char *what);
+
+/* ---- stack.c ---- */
+static inline bool is_float(uint8_t t) { return t == WASM_F32 || t == WASM_F64; }
+static inline int type_size(uint8_t t) { return t == WASM_I32 || t == WASM_F32 ? SZ32 : SZ64; }
+x86_rm slot_of(const fn *f, uint32_t depth);   /* canonical slot of a depth */
+x86_rm local_of(const fn *f, uint32_t local);  /* a local's home */
+int reg_alloc(fn *f, bool xmm);                /* a free register, spilling if needed */
+int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid); /* ... none of the `avoid` mask */
+void reg_free(fn *f, int reg);
+void reg_evict(fn *f, int reg);                /* moves a stack value out of `reg` */
+void push_reg(fn *f, uint8_t type, int reg);
+void push_const(fn *f, uint8_t type, uint64_t bits);
+void push_local(fn *f, uint32_t local);
+void push_flags(fn *f, int cc);
+void push_stack(fn *f, uint8_t type); /* a value already in its canonical slot */
+ventry pop(fn *f);
+static inline ventry *top(fn *f, uint32_t i) { return &f->stack[f->height - 1 - i]; }
+/* Pops into a register the caller owns (a fresh one if the value was
+ * elsewhere). `avoid` is a mask of registers it must not be. */
+int pop_reg(fn *f, uint32_t avoid);
+/* Loads `e` into register `reg` (allocated by the caller). */
+void load_into(fn *f, const ventry *e, int reg);
+/* An operand form of `e` for instructions taking r/m or imm32:
+ * returns true and fills *rm for REG/LOCAL/STACK. */
+bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
+void materialize_flags(fn *f);
+/* Stores every entry that is not in its canonical slot there. */
+void spill_all(fn *f);
+/* Writes a value to memory (8 bytes for i64/f64/refs, 4 for i32/f32). */
+void store_entry(fn *f, const ventry *e, x86_rm dst);
+void free_entry(fn *f, const ventry *e);
+/* Copies 8 bytes memory to memory through the scratch register. */
+void mem_move(fn *f, x86_rm dst, x86_rm src);
+void invalidate_local(fn *f, uint32_t local); /* before a write to it */
+
+/* ---- func.c ---- */
+/* A trap stub for the current instruction, reached by the jcc at `jump`. */
+void trap_jump(fn *f, uint32_t jump, uint32_t code);
+static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(f->cb, cc), code); }
+/* Records the current code position as a trap site (a faulting instruction
+ * about to be emitted) and as an address-map entry. */
+void trap_site(fn *f, uint32_t code);
+void addr_here(fn *f); /* address map: code position -> current instruction */
+
+/* ---- control.c ---- */
+bool op_control(fn *f, uint8_t op, wasm_reader *r);
+void emit_return(fn *f);
+
+/* ---- call.c ---- */
+void op_call(fn *f, uint32_t func);
+void op_call_indirect(fn *f, uint32_t type, uint32_t table);
+/* Calls a C function: spills everything, loads `nargs` stack operands (top
+ * nargs entries, popped) after vmctx and the `imms` into the ABI registers:
+ * rdi = vmctx, rsi.. = imms then operands. The result is in rax. */
+void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs);
+
+/* ---- intops.c / floatops.c / memops.c ---- */
+bool op_int(fn *f, uint8_t op);
+bool op_float(fn *f, uint8_t op);
+bool op_memory(fn *f, uint8_t op, wasm_reader *r);
+bool op_misc(fn *f, uint32_t op, wasm_reader *r); /* 0xFC prefix */
+bool op_variable(fn *f, uint8_t op, wasm_reader *r); /* locals, globals, refs, tables */
+
+#endif

@@ -1,0 +1,284 @@
+/* The virtual operand stack and register allocation. */
+#include <stdlib.h>
+
+#include "func.h"
+
+/* Allocation order: registers no instruction needs for itself first (rax,
+ * rcx and rdx serve division and shifts). */
+static const uint8_t gpr_order[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13, RAX, RCX, RDX};
+#define GPR_MASK 0x33cfu /* rax rcx rdx rbx rsi rdi r8 r9 r10 r12 r13 */
+#define XMM_COUNT 15     /* xmm0-14; xmm15 is scratch */
+
+x86_rm slot_of(const fn *f, uint32_t depth)
+{
+    return M_(RBP, -(int32_t)(16 + 8 * f->nlocals + 8 * depth));
+}
+
+x86_rm local_of(const fn *f, uint32_t local)
+{
+    if (local < f->nparams)
+        return M_(RBP, (int32_t)(16 + 8 * local));
+    return M_(RBP, -(int32_t)(16 + 8 * (local - f->nparams)));
+}
+
+static void spill_entry(fn *f, uint32_t depth)
+{
+    ventry *e = &f->stack[depth];
+    store_entry(f, e, slot_of(f, depth));
+    free_entry(f, e);
+    e->kind = V_STACK;
+}
+
+int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid)
+{
+    for (;;) {
+        uint32_t busy = f->used | avoid;
+        if (xmm) {
+            for (int i = 0; i < XMM_COUNT; i++)
+                if (!(busy & (1u << XMM(i)))) {
+                    f->used |= 1u << XMM(i);
+                    return XMM(i);
+                }
+        } else {
+            for (unsigned i = 0; i < sizeof gpr_order; i++)
+                if (!(busy & (1u << gpr_order[i]))) {
+                    f->used |= 1u << gpr_order[i];
+                    return gpr_order[i];
+                }
+        }
+        /* None free: spill the deepest stack value held in a register of
+         * the class and not avoided. Registers not on the stack belong to
+         * the instruction being compiled, which holds at most a few. */
+        uint32_t d = 0;
+        for (; d < f->height; d++) {
+            ventry *e = &f->stack[d];
+            if (e->kind == V_REG && IS_XMM(e->reg) == xmm && !(avoid & (1u << e->reg)))
+                break;
+        }
+        if (d == f->height)
+            abort(); /* unreachable: see above */
+        spill_entry(f, d);
+    }
+}
+
+int reg_alloc(fn *f, bool xmm)
+{
+    return reg_alloc_avoid(f, xmm, 0);
+}
+
+void reg_free(fn *f, int reg)
+{
+    f->used &= ~(1u << reg);
+}
+
+void reg_evict(fn *f, int reg)
+{
+    if (!(f->used & (1u << reg)))
+        return;
+    for (uint32_t d = 0; d < f->height; d++) {
+        ventry *e = &f->stack[d];
+        if (e->kind == V_REG && e->reg == reg) {
+            f->used |= 1u << reg; /* keep it out of the allocation below */
+            int to = reg_alloc(f, IS_XMM(reg));
+            if (IS_XMM(reg))
+                x86_movaps(f->cb, to - 16, reg - 16);
+            else
+                x86_mov_rr(f->cb, SZ64, to, R_(reg));
+            e->reg = (uint8_t)to;
+            reg_free(f, reg);
+            return;
+        }
+    }
+}
+
+static ventry *push(fn *f)
+{
+    if (f->height == f->stack_cap) {
+        uint32_t cap = f->stack_cap ? 2 * f->stack_cap : 64;
+        ventry *s = realloc(f->stack, cap * sizeof *s);
+        if (!s) {
+            fn_oom(f);
+            f->height = 0; /* keep going harmlessly; the result is dropped */
+            return f->stack;
+        }
+        f->stack = s;
+        f->stack_cap = cap;
+    }
+    ventry *e = &f->stack[f->height++];
+    if (f->height > f->max_height)
+        f->max_height = f->height;
+    return e;
+}
+
+void push_reg(fn *f, uint8_t type, int reg)
+{
+    f->used |= 1u << reg;
+    *push(f) = (ventry){.kind = V_REG, .type = type, .reg = (uint8_t)reg};
+}
+
+void push_const(fn *f, uint8_t type, uint64_t bits)
+{
+    *push(f) = (ventry){.kind = V_CONST, .type = type, .imm = bits};
+}
+
+void push_local(fn *f, uint32_t local)
+{
+    *push(f) = (ventry){.kind = V_LOCAL, .type = f->local_types[local], .local = local};
+}
+
+void push_flags(fn *f, int cc)
+{
+    *push(f) = (ventry){.kind = V_FLAGS, .type = WASM_I32, .reg = (uint8_t)cc};
+}
+
+void push_stack(fn *f, uint8_t type)
+{
+    *push(f) = (ventry){.kind = V_STACK, .type = type};
+}
+
+ventry pop(fn *f)
+{
+    return f->stack[--f->height];
+}
+
+void free_entry(fn *f, const ventry *e)
+{
+    if (e->kind == V_REG)
+        reg_free(f, e->reg);
+}
+
+void load_into(fn *f, const ventry *e, int reg)
+{
+    codebuf *cb = f->cb;
+    x86_rm src;
+    switch (e->kind) {
+    case V_REG:
+        if (e->reg == reg)
+            return;
+        if (IS_XMM(reg))
+            x86_movaps(cb, reg - 16, e->reg - 16);
+        else
+            x86_mov_rr(cb, type_size(e->type), reg, R_(e->reg));
+        return;
+    case V_CONST:
+        if (IS_XMM(reg)) {
+            if (e->imm == 0) {
+                x86_logic_ps(cb, 0x57, reg - 16, reg - 16); /* xorps x, x */
+            } else {
+                x86_mov_ri64(cb, SCRATCH, e->imm);
+                x86_movd_xr(cb, type_size(e->type), reg - 16, R_(SCRATCH));
+            }
+        } else {
+            x86_mov_ri64(cb, reg, e->type == WASM_I32 ? (uint32_t)e->imm : e->imm);
+        }
+        return;
+    case V_FLAGS:
+        x86_setcc(cb, e->reg, reg);
+        x86_movzx(cb, reg, SZ8, R_(reg));
+        return;
+    case V_LOCAL:
+        src = local_of(f, e->local);
+        break;
+    default:
+        src = slot_of(f, (uint32_t)(e - f->stack));
+        break;
+    }
+    if (IS_XMM(reg))
+        x86_movs_load(cb, e->type == WASM_F64, reg - 16, src);
+    else
+        x86_mov_rr(cb, type_size(e->type), reg, src);
+}
+
+int pop_reg(fn *f, uint32_t avoid)
+{
+    ventry *e = top(f, 0);
+    f->height--; /* off the stack: allocation below cannot spill it */
+    if (e->kind == V_REG && !(avoid & (1u << e->reg)))
+        return e->reg;
+    int reg = reg_alloc_avoid(f, is_float(e->type), avoid);
+    load_into(f, e, reg); /* e still names its slot by position */
+    free_entry(f, e);
+    return reg;
+}
+
+bool entry_rm(fn *f, const ventry *e, x86_rm *rm)
+{
+    switch (e->kind) {
+    case V_REG: *rm = IS_XMM(e->reg) ? R_(e->reg - 16) : R_(e->reg); return true;
+    case V_LOCAL: *rm = local_of(f, e->local); return true;
+    case V_STACK: *rm = slot_of(f, (uint32_t)(e - f->stack)); return true;
+    default: return false;
+    }
+}
+
+void materialize_flags(fn *f)
+{
+    if (f->height && top(f, 0)->kind == V_FLAGS) {
+        ventry e = *top(f, 0);
+        f->height--; /* not a candidate for spilling while we allocate */
+        int reg = reg_alloc(f, false);
+        load_into(f, &e, reg);
+        push_reg(f, WASM_I32, reg);
+    }
+}
+
+void mem_move(fn *f, x86_rm dst, x86_rm src)
+{
+    x86_mov_rr(f->cb, SZ64, SCRATCH, src);
+    x86_mov_mr(f->cb, SZ64, dst, SCRATCH);
+}
+
+void store_entry(fn *f, const ventry *e, x86_rm dst)
+{
+    codebuf *cb = f->cb;
+    int size = type_size(e->type);
+    switch (e->kind) {
+    case V_REG:
+        if (IS_XMM(e->reg))
+            x86_movs_store(cb, e->type == WASM_F64, dst, e->reg - 16);
+        else
+            x86_mov_mr(cb, size, dst, e->reg);
+        return;
+    case V_CONST:
+        if (size == SZ32 || (int64_t)e->imm == (int32_t)e->imm) {
+            x86_mov_mi(cb, size, dst, (int32_t)e->imm);
+        } else {
+            x86_mov_ri64(cb, SCRATCH, e->imm);
+            x86_mov_mr(cb, SZ64, dst, SCRATCH);
+        }
+        return;
+    case V_FLAGS:
+        /* setcc + movzx keep the flags; mov does not touch them */
+        x86_setcc(cb, e->reg, SCRATCH);
+        x86_movzx(cb, SCRATCH, SZ8, R_(SCRATCH));
+        x86_mov_mr(cb, SZ32, dst, SCRATCH);
+        return;
+    case V_LOCAL:
+        mem_move(f, dst, local_of(f, e->local));
+        return;
+    default: {
+        x86_rm src = slot_of(f, (uint32_t)(e - f->stack));
+        if (src.disp != dst.disp || src.base != dst.base)
+            mem_move(f, dst, src);
+        return;
+    }
+    }
+}
+
+void spill_all(fn *f)
+{
+    for (uint32_t d = 0; d < f->height; d++)
+        if (f->stack[d].kind != V_STACK)
+            spill_entry(f, d);
+}
+
+void invalidate_local(fn *f, uint32_t local)
+{
+    for (uint32_t d = 0; d < f->height; d++) {
+        ventry *e = &f->stack[d];
+        if (e->kind == V_LOCAL && e->local == local) {
+            mem_move(f, slot_of(f, d), local_of(f, local));
+            e->kind = V_STACK;
+        }
+    }
+}

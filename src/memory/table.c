@@ -1,0 +1,64 @@
+#include <stdlib.h>
+
+#include "table.h"
+
+ref_table *table_new(const wasm_tabletype *type, void *init, wasm_error *err)
+{
+    const wasm_limits *l = &type->limits;
+    if (l->is64) {
+        wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: table64");
+        return NULL;
+    }
+    uint32_t max = TABLE_MAX_ELEMS;
+    if (l->has_max && l->max < max)
+        max = (uint32_t)l->max;
+    if (l->min > max) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                  "table of %llu elements is over the limit of %u elements",
+                  (unsigned long long)l->min, max);
+        return NULL;
+    }
+    ref_table *t = calloc(1, sizeof *t);
+    if (!t) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+        return NULL;
+    }
+    t->elem = type->elem;
+    t->limits = *l;
+    t->max_elems = max;
+    t->vm.max = l->has_max && l->max < UINT32_MAX ? (uint32_t)l->max : UINT32_MAX;
+    if (!table_grow(t, l->min, init, NULL)) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+        table_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+bool table_grow(ref_table *t, uint64_t delta, void *init, uint32_t *old_size)
+{
+    uint32_t old = t->vm.size;
+    if (delta > t->max_elems - old)
+        return false;
+    if (delta) {
+        uint32_t size = old + (uint32_t)delta;
+        void **elems = realloc(t->vm.elems, (size_t)size * sizeof *elems);
+        if (!elems)
+            return false;
+        for (uint32_t i = old; i < size; i++)
+            elems[i] = init;
+        t->vm.elems = elems;
+        t->vm.size = size;
+    }
+    if (old_size)
+        *old_size = old;
+    return true;
+}
+
+void table_free(ref_table *t)
+{
+    if (!t)
+        return;
+    free(t->vm.elems);
+    free(t);
+}

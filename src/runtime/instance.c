@@ -1,0 +1,319 @@
+/* Instantiation (allocation, linking, segments, start) and exports. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "extern.h"
+#include "func.h"
+#include "instance.h"
+#include "link.h"
+#include "module.h"
+#include "store.h"
+#include "trap.h"
+
+static void instance_free(wj_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    if (inst->memories)
+        for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++)
+            memory_object_free(inst->memories[i]);
+    if (inst->tables)
+        for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+            table_object_free(inst->tables[i]);
+    if (inst->elems)
+        for (uint32_t i = 0; i < m->nelems; i++)
+            free(inst->elems[i].items);
+    free(inst->elems);
+    free(inst->data_dropped);
+    free(inst->memories);
+    free(inst->tables);
+    free(inst->globals);
+    free(inst->defined_globals);
+    free(inst->funcs);
+    free(inst->vmctx);
+    module_release(inst->module);
+    free(inst);
+}
+
+static void instance_free_any(void *obj)
+{
+    instance_free(obj);
+}
+
+/* calloc that gives a non-NULL pointer for zero elements, so a NULL result
+ * always means out of memory. */
+static void *alloc_array(size_t n, size_t size)
+{
+    return calloc(n ? n : 1, size);
+}
+
+static wj_error *out_of_memory(void)
+{
+    return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+}
+
+static wj_error *allocate(wj_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    size_t size = (vmctx_size(m) + 15) & ~(size_t)15;
+    inst->vmctx = aligned_alloc(16, size);
+    inst->funcs = alloc_array(m->nfuncs - m->nfunc_imports, sizeof *inst->funcs);
+    inst->memories = alloc_array(m->nmemories, sizeof *inst->memories);
+    inst->tables = alloc_array(m->ntables, sizeof *inst->tables);
+    inst->globals = alloc_array(m->nglobals, sizeof *inst->globals);
+    inst->defined_globals =
+        alloc_array(m->nglobals - m->nglobal_imports, sizeof *inst->defined_globals);
+    inst->elems = alloc_array(m->nelems, sizeof *inst->elems);
+    inst->data_dropped = alloc_array(m->ndatas, sizeof *inst->data_dropped);
+    if (!inst->vmctx || !inst->funcs || !inst->memories || !inst->tables || !inst->globals ||
+        !inst->defined_globals || !inst->elems || !inst->data_dropped)
+        return out_of_memory();
+    memset(inst->vmctx, 0, size);
+    void **header = inst->vmctx;
+    header[VMCTX_STORE / 8] = &inst->store->vm;
+    header[VMCTX_INSTANCE / 8] = inst;
+    return NULL;
+}
+
+/* Memories and tables: the imported ones, then new ones. */
+static wj_error *create_memories_and_tables(wj_instance *inst, const wj_extern *imports)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const wasm_import *imp = &m->imports[i];
+        if (imp->kind == WASM_EXTERN_MEMORY)
+            inst->memories[imp->index] = imports[i].of.memory;
+        else if (imp->kind == WASM_EXTERN_TABLE)
+            inst->tables[imp->index] = imports[i].of.table;
+    }
+    for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++) {
+        wj_error *err = memory_object_new(inst->store, &m->memories[i], &inst->memories[i]);
+        if (err)
+            return err;
+    }
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
+        wj_error *err = table_object_new(inst->store, &m->tables[i], NULL, &inst->tables[i]);
+        if (err)
+            return err;
+    }
+    for (uint32_t i = 0; i < m->nmemories; i++)
+        *(vm_memory **)vmctx_at(inst->vmctx, vmctx_memory(m, i)) = &inst->memories[i]->mem->vm;
+    for (uint32_t i = 0; i < m->ntables; i++)
+        *(vm_table **)vmctx_at(inst->vmctx, vmctx_table(m, i)) = &inst->tables[i]->tab->vm;
+    if (m->nmemories)
+        ((void **)inst->vmctx)[VMCTX_MEMORY0_BASE / 8] = inst->memories[0]->mem->vm.base;
+    return NULL;
+}
+
+static void fill_funcs(wj_instance *inst, const wj_extern *imports)
+{
+    const wj_module *module = inst->module;
+    const wasm_module *m = module->wasm;
+    vm_funcref **funcs = vmctx_at(inst->vmctx, vmctx_func(m, 0));
+    for (uint32_t i = 0; i < m->nimports; i++)
+        if (m->imports[i].kind == WASM_EXTERN_FUNC)
+            funcs[m->imports[i].index] = &imports[i].of.func->ref;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        wj_func *f = &inst->funcs[i - m->nfunc_imports];
+        uint32_t type = m->funcs[i].type;
+        *f = (wj_func){
+            .ref = {.code = module->code.code + module->code.func_starts[i - module->code.first_func],
+                    .vmctx = inst->vmctx,
+                    .type_id = module->type_ids[type]},
+            .store = inst->store,
+            .type = &m->types[type],
+            .instance = inst,
+        };
+        funcs[i] = &f->ref;
+    }
+}
+
+/* The value of a constant expression, as a slot (see value.h). */
+static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
+{
+    const wasm_module *m = inst->module->wasm;
+    switch (c->kind) {
+    case WASM_CONST_I32: return c->u.i32;
+    case WASM_CONST_I64: return c->u.i64;
+    case WASM_CONST_F32: return c->u.f32;
+    case WASM_CONST_F64: return c->u.f64;
+    case WASM_CONST_REF_NULL: return 0;
+    case WASM_CONST_REF_FUNC:
+        return (uintptr_t)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, c->u.index));
+    case WASM_CONST_GLOBAL_GET: return *inst->globals[c->u.index]->cell;
+    }
+    return 0; /* v128: refused before instantiation */
+}
+
+/* Imported globals' slots point at the exporter's cells; defined ones hold
+ * their value. In index order, so initialisers see the globals before. */
+static void init_globals(wj_instance *inst, const wj_extern *imports)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        const wasm_import *imp = &m->imports[i];
+        if (imp->kind != WASM_EXTERN_GLOBAL)
+            continue;
+        wj_global *g = imports[i].of.global;
+        inst->globals[imp->index] = g;
+        *(uint64_t **)vmctx_at(inst->vmctx, vmctx_global(m, imp->index)) = g->cell;
+    }
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
+        wj_global *g = &inst->defined_globals[i - m->nglobal_imports];
+        *g = (wj_global){
+            .cell = vmctx_at(inst->vmctx, vmctx_global(m, i)),
+            .type = m->globals[i].type,
+            .store = inst->store,
+        };
+        inst->globals[i] = g;
+        *g->cell = const_eval(inst, &m->globals[i].init);
+    }
+}
+
+static wj_error *eval_elems(wj_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wasm_elem *e = &m->elems[i];
+        void **items = alloc_array(e->count, sizeof *items);
+        if (!items)
+            return out_of_memory();
+        for (uint32_t j = 0; j < e->count; j++)
+            items[j] = (void *)(uintptr_t)const_eval(inst, &e->items[j]);
+        inst->elems[i] = (elem_segment){items, e->count};
+    }
+    return NULL;
+}
+
+/* Active element then data segments, as table.init / memory.init followed
+ * by a drop; declarative segments are dropped. A trap leaves the writes
+ * already made. */
+static wj_trap *init_segments(wj_instance *inst)
+{
+    const wasm_module *m = inst->module->wasm;
+    for (uint32_t i = 0; i < m->nelems; i++) {
+        const wasm_elem *e = &m->elems[i];
+        if (e->mode == WASM_SEG_PASSIVE)
+            continue;
+        if (e->mode == WASM_SEG_ACTIVE) {
+            uint32_t dst = (uint32_t)const_eval(inst, &e->offset);
+            if (wj__table_init(inst->vmctx, e->table, i, dst, 0, e->count))
+                return trap_new(WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+        }
+        wj__elem_drop(inst->vmctx, i);
+    }
+    for (uint32_t i = 0; i < m->ndatas; i++) {
+        const wasm_data *d = &m->datas[i];
+        if (d->mode != WASM_SEG_ACTIVE)
+            continue;
+        uint32_t dst = (uint32_t)const_eval(inst, &d->offset);
+        if (wj__memory_init(inst->vmctx, d->memory, i, dst, 0, d->size))
+            return trap_new(WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
+        wj__data_drop(inst->vmctx, i);
+    }
+    return NULL;
+}
+
+wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_extern *imports,
+                          size_t import_count, wj_instance **out, wj_trap **trap)
+{
+    *out = NULL;
+    if (trap)
+        *trap = NULL;
+    if (module->engine != store->engine)
+        return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
+                            "the module and the store belong to different engines");
+    if (!module->compiled)
+        return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
+                            "the module was only decoded (wj_module_decode): it cannot be "
+                            "instantiated");
+    wj_error *err = link_check(store, module, imports, import_count);
+    if (err)
+        return err;
+
+    wj_instance *inst = calloc(1, sizeof *inst);
+    if (!inst)
+        return out_of_memory();
+    inst->store = store;
+    inst->module = module;
+    module_retain(module);
+    err = allocate(inst);
+    if (!err)
+        err = create_memories_and_tables(inst, imports);
+    if (!err) {
+        fill_funcs(inst, imports);
+        init_globals(inst, imports);
+        err = eval_elems(inst);
+    }
+    if (!err && !store_adopt(store, inst, instance_free_any))
+        err = out_of_memory();
+    if (err) {
+        instance_free(inst);
+        return err;
+    }
+    /* From here on the store owns the instance even if it traps: its
+     * functions may already sit in imported tables. */
+    if (!code_registry_insert(store->code, &module->code, module))
+        return out_of_memory();
+
+    wj_trap *t = init_segments(inst);
+    if (!t && module->wasm->has_start) {
+        wj_func *start = (wj_func *)*(vm_funcref **)vmctx_at(
+            inst->vmctx, vmctx_func(module->wasm, module->wasm->start));
+        err = wj_func_call(start, NULL, 0, NULL, 0, &t);
+        if (err)
+            return err;
+    }
+    if (t) {
+        if (trap)
+            *trap = t;
+        else
+            wj_trap_delete(t);
+        return NULL;
+    }
+    *out = inst;
+    return NULL;
+}
+
+const wj_module *wj_instance_module(const wj_instance *instance)
+{
+    return instance->module;
+}
+
+static wj_extern extern_of(const wj_instance *inst, uint8_t kind, uint32_t index)
+{
+    const wasm_module *m = inst->module->wasm;
+    wj_extern e = {.kind = (wj_extern_kind)kind};
+    switch (kind) {
+    case WASM_EXTERN_FUNC:
+        e.of.func = (wj_func *)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, index));
+        break;
+    case WASM_EXTERN_TABLE: e.of.table = inst->tables[index]; break;
+    case WASM_EXTERN_MEMORY: e.of.memory = inst->memories[index]; break;
+    case WASM_EXTERN_GLOBAL: e.of.global = inst->globals[index]; break;
+    }
+    return e;
+}
+
+bool wj_instance_export(const wj_instance *instance, const char *name, size_t name_len,
+                        wj_extern *out)
+{
+    const wasm_module *m = instance->module->wasm;
+    for (uint32_t i = 0; i < m->nexports; i++) {
+        const wasm_export *exp = &m->exports[i];
+        if (exp->name.len == name_len && (!name_len || !memcmp(exp->name.data, name, name_len))) {
+            *out = extern_of(instance, exp->kind, exp->index);
+            return true;
+        }
+    }
+    return false;
+}
+
+bool wj_instance_export_nth(const wj_instance *instance, size_t i, wj_extern *out)
+{
+    const wasm_module *m = instance->module->wasm;
+    if (i >= m->nexports)
+        return false;
+    *out = extern_of(instance, m->exports[i].kind, m->exports[i].index);
+    return true;
+}

@@ -1,0 +1,26 @@
+/* wj_trap: a trap code, its message and the wasm backtrace. */
+#ifndef WJ_RUNTIME_TRAP_H
+#define WJ_RUNTIME_TRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <wasmjail.h>
+
+struct wj_trap {
+    wj_trap_code code;
+    bool traced;       /* frames were captured (possibly none) */
+    size_t nframes;
+    wj_frame *frames;  /* each frame holds a reference to its module */
+    char message[];
+};
+
+/* A trap with the spec's message for `code`; NULL when out of memory. */
+wj_trap *trap_new(wj_trap_code code);
+/* Resolves raw PCs (innermost first) through the store's code registry
+ * into the trap's frames; PCs outside wasm code are skipped. False when
+ * out of memory (the trap then has no frames). */
+bool trap_set_frames(wj_trap *trap, const wj_store *store, const uintptr_t *pcs, size_t n);
+
+#endif

@@ -1,0 +1,1541 @@
+/* The trap subsystem through the public API (linked against libwasmjail.la):
+ * every trap kind with its code and message, backtraces, host traps and
+ * nested host/wasm calls, traps on two threads at once, chaining to a
+ * host's own SIGSEGV handler, 32-bit memory bounds, the wasm stack limit,
+ * and a compile/instantiate/trap/delete loop for leak checkers.
+ *
+ * Test modules are written in the text format and converted at test time
+ * by wabt's wat2wasm (found next to $WAST2JSON, which `make check` exports,
+ * or in PATH). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <wasmjail.h>
+
+#include "unit.h"
+
+extern char **environ;
+
+/* ==== helpers: wat2wasm ============================================================ */
+
+/* The wat2wasm program: next to $WAST2JSON, else in PATH; NULL if neither. */
+static const char *wat2wasm_path(void)
+{
+    static char path[PATH_MAX];
+    const char *w2j = getenv("WAST2JSON");
+    if (w2j && *w2j) {
+        const char *slash = strrchr(w2j, '/');
+        if (slash) {
+            snprintf(path, sizeof path, "%.*s/wat2wasm", (int)(slash - w2j), w2j);
+            if (access(path, X_OK) == 0)
+                return path;
+        }
+    }
+    const char *env = getenv("PATH");
+    if (env) {
+        const char *p = env;
+        while (*p) {
+            const char *end = strchr(p, ':');
+            size_t n = end ? (size_t)(end - p) : strlen(p);
+            snprintf(path, sizeof path, "%.*s/wat2wasm", (int)n, n ? p : ".");
+            if (access(path, X_OK) == 0)
+                return path;
+            p += n + (end != NULL);
+        }
+    }
+    return NULL;
+}
+
+/* A new empty temporary file; NULL on failure. The caller frees the name. */
+static char *temp_file(void)
+{
+    const char *dir = getenv("TMPDIR");
+    char *name = NULL;
+    if (asprintf(&name, "%s/wj-test-traps-XXXXXX", dir && *dir ? dir : "/tmp") < 0)
+        return NULL;
+    int fd = mkstemp(name);
+    if (fd < 0) {
+        free(name);
+        return NULL;
+    }
+    close(fd);
+    return name;
+}
+
+/* Converts a module in the text format to binary, with a name section
+ * (--debug-names). Returns the bytes (the caller frees them), or NULL with
+ * the reason in `why`. Uses no Check calls, so that the re-executed child
+ * of host_fault_chains_to_previous_handler may use it too. */
+static uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why)
+{
+    const char *tool = wat2wasm_path();
+    if (!tool) {
+        *why = "wat2wasm not found next to $WAST2JSON or in PATH: install the Debian package wabt";
+        return NULL;
+    }
+    uint8_t *bytes = NULL;
+    char *in = temp_file(), *out = temp_file();
+    FILE *f = in ? fopen(in, "wb") : NULL;
+    *why = "cannot write a temporary file";
+    if (!out || !f)
+        goto done;
+    size_t n = strlen(wat);
+    bool written = fwrite(wat, 1, n, f) == n;
+    if (fclose(f) != 0 || !written)
+        goto done;
+
+    char *argv[] = {(char *)tool, (char *)"--debug-names", in, (char *)"-o", out, NULL};
+    pid_t pid;
+    int status;
+    *why = "cannot run wat2wasm";
+    if (posix_spawn(&pid, tool, NULL, NULL, argv, environ) != 0)
+        goto done;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            goto done;
+    *why = "wat2wasm rejected the module (its message is on stderr)";
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        goto done;
+
+    *why = "cannot read wat2wasm's output";
+    struct stat st;
+    f = fopen(out, "rb");
+    if (!f)
+        goto done;
+    if (fstat(fileno(f), &st) == 0 && st.st_size > 8 && (bytes = malloc((size_t)st.st_size)) &&
+        fread(bytes, 1, (size_t)st.st_size, f) == (size_t)st.st_size) {
+        *len = (size_t)st.st_size;
+        *why = NULL;
+    } else {
+        free(bytes);
+        bytes = NULL;
+    }
+    fclose(f);
+done:
+    if (in)
+        unlink(in);
+    if (out)
+        unlink(out);
+    free(in);
+    free(out);
+    return bytes;
+}
+
+/* The same, failing the test on any problem. */
+static uint8_t *wat_to_wasm(const char *wat, size_t *len)
+{
+    const char *why = NULL;
+    uint8_t *bytes = wat_to_wasm_or_why(wat, len, &why);
+    ck_assert_msg(bytes != NULL, "%s; the module:\n%s", why, wat);
+    return bytes;
+}
+
+/* ==== helpers: the code section ==================================================== */
+
+static uint64_t read_leb(const uint8_t *b, size_t len, size_t *pos)
+{
+    uint64_t v = 0;
+    unsigned shift = 0;
+    for (;;) {
+        ck_assert_uint_lt(*pos, len);
+        uint8_t byte = b[(*pos)++];
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80))
+            return v;
+        shift += 7;
+    }
+}
+
+/* Where one function's body is in the module's bytes: `start` is its first
+ * byte (the local declarations, after the size field), `code` its first
+ * instruction, `end` one past its final `end` opcode. */
+typedef struct body_range {
+    size_t start, code, end;
+} body_range;
+
+/* The body of defined function `nth` (0 = the first non-imported one). */
+static body_range body_of(const uint8_t *b, size_t len, uint32_t nth)
+{
+    size_t pos = 8;
+    while (pos < len) {
+        uint8_t id = b[pos++];
+        size_t size = (size_t)read_leb(b, len, &pos), next = pos + size;
+        if (id == 10) {
+            uint64_t count = read_leb(b, len, &pos);
+            ck_assert_uint_lt(nth, count);
+            for (uint32_t i = 0;; i++) {
+                size_t body_size = (size_t)read_leb(b, len, &pos);
+                if (i == nth) {
+                    body_range r = {.start = pos, .end = pos + body_size};
+                    uint64_t groups = read_leb(b, len, &pos);
+                    for (uint64_t g = 0; g < groups; g++) {
+                        read_leb(b, len, &pos);
+                        pos++; /* a one-byte value type */
+                    }
+                    r.code = pos;
+                    return r;
+                }
+                pos += body_size;
+            }
+        }
+        pos = next;
+    }
+    ck_abort_msg("no code section");
+    return (body_range){0};
+}
+
+/* ==== helpers: one module in one store ============================================= */
+
+typedef struct fixture {
+    wj_engine *engine;
+    wj_store *store;
+    wj_module *module;
+    wj_instance *instance;
+    uint8_t *bytes;
+    size_t len;
+    uint32_t imported_funcs;
+} fixture;
+
+#define ck_assert_no_wj_error(e) \
+    ck_assert_msg((e) == NULL, "unexpected error: %s", (e) ? wj_error_message(e) : "")
+
+#define ck_assert_no_trap(t) \
+    ck_assert_msg((t) == NULL, "unexpected trap: %s", (t) ? wj_trap_message(t) : "")
+
+/* Engine (with `config`, may be NULL), store and module; no instance yet. */
+static void fx_prepare(fixture *fx, const char *wat, const wj_config *config)
+{
+    memset(fx, 0, sizeof *fx);
+    fx->bytes = wat_to_wasm(wat, &fx->len);
+    fx->engine = wj_engine_new(config);
+    ck_assert_ptr_nonnull(fx->engine);
+    wj_error *err = wj_module_new(fx->engine, fx->bytes, fx->len, &fx->module);
+    ck_assert_no_wj_error(err);
+    fx->store = wj_store_new(fx->engine);
+    ck_assert_ptr_nonnull(fx->store);
+    for (size_t i = 0; i < wj_module_import_count(fx->module); i++) {
+        wj_import_info info;
+        ck_assert(wj_module_import(fx->module, i, &info));
+        fx->imported_funcs += info.kind == WJ_EXTERN_FUNC;
+    }
+}
+
+static void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n)
+{
+    wj_trap *trap = NULL;
+    wj_error *err = wj_instance_new(fx->store, fx->module, imports, n, &fx->instance, &trap);
+    ck_assert_no_wj_error(err);
+    ck_assert_no_trap(trap);
+    ck_assert_ptr_nonnull(fx->instance);
+}
+
+static void fx_open(fixture *fx, const char *wat, const wj_config *config)
+{
+    fx_prepare(fx, wat, config);
+    fx_instantiate(fx, NULL, 0);
+}
+
+static void fx_close(fixture *fx)
+{
+    wj_store_delete(fx->store);
+    wj_module_delete(fx->module);
+    wj_engine_delete(fx->engine);
+    free(fx->bytes);
+    memset(fx, 0, sizeof *fx);
+}
+
+static wj_extern fx_export(const fixture *fx, const char *name, wj_extern_kind kind)
+{
+    wj_extern ext;
+    ck_assert_msg(wj_instance_export(fx->instance, name, strlen(name), &ext), "no export %s",
+                  name);
+    ck_assert_int_eq(ext.kind, kind);
+    return ext;
+}
+
+static wj_func *fx_func(const fixture *fx, const char *name)
+{
+    return fx_export(fx, name, WJ_EXTERN_FUNC).of.func;
+}
+
+/* The function index of an exported function. */
+static uint32_t fx_func_index(const fixture *fx, const char *name)
+{
+    for (size_t i = 0; i < wj_module_export_count(fx->module); i++) {
+        wj_export_info info;
+        ck_assert(wj_module_export(fx->module, i, &info));
+        if (info.kind == WJ_EXTERN_FUNC && strcmp(info.name, name) == 0)
+            return info.index;
+    }
+    ck_abort_msg("no exported function %s", name);
+    return 0;
+}
+
+static body_range fx_body(const fixture *fx, uint32_t func_index)
+{
+    ck_assert_uint_ge(func_index, fx->imported_funcs);
+    return body_of(fx->bytes, fx->len, func_index - fx->imported_funcs);
+}
+
+/* Module offset of the last occurrence of `pat` in the instructions of
+ * function `func_index`: in these small bodies, the instruction that traps
+ * (or calls). */
+static uint64_t fx_site(const fixture *fx, uint32_t func_index, const uint8_t *pat, size_t n)
+{
+    body_range r = fx_body(fx, func_index);
+    for (size_t at = r.end - n + 1; at-- > r.code;)
+        if (memcmp(fx->bytes + at, pat, n) == 0)
+            return at;
+    ck_abort_msg("pattern not found in function %u", func_index);
+    return 0;
+}
+
+/* Calls an export; the results (up to 4) are in `res`. Any wj_error fails. */
+static wj_trap *fx_call(const fixture *fx, const char *name, const wj_val *args, size_t n,
+                        wj_val *res)
+{
+    wj_func *f = fx_func(fx, name);
+    wj_functype t;
+    wj_func_type(f, &t);
+    ck_assert_uint_le(t.result_count, 4);
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(f, args, n, res, t.result_count, &trap);
+    ck_assert_no_wj_error(err);
+    return trap;
+}
+
+static wj_val v_i32(int32_t v) { return (wj_val){.kind = WJ_I32, .of.i32 = v}; }
+static wj_val v_i64(int64_t v) { return (wj_val){.kind = WJ_I64, .of.i64 = v}; }
+static wj_val v_f32(float v) { return (wj_val){.kind = WJ_F32, .of.f32 = v}; }
+static wj_val v_f64(double v) { return (wj_val){.kind = WJ_F64, .of.f64 = v}; }
+
+#define ARGS(...) (const wj_val[]){__VA_ARGS__}, sizeof((wj_val[]){__VA_ARGS__}) / sizeof(wj_val)
+#define NOARGS NULL, 0
+#define SITE(...) (const uint8_t[]){__VA_ARGS__}, sizeof((uint8_t[]){__VA_ARGS__})
+
+static void check_trap(int line, const wj_trap *trap, const char *what, wj_trap_code code,
+                       const char *message)
+{
+    ck_assert_msg(trap != NULL, "line %d: %s: expected trap \"%s\", got none", line, what,
+                  message);
+    ck_assert_msg(wj_trap_code_of(trap) == code && strcmp(wj_trap_message(trap), message) == 0,
+                  "line %d: %s: expected trap %d \"%s\", got %d \"%s\"", line, what, (int)code,
+                  message, (int)wj_trap_code_of(trap), wj_trap_message(trap));
+}
+
+/* Calls `name`, which must trap with `code` and `message`; its innermost
+ * frame must be `name` itself at the instruction `site` (when given). */
+static void expect_trap_(int line, const fixture *fx, const char *name, wj_trap_code code,
+                         const char *message, const uint8_t *site, size_t site_len,
+                         const wj_val *args, size_t n)
+{
+    wj_val res[4];
+    wj_trap *trap = fx_call(fx, name, args, n, res);
+    check_trap(line, trap, name, code, message);
+    ck_assert_msg(wj_trap_frame_count(trap) >= 1, "line %d: %s: no frames", line, name);
+    const wj_frame *f = wj_trap_frame(trap, 0);
+    uint32_t index = fx_func_index(fx, name);
+    ck_assert_msg(f->func_index == index, "line %d: %s: innermost frame is function %u, not %u",
+                  line, name, f->func_index, index);
+    ck_assert_ptr_eq(f->module, fx->module);
+    if (site) {
+        uint64_t want = fx_site(fx, index, site, site_len);
+        ck_assert_msg(f->module_offset == want,
+                      "line %d: %s: trap at module offset %llu, want %llu", line, name,
+                      (unsigned long long)f->module_offset, (unsigned long long)want);
+    }
+    wj_trap_delete(trap);
+}
+
+#define EXPECT_TRAP(fx, name, code, message, site, args) \
+    expect_trap_(__LINE__, fx, name, code, message, site, args)
+#define NOSITE NULL, 0
+
+static wj_val expect_ok_(int line, const fixture *fx, const char *name, const wj_val *args,
+                         size_t n)
+{
+    wj_val res[4] = {{0}};
+    wj_trap *trap = fx_call(fx, name, args, n, res);
+    ck_assert_msg(trap == NULL, "line %d: %s: unexpected trap \"%s\"", line, name,
+                  trap ? wj_trap_message(trap) : "");
+    return res[0];
+}
+
+#define EXPECT_OK(fx, name, args) (void)expect_ok_(__LINE__, fx, name, args)
+#define EXPECT_I32(fx, name, want, args) \
+    ck_assert_int_eq(expect_ok_(__LINE__, fx, name, args).of.i32, (int32_t)(want))
+#define EXPECT_I64(fx, name, want, args) \
+    ck_assert_int_eq(expect_ok_(__LINE__, fx, name, args).of.i64, (int64_t)(want))
+
+/* ==== the modules =================================================================== */
+
+/* One export per trapping instruction. Table $t: [0] = $seven (type $v_i),
+ * [1] = $wrong (another type), [2] = null; $u is for the table.* ops. */
+static const char kinds_wat[] =
+    "(module $kinds\n"
+    "  (type $v_i (func (result i32)))\n"
+    "  (type $i_i (func (param i32) (result i32)))\n"
+    "  (memory (export \"mem\") 1)\n"
+    "  (table $t 3 funcref)\n"
+    "  (table $u (export \"u\") 4 funcref)\n"
+    "  (elem (table $t) (i32.const 0) func $seven $wrong)\n"
+    "  (elem $seg func $seven)\n"
+    "  (data $d \"abcd\")\n"
+    "  (func $seven (type $v_i) i32.const 7)\n"
+    "  (func $wrong (type $i_i) local.get 0)\n"
+    "  (func $unreachable (export \"unreachable\") unreachable)\n"
+    "  (func $load (export \"load\") (param i32) (result i32) local.get 0 i32.load)\n"
+    "  (func $store (export \"store\") (param i32 i32) local.get 0 local.get 1 i32.store)\n"
+    "  (func (export \"i32.div_s\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)\n"
+    "  (func (export \"i32.div_u\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_u)\n"
+    "  (func (export \"i32.rem_s\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rem_s)\n"
+    "  (func (export \"i32.rem_u\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.rem_u)\n"
+    "  (func (export \"i64.div_s\") (param i64 i64) (result i64) local.get 0 local.get 1 i64.div_s)\n"
+    "  (func (export \"i64.div_u\") (param i64 i64) (result i64) local.get 0 local.get 1 i64.div_u)\n"
+    "  (func (export \"i64.rem_s\") (param i64 i64) (result i64) local.get 0 local.get 1 i64.rem_s)\n"
+    "  (func (export \"i64.rem_u\") (param i64 i64) (result i64) local.get 0 local.get 1 i64.rem_u)\n"
+    "  (func (export \"i32.trunc_f32_s\") (param f32) (result i32) local.get 0 i32.trunc_f32_s)\n"
+    "  (func (export \"i32.trunc_f32_u\") (param f32) (result i32) local.get 0 i32.trunc_f32_u)\n"
+    "  (func (export \"i32.trunc_f64_s\") (param f64) (result i32) local.get 0 i32.trunc_f64_s)\n"
+    "  (func (export \"i32.trunc_f64_u\") (param f64) (result i32) local.get 0 i32.trunc_f64_u)\n"
+    "  (func (export \"i64.trunc_f32_s\") (param f32) (result i64) local.get 0 i64.trunc_f32_s)\n"
+    "  (func (export \"i64.trunc_f32_u\") (param f32) (result i64) local.get 0 i64.trunc_f32_u)\n"
+    "  (func (export \"i64.trunc_f64_s\") (param f64) (result i64) local.get 0 i64.trunc_f64_s)\n"
+    "  (func (export \"i64.trunc_f64_u\") (param f64) (result i64) local.get 0 i64.trunc_f64_u)\n"
+    "  (func (export \"call_v_i\") (param i32) (result i32) local.get 0 call_indirect $t (type $v_i))\n"
+    "  (func (export \"table.get\") (param i32) (result i32) local.get 0 table.get $u ref.is_null)\n"
+    "  (func (export \"table.set\") (param i32) local.get 0 ref.func $seven table.set $u)\n"
+    "  (func (export \"table.fill\") (param i32 i32)\n"
+    "    local.get 0 ref.func $seven local.get 1 table.fill $u)\n"
+    "  (func (export \"table.copy\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 table.copy $u $u)\n"
+    "  (func (export \"table.init\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 table.init $u $seg)\n"
+    "  (func (export \"memory.fill\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 memory.fill)\n"
+    "  (func (export \"memory.copy\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 memory.copy)\n"
+    "  (func (export \"memory.init\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 memory.init $d)\n"
+    "  (func $recurse (export \"recurse\") (param i32) (result i32)\n"
+    "    local.get 0 i32.const 1 i32.add call $recurse)\n"
+    ")\n";
+
+/* $a -> $b -> $c, which traps. */
+static const char backtrace_wat[] =
+    "(module $bt\n"
+    "  (func $a (export \"a\") nop nop call $b)\n"
+    "  (func $b i32.const 1 drop call $c)\n"
+    "  (func $c nop unreachable))\n";
+
+/* wasm -> wasm -> host, which traps. */
+static const char host_wat[] =
+    "(module $host\n"
+    "  (import \"env\" \"fail\" (func $fail))\n"
+    "  (func $w1 (export \"w1\") call $w2)\n"
+    "  (func $w2 call $fail))\n";
+
+/* host -> $outer -> $mid -> host `reenter` -> $inner (traps when given 0). */
+static const char nest_wat[] =
+    "(module $nest\n"
+    "  (import \"env\" \"reenter\" (func $reenter (param i32) (result i32)))\n"
+    "  (func $outer (export \"outer\") (param i32) (result i32)\n"
+    "    local.get 0 call $mid i32.const 1 i32.add)\n"
+    "  (func $mid (param i32) (result i32) local.get 0 call $reenter)\n"
+    "  (func $inner (export \"inner\") (param i32) (result i32)\n"
+    "    i32.const 100 local.get 0 i32.div_u)\n"
+    "  (func $plain (export \"plain\") (param i32) (result i32) local.get 0 i32.const 3 i32.mul))\n";
+
+/* Loads and stores of every width, with small and huge static offsets. */
+static const char bounds_wat[] =
+    "(module $bounds\n"
+    "  (memory (export \"mem\") 1 3)\n"
+    "  (func (export \"load8\") (param i32) (result i64) local.get 0 i64.load8_u)\n"
+    "  (func (export \"load16\") (param i32) (result i64) local.get 0 i64.load16_u)\n"
+    "  (func (export \"load32\") (param i32) (result i64) local.get 0 i64.load32_u)\n"
+    "  (func (export \"load64\") (param i32) (result i64) local.get 0 i64.load)\n"
+    "  (func (export \"store8\") (param i32 i64) local.get 0 local.get 1 i64.store8)\n"
+    "  (func (export \"store16\") (param i32 i64) local.get 0 local.get 1 i64.store16)\n"
+    "  (func (export \"store32\") (param i32 i64) local.get 0 local.get 1 i64.store32)\n"
+    "  (func (export \"store64\") (param i32 i64) local.get 0 local.get 1 i64.store)\n"
+    "  (func (export \"load_max_offset\") (param i32) (result i32)\n"
+    "    local.get 0 i32.load offset=4294967295)\n"
+    "  (func (export \"load_offset_1\") (param i32) (result i32) local.get 0 i32.load offset=1)\n"
+    "  (func (export \"load_offset_4\") (param i32) (result i32) local.get 0 i32.load offset=4)\n"
+    "  (func (export \"load_offset_2g\") (param i32) (result i32)\n"
+    "    local.get 0 i32.load offset=2147483648)\n"
+    "  (func (export \"store_offset_2g\") (param i32) local.get 0 i32.const 1\n"
+    "    i32.store offset=2147483648)\n"
+    "  (func (export \"load_offset_3g\") (param i32) (result i32)\n"
+    "    local.get 0 i64.load offset=3221225472 i32.wrap_i64)\n"
+    "  (func (export \"load_offset_65532\") (param i32) (result i32)\n"
+    "    local.get 0 i32.load offset=65532)\n"
+    "  (func (export \"load64_offset_65529\") (param i32) (result i64)\n"
+    "    local.get 0 i64.load offset=65529)\n"
+    "  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n"
+    "  (func (export \"size\") (result i32) memory.size))\n";
+
+/* A memory without a maximum, for the engine's limit. */
+static const char unbounded_wat[] =
+    "(module\n"
+    "  (memory (export \"mem\") 1)\n"
+    "  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n"
+    "  (func (export \"size\") (result i32) memory.size))\n";
+
+/* Unbounded recursion, counting its depth. */
+static const char deep_wat[] =
+    "(module $deep\n"
+    "  (global $depth (export \"depth\") (mut i32) (i32.const 0))\n"
+    "  (func $deep (export \"deep\")\n"
+    "    global.get $depth i32.const 1 i32.add global.set $depth call $deep))\n";
+
+/* ==== 1. every trap kind ============================================================= */
+
+START_TEST(trap_unreachable)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    EXPECT_TRAP(&fx, "unreachable", WJ_TRAP_UNREACHABLE, "unreachable", SITE(0x00), NOARGS);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_memory_out_of_bounds)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *oob = "out of bounds memory access";
+    EXPECT_OK(&fx, "store", ARGS(v_i32(65532), v_i32(0x12345678)));
+    EXPECT_I32(&fx, "load", 0x12345678, ARGS(v_i32(65532)));
+    EXPECT_TRAP(&fx, "load", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, oob, SITE(0x28, 0x02, 0x00),
+                ARGS(v_i32(65533)));
+    EXPECT_TRAP(&fx, "load", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, oob, SITE(0x28, 0x02, 0x00),
+                ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "store", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, oob, SITE(0x36, 0x02, 0x00),
+                ARGS(v_i32(65536), v_i32(1)));
+    EXPECT_TRAP(&fx, "store", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, oob, SITE(0x36, 0x02, 0x00),
+                ARGS(v_i32(INT32_MIN), v_i32(1)));
+    /* a store that traps writes nothing, not even its in-bounds part */
+    EXPECT_TRAP(&fx, "store", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, oob, SITE(0x36, 0x02, 0x00),
+                ARGS(v_i32(65534), v_i32(-1)));
+    EXPECT_I32(&fx, "load", 0x12345678, ARGS(v_i32(65532)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_integer_divide_by_zero)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "integer divide by zero";
+    static const char *const i32_ops[] = {"i32.div_s", "i32.div_u", "i32.rem_s", "i32.rem_u"};
+    static const char *const i64_ops[] = {"i64.div_s", "i64.div_u", "i64.rem_s", "i64.rem_u"};
+    static const uint8_t i32_codes[] = {0x6d, 0x6e, 0x6f, 0x70};
+    static const uint8_t i64_codes[] = {0x7f, 0x80, 0x81, 0x82};
+    for (int i = 0; i < 4; i++) {
+        EXPECT_TRAP(&fx, i32_ops[i], WJ_TRAP_INT_DIVIDE_BY_ZERO, msg, SITE(i32_codes[i]),
+                    ARGS(v_i32(1), v_i32(0)));
+        EXPECT_TRAP(&fx, i32_ops[i], WJ_TRAP_INT_DIVIDE_BY_ZERO, msg, SITE(i32_codes[i]),
+                    ARGS(v_i32(0), v_i32(0)));
+        EXPECT_TRAP(&fx, i32_ops[i], WJ_TRAP_INT_DIVIDE_BY_ZERO, msg, SITE(i32_codes[i]),
+                    ARGS(v_i32(INT32_MIN), v_i32(0)));
+        EXPECT_TRAP(&fx, i64_ops[i], WJ_TRAP_INT_DIVIDE_BY_ZERO, msg, SITE(i64_codes[i]),
+                    ARGS(v_i64(1), v_i64(0)));
+        EXPECT_TRAP(&fx, i64_ops[i], WJ_TRAP_INT_DIVIDE_BY_ZERO, msg, SITE(i64_codes[i]),
+                    ARGS(v_i64(INT64_MIN), v_i64(0)));
+    }
+    /* and the non-trapping neighbours */
+    EXPECT_I32(&fx, "i32.div_s", -3, ARGS(v_i32(-7), v_i32(2)));
+    EXPECT_I32(&fx, "i32.div_u", 0x7fffffff, ARGS(v_i32(-1), v_i32(2)));
+    EXPECT_I32(&fx, "i32.rem_s", -1, ARGS(v_i32(-7), v_i32(2)));
+    EXPECT_I32(&fx, "i32.rem_u", 1, ARGS(v_i32(-1), v_i32(2)));
+    EXPECT_I64(&fx, "i64.div_s", -3, ARGS(v_i64(-7), v_i64(2)));
+    EXPECT_I64(&fx, "i64.div_u", INT64_MAX, ARGS(v_i64(-1), v_i64(2)));
+    EXPECT_I64(&fx, "i64.rem_s", -1, ARGS(v_i64(-7), v_i64(2)));
+    EXPECT_I64(&fx, "i64.rem_u", 1, ARGS(v_i64(-1), v_i64(2)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_integer_overflow)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "integer overflow";
+    EXPECT_TRAP(&fx, "i32.div_s", WJ_TRAP_INT_OVERFLOW, msg, SITE(0x6d),
+                ARGS(v_i32(INT32_MIN), v_i32(-1)));
+    EXPECT_TRAP(&fx, "i64.div_s", WJ_TRAP_INT_OVERFLOW, msg, SITE(0x7f),
+                ARGS(v_i64(INT64_MIN), v_i64(-1)));
+    /* rem_s of the same operands is defined: 0 (and must not fault in idiv) */
+    EXPECT_I32(&fx, "i32.rem_s", 0, ARGS(v_i32(INT32_MIN), v_i32(-1)));
+    EXPECT_I64(&fx, "i64.rem_s", 0, ARGS(v_i64(INT64_MIN), v_i64(-1)));
+    EXPECT_I32(&fx, "i32.div_u", 0, ARGS(v_i32(INT32_MIN), v_i32(-1)));
+    EXPECT_I32(&fx, "i32.div_s", INT32_MAX, ARGS(v_i32(INT32_MIN + 1), v_i32(-1)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_float_truncation_overflow)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "integer overflow";
+    wj_trap_code ov = WJ_TRAP_INT_OVERFLOW;
+    /* i32.trunc_f32_s: [-2^31, 2^31) */
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", ov, msg, SITE(0xa8), ARGS(v_f32(2147483648.0f)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", ov, msg, SITE(0xa8), ARGS(v_f32(-2147483904.0f)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", ov, msg, SITE(0xa8), ARGS(v_f32(INFINITY)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", ov, msg, SITE(0xa8), ARGS(v_f32(-INFINITY)));
+    EXPECT_I32(&fx, "i32.trunc_f32_s", INT32_MIN, ARGS(v_f32(-2147483648.0f)));
+    EXPECT_I32(&fx, "i32.trunc_f32_s", 2147483520, ARGS(v_f32(2147483520.0f)));
+    EXPECT_I32(&fx, "i32.trunc_f32_s", -1, ARGS(v_f32(-1.9f)));
+    /* i32.trunc_f32_u: (-1, 2^32) */
+    EXPECT_TRAP(&fx, "i32.trunc_f32_u", ov, msg, SITE(0xa9), ARGS(v_f32(4294967296.0f)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_u", ov, msg, SITE(0xa9), ARGS(v_f32(-1.0f)));
+    EXPECT_I32(&fx, "i32.trunc_f32_u", 0, ARGS(v_f32(-0.9f)));
+    EXPECT_I32(&fx, "i32.trunc_f32_u", (int32_t)4294967040u, ARGS(v_f32(4294967040.0f)));
+    /* i32.trunc_f64_s: (-2^31 - 1, 2^31) */
+    EXPECT_TRAP(&fx, "i32.trunc_f64_s", ov, msg, SITE(0xaa), ARGS(v_f64(2147483648.0)));
+    EXPECT_TRAP(&fx, "i32.trunc_f64_s", ov, msg, SITE(0xaa), ARGS(v_f64(-2147483649.0)));
+    EXPECT_I32(&fx, "i32.trunc_f64_s", INT32_MIN, ARGS(v_f64(-2147483648.9)));
+    EXPECT_I32(&fx, "i32.trunc_f64_s", INT32_MAX, ARGS(v_f64(2147483647.9)));
+    /* i32.trunc_f64_u: (-1, 2^32) */
+    EXPECT_TRAP(&fx, "i32.trunc_f64_u", ov, msg, SITE(0xab), ARGS(v_f64(4294967296.0)));
+    EXPECT_TRAP(&fx, "i32.trunc_f64_u", ov, msg, SITE(0xab), ARGS(v_f64(-1.0)));
+    EXPECT_I32(&fx, "i32.trunc_f64_u", -1, ARGS(v_f64(4294967295.9)));
+    EXPECT_I32(&fx, "i32.trunc_f64_u", 0, ARGS(v_f64(-0.99)));
+    /* i64 */
+    EXPECT_TRAP(&fx, "i64.trunc_f32_s", ov, msg, SITE(0xae), ARGS(v_f32(9223372036854775808.0f)));
+    EXPECT_TRAP(&fx, "i64.trunc_f32_s", ov, msg, SITE(0xae), ARGS(v_f32(-9.3e18f)));
+    EXPECT_I64(&fx, "i64.trunc_f32_s", INT64_MIN, ARGS(v_f32(-9223372036854775808.0f)));
+    EXPECT_TRAP(&fx, "i64.trunc_f32_u", ov, msg, SITE(0xaf), ARGS(v_f32(18446744073709551616.0f)));
+    EXPECT_TRAP(&fx, "i64.trunc_f32_u", ov, msg, SITE(0xaf), ARGS(v_f32(-1.0f)));
+    EXPECT_I64(&fx, "i64.trunc_f32_u", (int64_t)18446742974197923840ull,
+               ARGS(v_f32(18446742974197923840.0f)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_s", ov, msg, SITE(0xb0), ARGS(v_f64(9223372036854775808.0)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_s", ov, msg, SITE(0xb0), ARGS(v_f64(-9223372036854777856.0)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_s", ov, msg, SITE(0xb0), ARGS(v_f64(INFINITY)));
+    EXPECT_I64(&fx, "i64.trunc_f64_s", INT64_MIN, ARGS(v_f64(-9223372036854775808.0)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_u", ov, msg, SITE(0xb1), ARGS(v_f64(18446744073709551616.0)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_u", ov, msg, SITE(0xb1), ARGS(v_f64(-1.0)));
+    EXPECT_I64(&fx, "i64.trunc_f64_u", (int64_t)18446744073709549568ull,
+               ARGS(v_f64(18446744073709549568.0)));
+    EXPECT_I64(&fx, "i64.trunc_f64_u", 0, ARGS(v_f64(-0.5)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_invalid_conversion)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "invalid conversion to integer";
+    wj_trap_code bad = WJ_TRAP_BAD_CONVERSION;
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", bad, msg, SITE(0xa8), ARGS(v_f32(NAN)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_u", bad, msg, SITE(0xa9), ARGS(v_f32(-NAN)));
+    EXPECT_TRAP(&fx, "i32.trunc_f64_s", bad, msg, SITE(0xaa), ARGS(v_f64(NAN)));
+    EXPECT_TRAP(&fx, "i32.trunc_f64_u", bad, msg, SITE(0xab), ARGS(v_f64(-NAN)));
+    EXPECT_TRAP(&fx, "i64.trunc_f32_s", bad, msg, SITE(0xae), ARGS(v_f32(NAN)));
+    EXPECT_TRAP(&fx, "i64.trunc_f32_u", bad, msg, SITE(0xaf), ARGS(v_f32(NAN)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_s", bad, msg, SITE(0xb0), ARGS(v_f64(NAN)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_u", bad, msg, SITE(0xb1), ARGS(v_f64(-NAN)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_call_indirect)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+#define CI_SITE SITE(0x11, 0x00, 0x00) /* call_indirect $t (type $v_i) */
+    EXPECT_I32(&fx, "call_v_i", 7, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_INDIRECT_TYPE, "indirect call type mismatch", CI_SITE,
+                ARGS(v_i32(1)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element",
+                CI_SITE, ARGS(v_i32(2)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNDEFINED_ELEMENT, "undefined element", CI_SITE,
+                ARGS(v_i32(3)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNDEFINED_ELEMENT, "undefined element", CI_SITE,
+                ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNDEFINED_ELEMENT, "undefined element", CI_SITE,
+                ARGS(v_i32(INT32_MIN)));
+    EXPECT_I32(&fx, "call_v_i", 7, ARGS(v_i32(0)));
+    fx_close(&fx);
+#undef CI_SITE
+}
+END_TEST
+
+START_TEST(trap_table_out_of_bounds)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "out of bounds table access";
+    wj_trap_code oob = WJ_TRAP_TABLE_OUT_OF_BOUNDS;
+    wj_table *u = fx_export(&fx, "u", WJ_EXTERN_TABLE).of.table;
+    ck_assert_uint_eq(wj_table_size(u), 4);
+
+    /* table.get / table.set: index 4 is past the end */
+    EXPECT_I32(&fx, "table.get", 1, ARGS(v_i32(3)));
+    EXPECT_OK(&fx, "table.set", ARGS(v_i32(3)));
+    EXPECT_I32(&fx, "table.get", 0, ARGS(v_i32(3)));
+    EXPECT_TRAP(&fx, "table.get", oob, msg, SITE(0x25, 0x01), ARGS(v_i32(4)));
+    EXPECT_TRAP(&fx, "table.get", oob, msg, SITE(0x25, 0x01), ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "table.set", oob, msg, SITE(0x26, 0x01), ARGS(v_i32(4)));
+    EXPECT_TRAP(&fx, "table.set", oob, msg, SITE(0x26, 0x01), ARGS(v_i32(-1)));
+
+    /* table.fill (dest, n) */
+    EXPECT_OK(&fx, "table.fill", ARGS(v_i32(2), v_i32(1)));
+    EXPECT_OK(&fx, "table.fill", ARGS(v_i32(4), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.fill", oob, msg, SITE(0xfc, 0x11, 0x01), ARGS(v_i32(5), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.fill", oob, msg, SITE(0xfc, 0x11, 0x01), ARGS(v_i32(1), v_i32(4)));
+    EXPECT_TRAP(&fx, "table.fill", oob, msg, SITE(0xfc, 0x11, 0x01), ARGS(v_i32(1), v_i32(-1)));
+    /* nothing written by the failed fills: [0] and [1] are still null */
+    EXPECT_I32(&fx, "table.get", 1, ARGS(v_i32(0)));
+    EXPECT_I32(&fx, "table.get", 1, ARGS(v_i32(1)));
+    EXPECT_I32(&fx, "table.get", 0, ARGS(v_i32(2)));
+
+    /* table.copy (dest, src, n) */
+    EXPECT_OK(&fx, "table.copy", ARGS(v_i32(0), v_i32(2), v_i32(2)));
+    EXPECT_OK(&fx, "table.copy", ARGS(v_i32(4), v_i32(4), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.copy", oob, msg, SITE(0xfc, 0x0e, 0x01, 0x01),
+                ARGS(v_i32(3), v_i32(0), v_i32(2)));
+    EXPECT_TRAP(&fx, "table.copy", oob, msg, SITE(0xfc, 0x0e, 0x01, 0x01),
+                ARGS(v_i32(0), v_i32(3), v_i32(2)));
+    EXPECT_TRAP(&fx, "table.copy", oob, msg, SITE(0xfc, 0x0e, 0x01, 0x01),
+                ARGS(v_i32(5), v_i32(0), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.copy", oob, msg, SITE(0xfc, 0x0e, 0x01, 0x01),
+                ARGS(v_i32(0), v_i32(5), v_i32(0)));
+
+    /* table.init (dest, src, n) from the one-element segment $seg */
+    EXPECT_OK(&fx, "table.init", ARGS(v_i32(3), v_i32(0), v_i32(1)));
+    EXPECT_OK(&fx, "table.init", ARGS(v_i32(4), v_i32(1), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.init", oob, msg, SITE(0xfc, 0x0c, 0x01, 0x01),
+                ARGS(v_i32(4), v_i32(0), v_i32(1)));
+    EXPECT_TRAP(&fx, "table.init", oob, msg, SITE(0xfc, 0x0c, 0x01, 0x01),
+                ARGS(v_i32(0), v_i32(0), v_i32(2)));
+    EXPECT_TRAP(&fx, "table.init", oob, msg, SITE(0xfc, 0x0c, 0x01, 0x01),
+                ARGS(v_i32(0), v_i32(2), v_i32(0)));
+    EXPECT_TRAP(&fx, "table.init", oob, msg, SITE(0xfc, 0x0c, 0x01, 0x01),
+                ARGS(v_i32(5), v_i32(0), v_i32(0)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_bulk_memory_out_of_bounds)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    const char *msg = "out of bounds memory access";
+    wj_trap_code oob = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    wj_memory *mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    uint8_t *data = wj_memory_data(mem);
+
+    /* memory.fill (dest, value, n) */
+    EXPECT_OK(&fx, "memory.fill", ARGS(v_i32(65535), v_i32(0x11), v_i32(1)));
+    ck_assert_uint_eq(data[65535], 0x11);
+    EXPECT_OK(&fx, "memory.fill", ARGS(v_i32(65536), v_i32(0x22), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.fill", oob, msg, SITE(0xfc, 0x0b, 0x00),
+                ARGS(v_i32(65534), v_i32(0x33), v_i32(3)));
+    EXPECT_TRAP(&fx, "memory.fill", oob, msg, SITE(0xfc, 0x0b, 0x00),
+                ARGS(v_i32(65537), v_i32(0x33), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.fill", oob, msg, SITE(0xfc, 0x0b, 0x00),
+                ARGS(v_i32(1), v_i32(0x33), v_i32(-1)));
+    /* bounds are checked before anything is written */
+    ck_assert_uint_eq(data[65534], 0);
+    ck_assert_uint_eq(data[65535], 0x11);
+    ck_assert_uint_eq(data[1], 0);
+
+    /* memory.copy (dest, src, n) */
+    EXPECT_OK(&fx, "memory.copy", ARGS(v_i32(0), v_i32(65535), v_i32(1)));
+    ck_assert_uint_eq(data[0], 0x11);
+    EXPECT_OK(&fx, "memory.copy", ARGS(v_i32(65536), v_i32(65536), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.copy", oob, msg, SITE(0xfc, 0x0a, 0x00, 0x00),
+                ARGS(v_i32(65535), v_i32(0), v_i32(2)));
+    EXPECT_TRAP(&fx, "memory.copy", oob, msg, SITE(0xfc, 0x0a, 0x00, 0x00),
+                ARGS(v_i32(10), v_i32(65535), v_i32(2)));
+    EXPECT_TRAP(&fx, "memory.copy", oob, msg, SITE(0xfc, 0x0a, 0x00, 0x00),
+                ARGS(v_i32(65537), v_i32(0), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.copy", oob, msg, SITE(0xfc, 0x0a, 0x00, 0x00),
+                ARGS(v_i32(0), v_i32(-1), v_i32(2)));
+    ck_assert_uint_eq(data[10], 0);
+    ck_assert_uint_eq(data[65534], 0);
+
+    /* memory.init (dest, src, n) from the four bytes "abcd" */
+    EXPECT_OK(&fx, "memory.init", ARGS(v_i32(65532), v_i32(0), v_i32(4)));
+    ck_assert_int_eq(memcmp(data + 65532, "abcd", 4), 0);
+    EXPECT_OK(&fx, "memory.init", ARGS(v_i32(0), v_i32(4), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.init", oob, msg, SITE(0xfc, 0x08, 0x00, 0x00),
+                ARGS(v_i32(65533), v_i32(0), v_i32(4)));
+    EXPECT_TRAP(&fx, "memory.init", oob, msg, SITE(0xfc, 0x08, 0x00, 0x00),
+                ARGS(v_i32(100), v_i32(1), v_i32(4)));
+    EXPECT_TRAP(&fx, "memory.init", oob, msg, SITE(0xfc, 0x08, 0x00, 0x00),
+                ARGS(v_i32(0), v_i32(5), v_i32(0)));
+    EXPECT_TRAP(&fx, "memory.init", oob, msg, SITE(0xfc, 0x08, 0x00, 0x00),
+                ARGS(v_i32(65537), v_i32(0), v_i32(0)));
+    ck_assert_uint_eq(data[100], 0);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(trap_call_stack_exhausted)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    for (int i = 0; i < 3; i++)
+        EXPECT_TRAP(&fx, "recurse", WJ_TRAP_STACK_EXHAUSTED, "call stack exhausted", NOSITE,
+                    ARGS(v_i32(0)));
+    /* the store still works, and has its whole stack again */
+    EXPECT_I32(&fx, "call_v_i", 7, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "recurse", WJ_TRAP_STACK_EXHAUSTED, "call stack exhausted", NOSITE,
+                ARGS(v_i32(0)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 2. backtraces ================================================================== */
+
+/* An imported host function that always traps; counts its calls. */
+static wj_trap *fail_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    *(int *)env += 1;
+    return wj_trap_new("host says no");
+}
+
+static void check_frame(int line, const fixture *fx, const wj_trap *trap, size_t i,
+                        uint32_t func, const char *name, const uint8_t *pat, size_t n)
+{
+    ck_assert_msg(i < wj_trap_frame_count(trap), "line %d: no frame %zu (of %zu)", line, i,
+                  wj_trap_frame_count(trap));
+    const wj_frame *f = wj_trap_frame(trap, i);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(f->func_index == func, "line %d: frame %zu is function %u, want %u", line, i,
+                  f->func_index, func);
+    ck_assert_ptr_eq(f->module, fx->module);
+    ck_assert_msg(f->func_name && strcmp(f->func_name, name) == 0,
+                  "line %d: frame %zu is named %s, want %s", line, i,
+                  f->func_name ? f->func_name : "(null)", name);
+    body_range r = fx_body(fx, func);
+    ck_assert_msg(f->module_offset >= r.code && f->module_offset < r.end,
+                  "line %d: frame %zu offset %llu outside the body [%zu, %zu)", line, i,
+                  (unsigned long long)f->module_offset, r.code, r.end);
+    uint64_t want = fx_site(fx, func, pat, n);
+    ck_assert_msg(f->module_offset == want, "line %d: frame %zu at module offset %llu, want %llu",
+                  line, i, (unsigned long long)f->module_offset, (unsigned long long)want);
+}
+
+#define CHECK_FRAME(fx, trap, i, func, name, site) \
+    check_frame(__LINE__, fx, trap, i, func, name, site)
+
+START_TEST(backtrace_three_deep)
+{
+    fixture fx;
+    fx_open(&fx, backtrace_wat, NULL);
+    size_t name_len = 0;
+    const char *mname = wj_module_name(fx.module, &name_len);
+    ck_assert_ptr_nonnull(mname);
+    ck_assert_str_eq(mname, "bt");
+
+    wj_trap *trap = fx_call(&fx, "a", NOARGS, NULL);
+    check_trap(__LINE__, trap, "a", WJ_TRAP_UNREACHABLE, "unreachable");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 3);
+    ck_assert_ptr_null(wj_trap_frame(trap, 3));
+    CHECK_FRAME(&fx, trap, 0, 2, "c", SITE(0x00));       /* unreachable */
+    CHECK_FRAME(&fx, trap, 1, 1, "b", SITE(0x10, 0x02)); /* call $c */
+    CHECK_FRAME(&fx, trap, 2, 0, "a", SITE(0x10, 0x01)); /* call $b */
+    for (size_t i = 0; i < 3; i++) {
+        const char *fm = wj_trap_frame(trap, i)->module_name;
+        ck_assert_msg(fm && strcmp(fm, "bt") == 0, "frame %zu module name %s", i,
+                      fm ? fm : "(null)");
+    }
+    /* bodies come in order, so the offsets decrease outwards */
+    ck_assert_uint_gt(wj_trap_frame(trap, 0)->module_offset,
+                      wj_trap_frame(trap, 1)->module_offset);
+    ck_assert_uint_gt(wj_trap_frame(trap, 1)->module_offset,
+                      wj_trap_frame(trap, 2)->module_offset);
+    wj_trap_delete(trap);
+    fx_close(&fx);
+}
+END_TEST
+
+/* wj_frame.func_offset is "relative to the start of the function's body";
+ * in the binary format a code entry is `size:u32 func`, and the body (func)
+ * starts after the size, with the local declarations. */
+START_TEST(backtrace_func_offset)
+{
+    fixture fx;
+    fx_open(&fx, backtrace_wat, NULL);
+    wj_trap *trap = fx_call(&fx, "a", NOARGS, NULL);
+    check_trap(__LINE__, trap, "a", WJ_TRAP_UNREACHABLE, "unreachable");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 3);
+    /* cleaned up before asserting, so that a failure leaks nothing under
+     * CK_FORK=no (for valgrind) */
+    char failure[256] = "";
+    for (size_t i = 0; i < 3 && !failure[0]; i++) {
+        const wj_frame *f = wj_trap_frame(trap, i);
+        body_range r = fx_body(&fx, f->func_index);
+        if (f->func_offset != f->module_offset - r.start)
+            snprintf(failure, sizeof failure,
+                     "frame %zu (%s): func_offset %llu, want %llu (module offset %llu - body "
+                     "start %zu; the code entry's size field is at %zu)",
+                     i, f->func_name ? f->func_name : "?", (unsigned long long)f->func_offset,
+                     (unsigned long long)(f->module_offset - r.start),
+                     (unsigned long long)f->module_offset, r.start, r.start - 1);
+    }
+    wj_trap_delete(trap);
+    fx_close(&fx);
+    ck_assert_msg(!failure[0], "%s", failure);
+}
+END_TEST
+
+START_TEST(backtrace_of_host_trap)
+{
+    fixture fx;
+    fx_prepare(&fx, host_wat, NULL);
+    int calls = 0;
+    wj_extern imp = {.kind = WJ_EXTERN_FUNC,
+                     .of.func = wj_func_new(fx.store, &(wj_functype){0}, fail_cb, &calls, NULL)};
+    ck_assert_ptr_nonnull(imp.of.func);
+    fx_instantiate(&fx, &imp, 1);
+
+    wj_trap *trap = fx_call(&fx, "w1", NOARGS, NULL);
+    ck_assert_int_eq(calls, 1);
+    check_trap(__LINE__, trap, "w1", WJ_TRAP_HOST, "host says no");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
+    CHECK_FRAME(&fx, trap, 0, 2, "w2", SITE(0x10, 0x00)); /* call $fail */
+    CHECK_FRAME(&fx, trap, 1, 1, "w1", SITE(0x10, 0x02)); /* call $w2 */
+    wj_trap_delete(trap);
+
+    /* the host function called directly: a trap without wasm frames */
+    trap = NULL;
+    ck_assert_no_wj_error(wj_func_call(imp.of.func, NULL, 0, NULL, 0, &trap));
+    check_trap(__LINE__, trap, "fail", WJ_TRAP_HOST, "host says no");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 0);
+    wj_trap_delete(trap);
+    ck_assert_int_eq(calls, 2);
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 3. host -> wasm -> host -> wasm ================================================= */
+
+typedef struct reenter_env {
+    wj_func *inner;
+    const wj_instance *instance;
+    bool swallow;     /* return -1 instead of the inner trap */
+    int calls;
+    int inner_traps;
+    int bad;          /* anything unexpected seen inside the callback */
+    wj_trap_code inner_code;
+    char inner_message[64];
+    size_t inner_frames;
+    uint32_t inner_frame0;
+} reenter_env;
+
+static wj_trap *reenter_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    reenter_env *re = env;
+    re->calls++;
+    if (wj_caller_instance(caller) != re->instance || args[0].kind != WJ_I32)
+        re->bad++;
+    wj_val r = {0};
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(re->inner, args, 1, &r, 1, &trap);
+    if (err) {
+        re->bad++;
+        wj_error_delete(err);
+        return wj_trap_new("unexpected error");
+    }
+    if (trap) {
+        re->inner_traps++;
+        re->inner_code = wj_trap_code_of(trap);
+        snprintf(re->inner_message, sizeof re->inner_message, "%s", wj_trap_message(trap));
+        re->inner_frames = wj_trap_frame_count(trap);
+        re->inner_frame0 = re->inner_frames ? wj_trap_frame(trap, 0)->func_index : UINT32_MAX;
+        if (!re->swallow)
+            return trap;
+        wj_trap_delete(trap);
+        results[0] = v_i32(-1);
+        return NULL;
+    }
+    results[0] = r;
+    return NULL;
+}
+
+START_TEST(nested_host_wasm_calls)
+{
+    fixture fx;
+    fx_prepare(&fx, nest_wat, NULL);
+    reenter_env re = {0};
+    static const uint8_t i32_type[] = {WJ_I32};
+    wj_extern imp = {.kind = WJ_EXTERN_FUNC,
+                     .of.func = wj_func_new(fx.store, &(wj_functype){1, 1, i32_type, i32_type},
+                                            reenter_cb, &re, NULL)};
+    ck_assert_ptr_nonnull(imp.of.func);
+    fx_instantiate(&fx, &imp, 1);
+    re.inner = fx_func(&fx, "inner");
+    re.instance = fx.instance;
+    /* indices: 0 reenter (import), 1 outer, 2 mid, 3 inner, 4 plain */
+
+    /* no trap: 100 / 5 + 1 */
+    EXPECT_I32(&fx, "outer", 21, ARGS(v_i32(5)));
+    ck_assert_int_eq(re.calls, 1);
+
+    /* the inner call traps; the host returns its trap */
+    wj_trap *trap = fx_call(&fx, "outer", ARGS(v_i32(0)), (wj_val[1]){{0}});
+    ck_assert_int_eq(re.calls, 2);
+    ck_assert_int_eq(re.inner_traps, 1);
+    ck_assert_int_eq(re.inner_code, WJ_TRAP_INT_DIVIDE_BY_ZERO);
+    ck_assert_str_eq(re.inner_message, "integer divide by zero");
+    /* [inner], or already [inner, mid, outer] through the host frame */
+    ck_assert_msg(re.inner_frames == 1 || re.inner_frames == 3, "inner trap has %zu frames",
+                  re.inner_frames);
+    ck_assert_uint_eq(re.inner_frame0, 3);
+    check_trap(__LINE__, trap, "outer", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 3);
+    CHECK_FRAME(&fx, trap, 0, 3, "inner", SITE(0x6e));        /* i32.div_u */
+    CHECK_FRAME(&fx, trap, 1, 2, "mid", SITE(0x10, 0x00));    /* call $reenter */
+    CHECK_FRAME(&fx, trap, 2, 1, "outer", SITE(0x10, 0x02));  /* call $mid */
+    wj_trap_delete(trap);
+    ck_assert_int_eq(re.bad, 0);
+
+    /* the same store still works */
+    EXPECT_I32(&fx, "plain", 21, ARGS(v_i32(7)));
+    EXPECT_I32(&fx, "outer", 51, ARGS(v_i32(2)));
+    for (int i = 0; i < 1000; i++) {
+        trap = fx_call(&fx, "outer", ARGS(v_i32(0)), (wj_val[1]){{0}});
+        check_trap(__LINE__, trap, "outer", WJ_TRAP_INT_DIVIDE_BY_ZERO,
+                   "integer divide by zero");
+        ck_assert_uint_eq(wj_trap_frame_count(trap), 3);
+        wj_trap_delete(trap);
+        if (i % 100 == 0)
+            EXPECT_I32(&fx, "outer", 11, ARGS(v_i32(10)));
+    }
+    ck_assert_int_eq(re.inner_traps, 1001);
+
+    /* the host swallows the inner trap: the outer call returns normally */
+    re.swallow = true;
+    for (int i = 0; i < 100; i++)
+        EXPECT_I32(&fx, "outer", 0, ARGS(v_i32(0)));
+    ck_assert_int_eq(re.inner_traps, 1101);
+    EXPECT_I32(&fx, "plain", -9, ARGS(v_i32(-3)));
+    EXPECT_I32(&fx, "outer", 34, ARGS(v_i32(3)));
+    /* a direct call of the export that traps */
+    EXPECT_TRAP(&fx, "inner", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", SITE(0x6e),
+                ARGS(v_i32(0)));
+    ck_assert_int_eq(re.bad, 0);
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 4. two threads ================================================================== */
+
+typedef struct worker {
+    const wj_module *module;
+    wj_engine *engine;
+    int iterations;
+    int traps, returns;
+    int failures;
+    char first_failure[160];
+} worker;
+
+static void worker_fail(worker *w, int iter, const char *what, const wj_trap *trap)
+{
+    if (w->failures++ == 0)
+        snprintf(w->first_failure, sizeof w->first_failure, "iteration %d: %s: %s", iter, what,
+                 trap ? wj_trap_message(trap) : "no trap");
+}
+
+static wj_func *worker_func(wj_instance *inst, const char *name)
+{
+    wj_extern ext;
+    if (!wj_instance_export(inst, name, strlen(name), &ext) || ext.kind != WJ_EXTERN_FUNC)
+        return NULL;
+    return ext.of.func;
+}
+
+/* One call that must trap with `code`, or return `want` when code is NONE. */
+static void worker_call(worker *w, int iter, wj_func *f, const char *what, const wj_val *args,
+                        size_t n, size_t nres, wj_trap_code code, int64_t want)
+{
+    wj_val res = {0};
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(f, args, n, &res, nres, &trap);
+    if (err) {
+        worker_fail(w, iter, what, NULL);
+        wj_error_delete(err);
+        return;
+    }
+    if (code == WJ_TRAP_NONE) {
+        int64_t got = res.kind == WJ_I64 ? res.of.i64 : res.of.i32;
+        if (trap || (nres && got != want))
+            worker_fail(w, iter, what, trap);
+        else
+            w->returns++;
+    } else {
+        if (!trap || wj_trap_code_of(trap) != code || wj_trap_frame_count(trap) < 1)
+            worker_fail(w, iter, what, trap);
+        else
+            w->traps++;
+    }
+    wj_trap_delete(trap);
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    wj_store *store = wj_store_new(w->engine);
+    wj_instance *inst = NULL;
+    wj_trap *trap = NULL;
+    wj_error *err = wj_instance_new(store, w->module, NULL, 0, &inst, &trap);
+    if (err || trap || !inst) {
+        worker_fail(w, -1, "instantiate", trap);
+        wj_error_delete(err);
+        wj_trap_delete(trap);
+        wj_store_delete(store);
+        return NULL;
+    }
+    wj_func *div_s = worker_func(inst, "i32.div_s"), *load = worker_func(inst, "load"),
+            *store_fn = worker_func(inst, "store"), *unreachable = worker_func(inst, "unreachable"),
+            *call_v_i = worker_func(inst, "call_v_i"),
+            *trunc = worker_func(inst, "i64.trunc_f64_s"), *recurse = worker_func(inst, "recurse"),
+            *fill = worker_func(inst, "memory.fill"), *rem_u = worker_func(inst, "i64.rem_u");
+    for (int i = 0; i < w->iterations; i++) {
+        int32_t x = i * 7 + 1;
+        worker_call(w, i, div_s, "div_s", ARGS(v_i32(x), v_i32(3)), 1, WJ_TRAP_NONE, x / 3);
+        worker_call(w, i, div_s, "div_s 0", ARGS(v_i32(x), v_i32(0)), 1,
+                    WJ_TRAP_INT_DIVIDE_BY_ZERO, 0);
+        worker_call(w, i, div_s, "div_s ov", ARGS(v_i32(INT32_MIN), v_i32(-1)), 1,
+                    WJ_TRAP_INT_OVERFLOW, 0);
+        worker_call(w, i, store_fn, "store", ARGS(v_i32((i % 1000) * 4), v_i32(x)), 0,
+                    WJ_TRAP_NONE, 0);
+        worker_call(w, i, load, "load", ARGS(v_i32((i % 1000) * 4)), 1, WJ_TRAP_NONE, x);
+        worker_call(w, i, load, "load oob", ARGS(v_i32(65536 + i)), 1,
+                    WJ_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
+        worker_call(w, i, unreachable, "unreachable", NULL, 0, 0, WJ_TRAP_UNREACHABLE, 0);
+        worker_call(w, i, call_v_i, "call_indirect", ARGS(v_i32(0)), 1, WJ_TRAP_NONE, 7);
+        worker_call(w, i, call_v_i, "call_indirect null", ARGS(v_i32(2)), 1,
+                    WJ_TRAP_UNINITIALIZED_ELEMENT, 0);
+        worker_call(w, i, call_v_i, "call_indirect type", ARGS(v_i32(1)), 1,
+                    WJ_TRAP_INDIRECT_TYPE, 0);
+        worker_call(w, i, trunc, "trunc", ARGS(v_f64(-(double)i - 0.5)), 1, WJ_TRAP_NONE, -i);
+        worker_call(w, i, trunc, "trunc nan", ARGS(v_f64(NAN)), 1, WJ_TRAP_BAD_CONVERSION, 0);
+        worker_call(w, i, fill, "fill oob", ARGS(v_i32(65000), v_i32(0), v_i32(1000)), 0,
+                    WJ_TRAP_MEMORY_OUT_OF_BOUNDS, 0);
+        worker_call(w, i, rem_u, "rem_u", ARGS(v_i64(i), v_i64(10)), 1, WJ_TRAP_NONE, i % 10);
+        if (i % 200 == 0)
+            worker_call(w, i, recurse, "recurse", ARGS(v_i32(0)), 1, WJ_TRAP_STACK_EXHAUSTED, 0);
+    }
+    wj_store_delete(store);
+    return NULL;
+}
+
+START_TEST(traps_on_two_threads)
+{
+    uint8_t *bytes;
+    size_t len;
+    bytes = wat_to_wasm(kinds_wat, &len);
+    wj_engine *engine = wj_engine_new(NULL);
+    wj_module *module = NULL;
+    ck_assert_no_wj_error(wj_module_new(engine, bytes, len, &module));
+
+    enum { THREADS = 2, ITERATIONS = 3000 };
+    worker w[THREADS];
+    pthread_t tid[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        w[t] = (worker){.module = module, .engine = engine, .iterations = ITERATIONS};
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, worker_main, &w[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+    for (int t = 0; t < THREADS; t++) {
+        ck_assert_msg(w[t].failures == 0, "thread %d: %d failures, first: %s", t, w[t].failures,
+                      w[t].first_failure);
+        ck_assert_int_eq(w[t].traps, ITERATIONS * 8 + ITERATIONS / 200);
+        ck_assert_int_eq(w[t].returns, ITERATIONS * 6);
+    }
+    wj_module_delete(module);
+    wj_engine_delete(engine);
+    free(bytes);
+}
+END_TEST
+
+/* ==== 5. a fault in host code reaches the host's own handler ========================== */
+
+static sigjmp_buf host_jmp;
+static volatile sig_atomic_t host_faults;
+static void *volatile host_fault_addr;
+
+static void host_segv_handler(int sig, siginfo_t *info, void *uctx)
+{
+    host_faults++;
+    host_fault_addr = info->si_addr;
+    siglongjmp(host_jmp, 1);
+}
+
+/* Faults by writing into a PROT_NONE page; true when the handler ran. */
+static bool host_fault(volatile uint8_t *page)
+{
+    if (sigsetjmp(host_jmp, 1) == 0) {
+        page[16] = 1;
+        return false;
+    }
+    return host_fault_addr == (void *)(page + 16);
+}
+
+/* Runs in a fresh process (the test re-executes this program), so that no
+ * engine has installed anything yet. Exit status: 0 on success, else the
+ * number of the failed step. */
+static int sigchain_child(void)
+{
+    size_t len;
+    const char *why;
+    uint8_t *bytes = wat_to_wasm_or_why(kinds_wat, &len, &why);
+    if (!bytes) {
+        fprintf(stderr, "%s\n", why);
+        return 9;
+    }
+
+    struct sigaction sa = {0}, old;
+    sa.sa_sigaction = host_segv_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &old) != 0 || old.sa_handler != SIG_DFL)
+        return 1;
+
+    volatile uint8_t *page = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED)
+        return 2;
+
+    wj_engine *engine = wj_engine_new(NULL);
+    wj_store *store = wj_store_new(engine);
+    wj_module *module = NULL;
+    wj_instance *inst = NULL;
+    wj_trap *trap = NULL;
+    if (!engine || !store || wj_module_new(engine, bytes, len, &module) ||
+        wj_instance_new(store, module, NULL, 0, &inst, &trap) || trap)
+        return 3;
+    wj_func *load = worker_func(inst, "load");
+
+    for (int round = 0; round < 3; round++) {
+        /* a wasm fault is a trap, the host's handler never sees it */
+        wj_val arg = v_i32(70000), res;
+        if (wj_func_call(load, &arg, 1, &res, 1, &trap) || !trap ||
+            wj_trap_code_of(trap) != WJ_TRAP_MEMORY_OUT_OF_BOUNDS)
+            return 4;
+        wj_trap_delete(trap);
+        trap = NULL;
+        if (host_faults != round)
+            return 5;
+        /* a host fault goes to the host's handler, with its siginfo */
+        if (!host_fault(page))
+            return 6;
+        if (host_faults != round + 1)
+            return 7;
+        /* and wasm still runs */
+        arg = v_i32(4);
+        if (wj_func_call(load, &arg, 1, &res, 1, &trap) || trap || res.of.i32 != 0)
+            return 8;
+    }
+    wj_store_delete(store);
+    wj_module_delete(module);
+    wj_engine_delete(engine);
+    free(bytes);
+    munmap((void *)page, 4096);
+    return 0;
+}
+
+#define SIGCHAIN_ENV "WJ_TEST_TRAPS_SIGCHAIN_CHILD"
+
+START_TEST(host_fault_chains_to_previous_handler)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert_int_gt(n, 0);
+    self[n] = '\0';
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        setenv(SIGCHAIN_ENV, "1", 1);
+        execl(self, self, (char *)NULL);
+        _exit(126);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(!WIFSIGNALED(status), "child killed by signal %d", WTERMSIG(status));
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "child failed at step %d (1 handler setup, 2 mmap, 3 engine/instance, 4 wasm "
+                  "trap, 5 host handler saw a wasm fault, 6-7 host handler not run, 8 wasm "
+                  "after host fault, 9 wat2wasm, 126 exec)",
+                  WEXITSTATUS(status));
+}
+END_TEST
+
+/* ==== 6. 32-bit memory bounds ========================================================= */
+
+START_TEST(memory_bounds_each_width)
+{
+    fixture fx;
+    fx_open(&fx, bounds_wat, NULL);
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    static const char *const loads[] = {"load8", "load16", "load32", "load64"};
+    static const char *const stores[] = {"store8", "store16", "store32", "store64"};
+    static const int widths[] = {1, 2, 4, 8};
+    static const uint64_t masks[] = {0xff, 0xffff, 0xffffffff, UINT64_MAX};
+    const int64_t pattern = (int64_t)0x8877665544332211ull;
+
+    for (uint32_t pages = 1; pages <= 2; pages++) {
+        int32_t end = (int32_t)(pages * 65536);
+        for (int w = 0; w < 4; w++) {
+            int32_t last = end - widths[w];
+            EXPECT_OK(&fx, stores[w], ARGS(v_i32(last), v_i64(pattern)));
+            EXPECT_I64(&fx, loads[w], (uint64_t)pattern & masks[w], ARGS(v_i32(last)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i32(last + 1)));
+            EXPECT_TRAP(&fx, stores[w], code, oob, NOSITE, ARGS(v_i32(last + 1), v_i64(0)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i32(end)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i32(-1)));
+            EXPECT_TRAP(&fx, stores[w], code, oob, NOSITE, ARGS(v_i32(-widths[w]), v_i64(0)));
+            /* the failed store did not write its in-bounds bytes */
+            EXPECT_I64(&fx, loads[w], (uint64_t)pattern & masks[w], ARGS(v_i32(last)));
+        }
+        if (pages == 1) {
+            /* grow: the old end becomes valid, the new end traps */
+            EXPECT_I32(&fx, "grow", 1, ARGS(v_i32(1)));
+            EXPECT_I32(&fx, "size", 2, NOARGS);
+            EXPECT_I64(&fx, "load64", 0, ARGS(v_i32(65536)));
+            EXPECT_I64(&fx, "load8", 0, ARGS(v_i32(65536)));
+        }
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(memory_bounds_static_offsets)
+{
+    fixture fx;
+    fx_open(&fx, bounds_wat, NULL);
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    /* the largest offset with the largest index: 0x1fffffffe, no wrap-around */
+    EXPECT_TRAP(&fx, "load_max_offset", code, oob, NOSITE, ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "load_max_offset", code, oob, NOSITE, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "load_max_offset", code, oob, NOSITE, ARGS(v_i32(1)));
+    /* index + offset just past 2^32 must not wrap to a small address */
+    EXPECT_TRAP(&fx, "load_offset_1", code, oob, NOSITE, ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "load_offset_4", code, oob, NOSITE, ARGS(v_i32(-4)));
+    EXPECT_TRAP(&fx, "load_offset_4", code, oob, NOSITE, ARGS(v_i32(-2)));
+    /* offsets of 2^31 and more (the explicitly checked path), small indices */
+    EXPECT_TRAP(&fx, "load_offset_2g", code, oob, NOSITE, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "load_offset_2g", code, oob, NOSITE, ARGS(v_i32(4)));
+    EXPECT_TRAP(&fx, "load_offset_2g", code, oob, NOSITE, ARGS(v_i32(INT32_MIN)));
+    EXPECT_TRAP(&fx, "store_offset_2g", code, oob, NOSITE, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "store_offset_2g", code, oob, NOSITE, ARGS(v_i32(INT32_MIN)));
+    EXPECT_TRAP(&fx, "load_offset_3g", code, oob, NOSITE, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "load_offset_3g", code, oob, NOSITE, ARGS(v_i32(0x40000000)));
+    /* static offsets inside the memory */
+    EXPECT_OK(&fx, "store32", ARGS(v_i32(65532), v_i64(0xdeadbeef)));
+    EXPECT_I32(&fx, "load_offset_65532", (int32_t)0xdeadbeef, ARGS(v_i32(0)));
+    EXPECT_TRAP(&fx, "load_offset_65532", code, oob, NOSITE, ARGS(v_i32(1)));
+    EXPECT_I32(&fx, "load_offset_4", (int32_t)0xdeadbeef, ARGS(v_i32(65528)));
+    EXPECT_TRAP(&fx, "load_offset_4", code, oob, NOSITE, ARGS(v_i32(65529)));
+    EXPECT_TRAP(&fx, "load64_offset_65529", code, oob, NOSITE, ARGS(v_i32(0)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(memory_grow_limits)
+{
+    /* the declared maximum (3 pages) */
+    fixture fx;
+    fx_open(&fx, bounds_wat, NULL);
+    wj_memory *mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    EXPECT_I32(&fx, "grow", 1, ARGS(v_i32(0)));
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(3)));
+    EXPECT_I32(&fx, "size", 1, NOARGS);
+    EXPECT_I32(&fx, "grow", 1, ARGS(v_i32(2)));
+    EXPECT_I32(&fx, "size", 3, NOARGS);
+    ck_assert_uint_eq(wj_memory_size(mem), 3);
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(1)));
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(-1)));
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(0x10000)));
+    EXPECT_I32(&fx, "size", 3, NOARGS);
+    ck_assert_uint_eq(wj_memory_data_size(mem), 3 * 65536);
+    EXPECT_TRAP(&fx, "load8", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                NOSITE, ARGS(v_i32(3 * 65536)));
+    EXPECT_I64(&fx, "load8", 0, ARGS(v_i32(3 * 65536 - 1)));
+    fx_close(&fx);
+
+    /* the engine's limit: 4 pages, memory declared without a maximum */
+    wj_config *config = wj_config_new();
+    wj_config_set_max_memory_size(config, 4 * 65536);
+    fx_open(&fx, unbounded_wat, config);
+    wj_config_delete(config);
+    mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(4)));
+    EXPECT_I32(&fx, "size", 1, NOARGS);
+    EXPECT_I32(&fx, "grow", 1, ARGS(v_i32(3)));
+    EXPECT_I32(&fx, "size", 4, NOARGS);
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(1)));
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(0x10000)));
+    EXPECT_I32(&fx, "grow", 4, ARGS(v_i32(0)));
+    EXPECT_I32(&fx, "size", 4, NOARGS);
+    ck_assert_uint_eq(wj_memory_size(mem), 4);
+    uint64_t old = 0;
+    ck_assert(!wj_memory_grow(mem, 1, &old));
+    ck_assert_uint_eq(wj_memory_size(mem), 4);
+    fx_close(&fx);
+
+    /* default engine: 65536 pages is the 32-bit maximum, more is -1 */
+    fx_open(&fx, unbounded_wat, NULL);
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(0x10000)));
+    EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(-1)));
+    EXPECT_I32(&fx, "size", 1, NOARGS);
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 7. the stack limit ============================================================== */
+
+/* How deep $deep recursed before "call stack exhausted" (twice: the same). */
+static int32_t max_depth(const wj_config *config)
+{
+    fixture fx;
+    fx_open(&fx, deep_wat, config);
+    wj_global *depth = fx_export(&fx, "depth", WJ_EXTERN_GLOBAL).of.global;
+    int32_t seen[2];
+    for (int i = 0; i < 2; i++) {
+        wj_val zero = v_i32(0), v;
+        ck_assert_no_wj_error(wj_global_set(depth, &zero));
+        EXPECT_TRAP(&fx, "deep", WJ_TRAP_STACK_EXHAUSTED, "call stack exhausted", NOSITE,
+                    NOARGS);
+        wj_global_get(depth, &v);
+        seen[i] = v.of.i32;
+    }
+    ck_assert_int_eq(seen[0], seen[1]);
+    fx_close(&fx);
+    return seen[0];
+}
+
+START_TEST(stack_limit_is_configurable)
+{
+    int32_t by_default = max_depth(NULL);
+    wj_config *config = wj_config_new();
+    wj_config_set_max_wasm_stack(config, 64 * 1024);
+    int32_t small = max_depth(config);
+    wj_config_set_max_wasm_stack(config, 1024 * 1024);
+    int32_t large = max_depth(config);
+    wj_config_delete(config);
+
+    /* the default is 512 KiB: about 8 times as deep as 64 KiB, half of 1 MiB */
+    ck_assert_int_gt(small, 100);
+    ck_assert_msg(small * 4 < by_default, "64 KiB: depth %d, default: %d", small, by_default);
+    ck_assert_msg(by_default * 3 / 2 < large, "default: depth %d, 1 MiB: %d", by_default, large);
+}
+END_TEST
+
+/* ==== 8. a loop for leak checkers ===================================================== */
+
+START_TEST(create_trap_delete_loop)
+{
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(kinds_wat, &len);
+    for (int i = 0; i < 200; i++) {
+        wj_engine *engine = wj_engine_new(NULL);
+        wj_module *module = NULL;
+        ck_assert_no_wj_error(wj_module_new(engine, bytes, len, &module));
+        wj_store *store = wj_store_new(engine);
+        wj_instance *inst = NULL;
+        wj_trap *trap = NULL;
+        ck_assert_no_wj_error(wj_instance_new(store, module, NULL, 0, &inst, &trap));
+        ck_assert_no_trap(trap);
+        wj_val arg = v_i32(1 << 20), res;
+        ck_assert_no_wj_error(wj_func_call(worker_func(inst, "load"), &arg, 1, &res, 1, &trap));
+        ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
+        wj_trap_delete(trap);
+        trap = NULL;
+        ck_assert_no_wj_error(wj_func_call(worker_func(inst, "unreachable"), NULL, 0, NULL, 0,
+                                           &trap));
+        ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_UNREACHABLE);
+        wj_trap_delete(trap);
+        trap = NULL;
+        arg = v_i32(0);
+        ck_assert_no_wj_error(wj_func_call(worker_func(inst, "call_v_i"), &arg, 1, &res, 1,
+                                           &trap));
+        ck_assert_no_trap(trap);
+        ck_assert_int_eq(res.of.i32, 7);
+        wj_store_delete(store);
+        wj_module_delete(module);
+        wj_engine_delete(engine);
+    }
+    free(bytes);
+}
+END_TEST
+
+/* ==== the suite ======================================================================= */
+
+static Suite *traps_suite(void)
+{
+    Suite *s = suite_create("traps");
+    TCase *kinds = tcase_create("kinds");
+    tcase_add_test(kinds, trap_unreachable);
+    tcase_add_test(kinds, trap_memory_out_of_bounds);
+    tcase_add_test(kinds, trap_integer_divide_by_zero);
+    tcase_add_test(kinds, trap_integer_overflow);
+    tcase_add_test(kinds, trap_float_truncation_overflow);
+    tcase_add_test(kinds, trap_invalid_conversion);
+    tcase_add_test(kinds, trap_call_indirect);
+    tcase_add_test(kinds, trap_table_out_of_bounds);
+    tcase_add_test(kinds, trap_bulk_memory_out_of_bounds);
+    tcase_add_test(kinds, trap_call_stack_exhausted);
+    suite_add_tcase(s, kinds);
+
+    TCase *frames = tcase_create("backtraces");
+    tcase_add_test(frames, backtrace_three_deep);
+    tcase_add_test(frames, backtrace_func_offset);
+    tcase_add_test(frames, backtrace_of_host_trap);
+    tcase_add_test(frames, nested_host_wasm_calls);
+    suite_add_tcase(s, frames);
+
+    TCase *threads = tcase_create("threads and signals");
+    tcase_set_timeout(threads, 60);
+    tcase_add_test(threads, traps_on_two_threads);
+    tcase_add_test(threads, host_fault_chains_to_previous_handler);
+    suite_add_tcase(s, threads);
+
+    TCase *memory = tcase_create("memory bounds");
+    tcase_add_test(memory, memory_bounds_each_width);
+    tcase_add_test(memory, memory_bounds_static_offsets);
+    tcase_add_test(memory, memory_grow_limits);
+    suite_add_tcase(s, memory);
+
+    TCase *limits = tcase_create("limits and leaks");
+    tcase_set_timeout(limits, 120);
+    tcase_add_test(limits, stack_limit_is_configurable);
+    tcase_add_test(limits, create_trap_delete_loop);
+    suite_add_tcase(s, limits);
+    return s;
+}
+
+int main(void)
+{
+    if (getenv(SIGCHAIN_ENV))
+        return sigchain_child();
+    return unit_run(traps_suite());
+}
