@@ -43,7 +43,8 @@ static bool map_code(compiled_code *c, const codebuf *cb, wasm_error *err)
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory for code");
-    memcpy(p, cb->p, cb->len);
+    if (cb->len) /* a module without functions has no buffer */
+        memcpy(p, cb->p, cb->len);
     if (mprotect(p, size, PROT_READ | PROT_EXEC) != 0) {
         munmap(p, size);
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "cannot map code executable");
