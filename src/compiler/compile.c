@@ -6,8 +6,6 @@
 
 #include "func.h"
 
-bool compile_function(fn *f);
-
 static bool module_supported(const wasm_module *m, wasm_error *err)
 {
     if (!__builtin_cpu_supports("sse4.1") || !__builtin_cpu_supports("popcnt"))
@@ -73,7 +71,7 @@ bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_cod
         starts[i] = o.code.len;
         fn f = {.m = m, .type_ids = type_ids, .out = &o, .cb = &o.code, .err = err,
                 .index = m->nfunc_imports + i};
-        ok = compile_function(&f) && !o.oom && !o.code.oom;
+        ok = compile_function(&f) && !o.code.oom;
         fn_free(&f);
         if (!ok && !err->kind)
             wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");

@@ -322,7 +322,6 @@ bool op_float(fn *f, uint8_t op)
 }
 
 /* The saturating truncations, 0xFC 0-7. */
-void op_trunc_sat(fn *f, uint32_t k);
 void op_trunc_sat(fn *f, uint32_t k)
 {
     to_int(f, k == 2 || k == 3 || k == 6 || k == 7, k >= 4, !(k & 1), true);

@@ -295,7 +295,6 @@ static bool compile_body(fn *f)
     return !f->failed && f->nctrls == 0;
 }
 
-bool compile_function(fn *f);
 bool compile_function(fn *f)
 {
     f->type = wasm_func_type(f->m, f->index);

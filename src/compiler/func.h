@@ -90,7 +90,6 @@ typedef struct module_out {
     VEC(compiled_trap) traps;
     VEC(compiled_addr) addrs;
     VEC(call_reloc) relocs;
-    bool oom;
 } module_out;
 
 typedef struct fn {
@@ -166,6 +165,7 @@ void mem_move(fn *f, x86_rm dst, x86_rm src);
 void invalidate_local(fn *f, uint32_t local); /* before a write to it */
 
 /* ---- func.c ---- */
+bool compile_function(fn *f); /* f->m, type_ids, out, cb, err and index set */
 /* A trap stub for the current instruction, reached by the jcc at `jump`. */
 void trap_jump(fn *f, uint32_t jump, uint32_t code);
 static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(f->cb, cc), code); }
@@ -191,6 +191,7 @@ bool op_int(fn *f, uint8_t op);
 bool op_float(fn *f, uint8_t op);
 bool op_memory(fn *f, uint8_t op, wasm_reader *r);
 bool op_misc(fn *f, uint32_t op, wasm_reader *r); /* 0xFC prefix */
+void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, uint8_t op, wasm_reader *r); /* locals, globals, refs, tables */
 
 #endif

@@ -5,8 +5,6 @@
 
 #define BIT(r) (1u << (r))
 
-void op_trunc_sat(fn *f, uint32_t k);
-
 static bool read_memarg(fn *f, wasm_reader *r, uint32_t *offset)
 {
     uint32_t align, mem = 0;
