@@ -138,13 +138,6 @@ static int pop_condition(fn *f)
         f->height--;
         return c->reg;
     }
-    if (c->kind == V_CONST) {
-        /* compare a constant: keep it simple and correct */
-        int reg = pop_reg(f, 0);
-        x86_test_rr(f->cb, SZ32, R_(reg), reg);
-        reg_free(f, reg);
-        return CC_NE;
-    }
     x86_rm rm;
     if (c->kind != V_REG && entry_rm(f, c, &rm)) {
         x86_alu_ri(f->cb, ALU_CMP, SZ32, rm, 0); /* cmp dword [m], 0 */

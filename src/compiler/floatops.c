@@ -35,24 +35,12 @@ static void compare(fn *f, bool dbl, uint8_t k)
     codebuf *cb = f->cb;
     int b = pop_reg(f, 0);
     int a = pop_reg(f, BIT(b));
-    switch (k) {
-    case 2: /* lt: b > a */
-        x86_ucomis(cb, dbl, xreg(b), R_(xreg(a)));
-        goto flags_a;
-    case 3: /* gt */
-        x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
-    flags_a:
+    if (k >= 2) {
+        /* lt and le compare b with a: "b above a" is false when unordered */
+        bool swap = k == 2 || k == 4;
+        x86_ucomis(cb, dbl, xreg(swap ? b : a), R_(xreg(swap ? a : b))); /* ucomis */
         reg_free(f, a), reg_free(f, b);
-        push_flags(f, CC_A);
-        return;
-    case 4: /* le: b >= a */
-        x86_ucomis(cb, dbl, xreg(b), R_(xreg(a)));
-        goto flags_ae;
-    case 5: /* ge */
-        x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
-    flags_ae:
-        reg_free(f, a), reg_free(f, b);
-        push_flags(f, CC_AE);
+        push_flags(f, k <= 3 ? CC_A : CC_AE); /* lt gt: above; le ge: above or equal */
         return;
     }
     /* eq / ne need two flags: ZF and PF (unordered) */

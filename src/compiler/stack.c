@@ -78,8 +78,7 @@ void reg_evict(fn *f, int reg)
     for (uint32_t d = 0; d < f->height; d++) {
         ventry *e = &f->stack[d];
         if (e->kind == V_REG && e->reg == reg) {
-            f->used |= 1u << reg; /* keep it out of the allocation below */
-            int to = reg_alloc(f, IS_XMM(reg));
+            int to = reg_alloc_avoid(f, IS_XMM(reg), 1u << reg);
             if (IS_XMM(reg))
                 x86_movaps(f->cb, to - 16, reg - 16);
             else

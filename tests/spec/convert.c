@@ -1,11 +1,9 @@
 /* Converting a .wast script with wast2json into memory (struct script). */
-#define _GNU_SOURCE /* vasprintf */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -20,19 +18,6 @@ extern char **environ;
  * after the JSON file: script.0.wasm, script.1.wat, ... */
 #define JSON_NAME "script.json"
 #define LOG_NAME "wast2json.log"
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        out_of_memory();
-    return s;
-}
 
 /* While the temporary directory exists, the signals that end a run (Ctrl-C,
  * a timeout) are held back so that it is always removed; they take effect as

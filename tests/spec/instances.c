@@ -1,8 +1,6 @@
 /* A script's modules and instances: one store per script, as the reference
  * interpreter has one, so that registered instances, their memories and
  * tables are shared by the modules that import them. */
-#define _GNU_SOURCE /* asprintf */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,19 +56,6 @@ static char *copy_string(const char *s, size_t len)
     memcpy(copy, s, len);
     copy[len] = '\0';
     return copy;
-}
-
-static char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *format(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *s;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        out_of_memory();
-    return s;
 }
 
 struct registry *registry_new(wj_engine *engine)

@@ -2,9 +2,12 @@
  * spec-runner: runs WebAssembly spec-test scripts (.wast) against
  * libwasmjail. See usage() and tests/spec/spec.sh.
  */
+#define _GNU_SOURCE /* vasprintf */
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +34,18 @@ void out_of_memory(void)
 {
     fputs("spec-runner: out of memory\n", stderr);
     abort();
+}
+
+char *format(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out_of_memory();
+    return s;
 }
 
 static void usage(FILE *out)

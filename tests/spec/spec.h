@@ -62,6 +62,8 @@ const struct module_file *script_find_file(const struct script *script, const ch
 
 /* Prints "spec-runner: out of memory" and aborts. */
 noreturn void out_of_memory(void);
+/* A malloc'd formatted string; out_of_memory() when that fails. */
+char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- tally.c -------------------------------------------------------------- */
 
