@@ -29,6 +29,7 @@ static void pass_args(fn *f, const wasm_functype *t)
         free_entry(f, &e);
     }
     spill_all(f);
+    pins_save(f);
 }
 
 static void push_results(fn *f, const wasm_functype *t)
@@ -72,6 +73,7 @@ void op_call(fn *f, uint32_t func)
         addr_here(f);
         reload_context(f);
     }
+    pins_reload(f);
     push_results(f, t);
 }
 
@@ -101,6 +103,7 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table)
     x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));                  /* call [r11+code] */
     addr_here(f);
     reload_context(f);
+    pins_reload(f);
     push_results(f, t);
 }
 
@@ -109,6 +112,7 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
     static const uint8_t abi[] = {RDI, RSI, RDX, RCX, R8, R9};
     codebuf *cb = f->cb;
     spill_all(f);
+    pins_save(f);
     x86_mov_rr(cb, SZ64, RDI, R_(VMCTX)); /* mov rdi, r15 */
     for (int i = 0; i < nimms; i++)
         x86_mov_ri64(cb, abi[1 + i], imms[i]); /* mov reg, imm */
@@ -118,4 +122,5 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
     x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func); /* mov rax, func */
     x86_call_rm(cb, R_(RAX));                         /* call rax */
     addr_here(f);
+    pins_reload(f);
 }

@@ -27,6 +27,7 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
 static void fn_free(fn *f)
 {
     free(f->local_types);
+    free(f->local_reg);
     free(f->stack);
     free(f->ctrls);
     free(f->fixups.v);

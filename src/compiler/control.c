@@ -86,9 +86,9 @@ void emit_return(fn *f)
         /* Results go to the parameter slots: read parameters first. */
         for (uint32_t i = 0; i < n; i++) {
             ventry *e = top(f, n - 1 - i);
-            if (e->kind == V_LOCAL && e->local < f->nparams) {
+            if (e->kind == V_LOCAL && e->local < f->nparams && f->local_reg[e->local] < 0) {
                 uint32_t d = (uint32_t)(e - f->stack);
-                mem_move(f, slot_of(f, d), local_of(f, e->local));
+                mem_move(f, slot_of(f, d), local_home(f, e->local));
                 e->kind = V_STACK;
             }
         }

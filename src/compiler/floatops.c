@@ -264,7 +264,8 @@ static void from_int(fn *f, bool dbl, bool from64, bool is_signed)
 static void reinterpret(fn *f, uint8_t to)
 {
     ventry *e = top(f, 0);
-    if (e->kind != V_REG) { /* same bits in memory or as a constant */
+    if (e->kind == V_CONST || e->kind == V_STACK ||
+        (e->kind == V_LOCAL && f->local_reg[e->local] < 0)) { /* same bits in memory or as a constant */
         e->type = to;
         return;
     }

@@ -83,18 +83,21 @@ static void prologue(fn *f)
     trap_if(f, CC_B, WJ_TRAP_STACK_EXHAUSTED);           /* jb stub */
     x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
     x86_mov_rr(cb, SZ64, MEMBASE, M_(VMCTX, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+8] */
-    if (f->nlocals == 0)
+    if (f->nlocals == 0) {
+        pins_enter(f);
         return;
+    }
     if (f->nlocals <= 8) {
         x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
         for (uint32_t j = 0; j < f->nlocals; j++)
-            x86_mov_mr(cb, SZ64, local_of(f, f->nparams + j), RAX); /* mov [local], rax */
+            x86_mov_mr(cb, SZ64, local_home(f, f->nparams + j), RAX); /* mov [local], rax */
     } else {
-        x86_lea(cb, SZ64, RDI, local_of(f, f->nparams + f->nlocals - 1)); /* lea rdi, [lowest] */
+        x86_lea(cb, SZ64, RDI, local_home(f, f->nparams + f->nlocals - 1)); /* lea rdi, [lowest] */
         x86_mov_ri64(cb, RCX, f->nlocals);                                /* mov ecx, n */
         x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);                      /* xor eax, eax */
         x86_rep_stosq(cb);                                                /* rep stosq */
     }
+    pins_enter(f);
 }
 
 static bool setup_locals(fn *f)
@@ -301,7 +304,7 @@ bool compile_function(fn *f)
     for (uint32_t i = 0; i < f->type->nresults; i++)
         if (f->type->results[i] == WASM_V128)
             return fn_unsupported(f, "SIMD");
-    if (!setup_locals(f))
+    if (!setup_locals(f) || !pin_locals(f))
         return false;
     f->pos = f->m->funcs[f->index].body; /* where a stack overflow is reported */
     prologue(f);

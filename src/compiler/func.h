@@ -9,6 +9,7 @@
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
  *   memops.c    loads, stores, memory.*, globals, tables and references
+ *   pin.c       the locals that live in registers for the whole function
  *
  * Values live in a virtual operand stack whose entries are a register, a
  * constant, a local (read lazily), the processor flags of a comparison, or
@@ -83,6 +84,14 @@ typedef struct call_reloc {
     uint32_t func; /* defined-function index (module index - imports) */
 } call_reloc;
 
+/* A local kept in a register for the whole function (pin.c). */
+typedef struct pin {
+    uint32_t local;
+    uint8_t reg;
+    bool written; /* set anywhere in the body: calls must save it */
+} pin;
+#define MAX_PINS 13
+
 #define VEC(T) struct { T *v; uint32_t n, cap; }
 
 typedef struct module_out {
@@ -103,6 +112,9 @@ typedef struct fn {
 
     uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
     uint8_t *local_types;      /* nparams + nlocals */
+    int8_t *local_reg;         /* per local: its pinned register, or -1 */
+    pin pins[MAX_PINS];
+    uint32_t npins;
 
     ventry *stack;
     uint32_t height, max_height, stack_cap;
@@ -134,7 +146,8 @@ bool fn_unsupported(fn *f, const char *what);
 static inline bool is_float(uint8_t t) { return t == WASM_F32 || t == WASM_F64; }
 static inline int type_size(uint8_t t) { return t == WASM_I32 || t == WASM_F32 ? SZ32 : SZ64; }
 x86_rm slot_of(const fn *f, uint32_t depth);   /* canonical slot of a depth */
-x86_rm local_of(const fn *f, uint32_t local);  /* a local's home */
+x86_rm local_home(const fn *f, uint32_t local); /* a local's frame slot */
+x86_rm local_of(const fn *f, uint32_t local);   /* its operand: register if pinned */
 int reg_alloc(fn *f, bool xmm);                /* a free register, spilling if needed */
 int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid); /* ... none of the `avoid` mask */
 void reg_free(fn *f, int reg);
@@ -163,6 +176,13 @@ void free_entry(fn *f, const ventry *e);
 /* Copies 8 bytes memory to memory through the scratch register. */
 void mem_move(fn *f, x86_rm dst, x86_rm src);
 void invalidate_local(fn *f, uint32_t local); /* before a write to it */
+void local_set(fn *f, const ventry *e, uint32_t local); /* writes e to the local */
+
+/* ---- pin.c ---- */
+bool pin_locals(fn *f);  /* chooses them and takes their registers */
+void pins_enter(fn *f);  /* prologue: parameters loaded, the others zeroed */
+void pins_save(fn *f);   /* before a call: written ones to their homes */
+void pins_reload(fn *f); /* after a call */
 
 /* ---- func.c ---- */
 bool compile_function(fn *f); /* f->m, type_ids, out, cb, err and index set */

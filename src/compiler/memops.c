@@ -192,7 +192,7 @@ bool op_variable(fn *f, uint8_t op, wasm_reader *r)
     case 0x21: /* local.set */
     case 0x22: /* local.tee */
         invalidate_local(f, i);
-        store_entry(f, top(f, 0), local_of(f, i));
+        local_set(f, top(f, 0), i);
         if (op == 0x21) {
             ventry e = pop(f);
             free_entry(f, &e);

@@ -14,11 +14,23 @@ x86_rm slot_of(const fn *f, uint32_t depth)
     return M_(RBP, -(int32_t)(16 + 8 * f->nlocals + 8 * depth));
 }
 
-x86_rm local_of(const fn *f, uint32_t local)
+x86_rm local_home(const fn *f, uint32_t local)
 {
     if (local < f->nparams)
         return M_(RBP, (int32_t)(16 + 8 * local));
     return M_(RBP, -(int32_t)(16 + 8 * (local - f->nparams)));
+}
+
+x86_rm local_of(const fn *f, uint32_t local)
+{
+    int reg = f->local_reg[local];
+    return reg < 0 ? local_home(f, local) : R_(reg & 15);
+}
+
+/* A pinned local's read as the register entry it is. */
+static ventry pinned(const fn *f, const ventry *e)
+{
+    return (ventry){.kind = V_REG, .type = e->type, .reg = (uint8_t)f->local_reg[e->local]};
 }
 
 static void spill_entry(fn *f, uint32_t depth)
@@ -176,7 +188,12 @@ void load_into(fn *f, const ventry *e, int reg)
         x86_movzx(cb, reg, SZ8, R_(reg));
         return;
     case V_LOCAL:
-        src = local_of(f, e->local);
+        if (f->local_reg[e->local] >= 0) {
+            ventry r = pinned(f, e);
+            load_into(f, &r, reg);
+            return;
+        }
+        src = local_home(f, e->local);
         break;
     default:
         src = slot_of(f, (uint32_t)(e - f->stack));
@@ -253,7 +270,12 @@ void store_entry(fn *f, const ventry *e, x86_rm dst)
         x86_mov_mr(cb, SZ32, dst, SCRATCH);
         return;
     case V_LOCAL:
-        mem_move(f, dst, local_of(f, e->local));
+        if (f->local_reg[e->local] >= 0) {
+            ventry r = pinned(f, e);
+            store_entry(f, &r, dst);
+        } else {
+            mem_move(f, dst, local_home(f, e->local));
+        }
         return;
     default: {
         x86_rm src = slot_of(f, (uint32_t)(e - f->stack));
@@ -276,8 +298,18 @@ void invalidate_local(fn *f, uint32_t local)
     for (uint32_t d = 0; d < f->height; d++) {
         ventry *e = &f->stack[d];
         if (e->kind == V_LOCAL && e->local == local) {
-            mem_move(f, slot_of(f, d), local_of(f, local));
-            e->kind = V_STACK;
+            int reg = reg_alloc(f, is_float(e->type));
+            load_into(f, e, reg);
+            *e = (ventry){.kind = V_REG, .type = e->type, .reg = (uint8_t)reg};
         }
     }
+}
+
+void local_set(fn *f, const ventry *e, uint32_t local)
+{
+    int reg = f->local_reg[local];
+    if (reg >= 0)
+        load_into(f, e, reg);
+    else
+        store_entry(f, e, local_home(f, local));
 }

@@ -1,0 +1,156 @@
+/*
+ * Pinned locals: the most used locals of a function live in registers for
+ * the whole function instead of in their frame slots. A pre-pass over the
+ * body weighs each local.get/set/tee by its loop depth and pins the heaviest
+ * locals of each class. Their registers leave the allocator's pool, so they
+ * hold the same local at every point of the function and control-flow merges
+ * need no shuffling. Every register is caller-saved in our calling
+ * convention, so calls store written pinned locals to their home slots
+ * first and reload all of them afterwards.
+ */
+#include <stdlib.h>
+
+#include "func.h"
+#include "wasm/opcodes.h"
+
+/* GPRs that no instruction needs for itself (rax, rcx and rdx serve
+ * division and shifts and stay in the pool, with r9 and r10), and the upper
+ * half of the xmm registers. */
+static const uint8_t gpr_pins[] = {RBX, R12, R13, RSI, RDI, R8};
+static const uint8_t xmm_pins[] = {XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14)};
+
+/* A use inside k nested loops weighs 4^k: inner loops dominate. */
+static uint64_t use_weight(uint32_t loops)
+{
+    return (uint64_t)1 << (2 * (loops < 12 ? loops : 12));
+}
+
+/* Weighs every local's uses; marks the written ones. False on bad bytes
+ * (not expected: the body was validated). */
+static bool weigh(const fn *f, uint64_t *weight, bool *written)
+{
+    const wasm_func *func = &f->m->funcs[f->index];
+    wasm_error rerr = {0};
+    wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
+                     .end = f->m->bytes + func->body_end, .err = &rerr};
+    /* One bit per open block: 1 for a loop. Deeper blocks than 64 count as
+     * non-loops, which only makes the weights less precise. */
+    uint64_t loop_bits = 0;
+    uint32_t depth = 0, loops = 0;
+    while (!wasm_reader_eof(&r)) {
+        uint8_t op;
+        if (!wasm_read_u8(&r, &op))
+            return false;
+        if (op >= 0x20 && op <= 0x22) {
+            uint32_t i;
+            if (!wasm_read_u32(&r, &i) || i >= f->nparams + f->nlocals)
+                return false;
+            weight[i] += use_weight(loops);
+            if (op != 0x20)
+                written[i] = true;
+            continue;
+        }
+        if (op >= 0x02 && op <= 0x04) {
+            bool loop = op == 0x03;
+            if (depth < 64)
+                loop_bits = loop_bits << 1 | loop;
+            depth++;
+            loops += loop;
+        } else if (op == 0x0b && depth > 0) {
+            depth--;
+            if (depth < 64) {
+                loops -= (uint32_t)(loop_bits & 1);
+                loop_bits >>= 1;
+            }
+        }
+        if (!wasm_skip_immediates(&r, op, f->m->features))
+            return false;
+    }
+    return true;
+}
+
+/* Pins the heaviest locals of one class to the registers in `regs`. */
+static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
+                   const uint8_t *regs, uint32_t nregs)
+{
+    uint32_t n = f->nparams + f->nlocals;
+    for (uint32_t k = 0; k < nregs; k++) {
+        uint32_t best = UINT32_MAX;
+        for (uint32_t i = 0; i < n; i++)
+            if (f->local_reg[i] < 0 && is_float(f->local_types[i]) == xmm &&
+                (best == UINT32_MAX || weight[i] > weight[best]))
+                best = i;
+        /* A local used once outside loops gains nothing from a register. */
+        if (best == UINT32_MAX || weight[best] < 2)
+            return;
+        f->local_reg[best] = (int8_t)regs[k];
+        f->used |= 1u << regs[k];
+        f->pins[f->npins++] = (pin){best, regs[k], written[best]};
+    }
+}
+
+bool pin_locals(fn *f)
+{
+    uint32_t n = f->nparams + f->nlocals;
+    f->local_reg = malloc(n + 1);
+    uint64_t *weight = calloc(n + 1, sizeof *weight);
+    bool *written = calloc(n + 1, sizeof *written);
+    bool ok = f->local_reg && weight && written;
+    if (ok) {
+        for (uint32_t i = 0; i < n; i++)
+            f->local_reg[i] = -1;
+        /* Unreadable bytes leave every local in memory; the body's own
+         * compilation reports them. */
+        if (weigh(f, weight, written)) {
+            choose(f, weight, written, false, gpr_pins, sizeof gpr_pins);
+            choose(f, weight, written, true, xmm_pins, sizeof xmm_pins);
+        }
+    }
+    free(weight);
+    free(written);
+    return ok || fn_oom(f);
+}
+
+static void pin_load(fn *f, const pin *p)
+{
+    x86_rm home = local_home(f, p->local);
+    if (IS_XMM(p->reg))
+        x86_movs_load(f->cb, f->local_types[p->local] == WASM_F64, p->reg - 16,
+                      home); /* movss/movsd x, [home] */
+    else
+        x86_mov_rr(f->cb, type_size(f->local_types[p->local]), p->reg, home); /* mov r, [home] */
+}
+
+void pins_enter(fn *f)
+{
+    for (uint32_t k = 0; k < f->npins; k++) {
+        const pin *p = &f->pins[k];
+        if (p->local < f->nparams)
+            pin_load(f, p);
+        else if (IS_XMM(p->reg))
+            x86_logic_ps(f->cb, 0x57, p->reg - 16, p->reg - 16); /* xorps x, x */
+        else
+            x86_alu_mr(f->cb, ALU_XOR, SZ32, R_(p->reg), p->reg); /* xor r, r */
+    }
+}
+
+void pins_save(fn *f)
+{
+    for (uint32_t k = 0; k < f->npins; k++) {
+        const pin *p = &f->pins[k];
+        if (!p->written) /* the home still holds the value */
+            continue;
+        x86_rm home = local_home(f, p->local);
+        if (IS_XMM(p->reg))
+            x86_movs_store(f->cb, f->local_types[p->local] == WASM_F64, home,
+                           p->reg - 16); /* movss/movsd [home], x */
+        else
+            x86_mov_mr(f->cb, SZ64, home, p->reg); /* mov [home], r */
+    }
+}
+
+void pins_reload(fn *f)
+{
+    for (uint32_t k = 0; k < f->npins; k++)
+        pin_load(f, &f->pins[k]);
+}
