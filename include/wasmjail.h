@@ -82,8 +82,31 @@ typedef struct wj_engine wj_engine;
  * before trapping with "call stack exhausted". Default 512 KiB. */
 WJ_API void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes);
 /* The largest any linear memory may grow to, in bytes; memory.grow past it
- * returns -1. Default: 4 GiB (the most a 32-bit memory can address). */
+ * returns -1. Default: 4 GiB (the most a 32-bit memory can address; raise
+ * it for memory64 modules that need more). */
 WJ_API void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes);
+
+/*
+ * How 32-bit memories are laid out. By default each one reserves 4 GiB of
+ * address space plus a 2 GiB guard region: its base never moves and
+ * compiled code needs no bounds checks, out-of-bounds accesses fault in the
+ * guard. That costs 6 GiB of address space per memory, so one process holds
+ * about 20,000 of them (47 bits of user address space). Hosts running more
+ * instances than that turn on dynamic memories: each memory is then an
+ * exact mapping grown with mremap, and every access is checked explicitly
+ * (slower code, no reservation). memory64 memories are always dynamic.
+ */
+/* Address space reserved per 32-bit memory (rounded up to 64 KiB pages).
+ * At least 4 GiB elides bounds checks; a smaller reservation still keeps
+ * the base fixed for memories whose maximum fits in it, with explicit
+ * checks; memories that may grow larger become dynamic. Default 4 GiB. */
+WJ_API void wj_config_set_memory_reservation(wj_config *config, uint64_t bytes);
+/* Guard region after a reservation (rounded up to 64 KiB pages): accesses
+ * whose static offset plus size is at most the guard need no check.
+ * Default 2 GiB. */
+WJ_API void wj_config_set_memory_guard_size(wj_config *config, uint64_t bytes);
+/* 32-bit memories as dynamic heaps instead of reservations. Default off. */
+WJ_API void wj_config_set_dynamic_memories(wj_config *config, bool enabled);
 
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);

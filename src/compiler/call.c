@@ -48,8 +48,8 @@ static void push_results(fn *f, const wasm_functype *t)
 /* After a call that may have entered another instance. */
 static void reload_context(fn *f)
 {
-    x86_mov_rr(f->cb, SZ64, VMCTX, M_(RBP, -8));                         /* mov r15, [rbp-8] */
-    x86_mov_rr(f->cb, SZ64, MEMBASE, M_(VMCTX, VMCTX_MEMORY0_BASE));     /* mov r14, [r15+8] */
+    x86_mov_rr(f->cb, SZ64, VMCTX, M_(RBP, -8)); /* mov r15, [rbp-8] */
+    reload_membase(f);
 }
 
 void op_call(fn *f, uint32_t func)
@@ -66,6 +66,7 @@ void op_call(fn *f, uint32_t func)
         uint32_t at = x86_call_rel(cb); /* call rel32 */
         VEC_PUSH(f, f->out->relocs, {at, func - m->nfunc_imports});
         addr_here(f);
+        reload_membase_if_moved(f);
     } else {
         x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
         x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */

@@ -11,10 +11,6 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
     if (!__builtin_cpu_supports("sse4.1") || !__builtin_cpu_supports("popcnt"))
         return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET,
                          "unsupported: this CPU lacks SSE4.1 or POPCNT");
-    if (m->nmemories > 1)
-        return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: multi-memory");
-    if (m->nmemories == 1 && m->memories[0].is64)
-        return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: memory64");
     for (uint32_t i = 0; i < m->ntables; i++)
         if (m->tables[i].limits.is64)
             return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: table64");
@@ -54,7 +50,7 @@ static bool map_code(compiled_code *c, const codebuf *cb, wasm_error *err)
     return true;
 }
 
-bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_code *out,
+bool compile_module(const wasm_module *m, const compile_env *env, compiled_code *out,
                     wasm_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -63,15 +59,18 @@ bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_cod
     module_out o = {0};
     uint32_t ndefined = m->nfuncs - m->nfunc_imports;
     uint32_t *starts = malloc(((size_t)ndefined + 1) * sizeof *starts);
-    bool ok = starts != NULL;
+    vm_memory_plan *plans = malloc(((size_t)m->nmemories + 1) * sizeof *plans);
+    bool ok = starts && plans;
     if (!ok)
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+    for (uint32_t i = 0; ok && i < m->nmemories; i++)
+        plans[i] = vm_plan_memory(&m->memories[i], env->max_memory_size, &env->memory);
     for (uint32_t i = 0; ok && i < ndefined; i++) {
         while (o.code.len % 16) /* align function starts */
             cb_u8(&o.code, 0xcc);
         starts[i] = o.code.len;
-        fn f = {.m = m, .type_ids = type_ids, .out = &o, .cb = &o.code, .err = err,
-                .index = m->nfunc_imports + i};
+        fn f = {.m = m, .type_ids = env->type_ids, .plans = plans, .out = &o, .cb = &o.code,
+                .err = err, .index = m->nfunc_imports + i};
         ok = compile_function(&f) && !o.code.oom;
         fn_free(&f);
         if (!ok && !err->kind)
@@ -84,6 +83,7 @@ bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_cod
     }
     cb_free(&o.code);
     free(o.relocs.v);
+    free(plans);
     if (!ok) {
         free(starts);
         free(o.traps.v);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmctx.h"
 #include "wasm/error.h"
 #include "wasm/module.h"
 
@@ -39,11 +40,18 @@ typedef struct compiled_code {
     compiled_addr *addrs; /* sorted by native */
 } compiled_code;
 
-/* Compiles every defined function of `m` (already validated). type_ids maps
- * the module's type indices to the engine's interned ids (call_indirect
- * compares them). On failure (an unsupported feature: "unsupported: SIMD",
- * or out of memory) returns false and fills *err. */
-bool compile_module(const wasm_module *m, const uint32_t *type_ids, compiled_code *out,
+/* What compiled code depends on besides the module. */
+typedef struct compile_env {
+    const uint32_t *type_ids;  /* the module's type indices -> the engine's
+                                * interned ids (call_indirect compares them) */
+    vm_memory_config memory;   /* where memories live (vm_plan_memory) */
+    uint64_t max_memory_size;  /* the engine's limit, in bytes */
+} compile_env;
+
+/* Compiles every defined function of `m` (already validated). On failure
+ * (an unsupported feature: "unsupported: SIMD", or out of memory) returns
+ * false and fills *err. */
+bool compile_module(const wasm_module *m, const compile_env *env, compiled_code *out,
                     wasm_error *err);
 void compiled_code_free(compiled_code *c);
 

@@ -82,7 +82,7 @@ static void prologue(fn *f)
     x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(SCRATCH, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
     trap_if(f, CC_B, WJ_TRAP_STACK_EXHAUSTED);           /* jb stub */
     x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
-    x86_mov_rr(cb, SZ64, MEMBASE, M_(VMCTX, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+8] */
+    reload_membase(f);
     if (f->nlocals == 0) {
         pins_enter(f);
         return;

@@ -8,7 +8,8 @@
  *   call.c      direct, imported and indirect calls, libcalls
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
- *   memops.c    loads, stores, memory.*, globals, tables and references
+ *   heap.c      loads, stores and memory.* for every kind of memory
+ *   memops.c    locals, globals, tables and references
  *   pin.c       the locals that live in registers for the whole function
  *
  * Values live in a virtual operand stack whose entries are a register, a
@@ -31,6 +32,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "vmctx.h"
 #include "wasm/reader.h"
 #include "x86.h"
 
@@ -104,6 +106,7 @@ typedef struct module_out {
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
+    const vm_memory_plan *plans; /* per memory: static or dynamic */
     module_out *out;
     codebuf *cb;
     wasm_error *err;
@@ -206,10 +209,15 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table);
  * rdi = vmctx, rsi.. = imms then operands. The result is in rax. */
 void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs);
 
+/* ---- heap.c ---- */
+bool op_memory(fn *f, uint8_t op, wasm_reader *r);              /* 0x28-0x40 */
+void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b); /* 0xFC 8-11 */
+void reload_membase(fn *f);          /* r14 = memory 0's base */
+void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
+
 /* ---- intops.c / floatops.c / memops.c ---- */
 bool op_int(fn *f, uint8_t op);
 bool op_float(fn *f, uint8_t op);
-bool op_memory(fn *f, uint8_t op, wasm_reader *r);
 bool op_misc(fn *f, uint32_t op, wasm_reader *r); /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, uint8_t op, wasm_reader *r); /* locals, globals, refs, tables */

@@ -23,6 +23,7 @@
 #ifndef WJ_COMPILER_VMCTX_H
 #define WJ_COMPILER_VMCTX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,14 +54,62 @@ typedef struct vm_table {
     uint32_t max; /* UINT32_MAX when unbounded */
 } vm_table;
 
-/* 32-bit memories live in reservations of VM_MEMORY32_RESERVATION bytes
- * (4 GiB of index space, then a guard). Compiled code adds the zero-extended
- * index and the static offset to the base without a check when the offset is
- * below VM_GUARD_ELIDE_OFFSET: the furthest such access (index 2^32-1,
- * offset 2^31-1, 8 bytes) ends inside the guard. Larger offsets get an
- * explicit check against vm_memory.size. */
-#define VM_GUARD_ELIDE_OFFSET (UINT64_C(1) << 31)
-#define VM_MEMORY32_RESERVATION ((UINT64_C(6) << 30) + 65536)
+/*
+ * Where a memory lives, decided from its type and the engine's
+ * configuration alone, so that compiled code and the runtime (src/memory)
+ * agree on it for every memory a module defines or imports.
+ *
+ *  - Static: a 32-bit memory whose maximum fits in the reservation is one
+ *    mapping of reservation + guard bytes, PROT_NONE beyond the accessible
+ *    prefix; growing makes more pages accessible, so the base never moves.
+ *    With a reservation of at least 4 GiB, an access whose static offset
+ *    plus size is at most the guard cannot get past it whatever its 32-bit
+ *    index, so compiled code emits no check and a fault traps.
+ *  - Dynamic: memory64 memories, 32-bit ones when the configuration asks
+ *    for it or their maximum does not fit the reservation. The accessible
+ *    bytes are the whole mapping, grown by mremap, which may move it; every
+ *    access is checked explicitly and compiled code reloads the base after
+ *    anything that may have grown the memory.
+ */
+typedef struct vm_memory_config {
+    uint64_t reservation; /* address space for a static memory (default 4 GiB) */
+    uint64_t guard;       /* after the reservation (default 2 GiB) */
+    bool dynamic32;       /* 32-bit memories as dynamic heaps too */
+} vm_memory_config;
+
+typedef struct vm_memory_plan {
+    bool dynamic;
+    /* Static: the bytes mapped from the base (reservation + guard); an
+     * access that cannot end beyond them needs no check, as it faults
+     * in the PROT_NONE part when it is out of bounds. */
+    uint64_t extent;
+} vm_memory_plan;
+
+#define VM_MEMORY32_MAX_PAGES (UINT64_C(1) << 16)
+#define VM_MEMORY64_MAX_PAGES (UINT64_C(1) << 48)
+
+/* The most pages a memory of these limits may have, with the engine's limit
+ * in bytes. */
+static inline uint64_t vm_memory_max_pages(const wasm_limits *limits, uint64_t limit_bytes)
+{
+    uint64_t max = limits->is64 ? VM_MEMORY64_MAX_PAGES : VM_MEMORY32_MAX_PAGES;
+    if (limits->has_max && limits->max < max)
+        max = limits->max;
+    if (limit_bytes / WASM_PAGE_SIZE < max)
+        max = limit_bytes / WASM_PAGE_SIZE;
+    return max;
+}
+
+static inline vm_memory_plan vm_plan_memory(const wasm_limits *limits, uint64_t limit_bytes,
+                                            const vm_memory_config *config)
+{
+    vm_memory_plan plan = {0};
+    uint64_t max_bytes = vm_memory_max_pages(limits, limit_bytes) * WASM_PAGE_SIZE;
+    plan.dynamic = limits->is64 || config->dynamic32 || max_bytes > config->reservation;
+    if (!plan.dynamic)
+        plan.extent = config->reservation + config->guard;
+    return plan;
+}
 
 /* Per-store state that compiled code reads. */
 typedef struct vm_store {
@@ -82,8 +131,9 @@ enum {
 /*
  * vmctx layout, 8-byte words:
  *   [0]  vm_store *store
- *   [1]  uint8_t *memory 0 base (a copy of memories[0]->base; 32-bit
- *        memories never move)
+ *   [1]  uint8_t *memory 0 base, a copy of memories[0]->base kept for
+ *        static memories (which never move); dynamic ones are reached
+ *        through memories[0]
  *   [2]  the runtime's instance pointer
  *   [3]  reserved (0)
  *   then vm_memory *memories[nmemories]   (imported ones point at the exporter's)
@@ -129,15 +179,16 @@ static inline uint32_t vmctx_size(const wasm_module *m)
 
 /*
  * Libcalls: C functions (src/runtime/libcalls.c) that compiled code calls
- * with the System V ABI, vmctx first. Those returning uint32_t status give 0
- * on success and 1 when the access is out of bounds; compiled code then
- * traps with the instruction's trap code.
+ * with the System V ABI, vmctx first. Addresses, lengths and page counts are
+ * 64-bit for every memory (i32 operands arrive zero-extended). Those
+ * returning uint32_t status give 0 on success and 1 when the access is out
+ * of bounds; compiled code then traps with the instruction's trap code.
  */
-uint32_t wj__memory_grow(void *vmctx, uint32_t memory, uint32_t delta); /* old pages or -1 */
-uint32_t wj__memory_fill(void *vmctx, uint32_t memory, uint32_t dst, uint32_t value, uint32_t n);
-uint32_t wj__memory_copy(void *vmctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst,
-                         uint32_t src, uint32_t n);
-uint32_t wj__memory_init(void *vmctx, uint32_t memory, uint32_t segment, uint32_t dst,
+uint64_t wj__memory_grow(void *vmctx, uint32_t memory, uint64_t delta); /* old pages or -1 */
+uint32_t wj__memory_fill(void *vmctx, uint32_t memory, uint64_t dst, uint32_t value, uint64_t n);
+uint32_t wj__memory_copy(void *vmctx, uint32_t dst_memory, uint32_t src_memory, uint64_t dst,
+                         uint64_t src, uint64_t n);
+uint32_t wj__memory_init(void *vmctx, uint32_t memory, uint32_t segment, uint64_t dst,
                          uint32_t src, uint32_t n);
 void wj__data_drop(void *vmctx, uint32_t segment);
 uint32_t wj__table_grow(void *vmctx, uint32_t table, void *init, uint32_t delta); /* old size or -1 */

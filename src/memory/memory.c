@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* mremap */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -5,27 +6,26 @@
 
 #include "memory.h"
 
-static uint64_t effective_max(const wasm_limits *limits, uint64_t limit_bytes)
+/* A dynamic memory of zero bytes still needs a base distinct from NULL that
+ * faults on access: one PROT_NONE page, replaced on the first grow. */
+#define EMPTY_MAPPING 4096
+
+static void *map(size_t bytes, int prot)
 {
-    uint64_t max = MEMORY32_MAX_PAGES;
-    if (limits->has_max && limits->max < max)
-        max = limits->max;
-    if (limit_bytes / WASM_PAGE_SIZE < max)
-        max = limit_bytes / WASM_PAGE_SIZE;
-    return max;
+    /* NORESERVE: only pages actually touched should count against the
+     * system's commit limit, not a reservation's address space. */
+    void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
 }
 
-linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes, wasm_error *err)
+linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
+                          const vm_memory_config *config, wasm_error *err)
 {
-    if (limits->is64) {
-        wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: memory64");
-        return NULL;
-    }
     if (limits->shared) {
         wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: shared memory");
         return NULL;
     }
-    uint64_t max = effective_max(limits, limit_bytes);
+    uint64_t max = vm_memory_max_pages(limits, limit_bytes);
     if (limits->min > max) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
                   "memory of %llu pages is over the limit of %llu pages",
@@ -37,22 +37,19 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes, wasm_
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
         return NULL;
     }
-    /* NORESERVE: only the accessible prefix should count against the
-     * system's commit limit, not the 6 GiB of index space and guard. */
-    void *base = mmap(NULL, VM_MEMORY32_RESERVATION, PROT_NONE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (base == MAP_FAILED) {
-        free(mem);
-        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                  "cannot reserve address space for a linear memory: %s", strerror(errno));
-        return NULL;
-    }
-    mem->vm.base = base;
-    mem->reserved = VM_MEMORY32_RESERVATION;
     mem->limits = *limits;
     mem->max_pages = max;
-    uint64_t old;
-    if (!memory_grow(mem, limits->min, &old)) {
+    vm_memory_plan plan = vm_plan_memory(limits, limit_bytes, config);
+    mem->dynamic = plan.dynamic;
+    mem->mapped = plan.dynamic ? EMPTY_MAPPING : plan.extent;
+    mem->vm.base = map(mem->mapped, PROT_NONE);
+    if (!mem->vm.base) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                  "cannot reserve address space for a linear memory: %s", strerror(errno));
+        free(mem);
+        return NULL;
+    }
+    if (!memory_grow(mem, limits->min, NULL)) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
                   "out of memory: cannot map %llu pages of linear memory",
                   (unsigned long long)limits->min);
@@ -62,6 +59,25 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes, wasm_
     return mem;
 }
 
+/* Makes the mapping exactly `bytes` long, moving it if need be. */
+static bool resize_dynamic(linear_memory *mem, size_t bytes)
+{
+    if (mem->vm.size == 0) { /* the placeholder page: nothing to keep */
+        void *p = map(bytes, PROT_READ | PROT_WRITE);
+        if (!p)
+            return false;
+        munmap(mem->vm.base, mem->mapped);
+        mem->vm.base = p;
+    } else {
+        void *p = mremap(mem->vm.base, mem->mapped, bytes, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED)
+            return false;
+        mem->vm.base = p;
+    }
+    mem->mapped = bytes;
+    return true;
+}
+
 bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
 {
     uint64_t old = mem->vm.pages;
@@ -69,7 +85,12 @@ bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
         return false;
     if (delta) {
         uint64_t bytes = delta * WASM_PAGE_SIZE;
-        if (mprotect(mem->vm.base + mem->vm.size, bytes, PROT_READ | PROT_WRITE) != 0)
+        if (bytes > SIZE_MAX - mem->vm.size)
+            return false;
+        bool ok = mem->dynamic ? resize_dynamic(mem, mem->vm.size + bytes)
+                               : mprotect(mem->vm.base + mem->vm.size, bytes,
+                                          PROT_READ | PROT_WRITE) == 0;
+        if (!ok)
             return false;
         mem->vm.size += bytes;
         mem->vm.pages += delta;
@@ -84,6 +105,6 @@ void memory_free(linear_memory *mem)
     if (!mem)
         return;
     if (mem->vm.base)
-        munmap(mem->vm.base, mem->reserved);
+        munmap(mem->vm.base, mem->mapped);
     free(mem);
 }

@@ -15,6 +15,7 @@ static const struct wj_config default_config = {
     .features = WJ_FEATURE_SIMD,
     .max_wasm_stack = 512 * 1024,
     .max_memory_size = UINT64_C(4) << 30,
+    .memory = {.reservation = UINT64_C(4) << 30, .guard = UINT64_C(2) << 30},
 };
 
 wj_config *wj_config_new(void)
@@ -51,6 +52,28 @@ void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes)
 void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes)
 {
     config->max_memory_size = bytes;
+}
+
+/* Whole wasm pages, so that mappings stay page-aligned; saturates. */
+static uint64_t round_to_pages(uint64_t bytes)
+{
+    uint64_t pages = bytes / WASM_PAGE_SIZE + (bytes % WASM_PAGE_SIZE != 0);
+    return pages > (UINT64_C(1) << 47) / WASM_PAGE_SIZE ? UINT64_C(1) << 47 : pages * WASM_PAGE_SIZE;
+}
+
+void wj_config_set_memory_reservation(wj_config *config, uint64_t bytes)
+{
+    config->memory.reservation = round_to_pages(bytes);
+}
+
+void wj_config_set_memory_guard_size(wj_config *config, uint64_t bytes)
+{
+    config->memory.guard = round_to_pages(bytes);
+}
+
+void wj_config_set_dynamic_memories(wj_config *config, bool enabled)
+{
+    config->memory.dynamic32 = enabled;
 }
 
 wj_engine *wj_engine_new(const wj_config *config)

@@ -7,12 +7,14 @@
 
 #include <wasmjail.h>
 
+#include "compiler/vmctx.h"
 #include "registry/registry.h"
 
 struct wj_config {
     unsigned features;      /* wj_feature bits */
     size_t max_wasm_stack;  /* bytes of native stack nested wasm calls may use */
     uint64_t max_memory_size; /* bytes any linear memory may grow to */
+    vm_memory_config memory;  /* where 32-bit memories live */
 };
 
 struct wj_engine {

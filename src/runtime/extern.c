@@ -28,7 +28,8 @@ wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memor
     if (!m)
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     wasm_error err = {0};
-    m->mem = memory_new(limits, store->engine->config.max_memory_size, &err);
+    const struct wj_config *config = &store->engine->config;
+    m->mem = memory_new(limits, config->max_memory_size, &config->memory, &err);
     if (!m->mem) {
         free(m);
         return rt_error_from_wasm(&err);
@@ -44,10 +45,14 @@ wj_error *wj_memory_new(wj_store *store, const wj_limits *limits, wj_memory **ou
     if (limits->has_max && limits->min > limits->max)
         return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                             "size minimum must not be greater than maximum");
-    if (!limits->is64 && (limits->min > MEMORY32_MAX_PAGES ||
-                          (limits->has_max && limits->max > MEMORY32_MAX_PAGES)))
+    if (!limits->is64 && (limits->min > VM_MEMORY32_MAX_PAGES ||
+                          (limits->has_max && limits->max > VM_MEMORY32_MAX_PAGES)))
         return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                             "memory size must be at most 65536 pages (4GiB)");
+    if (limits->is64 && (limits->min > VM_MEMORY64_MAX_PAGES ||
+                         (limits->has_max && limits->max > VM_MEMORY64_MAX_PAGES)))
+        return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
+                            "memory size must be at most 2^48 pages (16EiB)");
     wasm_limits l = {.min = limits->min, .max = limits->max, .has_max = limits->has_max,
                      .is64 = limits->is64, .shared = limits->shared};
     wj_memory *m;

@@ -206,7 +206,9 @@ static wj_trap *init_segments(wj_instance *inst)
         const wasm_data *d = &m->datas[i];
         if (d->mode != WASM_SEG_ACTIVE)
             continue;
-        uint32_t dst = (uint32_t)const_eval(inst, &d->offset);
+        uint64_t dst = const_eval(inst, &d->offset);
+        if (!m->memories[d->memory].is64)
+            dst = (uint32_t)dst;
         if (wj__memory_init(inst->vmctx, d->memory, i, dst, 0, d->size))
             return trap_new(WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
         wj__data_drop(inst->vmctx, i);

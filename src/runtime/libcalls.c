@@ -25,25 +25,26 @@ static ref_table *table_at(void *vmctx, uint32_t i)
     return *(ref_table **)vmctx_at(vmctx, vmctx_table(m, i));
 }
 
+/* start + n > size without overflow (memory64 operands can be near 2^64). */
 static bool out_of_bounds(uint64_t start, uint64_t n, uint64_t size)
 {
-    return start + n > size;
+    return n > size || start > size - n;
 }
 
-uint32_t wj__memory_grow(void *vmctx, uint32_t memory_index, uint32_t delta)
+uint64_t wj__memory_grow(void *vmctx, uint32_t memory_index, uint64_t delta)
 {
     linear_memory *mem = memory_at(vmctx, memory_index);
     uint64_t old;
     if (!memory_grow(mem, delta, &old))
-        return UINT32_MAX;
-    /* Reservations never move, but keep the cached base exact anyway. */
+        return mem->limits.is64 ? UINT64_MAX : UINT32_MAX;
+    /* Static memories never move, but keep the cached base exact anyway. */
     if (memory_index == 0)
         ((void **)vmctx)[VMCTX_MEMORY0_BASE / 8] = mem->vm.base;
-    return (uint32_t)old;
+    return old;
 }
 
-uint32_t wj__memory_fill(void *vmctx, uint32_t memory_index, uint32_t dst, uint32_t value,
-                         uint32_t n)
+uint32_t wj__memory_fill(void *vmctx, uint32_t memory_index, uint64_t dst, uint32_t value,
+                         uint64_t n)
 {
     linear_memory *mem = memory_at(vmctx, memory_index);
     if (out_of_bounds(dst, n, mem->vm.size))
@@ -52,8 +53,8 @@ uint32_t wj__memory_fill(void *vmctx, uint32_t memory_index, uint32_t dst, uint3
     return 0;
 }
 
-uint32_t wj__memory_copy(void *vmctx, uint32_t dst_memory, uint32_t src_memory, uint32_t dst,
-                         uint32_t src, uint32_t n)
+uint32_t wj__memory_copy(void *vmctx, uint32_t dst_memory, uint32_t src_memory, uint64_t dst,
+                         uint64_t src, uint64_t n)
 {
     linear_memory *d = memory_at(vmctx, dst_memory), *s = memory_at(vmctx, src_memory);
     if (out_of_bounds(dst, n, d->vm.size) || out_of_bounds(src, n, s->vm.size))
@@ -62,7 +63,7 @@ uint32_t wj__memory_copy(void *vmctx, uint32_t dst_memory, uint32_t src_memory, 
     return 0;
 }
 
-uint32_t wj__memory_init(void *vmctx, uint32_t memory_index, uint32_t segment, uint32_t dst,
+uint32_t wj__memory_init(void *vmctx, uint32_t memory_index, uint32_t segment, uint64_t dst,
                          uint32_t src, uint32_t n)
 {
     wj_instance *inst = instance_of(vmctx);

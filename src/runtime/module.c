@@ -77,7 +77,9 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     }
     wasm_error werr = {0};
-    if (compile && !compile_module(m, module->type_ids, &module->code, &werr)) {
+    compile_env env = {.type_ids = module->type_ids, .memory = engine->config.memory,
+                       .max_memory_size = engine->config.max_memory_size};
+    if (compile && !compile_module(m, &env, &module->code, &werr)) {
         release_types(module);
         wasm_module_free(m);
         free(module);

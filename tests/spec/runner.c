@@ -18,6 +18,7 @@
 
 struct options {
     struct conversion_options conversion;
+    bool dynamic_memories; /* 32-bit memories as dynamic heaps */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -50,13 +51,15 @@ char *format(const char *fmt, ...)
 
 static void usage(FILE *out)
 {
-    fputs("usage: spec-runner [--features memory64,multi-memory] [--name LABEL] [--verbose]\n"
-          "                   [--wast2json PATH] PATH...\n"
+    fputs("usage: spec-runner [--features memory64,multi-memory] [--dynamic-memories]\n"
+          "                   [--name LABEL] [--verbose] [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
           "command the runtime can judge. Prints a FAIL line per failure, the skip\n"
           "reasons, and finally \"LABEL: N passed, M failed, K skipped\" (LABEL defaults\n"
-          "to the name of the single PATH). Exits 0 iff nothing failed, 2 on usage errors.\n",
+          "to the name of the single PATH). --dynamic-memories makes 32-bit memories\n"
+          "dynamic heaps (explicit bounds checks) instead of reservations.\n"
+          "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
 
@@ -105,6 +108,7 @@ static int parse_options(int argc, char **argv, struct options *options)
 {
     static const struct option long_options[] = {
         {"features", required_argument, NULL, 'f'},
+        {"dynamic-memories", no_argument, NULL, 'd'},
         {"name", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"wast2json", required_argument, NULL, 'w'},
@@ -121,6 +125,7 @@ static int parse_options(int argc, char **argv, struct options *options)
             if (!parse_features(optarg, &options->conversion))
                 return EXIT_USAGE;
             break;
+        case 'd': options->dynamic_memories = true; break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
         case 'w': options->conversion.wast2json = optarg; break;
@@ -144,11 +149,13 @@ static int parse_options(int argc, char **argv, struct options *options)
     return -1;
 }
 
-static wj_engine *new_engine(const struct conversion_options *features)
+static wj_engine *new_engine(const struct options *options)
 {
+    const struct conversion_options *features = &options->conversion;
     wj_config *config = wj_config_new();
     if (!config)
         return NULL;
+    wj_config_set_dynamic_memories(config, options->dynamic_memories);
     if (features->memory64)
         wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
     if (features->multi_memory)
@@ -272,7 +279,7 @@ int main(int argc, char **argv)
     if (status >= 0)
         return status;
 
-    struct runner runner = {.options = &options, .engine = new_engine(&options.conversion)};
+    struct runner runner = {.options = &options, .engine = new_engine(&options)};
     if (!runner.engine) {
         fputs("spec-runner: cannot create a wasmjail engine\n", stderr);
         free(options.label);

@@ -51,8 +51,10 @@ run() {
 }
 
 run core core
+run core-dynamic --dynamic-memories core
 run core/simd core/simd
 run memory64 --features memory64 memory64
 run multi-memory --features multi-memory multi-memory
+run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
 
 exit $failed

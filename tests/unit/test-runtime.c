@@ -447,9 +447,24 @@ START_TEST(memories)
     err = wj_memory_new(s, &(wj_limits){.min = 65537}, &m);
     ck_assert_wj_error(err, WJ_ERROR_USAGE, "memory size must be at most 65536 pages (4GiB)");
     wj_error_delete(err);
-    err = wj_memory_new(s, &(wj_limits){.min = 1, .is64 = true}, &m);
-    ck_assert_wj_error(err, WJ_ERROR_UNSUPPORTED, "unsupported: memory64");
+    err = wj_memory_new(s, &(wj_limits){.min = 1, .max = (UINT64_C(1) << 48) + 1, .has_max = true,
+                                         .is64 = true}, &m);
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "memory size must be at most 2^48 pages (16EiB)");
     wj_error_delete(err);
+
+    /* memory64: a dynamic heap, grown by mremap; the contents move along */
+    ck_assert_no_wj_error(wj_memory_new(s, &(wj_limits){.min = 1, .is64 = true}, &m));
+    wj_limits type;
+    wj_memory_type(m, &type);
+    ck_assert(type.is64);
+    wj_memory_data(m)[65535] = 7;
+    ck_assert(wj_memory_grow(m, 3, &old));
+    ck_assert_uint_eq(old, 1);
+    ck_assert_uint_eq(wj_memory_data_size(m), 4 * 65536);
+    ck_assert_uint_eq(wj_memory_data(m)[65535], 7);
+    ck_assert_uint_eq(wj_memory_data(m)[4 * 65536 - 1], 0);
+    ck_assert(!wj_memory_grow(m, 65536 - 3, &old)); /* past the engine's 4 GiB default */
+    ck_assert_uint_eq(wj_memory_size(m), 4);
     wj_store_delete(s);
     wj_engine_delete(e);
 }
