@@ -1,0 +1,1462 @@
+/* Register allocation in the compiler, through the public API (linked against
+ * libwasmjail.la): the pinned locals of src/compiler/pin.c (the most used
+ * locals of a function stay in rbx r12 r13 rsi rdi r8 and xmm8-14 for the
+ * whole function, saved around calls) and the lazy reads of locals on the
+ * operand stack (a local written while an older read of it is still on the
+ * stack).
+ *
+ * Every test checks a result computed by hand or by a C reference loop that
+ * mirrors the wasm code step by step. Float arithmetic is kept exact (small
+ * dyadic values, products by powers of two only), so the references do not
+ * depend on the C compiler contracting a*b+c into a fused multiply-add.
+ *
+ * Test modules are written in the text format and converted at test time by
+ * wabt's wat2wasm (wat.h). */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <wasmjail.h>
+
+#include "unit.h"
+#include "wat.h"
+
+/* ==== helpers: values ================================================================ */
+
+static uint32_t f32_bits(float v)
+{
+    uint32_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+static uint64_t f64_bits(double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    return b;
+}
+
+static float bits_f32(uint32_t b)
+{
+    float v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+static double bits_f64(uint64_t b)
+{
+    double v;
+    memcpy(&v, &b, sizeof v);
+    return v;
+}
+
+static wj_val v_i32(int32_t v) { return (wj_val){.kind = WJ_I32, .of.i32 = v}; }
+static wj_val v_i64(int64_t v) { return (wj_val){.kind = WJ_I64, .of.i64 = v}; }
+static wj_val v_f32(float v) { return (wj_val){.kind = WJ_F32, .of.f32 = v}; }
+static wj_val v_f64(double v) { return (wj_val){.kind = WJ_F64, .of.f64 = v}; }
+static wj_val v_extern(void *p) { return (wj_val){.kind = WJ_EXTERNREF, .of.externref = p}; }
+
+/* u32/u64 views for the references, which compute with wrapping unsigned
+ * arithmetic as wasm does. */
+static wj_val v_u32(uint32_t v) { return v_i32((int32_t)v); }
+static wj_val v_u64(uint64_t v) { return v_i64((int64_t)v); }
+
+/* i32.trunc_sat_f64_s */
+static int32_t trunc_sat_i32(double v)
+{
+    if (v != v)
+        return 0;
+    if (v <= -2147483648.0)
+        return INT32_MIN;
+    if (v >= 2147483647.0)
+        return INT32_MAX;
+    return (int32_t)v;
+}
+
+static uint64_t rotl64(uint64_t v, unsigned n)
+{
+    return v << n | v >> (64 - n);
+}
+
+static bool same_val(wj_val a, wj_val b)
+{
+    if (a.kind != b.kind)
+        return false;
+    switch (a.kind) {
+    case WJ_I32: return a.of.i32 == b.of.i32;
+    case WJ_I64: return a.of.i64 == b.of.i64;
+    case WJ_F32: return f32_bits(a.of.f32) == f32_bits(b.of.f32);
+    case WJ_F64: return f64_bits(a.of.f64) == f64_bits(b.of.f64);
+    case WJ_FUNCREF: return a.of.funcref == b.of.funcref;
+    case WJ_EXTERNREF: return a.of.externref == b.of.externref;
+    default: return false;
+    }
+}
+
+static void format_val(char *buf, size_t n, wj_val v)
+{
+    switch (v.kind) {
+    case WJ_I32:
+        snprintf(buf, n, "i32 %" PRId32 " (0x%08" PRIx32 ")", v.of.i32, (uint32_t)v.of.i32);
+        break;
+    case WJ_I64:
+        snprintf(buf, n, "i64 %" PRId64 " (0x%016" PRIx64 ")", v.of.i64, (uint64_t)v.of.i64);
+        break;
+    case WJ_F32:
+        snprintf(buf, n, "f32 %a (bits 0x%08" PRIx32 ")", (double)v.of.f32, f32_bits(v.of.f32));
+        break;
+    case WJ_F64:
+        snprintf(buf, n, "f64 %a (bits 0x%016" PRIx64 ")", v.of.f64, f64_bits(v.of.f64));
+        break;
+    case WJ_FUNCREF: snprintf(buf, n, "funcref %p", (void *)v.of.funcref); break;
+    case WJ_EXTERNREF: snprintf(buf, n, "externref %p", v.of.externref); break;
+    default: snprintf(buf, n, "kind 0x%x", (unsigned)v.kind); break;
+    }
+}
+
+/* The numeric types, for the tests that run once per type: a module
+ * template's "@T" is replaced by the name. Values of these tests stay small
+ * integers, exact in every type, so one reference over doubles serves all. */
+typedef struct numtype {
+    const char *name;
+    wj_valtype kind;
+} numtype;
+
+static const numtype numtypes[] = {
+    {"i32", WJ_I32}, {"i64", WJ_I64}, {"f32", WJ_F32}, {"f64", WJ_F64}};
+
+static wj_val typed(const numtype *t, double v)
+{
+    switch (t->kind) {
+    case WJ_I32: return v_i32((int32_t)v);
+    case WJ_I64: return v_i64((int64_t)v);
+    case WJ_F32: return v_f32((float)v);
+    default: return v_f64(v);
+    }
+}
+
+/* ==== helpers: module text ============================================================ */
+
+/* `text` with every `key` replaced by `value`; the caller frees it. */
+static char *replace_all(const char *text, const char *key, const char *value)
+{
+    size_t klen = strlen(key), vlen = strlen(value), count = 0;
+    for (const char *p = strstr(text, key); p; p = strstr(p + klen, key))
+        count++;
+    size_t len = strlen(text) + count * vlen - count * klen;
+    char *out = malloc(len + 1), *o = out;
+    ck_assert_ptr_nonnull(out);
+    const char *p = text;
+    for (const char *hit = strstr(p, key); hit; hit = strstr(p, key)) {
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, value, vlen);
+        o += vlen;
+        p = hit + klen;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+/* ==== helpers: one module in one store ================================================ */
+
+typedef struct fixture {
+    wj_engine *engine;
+    wj_store *store;
+    wj_module *module;
+    wj_instance *instance;
+    const char *label; /* for failure messages: the variant under test */
+    int host_calls;    /* calls of the import "env" "host" */
+} fixture;
+
+/* The import "env" "host": (i32, f64) -> (i32, f64) = (3x + 1, 2d). It
+ * overwrites every register a C function may clobber that is also a pin
+ * register (rsi rdi r8 xmm8-14), and a few more, with garbage, as any host
+ * function is allowed to. (rbx r12 r13 are callee-saved in C.) */
+static const uint8_t host_params[] = {WJ_I32, WJ_F64};
+static const uint8_t host_results[] = {WJ_I32, WJ_F64};
+
+static uint32_t host_ref(uint32_t x) { return x * 3u + 1u; }
+
+static void scramble_caller_saved(void)
+{
+    __asm__ volatile("movabsq $0x5a5a5a5a5a5a5a5a, %%rsi\n\t"
+                     "movq %%rsi, %%rdi\n\t"
+                     "movq %%rsi, %%r8\n\t"
+                     "movq %%rsi, %%r9\n\t"
+                     "movq %%rsi, %%r10\n\t"
+                     "movq %%rsi, %%xmm8\n\t"
+                     "movq %%rsi, %%xmm9\n\t"
+                     "movq %%rsi, %%xmm10\n\t"
+                     "movq %%rsi, %%xmm11\n\t"
+                     "movq %%rsi, %%xmm12\n\t"
+                     "movq %%rsi, %%xmm13\n\t"
+                     "movq %%rsi, %%xmm14\n\t"
+                     :
+                     :
+                     : "rsi", "rdi", "r8", "r9", "r10", "xmm8", "xmm9", "xmm10", "xmm11",
+                       "xmm12", "xmm13", "xmm14");
+}
+
+static wj_trap *host_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    ++*(int *)env;
+    scramble_caller_saved();
+    results[0] = v_u32(host_ref((uint32_t)args[0].of.i32));
+    results[1] = v_f64(args[1].of.f64 * 2.0);
+    return NULL;
+}
+
+/* Converts, compiles and instantiates `wat`; every import must be the
+ * function "env" "host". */
+static void fx_open(fixture *fx, const char *wat, const char *label)
+{
+    memset(fx, 0, sizeof *fx);
+    fx->label = label;
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    fx->engine = wj_engine_new(NULL);
+    ck_assert_ptr_nonnull(fx->engine);
+    wj_error *err = wj_module_new(fx->engine, bytes, len, &fx->module);
+    free(bytes);
+    ck_assert_msg(err == NULL, "%s: module not compiled: %s", label,
+                  err ? wj_error_message(err) : "");
+    fx->store = wj_store_new(fx->engine);
+    ck_assert_ptr_nonnull(fx->store);
+
+    wj_extern imports[4];
+    size_t n = wj_module_import_count(fx->module);
+    ck_assert_uint_le(n, 4);
+    for (size_t i = 0; i < n; i++) {
+        wj_import_info info;
+        ck_assert(wj_module_import(fx->module, i, &info));
+        ck_assert(info.kind == WJ_EXTERN_FUNC && strcmp(info.module, "env") == 0 &&
+                  strcmp(info.name, "host") == 0);
+        wj_functype type = {2, 2, host_params, host_results};
+        imports[i].kind = WJ_EXTERN_FUNC;
+        imports[i].of.func = wj_func_new(fx->store, &type, host_cb, &fx->host_calls, NULL);
+        ck_assert_ptr_nonnull(imports[i].of.func);
+    }
+    wj_trap *trap = NULL;
+    err = wj_instance_new(fx->store, fx->module, imports, n, &fx->instance, &trap);
+    ck_assert_msg(err == NULL, "%s: not instantiated: %s", label, err ? wj_error_message(err) : "");
+    ck_assert_msg(trap == NULL, "%s: trap when instantiating: %s", label,
+                  trap ? wj_trap_message(trap) : "");
+}
+
+static void fx_close(fixture *fx)
+{
+    wj_store_delete(fx->store);
+    wj_module_delete(fx->module);
+    wj_engine_delete(fx->engine);
+    memset(fx, 0, sizeof *fx);
+}
+
+static wj_func *fx_func(int line, const fixture *fx, const char *name)
+{
+    wj_extern ext;
+    ck_assert_msg(wj_instance_export(fx->instance, name, strlen(name), &ext) &&
+                      ext.kind == WJ_EXTERN_FUNC,
+                  "line %d: %s: no exported function %s", line, fx->label, name);
+    return ext.of.func;
+}
+
+/* Calls export `name`; it has `nres` results (at most 8), stored in `res`.
+ * Returns the trap, if any; a wj_error fails the test. */
+static wj_trap *call_(int line, const fixture *fx, const char *name, wj_val *res, size_t nres,
+                      const wj_val *args, size_t nargs)
+{
+    wj_func *f = fx_func(line, fx, name);
+    wj_functype t;
+    wj_func_type(f, &t);
+    ck_assert_msg(t.result_count == nres, "line %d: %s: %s has %u results, the test expects %zu",
+                  line, fx->label, name, t.result_count, nres);
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(f, args, nargs, res, nres, &trap);
+    ck_assert_msg(err == NULL, "line %d: %s: calling %s: %s", line, fx->label, name,
+                  err ? wj_error_message(err) : "");
+    return trap;
+}
+
+/* Calls `name`, which must return the values `want`. */
+static void expect_(int line, const fixture *fx, const char *name, const wj_val *want,
+                    size_t nwant, const wj_val *args, size_t nargs)
+{
+    wj_val got[8];
+    ck_assert_uint_le(nwant, 8);
+    memset(got, 0, sizeof got);
+    wj_trap *trap = call_(line, fx, name, got, nwant, args, nargs);
+    ck_assert_msg(trap == NULL, "line %d: %s: %s: unexpected trap \"%s\"", line, fx->label, name,
+                  trap ? wj_trap_message(trap) : "");
+    for (size_t i = 0; i < nwant; i++) {
+        if (same_val(got[i], want[i]))
+            continue;
+        char g[96], w[96];
+        format_val(g, sizeof g, got[i]);
+        format_val(w, sizeof w, want[i]);
+        ck_abort_msg("line %d: %s: %s: result %zu is %s, want %s", line, fx->label, name, i, g,
+                     w);
+    }
+}
+
+/* Calls `name`, which must trap with `code` and `message`; returns the
+ * innermost frame's function index. */
+static uint32_t expect_trap_(int line, const fixture *fx, const char *name, size_t nres,
+                             wj_trap_code code, const char *message, const wj_val *args,
+                             size_t nargs)
+{
+    wj_val res[8];
+    ck_assert_uint_le(nres, 8);
+    wj_trap *trap = call_(line, fx, name, res, nres, args, nargs);
+    ck_assert_msg(trap != NULL, "line %d: %s: %s: expected trap \"%s\", got none", line,
+                  fx->label, name, message);
+    ck_assert_msg(wj_trap_code_of(trap) == code && strcmp(wj_trap_message(trap), message) == 0,
+                  "line %d: %s: %s: expected trap %d \"%s\", got %d \"%s\"", line, fx->label, name,
+                  (int)code, message, (int)wj_trap_code_of(trap), wj_trap_message(trap));
+    ck_assert_msg(wj_trap_frame_count(trap) >= 1, "line %d: %s: no frames", line, name);
+    uint32_t func = wj_trap_frame(trap, 0)->func_index;
+    wj_trap_delete(trap);
+    return func;
+}
+
+#define VALS(...) (const wj_val[]){__VA_ARGS__}, sizeof((wj_val[]){__VA_ARGS__}) / sizeof(wj_val)
+#define EXPECT(fx, name, want, args) expect_(__LINE__, fx, name, want, args)
+#define EXPECT_TRAP(fx, name, nres, code, message, args) \
+    expect_trap_(__LINE__, fx, name, nres, code, message, args)
+
+/* ==== 1. more hot locals than pin registers ============================================ */
+
+/* 5 i32 + 5 i64 + the counter (11 GPR locals for 6 registers) and 10 f64 +
+ * 3 f32 (13 xmm locals for 7 registers), all updated in one loop, each
+ * update reading pinned and unpinned neighbours. */
+static const char pressure_wat[] =
+    "(module\n"
+    "  (func (export \"pressure\") (param $n i32) (result i64)\n"
+    "    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $x4 i32)\n"
+    "    (local $y0 i64) (local $y1 i64) (local $y2 i64) (local $y3 i64) (local $y4 i64)\n"
+    "    (local $d0 f64) (local $d1 f64) (local $d2 f64) (local $d3 f64) (local $d4 f64)\n"
+    "    (local $d5 f64) (local $d6 f64) (local $d7 f64) (local $d8 f64) (local $d9 f64)\n"
+    "    (local $s0 f32) (local $s1 f32) (local $s2 f32)\n"
+    "    (local $i i32)\n"
+    "    (loop $l\n"
+    "      (local.set $x0 (i32.add (local.get $x0) (local.get $i)))\n"
+    "      (local.set $x1 (i32.xor (local.get $x1) (i32.mul (local.get $x0) (i32.const 3))))\n"
+    "      (local.set $x2 (i32.add (local.get $x2) (i32.shr_u (local.get $x1) (i32.const 1))))\n"
+    "      (local.set $x3 (i32.add (i32.sub (local.get $x3) (local.get $x2)) (local.get $x0)))\n"
+    "      (local.set $x4 (i32.add (i32.mul (local.get $x4) (i32.const 5)) (local.get $x3)))\n"
+    "      (local.set $y0 (i64.add (local.get $y0) (i64.extend_i32_u (local.get $x4))))\n"
+    "      (local.set $y1 (i64.xor (local.get $y1) (i64.shl (local.get $y0) (i64.const 3))))\n"
+    "      (local.set $y2 (i64.add (local.get $y2) (i64.mul (local.get $y1) (i64.const 7))))\n"
+    "      (local.set $y3 (i64.sub (local.get $y3) (i64.shr_s (local.get $y2) (i64.const 2))))\n"
+    "      (local.set $y4 (i64.add (i64.add (local.get $y4) (local.get $y3))\n"
+    "                              (i64.extend_i32_s (local.get $x1))))\n"
+    "      (local.set $d0 (f64.add (local.get $d0) (f64.convert_i32_s (local.get $i))))\n"
+    "      (local.set $d1 (f64.add (local.get $d1) (f64.mul (local.get $d0) (f64.const 0.5))))\n"
+    "      (local.set $d2 (f64.sub (local.get $d2) (local.get $d1)))\n"
+    "      (local.set $d3 (f64.add (local.get $d3) (f64.mul (local.get $d2) (f64.const 0.25))))\n"
+    "      (local.set $d4 (f64.sub (f64.add (local.get $d4) (local.get $d3)) (local.get $d0)))\n"
+    "      (local.set $d5 (f64.add (f64.mul (local.get $d5) (f64.const 0.5)) (local.get $d4)))\n"
+    "      (local.set $d6 (f64.add (f64.add (local.get $d6) (local.get $d5)) (f64.const 1)))\n"
+    "      (local.set $d7 (f64.sub (local.get $d7) (f64.mul (local.get $d6) (f64.const 0.125))))\n"
+    "      (local.set $d8 (f64.add (f64.add (local.get $d8) (local.get $d7)) (local.get $d9)))\n"
+    "      (local.set $d9 (f64.add (f64.mul (local.get $d9) (f64.const 0.5))\n"
+    "                              (f64.mul (local.get $d8) (f64.const 0.0625))))\n"
+    "      (local.set $s0 (f32.add (local.get $s0) (f32.convert_i32_s (local.get $i))))\n"
+    "      (local.set $s1 (f32.add (local.get $s1) (f32.mul (local.get $s0) (f32.const 0.5))))\n"
+    "      (local.set $s2 (f32.sub (local.get $s2) (local.get $s1)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_s (local.get $i) (local.get $n))))\n"
+    "    ;; checksum: r = r * 31 + v over every local\n"
+    "    i64.const 0\n"
+    "    i64.const 31 i64.mul local.get $x0 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $x1 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $x2 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $x3 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $x4 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $y0 i64.add\n"
+    "    i64.const 31 i64.mul local.get $y1 i64.add\n"
+    "    i64.const 31 i64.mul local.get $y2 i64.add\n"
+    "    i64.const 31 i64.mul local.get $y3 i64.add\n"
+    "    i64.const 31 i64.mul local.get $y4 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d0 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d1 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d2 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d3 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d4 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d5 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d6 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d7 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d8 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $d9 i64.reinterpret_f64 i64.add\n"
+    "    i64.const 31 i64.mul local.get $s0 i32.reinterpret_f32 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $s1 i32.reinterpret_f32 i64.extend_i32_u i64.add\n"
+    "    i64.const 31 i64.mul local.get $s2 i32.reinterpret_f32 i64.extend_i32_u i64.add\n"
+    "    local.get $i i64.extend_i32_u i64.add))\n";
+
+static uint64_t pressure_ref(int32_t n)
+{
+    uint32_t x[5] = {0};
+    uint64_t y[5] = {0};
+    double d[10] = {0};
+    float s[3] = {0};
+    int32_t i = 0;
+    do {
+        x[0] += (uint32_t)i;
+        x[1] ^= x[0] * 3u;
+        x[2] += x[1] >> 1;
+        x[3] = x[3] - x[2] + x[0];
+        x[4] = x[4] * 5u + x[3];
+        y[0] += x[4];
+        y[1] ^= y[0] << 3;
+        y[2] += y[1] * 7u;
+        y[3] -= (uint64_t)((int64_t)y[2] >> 2);
+        y[4] = y[4] + y[3] + (uint64_t)(int64_t)(int32_t)x[1];
+        d[0] += (double)i;
+        d[1] += d[0] * 0.5;
+        d[2] -= d[1];
+        d[3] += d[2] * 0.25;
+        d[4] = d[4] + d[3] - d[0];
+        d[5] = d[5] * 0.5 + d[4];
+        d[6] = d[6] + d[5] + 1;
+        d[7] -= d[6] * 0.125;
+        d[8] = d[8] + d[7] + d[9];
+        d[9] = d[9] * 0.5 + d[8] * 0.0625;
+        s[0] += (float)i;
+        s[1] += s[0] * 0.5f;
+        s[2] -= s[1];
+        i++;
+    } while (i < n);
+    uint64_t r = 0;
+    for (int k = 0; k < 5; k++)
+        r = r * 31 + x[k];
+    for (int k = 0; k < 5; k++)
+        r = r * 31 + y[k];
+    for (int k = 0; k < 10; k++)
+        r = r * 31 + f64_bits(d[k]);
+    for (int k = 0; k < 3; k++)
+        r = r * 31 + f32_bits(s[k]);
+    return r + (uint32_t)i;
+}
+
+START_TEST(pressure_more_locals_than_registers)
+{
+    fixture fx;
+    fx_open(&fx, pressure_wat, "pressure");
+    static const int32_t counts[] = {1, 2, 7, 100};
+    for (size_t k = 0; k < sizeof counts / sizeof *counts; k++)
+        EXPECT(&fx, "pressure", VALS(v_u64(pressure_ref(counts[k]))), VALS(v_i32(counts[k])));
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 2. pinned locals across calls and libcalls ====================================== */
+
+/* One module per operation that may clobber registers ("the snippet"): it
+ * runs in the loop of "A" (numeric locals: written and unwritten
+ * parameters, written and never-written declared locals, i32 i64 f32 f64;
+ * 5 GPR and 7 xmm locals, so all of them are pinned) and of "B" (funcref
+ * and externref locals, 6 GPR locals), while a read of a written pinned
+ * local waits on the operand stack. Each snippet leaves one i32, whose
+ * value the C side knows. $scramble uses more locals than there are pin
+ * registers of each class, so a direct call to it overwrites all of them.
+ * The loops count down a pinned parameter; $guard (a global, which no
+ * pinning touches) turns the endless loop that a stale counter would make
+ * into an "unreachable" trap. */
+static const char clobber_prelude[] =
+    "(module\n"
+    "  (import \"env\" \"host\" (func $host (param i32 f64) (result i32 f64)))\n"
+    "  (type $v_i (func (result i32)))\n"
+    "  (type $t_scr (func (param i32 f64) (result i32)))\n"
+    "  (memory 1)\n"
+    "  (table $tf 2 funcref)\n"
+    "  (table $tg 2 funcref)\n"
+    "  (elem (table $tf) (i32.const 1) func $scramble)\n"
+    "  (elem declare func $forty_two)\n"
+    "  (data $d \"\\01\\02\\03\\04\")\n"
+    "  (global $guard (mut i32) (i32.const 0))\n"
+    "  (func $forty_two (type $v_i) (i32.const 42))\n"
+    "  (func $scramble (type $t_scr) (param $x i32) (param $d f64) (result i32)\n"
+    "    (local $a i32) (local $b i32) (local $c i32) (local $e i32) (local $g i32)\n"
+    "    (local $h i32) (local $k i32)\n"
+    "    (local $fa f64) (local $fb f64) (local $fc f64) (local $fe f64) (local $fg f64)\n"
+    "    (local $fh f64)\n"
+    "    (local.set $k (i32.const 3))\n"
+    "    (loop $l\n"
+    "      (local.set $a (i32.add (local.get $a) (local.get $x)))\n"
+    "      (local.set $b (i32.add (local.get $b) (local.get $a)))\n"
+    "      (local.set $c (i32.xor (local.get $c) (local.get $b)))\n"
+    "      (local.set $e (i32.add (local.get $e) (local.get $c)))\n"
+    "      (local.set $g (i32.sub (local.get $g) (local.get $e)))\n"
+    "      (local.set $h (i32.add (local.get $h) (local.get $g)))\n"
+    "      (local.set $fa (f64.add (local.get $fa) (local.get $d)))\n"
+    "      (local.set $fb (f64.add (local.get $fb) (local.get $fa)))\n"
+    "      (local.set $fc (f64.sub (local.get $fc) (local.get $fb)))\n"
+    "      (local.set $fe (f64.add (local.get $fe) (local.get $fc)))\n"
+    "      (local.set $fg (f64.add (local.get $fg) (local.get $fe)))\n"
+    "      (local.set $fh (f64.sub (local.get $fh) (local.get $fg)))\n"
+    "      (br_if $l (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))\n"
+    "    (i32.add (i32.add (i32.add (local.get $a) (local.get $b))\n"
+    "                      (i32.add (local.get $c) (local.get $e)))\n"
+    "             (i32.add (i32.add (local.get $g) (local.get $h))\n"
+    "                      (i32.trunc_sat_f64_s\n"
+    "                        (f64.add (f64.add (f64.add (local.get $fa) (local.get $fb))\n"
+    "                                          (f64.add (local.get $fc) (local.get $fe)))\n"
+    "                                 (f64.add (local.get $fg) (local.get $fh)))))))\n";
+
+static uint32_t scramble_ref(uint32_t x, double d)
+{
+    uint32_t a = 0, b = 0, c = 0, e = 0, g = 0, h = 0;
+    double fa = 0, fb = 0, fc = 0, fe = 0, fg = 0, fh = 0;
+    for (int k = 3; k > 0; k--) {
+        a += x, b += a, c ^= b, e += c, g -= e, h += g;
+        fa += d, fb += fa, fc -= fb, fe += fc, fg += fe, fh -= fg;
+    }
+    double s = ((fa + fb) + (fc + fe)) + (fg + fh);
+    return ((a + b) + (c + e)) + ((g + h) + (uint32_t)trunc_sat_i32(s));
+}
+
+static const char clobber_template_a[] =
+    "  (func (export \"A\") (param $p0 i32) (param $p1 i64) (param $q0 i32) (param $pf f32)\n"
+    "                     (param $pd f64) (param $qd f64) (result i64)\n"
+    "    (local $w i32) (local $z i64) (local $wf f32) (local $wd f64) (local $zf f32)\n"
+    "    (local $zd f64)\n"
+    "    (loop $l\n"
+    "      (global.set $guard (i32.add (global.get $guard) (i32.const 1)))\n"
+    "      (if (i32.gt_u (global.get $guard) (i32.const 100000)) (then unreachable))\n"
+    "      local.get $p1\n"
+    "      @SNIPPET\n"
+    "      i64.extend_i32_u\n"
+    "      i64.add\n"
+    "      local.set $p1\n"
+    "      (local.set $w (i32.xor (i32.add (local.get $w) (local.get $p0)) (local.get $q0)))\n"
+    "      (local.set $p1 (i64.add (i64.add (local.get $p1) (i64.extend_i32_u (local.get $w)))\n"
+    "                              (local.get $z)))\n"
+    "      (local.set $wf (f32.add (f32.add (local.get $wf) (local.get $pf)) (local.get $zf)))\n"
+    "      (local.set $pf (f32.add (local.get $pf) (f32.const 1)))\n"
+    "      (local.set $wd (f64.add (f64.add (local.get $wd) (f64.mul (local.get $pd) (f64.const 0.5)))\n"
+    "                              (f64.add (local.get $qd) (local.get $zd))))\n"
+    "      (local.set $pd (f64.sub (local.get $pd) (f64.const 0.25)))\n"
+    "      (local.set $p0 (i32.sub (local.get $p0) (i32.const 1)))\n"
+    "      (br_if $l (local.get $p0)))\n"
+    "    local.get $p1\n"
+    "    local.get $wd i64.reinterpret_f64 i64.xor\n"
+    "    local.get $wf i32.reinterpret_f32 i64.extend_i32_u i64.add\n"
+    "    local.get $q0 i64.extend_i32_s i64.add\n"
+    "    local.get $qd i64.trunc_f64_s i64.add\n"
+    "    local.get $z i64.add\n"
+    "    local.get $zf i32.reinterpret_f32 i64.extend_i32_u i64.add\n"
+    "    local.get $zd i64.reinterpret_f64 i64.add\n"
+    "    local.get $pf i64.trunc_f32_s i64.add\n"
+    "    local.get $pd i64.reinterpret_f64 i64.xor)\n";
+
+static const char clobber_template_b[] =
+    "  (func (export \"B\") (param $p0 i32) (param $er externref) (param $pd f64)\n"
+    "                     (result i64 externref)\n"
+    "    (local $acc i64) (local $fr funcref) (local $fn0 funcref) (local $z i32)\n"
+    "    (local.set $fr (ref.func $forty_two))\n"
+    "    (loop $l\n"
+    "      (global.set $guard (i32.add (global.get $guard) (i32.const 1)))\n"
+    "      (if (i32.gt_u (global.get $guard) (i32.const 100000)) (then unreachable))\n"
+    "      local.get $acc\n"
+    "      @SNIPPET\n"
+    "      i64.extend_i32_u\n"
+    "      i64.add\n"
+    "      local.set $acc\n"
+    "      (table.set $tf (i32.const 0) (local.get $fr))\n"
+    "      (local.set $acc (i64.add (local.get $acc)\n"
+    "        (i64.extend_i32_u (call_indirect $tf (type $v_i) (i32.const 0)))))\n"
+    "      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u\n"
+    "        (i32.add (i32.add (i32.mul (ref.is_null (local.get $fn0)) (i32.const 100))\n"
+    "                          (i32.mul (ref.is_null (local.get $er)) (i32.const 1000)))\n"
+    "                 (local.get $z)))))\n"
+    "      (local.set $p0 (i32.sub (local.get $p0) (i32.const 1)))\n"
+    "      (br_if $l (local.get $p0)))\n"
+    "    (local.get $acc) (local.get $er))\n";
+
+typedef struct clobber {
+    const char *name;
+    const char *snippet;
+    uint32_t (*value)(uint32_t p0, double pd); /* the snippet's i32 */
+} clobber;
+
+static uint32_t val_plus_one(uint32_t p0, double pd) { return p0 + 1; }
+static uint32_t val_host(uint32_t p0, double pd) { return host_ref(p0) + (uint32_t)(int32_t)(pd * 2); }
+static uint32_t val_minus_one(uint32_t p0, double pd) { return UINT32_MAX; }
+static uint32_t val_low_byte(uint32_t p0, double pd) { return p0 & 255; }
+static uint32_t val_p0(uint32_t p0, double pd) { return p0; }
+static uint32_t val_data(uint32_t p0, double pd) { return 0x04030201; }
+static uint32_t val_42(uint32_t p0, double pd) { return 42; }
+
+static const clobber clobbers[] = {
+    {"no call", "(i32.add (local.get $p0) (i32.const 1))", val_plus_one},
+    {"call", "(call $scramble (local.get $p0) (local.get $pd))", scramble_ref},
+    {"call_indirect",
+     "(call_indirect $tf (type $t_scr) (local.get $p0) (local.get $pd) (i32.const 1))",
+     scramble_ref},
+    {"host call", "(call $host (local.get $p0) (local.get $pd)) i32.trunc_f64_s i32.add",
+     val_host},
+    {"memory.grow", "(memory.grow (i32.const 1)) memory.size i32.sub", val_minus_one},
+    {"memory.fill",
+     "(memory.fill (i32.and (local.get $p0) (i32.const 255)) (local.get $p0) (i32.const 16))\n"
+     "      (i32.load8_u offset=15 (i32.and (local.get $p0) (i32.const 255)))",
+     val_low_byte},
+    {"memory.copy",
+     "(i32.store (i32.const 2048) (local.get $p0))\n"
+     "      (memory.copy (i32.const 4096) (i32.const 2048) (i32.const 4))\n"
+     "      (i32.load (i32.const 4096))",
+     val_p0},
+    {"memory.init",
+     "(memory.init $d (i32.const 8192) (i32.const 0) (i32.const 4)) (i32.load (i32.const 8192))",
+     val_data},
+    {"table.grow", "(table.grow $tg (ref.null func) (i32.const 1)) (table.size $tg) i32.sub",
+     val_minus_one},
+    {"table.fill and table.copy",
+     "(table.fill $tg (i32.const 0) (ref.func $forty_two) (i32.const 2))\n"
+     "      (table.copy $tg $tg (i32.const 1) (i32.const 0) (i32.const 1))\n"
+     "      (call_indirect $tg (type $v_i) (i32.const 1))",
+     val_42},
+};
+
+static uint64_t template_a_ref(const clobber *k, uint32_t p0, uint64_t p1, uint32_t q0, float pf,
+                               double pd, double qd)
+{
+    uint32_t w = 0;
+    uint64_t z = 0;
+    float wf = 0, zf = 0;
+    double wd = 0, zd = 0;
+    do {
+        p1 += k->value(p0, pd);
+        w = (w + p0) ^ q0;
+        p1 = p1 + w + z;
+        wf = wf + pf + zf;
+        pf = pf + 1;
+        wd = (wd + pd * 0.5) + (qd + zd);
+        pd -= 0.25;
+        p0 -= 1;
+    } while (p0 != 0);
+    uint64_t r = p1;
+    r ^= f64_bits(wd);
+    r += f32_bits(wf);
+    r += (uint64_t)(int64_t)(int32_t)q0;
+    r += (uint64_t)(int64_t)qd;
+    r += z;
+    r += f32_bits(zf);
+    r += f64_bits(zd);
+    r += (uint64_t)(int64_t)pf;
+    r ^= f64_bits(pd);
+    return r;
+}
+
+static uint64_t template_b_ref(const clobber *k, uint32_t p0, double pd)
+{
+    uint64_t acc = 0;
+    do {
+        acc += k->value(p0, pd);
+        acc += 42;  /* call_indirect through the funcref local */
+        acc += 100; /* the never-written funcref local is null, the externref is not */
+    } while (--p0 != 0);
+    return acc;
+}
+
+START_TEST(pinned_across_calls)
+{
+    const clobber *k = &clobbers[_i];
+    char *a = replace_all(clobber_template_a, "@SNIPPET", k->snippet);
+    char *b = replace_all(clobber_template_b, "@SNIPPET", k->snippet);
+    char *wat = NULL;
+    ck_assert_int_ge(asprintf(&wat, "%s%s%s)\n", clobber_prelude, a, b), 0);
+    free(a);
+    free(b);
+
+    fixture fx;
+    fx_open(&fx, wat, k->name);
+    static int marker;
+    for (int round = 0; round < 2; round++) {
+        uint32_t n = round ? 1 : 40;
+        EXPECT(&fx, "A",
+               VALS(v_u64(template_a_ref(k, n, 1000, 0x1234, 1.5f, 100.5 + round, 3.0))),
+               VALS(v_u32(n), v_i64(1000), v_i32(0x1234), v_f32(1.5f), v_f64(100.5 + round),
+                    v_f64(3.0)));
+        EXPECT(&fx, "B", VALS(v_u64(template_b_ref(k, n + 5, 7.25)), v_extern(&marker)),
+               VALS(v_u32(n + 5), v_extern(&marker), v_f64(7.25)));
+    }
+    if (k->value == val_host)
+        ck_assert_int_eq(fx.host_calls, 40 + 45 + 1 + 6);
+    else
+        ck_assert_int_eq(fx.host_calls, 0);
+    fx_close(&fx);
+    free(wat);
+}
+END_TEST
+
+/* ==== 3. lazy reads of a local that is then written ================================== */
+
+/* Per numeric type (@T): "hazard" is the plain sequence with local.set and
+ * local.tee; "deep" builds a 31-value expression stack holding stale reads
+ * of $x and $y (and registers of both classes all taken: 15 computed
+ * values, 7 locals of the class in the loop) before and while writing
+ * them; "swap" swaps two locals through the stack and returns them in the
+ * other order; "swap3" returns unwritten pinned parameters reordered, and
+ * "swap_caller" calls both from wasm. */
+static const char hazard_wat[] =
+    "(module\n"
+    "  (func (export \"hazard\") (param $x @T) (param $n i32) (result @T)\n"
+    "    (local $acc @T)\n"
+    "    (loop $l\n"
+    "      local.get $acc\n"
+    "      local.get 0\n"
+    "      local.get 0\n"
+    "      @T.const 1\n"
+    "      @T.add\n"
+    "      local.set 0\n"
+    "      @T.sub\n"
+    "      local.get 0\n"
+    "      local.get 0\n"
+    "      @T.const 2\n"
+    "      @T.mul\n"
+    "      local.tee 0\n"
+    "      @T.sub\n"
+    "      @T.add\n"
+    "      local.set $acc\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (@T.add (local.get $acc) (local.get 0)))\n"
+    "\n"
+    "  (func (export \"deep\") (param $x @T) (param $y @T) (param $n i32) (result @T)\n"
+    "    (local $acc @T) (local $u1 @T) (local $u2 @T) (local $u3 @T) (local $u4 @T)\n"
+    "    (loop $l\n"
+    "      (local.set $u1 (@T.add (local.get $u1) (@T.const 1)))\n"
+    "      (local.set $u2 (@T.add (local.get $u2) (@T.const 2)))\n"
+    "      (local.set $u3 (@T.add (local.get $u3) (@T.const 3)))\n"
+    "      (local.set $u4 (@T.add (local.get $u4) (@T.const 4)))\n"
+    "      local.get $acc                                   ;; s0\n"
+    "      local.get $x                                     ;; s1  x0\n"
+    "      local.get $y                                     ;; s2  y0\n"
+    "      (@T.add (local.get $x) (@T.const 1))             ;; s3\n"
+    "      local.get $x                                     ;; s4  x0\n"
+    "      (@T.mul (local.get $y) (@T.const 2))             ;; s5\n"
+    "      (@T.add (local.get $u1) (local.get $u2))         ;; s6\n"
+    "      local.get $y                                     ;; s7  y0\n"
+    "      (@T.sub (local.get $x) (local.get $y))           ;; s8\n"
+    "      (@T.add (local.get $u3) (local.get $x))          ;; s9\n"
+    "      local.get $x                                     ;; s10 x0\n"
+    "      (@T.sub (local.get $u4) (local.get $y))          ;; s11\n"
+    "      (@T.const 7)                                     ;; s12\n"
+    "      (@T.mul (local.get $x) (@T.const 3))             ;; s13\n"
+    "      local.get $y                                     ;; s14 y0\n"
+    "      (@T.add (local.get $x) (@T.const 2))             ;; s15\n"
+    "      (local.set $x (@T.add (local.get $x) (@T.const 3)))        ;; x1 = x0 + 3\n"
+    "      local.get $x                                     ;; s16 x1\n"
+    "      (@T.sub (local.get $u1) (local.get $x))          ;; s17\n"
+    "      local.get $y                                     ;; s18 y0\n"
+    "      (local.tee $y (@T.sub (local.get $y) (local.get $x)))      ;; s19 y1 = y0 - x1\n"
+    "      local.get $x                                     ;; s20 x1\n"
+    "      (@T.mul (local.get $y) (@T.const 3))             ;; s21\n"
+    "      local.get $y                                     ;; s22 y1\n"
+    "      (local.tee $x (@T.mul (local.get $x) (@T.const 2)))        ;; s23 x2 = 2 x1\n"
+    "      (@T.add (local.get $u2) (local.get $y))          ;; s24\n"
+    "      local.get $y                                     ;; s25 y1\n"
+    "      local.get $x                                     ;; s26 x2\n"
+    "      (@T.add (local.get $x) (local.get $y))           ;; s27\n"
+    "      (@T.sub (local.get $u3) (local.get $u4))         ;; s28\n"
+    "      local.get $acc                                   ;; s29\n"
+    "      (@T.const 5)                                     ;; s30\n"
+    "      ;; 30 operations from the top: sub, add, sub, add, ...\n"
+    "      @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add\n"
+    "      @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add\n"
+    "      @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add @T.sub @T.add\n"
+    "      local.set $acc\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (@T.add (@T.sub (@T.add (local.get $acc) (local.get $x)) (local.get $y))\n"
+    "            (@T.add (@T.add (local.get $u1) (local.get $u2))\n"
+    "                    (@T.add (local.get $u3) (local.get $u4)))))\n"
+    "\n"
+    "  (func $swap (export \"swap\") (param $a @T) (param $b @T) (param $n i32) (result @T @T)\n"
+    "    (loop $l\n"
+    "      local.get $a\n"
+    "      local.get $b\n"
+    "      local.set $a\n"
+    "      local.set $b\n"
+    "      (local.set $a (@T.add (local.get $a) (@T.const 1)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    local.get $b\n"
+    "    local.get $a)\n"
+    "\n"
+    "  (func $swap3 (export \"swap3\") (param $a @T) (param $b @T) (param $c @T) (param $n i32)\n"
+    "                                  (result @T @T @T)\n"
+    "    (local $acc @T)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (@T.add (@T.sub (@T.add (local.get $acc) (local.get $a))\n"
+    "                                      (local.get $b))\n"
+    "                              (local.get $c)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    local.get $c\n"
+    "    local.get $a\n"
+    "    (@T.add (local.get $acc) (local.get $b)))\n"
+    "\n"
+    "  (func (export \"swap_caller\") (param $a @T) (param $b @T) (result @T @T @T @T @T)\n"
+    "    (local $i i32)\n"
+    "    (loop $l\n"
+    "      (local.set $a (@T.add (local.get $a) (local.get $b)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "                          (i32.const 3))))\n"
+    "    (call $swap (local.get $a) (local.get $b) (i32.const 3))\n"
+    "    (call $swap3 (local.get $b) (local.get $a) (local.get $b) (i32.const 2))))\n";
+
+static double hazard_ref(double x, int n)
+{
+    double acc = 0;
+    do {
+        acc -= x;
+        x += 1;
+        double old = x;
+        x *= 2;
+        acc += old - x;
+    } while (--n);
+    return acc + x;
+}
+
+static double deep_ref(double x, double y, int n)
+{
+    double acc = 0, u1 = 0, u2 = 0, u3 = 0, u4 = 0;
+    do {
+        u1 += 1, u2 += 2, u3 += 3, u4 += 4;
+        double s[31];
+        int k = 0;
+        s[k++] = acc, s[k++] = x, s[k++] = y, s[k++] = x + 1, s[k++] = x, s[k++] = y * 2;
+        s[k++] = u1 + u2, s[k++] = y, s[k++] = x - y, s[k++] = u3 + x, s[k++] = x;
+        s[k++] = u4 - y, s[k++] = 7, s[k++] = x * 3, s[k++] = y, s[k++] = x + 2;
+        x = x + 3;
+        s[k++] = x, s[k++] = u1 - x, s[k++] = y;
+        y = y - x;
+        s[k++] = y, s[k++] = x, s[k++] = y * 3, s[k++] = y;
+        x = x * 2;
+        s[k++] = x, s[k++] = u2 + y, s[k++] = y, s[k++] = x, s[k++] = x + y;
+        s[k++] = u3 - u4, s[k++] = acc, s[k++] = 5;
+        ck_assert_int_eq(k, 31);
+        double v = s[30];
+        for (int i = 29, j = 0; i >= 0; i--, j++)
+            v = j % 2 == 0 ? s[i] - v : s[i] + v;
+        acc = v;
+    } while (--n);
+    return ((acc + x) - y) + ((u1 + u2) + (u3 + u4));
+}
+
+static void swap_ref(double *a, double *b, int n)
+{
+    do {
+        double t = *a;
+        *a = *b + 1;
+        *b = t;
+    } while (--n);
+}
+
+static void swap3_ref(double a, double b, double c, int n, double out[3])
+{
+    double acc = 0;
+    do
+        acc = ((acc + a) - b) + c;
+    while (--n);
+    out[0] = c, out[1] = a, out[2] = acc + b;
+}
+
+static fixture *open_typed(fixture *fx, const char *wat, const numtype *t)
+{
+    char *text = replace_all(wat, "@T", t->name);
+    fx_open(fx, text, t->name);
+    free(text);
+    return fx;
+}
+
+START_TEST(lazy_read_hazard)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_typed(&fx, hazard_wat, t);
+    EXPECT(&fx, "hazard", VALS(typed(t, hazard_ref(5, 1))), VALS(typed(t, 5), v_i32(1)));
+    EXPECT(&fx, "hazard", VALS(typed(t, hazard_ref(5, 10))), VALS(typed(t, 5), v_i32(10)));
+    EXPECT(&fx, "hazard", VALS(typed(t, hazard_ref(-3, 4))), VALS(typed(t, -3), v_i32(4)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(lazy_read_hazard_deep_stack)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_typed(&fx, hazard_wat, t);
+    EXPECT(&fx, "deep", VALS(typed(t, deep_ref(5, 2, 1))),
+           VALS(typed(t, 5), typed(t, 2), v_i32(1)));
+    EXPECT(&fx, "deep", VALS(typed(t, deep_ref(5, 2, 6))),
+           VALS(typed(t, 5), typed(t, 2), v_i32(6)));
+    EXPECT(&fx, "deep", VALS(typed(t, deep_ref(-4, 9, 5))),
+           VALS(typed(t, -4), typed(t, 9), v_i32(5)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(swap_and_multi_value_results)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_typed(&fx, hazard_wat, t);
+    /* by hand: (10, 20) -> (21, 10) -> (11, 21) -> (22, 11) -> (12, 22) -> (23, 12),
+     * returned as (b, a) */
+    EXPECT(&fx, "swap", VALS(typed(t, 12), typed(t, 23)),
+           VALS(typed(t, 10), typed(t, 20), v_i32(5)));
+    EXPECT(&fx, "swap", VALS(typed(t, 10), typed(t, 21)),
+           VALS(typed(t, 10), typed(t, 20), v_i32(1)));
+    /* (1, 2, 3) over 4 rounds: acc = 4 * (1 - 2 + 3) = 8; (c, a, acc + b) */
+    EXPECT(&fx, "swap3", VALS(typed(t, 3), typed(t, 1), typed(t, 10)),
+           VALS(typed(t, 1), typed(t, 2), typed(t, 3), v_i32(4)));
+
+    double a = 3, b = 4;
+    a += 3 * b; /* the caller's loop */
+    double s1 = a, s2 = b, r3[3];
+    swap_ref(&s1, &s2, 3);
+    swap3_ref(b, a, b, 2, r3);
+    EXPECT(&fx, "swap_caller",
+           VALS(typed(t, s2), typed(t, s1), typed(t, r3[0]), typed(t, r3[1]), typed(t, r3[2])),
+           VALS(typed(t, 3), typed(t, 4)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 4. reinterpret, select, branches, block parameters =============================== */
+
+static const char misc_wat[] =
+    "(module\n"
+    /* Each round: the bits of f and d go into the checksum; f takes the bits
+     * of i (GPR -> xmm) while its own old bits, reinterpreted (xmm -> GPR),
+     * wait on the stack and then become i; the same for d and l. NaN
+     * payloads must survive. */
+    "  (func (export \"reinterpret\") (param $f f32) (param $d f64) (param $i i32) (param $l i64)\n"
+    "                               (param $n i32) (result i64)\n"
+    "    (local $acc i64)\n"
+    "    (loop $lp\n"
+    "      (local.set $acc (i64.add (i64.rotl (local.get $acc) (i64.const 5))\n"
+    "                               (i64.extend_i32_u (i32.reinterpret_f32 (local.get $f)))))\n"
+    "      (local.set $acc (i64.xor (local.get $acc) (i64.reinterpret_f64 (local.get $d))))\n"
+    "      (i32.reinterpret_f32 (local.get $f))\n"
+    "      (local.set $f (f32.reinterpret_i32 (local.get $i)))\n"
+    "      local.set $i\n"
+    "      (i64.reinterpret_f64 (local.get $d))\n"
+    "      (local.set $d (f64.reinterpret_i64 (local.get $l)))\n"
+    "      local.set $l\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 0x101)))\n"
+    "      (local.set $l (i64.add (local.get $l) (i64.const 0x10001)))\n"
+    "      (br_if $lp (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (i64.add (local.get $acc)\n"
+    "      (i64.add (i64.extend_i32_u (i32.add (local.get $i) (i32.reinterpret_f32 (local.get $f))))\n"
+    "               (i64.xor (local.get $l) (i64.reinterpret_f64 (local.get $d))))))\n"
+    "\n"
+    "  (func (export \"select\") (param $a i32) (param $b i32) (param $x f64) (param $y f64)\n"
+    "                          (param $n i32) (result i64)\n"
+    "    (local $acc i64) (local $i i32)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 3))\n"
+    "        (i64.extend_i32_u (select (local.get $a) (local.get $b)\n"
+    "                                  (i32.and (local.get $i) (i32.const 1))))))\n"
+    "      (local.set $acc (i64.add (local.get $acc)\n"
+    "        (i64.trunc_f64_s (select (local.get $x) (local.get $y)\n"
+    "                                 (i32.lt_u (local.get $i) (i32.const 3))))))\n"
+    "      local.get $a\n"
+    "      (local.set $a (select (local.get $b) (local.get $a) (i32.and (local.get $i) (i32.const 2))))\n"
+    "      i32.const 1\n"
+    "      i32.add\n"
+    "      local.set $b\n"
+    "      (local.set $x (select (local.get $y) (local.get $x)\n"
+    "                            (i32.eqz (i32.and (local.get $i) (i32.const 1)))))\n"
+    "      (local.set $y (f64.add (local.get $y) (f64.const 1.5)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (i64.add (local.get $acc)\n"
+    "      (i64.add (i64.extend_i32_u (i32.add (local.get $a) (local.get $b)))\n"
+    "               (i64.trunc_f64_s (f64.add (local.get $x) (local.get $y))))))\n"
+    "\n"
+    "  (func (export \"branches\") (param $a i32) (param $b i64) (param $x f32) (param $y f64)\n"
+    "                            (param $n i32) (result i64)\n"
+    "    (local $acc i64) (local $i i32)\n"
+    "    (loop $l\n"
+    "      (block $b1 (result i32)\n"
+    "        (br_if $b1 (local.get $a) (i32.and (local.get $i) (i32.const 1)))\n"
+    "        drop\n"
+    "        (i32.add (local.get $a) (i32.const 1000)))\n"
+    "      i64.extend_i32_u\n"
+    "      local.get $acc\n"
+    "      i64.add\n"
+    "      local.set $acc\n"
+    "      (block $t0 (result f64)\n"
+    "        (block $t1 (result f64)\n"
+    "          (block $t2 (result f64)\n"
+    "            local.get $y\n"
+    "            (i32.rem_u (local.get $i) (i32.const 4))\n"
+    "            br_table $t0 $t1 $t2)\n"
+    "          f64.const 10\n"
+    "          f64.add)\n"
+    "        f64.const 100\n"
+    "        f64.add)\n"
+    "      i64.trunc_f64_s\n"
+    "      local.get $acc\n"
+    "      i64.add\n"
+    "      local.set $acc\n"
+    "      (block $m (result i64 f32)\n"
+    "        local.get $b\n"
+    "        local.get $x\n"
+    "        (br_if $m (i32.eqz (i32.and (local.get $i) (i32.const 2))))\n"
+    "        drop\n"
+    "        drop\n"
+    "        i64.const 7\n"
+    "        f32.const 0.5)\n"
+    "      i64.trunc_f32_s\n"
+    "      i64.add\n"
+    "      local.get $acc\n"
+    "      i64.add\n"
+    "      local.set $acc\n"
+    "      (local.set $a (i32.add (local.get $a) (i32.const 3)))\n"
+    "      (local.set $b (i64.sub (local.get $b) (i64.const 1)))\n"
+    "      (local.set $x (f32.add (local.get $x) (f32.const 0.5)))\n"
+    "      (local.set $y (f64.add (local.get $y) (f64.const 0.75)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    local.get $acc)\n"
+    "\n"
+    /* Loop parameters (v, k): the old $acc, read before $acc is written, is
+     * the next v. */
+    "  (func (export \"loop_params\") (param $n i32) (param $x i64) (result i64 i32 i64)\n"
+    "    (local $acc i64) (local $t i64)\n"
+    "    (local.get $x)\n"
+    "    (local.get $n)\n"
+    "    (loop $l (param i64 i32) (result i64 i32 i64)\n"
+    "      local.set $n\n"
+    "      local.set $t\n"
+    "      local.get $acc\n"
+    "      (local.set $acc (i64.add (local.get $acc)\n"
+    "                               (i64.mul (local.get $t) (i64.extend_i32_u (local.get $n)))))\n"
+    "      (i32.sub (local.get $n) (i32.const 1))\n"
+    "      (br_if $l (i32.gt_u (local.get $n) (i32.const 1)))\n"
+    "      local.get $acc))\n"
+    ")\n";
+
+static uint64_t reinterpret_ref(uint32_t f, uint64_t d, uint32_t i, uint64_t l, int n)
+{
+    uint64_t acc = 0;
+    do {
+        acc = rotl64(acc, 5) + f;
+        acc ^= d;
+        uint32_t old_f = f;
+        f = i, i = old_f;
+        uint64_t old_d = d;
+        d = l, l = old_d;
+        i += 0x101;
+        l += 0x10001;
+    } while (--n);
+    return acc + ((uint64_t)(uint32_t)(i + f) + (l ^ d));
+}
+
+static uint64_t select_ref(uint32_t a, uint32_t b, double x, double y, uint32_t n)
+{
+    uint64_t acc = 0;
+    uint32_t i = 0;
+    do {
+        acc = acc * 3 + ((i & 1) ? a : b);
+        acc += (uint64_t)(int64_t)(i < 3 ? x : y);
+        uint32_t old_a = a;
+        a = (i & 2) ? b : a;
+        b = old_a + 1;
+        x = (i & 1) == 0 ? y : x;
+        y += 1.5;
+        i++;
+    } while (i < n);
+    return acc + ((uint64_t)(a + b) + (uint64_t)(int64_t)(x + y));
+}
+
+static uint64_t branches_ref(uint32_t a, int64_t b, float x, double y, uint32_t n)
+{
+    uint64_t acc = 0;
+    uint32_t i = 0;
+    do {
+        acc += (i & 1) ? a : a + 1000;
+        double t = y;
+        if (i % 4 >= 2)
+            t += 10;
+        if (i % 4 >= 1)
+            t += 100;
+        acc += (uint64_t)(int64_t)t;
+        int64_t m = (i & 2) ? 7 : b;
+        float mx = (i & 2) ? 0.5f : x;
+        acc += (uint64_t)(m + (int64_t)mx);
+        a += 3, b -= 1, x += 0.5f, y += 0.75, i++;
+    } while (i < n);
+    return acc;
+}
+
+static void loop_params_ref(uint32_t n, uint64_t x, wj_val out[3])
+{
+    uint64_t v = x, acc = 0;
+    uint32_t k = n;
+    for (;;) {
+        uint32_t nn = k;
+        uint64_t t = v, v2 = acc;
+        acc += t * nn;
+        uint32_t k2 = nn - 1;
+        if (nn > 1) {
+            v = v2, k = k2;
+            continue;
+        }
+        out[0] = v_u64(v2), out[1] = v_u32(k2), out[2] = v_u64(acc);
+        return;
+    }
+}
+
+START_TEST(reinterpret_pinned)
+{
+    fixture fx;
+    fx_open(&fx, misc_wat, "reinterpret");
+    /* signalling NaNs, infinities, negative zero */
+    static const struct {
+        uint32_t f;
+        uint64_t d;
+        uint32_t i;
+        uint64_t l;
+        int n;
+    } cases[] = {
+        {0x7fa00001, 0x7ff4000000000001, 0xff800000, 0xfff0000000000001, 9},
+        {0x80000000, 0x8000000000000000, 0x7f800000, 0x7ff0000000000000, 4},
+        {0x3fc00000, 0x4059200000000000, 0xffc12345, 0x7ff8dead0000beef, 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        EXPECT(&fx, "reinterpret",
+               VALS(v_u64(reinterpret_ref(cases[k].f, cases[k].d, cases[k].i, cases[k].l,
+                                          cases[k].n))),
+               VALS(v_f32(bits_f32(cases[k].f)), v_f64(bits_f64(cases[k].d)), v_u32(cases[k].i),
+                    v_u64(cases[k].l), v_i32(cases[k].n)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(select_pinned)
+{
+    fixture fx;
+    fx_open(&fx, misc_wat, "select");
+    EXPECT(&fx, "select", VALS(v_u64(select_ref(11, 22, 2.5, -7.25, 9))),
+           VALS(v_i32(11), v_i32(22), v_f64(2.5), v_f64(-7.25), v_i32(9)));
+    EXPECT(&fx, "select", VALS(v_u64(select_ref(0xfffffff0, 5, -1.75, 40.5, 1))),
+           VALS(v_u32(0xfffffff0), v_i32(5), v_f64(-1.75), v_f64(40.5), v_i32(1)));
+    /* by hand, one round (i = 0): acc = 0 * 3 + b = 5; acc += trunc(x) = 5 - 1 = 4;
+     * a stays, b = a + 1 = 0xfffffff1; x = y = 40.5; y = 42;
+     * 4 + (0xfffffff0 + 0xfffffff1 mod 2^32 = 0xffffffe1) + trunc(82.5) */
+    ck_assert_uint_eq(select_ref(0xfffffff0, 5, -1.75, 40.5, 1), 4 + 0xffffffe1ull + 82);
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(branches_carry_pinned)
+{
+    fixture fx;
+    fx_open(&fx, misc_wat, "branches");
+    EXPECT(&fx, "branches", VALS(v_u64(branches_ref(5, 1000, 1.5f, 2.25, 12))),
+           VALS(v_i32(5), v_i64(1000), v_f32(1.5f), v_f64(2.25), v_i32(12)));
+    /* by hand, one round (i = 0): (a + 1000) + trunc(y) + (b + trunc(x)) */
+    EXPECT(&fx, "branches", VALS(v_i64(1005 + 2 + 1001)),
+           VALS(v_i32(5), v_i64(1000), v_f32(1.5f), v_f64(2.25), v_i32(1)));
+    EXPECT(&fx, "branches", VALS(v_u64(branches_ref(0xffffffff, -3, -8.5f, 77.5, 9))),
+           VALS(v_u32(0xffffffff), v_i64(-3), v_f32(-8.5f), v_f64(77.5), v_i32(9)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(loop_block_params)
+{
+    fixture fx;
+    fx_open(&fx, misc_wat, "loop_params");
+    wj_val want[3];
+    /* by hand, n = 3, x = 5: (5, 3) -> acc 15, (0, 2) -> acc 15, (15, 1) -> acc 30,
+     * results (v2 = 15, k2 = 0, acc = 30) */
+    loop_params_ref(3, 5, want);
+    ck_assert(same_val(want[0], v_i64(15)) && same_val(want[1], v_i32(0)) &&
+              same_val(want[2], v_i64(30)));
+    EXPECT(&fx, "loop_params", VALS(want[0], want[1], want[2]), VALS(v_i32(3), v_i64(5)));
+    loop_params_ref(1, 9, want);
+    EXPECT(&fx, "loop_params", VALS(want[0], want[1], want[2]), VALS(v_i32(1), v_i64(9)));
+    loop_params_ref(20, 0x123456789, want);
+    EXPECT(&fx, "loop_params", VALS(want[0], want[1], want[2]),
+           VALS(v_i32(20), v_i64(0x123456789)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 5. a trap in a loop, then normal calls ========================================== */
+
+static const char trap_wat[] =
+    "(module\n"
+    "  (memory 1)\n"
+    /* reads the i32 at a; the byte at a + 4 too, to trap past the end */
+    "  (func $peek (param $a i32) (result i32)\n"
+    "    (i32.add (i32.load (local.get $a))\n"
+    "             (i32.mul (i32.load8_u offset=4 (local.get $a)) (i32.const 0))))\n"
+    "  (func (export \"div_loop\") (param $n i32) (param $d i32) (param $x f64) (param $y i64)\n"
+    "                            (result i64)\n"
+    "    (local $i i32) (local $acc i64) (local $f f64) (local $g f32)\n"
+    "    (loop $l\n"
+    "      (local.set $f (f64.add (local.get $f) (local.get $x)))\n"
+    "      (local.set $g (f32.sub (local.get $g) (f32.const 0.5)))\n"
+    "      (local.set $acc (i64.add (local.get $acc)\n"
+    "        (i64.extend_i32_s (i32.div_s (i32.const 1000)\n"
+    "                                     (i32.sub (local.get $d) (local.get $i))))))\n"
+    "      (local.set $y (i64.add (local.get $y) (i64.const 3)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (i64.add (i64.add (local.get $acc) (local.get $y))\n"
+    "             (i64.add (i64.trunc_f64_s (local.get $f)) (i64.trunc_f32_s (local.get $g)))))\n"
+    "  (func (export \"oob_loop\") (param $n i32) (param $step i32) (result i64)\n"
+    "    (local $i i32) (local $acc i64) (local $f f64) (local $a i32)\n"
+    "    (loop $l\n"
+    "      (local.set $f (f64.add (local.get $f) (f64.const 0.25)))\n"
+    "      (local.set $a (i32.mul (local.get $i) (local.get $step)))\n"
+    "      (i32.store (local.get $a) (i32.add (i32.mul (local.get $i) (i32.const 3)) (i32.const 1)))\n"
+    "      (local.set $acc (i64.add (local.get $acc) (i64.extend_i32_u (call $peek (local.get $a)))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (i64.add (local.get $acc) (i64.trunc_f64_s (local.get $f)))))\n";
+
+static int64_t div_loop_ref(uint32_t n, int32_t d, double x, int64_t y)
+{
+    int64_t acc = 0;
+    double f = 0;
+    float g = 0;
+    uint32_t i = 0;
+    do {
+        f += x;
+        g -= 0.5f;
+        acc += 1000 / (d - (int32_t)i);
+        y += 3;
+        i++;
+    } while (i < n);
+    return acc + y + ((int64_t)f + (int64_t)g);
+}
+
+static int64_t oob_loop_ref(uint32_t n)
+{
+    int64_t acc = 0;
+    double f = 0;
+    uint32_t i = 0;
+    do {
+        f += 0.25;
+        acc += 3 * i + 1;
+        i++;
+    } while (i < n);
+    return acc + (int64_t)f;
+}
+
+START_TEST(trap_in_loop_then_call)
+{
+    fixture fx;
+    fx_open(&fx, trap_wat, "traps");
+    /* by hand: 1000/100 + 1000/99 + 1000/98 = 10 + 10 + 10; y = 7 + 9; f = 4.5; g = -1.5 */
+    ck_assert_int_eq(div_loop_ref(3, 100, 1.5, 7), 30 + 16 + 4 - 1);
+    EXPECT(&fx, "div_loop", VALS(v_i64(div_loop_ref(3, 100, 1.5, 7))),
+           VALS(v_i32(3), v_i32(100), v_f64(1.5), v_i64(7)));
+    for (int round = 0; round < 3; round++) {
+        /* d - i reaches 0 at i = 4 */
+        EXPECT_TRAP(&fx, "div_loop", 1, WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero",
+                    VALS(v_i32(10), v_i32(4), v_f64(1.5), v_i64(7)));
+        EXPECT(&fx, "div_loop", VALS(v_i64(div_loop_ref(10, 100, 2.25, -50))),
+               VALS(v_i32(10), v_i32(100), v_f64(2.25), v_i64(-50)));
+        /* the store at 8 * 8192 = 65536 traps in the loop itself */
+        uint32_t loop_fn = EXPECT_TRAP(&fx, "oob_loop", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                                       "out of bounds memory access", VALS(v_i32(10), v_i32(8192)));
+        EXPECT(&fx, "oob_loop", VALS(v_i64(oob_loop_ref(8))), VALS(v_i32(8), v_i32(8192)));
+        /* the store at 4 * 16383 = 65532 fits; $peek's byte at 65536 traps */
+        uint32_t peek_fn = EXPECT_TRAP(&fx, "oob_loop", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                                       "out of bounds memory access", VALS(v_i32(10), v_i32(16383)));
+        ck_assert_uint_eq(peek_fn, 0);
+        ck_assert_uint_eq(loop_fn, 2);
+        EXPECT(&fx, "oob_loop", VALS(v_i64(oob_loop_ref(4))), VALS(v_i32(4), v_i32(16383)));
+        EXPECT(&fx, "div_loop", VALS(v_i64(div_loop_ref(7, -3, 0.5, 1))),
+               VALS(v_i32(7), v_i32(-3), v_f64(0.5), v_i64(1)));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== 6. many parameters ============================================================== */
+
+/* 13 parameters (8 GPR, of which 6 get pinned, and 6 xmm), all used in the
+ * loop; "many_caller" passes its own pinned locals to it. */
+static const char many_wat[] =
+    "(module\n"
+    "  (func $many (export \"many\")\n"
+    "    (param $a0 i32) (param $a1 i64) (param $a2 f32) (param $a3 f64)\n"
+    "    (param $a4 i32) (param $a5 i64) (param $a6 f32) (param $a7 f64)\n"
+    "    (param $a8 i32) (param $a9 i64) (param $a10 f32) (param $a11 f64)\n"
+    "    (param $n i32) (result i64 f64)\n"
+    "    (local $acc i64) (local $facc f64)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (i64.add (local.get $acc)\n"
+    "        (i64.add (i64.add (i64.extend_i32_s (local.get $a0)) (local.get $a1))\n"
+    "                 (i64.add (i64.add (i64.extend_i32_u (local.get $a4)) (local.get $a5))\n"
+    "                          (i64.add (i64.extend_i32_s (local.get $a8)) (local.get $a9))))))\n"
+    "      (local.set $facc (f64.add (local.get $facc)\n"
+    "        (f64.add (f64.add (f64.promote_f32 (local.get $a2)) (local.get $a3))\n"
+    "                 (f64.add (f64.add (f64.promote_f32 (local.get $a6)) (local.get $a7))\n"
+    "                          (f64.add (f64.promote_f32 (local.get $a10)) (local.get $a11))))))\n"
+    "      (local.set $a0 (i32.sub (local.get $a0) (i32.const 7)))\n"
+    "      (local.set $a5 (i64.xor (local.get $a5) (local.get $acc)))\n"
+    "      (local.set $a6 (f32.add (local.get $a6) (f32.const 0.25)))\n"
+    "      (local.set $a11 (f64.sub (local.get $a11) (f64.const 1.5)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (local.get $acc)\n"
+    "    (local.get $facc))\n"
+    "  (func (export \"many_caller\") (param $k i32) (result i64 f64)\n"
+    "    (local $acc i64) (local $facc f64) (local $i i32) (local $j i64) (local $s f32)\n"
+    "    (local $d f64)\n"
+    "    (loop $l\n"
+    "      (call $many (local.get $i) (local.get $j) (local.get $s) (local.get $d)\n"
+    "                  (local.get $k) (i64.const -5) (f32.const 2.5) (local.get $d)\n"
+    "                  (i32.const -9) (local.get $j) (local.get $s) (f64.const 0.125)\n"
+    "                  (i32.const 3))\n"
+    "      local.get $facc\n"
+    "      f64.add\n"
+    "      local.set $facc\n"
+    "      local.get $acc\n"
+    "      i64.add\n"
+    "      local.set $acc\n"
+    "      (local.set $j (i64.add (local.get $j) (i64.const 1000)))\n"
+    "      (local.set $s (f32.add (local.get $s) (f32.const 0.5)))\n"
+    "      (local.set $d (f64.sub (local.get $d) (f64.const 0.25)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "                          (local.get $k))))\n"
+    "    (local.get $acc)\n"
+    "    (local.get $facc)))\n";
+
+typedef struct many_args {
+    int32_t a0;
+    int64_t a1;
+    float a2;
+    double a3;
+    uint32_t a4;
+    int64_t a5;
+    float a6;
+    double a7;
+    int32_t a8;
+    int64_t a9;
+    float a10;
+    double a11;
+    int32_t n;
+} many_args;
+
+static void many_ref(many_args m, uint64_t *acc_out, double *facc_out)
+{
+    uint64_t acc = 0;
+    double facc = 0;
+    do {
+        acc += ((uint64_t)(int64_t)m.a0 + (uint64_t)m.a1) +
+               (((uint64_t)m.a4 + (uint64_t)m.a5) + ((uint64_t)(int64_t)m.a8 + (uint64_t)m.a9));
+        facc += ((double)m.a2 + m.a3) + (((double)m.a6 + m.a7) + ((double)m.a10 + m.a11));
+        m.a0 = (int32_t)((uint32_t)m.a0 - 7);
+        m.a5 = (int64_t)((uint64_t)m.a5 ^ acc);
+        m.a6 += 0.25f;
+        m.a11 -= 1.5;
+    } while (--m.n);
+    *acc_out = acc;
+    *facc_out = facc;
+}
+
+static wj_val many_vals[13];
+static const wj_val *many_to_vals(const many_args *m)
+{
+    wj_val *v = many_vals;
+    v[0] = v_i32(m->a0), v[1] = v_i64(m->a1), v[2] = v_f32(m->a2), v[3] = v_f64(m->a3);
+    v[4] = v_u32(m->a4), v[5] = v_i64(m->a5), v[6] = v_f32(m->a6), v[7] = v_f64(m->a7);
+    v[8] = v_i32(m->a8), v[9] = v_i64(m->a9), v[10] = v_f32(m->a10), v[11] = v_f64(m->a11);
+    v[12] = v_i32(m->n);
+    return v;
+}
+
+START_TEST(many_params)
+{
+    fixture fx;
+    fx_open(&fx, many_wat, "many");
+    static const many_args cases[] = {
+        {-7, 1000000000000, 1.5f, -2.25, 0xfffffffe, 77, 0.75f, 1024.5, INT32_MIN, -9, -3.5f,
+         6.125, 11},
+        {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 1},
+    };
+    /* by hand, the second case: acc = 1 + 2 + 5 + 6 + 9 + 10,
+     * facc = 3 + 4 + 7 + 8 + 11 + 12 */
+    uint64_t acc;
+    double facc;
+    many_ref(cases[1], &acc, &facc);
+    ck_assert(acc == 33 && facc == 45);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        many_ref(cases[k], &acc, &facc);
+        expect_(__LINE__, &fx, "many", VALS(v_u64(acc), v_f64(facc)), many_to_vals(&cases[k]),
+                13);
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(many_params_from_wasm)
+{
+    fixture fx;
+    fx_open(&fx, many_wat, "many_caller");
+    for (int32_t k = 1; k <= 5; k += 4) {
+        uint64_t acc = 0, a;
+        double facc = 0, f;
+        int64_t j = 0;
+        float s = 0;
+        double d = 0;
+        for (int32_t i = 0; i < k; i++) {
+            many_args m = {i, j, s, d, (uint32_t)k, -5, 2.5f, d, -9, j, s, 0.125, 3};
+            many_ref(m, &a, &f);
+            facc = f + facc;
+            acc = a + acc;
+            j += 1000, s += 0.5f, d -= 0.25;
+        }
+        EXPECT(&fx, "many_caller", VALS(v_u64(acc), v_f64(facc)), VALS(v_i32(k)));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+/* ==== the suite ======================================================================= */
+
+static Suite *codegen_suite(void)
+{
+    Suite *s = suite_create("codegen");
+    TCase *pins = tcase_create("pinned locals");
+    tcase_set_timeout(pins, 30);
+    tcase_add_test(pins, pressure_more_locals_than_registers);
+    tcase_add_loop_test(pins, pinned_across_calls, 0, (int)(sizeof clobbers / sizeof *clobbers));
+    tcase_add_test(pins, many_params);
+    tcase_add_test(pins, many_params_from_wasm);
+    tcase_add_test(pins, trap_in_loop_then_call);
+    suite_add_tcase(s, pins);
+
+    TCase *lazy = tcase_create("lazy reads");
+    tcase_set_timeout(lazy, 30);
+    tcase_add_loop_test(lazy, lazy_read_hazard, 0, 4);
+    tcase_add_loop_test(lazy, lazy_read_hazard_deep_stack, 0, 4);
+    tcase_add_loop_test(lazy, swap_and_multi_value_results, 0, 4);
+    suite_add_tcase(s, lazy);
+
+    TCase *ops = tcase_create("operations on pinned locals");
+    tcase_set_timeout(ops, 30);
+    tcase_add_test(ops, reinterpret_pinned);
+    tcase_add_test(ops, select_pinned);
+    tcase_add_test(ops, branches_carry_pinned);
+    tcase_add_test(ops, loop_block_params);
+    suite_add_tcase(s, ops);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(codegen_suite());
+}
