@@ -1,11 +1,13 @@
 /*
  * bench/invoke: instantiates a module that has no imports and calls one of
  * its exports with i32 arguments, printing the results; the wasm side of
- * bench/run-kernels.sh (timed as a whole process, start-up included).
+ * bench/run-kernels.sh and bench/run-heaps.sh (timed as a whole process,
+ * start-up included).
  *
- *   bench/invoke FILE.wasm EXPORT [I32...]
+ *   bench/invoke [--dynamic-memories] FILE.wasm EXPORT [I32...]
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +39,11 @@ static uint8_t *read_file(const char *path, size_t *len)
 
 int main(int argc, char **argv)
 {
+    bool dynamic = argc > 1 && strcmp(argv[1], "--dynamic-memories") == 0;
+    if (dynamic)
+        argc--, argv++;
     if (argc < 3) {
-        fprintf(stderr, "usage: invoke FILE.wasm EXPORT [I32...]\n");
+        fprintf(stderr, "usage: invoke [--dynamic-memories] FILE.wasm EXPORT [I32...]\n");
         return 2;
     }
     size_t len;
@@ -48,7 +53,14 @@ int main(int argc, char **argv)
         return 1;
     }
     int status = 1;
-    wj_engine *engine = wj_engine_new(NULL);
+    wj_config *config = wj_config_new();
+    if (!config) {
+        free(bytes);
+        return 1;
+    }
+    wj_config_set_dynamic_memories(config, dynamic);
+    wj_engine *engine = wj_engine_new(config);
+    wj_config_delete(config);
     wj_store *store = wj_store_new(engine);
     wj_module *module = NULL;
     wj_instance *instance;

@@ -105,7 +105,8 @@ static inline vm_memory_plan vm_plan_memory(const wasm_limits *limits, uint64_t 
 {
     vm_memory_plan plan = {0};
     uint64_t max_bytes = vm_memory_max_pages(limits, limit_bytes) * WASM_PAGE_SIZE;
-    plan.dynamic = limits->is64 || config->dynamic32 || max_bytes > config->reservation;
+    plan.dynamic = limits->is64 || config->dynamic32 || config->reservation == 0 ||
+                   max_bytes > config->reservation;
     if (!plan.dynamic)
         plan.extent = config->reservation + config->guard;
     return plan;

@@ -59,7 +59,8 @@ static char *temp_file(void)
     return name;
 }
 
-uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why)
+uint8_t *wat_to_wasm_opts_or_why(const char *wat, const char *const *opts, size_t *len,
+                                 const char **why)
 {
     const char *tool = wat2wasm_path();
     if (!tool) {
@@ -67,6 +68,7 @@ uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why)
         return NULL;
     }
     uint8_t *bytes = NULL;
+    char **argv = NULL;
     char *in = temp_file(), *out = temp_file();
     FILE *f = in ? fopen(in, "wb") : NULL;
     *why = "cannot write a temporary file";
@@ -77,7 +79,21 @@ uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why)
     if (fclose(f) != 0 || !written)
         goto done;
 
-    char *argv[] = {(char *)tool, (char *)"--debug-names", in, (char *)"-o", out, NULL};
+    size_t nopts = 0;
+    while (opts && opts[nopts])
+        nopts++;
+    *why = "out of memory";
+    argv = calloc(nopts + 6, sizeof *argv);
+    if (!argv)
+        goto done;
+    size_t argc = 0;
+    argv[argc++] = (char *)tool;
+    argv[argc++] = (char *)"--debug-names";
+    for (size_t i = 0; i < nopts; i++)
+        argv[argc++] = (char *)opts[i];
+    argv[argc++] = in;
+    argv[argc++] = (char *)"-o";
+    argv[argc++] = out;
     pid_t pid;
     int status;
     *why = "cannot run wat2wasm";
@@ -111,13 +127,24 @@ done:
         unlink(out);
     free(in);
     free(out);
+    free(argv);
+    return bytes;
+}
+
+uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why)
+{
+    return wat_to_wasm_opts_or_why(wat, NULL, len, why);
+}
+
+uint8_t *wat_to_wasm_opts(const char *wat, const char *const *opts, size_t *len)
+{
+    const char *why = NULL;
+    uint8_t *bytes = wat_to_wasm_opts_or_why(wat, opts, len, &why);
+    ck_assert_msg(bytes != NULL, "%s; the module:\n%s", why, wat);
     return bytes;
 }
 
 uint8_t *wat_to_wasm(const char *wat, size_t *len)
 {
-    const char *why = NULL;
-    uint8_t *bytes = wat_to_wasm_or_why(wat, len, &why);
-    ck_assert_msg(bytes != NULL, "%s; the module:\n%s", why, wat);
-    return bytes;
+    return wat_to_wasm_opts(wat, NULL, len);
 }

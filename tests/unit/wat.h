@@ -20,4 +20,10 @@ uint8_t *wat_to_wasm_or_why(const char *wat, size_t *len, const char **why);
 /* The same, failing the current Check test on any problem. */
 uint8_t *wat_to_wasm(const char *wat, size_t *len);
 
+/* Both with extra wat2wasm options, e.g. {"--enable-memory64", NULL}: a
+ * NULL-terminated list, passed after --debug-names (NULL: none). */
+uint8_t *wat_to_wasm_opts_or_why(const char *wat, const char *const *opts, size_t *len,
+                                 const char **why);
+uint8_t *wat_to_wasm_opts(const char *wat, const char *const *opts, size_t *len);
+
 #endif
