@@ -125,3 +125,9 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
     addr_here(f);
     pins_reload(f);
 }
+
+void libcall_check(fn *f, uint32_t code)
+{
+    x86_test_rr(f->cb, SZ32, R_(RAX), RAX); /* test eax, eax */
+    trap_if(f, CC_NE, code);                /* jnz stub */
+}

@@ -208,6 +208,8 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table);
  * nargs entries, popped) after vmctx and the `imms` into the ABI registers:
  * rdi = vmctx, rsi.. = imms then operands. The result is in rax. */
 void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs);
+/* Traps with `code` when a libcall returned a non-zero status. */
+void libcall_check(fn *f, uint32_t code);
 
 /* ---- heap.c ---- */
 bool op_memory(fn *f, uint8_t op, wasm_reader *r);              /* 0x28-0x40 */

@@ -11,8 +11,6 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-#define BIT(r) (1u << (r))
-
 static bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset)
 {
     uint32_t align;
@@ -182,12 +180,6 @@ static void store(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
         reg_free(f, idx);
 }
 
-static void check_status(fn *f)
-{
-    x86_test_rr(f->cb, SZ32, R_(RAX), RAX);         /* test eax, eax */
-    trap_if(f, CC_NE, WJ_TRAP_MEMORY_OUT_OF_BOUNDS); /* jnz stub */
-}
-
 bool op_memory(fn *f, uint8_t op, wasm_reader *r)
 {
     uint32_t mem;
@@ -225,7 +217,7 @@ void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b)
     case 8: /* memory.init seg mem */
         imms[0] = b, imms[1] = a;
         libcall(f, (const void *)wj__memory_init, imms, 2, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     case 9: /* data.drop seg */
         libcall(f, (const void *)wj__data_drop, &a, 1, 0);
@@ -233,11 +225,11 @@ void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b)
     case 10: /* memory.copy dst src */
         imms[0] = a, imms[1] = b;
         libcall(f, (const void *)wj__memory_copy, imms, 2, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     default: /* 11 memory.fill mem */
         libcall(f, (const void *)wj__memory_fill, &a, 1, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
         return;
     }
 }

@@ -117,12 +117,6 @@ bool op_variable(fn *f, uint8_t op, wasm_reader *r)
     }
 }
 
-static void check_status(fn *f)
-{
-    x86_test_rr(f->cb, SZ32, R_(RAX), RAX);        /* test eax, eax */
-    trap_if(f, CC_NE, WJ_TRAP_TABLE_OUT_OF_BOUNDS); /* jnz stub */
-}
-
 bool op_misc(fn *f, uint32_t op, wasm_reader *r)
 {
     uint32_t a = 0, b = 0;
@@ -148,7 +142,7 @@ bool op_misc(fn *f, uint32_t op, wasm_reader *r)
     case 12: /* table.init seg table */
         imms[0] = b, imms[1] = a;
         libcall(f, (const void *)wj__table_init, imms, 2, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
         return true;
     case 13: /* elem.drop */
         libcall(f, (const void *)wj__elem_drop, &a, 1, 0);
@@ -156,7 +150,7 @@ bool op_misc(fn *f, uint32_t op, wasm_reader *r)
     case 14: /* table.copy dst src */
         imms[0] = a, imms[1] = b;
         libcall(f, (const void *)wj__table_copy, imms, 2, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
         return true;
     case 15: /* table.grow */
         libcall(f, (const void *)wj__table_grow, &a, 1, 2);
@@ -171,7 +165,7 @@ bool op_misc(fn *f, uint32_t op, wasm_reader *r)
     }
     default: /* 17 table.fill */
         libcall(f, (const void *)wj__table_fill, &a, 1, 3);
-        check_status(f);
+        libcall_check(f, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
         return true;
     }
 }
