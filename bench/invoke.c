@@ -1,8 +1,7 @@
 /*
  * bench/invoke: instantiates a module that has no imports and calls one of
  * its exports with i32 arguments, printing the results; the wasm side of
- * bench/run-kernels.sh and bench/run-heaps.sh (timed as a whole process,
- * start-up included).
+ * bench/run-kernels.sh (timed as a whole process, start-up included).
  *
  *   bench/invoke [--dynamic-memories] FILE.wasm EXPORT [I32...]
  */
