@@ -44,6 +44,8 @@ typedef enum wj_error_kind {
     WJ_ERROR_LINK,          /* imports do not match ("incompatible import type") */
     WJ_ERROR_USAGE,         /* the API was called wrongly (argument count or type,
                              * objects from different stores) */
+    WJ_ERROR_IO,            /* a host file or directory could not be used (the
+                             * message names the path and the reason) */
 } wj_error_kind;
 
 /* wj_error_offset() of an error that has no byte offset. */
@@ -301,6 +303,8 @@ typedef enum wj_trap_code {
     WJ_TRAP_TABLE_OUT_OF_BOUNDS,  /* "out of bounds table access" */
     WJ_TRAP_STACK_EXHAUSTED,      /* "call stack exhausted" */
     WJ_TRAP_HOST,                 /* raised by a host function: its own message */
+    WJ_TRAP_EXIT,                 /* a host function ended the program with an exit
+                                   * status (WASI proc_exit): "exit status N" */
 } wj_trap_code;
 
 /* One wasm frame of a trap's backtrace, innermost first. */
@@ -315,6 +319,11 @@ typedef struct wj_frame {
 
 /* A trap for a host function to return; the message is copied. */
 WJ_API wj_trap *wj_trap_new(const char *message);
+/* A trap that ends the program with `status` rather than reporting an error
+ * (what WASI's proc_exit returns); its code is WJ_TRAP_EXIT. */
+WJ_API wj_trap *wj_trap_new_exit(int status);
+/* The status of a WJ_TRAP_EXIT trap; false for any other trap. */
+WJ_API bool wj_trap_exit_status(const wj_trap *trap, int *status);
 WJ_API wj_trap_code wj_trap_code_of(const wj_trap *trap);
 /* The spec's message for the code ("integer divide by zero"), or the host's. */
 WJ_API const char *wj_trap_message(const wj_trap *trap);
@@ -399,6 +408,48 @@ WJ_API void wj_global_type(const wj_global *global, wj_globaltype *out);
 WJ_API void wj_global_get(const wj_global *global, wj_val *out);
 /* A USAGE error when the global is immutable or the value has the wrong kind. */
 WJ_API wj_error *wj_global_set(wj_global *global, const wj_val *value);
+
+/* ------------------------------------------------------------------------ */
+/* WASI preview 1                                                           */
+/*
+ * The host side of `wasi_snapshot_preview1` for plugins built by clang
+ * (wasi-libc), Rust or TinyGo. A guest sees only what its configuration
+ * gives it: its arguments, the environment variables pushed (none of the
+ * host's), stdio, and the preopened directories, beneath which every path
+ * lookup stays (no "..", absolute path or symlink leads out of them).
+ */
+
+typedef struct wj_wasi_config wj_wasi_config;
+typedef struct wj_wasi wj_wasi;
+
+/* Stdio defaults to the host's descriptors 0, 1 and 2. */
+WJ_API wj_wasi_config *wj_wasi_config_new(void);
+WJ_API void wj_wasi_config_delete(wj_wasi_config *config);
+/* argv[0] first. False when out of memory. */
+WJ_API bool wj_wasi_config_push_arg(wj_wasi_config *config, const char *arg);
+WJ_API bool wj_wasi_config_push_env(wj_wasi_config *config, const char *name,
+                                    const char *value);
+/* Host descriptors for the guest's 0, 1 and 2 (not closed by wasmjail);
+ * -1 leaves that guest descriptor closed. */
+WJ_API void wj_wasi_config_set_stdio(wj_wasi_config *config, int in, int out, int err);
+/* Opens host directory `host_path` now and shows it to the guest as
+ * `guest_path`. Read-only: nothing can be written, created, truncated,
+ * removed, renamed or linked beneath it. A WJ_ERROR_IO error names the path
+ * when it cannot be opened. */
+WJ_API wj_error *wj_wasi_config_preopen_dir(wj_wasi_config *config, const char *host_path,
+                                            const char *guest_path, bool read_only);
+
+/* A WASI context for `store`, which owns it from then on; `config` is
+ * consumed (also on failure). NULL when out of memory. A guest's
+ * proc_exit(n) ends its call with a WJ_TRAP_EXIT trap of status n. */
+WJ_API wj_wasi *wj_wasi_new(wj_store *store, wj_wasi_config *config);
+/* The function for the module's import number `import` when it is a
+ * `wasi_snapshot_preview1` function: true with *out set. Functions this
+ * version does not offer (sockets, proc_raise) link and return ENOSYS.
+ * False for any other import. WASI reaches guest memory through the
+ * calling instance's export "memory". */
+WJ_API bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import,
+                           wj_extern *out);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@ enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILURE = 1, /* a file is unreadable, malformed, invalid, ... */
     CLI_EXIT_USAGE = 2,   /* bad command line */
+    CLI_EXIT_TRAP = 134,  /* the program trapped (128 + SIGABRT, as wasmtime) */
 };
 
 /* --- main.c --------------------------------------------------------------- */
@@ -68,6 +69,10 @@ char *cli_escape(const char *bytes, size_t len);
  * Returns a malloc'ed string, or NULL when out of memory. */
 char *cli_display_path(const char *path);
 
+/* Prints the report of a trap while running FILE, in wasmtime's layout:
+ * "Error: ...", "wasm backtrace:" and a line per frame, "wasm trap: ...". */
+void cli_report_trap(const char *path, const wj_trap *trap);
+
 /* Prints "wasmjail: FILE: <strerror(errnum)>". */
 void cli_report_file_error(const char *path, int errnum);
 
@@ -97,6 +102,8 @@ void cli_table_free(cli_table *t);
 
 /* --- the subcommands ------------------------------------------------------- */
 
+int cmd_run(int argc, char **argv);
+void cmd_run_help(FILE *out);
 int cmd_validate(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 void cmd_validate_help(FILE *out);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -19,6 +20,7 @@ typedef struct subcommand {
 } subcommand;
 
 static const subcommand commands[] = {
+    {"run", cmd_run, cmd_run_help, "run a WebAssembly program with WASI"},
     {"validate", cmd_validate, cmd_validate_help, "check that modules are well-formed and valid"},
     {"inspect", cmd_inspect, cmd_inspect_help,
      "show a module's sections, imports, exports and types"},
@@ -35,6 +37,7 @@ static void help_help(FILE *out)
 static void print_help(FILE *out)
 {
     fputs("Usage: wasmjail COMMAND [OPTION]... [FILE]...\n"
+          "       wasmjail FILE [ARG]...           (wasmjail run FILE ARG...)\n"
           "       wasmjail --help | --version\n"
           "\n"
           "wasmjail is a WebAssembly runtime for Linux x86-64.\n"
@@ -51,7 +54,8 @@ static void print_help(FILE *out)
           "\n"
           "Run 'wasmjail help COMMAND' for the options of a command.\n"
           "Exit status: 0 on success, 1 if a file is unreadable or not a valid module,\n"
-          "2 on a command-line error. See wasmjail(1) for details.\n",
+          "2 on a command-line error; run exits with the program's status, or 134\n"
+          "when it traps. See wasmjail(1) for details.\n",
           out);
 }
 
@@ -155,9 +159,9 @@ static int dispatch(int argc, char **argv)
     if (arg[0] == '-')
         return cli_usage_error("unrecognized option '%s'", arg);
     const subcommand *cmd = find_command(arg);
-    if (cmd == NULL && strcmp(arg, "run") == 0)
-        return cli_usage_error("unsupported: 'run' (executing modules) is not implemented yet; "
-                               "this version can validate and inspect them");
+    /* `wasmjail FILE ARGS...` is `wasmjail run FILE ARGS...`. */
+    if (cmd == NULL && (strchr(arg, '/') || strstr(arg, ".wasm") || access(arg, F_OK) == 0))
+        return cmd_run(argc, argv);
     if (cmd == NULL)
         return cli_usage_error("unknown command '%s'", arg);
     return cmd->run(argc - 1, argv + 1);

@@ -102,6 +102,8 @@ static const char *kind_text(wj_error_kind kind)
         return "link error";
     case WJ_ERROR_USAGE:
         return "usage error";
+    case WJ_ERROR_IO:
+        return "I/O error";
     }
     return "module error";
 }
@@ -142,4 +144,42 @@ void cli_report_module_error(const char *path, const wj_error *err)
                   offset, offset, shown);
     free(file);
     free(reason);
+}
+
+/* The module's name for a frame: its name section's, else the file's base
+ * name (what users recognise). */
+static char *frame_module(const char *path, const wj_frame *f)
+{
+    if (f->module_name)
+        return cli_escape(f->module_name, strlen(f->module_name));
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return cli_escape(base, strlen(base));
+}
+
+void cli_report_trap(const char *path, const wj_trap *trap)
+{
+    fflush(stdout);
+    char *file = cli_display_path(path);
+    fprintf(stderr, "Error: failed to run main module `%s`\n", file ? file : path);
+    size_t n = wj_trap_frame_count(trap);
+    if (n)
+        fputs("wasm backtrace:\n", stderr);
+    for (size_t i = 0; i < n; i++) {
+        const wj_frame *f = wj_trap_frame(trap, i);
+        char *module = frame_module(path, f);
+        char *func = f->func_name ? cli_escape(f->func_name, strlen(f->func_name)) : NULL;
+        fprintf(stderr, "  %3zu: %#8" PRIx64 " - %s!", i, f->module_offset, module ? module : "?");
+        if (func)
+            fprintf(stderr, "%s\n", func);
+        else
+            fprintf(stderr, "<wasm function %" PRIu32 ">\n", f->func_index);
+        free(module);
+        free(func);
+    }
+    const char *msg = wj_trap_message(trap);
+    char *shown = cli_escape(msg, strlen(msg));
+    fprintf(stderr, "wasm trap: %s\n", shown ? shown : msg);
+    free(shown);
+    free(file);
 }

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ static uint32_t body_start(const wasm_module *m, uint32_t func)
 static struct {
     wj_trap trap;
     char text[sizeof "out of memory"];
-} out_of_memory = {{WJ_TRAP_HOST, true, 0, NULL}, "out of memory"};
+} out_of_memory = {{WJ_TRAP_HOST, true, 0, NULL, 0}, "out of memory"};
 
 static const char *const messages[] = {
     [WJ_TRAP_NONE] = "no trap",
@@ -37,6 +38,7 @@ static const char *const messages[] = {
     [WJ_TRAP_TABLE_OUT_OF_BOUNDS] = "out of bounds table access",
     [WJ_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
     [WJ_TRAP_HOST] = "host trap",
+    [WJ_TRAP_EXIT] = "exit",
 };
 
 static wj_trap *trap_alloc(wj_trap_code code, const char *message)
@@ -60,6 +62,25 @@ wj_trap *wj_trap_new(const char *message)
 {
     wj_trap *trap = trap_alloc(WJ_TRAP_HOST, message ? message : "");
     return trap ? trap : &out_of_memory.trap;
+}
+
+wj_trap *wj_trap_new_exit(int status)
+{
+    char message[sizeof "exit status -2147483648"];
+    snprintf(message, sizeof message, "exit status %d", status);
+    wj_trap *trap = trap_alloc(WJ_TRAP_EXIT, message);
+    if (!trap)
+        return &out_of_memory.trap;
+    trap->exit_status = status;
+    return trap;
+}
+
+bool wj_trap_exit_status(const wj_trap *trap, int *status)
+{
+    if (trap->code != WJ_TRAP_EXIT)
+        return false;
+    *status = trap->exit_status;
+    return true;
 }
 
 static const char *name_of(const wasm_name *n)

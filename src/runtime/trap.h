@@ -13,6 +13,7 @@ struct wj_trap {
     bool traced;       /* frames were captured (possibly none) */
     size_t nframes;
     wj_frame *frames;  /* each frame holds a reference to its module */
+    int exit_status;   /* of a WJ_TRAP_EXIT trap */
     char message[];
 };
 

@@ -74,10 +74,12 @@ check features-missing 2 "option '--features' requires an argument" -- validate 
 check features-unknown 2 "unknown feature 'threads'" -- validate --features simd,threads "$hello"
 check features-empty 2 'empty feature name' -- validate --features memory64,,simd "$hello"
 check inspect-two-files 2 'takes one FILE' -- inspect "$hello" "$hello"
-if "$wasmjail" --help | grep -q '^  run '; then
-    say "FAIL help-no-run: --help lists 'run', which does not exist yet"
-    failed=$((failed + 1))
-fi
+check help-run 0 '^  run ' -- --help
+check run-no-file 2 'run: missing FILE' -- run
+check run-bad-size 2 "run: --max-memory '12Q': expected a size" -- run --max-memory 12Q "$hello"
+check run-bad-dir 2 "run: --dir '::x': expected HOST\[::GUEST\]" -- run --dir ::x "$hello"
+check run-bad-env 2 "run: --env '=x': expected NAME" -- run --env =x "$hello"
+check run-missing-dir 1 "run: --dir: $tmp/nowhere: No such file or directory" -- run --dir "$tmp/nowhere" "$hello"
 
 # Valid modules.
 check validate-quiet 0 '' -- validate "$hello"
@@ -91,6 +93,72 @@ check inspect-exports 0 '^  _start: +func [0-9]+ +\(\) -> \(\)$' -- inspect "$he
 check inspect-memory 0 '^  memory\[0\]: +[0-9]+ pages min' -- inspect "$hello"
 check inspect-sections 0 '^ +10 +code +0x[0-9a-f]+ +[0-9]+$' -- inspect "$hello"
 check inspect-names 0 '^Functions: +[0-9]+ \(7 imported, [0-9]+ defined\), [0-9]+ named$' -- inspect "$hello"
+
+# Running programs.
+check run-hello 0 '^Hello from a WebAssembly plugin!$' -- run "$hello"
+check run-shortcut 0 "^argv\[0\] = $hello\$" -- "$hello"
+
+# Small modules from the text format (wat2wasm sits beside wast2json).
+wat2wasm=$(dirname "${WAST2JSON:-$(command -v wast2json)}")/wat2wasm
+wat() {
+    printf '%s\n' "$2" >"$tmp/$1.wat" && "$wat2wasm" --debug-names -o "$tmp/$1.wasm" "$tmp/$1.wat"
+}
+# expect NAME PATTERN: the last check's output also has a line matching PATTERN.
+expect() {
+    if ! grep -Eq -- "$2" "$tmp/out"; then
+        say "FAIL $1: no line matches /$2/; output:"
+        show_output
+        failed=$((failed + 1))
+    fi
+}
+if [ -x "$wat2wasm" ]; then
+    wat calc '(module
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1)))
+      (func (export "wide") (param i64 f64) (result i64 f64) (local.get 0) (local.get 1)))'
+    check invoke-add 0 '^-1$' -- run --invoke add "$tmp/calc.wasm" 2 -3
+    check invoke-hex 0 '^-1$' -- run --invoke add "$tmp/calc.wasm" 0xffffffff 0
+    check invoke-wide 0 '^1\.5$' -- run --invoke wide "$tmp/calc.wasm" 0xffffffffffffffff 1.5
+    expect invoke-wide-i64 '^-1$'
+    check invoke-bad-value 1 "\`add\` parameter 1: 'x' is not an i32" -- run --invoke add "$tmp/calc.wasm" 1 x
+    check invoke-i32-range 1 "'4294967296' is not an i32" -- run --invoke add "$tmp/calc.wasm" 4294967296 1
+    check invoke-arity 1 '`add` takes 2 parameters, 1 given' -- run --invoke add "$tmp/calc.wasm" 1
+    check invoke-missing 1 'no exported function `sub`' -- run --invoke sub "$tmp/calc.wasm"
+
+    wat import '(module (import "env" "frob" (func)))'
+    check unknown-import 1 'import\.wasm: unknown import `env::frob` \(func\)$' -- run "$tmp/import.wasm"
+    wat bench '(module (import "bench" "start" (func $s)) (import "bench" "end" (func $e))
+      (func (export "_start") (call $s) (call $e)))'
+    check bench-needs-flag 1 'unknown import `bench::start` \(func\): the Sightglass imports need --bench' -- run "$tmp/bench.wasm"
+    check bench-file 0 '' -- run --bench="$tmp/time" "$tmp/bench.wasm"
+    if ! grep -Eqx '[0-9]+' "$tmp/time"; then
+        say "FAIL bench-file: --bench=FILE did not write one integer line"
+        failed=$((failed + 1))
+    fi
+    check bench-stderr 0 '^[0-9]+$' -- run --bench "$tmp/bench.wasm"
+    wat badtype '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32))))'
+    check wasi-wrong-type 1 'link error.*fd_write' -- run "$tmp/badtype.wasm"
+    wat exit '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start") (call $exit (i32.const 7)) unreachable))'
+    check proc-exit 7 '' -- run "$tmp/exit.wasm"
+    wat nomem '(module (import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+      (func (export "_start") (drop (call $r (i32.const 0) (i32.const 4)))))'
+    check wasi-no-memory 134 'WASI: the calling module exports no memory named "memory"' -- run "$tmp/nomem.wasm"
+    wat trap '(module $demo
+      (func $divide (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+      (func $outer (result i32) (call $divide (i32.const 0)))
+      (func (export "_start") (drop (call $outer))))'
+    check trap-report 134 '^Error: failed to run main module `.*trap\.wasm`$' -- run "$tmp/trap.wasm"
+    expect trap-backtrace '^wasm backtrace:$'
+    expect trap-frame-0 '^ +0: +0x[0-9a-f]+ - demo!divide$'
+    expect trap-frame-1 '^ +1: +0x[0-9a-f]+ - demo!outer$'
+    expect trap-frame-2 '^ +2: +0x[0-9a-f]+ - demo!<wasm function 2>$'
+    expect trap-message '^wasm trap: integer divide by zero$'
+    wat big '(module (memory 4))'
+    check max-memory 1 'big\.wasm: .*' -- run --max-memory 128K "$tmp/big.wasm"
+else
+    say "cli.sh: no wat2wasm at '$wat2wasm': skipping the modules it builds"
+fi
 
 # Bad input: unreadable files, broken modules.
 check missing-file 1 '^wasmjail: .*/no-such\.wasm: No such file or directory$' -- validate "$tmp/no-such.wasm"
