@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Quick start on Debian 12: installs the Debian packages wasmjail needs (only
-# the missing ones), builds everything, and runs the CLI on the bundled
-# example plugin. Arguments go to ./configure:
+# the missing ones), builds everything, and runs the bundled example plugin
+# with the CLI. Arguments go to ./configure:
 #   ./quickstart.sh --enable-werror
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -53,13 +53,13 @@ step "./configure${*:+ $*}"
 step "make -j$(nproc)"
 make -j"$(nproc)"
 
-step "./wasmjail inspect examples/hello.wasm"
-./wasmjail inspect examples/hello.wasm
+step "./wasmjail run --dir examples::. examples/hello.wasm hello.c"
+./wasmjail run --dir examples::. examples/hello.wasm hello.c
 
 cat <<'DONE'
 
 wasmjail is built. Next:
   make check                    run the whole test suite
   ./wasmjail --help             the commands (man -l doc/wasmjail.1 for more)
-  ./wasmjail validate FILE...   check WebAssembly modules
+  ./wasmjail run FILE [ARG]...  run a WASI program
 DONE

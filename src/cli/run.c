@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,8 +511,10 @@ int cmd_run(int argc, char **argv)
             status = CLI_EXIT_FAILURE;
             goto out;
         }
-    /* Whatever wasmjail printed comes before what the program writes. */
+    /* Whatever wasmjail printed comes before what the program writes. A
+     * closed pipe is the program's EPIPE to handle, not the host's death. */
     fflush(stdout);
+    signal(SIGPIPE, SIG_IGN);
     status = run_module(path, &o, argc - file - 1, argv + file + 1);
 out:
     wj_wasi_config_delete(o.wasi);

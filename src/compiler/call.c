@@ -65,13 +65,13 @@ void op_call(fn *f, uint32_t func)
     if (func >= m->nfunc_imports) {
         uint32_t at = x86_call_rel(cb); /* call rel32 */
         VEC_PUSH(f, f->out->relocs, {at, func - m->nfunc_imports});
-        addr_here(f);
+        addr_call(f);
         reload_membase_if_moved(f);
     } else {
         x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
         x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */
         x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));              /* call [r11+code] */
-        addr_here(f);
+        addr_call(f);
         reload_context(f);
     }
     pins_reload(f);
@@ -102,7 +102,7 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table)
     reg_free(f, idx);
     x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX));     /* mov r15, [r11+vmctx] */
     x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));                  /* call [r11+code] */
-    addr_here(f);
+    addr_call(f);
     reload_context(f);
     pins_reload(f);
     push_results(f, t);
@@ -122,7 +122,7 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
     f->height -= (uint32_t)nargs;
     x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func); /* mov rax, func */
     x86_call_rm(cb, R_(RAX));                         /* call rax */
-    addr_here(f);
+    addr_call(f);
     pins_reload(f);
 }
 

@@ -20,7 +20,8 @@ typedef struct compiled_trap {
 } compiled_trap;
 
 /* Native code offset -> byte offset of the wasm instruction in the module.
- * Covers every trap site and every call's return address. */
+ * Covers every trap site and every call (at its last byte: return
+ * address - 1). */
 typedef struct compiled_addr {
     uint32_t native;
     uint32_t wasm;

@@ -37,10 +37,9 @@ bool fn_unsupported(fn *f, const char *what)
     return false;
 }
 
-void addr_here(fn *f)
+static void addr_at(fn *f, uint32_t at)
 {
     module_out *o = f->out;
-    uint32_t at = f->cb->len;
     if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == at) {
         o->addrs.v[o->addrs.n - 1].wasm = f->pos;
         return;
@@ -48,9 +47,17 @@ void addr_here(fn *f)
     VEC_PUSH(f, o->addrs, {at, f->pos});
 }
 
+void addr_call(fn *f)
+{
+    /* Backtraces look up return address - 1: the call's last byte. The
+     * return address itself may be the next instruction's trap site
+     * (`call $abort; unreachable`). */
+    addr_at(f, f->cb->len - 1);
+}
+
 void trap_site(fn *f, uint32_t code)
 {
-    addr_here(f);
+    addr_at(f, f->cb->len);
     VEC_PUSH(f, f->out->traps, {f->cb->len, code});
 }
 

@@ -195,7 +195,8 @@ static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(
 /* Records the current code position as a trap site (a faulting instruction
  * about to be emitted) and as an address-map entry. */
 void trap_site(fn *f, uint32_t code);
-void addr_here(fn *f); /* address map: code position -> current instruction */
+/* Maps the call instruction just emitted to the current wasm instruction. */
+void addr_call(fn *f);
 
 /* ---- control.c ---- */
 bool op_control(fn *f, uint8_t op, wasm_reader *r);

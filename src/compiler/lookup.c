@@ -60,8 +60,8 @@ bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
     *func = c->first_func + (i - 1);
 
     /* The last address-map entry at or before offset, if it is in this
-     * function: a trap site or call's return address maps exactly; anything
-     * between them gets the instruction before. */
+     * function: a trap site or a call's last byte (return address - 1)
+     * maps exactly; anything between them gets the instruction before. */
     uint32_t j = addrs_at_most(c->addrs, c->naddrs, offset);
     *wasm_offset = j > 0 && c->addrs[j - 1].native >= start ? c->addrs[j - 1].wasm : 0;
     return true;

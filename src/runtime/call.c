@@ -156,8 +156,9 @@ __attribute__((noreturn)) static void raise_host_trap(wj_store *store, vm_activa
                                                       wj_trap *trap, uintptr_t fp)
 {
     if (!trap->traced) {
-        /* [fp + 8] returns into the wasm caller, [fp] is its frame. */
-        signals_capture_trace(act, *(uintptr_t *)(fp + 8), *(uintptr_t *)fp);
+        /* [fp + 8] returns into the wasm caller, just past its call;
+         * [fp] is its frame. */
+        signals_capture_trace(act, *(uintptr_t *)(fp + 8) - 1, *(uintptr_t *)fp);
         trap_set_frames(trap, store, act->trace, act->trace_len);
     }
     wj_trap_delete(store->pending_trap);

@@ -8,6 +8,11 @@
  * aligned, strictly above the previous one and below the activation's
  * entry frame, so a corrupted chain ends the walk instead of faulting or
  * looping.
+ *
+ * Each recorded PC lies inside its frame's current instruction: the
+ * faulting one, or for callers the call, i.e. the return address minus
+ * one (the return address itself may already belong to the next wasm
+ * instruction, as when a call is followed by `unreachable`).
  */
 #include "signals.h"
 
@@ -30,7 +35,7 @@ static size_t walk(uintptr_t pc, uintptr_t fp, uintptr_t stop_fp, uintptr_t *out
             break;
         if (caller_fp <= fp || caller_fp > stop_fp || caller_fp % 8 != 0)
             break;
-        pc = frame[1];
+        pc = frame[1] - 1;
         fp = caller_fp;
     }
     return n;
@@ -55,7 +60,7 @@ void signals_capture_trace(vm_activation *act, uintptr_t pc, uintptr_t fp)
         if (exit_fp == 0 || exit_fp % 8 != 0 || exit_fp >= a->landing_fp)
             continue; /* not in a host call (or nonsense) */
         const uintptr_t *frame = (const uintptr_t *)exit_fp;
-        n = walk(frame[1], frame[0], a->landing_fp, act->trace, n, cap);
+        n = walk(frame[1] - 1, frame[0], a->landing_fp, act->trace, n, cap);
     }
     act->trace_len = n;
 }

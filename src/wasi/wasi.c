@@ -137,6 +137,7 @@ wj_wasi *wj_wasi_new(wj_store *store, wj_wasi_config *config)
     if (!w || !fds) {
         free(w);
         free(fds);
+        wj_wasi_config_delete(config);
         return NULL;
     }
     for (int i = 0; i < 3; i++) {

@@ -437,8 +437,8 @@ START_TEST(backtrace_of_nested_calls)
     ck_assert_int_eq(act.trap_code, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
     ck_assert_uint_eq(act.trace_len, 3);
     ck_assert_uint_eq(trace[0], at(m.load_site));
-    ck_assert_uint_eq(trace[1], at(m.ret_middle));
-    ck_assert_uint_eq(trace[2], at(m.ret_outer));
+    ck_assert_uint_eq(trace[1], at(m.ret_middle) - 1);
+    ck_assert_uint_eq(trace[2], at(m.ret_outer) - 1);
     /* each maps back to its function through the module's tables */
     uint32_t want[] = {m.load, m.middle, m.outer};
     for (int i = 0; i < 3; i++) {
@@ -452,7 +452,7 @@ START_TEST(backtrace_of_nested_calls)
     trace[2] = 0;
     ck_assert_int_eq(run(&act, m.outer, &slot, 1), 1);
     ck_assert_uint_eq(act.trace_len, 2);
-    ck_assert_uint_eq(trace[1], at(m.ret_middle));
+    ck_assert_uint_eq(trace[1], at(m.ret_middle) - 1);
     ck_assert_uint_eq(trace[2], 0);
 
     /* and no buffer is no trace, but still a trap */
@@ -495,8 +495,8 @@ START_TEST(backtrace_across_activations)
 
     ck_assert_int_eq(nested.ret, 1);
     ck_assert_int_eq(nested.inner.trap_code, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
-    uintptr_t want[] = {at(m.load_site), at(m.ret_middle), at(m.ret_outer),
-                        at(m.ret_host_caller), at(m.ret_host_outer)};
+    uintptr_t want[] = {at(m.load_site), at(m.ret_middle) - 1, at(m.ret_outer) - 1,
+                        at(m.ret_host_caller) - 1, at(m.ret_host_outer) - 1};
     ck_assert_uint_eq(nested.inner.trace_len, 5);
     for (int i = 0; i < 5; i++)
         ck_assert_msg(nested.trace[i] == want[i], "frame %d: %#lx, want %#lx", i,
@@ -524,9 +524,10 @@ START_TEST(capture_walks_frames_defensively)
     act.landing_fp = FP(40);
     signals_capture_trace(&act, 0xa0, FP(4));
     ck_assert_uint_eq(act.trace_len, 3);
+    /* callers' PCs are their return addresses - 1: inside the call */
     ck_assert_uint_eq(trace[0], 0xa0);
-    ck_assert_uint_eq(trace[1], 0xa1);
-    ck_assert_uint_eq(trace[2], 0xa2);
+    ck_assert_uint_eq(trace[1], 0xa1 - 1);
+    ck_assert_uint_eq(trace[2], 0xa2 - 1);
 
     /* enclosing activations: one in wasm calling out, one not (skipped),
      * one more calling out */
@@ -546,7 +547,7 @@ START_TEST(capture_walks_frames_defensively)
     mid.prev = &bottom;
     act.prev = &top;
     signals_capture_trace(&act, 0xa0, FP(4));
-    uintptr_t want[] = {0xa0, 0xa1, 0xa2, 0xb0, 0xb1, 0xc0};
+    uintptr_t want[] = {0xa0, 0xa1 - 1, 0xa2 - 1, 0xb0 - 1, 0xb1 - 1, 0xc0 - 1};
     ck_assert_uint_eq(act.trace_len, 6);
     for (int i = 0; i < 6; i++)
         ck_assert_uint_eq(trace[i], want[i]);
@@ -555,7 +556,7 @@ START_TEST(capture_walks_frames_defensively)
     act.trace_cap = 4;
     signals_capture_trace(&act, 0xa0, FP(4));
     ck_assert_uint_eq(act.trace_len, 4);
-    ck_assert_uint_eq(trace[3], 0xb0);
+    ck_assert_uint_eq(trace[3], 0xb0 - 1);
     act.trace_cap = 16;
 
     /* a cyclic chain of activations ends */
@@ -577,7 +578,7 @@ START_TEST(capture_walks_frames_defensively)
         trace[2] = 0;
         signals_capture_trace(&act, 0xa0, FP(4));
         ck_assert_msg(act.trace_len == 2, "bad link %zu: %zu frames", i, act.trace_len);
-        ck_assert_uint_eq(trace[1], 0xa1);
+        ck_assert_uint_eq(trace[1], 0xa1 - 1);
         ck_assert_uint_eq(trace[2], 0);
     }
     /* a starting fp that is no frame of this activation: the pc alone */
@@ -609,7 +610,7 @@ static void *recurse_thread(void *arg)
     if (act.trace_len != 32)
         return "trace not full";
     for (int i = 1; i < 32; i++)
-        if (trace[i] != at(m.ret_recurse))
+        if (trace[i] != at(m.ret_recurse) - 1)
             return "wrong frame";
     /* the thread's stack is usable again */
     uint64_t slots[2] = {1, 2};
