@@ -345,31 +345,20 @@ static uint8_t filetype_of_dtype(unsigned char t)
     }
 }
 
-/*
- * fd_readdir(fd, buf, buf_len, cookie, bufused): entries from position
- * `cookie` (0, or a d_next handed out before: the host's directory offsets),
- * each a 24-byte dirent and its name, packed; the last one may be cut off
- * at buf_len, which tells the guest to come back with a larger buffer.
- */
-static uint16_t fd_readdir(wasi_call *c, const uint64_t *a)
+/* Packs the entries of directory `dir` from position `cookie` into
+ * out[0, buf_len): see fd_readdir. */
+static uint16_t list_directory(int dir, uint64_t cookie, uint8_t *out, uint64_t buf_len,
+                               uint64_t *used_out)
 {
-    uint16_t err;
-    wasi_fd *f = fd_get(c->wasi, a[0], WASI_RIGHT_FD_READDIR, &err);
-    if (!f)
-        return err;
-    uint64_t buf = a[1], buf_len = a[2], cookie = a[3];
-    uint8_t *out = guest_ptr(c, buf, buf_len);
-    if (!out || !guest_ptr(c, a[4], 4))
-        return WASI_EFAULT;
-    if (cookie > INT64_MAX || lseek(f->host, (off_t)cookie, SEEK_SET) < 0)
-        return wasi_errno(cookie > INT64_MAX ? EINVAL : errno);
     union {
         struct dirent64 align;
         char bytes[32768];
     } host;
     uint64_t used = 0;
+    if (lseek(dir, (off_t)cookie, SEEK_SET) < 0)
+        return wasi_errno(errno);
     while (used < buf_len) {
-        ssize_t n = getdents64(f->host, host.bytes, sizeof host.bytes);
+        ssize_t n = getdents64(dir, host.bytes, sizeof host.bytes);
         if (n < 0)
             return wasi_errno(errno);
         if (n == 0)
@@ -394,6 +383,40 @@ static uint16_t fd_readdir(wasi_call *c, const uint64_t *a)
             used += k;
         }
     }
+    *used_out = used;
+    return WASI_ESUCCESS;
+}
+
+/*
+ * fd_readdir(fd, buf, buf_len, cookie, bufused): entries from position
+ * `cookie` (0, or a d_next handed out before: the host's directory offsets),
+ * each a 24-byte dirent and its name, packed; the last one may be cut off
+ * at buf_len, which tells the guest to come back with a larger buffer.
+ */
+static uint16_t fd_readdir(wasi_call *c, const uint64_t *a)
+{
+    uint16_t err;
+    wasi_fd *f = fd_get(c->wasi, a[0], WASI_RIGHT_FD_READDIR, &err);
+    if (!f)
+        return err;
+    uint64_t buf = a[1], buf_len = a[2], cookie = a[3];
+    uint8_t *out = guest_ptr(c, buf, buf_len);
+    if (!out || !guest_ptr(c, a[4], 4))
+        return WASI_EFAULT;
+    if (cookie > INT64_MAX)
+        return WASI_EINVAL;
+    /* A preopen is an O_PATH descriptor, which cannot be read: list it
+     * through a readable one. */
+    int dir = f->host;
+    int fl = fcntl(dir, F_GETFL);
+    if (fl >= 0 && (fl & O_PATH) && (dir = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return wasi_errno(errno);
+    uint64_t used;
+    err = list_directory(dir, cookie, out, buf_len, &used);
+    if (dir != f->host)
+        close(dir);
+    if (err)
+        return err;
     guest_u32(c, a[4], (uint32_t)used);
     return WASI_ESUCCESS;
 }

@@ -34,6 +34,20 @@ static int parent_of(path_arg *p, const char **last, uint16_t *err)
     return sandbox_parent(p->dir->host, p->path, last, &trailing, err);
 }
 
+/* The same for a name about to be created as a non-directory (a link or a
+ * symlink): "name/" cannot be one (ENOENT, as Linux says). */
+static int new_file_parent_of(path_arg *p, const char **last, uint16_t *err)
+{
+    bool trailing;
+    int parent = sandbox_parent(p->dir->host, p->path, last, &trailing, err);
+    if (parent >= 0 && trailing) {
+        close(parent);
+        *err = WASI_ENOENT;
+        return -1;
+    }
+    return parent;
+}
+
 static uint16_t done(int rc, int parent, char *path)
 {
     uint16_t err = rc == 0 ? WASI_ESUCCESS : wasi_errno(errno);
@@ -194,10 +208,12 @@ static uint16_t path_filestat_set_times(wasi_call *c, const uint64_t *a)
     return done(utimensat(parent, last, ts, AT_SYMLINK_NOFOLLOW), parent, p.path);
 }
 
-/* Two paths for rename and link: both beneath the same preopen. */
-static uint16_t two_paths(wasi_call *c, uint64_t fd1, uint64_t right1, uint64_t path1,
-                          uint64_t len1, uint64_t fd2, uint64_t right2, uint64_t path2,
-                          uint64_t len2, path_arg *p, int *parents, const char **lasts)
+/* Two paths for rename (or link, when !rename): both beneath the same
+ * preopen. */
+static uint16_t two_paths(wasi_call *c, bool rename, uint64_t fd1, uint64_t right1,
+                          uint64_t path1, uint64_t len1, uint64_t fd2, uint64_t right2,
+                          uint64_t path2, uint64_t len2, path_arg *p, int *parents,
+                          const char **lasts)
 {
     uint16_t err;
     parents[0] = parents[1] = -1;
@@ -209,10 +225,21 @@ static uint16_t two_paths(wasi_call *c, uint64_t fd1, uint64_t right1, uint64_t 
      * read-only or unrelated tree gain or lose entries through the other. */
     if (p[0].dir->root != p[1].dir->root)
         return WASI_EXDEV;
-    if ((parents[0] = parent_of(&p[0], &lasts[0], &err)) < 0 ||
-        (parents[1] = parent_of(&p[1], &lasts[1], &err)) < 0)
+    bool trailing;
+    if ((parents[0] = parent_of(&p[0], &lasts[0], &err)) < 0)
         return err;
-    return WASI_ESUCCESS;
+    if (!rename)
+        parents[1] = new_file_parent_of(&p[1], &lasts[1], &err);
+    else if ((parents[1] = sandbox_parent(p[1].dir->host, p[1].path, &lasts[1], &trailing, &err)) >= 0 &&
+             trailing) {
+        /* Renaming to "name/" moves a directory only. */
+        struct stat st;
+        if (fstatat(parents[0], lasts[0], &st, AT_SYMLINK_NOFOLLOW) != 0)
+            return wasi_errno(errno);
+        if (!S_ISDIR(st.st_mode))
+            return WASI_ENOTDIR;
+    }
+    return parents[1] < 0 ? err : WASI_ESUCCESS;
 }
 
 static uint16_t two_paths_done(int rc, uint16_t err, path_arg *p, int *parents)
@@ -233,7 +260,7 @@ static uint16_t path_rename(wasi_call *c, const uint64_t *a)
     path_arg p[2];
     int parents[2];
     const char *lasts[2];
-    uint16_t err = two_paths(c, a[0], WASI_RIGHT_PATH_RENAME_SOURCE, a[1], a[2], a[3],
+    uint16_t err = two_paths(c, true, a[0], WASI_RIGHT_PATH_RENAME_SOURCE, a[1], a[2], a[3],
                              WASI_RIGHT_PATH_RENAME_TARGET, a[4], a[5], p, parents, lasts);
     int rc = err ? 0 : renameat(parents[0], lasts[0], parents[1], lasts[1]);
     return two_paths_done(rc, err, p, parents);
@@ -245,7 +272,7 @@ static uint16_t path_link(wasi_call *c, const uint64_t *a)
     path_arg p[2];
     int parents[2];
     const char *lasts[2];
-    uint16_t err = two_paths(c, a[0], WASI_RIGHT_PATH_LINK_SOURCE, a[2], a[3], a[4],
+    uint16_t err = two_paths(c, false, a[0], WASI_RIGHT_PATH_LINK_SOURCE, a[2], a[3], a[4],
                              WASI_RIGHT_PATH_LINK_TARGET, a[5], a[6], p, parents, lasts);
     int rc = 0;
     if (!err && (a[1] & WASI_LOOKUP_SYMLINK_FOLLOW)) {
@@ -281,7 +308,7 @@ static uint16_t path_symlink(wasi_call *c, const uint64_t *a)
     path_arg p;
     const char *last;
     err = path_get(c, a[2], WASI_RIGHT_PATH_SYMLINK, a[3], a[4], &p);
-    int parent = err ? -1 : parent_of(&p, &last, &err);
+    int parent = err ? -1 : new_file_parent_of(&p, &last, &err);
     if (parent < 0) {
         free(target);
         free(p.path);

@@ -61,7 +61,9 @@ static int walk(int dirfd, const char *path, int flags, unsigned mode, bool foll
         while (*rest == '/')
             rest++;
         bool trailing = *end == '/', last = *rest == 0;
-        bool follow_this = !last || follow || trailing;
+        /* O_CREAT|O_EXCL never follows a final symlink (it fails EEXIST). */
+        bool excl = (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+        bool follow_this = !last || trailing || (follow && !excl);
         *end = 0;
         int top = stack[depth];
         if (strcmp(at, "..") == 0) {
@@ -110,6 +112,11 @@ static int walk(int dirfd, const char *path, int flags, unsigned mode, bool foll
             todo = at = next;
             continue;
         }
+        if (last && trailing && (flags & O_CREAT)) {
+            /* "name/" cannot be created as a file: open(2)'s answer. */
+            result = fail(err, exists && !S_ISDIR(st.st_mode) ? WASI_ENOTDIR : WASI_EISDIR);
+            goto out;
+        }
         if (last) {
             result = openat(top, at, flags | O_NOFOLLOW | (trailing ? O_DIRECTORY : 0), mode);
             if (result < 0)
@@ -151,6 +158,9 @@ int sandbox_open(int dirfd, const char *path, int flags, unsigned mode, bool fol
         return fail(err, WASI_ENOTCAPABLE);
     if (path[0] == 0)
         return fail(err, WASI_ENOENT);
+    /* Linux since 6.4 says so; older kernels did odd things. */
+    if ((flags & O_CREAT) && (flags & O_DIRECTORY))
+        return fail(err, WASI_EINVAL);
     flags |= O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
     if (!(flags & O_CREAT))
         mode = 0; /* openat2 insists */

@@ -38,6 +38,7 @@ static const char *error_kind_name(wj_error_kind kind)
     case WJ_ERROR_RESOURCE: return "resource";
     case WJ_ERROR_LINK: return "link";
     case WJ_ERROR_USAGE: return "usage";
+    case WJ_ERROR_IO: return "io";
     }
     return NULL;
 }
