@@ -105,17 +105,8 @@ static uint16_t fd_seek(wasi_call *c, const uint64_t *a)
 
 static uint16_t fd_tell(wasi_call *c, const uint64_t *a)
 {
-    uint16_t err;
-    wasi_fd *f = fd_get(c->wasi, a[0], WASI_RIGHT_FD_TELL, &err);
-    if (!f)
-        return err;
-    if (!guest_ptr(c, a[1], 8))
-        return WASI_EFAULT;
-    off_t at = lseek(f->host, 0, SEEK_CUR);
-    if (at < 0)
-        return wasi_errno(errno);
-    guest_u64(c, a[1], (uint64_t)at);
-    return WASI_ESUCCESS;
+    const uint64_t seek[] = {a[0], 0, WASI_WHENCE_CUR, a[1]};
+    return fd_seek(c, seek);
 }
 
 static uint16_t fd_sync_(wasi_call *c, const uint64_t *a, uint64_t right, int (*sync)(int))

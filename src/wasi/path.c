@@ -48,12 +48,32 @@ static int new_file_parent_of(path_arg *p, const char **last, uint16_t *err)
     return parent;
 }
 
-static uint16_t done(int rc, int parent, char *path)
+/* An operation on the entry a path names, made through the directory that
+ * holds it; returns a WASI errno. */
+typedef uint16_t (*entry_op)(int parent, const char *last, const void *arg);
+
+static uint16_t errno_of(int rc)
 {
-    uint16_t err = rc == 0 ? WASI_ESUCCESS : wasi_errno(errno);
-    if (parent >= 0)
+    return rc == 0 ? WASI_ESUCCESS : wasi_errno(errno);
+}
+
+/* Runs `op` on the entry that guest path [addr, addr + len) names beneath
+ * descriptor `fd`, which needs `right`. `new_file`: the entry is about to
+ * be created as something other than a directory. */
+static uint16_t at_entry(wasi_call *c, uint64_t fd, uint64_t right, uint64_t addr,
+                         uint64_t len, bool new_file, entry_op op, const void *arg)
+{
+    path_arg p;
+    const char *last;
+    uint16_t err = path_get(c, fd, right, addr, len, &p);
+    int parent = -1;
+    if (!err)
+        parent = new_file ? new_file_parent_of(&p, &last, &err) : parent_of(&p, &last, &err);
+    if (parent >= 0) {
+        err = op(parent, last, arg);
         close(parent);
-    free(path);
+    }
+    free(p.path);
     return err;
 }
 
@@ -118,43 +138,39 @@ static uint16_t path_open(wasi_call *c, const uint64_t *a)
     return WASI_ESUCCESS;
 }
 
+static uint16_t make_directory(int parent, const char *last, const void *arg)
+{
+    (void)arg;
+    return errno_of(mkdirat(parent, last, 0777));
+}
+
+static uint16_t remove_directory(int parent, const char *last, const void *arg)
+{
+    (void)arg;
+    return errno_of(unlinkat(parent, last, AT_REMOVEDIR));
+}
+
+static uint16_t unlink_file(int parent, const char *last, const void *arg)
+{
+    (void)arg;
+    return errno_of(unlinkat(parent, last, 0));
+}
+
 static uint16_t path_create_directory(wasi_call *c, const uint64_t *a)
 {
-    path_arg p;
-    const char *last;
-    uint16_t err = path_get(c, a[0], WASI_RIGHT_PATH_CREATE_DIRECTORY, a[1], a[2], &p);
-    int parent = err ? -1 : parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(p.path);
-        return err;
-    }
-    return done(mkdirat(parent, last, 0777), parent, p.path);
+    return at_entry(c, a[0], WASI_RIGHT_PATH_CREATE_DIRECTORY, a[1], a[2], false,
+                    make_directory, NULL);
 }
 
 static uint16_t path_remove_directory(wasi_call *c, const uint64_t *a)
 {
-    path_arg p;
-    const char *last;
-    uint16_t err = path_get(c, a[0], WASI_RIGHT_PATH_REMOVE_DIRECTORY, a[1], a[2], &p);
-    int parent = err ? -1 : parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(p.path);
-        return err;
-    }
-    return done(unlinkat(parent, last, AT_REMOVEDIR), parent, p.path);
+    return at_entry(c, a[0], WASI_RIGHT_PATH_REMOVE_DIRECTORY, a[1], a[2], false,
+                    remove_directory, NULL);
 }
 
 static uint16_t path_unlink_file(wasi_call *c, const uint64_t *a)
 {
-    path_arg p;
-    const char *last;
-    uint16_t err = path_get(c, a[0], WASI_RIGHT_PATH_UNLINK_FILE, a[1], a[2], &p);
-    int parent = err ? -1 : parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(p.path);
-        return err;
-    }
-    return done(unlinkat(parent, last, 0), parent, p.path);
+    return at_entry(c, a[0], WASI_RIGHT_PATH_UNLINK_FILE, a[1], a[2], false, unlink_file, NULL);
 }
 
 /* path_filestat_get(fd, flags, path, path_len, buf). */
@@ -176,6 +192,11 @@ static uint16_t path_filestat_get(wasi_call *c, const uint64_t *a)
     return err;
 }
 
+static uint16_t set_times(int parent, const char *last, const void *ts)
+{
+    return errno_of(utimensat(parent, last, ts, AT_SYMLINK_NOFOLLOW));
+}
+
 /* path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags):
  * on the entry itself through its parent, or, following symlinks, on what
  * the lookup beneath the directory reached. */
@@ -185,27 +206,21 @@ static uint16_t path_filestat_set_times(wasi_call *c, const uint64_t *a)
     uint16_t err = wasi_times(a[4], a[5], a[6], ts);
     if (err)
         return err;
+    if (!(a[1] & WASI_LOOKUP_SYMLINK_FOLLOW))
+        return at_entry(c, a[0], WASI_RIGHT_PATH_FILESTAT_SET_TIMES, a[2], a[3], false,
+                        set_times, ts);
     path_arg p;
     if ((err = path_get(c, a[0], WASI_RIGHT_PATH_FILESTAT_SET_TIMES, a[2], a[3], &p))) {
         free(p.path);
         return err;
     }
-    if (a[1] & WASI_LOOKUP_SYMLINK_FOLLOW) {
-        int fd = sandbox_open(p.dir->host, p.path, O_PATH, 0, true, &err);
-        free(p.path);
-        if (fd < 0)
-            return err;
-        err = utimensat(fd, "", ts, AT_EMPTY_PATH) == 0 ? WASI_ESUCCESS : wasi_errno(errno);
-        close(fd);
+    int fd = sandbox_open(p.dir->host, p.path, O_PATH, 0, true, &err);
+    free(p.path);
+    if (fd < 0)
         return err;
-    }
-    const char *last;
-    int parent = parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(p.path);
-        return err;
-    }
-    return done(utimensat(parent, last, ts, AT_SYMLINK_NOFOLLOW), parent, p.path);
+    err = errno_of(utimensat(fd, "", ts, AT_EMPTY_PATH));
+    close(fd);
+    return err;
 }
 
 /* Two paths for rename (or link, when !rename): both beneath the same
@@ -291,6 +306,11 @@ static uint16_t path_link(wasi_call *c, const uint64_t *a)
     return two_paths_done(rc, err, p, parents);
 }
 
+static uint16_t make_symlink(int parent, const char *last, const void *target)
+{
+    return errno_of(symlinkat(target, parent, last));
+}
+
 /* path_symlink(old_path, old_len, fd, new_path, new_len). The target is
  * stored as given; lookups through it stay beneath the preopen whatever it
  * says, but an absolute target could only ever point outside, so it is
@@ -305,45 +325,41 @@ static uint16_t path_symlink(wasi_call *c, const uint64_t *a)
         free(target);
         return WASI_ENOTCAPABLE;
     }
-    path_arg p;
-    const char *last;
-    err = path_get(c, a[2], WASI_RIGHT_PATH_SYMLINK, a[3], a[4], &p);
-    int parent = err ? -1 : new_file_parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(target);
-        free(p.path);
-        return err;
-    }
-    int rc = symlinkat(target, parent, last);
+    err = at_entry(c, a[2], WASI_RIGHT_PATH_SYMLINK, a[3], a[4], true, make_symlink, target);
     free(target);
-    return done(rc, parent, p.path);
+    return err;
 }
 
-/* path_readlink(fd, path, path_len, buf, buf_len, bufused). */
-static uint16_t path_readlink(wasi_call *c, const uint64_t *a)
+/* Where path_readlink puts the link's contents. */
+typedef struct link_buffer {
+    uint8_t *buf;
+    uint64_t len;
+    uint64_t used;
+} link_buffer;
+
+static uint16_t read_link(int parent, const char *last, const void *arg)
 {
-    path_arg p;
-    const char *last;
-    uint16_t err = path_get(c, a[0], WASI_RIGHT_PATH_READLINK, a[1], a[2], &p);
-    int parent = err ? -1 : parent_of(&p, &last, &err);
-    if (parent < 0) {
-        free(p.path);
-        return err;
-    }
-    uint8_t *buf = guest_ptr(c, a[3], a[4]);
-    if (!buf || !guest_ptr(c, a[5], 4)) {
-        close(parent);
-        free(p.path);
-        return WASI_EFAULT;
-    }
+    link_buffer *out = (link_buffer *)arg;
     char target[4096];
     ssize_t n = readlinkat(parent, last, target, sizeof target);
     if (n < 0)
-        return done(-1, parent, p.path);
-    size_t k = (size_t)n < a[4] ? (size_t)n : a[4];
-    memcpy(buf, target, k);
-    guest_u32(c, a[5], (uint32_t)k);
-    return done(0, parent, p.path);
+        return wasi_errno(errno);
+    out->used = (uint64_t)n < out->len ? (uint64_t)n : out->len;
+    memcpy(out->buf, target, out->used);
+    return WASI_ESUCCESS;
+}
+
+/* path_readlink(fd, path, path_len, buf, buf_len, bufused): as much of the
+ * contents as fits, unterminated. */
+static uint16_t path_readlink(wasi_call *c, const uint64_t *a)
+{
+    link_buffer out = {guest_ptr(c, a[3], a[4]), a[4], 0};
+    if (!out.buf || !guest_ptr(c, a[5], 4))
+        return WASI_EFAULT;
+    uint16_t err = at_entry(c, a[0], WASI_RIGHT_PATH_READLINK, a[1], a[2], false, read_link, &out);
+    if (!err)
+        guest_u32(c, a[5], (uint32_t)out.used);
+    return err;
 }
 
 const wasi_function wasi_path_functions[] = {
