@@ -451,6 +451,23 @@ WJ_API wj_wasi *wj_wasi_new(wj_store *store, wj_wasi_config *config);
 WJ_API bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import,
                            wj_extern *out);
 
+/* ------------------------------------------------------------------------ */
+/* The jail                                                                 */
+
+/*
+ * Locks the whole process (every thread) in a default-deny seccomp filter,
+ * for good: from then on it may only do what running already-instantiated
+ * wasm needs. That covers I/O on descriptors it holds, WASI's *at calls
+ * relative to a directory descriptor (never the working directory),
+ * memory.grow (no new executable memory), clocks, randomness, signals for
+ * traps, and exit. Compile, instantiate and open files (preopens, output
+ * files) first. Any other system call -- execve, socket, fork, open of a
+ * path, ptrace -- ends the process with one line on stderr naming the call
+ * and exit status 159 (128 + SIGSYS). A WJ_ERROR_UNSUPPORTED error when
+ * the kernel or libseccomp cannot install the filter.
+ */
+WJ_API wj_error *wj_jail_enter(void);
+
 #ifdef __cplusplus
 }
 #endif

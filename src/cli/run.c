@@ -25,6 +25,7 @@ enum {
     OPT_BENCH,
     OPT_DYNAMIC_MEMORIES,
     OPT_FEATURES,
+    OPT_JAIL,
     OPT_HELP,
 };
 
@@ -38,6 +39,7 @@ static const struct option long_options[] = {
     {"bench", optional_argument, NULL, OPT_BENCH},
     {"dynamic-memories", no_argument, NULL, OPT_DYNAMIC_MEMORIES},
     {"features", required_argument, NULL, OPT_FEATURES},
+    {"jail", no_argument, NULL, OPT_JAIL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -68,6 +70,9 @@ void cmd_run_help(FILE *out)
             "                              instead of guard-region reservations\n"
             "      --features LIST         enable features: a comma-separated list of\n"
             "                              %s\n"
+            "      --jail                  run the program inside a seccomp filter that\n"
+            "                              ends wasmjail (status 159) on any system call\n"
+            "                              it does not need: exec, sockets, opening paths\n"
             "  -h, --help                  show this help and exit\n"
             "\n"
             "Exit status: the program's own (proc_exit), 134 when it traps (a report with\n"
@@ -109,6 +114,7 @@ typedef struct run_options {
     const char *invoke;
     bool bench;
     const char *bench_file;
+    bool jail;
     int status;       /* set when an option is wrong */
 } run_options;
 
@@ -190,6 +196,9 @@ static int parse_options(int argc, char **argv, run_options *o)
             o->bench = true;
             o->bench_file = optarg;
             break;
+        case OPT_JAIL:
+            o->jail = true;
+            break;
         case OPT_DYNAMIC_MEMORIES:
             wj_config_set_dynamic_memories(o->config, true);
             break;
@@ -219,7 +228,7 @@ static int parse_options(int argc, char **argv, run_options *o)
 /* --- the Sightglass imports ---------------------------------------------- */
 
 typedef struct bench_state {
-    const char *file; /* NULL: standard error */
+    FILE *out; /* opened before the program runs (and before any jail) */
     struct timespec start;
     bool started;
 } bench_state;
@@ -243,12 +252,8 @@ static wj_trap *bench_end(void *env, wj_caller *caller, const wj_val *args, wj_v
         return wj_trap_new("bench.end called before bench.start");
     int64_t ns = (int64_t)(end.tv_sec - b->start.tv_sec) * 1000000000 +
                  (end.tv_nsec - b->start.tv_nsec);
-    FILE *out = b->file ? fopen(b->file, "w") : stderr;
-    if (!out)
-        return wj_trap_new("--bench: cannot open the output file");
-    fprintf(out, "%" PRId64 "\n", ns);
-    if (b->file && fclose(out) != 0)
-        return wj_trap_new("--bench: cannot write the output file");
+    if (fprintf(b->out, "%" PRId64 "\n", ns) < 0 || fflush(b->out) != 0)
+        return wj_trap_new("--bench: cannot write the time");
     return NULL;
 }
 
@@ -427,6 +432,7 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
     wj_module *module = NULL;
     wj_store *store = NULL;
     wj_extern *imports = NULL;
+    FILE *bench_out = NULL;
     int status = CLI_EXIT_FAILURE;
     wj_error *err = engine ? wj_module_new(engine, data, len, &module) : NULL;
     free(data);
@@ -447,7 +453,11 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
         cli_error("out of memory");
         goto out;
     }
-    bench_state bench = {.file = o->bench_file};
+    bench_state bench = {.out = stderr};
+    if (o->bench_file && !(bench.out = bench_out = fopen(o->bench_file, "w"))) {
+        cli_report_file_error(o->bench_file, errno);
+        goto out;
+    }
     imports = link_imports(file, store, wasi, module, o->bench ? &bench : NULL);
     if (!imports)
         goto out;
@@ -461,6 +471,11 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
     }
     if (trap) {
         status = trap_status(path, trap);
+        goto out;
+    }
+    if (o->jail && (err = wj_jail_enter())) {
+        cli_error("%s", wj_error_message(err));
+        wj_error_delete(err);
         goto out;
     }
     /* A reactor (a library-like module) initializes itself first. */
@@ -479,6 +494,10 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
                      : CLI_EXIT_OK; /* the start function was the program */
     }
 out:
+    if (bench_out && fclose(bench_out) != 0 && status == CLI_EXIT_OK) {
+        cli_report_file_error(o->bench_file, errno);
+        status = CLI_EXIT_FAILURE;
+    }
     free(file);
     free(imports);
     wj_store_delete(store);

@@ -91,6 +91,12 @@ show() {
 stdin=/dev/null
 pipe=
 wj() {
+    # PLUGINS_EXTRA_FLAGS: more options for `run` (tests/jail runs --jail).
+    if [ "$1" = run ] && [ -n "${PLUGINS_EXTRA_FLAGS:-}" ]; then
+        shift
+        # shellcheck disable=SC2086 # a list of options
+        set -- run $PLUGINS_EXTRA_FLAGS "$@"
+    fi
     if [ -n "$pipe" ]; then
         # A pipe, not a file: reads may return less than asked for.
         # shellcheck disable=SC2002
@@ -677,5 +683,5 @@ for f in rename-src1 rename-src2 link-src cross; do
 done
 finish
 
-say "plugins: $passed passed, $failed failed"
+say "plugins${PLUGINS_EXTRA_FLAGS:+ ($PLUGINS_EXTRA_FLAGS)}: $passed passed, $failed failed"
 [ $failed -eq 0 ]

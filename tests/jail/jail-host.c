@@ -1,0 +1,122 @@
+/*
+ * jail-host: a host program that links libwasmjail, instantiates a module,
+ * jails itself with wj_jail_enter(), then does what argv[1] says:
+ *   ok        a trap and a memory.grow inside the jail, which must work
+ *   execve, socket, open, fork
+ *             a plain C call the jail must deny
+ *   thread    the same socket() from a thread started before the jail
+ * A denied call never returns: the jail ends the process with status 159
+ * and a line naming the call (tests/jail/jail.sh checks both).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <wasmjail.h>
+
+#include "../unit/wat.h"
+
+static const char module_wat[] =
+    "(module (memory (export \"memory\") 1)"
+    "  (func (export \"trap\") unreachable)"
+    "  (func (export \"grow\") (result i32)"
+    "    (local $old i32)"
+    "    (local.set $old (memory.grow (i32.const 1)))"
+    "    (i32.store (i32.const 65536) (i32.const 7))"
+    "    (i32.add (local.get $old) (i32.load (i32.const 65536)))))";
+
+static int die(const char *what)
+{
+    fprintf(stderr, "jail-host: %s\n", what);
+    return 1;
+}
+
+static wj_func *export_func(wj_instance *instance, const char *name)
+{
+    wj_extern e;
+    return wj_instance_export(instance, name, strlen(name), &e) && e.kind == WJ_EXTERN_FUNC
+               ? e.of.func
+               : NULL;
+}
+
+static int pipe_fds[2];
+
+/* Waits until the main thread is jailed, then opens a socket. */
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    char c;
+    if (read(pipe_fds[0], &c, 1) == 1)
+        socket(AF_INET, SOCK_STREAM, 0);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2)
+        return die("usage: jail-host ok|execve|socket|open|fork|thread");
+    const char *what = argv[1];
+    const char *why = NULL;
+    size_t len;
+    uint8_t *bytes = wat_to_wasm_or_why(module_wat, &len, &why);
+    if (!bytes)
+        return die(why);
+    wj_engine *engine = wj_engine_new(NULL);
+    wj_module *module;
+    wj_error *err = wj_module_new(engine, bytes, len, &module);
+    free(bytes);
+    if (err)
+        return die(wj_error_message(err));
+    wj_store *store = wj_store_new(engine);
+    wj_instance *instance;
+    wj_trap *trap = NULL;
+    if (wj_instance_new(store, module, NULL, 0, &instance, &trap) || trap)
+        return die("cannot instantiate");
+    pthread_t thread;
+    if (strcmp(what, "thread") == 0 &&
+        (pipe(pipe_fds) != 0 || pthread_create(&thread, NULL, thread_main, NULL) != 0))
+        return die("cannot start the thread");
+
+    if ((err = wj_jail_enter()))
+        return die(wj_error_message(err));
+
+    if (strcmp(what, "ok") == 0) {
+        wj_val result;
+        trap = NULL;
+        if (wj_func_call(export_func(instance, "trap"), NULL, 0, NULL, 0, &trap) || !trap ||
+            wj_trap_code_of(trap) != WJ_TRAP_UNREACHABLE)
+            return die("no unreachable trap inside the jail");
+        wj_trap_delete(trap);
+        trap = NULL;
+        if (wj_func_call(export_func(instance, "grow"), NULL, 0, &result, 1, &trap) || trap)
+            return die("memory.grow trapped inside the jail");
+        if (result.of.i32 != 1 + 7)
+            return die("memory.grow did not grow");
+        wj_store_delete(store);
+        wj_module_delete(module);
+        wj_engine_delete(engine);
+        puts("ok");
+        return 0;
+    }
+    if (strcmp(what, "execve") == 0) {
+        char *args[] = {"/bin/true", NULL};
+        execve(args[0], args, environ);
+    } else if (strcmp(what, "socket") == 0) {
+        socket(AF_INET, SOCK_STREAM, 0);
+    } else if (strcmp(what, "open") == 0) {
+        open("/etc/passwd", O_RDONLY);
+    } else if (strcmp(what, "fork") == 0) {
+        fork();
+    } else if (strcmp(what, "thread") == 0) {
+        if (write(pipe_fds[1], "x", 1) == 1)
+            pthread_join(thread, NULL);
+    } else {
+        return die("unknown action");
+    }
+    return die("the jail let the call through");
+}
