@@ -16,11 +16,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -106,6 +103,7 @@ static const struct {
     {"symlinkat", 2}, {"renameat", 5}, {"renameat2", 5}, {"linkat", 5},
 };
 
+/* rc: a negative errno, as libseccomp returns. */
 static wj_error *fail(scmp_filter_ctx ctx, const char *what, int rc)
 {
     if (ctx)
@@ -127,7 +125,7 @@ wj_error *wj_jail_enter(void)
 
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx)
-        return fail(NULL, "seccomp_init", ENOMEM);
+        return fail(NULL, "seccomp_init", -ENOMEM);
     int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
     if (rc)
         return fail(ctx, "thread synchronization", rc);
