@@ -185,10 +185,9 @@ static uint16_t poll_oneoff(wasi_call *c, const uint64_t *a)
         return WASI_ENOMEM;
     }
     /* The earliest clock deadline, as a monotonic host time. */
-    uint64_t now_mono = 0;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    now_mono = ns_of(&ts);
+    uint64_t now_mono = ns_of(&ts);
     uint64_t wait_until = UINT64_MAX;
     size_t nfds = 0;
     uint32_t ready = 0;

@@ -177,10 +177,12 @@ wj_wasi *wj_wasi_new(wj_store *store, wj_wasi_config *config)
     w->monotonic_origin = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
     /* The store owns the context: it is the finalizer's env of proc_exit,
-     * the one function every binding creates first. */
+     * the one function made up front (every module that imports proc_exit
+     * gets this one). */
     static const uint8_t i32[] = {WJ_I32};
     wj_functype type = {1, 0, i32, NULL};
-    if (!wj_func_new(store, &type, proc_exit_callback, w, wasi_free)) {
+    w->proc_exit = wj_func_new(store, &type, proc_exit_callback, w, wasi_free);
+    if (!w->proc_exit) {
         wasi_free(w);
         return NULL;
     }
@@ -239,7 +241,7 @@ static wj_trap *wasi_callback(void *env, wj_caller *caller, const wj_val *args,
     wasi_call c;
     if (!bind_memory(b->wasi, caller, &c))
         return wj_trap_new("WASI: the calling module exports no memory named \"memory\"");
-    uint64_t a[10];
+    uint64_t a[WASI_MAX_PARAMS];
     for (uint32_t i = 0; i < b->nparams; i++)
         a[i] = args[i].kind == WJ_I64 ? (uint64_t)args[i].of.i64 : (uint32_t)args[i].of.i32;
     results[0] = (wj_val){.kind = WJ_I32, .of.i32 = b->function->handler(&c, a)};
@@ -289,14 +291,13 @@ bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import, wj_ex
     static const uint8_t i32[] = {WJ_I32}, i64[] = {WJ_I64};
     wj_func *func;
     if (strcmp(info.name, "proc_exit") == 0) {
-        wj_functype t = {1, 0, i32, NULL};
-        func = wj_func_new(store, &t, proc_exit_callback, wasi, NULL);
+        func = wasi->proc_exit;
     } else {
         const wasi_function *f = find_function(info.name);
         if (f) {
             /* The function's own type: a module expecting another one gets
              * the link error that names the import. */
-            uint8_t params[10];
+            uint8_t params[WASI_MAX_PARAMS];
             size_t n = strlen(f->params);
             for (size_t i = 0; i < n; i++)
                 params[i] = f->params[i] == 'I' ? i64[0] : i32[0];

@@ -48,6 +48,7 @@ struct wj_wasi_config {
 
 struct wj_wasi {
     wj_store *store;        /* which owns this context */
+    wj_func *proc_exit;     /* whose finalizer frees this context */
     wj_wasi_config config;  /* args, env; preopens moved into fds */
     size_t nfds;
     wasi_fd *fds;
@@ -155,6 +156,9 @@ int sandbox_parent(int dirfd, char *path, const char **last, bool *trailing_slas
 extern bool sandbox_without_openat2;
 
 /* --- the WASI functions, by file ---------------------------------------- */
+
+/* The most parameters a WASI function has (path_open). */
+enum { WASI_MAX_PARAMS = 9 };
 
 typedef struct wasi_function {
     const char *name;
