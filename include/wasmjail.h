@@ -110,9 +110,38 @@ WJ_API void wj_config_set_memory_guard_size(wj_config *config, uint64_t bytes);
 /* 32-bit memories as dynamic heaps instead of reservations. Default off. */
 WJ_API void wj_config_set_dynamic_memories(wj_config *config, bool enabled);
 
+/*
+ * Stopping runaway guests. Both are off by default, and then compiled code
+ * contains no check at all.
+ *
+ * Epoch interruption: the engine has an epoch counter that any thread (a
+ * timer, a watchdog, a signal handler) advances with
+ * wj_engine_increment_epoch(); each store has a deadline on it. Compiled
+ * code compares the two at every function entry and loop header, so a
+ * guest in a loop or a recursion notices a passed deadline within one
+ * iteration or call. What happens then is the store's policy: trap with
+ * WJ_TRAP_INTERRUPT ("interrupt"), or ask a callback, which may extend the
+ * deadline (wj_store_set_epoch_callback).
+ */
+WJ_API void wj_config_set_epoch_interruption(wj_config *config, bool enabled);
+/*
+ * Fuel: each store has a fuel tank that executed instructions drain (one
+ * unit per instruction; nop, drop, block, loop, else, end, return and
+ * unreachable are free). Running dry traps with WJ_TRAP_OUT_OF_FUEL ("all
+ * fuel consumed by WebAssembly"). Fuel is charged per straight-line run of
+ * instructions, as the run starts, and checked at function entries and
+ * loop headers; host functions consume none.
+ */
+WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
+
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);
 WJ_API void wj_engine_delete(wj_engine *engine);
+/* Advances the engine's epoch by one. Safe from any thread and from a
+ * signal handler (one atomic addition). */
+WJ_API void wj_engine_increment_epoch(wj_engine *engine);
+/* The current epoch; it starts at 0. */
+WJ_API uint64_t wj_engine_epoch(const wj_engine *engine);
 
 /* ------------------------------------------------------------------------ */
 /* Types                                                                    */
@@ -263,6 +292,29 @@ typedef struct wj_caller wj_caller;
 WJ_API wj_store *wj_store_new(wj_engine *engine);
 WJ_API void wj_store_delete(wj_store *store);
 
+/* With epoch interruption on: the store's deadline becomes the engine's
+ * current epoch plus `ticks`. A new store's deadline is the current epoch,
+ * so wasm traps at its first check until a deadline is set: forgetting to
+ * set one stops the guest rather than letting it run unbounded. */
+WJ_API void wj_store_set_epoch_deadline(wj_store *store, uint64_t ticks);
+/* Called when wasm of this store reaches a passed deadline, on the thread
+ * running it. Returning NULL continues with the deadline moved to the
+ * current epoch plus *ticks (set it; it is 0 on entry, which calls back at
+ * the next check). Returning a trap (wj_trap_new) stops the guest with it.
+ * The callback may use the API on this store except calling into it. */
+typedef wj_trap *(*wj_epoch_callback)(void *env, wj_store *store, uint64_t *ticks);
+/* Sets the store's deadline policy: `callback`, or NULL (the default) to
+ * trap with WJ_TRAP_INTERRUPT. */
+WJ_API void wj_store_set_epoch_callback(wj_store *store, wj_epoch_callback callback, void *env);
+
+/* With fuel on: sets the fuel left (at most INT64_MAX; more is clamped). A
+ * new store has none, so wasm traps at its first check until fuel is set.
+ * A WJ_ERROR_USAGE error when the engine does not consume fuel. */
+WJ_API wj_error *wj_store_set_fuel(wj_store *store, uint64_t fuel);
+/* The fuel left (0 once it ran out). A WJ_ERROR_USAGE error when the
+ * engine does not consume fuel. */
+WJ_API wj_error *wj_store_get_fuel(const wj_store *store, uint64_t *fuel);
+
 /* A value. Reference values: a funcref is a wj_func* (NULL is ref.null
  * func); an externref is any host pointer (NULL is ref.null extern). Floats
  * keep their exact bits, NaN payloads included. */
@@ -305,6 +357,8 @@ typedef enum wj_trap_code {
     WJ_TRAP_HOST,                 /* raised by a host function: its own message */
     WJ_TRAP_EXIT,                 /* a host function ended the program with an exit
                                    * status (WASI proc_exit): "exit status N" */
+    WJ_TRAP_INTERRUPT,            /* the store's epoch deadline passed: "interrupt" */
+    WJ_TRAP_OUT_OF_FUEL,          /* "all fuel consumed by WebAssembly" */
 } wj_trap_code;
 
 /* One wasm frame of a trap's backtrace, innermost first. */

@@ -100,6 +100,19 @@ void cli_table_cell(cli_table *t, const char *fmt, ...) __attribute__((format(pr
 bool cli_table_print(const cli_table *t, FILE *out, const char *indent);
 void cli_table_free(cli_table *t);
 
+/* --- timer.c --------------------------------------------------------------- */
+
+/* Parses "1s", "500ms", "1.5m", "2h", "100us" or plain seconds into
+ * nanoseconds (at least 1); false when it is not a duration. */
+bool cli_parse_duration(const char *s, uint64_t *ns);
+
+/* A thread that advances `engine`'s epoch `ns` from now, unless stopped
+ * first. NULL when it cannot be started. */
+typedef struct cli_timer cli_timer;
+cli_timer *cli_timer_start(wj_engine *engine, uint64_t ns);
+/* Stops and joins it (before the engine goes); accepts NULL. */
+void cli_timer_stop(cli_timer *timer);
+
 /* --- the subcommands ------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv);

@@ -26,6 +26,8 @@ enum {
     OPT_DYNAMIC_MEMORIES,
     OPT_FEATURES,
     OPT_JAIL,
+    OPT_TIMEOUT,
+    OPT_FUEL,
     OPT_HELP,
 };
 
@@ -40,6 +42,8 @@ static const struct option long_options[] = {
     {"dynamic-memories", no_argument, NULL, OPT_DYNAMIC_MEMORIES},
     {"features", required_argument, NULL, OPT_FEATURES},
     {"jail", no_argument, NULL, OPT_JAIL},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"fuel", required_argument, NULL, OPT_FUEL},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -73,6 +77,12 @@ void cmd_run_help(FILE *out)
             "      --jail                  run the program inside a seccomp filter that\n"
             "                              ends wasmjail (status 159) on any system call\n"
             "                              it does not need: exec, sockets, opening paths\n"
+            "      --timeout DURATION      stop the program with an \"interrupt\" trap once\n"
+            "                              it has run this long (1s, 500ms, 2m; plain\n"
+            "                              numbers are seconds), counted from before its\n"
+            "                              start function\n"
+            "      --fuel N                stop it with a trap once it has executed about N\n"
+            "                              instructions\n"
             "  -h, --help                  show this help and exit\n"
             "\n"
             "Exit status: the program's own (proc_exit), 134 when it traps (a report with\n"
@@ -115,6 +125,9 @@ typedef struct run_options {
     bool bench;
     const char *bench_file;
     bool jail;
+    uint64_t timeout_ns; /* 0: none */
+    bool fuel_set;
+    uint64_t fuel;
     int status;       /* set when an option is wrong */
 } run_options;
 
@@ -199,6 +212,27 @@ static int parse_options(int argc, char **argv, run_options *o)
         case OPT_JAIL:
             o->jail = true;
             break;
+        case OPT_TIMEOUT:
+            if (!cli_parse_duration(optarg, &o->timeout_ns)) {
+                o->status = cli_usage_error("run: --timeout '%s': expected a duration such as 1s or 500ms",
+                                            optarg);
+                return -1;
+            }
+            wj_config_set_epoch_interruption(o->config, true);
+            break;
+        case OPT_FUEL: {
+            char *end;
+            errno = 0;
+            o->fuel = strtoull(optarg, &end, 10);
+            if (*optarg < '0' || *optarg > '9' || *end || errno) {
+                o->status = cli_usage_error("run: --fuel '%s': expected a number of instructions",
+                                            optarg);
+                return -1;
+            }
+            o->fuel_set = true;
+            wj_config_set_consume_fuel(o->config, true);
+            break;
+        }
         case OPT_DYNAMIC_MEMORIES:
             wj_config_set_dynamic_memories(o->config, true);
             break;
@@ -433,6 +467,7 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
     wj_store *store = NULL;
     wj_extern *imports = NULL;
     FILE *bench_out = NULL;
+    cli_timer *timer = NULL;
     int status = CLI_EXIT_FAILURE;
     wj_error *err = engine ? wj_module_new(engine, data, len, &module) : NULL;
     free(data);
@@ -461,6 +496,15 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
     imports = link_imports(file, store, wasi, module, o->bench ? &bench : NULL);
     if (!imports)
         goto out;
+    if (o->fuel_set)
+        wj_error_delete(wj_store_set_fuel(store, o->fuel)); /* on: no error */
+    if (o->timeout_ns) {
+        wj_store_set_epoch_deadline(store, 1);
+        if (!(timer = cli_timer_start(engine, o->timeout_ns))) {
+            cli_error("--timeout: cannot start the timer thread");
+            goto out;
+        }
+    }
     wj_instance *instance;
     wj_trap *trap = NULL;
     err = wj_instance_new(store, module, imports, wj_module_import_count(module), &instance, &trap);
@@ -498,6 +542,7 @@ out:
         cli_report_file_error(o->bench_file, errno);
         status = CLI_EXIT_FAILURE;
     }
+    cli_timer_stop(timer);
     free(file);
     free(imports);
     wj_store_delete(store);

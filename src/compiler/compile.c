@@ -28,6 +28,7 @@ static void fn_free(fn *f)
     free(f->ctrls);
     free(f->fixups.v);
     free(f->stubs.v);
+    free(f->epoch_stubs.v);
 }
 
 /* Copies the code into its own mapping and makes it read+execute. */
@@ -70,7 +71,8 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
             cb_u8(&o.code, 0xcc);
         starts[i] = o.code.len;
         fn f = {.m = m, .type_ids = env->type_ids, .plans = plans, .out = &o, .cb = &o.code,
-                .err = err, .index = m->nfunc_imports + i};
+                .err = err, .index = m->nfunc_imports + i,
+                .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks};
         ok = compile_function(&f) && !o.code.oom;
         fn_free(&f);
         if (!ok && !err->kind)

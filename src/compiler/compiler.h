@@ -47,6 +47,8 @@ typedef struct compile_env {
                                 * interned ids (call_indirect compares them) */
     vm_memory_config memory;   /* where memories live (vm_plan_memory) */
     uint64_t max_memory_size;  /* the engine's limit, in bytes */
+    bool epoch_checks;         /* at function entries and loop headers */
+    bool fuel_checks;          /* fuel charged per run of instructions */
 } compile_env;
 
 /* Compiles every defined function of `m` (already validated). On failure

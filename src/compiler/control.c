@@ -224,6 +224,8 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         c->params = tmp.params, c->results = tmp.results;
         c->height = f->height - c->nparams;
         c->head = cb->len;
+        if (op == 0x03)
+            meter_check(f);
         return true;
     }
     case 0x04: /* if */ {
@@ -240,6 +242,7 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         c->params = tmp.params, c->results = tmp.results;
         c->height = f->height - c->nparams;
         c->else_jump = jump;
+        meter_run(f);
         return true;
     }
     case 0x05: /* else */
@@ -250,6 +253,7 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         }
         x86_bind(cb, c->else_jump, cb->len);
         c->else_jump = 0;
+        meter_run(f);
         mark_dead(f);
         c->dead = false;
         c->kind = C_ELSE;
@@ -270,6 +274,9 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
             x86_bind(cb, c->else_jump, cb->len);
         for (uint32_t i = c->fixups; i != UINT32_MAX; i = f->fixups.v[i].next)
             x86_bind(cb, f->fixups.v[i].at, cb->len);
+        /* Jumps come in, or only they can reach what follows. */
+        if (c->kind == C_IF || c->fixups != UINT32_MAX || c->dead)
+            meter_run(f);
         mark_dead(f);
         f->nctrls--;
         for (uint32_t i = 0; i < c->nresults; i++)
@@ -297,6 +304,7 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         } else {
             add_fixup(f, t, x86_jcc(cb, cc)); /* jcc end */
         }
+        meter_run(f);
         return true;
     }
     case 0x0e:
@@ -310,6 +318,7 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         if (!wasm_read_u32(r, &func))
             return false;
         op_call(f, func);
+        meter_run(f);
         return true;
     }
     case 0x11: { /* call_indirect */
@@ -317,6 +326,7 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         if (!wasm_read_u32(r, &type) || !wasm_read_u32(r, &table))
             return false;
         op_call_indirect(f, type, table);
+        meter_run(f);
         return true;
     }
     }

@@ -89,6 +89,7 @@ static void prologue(fn *f)
     x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(SCRATCH, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
     trap_if(f, CC_B, WJ_TRAP_STACK_EXHAUSTED);           /* jb stub */
     x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
+    meter_check(f);
     reload_membase(f);
     if (f->nlocals == 0) {
         pins_enter(f);
@@ -295,6 +296,7 @@ static bool compile_body(fn *f)
             if (!wasm_read_u8(&r, &op))
                 break;
         }
+        meter_count(f, op);
         if (!dispatch(f, op, &r))
             break;
         if (f->cb->oom)
@@ -318,6 +320,7 @@ bool compile_function(fn *f)
     if (!compile_body(f))
         return false;
     emit_stubs(f);
+    meter_finish(f);
     uint64_t frame = 8 + 8 * (uint64_t)f->nlocals + 8 * (uint64_t)f->max_height +
                      8 * (uint64_t)f->max_out;
     frame = (frame + 15) & ~(uint64_t)15;

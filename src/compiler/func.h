@@ -80,6 +80,13 @@ typedef struct stub {
     uint32_t wasm;  /* offset of the wasm instruction */
 } stub;
 
+/* The out-of-line slow path of an epoch check (meter.c). */
+typedef struct epoch_stub {
+    uint32_t jump;   /* rel32 of the jae to patch */
+    uint32_t resume; /* where the check's code goes on */
+    uint32_t wasm;   /* offset of the wasm instruction */
+} epoch_stub;
+
 /* A direct call to a function compiled later. */
 typedef struct call_reloc {
     uint32_t at;
@@ -128,6 +135,13 @@ typedef struct fn {
     uint32_t nctrls, ctrl_cap;
     VEC(fixup) fixups;
     VEC(stub) stubs;
+
+    /* Metering (meter.c), when the engine asks for it. */
+    bool fuel_checks, epoch_checks;
+    uint32_t fuel_imm;    /* imm32 of the current run's fuel add; 0: none yet */
+    uint32_t fuel_cost;   /* of the current run's instructions so far */
+    bool fuel_pending;    /* a run started; its add waits for a costly instruction */
+    VEC(epoch_stub) epoch_stubs;
 
     uint32_t frame_patch; /* imm32 of `sub rsp, N` */
     uint32_t pos;         /* module offset of the current instruction */
@@ -197,6 +211,14 @@ static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(
 void trap_site(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
+
+/* ---- meter.c ---- */
+void meter_count(fn *f, uint8_t op); /* before each live instruction */
+void meter_run(fn *f);   /* where control may enter or leave: a new fuel run */
+/* At function entries and loop headers, where nothing but pinned locals is
+ * in registers (it uses rax): a checked fuel run and an epoch check. */
+void meter_check(fn *f);
+void meter_finish(fn *f); /* after the body: the last run, the slow paths */
 
 /* ---- control.c ---- */
 bool op_control(fn *f, uint8_t op, wasm_reader *r);

@@ -111,4 +111,77 @@ wj__host_trampoline:
 	.cfi_endproc
 	.size	wj__host_trampoline, .-wj__host_trampoline
 
+/* Called from an epoch check (vmctx.h): r15 = vmctx. Compiled code keeps
+ * values in any register there (pinned locals), so every register the C
+ * ABI lets wj__epoch_expired clobber is saved, r11 excepted. */
+	.globl	wj__epoch_trampoline
+	.hidden	wj__epoch_trampoline
+	.type	wj__epoch_trampoline, @function
+	.p2align 4
+wj__epoch_trampoline:
+	.cfi_startproc
+	push	%rbp			/* push rbp; rsp is 16-aligned now */
+	.cfi_def_cfa_offset 16
+	.cfi_offset %rbp, -16
+	mov	%rsp, %rbp		/* mov rbp, rsp */
+	.cfi_def_cfa_register %rbp
+	push	%rax
+	push	%rcx
+	push	%rdx
+	push	%rsi
+	push	%rdi
+	push	%r8
+	push	%r9
+	push	%r10			/* eight pushes: still 16-aligned */
+	sub	$256, %rsp
+	movups	%xmm0, 0(%rsp)
+	movups	%xmm1, 16(%rsp)
+	movups	%xmm2, 32(%rsp)
+	movups	%xmm3, 48(%rsp)
+	movups	%xmm4, 64(%rsp)
+	movups	%xmm5, 80(%rsp)
+	movups	%xmm6, 96(%rsp)
+	movups	%xmm7, 112(%rsp)
+	movups	%xmm8, 128(%rsp)
+	movups	%xmm9, 144(%rsp)
+	movups	%xmm10, 160(%rsp)
+	movups	%xmm11, 176(%rsp)
+	movups	%xmm12, 192(%rsp)
+	movups	%xmm13, 208(%rsp)
+	movups	%xmm14, 224(%rsp)
+	movups	%xmm15, 240(%rsp)
+	mov	%r15, %rdi		/* vmctx */
+	mov	%rbp, %rsi		/* fp */
+	call	wj__epoch_expired@PLT
+	movups	0(%rsp), %xmm0
+	movups	16(%rsp), %xmm1
+	movups	32(%rsp), %xmm2
+	movups	48(%rsp), %xmm3
+	movups	64(%rsp), %xmm4
+	movups	80(%rsp), %xmm5
+	movups	96(%rsp), %xmm6
+	movups	112(%rsp), %xmm7
+	movups	128(%rsp), %xmm8
+	movups	144(%rsp), %xmm9
+	movups	160(%rsp), %xmm10
+	movups	176(%rsp), %xmm11
+	movups	192(%rsp), %xmm12
+	movups	208(%rsp), %xmm13
+	movups	224(%rsp), %xmm14
+	movups	240(%rsp), %xmm15
+	add	$256, %rsp
+	pop	%r10
+	pop	%r9
+	pop	%r8
+	pop	%rdi
+	pop	%rsi
+	pop	%rdx
+	pop	%rcx
+	pop	%rax
+	pop	%rbp
+	.cfi_def_cfa %rsp, 8
+	ret
+	.cfi_endproc
+	.size	wj__epoch_trampoline, .-wj__epoch_trampoline
+
 	.section .note.GNU-stack,"",@progbits

@@ -114,7 +114,12 @@ static inline vm_memory_plan vm_plan_memory(const wasm_limits *limits, uint64_t 
 
 /* Per-store state that compiled code reads. */
 typedef struct vm_store {
-    uintptr_t stack_limit; /* rsp below this traps "call stack exhausted" */
+    uintptr_t stack_limit;   /* rsp below this traps "call stack exhausted" */
+    uint64_t epoch_deadline; /* epoch checks: the engine's epoch at or past
+                              * this calls wj__epoch_trampoline */
+    int64_t fuel;            /* fuel checks: minus the fuel left. Each run of
+                              * instructions adds its cost as it starts;
+                              * a check finding it above 0 traps */
 } vm_store;
 
 enum {
@@ -127,6 +132,8 @@ enum {
     VM_TABLE_ELEMS = offsetof(vm_table, elems),
     VM_TABLE_SIZE = offsetof(vm_table, size),
     VM_STORE_STACK_LIMIT = offsetof(vm_store, stack_limit),
+    VM_STORE_EPOCH_DEADLINE = offsetof(vm_store, epoch_deadline),
+    VM_STORE_FUEL = offsetof(vm_store, fuel),
 };
 
 /*
@@ -136,7 +143,7 @@ enum {
  *        static memories (which never move); dynamic ones are reached
  *        through memories[0]
  *   [2]  the runtime's instance pointer
- *   [3]  reserved (0)
+ *   [3]  const uint64_t *epoch: the engine's epoch counter
  *   then vm_memory *memories[nmemories]   (imported ones point at the exporter's)
  *        vm_table  *tables[ntables]
  *        uint64_t   globals[nglobals]     a defined global's value inline
@@ -149,6 +156,7 @@ enum {
     VMCTX_STORE = 0,
     VMCTX_MEMORY0_BASE = 8,
     VMCTX_INSTANCE = 16,
+    VMCTX_EPOCH = 24,
     VMCTX_HEADER = 32,
 };
 
@@ -199,5 +207,15 @@ uint32_t wj__table_copy(void *vmctx, uint32_t dst_table, uint32_t src_table, uin
 uint32_t wj__table_init(void *vmctx, uint32_t table, uint32_t segment, uint32_t dst, uint32_t src,
                         uint32_t n);
 void wj__elem_drop(void *vmctx, uint32_t segment);
+
+/*
+ * The slow path of an epoch check (compiler/trampolines.S), called from
+ * compiled code at a function entry or loop header when the engine's epoch
+ * reached the store's deadline. It preserves every register but r11, calls
+ * wj__epoch_expired(vmctx, fp) with fp its own frame (as the host
+ * trampoline does), and returns when the guest may go on; a trap unwinds.
+ */
+void wj__epoch_trampoline(void);
+void wj__epoch_expired(void *vmctx, uintptr_t fp);
 
 #endif

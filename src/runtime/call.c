@@ -150,11 +150,9 @@ wj_error *wj_func_call(wj_func *func, const wj_val *args, size_t arg_count, wj_v
     return NULL;
 }
 
-/* Hands `trap` to the landing pad of the activation: the enclosing
- * wj_func_call of the store takes it from there. */
-__attribute__((noreturn)) static void raise_host_trap(wj_store *store, vm_activation *act,
-                                                      wj_trap *trap, uintptr_t fp)
+void trap_raise(wj_store *store, wj_trap *trap, uintptr_t fp)
 {
+    vm_activation *act = wj__activation;
     if (!trap->traced) {
         /* [fp + 8] returns into the wasm caller, just past its call;
          * [fp] is its frame. */
@@ -199,5 +197,5 @@ void wj__host_call(void *record, uint64_t *slots, uintptr_t fp)
     if (results != small_results)
         free(results);
     if (trap)
-        raise_host_trap(f->store, act, trap, fp); /* nothing above may own anything now */
+        trap_raise(f->store, trap, fp); /* nothing above may own anything now */
 }

@@ -1,3 +1,4 @@
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -76,12 +77,23 @@ void wj_config_set_dynamic_memories(wj_config *config, bool enabled)
     config->memory.dynamic32 = enabled;
 }
 
+void wj_config_set_epoch_interruption(wj_config *config, bool enabled)
+{
+    config->epoch_interruption = enabled;
+}
+
+void wj_config_set_consume_fuel(wj_config *config, bool enabled)
+{
+    config->consume_fuel = enabled;
+}
+
 wj_engine *wj_engine_new(const wj_config *config)
 {
     wj_engine *engine = malloc(sizeof *engine);
     if (!engine)
         return NULL;
     engine->config = config ? *config : default_config;
+    atomic_init(&engine->epoch, 0);
     engine->types = type_registry_new();
     if (!engine->types) {
         free(engine);
@@ -96,6 +108,16 @@ void wj_engine_delete(wj_engine *engine)
         return;
     type_registry_free(engine->types);
     free(engine);
+}
+
+void wj_engine_increment_epoch(wj_engine *engine)
+{
+    atomic_fetch_add_explicit(&engine->epoch, 1, memory_order_relaxed);
+}
+
+uint64_t wj_engine_epoch(const wj_engine *engine)
+{
+    return atomic_load_explicit(&engine->epoch, memory_order_relaxed);
 }
 
 const char *wj_valtype_name(wj_valtype type)

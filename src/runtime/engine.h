@@ -2,6 +2,7 @@
 #ifndef WJ_RUNTIME_ENGINE_H
 #define WJ_RUNTIME_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,11 +16,14 @@ struct wj_config {
     size_t max_wasm_stack;  /* bytes of native stack nested wasm calls may use */
     uint64_t max_memory_size; /* bytes any linear memory may grow to */
     vm_memory_config memory;  /* where 32-bit memories live */
+    bool epoch_interruption;  /* compiled code checks the epoch */
+    bool consume_fuel;        /* compiled code charges fuel */
 };
 
 struct wj_engine {
     struct wj_config config;
     type_registry *types; /* function types interned engine-wide */
+    _Atomic uint64_t epoch; /* compiled code reads it through vmctx */
 };
 
 #endif

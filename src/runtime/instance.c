@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "error.h"
 #include "extern.h"
 #include "func.h"
@@ -72,6 +73,7 @@ static wj_error *allocate(wj_instance *inst)
     void **header = inst->vmctx;
     header[VMCTX_STORE / 8] = &inst->store->vm;
     header[VMCTX_INSTANCE / 8] = inst;
+    header[VMCTX_EPOCH / 8] = &inst->store->engine->epoch;
     return NULL;
 }
 

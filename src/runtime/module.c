@@ -78,7 +78,9 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
     }
     wasm_error werr = {0};
     compile_env env = {.type_ids = module->type_ids, .memory = engine->config.memory,
-                       .max_memory_size = engine->config.max_memory_size};
+                       .max_memory_size = engine->config.max_memory_size,
+                       .epoch_checks = engine->config.epoch_interruption,
+                       .fuel_checks = engine->config.consume_fuel};
     if (compile && !compile_module(m, &env, &module->code, &werr)) {
         release_types(module);
         wasm_module_free(m);

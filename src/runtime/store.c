@@ -13,6 +13,8 @@ wj_store *wj_store_new(wj_engine *engine)
     if (!store)
         return NULL;
     store->engine = engine;
+    /* No time and no fuel until the host grants some. */
+    wj_store_set_epoch_deadline(store, 0);
     store->code = code_registry_new();
     store->trace = malloc(STORE_TRACE_CAP * sizeof *store->trace);
     if (!store->code || !store->trace) {

@@ -26,6 +26,8 @@ struct wj_store {
     uintptr_t *trace;       /* STORE_TRACE_CAP slots for activations' traces */
     wj_trap *pending_trap;  /* a host trap on its way to the landing pad */
     unsigned depth;         /* activations of this store live on the stack */
+    wj_epoch_callback epoch_callback; /* NULL: a passed deadline traps */
+    void *epoch_env;
     store_object *objects;  /* freed with the store, newest first */
     size_t nobjects, cap;
 };

@@ -39,6 +39,8 @@ static const char *const messages[] = {
     [WJ_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
     [WJ_TRAP_HOST] = "host trap",
     [WJ_TRAP_EXIT] = "exit",
+    [WJ_TRAP_INTERRUPT] = "interrupt",
+    [WJ_TRAP_OUT_OF_FUEL] = "all fuel consumed by WebAssembly",
 };
 
 static wj_trap *trap_alloc(wj_trap_code code, const char *message)

@@ -24,4 +24,10 @@ wj_trap *trap_new(wj_trap_code code);
  * out of memory (the trap then has no frames). */
 bool trap_set_frames(wj_trap *trap, const wj_store *store, const uintptr_t *pcs, size_t n);
 
+/* Ends the calling thread's innermost activation, which is running wasm
+ * of `store` and has called out to the host through a trampoline whose
+ * frame is `fp`: the trap (captured from there unless it already has
+ * frames) goes to the enclosing wj_func_call. */
+__attribute__((noreturn)) void trap_raise(wj_store *store, wj_trap *trap, uintptr_t fp);
+
 #endif

@@ -19,6 +19,7 @@
 struct options {
     struct conversion_options conversion;
     bool dynamic_memories; /* 32-bit memories as dynamic heaps */
+    bool meter;            /* epoch checks and fuel compiled in */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -52,13 +53,14 @@ char *format(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fputs("usage: spec-runner [--features memory64,multi-memory] [--dynamic-memories]\n"
-          "                   [--name LABEL] [--verbose] [--wast2json PATH] PATH...\n"
+          "                   [--meter] [--name LABEL] [--verbose] [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
           "command the runtime can judge. Prints a FAIL line per failure, the skip\n"
           "reasons, and finally \"LABEL: N passed, M failed, K skipped\" (LABEL defaults\n"
           "to the name of the single PATH). --dynamic-memories makes 32-bit memories\n"
-          "dynamic heaps (explicit bounds checks) instead of reservations.\n"
+          "dynamic heaps (explicit bounds checks) instead of reservations. --meter\n"
+          "compiles in epoch checks and fuel, with limits never reached.\n"
           "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
@@ -109,6 +111,7 @@ static int parse_options(int argc, char **argv, struct options *options)
     static const struct option long_options[] = {
         {"features", required_argument, NULL, 'f'},
         {"dynamic-memories", no_argument, NULL, 'd'},
+        {"meter", no_argument, NULL, 'm'},
         {"name", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"wast2json", required_argument, NULL, 'w'},
@@ -126,6 +129,7 @@ static int parse_options(int argc, char **argv, struct options *options)
                 return EXIT_USAGE;
             break;
         case 'd': options->dynamic_memories = true; break;
+        case 'm': options->meter = true; break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
         case 'w': options->conversion.wast2json = optarg; break;
@@ -156,6 +160,8 @@ static wj_engine *new_engine(const struct options *options)
     if (!config)
         return NULL;
     wj_config_set_dynamic_memories(config, options->dynamic_memories);
+    wj_config_set_epoch_interruption(config, options->meter);
+    wj_config_set_consume_fuel(config, options->meter);
     if (features->memory64)
         wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
     if (features->multi_memory)

@@ -52,6 +52,7 @@ run() {
 
 run core core
 run core-dynamic --dynamic-memories core
+run core-metered --meter core
 run core/simd core/simd
 run memory64 --features memory64 memory64
 run multi-memory --features multi-memory multi-memory
