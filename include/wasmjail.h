@@ -517,10 +517,18 @@ WJ_API bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import
  * traps, and exit. Compile, instantiate and open files (preopens, output
  * files) first. Any other system call -- execve, socket, fork, open of a
  * path, ptrace -- ends the process with one line on stderr naming the call
- * and exit status 159 (128 + SIGSYS). A WJ_ERROR_UNSUPPORTED error when
- * the kernel or libseccomp cannot install the filter.
+ * and exit status 159 (128 + SIGSYS).
+ *
+ * Path lookups are confined too, where the kernel has Landlock (Linux 5.13
+ * and later): only beneath the preopened directories of the `count` WASI
+ * contexts in `wasi` (none when count is 0), and beneath read-only ones
+ * only for reading; anything else fails with EACCES, whatever the path
+ * ("/etc/passwd" relative to a preopen, "..", symlinks). Landlock holds for
+ * the calling thread and the threads it starts later; seccomp for all.
+ * A WJ_ERROR_UNSUPPORTED error when the kernel or libseccomp cannot
+ * install the filter.
  */
-WJ_API wj_error *wj_jail_enter(void);
+WJ_API wj_error *wj_jail_enter(wj_wasi *const *wasi, size_t count);
 
 #ifdef __cplusplus
 }

@@ -517,7 +517,7 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
         status = trap_status(path, trap);
         goto out;
     }
-    if (o->jail && (err = wj_jail_enter())) {
+    if (o->jail && (err = wj_jail_enter(&wasi, 1))) {
         cli_error("%s", wj_error_message(err));
         wj_error_delete(err);
         goto out;

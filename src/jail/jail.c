@@ -9,6 +9,9 @@
  * clocks, getrandom, poll, futex, signal return, masks and alternate
  * stacks (traps must keep working), and exit.
  *
+ * Path lookups are confined by Landlock (landlock.c) first, to beneath the
+ * WASI contexts' preopened directories.
+ *
  * A violation raises SIGSYS (SCMP_ACT_TRAP); the handler writes one line
  * naming the syscall, from a table of names resolved before the filter was
  * loaded (the handler may not allocate), and exits with 159 = 128 + SIGSYS.
@@ -18,14 +21,16 @@
 #include <errno.h>
 #include <seccomp.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "runtime/error.h" /* wj_error objects */
+#include "wasi/preopens.h"   /* the directories Landlock lets lookups reach */
 
-#include <wasmjail.h>
+#include "jail.h"
 
 /* x86-64 syscall numbers are below this (the table of names). */
 enum { MAX_SYSCALL = 512 };
@@ -111,8 +116,43 @@ static wj_error *fail(scmp_filter_ctx ctx, const char *what, int rc)
     return rt_error_new(WJ_ERROR_UNSUPPORTED, WJ_NO_OFFSET, "jail: %s: %s", what, strerror(-rc));
 }
 
-wj_error *wj_jail_enter(void)
+typedef struct dir_list {
+    jail_dir *v;
+    size_t n, cap;
+} dir_list;
+
+static bool add_dir(void *env, int fd, bool read_only)
 {
+    dir_list *l = env;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        jail_dir *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        l->v = v, l->cap = cap;
+    }
+    l->v[l->n++] = (jail_dir){fd, read_only};
+    return true;
+}
+
+static wj_error *confine_paths(wj_wasi *const *wasi, size_t count)
+{
+    dir_list dirs = {0};
+    for (size_t i = 0; i < count; i++)
+        if (wasi[i] && !wasi_each_preopen(wasi[i], add_dir, &dirs)) {
+            free(dirs.v);
+            return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "jail: out of memory");
+        }
+    wj_error *err = jail_landlock(dirs.v, dirs.n);
+    free(dirs.v);
+    return err;
+}
+
+wj_error *wj_jail_enter(wj_wasi *const *wasi, size_t count)
+{
+    wj_error *err = confine_paths(wasi, count);
+    if (err)
+        return err;
     /* Names first: the handler cannot resolve them once jailed. */
     for (int nr = 0; nr < MAX_SYSCALL; nr++)
         if (!syscall_names[nr])

@@ -3,6 +3,8 @@
  * compiler/meter.c). */
 #include <stdatomic.h>
 
+#include "signals/activation.h"
+
 #include "engine.h"
 #include "error.h"
 #include "instance.h"
@@ -31,8 +33,14 @@ void wj__epoch_expired(void *vmctx, uintptr_t fp)
         if (!trap)
             trap = wj_trap_new("out of memory");
     } else {
+        /* Like a host function: traps in wasm the callback calls (of
+         * other stores) trace through this frame. */
+        vm_activation *act = wj__activation;
+        uintptr_t saved_exit = act->exit_fp;
+        act->exit_fp = fp;
         uint64_t ticks = 0;
         trap = store->epoch_callback(store->epoch_env, store, &ticks);
+        act->exit_fp = saved_exit;
         if (!trap) {
             store->vm.epoch_deadline = saturating_add(epoch_now(store->engine), ticks);
             return;

@@ -14,6 +14,7 @@
 
 #include "runtime/error.h" /* wj_error objects for configuration failures */
 
+#include "preopens.h"
 #include "wasi.h"
 
 #define WASI_MODULE "wasi_snapshot_preview1"
@@ -318,5 +319,17 @@ bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import, wj_ex
     if (!func)
         return false;
     *out = (wj_extern){.kind = WJ_EXTERN_FUNC, .of.func = func};
+    return true;
+}
+
+bool wasi_each_preopen(const wj_wasi *wasi, bool (*visit)(void *env, int fd, bool read_only),
+                       void *env)
+{
+    for (size_t i = 0; i < wasi->nfds; i++) {
+        const wasi_fd *d = &wasi->fds[i];
+        if (d->host >= 0 && d->preopen_name &&
+            !visit(env, d->host, (d->rights & WASI_RIGHTS_WRITE) == 0))
+            return false;
+    }
     return true;
 }

@@ -5,10 +5,15 @@
  *   execve, socket, open, fork
  *             a plain C call the jail must deny
  *   thread    the same socket() from a thread started before the jail
+ *   paths DIR with a WASI context preopening DIR/rw and DIR/ro (read-only),
+ *             opens paths relative to its own descriptors of them and
+ *             prints one line per attempt: "NAME ok" or "NAME errno-name"
+ *             (Landlock confines lookups to beneath the preopens)
  * A denied call never returns: the jail ends the process with status 159
  * and a line naming the call (tests/jail/jail.sh checks both).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,10 +61,45 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Opens `path` beneath `dir` with `flags`; prints the outcome. */
+static void try_open(const char *name, int dir, const char *path, int flags)
+{
+    int fd = openat(dir, path, flags, 0644);
+    if (fd >= 0) {
+        printf("%s ok\n", name);
+        close(fd);
+    } else {
+        printf("%s %s\n", name, strerrorname_np(errno));
+    }
+}
+
+/* Jails with `wasi` and tries lookups inside and outside its preopens. */
+static int paths(wj_wasi *wasi, const char *dir)
+{
+    char rw[4096], ro[4096];
+    snprintf(rw, sizeof rw, "%s/rw", dir);
+    snprintf(ro, sizeof ro, "%s/ro", dir);
+    int rw_fd = open(rw, O_PATH | O_DIRECTORY), ro_fd = open(ro, O_PATH | O_DIRECTORY);
+    if (rw_fd < 0 || ro_fd < 0)
+        return die("cannot open the directories");
+    wj_error *err = wj_jail_enter(&wasi, 1);
+    if (err)
+        return die(wj_error_message(err));
+    try_open("read-inside", rw_fd, "inside.txt", O_RDONLY);
+    try_open("create-inside", rw_fd, "new.txt", O_WRONLY | O_CREAT);
+    try_open("absolute", rw_fd, "/etc/passwd", O_RDONLY);
+    try_open("dotdot", rw_fd, "../outside.txt", O_RDONLY);
+    try_open("read-ro", ro_fd, "inside.txt", O_RDONLY);
+    try_open("write-ro", ro_fd, "inside.txt", O_WRONLY);
+    try_open("create-ro", ro_fd, "new.txt", O_WRONLY | O_CREAT);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2)
-        return die("usage: jail-host ok|execve|socket|open|fork|thread");
+    if (argc < 2 || argc > 3 || (strcmp(argv[1], "paths") == 0) != (argc == 3))
+        return die("usage: jail-host ok|execve|socket|open|fork|thread|paths DIR");
     const char *what = argv[1];
     const char *why = NULL;
     size_t len;
@@ -82,7 +122,18 @@ int main(int argc, char **argv)
         (pipe(pipe_fds) != 0 || pthread_create(&thread, NULL, thread_main, NULL) != 0))
         return die("cannot start the thread");
 
-    if ((err = wj_jail_enter()))
+    if (strcmp(what, "paths") == 0) {
+        wj_wasi_config *config = wj_wasi_config_new();
+        char rw[4096], ro[4096];
+        snprintf(rw, sizeof rw, "%s/rw", argv[2]);
+        snprintf(ro, sizeof ro, "%s/ro", argv[2]);
+        if (!config || (err = wj_wasi_config_preopen_dir(config, rw, ".", false)) ||
+            (err = wj_wasi_config_preopen_dir(config, ro, "ro", true)))
+            return die(err ? wj_error_message(err) : "out of memory");
+        wj_wasi *wasi = wj_wasi_new(store, config);
+        return wasi ? paths(wasi, argv[2]) : die("out of memory");
+    }
+    if ((err = wj_jail_enter(NULL, 0)))
         return die(wj_error_message(err));
 
     if (strcmp(what, "ok") == 0) {

@@ -2,7 +2,8 @@
 # make check: the seccomp jail. A host program that links the library jails
 # itself and attempts execve, socket, open and fork (also from a thread
 # started before the jail): each must end the process with exit status 159
-# and a line naming the call; a trap and a memory.grow inside the jail work.
+# and a line naming the call; a trap and a memory.grow inside the jail work;
+# paths resolve only beneath the WASI preopens (Landlock).
 # Then every plugin test and every Sightglass program runs under
 # `wasmjail run --jail`.
 set -u
@@ -50,6 +51,22 @@ denied socket socket
 denied open openat
 denied fork clone
 denied thread socket
+
+# Landlock: lookups only beneath the preopens, read-only ones for reading.
+mkdir "$tmp/dir" "$tmp/dir/rw" "$tmp/dir/ro"
+echo in >"$tmp/dir/rw/inside.txt"
+echo in >"$tmp/dir/ro/inside.txt"
+echo out >"$tmp/dir/outside.txt"
+printf '%s\n' 'read-inside ok' 'create-inside ok' 'absolute EACCES' 'dotdot EACCES' \
+    'read-ro ok' 'write-ro EACCES' 'create-ro EACCES' >"$tmp/paths.expected"
+if "$host" paths "$tmp/dir" >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/out" "$tmp/paths.expected"; then
+    passed=$((passed + 1))
+else
+    say "FAIL jail-paths: expected (<) and got (>):"
+    diff "$tmp/paths.expected" "$tmp/out" | sed 's/^/    /' | tee /dev/fd/9
+    sed 's/^/    /' "$tmp/err" | head -n 5 | tee /dev/fd/9
+    failed=$((failed + 1))
+fi
 
 say "jail: $passed passed, $failed failed"
 status=0
