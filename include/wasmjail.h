@@ -308,7 +308,10 @@ typedef wj_trap *(*wj_epoch_callback)(void *env, wj_store *store, uint64_t *tick
 WJ_API void wj_store_set_epoch_callback(wj_store *store, wj_epoch_callback callback, void *env);
 
 /* With fuel on: sets the fuel left (at most INT64_MAX; more is clamped). A
- * new store has none, so wasm traps at its first check until fuel is set.
+ * new store has none: wasm traps at the first check (a function entry or
+ * loop header) after an instruction that costs fuel. Fuel is checked only
+ * there, so the last straight-line stretch before a return may overdraw
+ * it by that stretch's cost.
  * A WJ_ERROR_USAGE error when the engine does not consume fuel. */
 WJ_API wj_error *wj_store_set_fuel(wj_store *store, uint64_t fuel);
 /* The fuel left (0 once it ran out). A WJ_ERROR_USAGE error when the

@@ -80,6 +80,25 @@ check run-bad-size 2 "run: --max-memory '12Q': expected a size" -- run --max-mem
 check run-bad-dir 2 "run: --dir '::x': expected HOST\[::GUEST\]" -- run --dir ::x "$hello"
 check run-bad-env 2 "run: --env '=x': expected NAME" -- run --env =x "$hello"
 check run-missing-dir 1 "run: --dir: $tmp/nowhere: No such file or directory" -- run --dir "$tmp/nowhere" "$hello"
+# --timeout DURATION and --fuel N: bad values are command-line errors.
+check run-help-timeout 0 '^ +--timeout DURATION ' -- run --help
+check run-help-fuel 0 '^ +--fuel N ' -- run --help
+check run-timeout-word 2 "run: --timeout 'abc': expected a duration" -- run --timeout abc "$hello"
+check run-timeout-zero 2 "run: --timeout '0': expected a duration" -- run --timeout 0 "$hello"
+check run-timeout-zero-ms 2 "run: --timeout '0ms': expected a duration" -- run --timeout 0ms "$hello"
+check run-timeout-negative 2 "run: --timeout '-1': expected a duration" -- run --timeout -1 "$hello"
+check run-timeout-unit 2 "run: --timeout '1x': expected a duration" -- run --timeout 1x "$hello"
+check run-timeout-empty 2 "run: --timeout '': expected a duration" -- run --timeout '' "$hello"
+check run-timeout-missing 2 "option '--timeout' requires an argument" -- run --timeout
+check run-fuel-word 2 "run: --fuel 'x': expected a number" -- run --fuel x "$hello"
+check run-fuel-negative 2 "run: --fuel '-5': expected a number" -- run --fuel -5 "$hello"
+check run-fuel-suffix 2 "run: --fuel '10k': expected a number" -- run --fuel 10k "$hello"
+check run-fuel-empty 2 "run: --fuel '': expected a number" -- run --fuel '' "$hello"
+check run-fuel-overflow 2 "run: --fuel '18446744073709551616': expected a number" -- run --fuel 18446744073709551616 "$hello"
+check run-fuel-missing 2 "option '--fuel' requires an argument" -- run --fuel
+check run-timeout-hello 0 '^Hello from a WebAssembly plugin!$' -- run --timeout 30s "$hello"
+check run-fuel-hello 0 '^Hello from a WebAssembly plugin!$' -- run --fuel 100000000 "$hello"
+check run-fuel-max 0 '^Hello from a WebAssembly plugin!$' -- run --fuel 18446744073709551615 "$hello"
 
 # Valid modules.
 check validate-quiet 0 '' -- validate "$hello"
@@ -154,6 +173,18 @@ if [ -x "$wat2wasm" ]; then
     expect trap-frame-1 '^ +1: +0x[0-9a-f]+ - demo!outer$'
     expect trap-frame-2 '^ +2: +0x[0-9a-f]+ - demo!<wasm function 2>$'
     expect trap-message '^wasm trap: integer divide by zero$'
+    # --fuel counts instructions: i32.const i32.const i32.add is 3.
+    wat meter '(module $meter
+      (func (export "three") (result i32) (i32.add (i32.const 1) (i32.const 2)))
+      (func $spin (export "spin") (loop $l (br $l))))'
+    check fuel-enough 0 '^3$' -- run --fuel 3 --invoke three "$tmp/meter.wasm"
+    check fuel-short 134 '^wasm trap: all fuel consumed by WebAssembly$' -- run --fuel 2 --invoke three "$tmp/meter.wasm"
+    expect fuel-short-frame '^ +0: +0x[0-9a-f]+ - meter!<wasm function 0>$'
+    check fuel-spin 134 '^wasm trap: all fuel consumed by WebAssembly$' -- run --fuel 1000 --invoke spin "$tmp/meter.wasm"
+    expect fuel-spin-frame '^ +0: +0x[0-9a-f]+ - meter!spin$'
+    check timeout-three 0 '^3$' -- run --timeout 30s --invoke three "$tmp/meter.wasm"
+    check timeout-spin 134 '^wasm trap: interrupt$' -- run --timeout 100ms --invoke spin "$tmp/meter.wasm"
+    expect timeout-spin-frame '^ +0: +0x[0-9a-f]+ - meter!spin$'
     wat big '(module (memory 4))'
     check max-memory 1 'big\.wasm: .*' -- run --max-memory 128K "$tmp/big.wasm"
 else

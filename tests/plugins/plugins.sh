@@ -1,7 +1,8 @@
 #!/bin/sh
 # make check: `wasmjail run` on WASI plugins built from tests/plugins/*.c:
 # stdio, arguments, environment, clocks, randomness, exit statuses, trap
-# reports, files in preopened directories, and escapes out of them.
+# reports, runaway guests stopped by --timeout and --fuel, files in
+# preopened directories, and escapes out of them.
 # Prints a line per failure and a final summary, also to fd 9 (the console).
 # Skips (exit 77) when $WASI_CC cannot build wasm32-wasi programs.
 #
@@ -307,7 +308,7 @@ if ! $wasi_cc $wasi_cflags -o probe.wasm probe.c >probe.log 2>&1; then
     head -n 5 probe.log | sed 's/^/    /' >&9
     exit 77
 fi
-for p in basics traps files escape; do
+for p in basics traps files escape runaway; do
     # shellcheck disable=SC2086
     if ! $wasi_cc $wasi_cflags -g0 -o "$p.wasm" "$plugins/$p.c" >"$p.log" 2>&1; then
         say "FAIL build-$p: $wasi_cc $wasi_cflags -g0 -o $p.wasm $plugins/$p.c:"
@@ -544,6 +545,101 @@ wj run --max-stack 64K "$tmp/traps.wasm" recurse
 want_trap "$tmp/traps.wasm" 'call stack exhausted'
 want_frames trap_recurse trap_recurse
 finish
+
+# --- runaway guests: --timeout and --fuel ---------------------------------------------------
+# runaway.wasm never ends by itself (but for "finish"). The options stop it
+# with a trap; `timeout 30` only keeps a hang from stalling make check, and
+# nothing here depends on how long a run takes. Under tests/meter.sh the
+# extra flags come first, so these tests' own --timeout and --fuel win.
+saved_timeout=$timeout
+[ -n "$timeout" ] && timeout="timeout -k 5 30"
+
+start timeout-spin
+wj run --timeout 1s "$tmp/runaway.wasm" spin
+want_trap "$tmp/runaway.wasm" interrupt
+want_frames runaway_spin "$main"
+want_frame_later '_start|_start\..*'
+want_offsets runaway.wasm loop
+[ -s out ] && { fail "stdout is not empty:"; show out; }
+finish
+
+start timeout-recurse
+wj run --timeout 1s "$tmp/runaway.wasm" recurse
+want_trap "$tmp/runaway.wasm" interrupt
+want_frames runaway_fib runaway_fib
+want_frame_later "$main"
+want_offsets runaway.wasm ''
+finish
+
+# Plain numbers are seconds; fractions work.
+start timeout-plain-seconds
+wj run --timeout 0.5 "$tmp/runaway.wasm" spin
+want_trap "$tmp/runaway.wasm" interrupt
+want_frames runaway_spin
+finish
+
+start fuel-spin
+wj run --fuel 100000 "$tmp/runaway.wasm" spin
+want_trap "$tmp/runaway.wasm" 'all fuel consumed by WebAssembly'
+want_frames runaway_spin "$main"
+want_offsets runaway.wasm loop
+finish
+
+start fuel-recurse
+wj run --fuel 1000000 "$tmp/runaway.wasm" recurse
+want_trap "$tmp/runaway.wasm" 'all fuel consumed by WebAssembly'
+want_frames runaway_fib runaway_fib
+want_frame_later "$main"
+finish
+
+# Not even the start-up code runs without fuel.
+start fuel-zero
+wj run --fuel 0 "$tmp/runaway.wasm" finish
+want_trap "$tmp/runaway.wasm" 'all fuel consumed by WebAssembly'
+[ -s out ] && { fail "stdout is not empty:"; show out; }
+finish
+
+# The timer thread must work inside the seccomp jail.
+start timeout-spin-jail
+wj run --jail --timeout 1s "$tmp/runaway.wasm" spin
+want_trap "$tmp/runaway.wasm" interrupt
+want_frames runaway_spin "$main"
+finish
+
+start timeout-fuel-spin
+wj run --timeout 1s --fuel 1000000000000000 "$tmp/runaway.wasm" spin
+want_trap "$tmp/runaway.wasm" interrupt
+want_frames runaway_spin
+finish
+
+# A program that ends in time is not disturbed; nor is one with fuel to spare.
+start timeout-finish
+wj run --timeout 10s "$tmp/runaway.wasm" finish
+want_status 0
+want_stdout 'runaway: finished'
+[ -s err ] && { fail "stderr is not empty:"; show err; }
+finish
+
+start fuel-finish
+wj run --fuel 100000000 "$tmp/runaway.wasm" finish
+want_status 0
+want_stdout 'runaway: finished'
+[ -s err ] && { fail "stderr is not empty:"; show err; }
+finish
+
+start timeout-fuel-finish
+wj run --timeout 10s --fuel 100000000 "$tmp/runaway.wasm" finish
+want_status 0
+want_stdout 'runaway: finished'
+finish
+
+start timeout-finish-jail
+wj run --jail --timeout 10s "$tmp/runaway.wasm" finish
+want_status 0
+want_stdout 'runaway: finished'
+finish
+
+timeout=$saved_timeout
 
 # --- files in a preopen ---------------------------------------------------------------------
 # ops_dir DIR: the files the ops subcommand expects to find.
