@@ -2,7 +2,7 @@
 # The Sightglass programs ($SIGHTGLASS, see its README.md) under wasmjail,
 # against Node's WASI as a reference:
 #
-#   bench/run-sightglass.sh [-n RUNS] [--heaps] [--no-node] [PROGRAM...]
+#   bench/run-sightglass.sh [-n RUNS] [--heaps | --meter] [--no-node] [PROGRAM...]
 #
 # What is measured: each program's own measured region, the time between its
 # calls of the imports bench.start and bench.end, in nanoseconds. wasmjail
@@ -17,13 +17,18 @@
 # other runs' go to /dev/null. The table gives the MEDIAN of the runs in ms
 # and the ratio of the medians, wasmjail/node; the geometric mean of the
 # ratios ends it, once over every program and once without the programs whose
-# region is under 1 ms in either engine (noop, nestedloop: there the region
-# is little more than the two calls, and their ratios say nothing about
-# generated code).
+# region is under 1 ms in any engine or configuration (noop, nestedloop: there
+# the region is little more than the two calls, and their ratios say nothing
+# about generated code).
 #
 #   --heaps     instead: wasmjail with static 32-bit memories (guard
 #               reservations, the default) vs `--dynamic-memories` (explicit
 #               bounds checks), ratio dynamic/static
+#   --meter     instead: wasmjail with no metering compiled in, with epoch
+#               checks (`--timeout 1h`, at function entries and loop headers)
+#               and with fuel (`--fuel 1000000000000000000`), the three
+#               alternating, ratios epochs/neither and fuel/neither (neither
+#               limit is ever reached: what is measured is the checks' cost)
 #   --no-node   wasmjail alone, no ratios
 #   PROGRAM     a folder (bz2, shootout), folder/name (shootout/shootout-fib2)
 #               or a name (shootout-fib2); default: every program outside the
@@ -46,12 +51,13 @@
 set -u
 
 usage() {
-    echo "usage: $0 [-n RUNS] [--heaps] [--no-node] [PROGRAM...]" >&2
+    echo "usage: $0 [-n RUNS] [--heaps | --meter] [--no-node] [PROGRAM...]" >&2
     exit 2
 }
 
 runs=5
 heaps=
+meter=
 use_node=1
 programs=()
 while [ $# -gt 0 ]; do
@@ -64,6 +70,7 @@ while [ $# -gt 0 ]; do
     -n*) runs=${1#-n}; shift ;;
     --runs=*) runs=${1#--runs=}; shift ;;
     --heaps) heaps=1; shift ;;
+    --meter) meter=1; shift ;;
     --no-node) use_node=; shift ;;
     -h | --help) usage ;;
     --) shift; programs+=("$@"); break ;;
@@ -74,6 +81,10 @@ done
 case $runs in
 '' | *[!0-9]* | 0) echo "run-sightglass: RUNS must be a positive integer, not '$runs'" >&2; exit 2 ;;
 esac
+if [ -n "$heaps" ] && [ -n "$meter" ]; then
+    echo "run-sightglass: --heaps and --meter are two different comparisons: one at a time" >&2
+    exit 2
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 read -ra node_flags <<<"${NODE_FLAGS:-}"
@@ -97,7 +108,7 @@ if [ ! -d "$sightglass" ]; then
 fi
 sightglass=$(cd "$sightglass" && pwd)
 
-if [ -n "$heaps" ]; then
+if [ -n "$heaps" ] || [ -n "$meter" ]; then
     use_node=
 elif [ -n "$use_node" ] && ! command -v node >/dev/null 2>&1; then
     echo "run-sightglass: node is not installed: wasmjail alone" >&2
@@ -147,7 +158,8 @@ median() {
         }'
 }
 
-# measure DIR CHECK_PREFIX CMD...: runs CMD in DIR, stdin from /dev/null.
+# measure DIR CHECK_PREFIX CMD...: runs CMD (configuration $conf of program
+# $name) in DIR, stdin from /dev/null.
 # With CHECK_PREFIX (the expected files' X in X.stdout.expected), compares
 # stdout and stderr with the expected files, else discards them. Prints the
 # measured region (ns); on failure says why on stderr and returns 1.
@@ -162,46 +174,69 @@ measure() {
     fi
     status=$?
     if [ $status -ne 0 ]; then
-        echo "  $name ($1): exit status $status" >&2
+        echo "  $name ($conf): exit status $status" >&2
         [ -n "$exp" ] && head -n 5 "$tmp/stderr" | sed 's/^/    /' >&2
         return 1
     fi
     if [ -n "$exp" ]; then
         for s in stdout stderr; do
             if [ -f "$dir/$exp.$s.expected" ] && ! cmp -s "$dir/$exp.$s.expected" "$tmp/$s"; then
-                echo "  $name ($1): $s differs from $exp.$s.expected" >&2
+                echo "  $name ($conf): $s differs from $exp.$s.expected" >&2
                 return 1
             fi
         done
     fi
     if ! grep -Eqx '[0-9]+' "$tmp/time" 2>/dev/null; then
-        echo "  $name ($1): no measured region (bench file missing or not one integer)" >&2
+        echo "  $name ($conf): no measured region (bench file missing or not one integer)" >&2
         return 1
     fi
     cat "$tmp/time"
 }
 
+# The configurations compared: labels[k] is the column's name and opts[k]
+# wasmjail's options for it ("node" for Node). ratios[j] = "NUM DEN NAME":
+# the median of configuration NUM over that of DEN.
 if [ -n "$heaps" ]; then
     labels=(static dynamic)
-    ratio_name=dyn/static
+    opts=("" "--dynamic-memories")
+    ratios=("1 0 dyn/static")
+elif [ -n "$meter" ]; then
+    labels=(neither epochs fuel)
+    opts=("" "--timeout 1h" "--fuel 1000000000000000000")
+    ratios=("1 0 epochs/neither" "2 0 fuel/neither")
 elif [ -n "$use_node" ]; then
     labels=(wasmjail node)
-    ratio_name=wj/node
+    opts=("" node)
+    ratios=("0 1 wj/node")
 else
     labels=(wasmjail)
+    opts=("")
+    ratios=()
 fi
+nconf=${#labels[@]}
 
 echo "# Sightglass measured regions (bench.start -> bench.end), median of $runs runs, ms"
 version=$("$wasmjail" --version 2>/dev/null | head -n 1)
 echo "# wasmjail: $wasmjail (${version:-no --version})"
 [ -n "$use_node" ] && echo "# node: $(command -v node) $(node --version)${NODE_FLAGS:+ $NODE_FLAGS}"
+for ((k = 0; k < nconf; k++)); do
+    [ -n "${opts[k]}" ] && [ "${opts[k]}" != node ] && echo "# ${labels[k]}: wasmjail run ${opts[k]}"
+done
 echo "# programs: $sightglass"
 echo "# machine: $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs"
-if [ ${#labels[@]} -eq 2 ]; then
-    printf '%-28s %12s %12s %10s\n' program "${labels[0]}_ms" "${labels[1]}_ms" "$ratio_name"
-else
-    printf '%-28s %12s\n' program "${labels[0]}_ms"
-fi
+# The table's columns, as one string each for awk: the medians' headers and
+# the ratios' NUM DEN NAME.
+header=
+for ((k = 0; k < nconf; k++)); do header+=" ${labels[k]}_ms"; done
+ratio_spec=${ratios[*]:-}
+awk -v header="$header" -v spec="$ratio_spec" 'BEGIN {
+    printf "%-28s", "program"
+    n = split(header, h, " ")
+    for (k = 1; k <= n; k++) printf " %12s", h[k]
+    m = split(spec, r, " ")
+    for (j = 3; j <= m; j += 3) printf " %" (length(r[j]) > 10 ? length(r[j]) : 10) "s", r[j]
+    printf "\n"
+}'
 
 : >"$tmp/ratios"
 failures=0
@@ -216,25 +251,24 @@ for w in "${list[@]}"; do
         exp=default
     fi
 
-    cmd_a=("$wasmjail" run --bench="$tmp/time" --dir . "$base")
-    if [ -n "$heaps" ]; then
-        cmd_b=("$wasmjail" run --dynamic-memories --bench="$tmp/time" --dir . "$base")
-    else
-        cmd_b=(node "${node_flags[@]}" "$node_script" "$base" "$tmp/time")
-    fi
-
-    : >"$tmp/a"
-    : >"$tmp/b"
+    for ((k = 0; k < nconf; k++)); do : >"$tmp/times$k"; done
     ok=1
-    for ((i = 0; i < runs; i++)); do
+    # The configurations alternate, run after run, so that a drift of the
+    # machine's speed falls on all of them alike.
+    for ((i = 0; i < runs && ok; i++)); do
         check=
         [ $i -eq 0 ] && check=$exp
-        ns=$(measure "$dir" "$check" "${cmd_a[@]}") || { ok=; break; }
-        echo "$ns" >>"$tmp/a"
-        if [ ${#labels[@]} -eq 2 ]; then
-            ns=$(measure "$dir" "$check" "${cmd_b[@]}") || { ok=; break; }
-            echo "$ns" >>"$tmp/b"
-        fi
+        for ((k = 0; k < nconf; k++)); do
+            if [ "${opts[k]}" = node ]; then
+                cmd=(node "${node_flags[@]}" "$node_script" "$base" "$tmp/time")
+            else
+                read -ra extra <<<"${opts[k]}"
+                cmd=("$wasmjail" run "${extra[@]}" --bench="$tmp/time" --dir . "$base")
+            fi
+            conf=${labels[k]}
+            ns=$(measure "$dir" "$check" "${cmd[@]}") || { ok=; break; }
+            echo "$ns" >>"$tmp/times$k"
+        done
     done
     if [ -z "$ok" ]; then
         printf '%-28s %12s\n' "$name" FAILED
@@ -242,30 +276,55 @@ for w in "${list[@]}"; do
         continue
     fi
 
-    a=$(median <"$tmp/a")
-    if [ ${#labels[@]} -eq 2 ]; then
-        b=$(median <"$tmp/b")
-        # wasmjail/node, or dynamic/static: the second over the first for
-        # --heaps. A region of 0 ns has no ratio.
-        if [ -n "$heaps" ]; then num=$b den=$a; else num=$a den=$b; fi
-        awk -v name="$name" -v a="$a" -v b="$b" -v num="$num" -v den="$den" -v out="$tmp/ratios" 'BEGIN {
+    medians=
+    for ((k = 0; k < nconf; k++)); do medians+=" $(median <"$tmp/times$k")"; done
+    # One row of the table; the ratios go to $tmp/ratios for the geometric
+    # means ("NAME RATIO... BIG", BIG 1 when every median is >= 1 ms), unless
+    # a region of 0 ns leaves one without a ratio.
+    awk -v name="$name" -v medians="$medians" -v spec="$ratio_spec" -v out="$tmp/ratios" 'BEGIN {
+        n = split(medians, t, " ")
+        printf "%-28s", name
+        big = 1
+        for (k = 1; k <= n; k++) {
+            printf " %12.3f", t[k] / 1e6
+            if (t[k] < 1e6) big = 0
+        }
+        m = split(spec, r, " ")
+        line = name
+        for (j = 1; j <= m; j += 3) {
+            num = t[r[j] + 1]; den = t[r[j + 1] + 1]
             if (num > 0 && den > 0) {
-                r = sprintf("%.3f", num / den)
-                printf "%s %.17g %d\n", name, num / den, (a >= 1e6 && b >= 1e6) >>out
-            } else r = "-"
-            printf "%-28s %12.3f %12.3f %10s\n", name, a / 1e6, b / 1e6, r
-        }'
-    else
-        awk -v name="$name" -v a="$a" 'BEGIN { printf "%-28s %12.3f\n", name, a / 1e6 }'
-    fi
+                v = sprintf("%.3f", num / den)
+                line = line sprintf(" %.17g", num / den)
+            } else {
+                v = "-"
+                line = ""
+            }
+            printf " %" (length(r[j + 2]) > 10 ? length(r[j + 2]) : 10) "s", v
+        }
+        printf "\n"
+        if (m && line != "") print line, big >>out
+    }'
 done
 
-if [ ${#labels[@]} -eq 2 ]; then
-    awk -v what="$ratio_name" '
-        { s += log($2); n++; if ($3) { s1 += log($2); n1++ } }
+if [ ${#ratios[@]} -gt 0 ]; then
+    awk -v nconf="$nconf" -v spec="$ratio_spec" '
+        { for (j = 2; j < NF; j++) { s[j] += log($j); if ($NF) s1[j] += log($j) } n++; if ($NF) n1++ }
+        function row(what, sum, count, note,    j, w) {
+            printf "%-28s", what
+            for (k = 0; k < nconf; k++) printf " %12s", ""
+            for (j = 2; j <= nr + 1; j++) {
+                w = length(r[3 * (j - 1)]); if (w < 10) w = 10
+                printf " %" w ".3f", exp(sum[j] / count)
+            }
+            printf "   (%d programs%s)\n", count, note
+        }
         END {
-            if (n) printf "%-28s %12s %12s %10.3f   (%d programs)\n", "geomean " what, "", "", exp(s / n), n
-            if (n1) printf "%-28s %12s %12s %10.3f   (%d programs, regions >= 1 ms)\n", "geomean " what, "", "", exp(s1 / n1), n1
+            m = split(spec, r, " ")
+            nr = m / 3
+            what = nr == 1 ? "geomean " r[3] : "geomean"
+            if (n) row(what, s, n, "")
+            if (n1) row(what, s1, n1, ", regions >= 1 ms")
         }' "$tmp/ratios"
 fi
 if [ $failures -gt 0 ]; then
