@@ -23,92 +23,37 @@
 
 #include <wasmjail.h>
 
+#include "fixture.h"
 #include "unit.h"
 #include "wat.h"
 
 /* ==== helpers: one module in one store ============================================= */
 
-typedef struct fixture {
-    wj_engine *engine;
-    wj_store *store;
-    wj_module *module;
-    wj_instance *instance;
-    uint8_t *bytes;
-    size_t len;
-} fixture;
-
-#define ck_assert_no_wj_error(e) \
-    ck_assert_msg((e) == NULL, "unexpected error: %s", (e) ? wj_error_message(e) : "")
-
-/* Option bits for fx_engine. */
+/* Option bits for opts_config. */
 enum { EPOCH = 1, FUEL = 2, DYNAMIC = 4 };
 
-static wj_engine *fx_engine(unsigned opts)
+static wj_config *opts_config(unsigned opts)
 {
     wj_config *config = wj_config_new();
     ck_assert_ptr_nonnull(config);
-    if (opts & EPOCH)
-        wj_config_set_epoch_interruption(config, true);
-    if (opts & FUEL)
-        wj_config_set_consume_fuel(config, true);
-    if (opts & DYNAMIC)
-        wj_config_set_dynamic_memories(config, true);
-    wj_engine *engine = wj_engine_new(config);
-    wj_config_delete(config);
-    ck_assert_ptr_nonnull(engine);
-    return engine;
+    wj_config_set_epoch_interruption(config, opts & EPOCH);
+    wj_config_set_consume_fuel(config, opts & FUEL);
+    wj_config_set_dynamic_memories(config, opts & DYNAMIC);
+    return config;
 }
 
 /* Engine (with the option bits `opts`), store and module; no instance yet. */
-static void fx_prepare(fixture *fx, const char *wat, unsigned opts)
+static void prepare_with(fixture *fx, const char *wat, unsigned opts)
 {
-    memset(fx, 0, sizeof *fx);
-    fx->bytes = wat_to_wasm(wat, &fx->len);
-    fx->engine = fx_engine(opts);
-    wj_error *err = wj_module_new(fx->engine, fx->bytes, fx->len, &fx->module);
-    ck_assert_no_wj_error(err);
-    fx->store = wj_store_new(fx->engine);
-    ck_assert_ptr_nonnull(fx->store);
+    wj_config *config = opts_config(opts);
+    fx_prepare(fx, wat, config);
+    wj_config_delete(config);
 }
 
-/* Instantiation runs no wasm here (no start functions), so it needs
- * neither fuel nor a deadline. */
-static void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n)
+static void open_with(fixture *fx, const char *wat, unsigned opts)
 {
-    wj_trap *trap = NULL;
-    wj_error *err = wj_instance_new(fx->store, fx->module, imports, n, &fx->instance, &trap);
-    ck_assert_no_wj_error(err);
-    ck_assert_msg(trap == NULL, "instantiation trapped: %s", trap ? wj_trap_message(trap) : "");
-    ck_assert_ptr_nonnull(fx->instance);
-}
-
-static void fx_open(fixture *fx, const char *wat, unsigned opts)
-{
-    fx_prepare(fx, wat, opts);
+    prepare_with(fx, wat, opts);
     fx_instantiate(fx, NULL, 0);
-}
-
-static void fx_close(fixture *fx)
-{
-    wj_store_delete(fx->store);
-    wj_module_delete(fx->module);
-    wj_engine_delete(fx->engine);
-    free(fx->bytes);
-    memset(fx, 0, sizeof *fx);
-}
-
-static wj_extern fx_export(const fixture *fx, const char *name, wj_extern_kind kind)
-{
-    wj_extern ext;
-    ck_assert_msg(wj_instance_export(fx->instance, name, strlen(name), &ext), "no export %s",
-                  name);
-    ck_assert_int_eq(ext.kind, kind);
-    return ext;
-}
-
-static wj_func *fx_func(const fixture *fx, const char *name)
-{
-    return fx_export(fx, name, WJ_EXTERN_FUNC).of.func;
 }
 
 static wj_memory *fx_memory(const fixture *fx)
@@ -116,23 +61,6 @@ static wj_memory *fx_memory(const fixture *fx)
     return fx_export(fx, "mem", WJ_EXTERN_MEMORY).of.memory;
 }
 
-/* Calls an export; its one result (if any) is in *res. Any wj_error fails. */
-static wj_trap *fx_call(const fixture *fx, const char *name, const wj_val *args, size_t n,
-                        wj_val *res)
-{
-    wj_func *f = fx_func(fx, name);
-    wj_functype t;
-    wj_func_type(f, &t);
-    ck_assert_uint_le(t.result_count, 1);
-    wj_trap *trap = NULL;
-    wj_val dummy;
-    wj_error *err = wj_func_call(f, args, n, res ? res : &dummy, t.result_count, &trap);
-    ck_assert_no_wj_error(err);
-    return trap;
-}
-
-static wj_val v_i32(int32_t v) { return (wj_val){.kind = WJ_I32, .of.i32 = v}; }
-static wj_val v_i64(int64_t v) { return (wj_val){.kind = WJ_I64, .of.i64 = v}; }
 
 #define ARGS(...) (const wj_val[]){__VA_ARGS__}, sizeof((wj_val[]){__VA_ARGS__}) / sizeof(wj_val)
 #define NOARGS NULL, 0
@@ -346,7 +274,7 @@ START_TEST(off_fuel_is_a_usage_error)
     /* Neither option, and epoch interruption alone: no fuel. */
     for (unsigned opts = 0; opts <= EPOCH; opts++) {
         fixture fx;
-        fx_open(&fx, basic_wat, opts);
+        open_with(&fx, basic_wat, opts);
         wj_error *err = wj_store_set_fuel(fx.store, 100);
         ck_assert_ptr_nonnull(err);
         ck_assert_int_eq(wj_error_kind_of(err), WJ_ERROR_USAGE);
@@ -365,7 +293,7 @@ END_TEST
 START_TEST(off_no_checks)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, 0);
+    open_with(&fx, basic_wat, 0);
     /* The deadline is the current epoch (never set), and the epoch passes it. */
     ck_assert_uint_eq(wj_engine_epoch(fx.engine), 0);
     for (int i = 0; i < 5; i++)
@@ -387,7 +315,10 @@ END_TEST
 
 START_TEST(epoch_counter)
 {
-    wj_engine *engine = fx_engine(EPOCH);
+    wj_config *config = opts_config(EPOCH);
+    wj_engine *engine = wj_engine_new(config);
+    wj_config_delete(config);
+    ck_assert_ptr_nonnull(engine);
     ck_assert_uint_eq(wj_engine_epoch(engine), 0);
     wj_engine_increment_epoch(engine);
     ck_assert_uint_eq(wj_engine_epoch(engine), 1);
@@ -401,7 +332,7 @@ END_TEST
 START_TEST(epoch_fresh_store_traps_at_once)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     /* The first check is the function's entry: even an empty body traps. */
     EXPECT_TRAP(&fx, "empty", INTERRUPT, "empty", NOARGS);
     EXPECT_TRAP(&fx, "three", INTERRUPT, "three", NOARGS);
@@ -412,7 +343,7 @@ START_TEST(epoch_fresh_store_traps_at_once)
     {
         static const char start_wat[] = "(module (func $start nop) (start $start))";
         fixture st;
-        fx_prepare(&st, start_wat, EPOCH);
+        prepare_with(&st, start_wat, EPOCH);
         wj_instance *inst = NULL;
         wj_trap *trap = NULL;
         ck_assert_ptr_null(wj_instance_new(st.store, st.module, NULL, 0, &inst, &trap));
@@ -424,7 +355,7 @@ START_TEST(epoch_fresh_store_traps_at_once)
     }
 
     /* Also when the engine's epoch has advanced before the store exists. */
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     wj_engine_increment_epoch(fx.engine);
     wj_engine_increment_epoch(fx.engine);
     wj_store *store2 = wj_store_new(fx.engine);
@@ -446,7 +377,7 @@ END_TEST
 START_TEST(epoch_deadline_lets_bounded_code_run)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     wj_store_set_epoch_deadline(fx.store, 1);
     EXPECT_I32(&fx, "three", 3, NOARGS);
     EXPECT_I32(&fx, "count", 100000, ARGS(v_i32(100000)));
@@ -475,7 +406,7 @@ END_TEST
 START_TEST(epoch_interrupts_a_loop)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     wj_store_set_epoch_deadline(fx.store, 1);
     ticker t;
     ticker_start(&t, fx.engine, 50000, 0);
@@ -498,7 +429,7 @@ END_TEST
 START_TEST(epoch_interrupts_a_recursion)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     wj_store_set_epoch_deadline(fx.store, 1);
     ticker t;
     ticker_start(&t, fx.engine, 50000, 0);
@@ -571,7 +502,7 @@ static void *spinner_main(void *arg)
 START_TEST(epoch_interrupts_every_store)
 {
     fixture fx; /* its store has a far deadline */
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     wj_store_set_epoch_deadline(fx.store, 1000);
     spinner sp[2];
     for (int i = 0; i < 2; i++) {
@@ -629,7 +560,7 @@ static wj_trap *reenter_cb(void *env, wj_caller *caller, const wj_val *args, wj_
 START_TEST(epoch_interrupts_nested_activations)
 {
     fixture fx;
-    fx_prepare(&fx, nest_wat, EPOCH);
+    prepare_with(&fx, nest_wat, EPOCH);
     reenter_env re = {0};
     wj_extern imp = {.kind = WJ_EXTERN_FUNC,
                      .of.func = wj_func_new(fx.store, &(wj_functype){0, 0, NULL, NULL},
@@ -744,7 +675,7 @@ static void cb_free(cb_state *s)
 START_TEST(callback_continues_then_traps)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     enum { N = 5 };
     cb_state s = {.continue_for = N, .ticks = 1, .store = fx.store};
     wj_store_set_epoch_callback(fx.store, callback, &s);
@@ -780,7 +711,7 @@ END_TEST
 START_TEST(callback_at_every_check)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH);
+    open_with(&fx, basic_wat, EPOCH);
     cb_state s = {.continue_for = -1, .ticks = 0, .store = fx.store};
     wj_store_set_epoch_callback(fx.store, callback, &s);
     /* The fresh store's deadline is now: the entry of `empty` calls back. */
@@ -895,7 +826,7 @@ static uint32_t mem_u32(const fixture *fx, uint64_t at)
 static int64_t mix_reference(const char *wat, int32_t limit)
 {
     fixture ref;
-    fx_open(&ref, wat, 0);
+    open_with(&ref, wat, 0);
     int64_t want = expect_ok_(__LINE__, &ref, "mix", ARGS(v_i32(limit))).of.i64;
     ck_assert_uint_eq(mem_u32(&ref, 4), (uint32_t)limit);
     fx_close(&ref);
@@ -909,7 +840,7 @@ START_TEST(callback_preserves_registers_every_check)
     int64_t want = mix_reference(wat, LIMIT);
     for (unsigned opts = EPOCH; opts <= (EPOCH | FUEL); opts += FUEL) {
         fixture fx;
-        fx_open(&fx, wat, opts);
+        open_with(&fx, wat, opts);
         if (opts & FUEL)
             set_fuel(&fx, INT64_MAX);
         cb_state s = {.continue_for = -1, .ticks = 0, .store = fx.store};
@@ -928,7 +859,7 @@ START_TEST(callback_preserves_registers_with_ticker)
 {
     char *wat = mix_wat();
     fixture fx;
-    fx_open(&fx, wat, EPOCH);
+    open_with(&fx, wat, EPOCH);
     enum { CALLS = 30 };
     cb_state s = {.continue_for = -1, .ticks = 1, .store = fx.store, .memory = fx_memory(&fx),
                   .set_flag_after = CALLS};
@@ -984,7 +915,7 @@ START_TEST(callback_grows_dynamic_memory)
     static const char *const funcs[] = {"walk", "walk_calls"};
     for (int which = 0; which < 2; which++) {
         fixture fx;
-        fx_open(&fx, walk_wat, EPOCH | DYNAMIC);
+        open_with(&fx, walk_wat, EPOCH | DYNAMIC);
         enum { N = 5000, GROW = 20 };
         cb_state s = {.continue_for = -1, .ticks = 0, .store = fx.store,
                       .memory = fx_memory(&fx), .grow = GROW};
@@ -1013,7 +944,7 @@ END_TEST
 START_TEST(fuel_exact_accounting)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, FUEL);
+    open_with(&fx, basic_wat, FUEL);
     set_fuel(&fx, 1000000000);
     ck_assert_uint_eq(get_fuel(&fx), 1000000000);
     wj_val res;
@@ -1046,7 +977,7 @@ END_TEST
 START_TEST(fuel_fresh_store_traps)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, FUEL);
+    open_with(&fx, basic_wat, FUEL);
     ck_assert_uint_eq(get_fuel(&fx), 0);
     EXPECT_TRAP(&fx, "three", OUT_OF_FUEL, "three", NOARGS);
     ck_assert_uint_eq(get_fuel(&fx), 0);
@@ -1061,7 +992,7 @@ END_TEST
 START_TEST(fuel_runs_out)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, FUEL);
+    open_with(&fx, basic_wat, FUEL);
     /* Exactly enough is enough; one less is not. */
     set_fuel(&fx, 3);
     EXPECT_I32(&fx, "three", 3, NOARGS);
@@ -1101,7 +1032,7 @@ END_TEST
 START_TEST(fuel_clamps_to_int64_max)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, FUEL);
+    open_with(&fx, basic_wat, FUEL);
     set_fuel(&fx, UINT64_MAX);
     ck_assert_uint_eq(get_fuel(&fx), INT64_MAX);
     EXPECT_I32(&fx, "three", 3, NOARGS);
@@ -1149,7 +1080,7 @@ static const char costs_wat[] =
 START_TEST(fuel_instruction_costs)
 {
     fixture fx;
-    fx_prepare(&fx, costs_wat, FUEL);
+    prepare_with(&fx, costs_wat, FUEL);
     /* The start function needs fuel too. */
     wj_instance *inst = NULL;
     wj_trap *trap = NULL;
@@ -1216,7 +1147,7 @@ static wj_trap *host_fn(void *env, wj_caller *caller, const wj_val *args, wj_val
 START_TEST(fuel_host_functions_consume_none)
 {
     fixture fx;
-    fx_prepare(&fx, host_wat, FUEL);
+    prepare_with(&fx, host_wat, FUEL);
     host_state h = {.store = fx.store};
     static const uint8_t i32[] = {WJ_I32};
     wj_functype type = {1, 1, i32, i32};
@@ -1277,7 +1208,7 @@ static wj_trap *refuel_callback(void *env, wj_store *store, uint64_t *ticks)
 START_TEST(both_callback_refuels)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH | FUEL);
+    open_with(&fx, basic_wat, EPOCH | FUEL);
     refuel_state r = {.limit = 5000};
     wj_store_set_epoch_callback(fx.store, refuel_callback, &r);
     set_fuel(&fx, 10);
@@ -1296,7 +1227,7 @@ END_TEST
 START_TEST(both_fuel_and_epoch)
 {
     fixture fx;
-    fx_open(&fx, basic_wat, EPOCH | FUEL);
+    open_with(&fx, basic_wat, EPOCH | FUEL);
     /* Fuel and a deadline: the same accounting as fuel alone. */
     set_fuel(&fx, 1000000);
     wj_store_set_epoch_deadline(fx.store, 1);

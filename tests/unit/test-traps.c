@@ -24,6 +24,7 @@
 
 #include <wasmjail.h>
 
+#include "fixture.h"
 #include "unit.h"
 #include "wat.h"
 
@@ -83,78 +84,6 @@ static body_range body_of(const uint8_t *b, size_t len, uint32_t nth)
 
 /* ==== helpers: one module in one store ============================================= */
 
-typedef struct fixture {
-    wj_engine *engine;
-    wj_store *store;
-    wj_module *module;
-    wj_instance *instance;
-    uint8_t *bytes;
-    size_t len;
-    uint32_t imported_funcs;
-} fixture;
-
-#define ck_assert_no_wj_error(e) \
-    ck_assert_msg((e) == NULL, "unexpected error: %s", (e) ? wj_error_message(e) : "")
-
-#define ck_assert_no_trap(t) \
-    ck_assert_msg((t) == NULL, "unexpected trap: %s", (t) ? wj_trap_message(t) : "")
-
-/* Engine (with `config`, may be NULL), store and module; no instance yet. */
-static void fx_prepare(fixture *fx, const char *wat, const wj_config *config)
-{
-    memset(fx, 0, sizeof *fx);
-    fx->bytes = wat_to_wasm(wat, &fx->len);
-    fx->engine = wj_engine_new(config);
-    ck_assert_ptr_nonnull(fx->engine);
-    wj_error *err = wj_module_new(fx->engine, fx->bytes, fx->len, &fx->module);
-    ck_assert_no_wj_error(err);
-    fx->store = wj_store_new(fx->engine);
-    ck_assert_ptr_nonnull(fx->store);
-    for (size_t i = 0; i < wj_module_import_count(fx->module); i++) {
-        wj_import_info info;
-        ck_assert(wj_module_import(fx->module, i, &info));
-        fx->imported_funcs += info.kind == WJ_EXTERN_FUNC;
-    }
-}
-
-static void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n)
-{
-    wj_trap *trap = NULL;
-    wj_error *err = wj_instance_new(fx->store, fx->module, imports, n, &fx->instance, &trap);
-    ck_assert_no_wj_error(err);
-    ck_assert_no_trap(trap);
-    ck_assert_ptr_nonnull(fx->instance);
-}
-
-static void fx_open(fixture *fx, const char *wat, const wj_config *config)
-{
-    fx_prepare(fx, wat, config);
-    fx_instantiate(fx, NULL, 0);
-}
-
-static void fx_close(fixture *fx)
-{
-    wj_store_delete(fx->store);
-    wj_module_delete(fx->module);
-    wj_engine_delete(fx->engine);
-    free(fx->bytes);
-    memset(fx, 0, sizeof *fx);
-}
-
-static wj_extern fx_export(const fixture *fx, const char *name, wj_extern_kind kind)
-{
-    wj_extern ext;
-    ck_assert_msg(wj_instance_export(fx->instance, name, strlen(name), &ext), "no export %s",
-                  name);
-    ck_assert_int_eq(ext.kind, kind);
-    return ext;
-}
-
-static wj_func *fx_func(const fixture *fx, const char *name)
-{
-    return fx_export(fx, name, WJ_EXTERN_FUNC).of.func;
-}
-
 /* The function index of an exported function. */
 static uint32_t fx_func_index(const fixture *fx, const char *name)
 {
@@ -187,22 +116,6 @@ static uint64_t fx_site(const fixture *fx, uint32_t func_index, const uint8_t *p
     return 0;
 }
 
-/* Calls an export; the results (up to 4) are in `res`. Any wj_error fails. */
-static wj_trap *fx_call(const fixture *fx, const char *name, const wj_val *args, size_t n,
-                        wj_val *res)
-{
-    wj_func *f = fx_func(fx, name);
-    wj_functype t;
-    wj_func_type(f, &t);
-    ck_assert_uint_le(t.result_count, 4);
-    wj_trap *trap = NULL;
-    wj_error *err = wj_func_call(f, args, n, res, t.result_count, &trap);
-    ck_assert_no_wj_error(err);
-    return trap;
-}
-
-static wj_val v_i32(int32_t v) { return (wj_val){.kind = WJ_I32, .of.i32 = v}; }
-static wj_val v_i64(int64_t v) { return (wj_val){.kind = WJ_I64, .of.i64 = v}; }
 static wj_val v_f32(float v) { return (wj_val){.kind = WJ_F32, .of.f32 = v}; }
 static wj_val v_f64(double v) { return (wj_val){.kind = WJ_F64, .of.f64 = v}; }
 
