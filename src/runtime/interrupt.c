@@ -1,8 +1,6 @@
 /* Stopping runaway guests: the epoch deadline's slow path and the store's
  * epoch and fuel settings (the checks themselves are compiled code,
  * compiler/meter.c). */
-#include <stdatomic.h>
-
 #include "signals/activation.h"
 
 #include "engine.h"
@@ -10,11 +8,6 @@
 #include "instance.h"
 #include "store.h"
 #include "trap.h"
-
-static uint64_t epoch_now(const wj_engine *engine)
-{
-    return atomic_load_explicit(&engine->epoch, memory_order_relaxed);
-}
 
 static uint64_t saturating_add(uint64_t a, uint64_t b)
 {
@@ -24,7 +17,7 @@ static uint64_t saturating_add(uint64_t a, uint64_t b)
 void wj__epoch_expired(void *vmctx, uintptr_t fp)
 {
     wj_store *store = instance_of(vmctx)->store;
-    uint64_t now = epoch_now(store->engine);
+    uint64_t now = wj_engine_epoch(store->engine);
     if (now < store->vm.epoch_deadline)
         return; /* the host moved the deadline meanwhile */
     wj_trap *trap;
@@ -42,7 +35,7 @@ void wj__epoch_expired(void *vmctx, uintptr_t fp)
         trap = store->epoch_callback(store->epoch_env, store, &ticks);
         act->exit_fp = saved_exit;
         if (!trap) {
-            store->vm.epoch_deadline = saturating_add(epoch_now(store->engine), ticks);
+            store->vm.epoch_deadline = saturating_add(wj_engine_epoch(store->engine), ticks);
             return;
         }
     }
@@ -51,7 +44,7 @@ void wj__epoch_expired(void *vmctx, uintptr_t fp)
 
 void wj_store_set_epoch_deadline(wj_store *store, uint64_t ticks)
 {
-    store->vm.epoch_deadline = saturating_add(epoch_now(store->engine), ticks);
+    store->vm.epoch_deadline = saturating_add(wj_engine_epoch(store->engine), ticks);
 }
 
 void wj_store_set_epoch_callback(wj_store *store, wj_epoch_callback callback, void *env)
