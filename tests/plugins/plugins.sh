@@ -9,8 +9,11 @@
 # By hand, from the top build directory:
 #   sh tests/plugins/plugins.sh
 # Environment: WASMJAIL (default ./wasmjail), top_srcdir (default: from $0),
-# WASI_CC (default clang), WASI_CFLAGS (default --target=wasm32-wasi -O2;
-# it must keep the name section, which the trap reports print).
+# WASI_CC (default clang), WASI_CFLAGS (compiling; default
+# --target=wasm32-wasi -O2), WASI_LDFLAGS (linking; default
+# --target=wasm32-wasi; it must keep the name section, which the trap
+# reports print). The two steps are apart because clang runs wasm-opt, which
+# drops the name section, on a link given -O when binaryen is installed.
 set -u
 
 # Run by hand, fd 9 may be closed: use stderr.
@@ -29,6 +32,7 @@ srcdir=$(cd "$srcdir" && pwd) || exit 1
 plugins=$srcdir/tests/plugins
 wasi_cc=${WASI_CC:-clang}
 wasi_cflags=${WASI_CFLAGS:---target=wasm32-wasi -O2}
+wasi_ldflags=${WASI_LDFLAGS:---target=wasm32-wasi}
 if [ ! -f "$wasmjail" ]; then
     say "plugins.sh: $wasmjail has not been built"
     exit 1
@@ -301,30 +305,49 @@ want_offsets() {
 }
 
 # --- building the plugins ----------------------------------------------------
+# wasi_build OUT.wasm SRC.c [CFLAGS...]: compile, then link without -O.
+wasi_build() {
+    out=$1 src=$2
+    shift 2
+    # shellcheck disable=SC2086 # the flags are lists of options
+    $wasi_cc $wasi_cflags "$@" -c -o "$out.o" "$src" && $wasi_cc $wasi_ldflags -o "$out" "$out.o"
+}
+# The build must not run wasm-opt. Where binaryen is not installed, clang
+# would find this one on PATH, which leaves a mark; where it is, the real
+# one would drop the name section (tested next).
+mkdir -p fake-bin
+printf '#!/bin/sh\ntouch "%s/wasm-opt-ran"\n' "$(pwd)" >fake-bin/wasm-opt
+chmod +x fake-bin/wasm-opt
+saved_path=$PATH
+PATH=$(pwd)/fake-bin:$PATH
 printf 'int main(void) { return 0; }\n' >probe.c
-# shellcheck disable=SC2086 # $wasi_cflags is a list of options
-if ! $wasi_cc $wasi_cflags -o probe.wasm probe.c >probe.log 2>&1; then
-    say "plugins.sh: SKIP: '$wasi_cc $wasi_cflags' cannot build wasm32-wasi programs:"
+if ! wasi_build probe.wasm probe.c >probe.log 2>&1; then
+    say "plugins.sh: SKIP: '$wasi_cc' cannot build wasm32-wasi programs:"
     head -n 5 probe.log | sed 's/^/    /' >&9
     exit 77
 fi
 for p in basics traps files escape runaway; do
-    # shellcheck disable=SC2086
-    if ! $wasi_cc $wasi_cflags -g0 -o "$p.wasm" "$plugins/$p.c" >"$p.log" 2>&1; then
-        say "FAIL build-$p: $wasi_cc $wasi_cflags -g0 -o $p.wasm $plugins/$p.c:"
+    if ! wasi_build "$p.wasm" "$plugins/$p.c" -g0 >"$p.log" 2>&1; then
+        say "FAIL build-$p: $wasi_cc $wasi_cflags -g0 -c $plugins/$p.c; $wasi_cc $wasi_ldflags:"
         show "$p.log"
         say "plugins: cannot build the plugins"
         exit 1
     fi
 done
 
+PATH=$saved_path
+
+start no-wasm-opt
+[ ! -e wasm-opt-ran ] || fail "building the plugins ran wasm-opt (clang does on a link given -O)"
+finish
+
 # The report needs function names: the plugins must keep their name section.
 start name-section
 if command -v wasm-objdump >/dev/null 2>&1; then
     wasm-objdump -h traps.wasm >sections 2>&1
-    grep -q '"name"' sections || fail "traps.wasm has no name section: WASI_CFLAGS='$wasi_cflags' strips it"
+    grep -q '"name"' sections || fail "traps.wasm has no name section: WASI_LDFLAGS='$wasi_ldflags' strips it"
 elif ! LC_ALL=C grep -q plugin_fail_here traps.wasm; then
-    fail "traps.wasm has no function names: WASI_CFLAGS='$wasi_cflags' strips them"
+    fail "traps.wasm has no function names: WASI_LDFLAGS='$wasi_ldflags' strips them"
 fi
 finish
 
