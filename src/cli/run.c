@@ -92,6 +92,10 @@ void cmd_run_help(FILE *out)
             cli_feature_names);
 }
 
+/* The user address space of an x86-64 process (47 bits): a linear memory
+ * never grows past it, so a larger limit is a mistake worth reporting. */
+#define MAX_MEMORY_LIMIT (UINT64_C(1) << 47)
+
 /* Parses "64M", "2G", "4096", "512K" into bytes; false when not a size. */
 static bool parse_size(const char *s, uint64_t *out)
 {
@@ -198,6 +202,12 @@ static int parse_options(int argc, char **argv, run_options *o)
             if (!parse_size(optarg, &size)) {
                 o->status = cli_usage_error("run: %s '%s': expected a size such as 64M",
                                             c == OPT_MAX_MEMORY ? "--max-memory" : "--max-stack",
+                                            optarg);
+                return -1;
+            }
+            if (c == OPT_MAX_MEMORY && size > MAX_MEMORY_LIMIT) {
+                o->status = cli_usage_error("run: --max-memory '%s': more than 128T, the "
+                                            "address space of a process, so never reached",
                                             optarg);
                 return -1;
             }

@@ -6,16 +6,85 @@
 
 #include "memory.h"
 
-/* A dynamic memory of zero bytes still needs a base distinct from NULL that
- * faults on access: one PROT_NONE page, replaced on the first grow. */
-#define EMPTY_MAPPING 4096
+#define PAGE WASM_PAGE_SIZE
 
-static void *map(size_t bytes, int prot)
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+
+/* PROT_NONE address space. NORESERVE: only pages made accessible and
+ * touched count against the system's commit limit. */
+static void *reserve(uint64_t bytes)
 {
-    /* NORESERVE: only pages actually touched should count against the
-     * system's commit limit, not a reservation's address space. */
-    void *p = mmap(NULL, bytes, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     return p == MAP_FAILED ? NULL : p;
+}
+
+/* `want` bytes of address space, or when no hole is that large the most
+ * there is, in whole wasm pages, down to `need` (at least one page). Each
+ * probe of the bisection is one mmap that holds nothing while the next one
+ * runs, so it costs microseconds and sees every hole. NULL when not even
+ * `need` fits. */
+static void *reserve_up_to(uint64_t need, uint64_t want, uint64_t *got)
+{
+    void *p = reserve(want);
+    if (p || want == need || !(p = reserve(need))) {
+        *got = want;
+        return p;
+    }
+    munmap(p, need);
+    uint64_t fits = need / PAGE, fails = want / PAGE; /* in pages */
+    while (fails - fits > 1) {
+        uint64_t mid = fits + (fails - fits) / 2;
+        p = reserve(mid * PAGE);
+        if (p) {
+            munmap(p, mid * PAGE);
+            fits = mid;
+        } else {
+            fails = mid;
+        }
+    }
+    *got = fits * PAGE;
+    return reserve(*got); /* NULL if another thread took the hole meanwhile */
+}
+
+/* The memory's maximum in bytes, as much as the address space could hold. */
+static uint64_t max_bytes(const linear_memory *mem)
+{
+    return min_u64(mem->max_pages, MEMORY_ADDRESS_SPACE / PAGE) * PAGE;
+}
+
+/* What a dynamic memory reserves at least (see memory.h). */
+static uint64_t reserve_floor(const linear_memory *mem, const vm_memory_config *config)
+{
+    if (config->dynamic32)
+        return 0;
+    if (mem->limits.is64)
+        return max_bytes(mem);
+    return min_u64(max_bytes(mem), config->reservation);
+}
+
+/* Moves the accessible bytes of a dynamic memory into a new reservation
+ * for at least `size` bytes: twice that (or the floor) when the maximum
+ * and the address space allow. The old reservation goes away. */
+static bool relocate(linear_memory *mem, uint64_t size)
+{
+    uint64_t want = min_u64(max_bytes(mem), max_u64(mem->reserve_floor, 2 * size)), got;
+    uint8_t *p = reserve_up_to(size, want, &got);
+    if (!p)
+        return false;
+    /* Only the accessible part moves: it is one mapping, the PROT_NONE
+     * rest another, and mremap takes one. MREMAP_FIXED replaces the start
+     * of the new reservation. */
+    if (mem->vm.size && mremap(mem->vm.base, mem->vm.size, mem->vm.size,
+                               MREMAP_MAYMOVE | MREMAP_FIXED, p) == MAP_FAILED) {
+        munmap(p, got);
+        return false;
+    }
+    if (mem->mapped > mem->vm.size)
+        munmap(mem->vm.base + mem->vm.size, mem->mapped - mem->vm.size);
+    mem->vm.base = p;
+    mem->mapped = got;
+    return true;
 }
 
 linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
@@ -41,8 +110,18 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     mem->max_pages = max;
     vm_memory_plan plan = vm_plan_memory(limits, limit_bytes, config);
     mem->dynamic = plan.dynamic;
-    mem->mapped = plan.dynamic ? EMPTY_MAPPING : plan.extent;
-    mem->vm.base = map(mem->mapped, PROT_NONE);
+    if (plan.dynamic) {
+        /* A memory of no pages still gets one (PROT_NONE): a base distinct
+         * from NULL that faults. */
+        mem->reserve_floor = reserve_floor(mem, config);
+        uint64_t need = max_u64(min_u64(limits->min, max_bytes(mem) / PAGE) * PAGE, PAGE);
+        uint64_t got = 0;
+        mem->vm.base = reserve_up_to(need, max_u64(mem->reserve_floor, need), &got);
+        mem->mapped = got;
+    } else {
+        mem->vm.base = reserve(plan.extent);
+        mem->mapped = plan.extent;
+    }
     if (!mem->vm.base) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
                   "cannot reserve address space for a linear memory: %s", strerror(errno));
@@ -59,40 +138,21 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     return mem;
 }
 
-/* Makes the mapping exactly `bytes` long, moving it if need be. */
-static bool resize_dynamic(linear_memory *mem, size_t bytes)
-{
-    if (mem->vm.size == 0) { /* the placeholder page: nothing to keep */
-        void *p = map(bytes, PROT_READ | PROT_WRITE);
-        if (!p)
-            return false;
-        munmap(mem->vm.base, mem->mapped);
-        mem->vm.base = p;
-    } else {
-        void *p = mremap(mem->vm.base, mem->mapped, bytes, MREMAP_MAYMOVE);
-        if (p == MAP_FAILED)
-            return false;
-        mem->vm.base = p;
-    }
-    mem->mapped = bytes;
-    return true;
-}
-
 bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
 {
     uint64_t old = mem->vm.pages;
     if (delta > mem->max_pages - old)
         return false;
     if (delta) {
-        uint64_t bytes = delta * WASM_PAGE_SIZE;
-        if (bytes > SIZE_MAX - mem->vm.size)
+        if (delta > max_bytes(mem) / PAGE - old) /* more than any address space */
             return false;
-        bool ok = mem->dynamic ? resize_dynamic(mem, mem->vm.size + bytes)
-                               : mprotect(mem->vm.base + mem->vm.size, bytes,
-                                          PROT_READ | PROT_WRITE) == 0;
-        if (!ok)
+        uint64_t size = mem->vm.size + delta * PAGE;
+        if (size > mem->mapped && !(mem->dynamic && relocate(mem, size)))
             return false;
-        mem->vm.size += bytes;
+        if (mprotect(mem->vm.base + mem->vm.size, size - mem->vm.size,
+                     PROT_READ | PROT_WRITE) != 0)
+            return false;
+        mem->vm.size = size;
         mem->vm.pages += delta;
     }
     if (old_pages)

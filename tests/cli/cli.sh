@@ -77,6 +77,7 @@ check inspect-two-files 2 'takes one FILE' -- inspect "$hello" "$hello"
 check help-run 0 '^  run ' -- --help
 check run-no-file 2 'run: missing FILE' -- run
 check run-bad-size 2 "run: --max-memory '12Q': expected a size" -- run --max-memory 12Q "$hello"
+check run-huge-max-memory 2 "run: --max-memory '129T': more than 128T, the address space of a process" -- run --max-memory 129T "$hello"
 check run-bad-dir 2 "run: --dir '::x': expected HOST\[::GUEST\]" -- run --dir ::x "$hello"
 check run-bad-env 2 "run: --env '=x': expected NAME" -- run --env =x "$hello"
 check run-missing-dir 1 "run: --dir: $tmp/nowhere: No such file or directory" -- run --dir "$tmp/nowhere" "$hello"
