@@ -3,7 +3,8 @@
  * frames are live, memory.grow failures, empty memories, bounds at the top
  * of the 32- and 64-bit index spaces, the static layouts the configuration
  * selects, multi-memory (memory.copy between index types, memories imported
- * from another instance or twice into one module) and data segments.
+ * from another instance or twice into one module), data segments, and the
+ * reservations of dynamic memories (growth in place, O(log n) moves).
  *
  * Modules are written in the text format and converted at test time by
  * wabt's wat2wasm (wat.h) with memory64 and multi-memory enabled.
@@ -96,8 +97,7 @@ typedef struct fixture {
     wj_store *store;
     wj_module *modules[4];
     size_t nmodules;
-    uint8_t *maps[8]; /* our own pages (blockers, canaries), SYS_PAGE each */
-    bool canary[8];
+    uint8_t *maps[8]; /* our own canary pages, SYS_PAGE each */
     size_t nmaps;
 } fixture;
 
@@ -167,25 +167,20 @@ static uint8_t *map_at(void *at, int prot)
     return p;
 }
 
-static void fx_keep_map(fixture *fx, uint8_t *page, bool canary)
-{
-    ck_assert_uint_lt(fx->nmaps, sizeof fx->maps / sizeof fx->maps[0]);
-    fx->maps[fx->nmaps] = page;
-    fx->canary[fx->nmaps++] = canary;
-}
-
 /* A canary page (0xa5 bytes, read-write) at `at` if the place is free. */
 static void fx_canary_at(fixture *fx, uint8_t *at)
 {
     uint8_t *p = map_at(at, PROT_READ | PROT_WRITE);
     if (p) {
         memset(p, 0xa5, SYS_PAGE);
-        fx_keep_map(fx, p, true);
+        ck_assert_uint_lt(fx->nmaps, sizeof fx->maps / sizeof fx->maps[0]);
+        fx->maps[fx->nmaps++] = p;
     }
 }
 
 /* Canaries right before and right after the bytes of `mem` (the "after"
- * one also keeps a dynamic memory from growing in place). */
+ * one only where nothing is mapped there: a memory whose reservation holds
+ * only its bytes, as with dynamic memories configured). */
 static void fx_canaries(fixture *fx, const wj_memory *mem)
 {
     uint8_t *data = wj_memory_data(mem);
@@ -197,20 +192,9 @@ static void fx_canaries(fixture *fx, const wj_memory *mem)
 static void fx_check_canaries(const fixture *fx)
 {
     for (size_t i = 0; i < fx->nmaps; i++)
-        if (fx->canary[i])
-            for (size_t k = 0; k < SYS_PAGE; k++)
-                ck_assert_msg(fx->maps[i][k] == 0xa5, "canary at %p written: byte %zu is 0x%02x",
-                              (void *)fx->maps[i], k, fx->maps[i][k]);
-}
-
-/* A PROT_NONE page right after the bytes of `mem`, so that mremap cannot
- * grow it in place. If the place is in use already, a move is forced all
- * the same. */
-static void fx_block_growth(fixture *fx, const wj_memory *mem)
-{
-    uint8_t *p = map_at(wj_memory_data(mem) + wj_memory_data_size(mem), PROT_NONE);
-    if (p)
-        fx_keep_map(fx, p, false);
+        for (size_t k = 0; k < SYS_PAGE; k++)
+            ck_assert_msg(fx->maps[i][k] == 0xa5, "canary at %p written: byte %zu is 0x%02x",
+                          (void *)fx->maps[i], k, fx->maps[i][k]);
 }
 
 static void fx_end(fixture *fx)
@@ -465,7 +449,7 @@ END_TEST
 
 /*
  * $rec(d) writes to memory $m, recurses down to d = 0, which calls the host
- * to grow $m by 4 pages (1 -> 5) after blocking the place after its end;
+ * to grow $m by 4 pages (1 -> 5), past its reservation, which moves it;
  * then every frame checks, after its call returns:
  *   bit 0: what it wrote before the call is intact (and %4$s holds);
  *   bit 1: the new pages read zero at their start and at their end;
@@ -515,7 +499,7 @@ static const char move_wat_format[] =
     "    (i64.or (i64.shl (local.get $r) (i64.const 4)) (i64.extend_i32_u (local.get $bits))))\n"
     ")\n";
 
-/* Frames write memory 0 ($z, static) too, when $m is memory 1. */
+/* Frames write memory 0 ($z) too, when $m is memory 1. */
 static const char z_before[] =
     "    (i32.store $z (i32.mul (%s (local.get $d)) (i32.const 4))\n"
     "      (i32.add (%s (local.get $d)) (i32.const 0x700)))\n";
@@ -523,12 +507,10 @@ static const char z_after[] =
     "(i32.eq (i32.load $z (i32.mul (%s (local.get $d)) (i32.const 4)))\n"
     "        (i32.add (%s (local.get $d)) (i32.const 0x700)))";
 
-/* The host function: blocks the place after the memory's end, then grows it. */
+/* The host function: grows the memory. */
 typedef struct grower {
     wj_memory *mem;
     uint8_t *before, *after;
-    uint8_t *blocker; /* our page after the old end, or NULL if the place was in use */
-    int map_errno;    /* when mmap failed other than with EEXIST */
     int calls;
 } grower;
 
@@ -539,17 +521,6 @@ static wj_trap *host_grow(void *env, wj_caller *caller, const wj_val *args, wj_v
     g->calls++;
     g->before = wj_memory_data(g->mem);
     /* no Check assertions in here: they must not unwind through wasm frames */
-    uint8_t *end = g->before + wj_memory_data_size(g->mem);
-    void *p = mmap(end, SYS_PAGE, PROT_NONE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-    if (p == MAP_FAILED) {
-        if (errno != EEXIST)
-            g->map_errno = errno;
-    } else if (p != end) {
-        munmap(p, SYS_PAGE);
-    } else {
-        g->blocker = p;
-    }
     uint64_t old = 0;
     bool ok = wj_memory_grow(g->mem, (uint64_t)args[0].of.i64, &old);
     results[0] = v_i64(ok ? old : UINT64_MAX);
@@ -557,11 +528,15 @@ static wj_trap *host_grow(void *env, wj_caller *caller, const wj_val *args, wj_v
     return NULL;
 }
 
+/* A memory64 memory reserves its maximum and never moves unless dynamic
+ * memories are configured: then it reserves just its size, as a dynamic
+ * 32-bit one does, and the grow moves it. */
 typedef enum move_kind {
     MOVE_MEM64_IMPORTED, /* memory64 made by the host, imported as memory 0 */
-    MOVE_DYNAMIC32,      /* a 32-bit memory 0 with dynamic memories configured */
-    MOVE_MEM1_64,        /* memory 1 is memory64, memory 0 a static 32-bit one */
-    MOVE_MEM1_32,        /* memory 1 is 32-bit dynamic (no max, 1 GiB reservation) */
+    MOVE_DYNAMIC32,      /* a 32-bit memory 0 */
+    MOVE_MEM1_64,        /* memory 1 is memory64, memory 0 a 32-bit one */
+    MOVE_MEM1_32,        /* memory 1 is 32-bit dynamic (no max, a 2-page reservation),
+                          * memory 0 a static one (max 2 pages) */
 } move_kind;
 
 static void check_move_under_frames(move_kind kind)
@@ -571,10 +546,10 @@ static void check_move_under_frames(move_kind kind)
     const char *idx = is64 ? "i64" : "i32";
     const char *to_i32 = is64 ? "i32.wrap_i64" : "i32.add (i32.const 0)";
     wj_config *config = config_new();
-    if (kind == MOVE_DYNAMIC32)
-        wj_config_set_dynamic_memories(config, true);
     if (kind == MOVE_MEM1_32)
-        wj_config_set_memory_reservation(config, GIB);
+        wj_config_set_memory_reservation(config, 2 * WASM_PAGE);
+    else
+        wj_config_set_dynamic_memories(config, true);
     const char *mems;
     switch (kind) {
     case MOVE_MEM64_IMPORTED: mems = "  (import \"host\" \"mem\" (memory $m i64 1))\n"; break;
@@ -611,9 +586,6 @@ static void check_move_under_frames(move_kind kind)
 
     EXPECT_I64(in, "rec", 0x1fff, ARGS(v_idx(is64, 2)));
     ck_assert_int_eq(g.calls, 1);
-    ck_assert_msg(g.map_errno == 0, "mmap after the memory: %s", strerror(g.map_errno));
-    if (g.blocker)
-        fx_keep_map(&fx, g.blocker, false);
     ck_assert_msg(g.after != g.before, "the memory did not move (%p)", (void *)g.before);
     ck_assert_ptr_eq(wj_memory_data(g.mem), g.after);
     ck_assert_uint_eq(wj_memory_size(g.mem), 5);
@@ -713,14 +685,13 @@ static void check_imported_twice(bool is64, bool dynamic)
                            {.kind = WJ_EXTERN_MEMORY, .of.memory = mem}};
     wj_instance *in = fx_instantiate(&fx, m, imports, 2);
     uint8_t *before = wj_memory_data(mem);
-    bool moves = is64 || dynamic;
-    if (moves)
-        fx_block_growth(&fx, mem);
     EXPECT_I32(in, "run", 0x7f, NOARGS);
-    if (moves)
+    /* with dynamic memories configured, a memory reserves just its size;
+     * else it reserves its maximum and stays */
+    if (dynamic)
         ck_assert_msg(wj_memory_data(mem) != before, "the memory did not move");
     else
-        ck_assert_ptr_eq(wj_memory_data(mem), before); /* static: never moves */
+        ck_assert_ptr_eq(wj_memory_data(mem), before);
     ck_assert_uint_eq(wj_memory_size(mem), 3);
     ck_assert_uint_eq(host_read(mem, 8, 4), 0x12345678);
     ck_assert_uint_eq(host_read(mem, 196600, 4), 0x0badf00d);
@@ -735,7 +706,8 @@ static void check_imported_twice(bool is64, bool dynamic)
 
 START_TEST(memory_imported_twice_grows_through_index_1)
 {
-    check_imported_twice(true, false);  /* memory64 */
+    check_imported_twice(true, true);   /* memory64, moving */
+    check_imported_twice(true, false);  /* memory64 in its reservation: same results */
     check_imported_twice(false, true);  /* 32-bit dynamic */
     check_imported_twice(false, false); /* 32-bit static: nothing moves, same results */
 }
@@ -1046,8 +1018,12 @@ static const char top64_wat[] =
 
 START_TEST(memory64_top_of_index_space)
 {
+    /* dynamic memories: the memory reserves just its page, so the canary
+     * after it sits right at its end */
+    wj_config *config = config_new();
+    wj_config_set_dynamic_memories(config, true);
     fixture fx;
-    fx_begin(&fx, config_new());
+    fx_begin(&fx, config);
     size_t len;
     uint8_t *bytes = wat_to_wasm_opts(top64_wat, wat_opts, &len);
     patch_offset(bytes, len, 0xfeed0001, UINT64_MAX);
@@ -1240,7 +1216,8 @@ END_TEST
 
 /* reservation 1 GiB (default guard): a memory whose maximum fits stays
  * static (explicit checks, its base never moves); one with no maximum
- * (4 GiB) is dynamic. */
+ * (4 GiB) is dynamic: it grows in place up to the 1 GiB it reserved, and
+ * moves past it. */
 START_TEST(layout_reservation_1gib)
 {
     /* static: (memory 1 16) */
@@ -1287,13 +1264,24 @@ START_TEST(layout_reservation_1gib)
     EXPECT_OOB(in, "load8", ARGS(v_i32(65536)));
     EXPECT_OOB(in, "load8", ARGS(v_i32(GIB)));
     EXPECT_OOB(in, "load_maxoff", ARGS(v_i32(UINT32_MAX)));
-    fx_block_growth(&fx, mem);
     EXPECT_I32(in, "grow", 1, ARGS(v_i32(1)));
-    ck_assert_msg(wj_memory_data(mem) != data, "a dynamic memory did not move");
+    ck_assert_ptr_eq(wj_memory_data(mem), data);
     EXPECT_I32(in, "size", 2, NOARGS);
     EXPECT_I32(in, "load", 0x5eed, ARGS(v_i32(65532)));
     EXPECT_I32(in, "load", 0, ARGS(v_i32(2 * 65536 - 4)));
     EXPECT_OOB(in, "load", ARGS(v_i32(2 * 65536 - 3)));
+    const uint32_t gib_pages = GIB / WASM_PAGE;
+    EXPECT_I32(in, "grow", 2, ARGS(v_i32(gib_pages - 2)));
+    ck_assert_ptr_eq(wj_memory_data(mem), data);
+    EXPECT_OK(in, "store", ARGS(v_i32(GIB - 4), v_i32(0x1a57)));
+    EXPECT_OOB(in, "load8", ARGS(v_i32(GIB)));
+    EXPECT_I32(in, "grow", gib_pages, ARGS(v_i32(1)));
+    ck_assert_msg(wj_memory_data(mem) != data, "a dynamic memory did not move");
+    EXPECT_I32(in, "size", gib_pages + 1, NOARGS);
+    EXPECT_I32(in, "load", 0x5eed, ARGS(v_i32(65532)));
+    EXPECT_I32(in, "load", 0x1a57, ARGS(v_i32(GIB - 4)));
+    EXPECT_I32(in, "load", 0, ARGS(v_i32(GIB + 65536 - 4)));
+    EXPECT_OOB(in, "load", ARGS(v_i32(GIB + 65536 - 3)));
     fx_end(&fx);
 }
 END_TEST
@@ -1562,10 +1550,9 @@ static void check_multi_memory(bool dynamic)
     EXPECT_OOB(in, "fill2", ARGS(v_i32(3 * 65536 - 4), v_i32(1), v_i32(5)));
     EXPECT_I64(in, "load2", 0x3333, ARGS(v_i32(3 * 65536 - 8)));
 
-    /* the exporter grows memory 0 (moving it if dynamic): the importer sees it */
+    /* the exporter grows memory 0 (moving it if dynamic: it reserved just its
+     * size): the importer sees it */
     uint8_t *before = wj_memory_data(m0);
-    if (dynamic)
-        fx_block_growth(&fx, m0);
     EXPECT_I32(x, "grow", 1, ARGS(v_i32(1)));
     if (dynamic)
         ck_assert_msg(wj_memory_data(m0) != before, "the imported memory did not move");
@@ -1733,6 +1720,95 @@ START_TEST(memory_import_index_type_must_match)
 }
 END_TEST
 
+/* ==== 8. reservations: growth in place, moves O(log n) times ========================== */
+
+/* A memory64 memory under an engine limit of `limit` bytes reserves the
+ * limit, or the largest hole there is when the address space cannot hold
+ * it: growing in `steps` steps of `step` pages never moves it, and every
+ * step's bytes stay. (Before, each grow was an mremap that moved the
+ * mapping when something was mapped after it: at tens of TiB, a page-table
+ * walk of the whole mapping every time.) */
+static void check_grows_in_place(uint64_t limit, uint64_t step, unsigned steps)
+{
+    wj_config *config = config_new();
+    wj_config_set_max_memory_size(config, limit);
+    fixture fx;
+    fx_begin(&fx, config);
+    wj_instance *in = fx_load(&fx, big64_wat, NULL, 0);
+    wj_memory *mem = memory_of(in, "mem");
+    uint8_t *base = wj_memory_data(mem);
+    EXPECT_OK(in, "store64", ARGS(v_i64(8), v_i64(0xfeed)));
+    for (uint64_t i = 0; i < steps; i++) {
+        uint64_t old = 1 + i * step, at = old * WASM_PAGE;
+        EXPECT_I64(in, "grow", old, ARGS(v_i64(step)));
+        ck_assert_msg(wj_memory_data(mem) == base, "limit %llu: grow %llu moved the memory",
+                      (unsigned long long)limit, (unsigned long long)i);
+        EXPECT_I64(in, "load64", 0, ARGS(v_i64(at)));
+        EXPECT_OK(in, "store64", ARGS(v_i64(at), v_i64(0xa000 + i)));
+        EXPECT_OK(in, "store64", ARGS(v_i64(at + step * WASM_PAGE - 8), v_i64(0xb000 + i)));
+        EXPECT_OOB(in, "load8", ARGS(v_i64(at + step * WASM_PAGE)));
+    }
+    EXPECT_I64(in, "size", 1 + steps * step, NOARGS);
+    EXPECT_I64(in, "load64", 0xfeed, ARGS(v_i64(8)));
+    for (uint64_t i = 0; i < steps; i++) {
+        uint64_t at = (1 + i * step) * WASM_PAGE;
+        ck_assert_uint_eq(host_read(mem, at, 8), 0xa000 + i);
+        ck_assert_uint_eq(host_read(mem, at + step * WASM_PAGE - 8, 8), 0xb000 + i);
+    }
+    fx_end(&fx);
+}
+
+START_TEST(memory64_grows_in_its_reservation)
+{
+    if (under_valgrind()) { /* its address space is far smaller than the kernel's */
+        fprintf(stderr, "memory64_grows_in_its_reservation: not under valgrind\n");
+        return;
+    }
+    const uint64_t TIB = 1ull << 40;
+    /* 1 TiB: reserved whole */
+    check_grows_in_place(TIB, TIB / WASM_PAGE / 16, 15);
+    /* 100 TiB: more than any hole of a process (the program sits in the
+     * middle of the 128 TiB); the memory takes the largest one */
+    check_grows_in_place(100 * TIB, TIB / WASM_PAGE, 8);
+}
+END_TEST
+
+/* With dynamic memories configured, a memory reserves only its size, and
+ * a grow past its reservation moves it into one of twice the new size: 256
+ * grows by 1 page from 1 page move it at 2, 5, 11, 23, 47, 95 and 191
+ * pages, not 256 times. Every page keeps the byte stored into it. */
+START_TEST(dynamic_growth_moves_log_times)
+{
+    for (int is64 = 0; is64 <= 1; is64++) {
+        wj_config *config = config_new();
+        wj_config_set_dynamic_memories(config, true);
+        fixture fx;
+        fx_begin(&fx, config);
+        wj_memory *mem = NULL;
+        wj_limits lim = {.min = 1, .is64 = is64};
+        ck_assert_no_wj_error(wj_memory_new(fx.store, &lim, &mem));
+        wj_memory_data(mem)[0] = 1;
+        uint8_t *base = wj_memory_data(mem);
+        unsigned moves = 0;
+        for (uint64_t pages = 1; pages <= 256; pages++) {
+            uint64_t old = 0;
+            ck_assert(wj_memory_grow(mem, 1, &old));
+            ck_assert_uint_eq(old, pages);
+            if (wj_memory_data(mem) != base)
+                moves++;
+            base = wj_memory_data(mem);
+            base[pages * WASM_PAGE] = (uint8_t)(pages + 1);
+        }
+        ck_assert_msg(moves == 7, "%s: 256 grows moved the memory %u times, want 7",
+                      is64 ? "memory64" : "32-bit", moves);
+        ck_assert_uint_eq(wj_memory_data_size(mem), 257 * WASM_PAGE);
+        for (uint64_t p = 0; p <= 256; p++)
+            ck_assert_uint_eq(host_read(mem, p * WASM_PAGE, 1), (uint8_t)(p + 1));
+        fx_end(&fx);
+    }
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *memory_suite(void)
@@ -1772,6 +1848,12 @@ static Suite *memory_suite(void)
     tcase_add_test(multi, memory64_segment_past_4gib);
     tcase_add_test(multi, memory_import_index_type_must_match);
     suite_add_tcase(s, multi);
+
+    TCase *reserve = tcase_create("reservations");
+    tcase_set_timeout(reserve, 30);
+    tcase_add_test(reserve, memory64_grows_in_its_reservation);
+    tcase_add_test(reserve, dynamic_growth_moves_log_times);
+    suite_add_tcase(s, reserve);
     return s;
 }
 
