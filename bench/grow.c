@@ -8,8 +8,11 @@
  * stores one byte into each new page, so that every page is really faulted
  * in (an untouched mapping would flatter mremap). It is timed for
  *   (a) a static 32-bit memory (the default: mprotect within a reservation),
- *   (b) a dynamic 32-bit memory (wj_config_set_dynamic_memories: mremap),
- *   (c) a memory64 memory (always dynamic: mremap),
+ *   (b) a dynamic 32-bit memory (wj_config_set_dynamic_memories: mprotect
+ *       within a reservation of its size, moved by mremap into one of twice
+ *       the size when it outgrows it),
+ *   (c) a memory64 memory (always dynamic: mprotect within a reservation
+ *       of its maximum, the engine's 4 GiB limit),
  * against (d), done in C here: what a runtime without mremap must do, i.e.
  * for each grow map a region of the new size, copy the old contents, unmap
  * the old region and touch the new page. (d) is quadratic in N, which is
@@ -267,8 +270,8 @@ int main(int argc, char **argv)
     enum { CASES = 3 };
     wasm_case cases[CASES] = {
         wasm_case_new("(a) static 32-bit (mprotect)", false, false),
-        wasm_case_new("(b) dynamic 32-bit (mremap)", true, false),
-        wasm_case_new("(c) memory64 (mremap)", false, true),
+        wasm_case_new("(b) dynamic 32-bit (doubling)", true, false),
+        wasm_case_new("(c) memory64 (reserved max)", false, true),
     };
     static const uint32_t sizes[] = {256, 2048};
 

@@ -85,7 +85,11 @@ typedef struct wj_engine wj_engine;
 WJ_API void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes);
 /* The largest any linear memory may grow to, in bytes; memory.grow past it
  * returns -1. Default: 4 GiB (the most a 32-bit memory can address; raise
- * it for memory64 modules that need more). */
+ * it for memory64 modules that need more). A memory64 memory reserves
+ * address space for this much up front unless it declares a smaller
+ * maximum (see below). No memory gets past the 128 TiB of user address
+ * space (less what the process maps already): a larger limit (UINT64_MAX
+ * for none) lets memory.grow go on until the system refuses. */
 WJ_API void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes);
 
 /*
@@ -94,20 +98,29 @@ WJ_API void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes);
  * compiled code needs no bounds checks, out-of-bounds accesses fault in the
  * guard. That costs 6 GiB of address space per memory, so one process holds
  * about 20,000 of them (47 bits of user address space). Hosts running more
- * instances than that turn on dynamic memories: each memory is then an
- * exact mapping grown with mremap, and every access is checked explicitly
- * (slower code, no reservation). memory64 memories are always dynamic.
+ * instances than that turn on dynamic memories: each memory then reserves
+ * just its size, every access is checked explicitly (slower code), and a
+ * grow past the reservation moves the memory (mremap) into one of twice its
+ * new size, so growth moves it O(log n) times.
+ *
+ * memory64 memories are always dynamic (checked). Without dynamic memories
+ * configured, each reserves its maximum up front (the engine limit unless
+ * it declares less: 4 GiB by default) and grows in place; where the address
+ * space cannot hold that, it takes the largest hole there is and moves
+ * when it outgrows it, as above.
  */
 /* Address space reserved per 32-bit memory (rounded up to 64 KiB pages).
  * At least 4 GiB elides bounds checks; a smaller reservation still keeps
  * the base fixed for memories whose maximum fits in it, with explicit
- * checks; memories that may grow larger become dynamic. Default 4 GiB. */
+ * checks; memories that may grow larger become dynamic: they reserve this
+ * much and move when they outgrow it. Default 4 GiB. */
 WJ_API void wj_config_set_memory_reservation(wj_config *config, uint64_t bytes);
 /* Guard region after a reservation (rounded up to 64 KiB pages): accesses
  * whose static offset plus size is at most the guard need no check.
  * Default 2 GiB. */
 WJ_API void wj_config_set_memory_guard_size(wj_config *config, uint64_t bytes);
-/* 32-bit memories as dynamic heaps instead of reservations. Default off. */
+/* 32-bit memories as dynamic heaps instead of reservations, and memory64
+ * ones reserving their size rather than their maximum. Default off. */
 WJ_API void wj_config_set_dynamic_memories(wj_config *config, bool enabled);
 
 /*

@@ -66,10 +66,10 @@ typedef struct vm_table {
  *    plus size is at most the guard cannot get past it whatever its 32-bit
  *    index, so compiled code emits no check and a fault traps.
  *  - Dynamic: memory64 memories, 32-bit ones when the configuration asks
- *    for it or their maximum does not fit the reservation. The accessible
- *    bytes are the whole mapping, grown by mremap, which may move it; every
- *    access is checked explicitly and compiled code reloads the base after
- *    anything that may have grown the memory.
+ *    for it or their maximum does not fit the reservation. They grow within
+ *    a reservation sized by src/memory (memory.h) and move when they
+ *    outgrow it; every access is checked explicitly and compiled code
+ *    reloads the base after anything that may have grown the memory.
  */
 typedef struct vm_memory_config {
     uint64_t reservation; /* address space for a static memory (default 4 GiB) */

@@ -53,23 +53,34 @@ static uint64_t max_bytes(const linear_memory *mem)
     return min_u64(mem->max_pages, MEMORY_ADDRESS_SPACE / PAGE) * PAGE;
 }
 
-/* What a dynamic memory reserves at least (see memory.h). */
-static uint64_t reserve_floor(const linear_memory *mem, const vm_memory_config *config)
+/* A dynamic memory's first reservation, for at least `need` bytes: the
+ * first of these that the address space holds (see memory.h). */
+static void *reserve_initial(const linear_memory *mem, const vm_memory_config *config,
+                             uint64_t need, uint64_t *got)
 {
-    if (config->dynamic32)
-        return 0;
-    if (mem->limits.is64)
-        return max_bytes(mem);
-    return min_u64(max_bytes(mem), config->reservation);
+    const uint64_t tries[] = {
+        mem->limits.is64 && !config->dynamic32 ? max_bytes(mem) : 0,
+        config->dynamic32 ? 0 : min_u64(max_bytes(mem), config->reservation),
+        need,
+    };
+    for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
+        void *p = tries[i] >= need ? reserve(tries[i]) : NULL;
+        if (p) {
+            *got = tries[i];
+            return p;
+        }
+    }
+    return NULL;
 }
 
 /* Moves the accessible bytes of a dynamic memory into a new reservation
- * for at least `size` bytes: twice that (or the floor) when the maximum
- * and the address space allow. The old reservation goes away. */
+ * for at least `size` bytes: twice that when the maximum and the address
+ * space allow, else the largest hole there is. The old reservation goes
+ * away. */
 static bool relocate(linear_memory *mem, uint64_t size)
 {
-    uint64_t want = min_u64(max_bytes(mem), max_u64(mem->reserve_floor, 2 * size)), got;
-    uint8_t *p = reserve_up_to(size, want, &got);
+    uint64_t got;
+    uint8_t *p = reserve_up_to(size, min_u64(max_bytes(mem), 2 * size), &got);
     if (!p)
         return false;
     /* Only the accessible part moves: it is one mapping, the PROT_NONE
@@ -113,10 +124,9 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     if (plan.dynamic) {
         /* A memory of no pages still gets one (PROT_NONE): a base distinct
          * from NULL that faults. */
-        mem->reserve_floor = reserve_floor(mem, config);
         uint64_t need = max_u64(min_u64(limits->min, max_bytes(mem) / PAGE) * PAGE, PAGE);
         uint64_t got = 0;
-        mem->vm.base = reserve_up_to(need, max_u64(mem->reserve_floor, need), &got);
+        mem->vm.base = reserve_initial(mem, config, need, &got);
         mem->mapped = got;
     } else {
         mem->vm.base = reserve(plan.extent);

@@ -9,23 +9,23 @@
  *    moves the accessible bytes (mremap) into a new one, so the base may
  *    move. Compiled code checks every access against vm.size.
  *
- * How much a dynamic memory reserves. Moving costs a page-table walk of the
- * whole accessible range (milliseconds at tens of TiB, however little of it
- * was touched), so growth must rarely move; but address space is finite
- * (128 TiB), and a host may run thousands of memories.
- *  - memory64 reserves its whole maximum up front (the engine limit unless
- *    it declares less; 4 GiB by default, like a static memory's 4 GiB plus
- *    guard), so it grows in place. A limit of tens of TiB asks for that
- *    much, and the first memories get it; when the address space cannot
- *    hold the maximum, the memory takes the largest hole it can find;
- *  - a 32-bit memory that is dynamic because its maximum does not fit the
- *    configured reservation reserves that reservation, no more;
- *  - with dynamic memories configured (hosts packing many instances), a
- *    memory reserves just its initial size.
+ * How much a dynamic memory reserves. A move walks the page tables of the
+ * whole accessible range (milliseconds at tens of TiB, however little of
+ * it was touched), so growth must rarely move; but the address space is
+ * 128 TiB, and a host may run thousands of memories, so no memory takes
+ * more than its maximum, or than twice its size once it grows:
+ *  - memory64 reserves its whole maximum when the address space has a
+ *    hole that large (the engine limit unless it declares less: 4 GiB by
+ *    default, less than a static memory's reservation and guard), and then
+ *    never moves. A limit of tens of TiB asks for that much per memory;
+ *  - else, and for a 32-bit memory that is dynamic because its maximum
+ *    does not fit the configured reservation, it reserves that reservation
+ *    (4 GiB by default), bounded by its maximum;
+ *  - with dynamic memories configured (hosts packing many instances), or
+ *    when even that does not fit, it reserves its initial size.
  * Past its reservation a memory moves into one of twice its new size
- * (capped by its maximum, or the largest hole there is), so growth moves
- * O(log n) times and address space stays within twice the memory's size
- * beyond the up-front reservation.
+ * (bounded by its maximum; near the end of the address space, the largest
+ * hole there is), so that growth moves it O(log n) times.
  */
 #ifndef WJ_MEMORY_MEMORY_H
 #define WJ_MEMORY_MEMORY_H
@@ -48,7 +48,6 @@ typedef struct linear_memory {
     uint64_t max_pages; /* effective: declared max, engine limit, index type */
     bool dynamic;
     size_t mapped;      /* bytes mapped at vm.base: the reservation (+ guard) */
-    uint64_t reserve_floor; /* dynamic: the least a new reservation holds */
 } linear_memory;
 
 /* A memory of `limits->min` zeroed pages that never grows past
