@@ -490,7 +490,9 @@ WJ_API bool wj_wasi_config_push_arg(wj_wasi_config *config, const char *arg);
 WJ_API bool wj_wasi_config_push_env(wj_wasi_config *config, const char *name,
                                     const char *value);
 /* Host descriptors for the guest's 0, 1 and 2 (not closed by wasmjail);
- * -1 leaves that guest descriptor closed. */
+ * -1 leaves that guest descriptor closed. They share the host's open file
+ * descriptions, so the guest may not change their flags (NONBLOCK,
+ * APPEND): fd_fdstat_set_flags on them fails with ENOTCAPABLE. */
 WJ_API void wj_wasi_config_set_stdio(wj_wasi_config *config, int in, int out, int err);
 /* Opens host directory `host_path` now and shows it to the guest as
  * `guest_path`. Read-only: nothing can be written, created, truncated,

@@ -707,6 +707,8 @@ static const struct {
     {"poll_oneoff", "iiii"},
     {"random_get", "ii"},
     {"fd_close", "i"},
+    {"fd_fdstat_get", "ii"},
+    {"fd_fdstat_set_flags", "ii"},
     {"fd_read", "iiii"},
     {"fd_write", "iiii"},
     {"fd_prestat_get", "ii"},
@@ -1605,6 +1607,71 @@ START_TEST(readdir_on_preopen)
 }
 END_TEST
 
+/* --- stdio's flags are the host's -------------------------------------------- */
+
+/* Flags and rights fd_fdstat_get reports for `fd`. */
+static void fdstat(wfx *fx, uint32_t fd, uint16_t *flags, uint64_t *rights)
+{
+    W_EQ(0, fx, "fd_fdstat_get", fd, RESULT);
+    memcpy(flags, mem(fx) + RESULT + 2, 2);
+    *rights = get64(fx, RESULT + 8);
+}
+
+/* The guest's stdio shares open file descriptions with the host (here a
+ * pipe and a file, through dup): the guest cannot set NONBLOCK or APPEND
+ * on them, which would change them for the host too, and outlive the
+ * guest. On a file it opened itself, it can. */
+START_TEST(stdio_flags_stay_the_hosts)
+{
+    int in[2];
+    ck_assert_int_eq(pipe(in), 0);
+    int out = open(in_scratch("out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(out, 0);
+    const int in_flags = fcntl(in[0], F_GETFL), out_flags = fcntl(out, F_GETFL);
+    int guest_in = dup(in[0]), guest_out = dup(out);
+    ck_assert(guest_in >= 0 && guest_out >= 0);
+    wj_wasi_config *config = wj_wasi_config_new();
+    wj_wasi_config_set_stdio(config, guest_in, guest_out, -1);
+    preopen(config, scratch, "/s", false);
+    wfx fx;
+    wfx_begin(&fx, config);
+
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 0, WASI_FDFLAG_NONBLOCK);
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 1, WASI_FDFLAG_APPEND);
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 1,
+         WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    ck_assert_int_eq(fcntl(in[0], F_GETFL), in_flags);
+    ck_assert_int_eq(fcntl(out, F_GETFL), out_flags);
+    /* fd_fdstat_get agrees: no such right, the flags unchanged */
+    uint16_t flags;
+    uint64_t rights;
+    for (uint32_t fd = 0; fd < 2; fd++) {
+        fdstat(&fx, fd, &flags, &rights);
+        ck_assert_uint_eq(flags, 0);
+        ck_assert_uint_eq(rights & WASI_RIGHT_FD_FDSTAT_SET_FLAGS, 0);
+    }
+
+    W_EQ(0, &fx, "path_open", 3, 0, PATH, pstr(&fx, PATH, "own.txt"), WASI_OFLAG_CREAT,
+         R_WRITE | WASI_RIGHT_FD_FDSTAT_SET_FLAGS, 0, 0, RESULT);
+    uint32_t own = get32(&fx, RESULT);
+    W_EQ(0, &fx, "fd_fdstat_set_flags", own, WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    fdstat(&fx, own, &flags, &rights);
+    ck_assert_uint_eq(flags, WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    W_EQ(0, &fx, "fd_fdstat_set_flags", own, 0);
+    fdstat(&fx, own, &flags, &rights);
+    ck_assert_uint_eq(flags, 0);
+
+    wfx_end(&fx);
+    ck_assert_int_eq(fcntl(in[0], F_GETFL), in_flags);
+    ck_assert_int_eq(fcntl(out, F_GETFL), out_flags);
+    close(guest_in);
+    close(guest_out);
+    close(in[0]);
+    close(in[1]);
+    close(out);
+}
+END_TEST
+
 /* --- WASI at the wasm stack limit -------------------------------------------- */
 
 /* "deep" recurses, listing preopen 3 and opening "." beneath it at every
@@ -1780,6 +1847,7 @@ static Suite *wasi_suite(void)
     tcase_add_test(api, readdir_cookies);
     tcase_add_test(api, readdir_on_preopen);
     tcase_add_test(api, wasi_at_the_stack_limit);
+    tcase_add_test(api, stdio_flags_stay_the_hosts);
     tcase_add_test(api, poll_relative_clock);
     tcase_add_test(api, poll_absolute_clock);
     suite_add_tcase(s, api);
