@@ -1272,7 +1272,7 @@ static char *small_stack_wat(void)
     for (int i = 0; i < BIG_FRAME_LOCALS; i++)
         fputs(" i64", f);
     fputs(")\n"
-          "    (local.set 7 (i64.const 7)) (call $big))\n"
+          "    (call $big))\n"
           "  (func (export \"nest\") (call $reenter))\n"
           "  (func $greedy (export \"greedy\") (call $hungry) (call $greedy))\n"
           "  (func (export \"add\") (param i32 i32) (result i32)\n"
@@ -1315,6 +1315,17 @@ typedef struct small_stack_run {
 
 static const char *const recursing[4] = {"plain", "big", "nest", "greedy"};
 
+/* Records what went wrong in run->failure; frees err and trap. */
+static void *small_stack_failed(small_stack_run *run, const char *what, wj_error *err,
+                                wj_trap *trap)
+{
+    snprintf(run->failure, sizeof run->failure, "%s: %s", what,
+             err ? wj_error_message(err) : trap ? wj_trap_message(trap) : "no trap");
+    wj_error_delete(err);
+    wj_trap_delete(trap);
+    return NULL;
+}
+
 /* Runs on a thread with a small stack: each recursion traps with "call
  * stack exhausted", and the store works afterwards. */
 static void *small_stack_main(void *arg)
@@ -1324,23 +1335,15 @@ static void *small_stack_main(void *arg)
         wj_trap *trap = NULL;
         wj_error *err = wj_func_call(run->funcs[i], NULL, 0, NULL, 0, &trap);
         if (err || !trap || wj_trap_code_of(trap) != WJ_TRAP_STACK_EXHAUSTED ||
-            strcmp(wj_trap_message(trap), "call stack exhausted") != 0) {
-            snprintf(run->failure, sizeof run->failure, "%s: %s", recursing[i],
-                     err ? wj_error_message(err) : trap ? wj_trap_message(trap) : "no trap");
-            wj_error_delete(err);
-            wj_trap_delete(trap);
-            return NULL;
-        }
+            strcmp(wj_trap_message(trap), "call stack exhausted") != 0)
+            return small_stack_failed(run, recursing[i], err, trap);
         wj_trap_delete(trap);
+        trap = NULL;
         wj_val args[2] = {v_i32(1), v_i32(2)}, sum = {0};
         err = wj_func_call(run->add, args, 2, &sum, 1, &trap);
-        if (err || trap || sum.of.i32 != 3) {
-            snprintf(run->failure, sizeof run->failure, "add after %s: %s", recursing[i],
-                     err ? wj_error_message(err) : trap ? wj_trap_message(trap) : "wrong sum");
-            wj_error_delete(err);
-            wj_trap_delete(trap);
-            return NULL;
-        }
+        if (err || trap || sum.of.i32 != 3)
+            return small_stack_failed(run, "add after a recursion", err,
+                                      trap ? trap : wj_trap_new("wrong sum"));
     }
     return NULL;
 }
@@ -1378,7 +1381,7 @@ static void recurse_on_small_stacks(const wj_config *config)
         pthread_attr_destroy(&attr);
         ck_assert_msg(run.failure[0] == 0, "%zu KiB stack: %s", sizes[i] / 1024, run.failure);
     }
-    /* and the main thread */
+    /* and on the main thread */
     EXPECT_I32(&fx, "add", 3, ARGS(v_i32(1), v_i32(2)));
     fx_close(&fx);
 }
