@@ -33,17 +33,14 @@ typedef struct validator {
     uint32_t nvals, vals_cap;
     ctrl *ctrls;
     uint32_t nctrls, ctrls_cap;
-    /* Local types, parameters first, when there are few enough to list. */
+    /* Local types, parameters first (the decoder's limits keep them few). */
     uint8_t *locals;
     uint32_t locals_cap;
-    uint64_t nlocals;
+    uint32_t nlocals;
     const wasm_func *func;
     uint32_t func_index;
     uint64_t op_at; /* offset of the instruction being validated */
 } validator;
-
-/* Functions with more locals than this look types up in the runs. */
-#define FLAT_LOCALS_MAX 65536u
 
 /* single_type + t is a one-element array holding the type t. */
 static const uint8_t single_type[256] = {
@@ -340,15 +337,13 @@ static bool read_memarg(validator *v, unsigned natural, uint8_t *addr)
 static bool setup_locals(validator *v, const wasm_functype *type)
 {
     const wasm_func *f = v->func;
-    v->nlocals = (uint64_t)type->nparams + f->nlocals;
-    if (v->nlocals > FLAT_LOCALS_MAX)
-        return true;
+    v->nlocals = type->nparams + f->nlocals;
     if (v->nlocals > v->locals_cap) {
         uint8_t *n = realloc(v->locals, v->nlocals);
         if (!n)
             return oom(v);
         v->locals = n;
-        v->locals_cap = (uint32_t)v->nlocals;
+        v->locals_cap = v->nlocals;
     }
     if (v->nlocals == 0)
         return true;
@@ -361,26 +356,6 @@ static bool setup_locals(validator *v, const wasm_functype *type)
     return true;
 }
 
-/* Locals beyond FLAT_LOCALS_MAX: walk the declaration runs. */
-static bool local_type_slow(validator *v, uint32_t index, uint8_t *out)
-{
-    const wasm_functype *type = wasm_func_type(v->m, v->func_index);
-    if (index < type->nparams) {
-        *out = type->params[index];
-        return true;
-    }
-    uint64_t i = index - type->nparams;
-    for (uint32_t k = 0; k < v->func->nlocal_runs; k++) {
-        if (i < v->func->local_runs[k].count) {
-            *out = v->func->local_runs[k].type;
-            return true;
-        }
-        i -= v->func->local_runs[k].count;
-    }
-    *out = WASM_ANY;
-    return invalid(v, "unknown local %u", index);
-}
-
 static inline __attribute__((always_inline)) bool local_type(validator *v, uint8_t *out)
 {
     uint32_t index;
@@ -391,11 +366,8 @@ static inline __attribute__((always_inline)) bool local_type(validator *v, uint8
         invalid(v, "unknown local %u", index);
         return false;
     }
-    if (__builtin_expect(v->nlocals <= FLAT_LOCALS_MAX, 1)) {
-        *out = v->locals[index];
-        return true;
-    }
-    return local_type_slow(v, index, out);
+    *out = v->locals[index];
+    return true;
 }
 
 /* ---- instruction tables ------------------------------------------------------ */
