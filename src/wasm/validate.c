@@ -67,6 +67,34 @@ static bool malformed(validator *v, uint64_t at, const char *msg)
     return wasm_reader_fail(&v->r, at, "%s", msg);
 }
 
+/* An opcode outside the instruction set: named when it belongs to a
+ * proposal wasmjail does not implement, else malformed. */
+static bool unknown_opcode(validator *v, uint8_t op)
+{
+    const char *proposal = NULL;
+    switch (op) {
+    case 0x06: case 0x07: case 0x08: case 0x09: /* try catch throw rethrow */
+    case 0x0a: case 0x18: case 0x19: case 0x1f: /* throw_ref delegate catch_all try_table */
+        proposal = "exception handling";
+        break;
+    case 0x12: case 0x13: case 0x15: /* return_call, _indirect, _ref */
+        proposal = "tail calls";
+        break;
+    case 0x14: case 0xd4: case 0xd5: case 0xd6: /* call_ref ref.as_non_null br_on_(non_)null */
+        proposal = "typed function references";
+        break;
+    case 0xd3: case 0xfb: /* ref.eq, the GC prefix */
+        proposal = "GC proposal";
+        break;
+    case 0xfe: /* the atomics prefix */
+        proposal = "threads (atomic instructions)";
+        break;
+    }
+    if (proposal)
+        return wasm_fail(v->err, WASM_ERR_UNSUPPORTED, v->op_at, "unsupported: %s", proposal);
+    return malformed(v, v->op_at, "illegal opcode");
+}
+
 static bool oom(validator *v)
 {
     return wasm_fail(v->err, WASM_ERR_RESOURCE, v->op_at, "out of memory");
@@ -867,7 +895,7 @@ static bool validate_body(validator *v)
             ok = validate_simd(v);
             break;
         default:
-            return malformed(v, v->op_at, "illegal opcode");
+            return unknown_opcode(v, op);
         }
         if (!ok)
             return false;
