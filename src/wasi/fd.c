@@ -336,8 +336,9 @@ static uint8_t filetype_of_dtype(unsigned char t)
     }
 }
 
-/* Bytes of host entries read at once. On the heap: host functions run in
- * the little stack kept below the wasm stack limit (src/runtime/stack.h). */
+/* Bytes of host entries read at once. On the heap: a host function may be
+ * called at the wasm stack limit, with only the 32 KiB kept below it
+ * (wj_config_set_max_wasm_stack). */
 enum { HOST_DIRENTS_SIZE = 32768 };
 
 /* Packs the entries of directory `dir` from position `cookie` into
