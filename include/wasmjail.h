@@ -108,9 +108,9 @@ WJ_API void wj_config_set_max_memory_size(wj_config *config, uint64_t bytes);
  *
  * memory64 memories are always dynamic (checked). Without dynamic memories
  * configured, each reserves its maximum up front (the engine limit unless
- * it declares less: 4 GiB by default) and grows in place; where the address
- * space cannot hold that, it takes the largest hole there is and moves
- * when it outgrows it, as above.
+ * it declares less: 4 GiB by default) and grows in place; where no hole of
+ * the address space is that large, it reserves the configured reservation
+ * (below) and moves when it outgrows it, as above.
  */
 /* Address space reserved per 32-bit memory (rounded up to 64 KiB pages).
  * At least 4 GiB elides bounds checks; a smaller reservation still keeps

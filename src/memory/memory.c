@@ -8,6 +8,10 @@
 
 #define PAGE WASM_PAGE_SIZE
 
+/* The user address space mmap hands out on x86-64 without address hints
+ * (47 bits, also with 5-level paging): no memory can ever be larger. */
+#define ADDRESS_SPACE (UINT64_C(1) << 47)
+
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
@@ -50,7 +54,7 @@ static void *reserve_up_to(uint64_t need, uint64_t want, uint64_t *got)
 /* The memory's maximum in bytes, as much as the address space could hold. */
 static uint64_t max_bytes(const linear_memory *mem)
 {
-    return min_u64(mem->max_pages, MEMORY_ADDRESS_SPACE / PAGE) * PAGE;
+    return min_u64(mem->max_pages, ADDRESS_SPACE / PAGE) * PAGE;
 }
 
 /* A dynamic memory's first reservation, for at least `need` bytes: the

@@ -38,10 +38,6 @@
 #include "wasm/error.h"
 #include "wasm/module.h"
 
-/* The user address space mmap hands out on x86-64 without address hints
- * (47 bits, also with 5-level paging): no memory can ever be larger. */
-#define MEMORY_ADDRESS_SPACE (UINT64_C(1) << 47)
-
 typedef struct linear_memory {
     vm_memory vm;       /* first: vmctx and compiled code point here */
     wasm_limits limits; /* as declared */
