@@ -15,23 +15,31 @@
 static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
 static uint64_t max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
 
-/* PROT_NONE address space. NORESERVE: only pages made accessible and
- * touched count against the system's commit limit. */
-static void *reserve(uint64_t bytes)
+/* PROT_NONE address space: anywhere, or exactly at `at` if that is free.
+ * NORESERVE: only pages made accessible and touched count against the
+ * system's commit limit. */
+static void *reserve(void *at, uint64_t bytes)
 {
-    void *p = mmap(NULL, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED_NOREPLACE : 0);
+    void *p = mmap(at, bytes, PROT_NONE, flags, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    if (at && p != at) { /* a kernel before 4.17 took `at` as a hint */
+        munmap(p, bytes);
+        return NULL;
+    }
+    return p;
 }
 
-/* `want` bytes of address space, or when no hole is that large the most
- * there is, in whole wasm pages, down to `need` (at least one page). Each
- * probe of the bisection is one mmap that holds nothing while the next one
- * runs, so it costs microseconds and sees every hole. NULL when not even
- * `need` fits. */
-static void *reserve_up_to(uint64_t need, uint64_t want, uint64_t *got)
+/* `want` bytes of address space (at `at`, as reserve() takes it), or when
+ * no hole is that large the most there is, in whole wasm pages, down to
+ * `need` (at least one page). Each probe of the bisection is one mmap that
+ * holds nothing while the next one runs, so it costs microseconds and sees
+ * every hole. NULL when not even `need` fits. */
+static void *reserve_up_to(void *at, uint64_t need, uint64_t want, uint64_t *got)
 {
-    void *p = reserve(want);
-    if (p || want == need || !(p = reserve(need))) {
+    void *p = reserve(at, want);
+    if (p || want == need || !(p = reserve(at, need))) {
         *got = want;
         return p;
     }
@@ -39,7 +47,7 @@ static void *reserve_up_to(uint64_t need, uint64_t want, uint64_t *got)
     uint64_t fits = need / PAGE, fails = want / PAGE; /* in pages */
     while (fails - fits > 1) {
         uint64_t mid = fits + (fails - fits) / 2;
-        p = reserve(mid * PAGE);
+        p = reserve(at, mid * PAGE);
         if (p) {
             munmap(p, mid * PAGE);
             fits = mid;
@@ -48,7 +56,7 @@ static void *reserve_up_to(uint64_t need, uint64_t want, uint64_t *got)
         }
     }
     *got = fits * PAGE;
-    return reserve(*got); /* NULL if another thread took the hole meanwhile */
+    return reserve(at, *got); /* NULL if another thread took the hole meanwhile */
 }
 
 /* The memory's maximum in bytes, as much as the address space could hold. */
@@ -68,7 +76,7 @@ static void *reserve_initial(const linear_memory *mem, const vm_memory_config *c
         need,
     };
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
-        void *p = tries[i] >= need ? reserve(tries[i]) : NULL;
+        void *p = tries[i] >= need ? reserve(NULL, tries[i]) : NULL;
         if (p) {
             *got = tries[i];
             return p;
@@ -77,14 +85,20 @@ static void *reserve_initial(const linear_memory *mem, const vm_memory_config *c
     return NULL;
 }
 
-/* Moves the accessible bytes of a dynamic memory into a new reservation
- * for at least `size` bytes: twice that when the maximum and the address
- * space allow, else the largest hole there is. The old reservation goes
- * away. */
-static bool relocate(linear_memory *mem, uint64_t size)
+/* Makes a dynamic memory's reservation hold at least `size` bytes: twice
+ * that when the maximum and the address space allow, else as much as they
+ * do. It extends in place where the addresses after it are free (as where
+ * its previous reservation was), else moves the accessible bytes into a
+ * new reservation and drops the old one. */
+static bool reserve_more(linear_memory *mem, uint64_t size)
 {
-    uint64_t got;
-    uint8_t *p = reserve_up_to(size, min_u64(max_bytes(mem), 2 * size), &got);
+    uint64_t want = min_u64(max_bytes(mem), 2 * size), got;
+    if (reserve_up_to(mem->vm.base + mem->mapped, size - mem->mapped, want - mem->mapped,
+                      &got)) {
+        mem->mapped += got;
+        return true;
+    }
+    uint8_t *p = reserve_up_to(NULL, size, want, &got);
     if (!p)
         return false;
     /* Only the accessible part moves: it is one mapping, the PROT_NONE
@@ -133,7 +147,7 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         mem->vm.base = reserve_initial(mem, config, need, &got);
         mem->mapped = got;
     } else {
-        mem->vm.base = reserve(plan.extent);
+        mem->vm.base = reserve(NULL, plan.extent);
         mem->mapped = plan.extent;
     }
     if (!mem->vm.base) {
@@ -161,7 +175,7 @@ bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
         if (delta > max_bytes(mem) / PAGE - old) /* more than any address space */
             return false;
         uint64_t size = mem->vm.size + delta * PAGE;
-        if (size > mem->mapped && !(mem->dynamic && relocate(mem, size)))
+        if (size > mem->mapped && !(mem->dynamic && reserve_more(mem, size)))
             return false;
         if (mprotect(mem->vm.base + mem->vm.size, size - mem->vm.size,
                      PROT_READ | PROT_WRITE) != 0)

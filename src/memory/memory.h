@@ -6,8 +6,9 @@
  *  - static: reservation + guard bytes, fixed, so the base never moves and
  *    out-of-bounds accesses of compiled code fault in the PROT_NONE part;
  *  - dynamic: a reservation sized by the policy below; growing past it
- *    moves the accessible bytes (mremap) into a new one, so the base may
- *    move. Compiled code checks every access against vm.size.
+ *    extends it in place where the addresses after it are free, else moves
+ *    the accessible bytes (mremap) into a new one, so the base may move.
+ *    Compiled code checks every access against vm.size.
  *
  * How much a dynamic memory reserves. A move walks the page tables of the
  * whole accessible range (milliseconds at tens of TiB, however little of
@@ -23,9 +24,9 @@
  *    (4 GiB by default), bounded by its maximum;
  *  - with dynamic memories configured (hosts packing many instances), or
  *    when even that does not fit, it reserves its initial size.
- * Past its reservation a memory moves into one of twice its new size
- * (bounded by its maximum; near the end of the address space, the largest
- * hole there is), so that growth moves it O(log n) times.
+ * Past its reservation a memory gets one of twice its new size (bounded by
+ * its maximum; near the end of the address space, as much as there is), so
+ * that growth moves it O(log n) times.
  */
 #ifndef WJ_MEMORY_MEMORY_H
 #define WJ_MEMORY_MEMORY_H
