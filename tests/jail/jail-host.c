@@ -2,7 +2,8 @@
  * jail-host: a host program that links libwasmjail, instantiates a module,
  * jails itself with wj_jail_enter(), then does what argv[1] says:
  *   ok        inside the jail: a trap, a memory.grow, fcntl's flags, and a
- *             thread, which must work
+ *             thread started inside whose first wasm call traps, which must
+ *             work
  *   execve, socket, open, fork
  *             a plain C call the jail must deny
  *   sigio PID the F_SETOWN + F_SETSIG(SIGKILL) + O_ASYNC attack on process
@@ -144,9 +145,16 @@ static void *escape(void *arg)
     return NULL;
 }
 
-static void *nothing(void *arg)
+/* A thread's first wasm call (its stack bounds are learnt then): NULL
+ * when it traps as it should. */
+static void *wasm_thread(void *instance)
 {
-    return arg;
+    wj_trap *trap = NULL;
+    if (wj_func_call(export_func(instance, "trap"), NULL, 0, NULL, 0, &trap) || !trap ||
+        wj_trap_code_of(trap) != WJ_TRAP_UNREACHABLE)
+        return "no unreachable trap on a thread started in the jail";
+    wj_trap_delete(trap);
+    return NULL;
 }
 
 /* Has process `pid` killed through SIGIO on a pipe: its owner is set to
@@ -178,9 +186,11 @@ static int ok(wj_instance *instance)
         fcntl(pipe_fds[0], F_SETFD, FD_CLOEXEC) != 0 || fcntl(pipe_fds[0], F_GETFD) != FD_CLOEXEC)
         return die("fcntl's flags failed inside the jail");
     pthread_t thread;
-    if (pthread_create(&thread, NULL, nothing, NULL) != 0 || pthread_join(thread, NULL) != 0)
+    void *failure;
+    if (pthread_create(&thread, NULL, wasm_thread, instance) != 0 ||
+        pthread_join(thread, &failure) != 0)
         return die("no thread inside the jail");
-    return 0;
+    return failure ? die(failure) : 0;
 }
 
 /* Opens `path` beneath `dir` with `flags`; prints the outcome. */

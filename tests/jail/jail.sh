@@ -5,8 +5,8 @@
 # process, utimensat on a file outside the preopen and, from a thread
 # started inside the jail, a socket: each must end the process with exit
 # status 159 and a line naming the call, and leave the victim process and
-# the file unharmed. A trap, a memory.grow, fcntl's flags and a thread work
-# inside the jail; the jail refuses a process with a second thread; paths
+# the file unharmed. A trap, a memory.grow, fcntl's flags and a thread
+# that starts and traps in wasm work inside the jail; the jail refuses a process with a second thread; paths
 # resolve only beneath the WASI preopens, and signals stay in the process
 # (Landlock); WASI sets times inside the preopen.
 # Then every plugin test and every Sightglass program runs under
@@ -73,7 +73,7 @@ survived() {
 if "$host" ok >"$tmp/out" 2>"$tmp/err" && [ "$(cat "$tmp/out")" = ok ]; then
     passed=$((passed + 1))
 else
-    fail ok "a trap, memory.grow, fcntl or a thread failed inside the jail"
+    fail ok "a trap, memory.grow, fcntl or a thread's trap failed inside the jail"
 fi
 denied execve execve
 denied socket socket
