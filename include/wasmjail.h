@@ -530,24 +530,40 @@ WJ_API bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import
 /* The jail                                                                 */
 
 /*
- * Locks the whole process (every thread) in a default-deny seccomp filter,
- * for good: from then on it may only do what running already-instantiated
- * wasm needs. That covers I/O on descriptors it holds, WASI's *at calls
- * relative to a directory descriptor (never the working directory),
- * memory.grow (no new executable memory), clocks, randomness, signals for
- * traps, and exit. Compile, instantiate and open files (preopens, output
- * files) first. Any other system call -- execve, socket, fork, open of a
- * path, ptrace -- ends the process with one line on stderr naming the call
- * and exit status 159 (128 + SIGSYS).
+ * Locks the process in, for good, against bugs in wasmjail (README.md,
+ * "The jail", lists exactly what is allowed). Call it once the modules are
+ * compiled and every file the host needs is open (WASI contexts with
+ * their preopens, output files), while the process has ONE thread:
+ * Landlock cannot reach threads that already run, so with more it fails
+ * with WJ_ERROR_USAGE and changes nothing. Instantiating, calling wasm and
+ * starting threads work inside; threads started later are jailed too.
  *
- * Path lookups are confined too, where the kernel has Landlock (Linux 5.13
- * and later): only beneath the preopened directories of the `count` WASI
- * contexts in `wasi` (none when count is 0), and beneath read-only ones
- * only for reading; anything else fails with EACCES, whatever the path
- * ("/etc/passwd" relative to a preopen, "..", symlinks). Landlock holds for
- * the calling thread and the threads it starts later; seccomp for all.
+ * Landlock (Linux 5.13 and later) confines path lookups that open (but
+ * O_PATH), create, remove, rename, link or truncate to beneath the
+ * preopened directories of the `count` WASI contexts in `wasi` (none when
+ * count is 0), and beneath read-only ones to reading; anything else fails
+ * with EACCES, whatever the path ("/etc/passwd" relative to a preopen,
+ * "..", symlinks). From Landlock ABI 6 (Linux 6.12), signals may not leave
+ * the process. Without Landlock, only seccomp holds: paths are not
+ * confined.
+ *
+ * Then a default-deny seccomp filter on every thread allows only I/O on
+ * descriptors it holds (fcntl without owners, signals or O_ASYNC),
+ * WASI's *at calls relative to a directory descriptor (never the working
+ * directory; utimensat only as futimens), memory without new executable
+ * memory, threads (not processes), clocks, randomness, signals for traps
+ * and to itself (never replacing the SIGSYS handler), and exit. Any other
+ * system call -- execve, socket, fork, kill, statx, open of a path,
+ * ptrace -- ends the process with one line on stderr naming the call and
+ * exit status 159 (128 + SIGSYS).
+ *
+ * Not hidden: metadata. stat, readlink and O_PATH opens of any path the
+ * user could reach still succeed (Landlock does not cover them; seccomp
+ * cannot read paths); contents, listings and changes outside the preopens
+ * are refused. Descriptors opened before keep working.
+ *
  * A WJ_ERROR_UNSUPPORTED error when the kernel or libseccomp cannot
- * install the filter.
+ * install the jail, or /proc/self/status cannot be read.
  */
 WJ_API wj_error *wj_jail_enter(wj_wasi *const *wasi, size_t count);
 

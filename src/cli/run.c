@@ -510,6 +510,14 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
         goto out;
     if (o->fuel_set)
         wj_error_delete(wj_store_set_fuel(store, o->fuel)); /* on: no error */
+    /* The jail before the timer thread: it takes a process of one thread
+     * only, and jails the threads started later. The module is then
+     * instantiated (its start function run) inside. */
+    if (o->jail && (err = wj_jail_enter(&wasi, 1))) {
+        cli_error("%s", wj_error_message(err));
+        wj_error_delete(err);
+        goto out;
+    }
     if (o->timeout_ns) {
         wj_store_set_epoch_deadline(store, 1);
         if (!(timer = cli_timer_start(engine, o->timeout_ns))) {
@@ -527,11 +535,6 @@ static int run_module(const char *path, run_options *o, int argc, char **argv)
     }
     if (trap) {
         status = trap_status(path, trap);
-        goto out;
-    }
-    if (o->jail && (err = wj_jail_enter(&wasi, 1))) {
-        cli_error("%s", wj_error_message(err));
-        wj_error_delete(err);
         goto out;
     }
     /* A reactor (a library-like module) initializes itself first. */

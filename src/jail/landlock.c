@@ -4,7 +4,13 @@
  * beneath read-only ones only for reading. seccomp cannot read path
  * strings; Landlock checks the resolved path in the kernel, so even an
  * openat(preopen, "/etc/passwd") or a "../" that escaped a buggy lookup is
- * refused (EACCES). Descriptors already open are unaffected.
+ * refused (EACCES). Descriptors already open are unaffected. O_PATH opens
+ * and metadata (stat, readlink) are outside Landlock's reach.
+ *
+ * From ABI 6, the ruleset also scopes signals: the jailed process may
+ * signal itself but no process outside (kill, and the SIGIO or F_SETSIG
+ * signal a descriptor owner set with F_SETOWN would get), a second line
+ * behind the seccomp filter, which allows neither.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,6 +34,18 @@
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
+
+#ifndef LANDLOCK_SCOPE_SIGNAL
+#define LANDLOCK_SCOPE_SIGNAL (1ULL << 1)
+#endif
+
+/* struct landlock_ruleset_attr of ABI 6 (the headers of Debian 12 have
+ * only its first field). Older kernels accept it with the later fields 0. */
+struct ruleset_attr {
+    uint64_t handled_access_fs;
+    uint64_t handled_access_net;
+    uint64_t scoped;
+};
 
 #define READ_RIGHTS (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
@@ -56,7 +74,10 @@ wj_error *jail_landlock(const jail_dir *dirs, size_t n)
     if (abi == 0)
         return NULL; /* no Landlock in this kernel: seccomp alone */
     uint64_t handled = fs_rights(abi);
-    struct landlock_ruleset_attr attr = {.handled_access_fs = handled};
+    struct ruleset_attr attr = {
+        .handled_access_fs = handled,
+        .scoped = abi >= 6 ? LANDLOCK_SCOPE_SIGNAL : 0,
+    };
     int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (ruleset < 0)
         return rt_error_new(WJ_ERROR_UNSUPPORTED, WJ_NO_OFFSET, "jail: Landlock ruleset: %s",
