@@ -71,7 +71,7 @@ void cmd_run_help(FILE *out)
             "      --bench[=FILE]          provide the Sightglass imports bench.start and\n"
             "                              bench.end; write the nanoseconds between them\n"
             "                              to FILE (default: standard error)\n"
-            "      --dynamic-memories      explicitly checked, mremap-grown 32-bit memories\n"
+            "      --dynamic-memories      bounds-checked memories that reserve only their size\n"
             "                              instead of guard-region reservations\n"
             "      --features LIST         enable features: a comma-separated list of\n"
             "                              %s\n"
