@@ -3,17 +3,6 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-static bool has_v128(const wasm_functype *t)
-{
-    for (uint32_t i = 0; i < t->nparams; i++)
-        if (t->params[i] == WASM_V128)
-            return true;
-    for (uint32_t i = 0; i < t->nresults; i++)
-        if (t->results[i] == WASM_V128)
-            return true;
-    return false;
-}
-
 /* Stores the arguments in the outgoing slots, pops them and spills the
  * rest of the stack (every register is caller-saved). */
 static void pass_args(fn *f, const wasm_functype *t)
@@ -56,7 +45,7 @@ void op_call(fn *f, uint32_t func)
 {
     const wasm_module *m = f->m;
     const wasm_functype *t = wasm_func_type(m, func);
-    if (has_v128(t)) {
+    if (functype_has_v128(t)) {
         fn_unsupported(f, "SIMD");
         return;
     }
@@ -82,7 +71,7 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table)
 {
     const wasm_module *m = f->m;
     const wasm_functype *t = &m->types[type];
-    if (has_v128(t)) {
+    if (functype_has_v128(t)) {
         fn_unsupported(f, "SIMD");
         return;
     }

@@ -16,7 +16,7 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
             return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: table64");
     for (uint32_t i = 0; i < m->nglobals; i++)
         if (m->globals[i].type.type == WASM_V128)
-            return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: SIMD");
+            return wasm_fail(err, WASM_ERR_UNSUPPORTED, m->globals[i].at, "unsupported: SIMD");
     return true;
 }
 

@@ -29,12 +29,8 @@ static bool read_blocktype(fn *f, wasm_reader *r, ctrl *c)
         return false;
     }
     const wasm_functype *ft = &f->m->types[bt];
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        if (ft->params[i] == WASM_V128)
-            return fn_unsupported(f, "SIMD");
-    for (uint32_t i = 0; i < ft->nresults; i++)
-        if (ft->results[i] == WASM_V128)
-            return fn_unsupported(f, "SIMD");
+    if (functype_has_v128(ft))
+        return fn_unsupported(f, "SIMD");
     c->nparams = ft->nparams;
     c->nresults = ft->nresults;
     c->params = ft->params;

@@ -29,6 +29,17 @@ bool fn_oom(fn *f)
     return false;
 }
 
+bool functype_has_v128(const wasm_functype *t)
+{
+    for (uint32_t i = 0; i < t->nparams; i++)
+        if (t->params[i] == WASM_V128)
+            return true;
+    for (uint32_t i = 0; i < t->nresults; i++)
+        if (t->results[i] == WASM_V128)
+            return true;
+    return false;
+}
+
 bool fn_unsupported(fn *f, const char *what)
 {
     if (!f->failed)
@@ -113,18 +124,20 @@ static bool setup_locals(fn *f)
     const wasm_func *func = &f->m->funcs[f->index];
     f->nparams = f->type->nparams;
     f->nlocals = func->nlocals;
-    f->local_types = malloc((size_t)f->nparams + f->nlocals + 1);
+    for (uint32_t i = 0; i < func->nlocal_runs; i++)
+        if (func->local_runs[i].type == WASM_V128) {
+            f->pos = func->local_runs[i].at;
+            return fn_unsupported(f, "SIMD");
+        }
+    f->local_types = malloc(nlocals_all(f) + 1);
     if (!f->local_types)
         return fn_oom(f);
     memcpy(f->local_types, f->type->params, f->nparams);
-    uint32_t k = f->nparams;
+    size_t k = f->nparams;
     for (uint32_t i = 0; i < func->nlocal_runs; i++) {
         memset(f->local_types + k, func->local_runs[i].type, func->local_runs[i].count);
         k += func->local_runs[i].count;
     }
-    for (uint32_t i = 0; i < k; i++)
-        if (f->local_types[i] == WASM_V128)
-            return fn_unsupported(f, "SIMD");
     return true;
 }
 
@@ -310,9 +323,10 @@ static bool compile_body(fn *f)
 bool compile_function(fn *f)
 {
     f->type = wasm_func_type(f->m, f->index);
-    for (uint32_t i = 0; i < f->type->nresults; i++)
-        if (f->type->results[i] == WASM_V128)
-            return fn_unsupported(f, "SIMD");
+    /* Where a v128 in the signature is reported: the function's code entry. */
+    f->pos = f->m->funcs[f->index].decl;
+    if (functype_has_v128(f->type))
+        return fn_unsupported(f, "SIMD");
     if (!setup_locals(f) || !pin_locals(f))
         return false;
     f->pos = f->m->funcs[f->index].body; /* where a stack overflow is reported */
@@ -324,7 +338,7 @@ bool compile_function(fn *f)
     uint64_t frame = 8 + 8 * (uint64_t)f->nlocals + 8 * (uint64_t)f->max_height +
                      8 * (uint64_t)f->max_out;
     frame = (frame + 15) & ~(uint64_t)15;
-    if (frame > INT32_MAX / 2)
+    if (frame > FRAME_MAX)
         return fn_unsupported(f, "function frame larger than 1 GiB");
     cb_patch32(f->cb, f->frame_patch, (uint32_t)frame);
     if (f->cb->oom)

@@ -29,6 +29,7 @@
 #define WJ_COMPILER_FUNC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "compiler.h"
@@ -148,6 +149,17 @@ typedef struct fn {
     bool failed;
 } fn;
 
+/* The largest frame a function may have (1 GiB): offsets within it fit
+ * in the signed 32-bit displacements that address it. */
+#define FRAME_MAX ((uint64_t)INT32_MAX / 2)
+
+/* Parameters and declared locals, counted in size_t: sizes computed from
+ * them must not wrap, whatever the module declares. */
+static inline size_t nlocals_all(const fn *f)
+{
+    return (size_t)f->nparams + f->nlocals;
+}
+
 /* Appends to a VEC, growing it; false when out of memory. */
 bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
 #define VEC_PUSH(f, vec, ...)                                                              \
@@ -158,6 +170,8 @@ bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
 
 bool fn_oom(fn *f);
 bool fn_unsupported(fn *f, const char *what);
+/* Whether a signature has a v128 parameter or result (no SIMD yet). */
+bool functype_has_v128(const wasm_functype *t);
 
 /* ---- stack.c ---- */
 static inline bool is_float(uint8_t t) { return t == WASM_F32 || t == WASM_F64; }

@@ -9,6 +9,7 @@
  * first and reload all of them afterwards.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "func.h"
 #include "wasm/opcodes.h"
@@ -43,7 +44,7 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
             return false;
         if (op >= 0x20 && op <= 0x22) {
             uint32_t i;
-            if (!wasm_read_u32(&r, &i) || i >= f->nparams + f->nlocals)
+            if (!wasm_read_u32(&r, &i) || i >= nlocals_all(f))
                 return false;
             weight[i] += use_weight(loops);
             if (op != 0x20)
@@ -73,7 +74,7 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
 static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
                    const uint8_t *regs, uint32_t nregs)
 {
-    uint32_t n = f->nparams + f->nlocals;
+    size_t n = nlocals_all(f);
     for (uint32_t k = 0; k < nregs; k++) {
         uint32_t best = UINT32_MAX;
         for (uint32_t i = 0; i < n; i++)
@@ -91,14 +92,13 @@ static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
 
 bool pin_locals(fn *f)
 {
-    uint32_t n = f->nparams + f->nlocals;
+    size_t n = nlocals_all(f);
     f->local_reg = malloc(n + 1);
     uint64_t *weight = calloc(n + 1, sizeof *weight);
     bool *written = calloc(n + 1, sizeof *written);
     bool ok = f->local_reg && weight && written;
     if (ok) {
-        for (uint32_t i = 0; i < n; i++)
-            f->local_reg[i] = -1;
+        memset(f->local_reg, -1, n);
         /* Unreadable bytes leave every local in memory; the body's own
          * compilation reports them. */
         if (weigh(f, weight, written)) {

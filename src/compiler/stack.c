@@ -106,9 +106,15 @@ static ventry *push(fn *f)
 {
     if (f->height == f->stack_cap) {
         uint32_t cap = f->stack_cap ? 2 * f->stack_cap : 64;
-        ventry *s = realloc(f->stack, cap * sizeof *s);
+        /* A stack whose slots alone overflow the frame is refused now,
+         * before it costs more memory (and before slot offsets wrap). */
+        bool too_deep = 8 * ((uint64_t)f->height + 1) > FRAME_MAX;
+        ventry *s = too_deep ? NULL : realloc(f->stack, cap * sizeof *s);
         if (!s) {
-            fn_oom(f);
+            if (too_deep)
+                fn_unsupported(f, "function frame larger than 1 GiB");
+            else
+                fn_oom(f);
             f->height = 0; /* keep going harmlessly; the result is dropped */
             return f->stack;
         }

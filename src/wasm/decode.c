@@ -118,6 +118,14 @@ static bool malformed(decoder *d, uint64_t offset, const char *msg)
     return wasm_reader_fail(&d->r, offset, "%s", msg);
 }
 
+/* A count within the spec's bounds but over an implementation limit. */
+static bool over_limit(decoder *d, uint64_t offset, const char *what, uint64_t n, uint32_t limit)
+{
+    return wasm_fail(d->err, WASM_ERR_RESOURCE, offset,
+                     "too many %s: %llu, the limit is %u per function", what,
+                     (unsigned long long)n, limit);
+}
+
 static bool copy_name(decoder *d, wasm_name *out)
 {
     const uint8_t *data;
@@ -140,6 +148,36 @@ bool wasm_is_reftype(uint8_t t)
     return t == WASM_FUNCREF || t == WASM_EXTERNREF;
 }
 
+/* A type byte of a proposal we do not implement fails as unsupported,
+ * naming it; other unknown bytes are malformed. */
+static bool unknown_type(decoder *d, uint64_t at, uint8_t byte, const char *malformed_msg)
+{
+    const char *proposal = NULL;
+    switch (byte) {
+    case 0x63: /* (ref null ht) */
+    case 0x64: /* (ref ht) */
+        proposal = "typed function references";
+        break;
+    case 0x6a: /* arrayref */
+    case 0x6b: /* structref */
+    case 0x6c: /* i31ref */
+    case 0x6d: /* eqref */
+    case 0x6e: /* anyref */
+    case 0x71: /* nullref */
+    case 0x72: /* nullexternref */
+    case 0x73: /* nullfuncref */
+        proposal = "GC proposal";
+        break;
+    case 0x69: /* exnref */
+    case 0x74: /* nullexnref */
+        proposal = "exception handling";
+        break;
+    }
+    if (proposal)
+        return wasm_fail(d->err, WASM_ERR_UNSUPPORTED, at, "unsupported: %s", proposal);
+    return malformed(d, at, malformed_msg);
+}
+
 static bool read_valtype(decoder *d, void *entry)
 {
     uint8_t *out = entry;
@@ -159,9 +197,8 @@ static bool read_valtype(decoder *d, void *entry)
             return wasm_fail(d->err, WASM_ERR_UNSUPPORTED, at, "unsupported: SIMD (v128) is disabled");
         return true;
     }
-    if (*out & 0x80)
-        return malformed(d, at, "integer representation too long");
-    return malformed(d, at, "malformed value type");
+    return unknown_type(d, at, *out,
+                        *out & 0x80 ? "integer representation too long" : "malformed value type");
 }
 
 static bool read_reftype(decoder *d, uint8_t *out)
@@ -170,7 +207,7 @@ static bool read_reftype(decoder *d, uint8_t *out)
     if (!wasm_read_u8(&d->r, out))
         return false;
     if (!wasm_is_reftype(*out))
-        return malformed(d, at, "malformed reference type");
+        return unknown_type(d, at, *out, "malformed reference type");
     return true;
 }
 
@@ -186,11 +223,30 @@ static bool read_functype(decoder *d, void *entry)
     uint8_t form;
     if (!wasm_read_u8(&d->r, &form))
         return false;
-    if (form != 0x60)
+    switch (form) {
+    case 0x60:
+        break;
+    case 0x4e: /* rec */
+    case 0x4f: /* sub final */
+    case 0x50: /* sub */
+    case 0x5e: /* array */
+    case 0x5f: /* struct */
+        return wasm_fail(d->err, WASM_ERR_UNSUPPORTED, at, "unsupported: GC proposal");
+    default:
         return malformed(d, at, form & 0x80 ? "integer representation too long"
                                             : "malformed function type");
-    return read_resulttype(d, &t->nparams, &t->params) &&
-           read_resulttype(d, &t->nresults, &t->results);
+    }
+    uint64_t params_at = wasm_reader_pos(&d->r);
+    if (!read_resulttype(d, &t->nparams, &t->params))
+        return false;
+    if (t->nparams > WASM_MAX_FUNCTION_PARAMS)
+        return over_limit(d, params_at, "parameters", t->nparams, WASM_MAX_FUNCTION_PARAMS);
+    uint64_t results_at = wasm_reader_pos(&d->r);
+    if (!read_resulttype(d, &t->nresults, &t->results))
+        return false;
+    if (t->nresults > WASM_MAX_FUNCTION_RESULTS)
+        return over_limit(d, results_at, "results", t->nresults, WASM_MAX_FUNCTION_RESULTS);
+    return true;
 }
 
 static bool decode_types(decoder *d)
@@ -375,7 +431,10 @@ static bool decode_imports(decoder *d)
         case WASM_EXTERN_FUNC: m->funcs[k].type = types[i].u.func; break;
         case WASM_EXTERN_TABLE: m->tables[k] = types[i].u.table; break;
         case WASM_EXTERN_MEMORY: m->memories[k] = types[i].u.memory; break;
-        case WASM_EXTERN_GLOBAL: m->globals[k].type = types[i].u.global; break;
+        case WASM_EXTERN_GLOBAL:
+            m->globals[k].type = types[i].u.global;
+            m->globals[k].at = imports[i].offset;
+            break;
         }
     }
     free(types);
@@ -562,6 +621,7 @@ static bool read_const(decoder *d, uint8_t want, uint32_t globals_limit, wasm_co
 static bool read_global(decoder *d, void *entry)
 {
     wasm_global *g = entry;
+    g->at = (uint32_t)wasm_reader_pos(&d->r);
     return read_globaltype(d, &g->type) &&
            read_const(d, g->type.type, d->m->nglobal_imports, &g->init);
 }
@@ -833,9 +893,13 @@ static bool decode_code(decoder *d)
             total += runs[k].count;
             if (total > UINT32_MAX)
                 return malformed(d, lat, "too many locals");
+            runs[k].at = (uint32_t)wasm_reader_pos(&d->r);
             if (!read_valtype(d, &runs[k].type))
                 return false;
         }
+        /* After the whole declaration: beyond 2^32-1 is malformed first. */
+        if (total > WASM_MAX_FUNCTION_LOCALS)
+            return over_limit(d, f->decl, "locals", total, WASM_MAX_FUNCTION_LOCALS);
         f->nlocals = (uint32_t)total;
         f->nlocal_runs = nruns;
         f->local_runs = runs;
@@ -916,8 +980,16 @@ static bool decode_header(decoder *d)
         return malformed(d, 0, "magic header not detected");
     if (!wasm_read_bytes(&d->r, 4, &b))
         return false;
-    if (memcmp(b, version, 4) != 0)
+    if (memcmp(b, version, 4) != 0) {
+        /* A component has layer 1 (bytes 6-7) where a core module has 0,
+         * after a version of the component binary format (0x0d now, 0x0a
+         * to 0x0c in its previews). */
+        if (b[0] >= 0x0a && b[1] == 0 && b[2] == 1 && b[3] == 0)
+            return wasm_fail(d->err, WASM_ERR_UNSUPPORTED, 4,
+                             "unsupported: component model (this is a WebAssembly component, "
+                             "not a core module)");
         return malformed(d, 4, "unknown binary version");
+    }
     return true;
 }
 

@@ -37,6 +37,15 @@ enum {
 
 enum { WASM_PAGE_SIZE = 65536 };
 
+/* Implementation limits, the JS API's (and wasmtime's): the decoder refuses
+ * more, so nothing later allocates or computes per declared local, parameter
+ * or result beyond them, whatever a few bytes of module declare. */
+enum {
+    WASM_MAX_FUNCTION_LOCALS = 50000, /* declared locals, parameters excluded */
+    WASM_MAX_FUNCTION_PARAMS = 1000,
+    WASM_MAX_FUNCTION_RESULTS = 1000,
+};
+
 typedef struct wasm_name {
     const char *data; /* NUL-terminated copy in the arena */
     uint32_t len;
@@ -109,6 +118,7 @@ typedef struct wasm_export {
 
 typedef struct wasm_global {
     wasm_globaltype type;
+    uint32_t at;     /* offset of its import entry or its type, for errors */
     wasm_const init; /* unused for imports */
 } wasm_global;
 
@@ -124,6 +134,7 @@ typedef struct wasm_func {
 
 typedef struct wasm_local_run {
     uint32_t count;
+    uint32_t at; /* offset of its type byte, for errors */
     uint8_t type;
 } wasm_local_run;
 

@@ -33,17 +33,14 @@ typedef struct validator {
     uint32_t nvals, vals_cap;
     ctrl *ctrls;
     uint32_t nctrls, ctrls_cap;
-    /* Local types, parameters first, when there are few enough to list. */
+    /* Local types, parameters first (the decoder's limits keep them few). */
     uint8_t *locals;
     uint32_t locals_cap;
-    uint64_t nlocals;
+    uint32_t nlocals;
     const wasm_func *func;
     uint32_t func_index;
     uint64_t op_at; /* offset of the instruction being validated */
 } validator;
-
-/* Functions with more locals than this look types up in the runs. */
-#define FLAT_LOCALS_MAX 65536u
 
 /* single_type + t is a one-element array holding the type t. */
 static const uint8_t single_type[256] = {
@@ -68,6 +65,34 @@ static bool invalid(validator *v, const char *fmt, ...)
 static bool malformed(validator *v, uint64_t at, const char *msg)
 {
     return wasm_reader_fail(&v->r, at, "%s", msg);
+}
+
+/* An opcode outside the instruction set: named when it belongs to a
+ * proposal wasmjail does not implement, else malformed. */
+static bool unknown_opcode(validator *v, uint8_t op)
+{
+    const char *proposal = NULL;
+    switch (op) {
+    case 0x06: case 0x07: case 0x08: case 0x09: /* try catch throw rethrow */
+    case 0x0a: case 0x18: case 0x19: case 0x1f: /* throw_ref delegate catch_all try_table */
+        proposal = "exception handling";
+        break;
+    case 0x12: case 0x13: case 0x15: /* return_call, _indirect, _ref */
+        proposal = "tail calls";
+        break;
+    case 0x14: case 0xd4: case 0xd5: case 0xd6: /* call_ref ref.as_non_null br_on_(non_)null */
+        proposal = "typed function references";
+        break;
+    case 0xd3: case 0xfb: /* ref.eq, the GC prefix */
+        proposal = "GC proposal";
+        break;
+    case 0xfe: /* the atomics prefix */
+        proposal = "threads (atomic instructions)";
+        break;
+    }
+    if (proposal)
+        return wasm_fail(v->err, WASM_ERR_UNSUPPORTED, v->op_at, "unsupported: %s", proposal);
+    return malformed(v, v->op_at, "illegal opcode");
 }
 
 static bool oom(validator *v)
@@ -340,15 +365,13 @@ static bool read_memarg(validator *v, unsigned natural, uint8_t *addr)
 static bool setup_locals(validator *v, const wasm_functype *type)
 {
     const wasm_func *f = v->func;
-    v->nlocals = (uint64_t)type->nparams + f->nlocals;
-    if (v->nlocals > FLAT_LOCALS_MAX)
-        return true;
+    v->nlocals = type->nparams + f->nlocals;
     if (v->nlocals > v->locals_cap) {
         uint8_t *n = realloc(v->locals, v->nlocals);
         if (!n)
             return oom(v);
         v->locals = n;
-        v->locals_cap = (uint32_t)v->nlocals;
+        v->locals_cap = v->nlocals;
     }
     if (v->nlocals == 0)
         return true;
@@ -361,26 +384,6 @@ static bool setup_locals(validator *v, const wasm_functype *type)
     return true;
 }
 
-/* Locals beyond FLAT_LOCALS_MAX: walk the declaration runs. */
-static bool local_type_slow(validator *v, uint32_t index, uint8_t *out)
-{
-    const wasm_functype *type = wasm_func_type(v->m, v->func_index);
-    if (index < type->nparams) {
-        *out = type->params[index];
-        return true;
-    }
-    uint64_t i = index - type->nparams;
-    for (uint32_t k = 0; k < v->func->nlocal_runs; k++) {
-        if (i < v->func->local_runs[k].count) {
-            *out = v->func->local_runs[k].type;
-            return true;
-        }
-        i -= v->func->local_runs[k].count;
-    }
-    *out = WASM_ANY;
-    return invalid(v, "unknown local %u", index);
-}
-
 static inline __attribute__((always_inline)) bool local_type(validator *v, uint8_t *out)
 {
     uint32_t index;
@@ -391,11 +394,8 @@ static inline __attribute__((always_inline)) bool local_type(validator *v, uint8
         invalid(v, "unknown local %u", index);
         return false;
     }
-    if (__builtin_expect(v->nlocals <= FLAT_LOCALS_MAX, 1)) {
-        *out = v->locals[index];
-        return true;
-    }
-    return local_type_slow(v, index, out);
+    *out = v->locals[index];
+    return true;
 }
 
 /* ---- instruction tables ------------------------------------------------------ */
@@ -895,7 +895,7 @@ static bool validate_body(validator *v)
             ok = validate_simd(v);
             break;
         default:
-            return malformed(v, v->op_at, "illegal opcode");
+            return unknown_opcode(v, op);
         }
         if (!ok)
             return false;

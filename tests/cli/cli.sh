@@ -223,6 +223,28 @@ if grep -q "$(printf '\033')" "$tmp/out"; then
     failed=$((failed + 1))
 fi
 
+# Hostile declarations fail cleanly, before anything is allocated per item.
+# A function (exported as _start) whose code entry is $2: 2^32-1 locals
+# (once a heap overflow in the compiler), 2^28 locals (once gigabytes
+# allocated before refusing), a v128 local (reported where it is declared).
+func_module() {
+    printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000' >"$tmp/$1.wasm"
+    printf '\007\012\001\006_start\000\000' >>"$tmp/$1.wasm"
+    printf "$2" >>"$tmp/$1.wasm"
+}
+func_module locals32 '\012\012\001\010\001\377\377\377\377\017\177\013'
+check locals-2e32 1 'locals32\.wasm: module over a resource limit at offset 0x21 \(33\): too many locals: 4294967295, the limit is 50000 per function$' -- run "$tmp/locals32.wasm"
+func_module locals28 '\012\012\001\010\001\200\200\200\200\001\177\013'
+check locals-2e28 1 'too many locals: 268435456, the limit is 50000' -- run "$tmp/locals28.wasm"
+check locals-validate 1 'too many locals: 268435456, the limit is 50000' -- validate "$tmp/locals28.wasm"
+func_module v128local '\012\006\001\004\001\001\173\013'
+check simd-local-offset 1 'v128local\.wasm: unsupported module at offset 0x24 \(36\): SIMD$' -- run "$tmp/v128local.wasm"
+# Binaries of proposals we lack are named.
+printf '\000asm\015\000\001\000' >"$tmp/component.wasm"
+check component 1 'component\.wasm: unsupported module at offset 0x4 \(4\): component model' -- validate "$tmp/component.wasm"
+printf '\000asm\001\000\000\000\001\003\001\137\000' >"$tmp/struct.wasm"
+check gc-struct 1 'struct\.wasm: unsupported module at offset 0xb \(11\): GC proposal$' -- validate "$tmp/struct.wasm"
+
 # Every Sightglass program is a valid module.
 if [ -n "$SIGHTGLASS" ] && [ -d "$SIGHTGLASS" ]; then
     find "$SIGHTGLASS" -name '*.wasm' | sort >"$tmp/sightglass"

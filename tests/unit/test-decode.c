@@ -99,6 +99,49 @@ START_TEST(header)
 }
 END_TEST
 
+/* Binaries of proposals we do not implement are named, not called malformed. */
+START_TEST(unsupported_proposals)
+{
+    /* a component: version 0x0d, layer 1 */
+    static const uint8_t component[] = {0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00};
+    err = (wasm_error){0};
+    ck_assert_ptr_null(wasm_decode(component, sizeof component, SIMD, &err));
+    ck_assert_err(WASM_ERR_UNSUPPORTED, "unsupported: component model", 4);
+
+    wb b = {0};
+    /* struct, array, rec and sub types in the type section */
+    static const uint8_t gc_forms[] = {0x5f, 0x5e, 0x4e, 0x50, 0x4f};
+    for (size_t i = 0; i < sizeof gc_forms; i++) {
+        MODULE(&b, 1, 3, 1, gc_forms[i], 0);
+        ck_assert_fails(&b, SIMD, WASM_ERR_UNSUPPORTED, "unsupported: GC proposal", 11);
+        ck_assert_str_eq(err.message, "unsupported: GC proposal");
+        wb_free(&b);
+    }
+    /* value types: a local of each (the type byte is at body + 2) */
+    static const struct {
+        uint8_t type;
+        const char *message;
+    } types[] = {
+        {0x6e, "unsupported: GC proposal"},         /* anyref */
+        {0x6c, "unsupported: GC proposal"},         /* i31ref */
+        {0x63, "unsupported: typed function references"}, /* (ref null ...) */
+        {0x69, "unsupported: exception handling"},  /* exnref */
+        {0x7a, "malformed value type"},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        size_t body = wb_module(&b, &(wb_spec){.body = WB_BLOB(1, 1, types[i].type, 0x0b)});
+        ck_assert_fails(&b, SIMD, i + 1 < sizeof types / sizeof types[0] ? WASM_ERR_UNSUPPORTED
+                                                                         : WASM_ERR_MALFORMED,
+                        types[i].message, body + 2);
+        wb_free(&b);
+    }
+    /* a table of anyref */
+    MODULE(&b, 4, 4, 1, 0x6e, 0, 1);
+    ck_assert_fails(&b, SIMD, WASM_ERR_UNSUPPORTED, "unsupported: GC proposal", 11);
+    wb_free(&b);
+}
+END_TEST
+
 /* ---- sections ---------------------------------------------------------------- */
 
 START_TEST(section_ids_and_order)
@@ -704,18 +747,79 @@ START_TEST(too_many_locals)
     ck_assert_fails(&b, SIMD, MALFORMED, "too many locals", code + 9);
     wb_free(&b);
 
-    /* 2^32 - 1 locals in all is fine, and costs nothing. */
+    /* 2^32 - 1 locals are within the spec's bound but over our limit: refused
+     * at the code entry, without allocating per local. */
     wb_header(&b);
     wb_sec(&b, 1, 1, 0x60, 0, 0);
     wb_sec(&b, 3, 1, 0);
-    wb_sec(&b, 10, 1, 14, 2, 0xff, 0xff, 0xff, 0xff, 0x07, 0x7f, 0x80, 0x80, 0x80, 0x80, 0x08, 0x7e,
-           0x0b);
-    wasm_module *m = decode(&b, SIMD);
-    ck_assert_msg(m != NULL, "%s", err.message);
-    ck_assert_uint_eq(m->funcs[0].nlocals, 0xffffffffu);
-    ck_assert_uint_eq(m->funcs[0].nlocal_runs, 2);
-    ck_assert(wasm_validate(m, &err));
-    wasm_module_free(m);
+    code = wb_sec(&b, 10, 1, 14, 2, 0xff, 0xff, 0xff, 0xff, 0x07, 0x7f, 0x80, 0x80, 0x80, 0x80,
+                  0x08, 0x7e, 0x0b);
+    ck_assert_fails(&b, SIMD, WASM_ERR_RESOURCE,
+                    "too many locals: 4294967295, the limit is 50000 per function", code + 1);
+    wb_free(&b);
+}
+END_TEST
+
+/* Where function_of put things. */
+typedef struct function_at {
+    size_t params;  /* the type's parameter count */
+    size_t results; /* the type's result count */
+    size_t entry;   /* the code entry (its size field) */
+} function_at;
+
+/* A module of one function with nparams i64 parameters, nresults f64
+ * results and nlocals i32 locals (in two runs), whose body is unreachable. */
+static function_at function_of(wb *b, uint32_t nparams, uint32_t nresults, uint32_t nlocals)
+{
+    wb types = {0}, entry = {0}, code = {0};
+    wb_raw(&types, 1, 0x60);
+    wb_u32(&types, nparams);
+    for (uint32_t i = 0; i < nparams; i++)
+        wb_byte(&types, 0x7e);
+    size_t results = types.len;
+    wb_u32(&types, nresults);
+    for (uint32_t i = 0; i < nresults; i++)
+        wb_byte(&types, 0x7c);
+    wb_byte(&entry, 2);
+    wb_u32(&entry, nlocals / 2);
+    wb_byte(&entry, 0x7f);
+    wb_u32(&entry, nlocals - nlocals / 2);
+    wb_byte(&entry, 0x7f);
+    wb_raw(&entry, 0x00, 0x0b); /* unreachable end */
+    wb_byte(&code, 1);
+    wb_u32(&code, (uint32_t)entry.len);
+    wb_put(&code, entry.data, entry.len);
+    wb_header(b);
+    size_t t = wb_section(b, 1, types.data, types.len);
+    wb_sec(b, 3, 1, 0);
+    size_t c = wb_section(b, 10, code.data, code.len);
+    wb_free(&types);
+    wb_free(&entry);
+    wb_free(&code);
+    return (function_at){.params = t + 2, .results = t + results, .entry = c + 1};
+}
+
+/* The JS API's limits: 50,000 locals, 1,000 parameters and results. */
+START_TEST(function_limits)
+{
+    wb b = {0};
+    function_of(&b, 1000, 1000, 50000);
+    ck_assert_ok(&b, SIMD);
+    wb_free(&b);
+
+    function_at at = function_of(&b, 0, 0, 50001);
+    ck_assert_fails(&b, SIMD, WASM_ERR_RESOURCE,
+                    "too many locals: 50001, the limit is 50000 per function", at.entry);
+    ck_assert_str_eq(err.message, "too many locals: 50001, the limit is 50000 per function");
+    wb_free(&b);
+
+    at = function_of(&b, 1001, 0, 0);
+    ck_assert_fails(&b, SIMD, WASM_ERR_RESOURCE,
+                    "too many parameters: 1001, the limit is 1000 per function", at.params);
+    wb_free(&b);
+    at = function_of(&b, 0, 1001, 0);
+    ck_assert_fails(&b, SIMD, WASM_ERR_RESOURCE,
+                    "too many results: 1001, the limit is 1000 per function", at.results);
     wb_free(&b);
 }
 END_TEST
@@ -1178,6 +1282,8 @@ static Suite *decode_suite(void)
     tcase_add_test(tc, data_count);
     tcase_add_test(tc, function_and_code_counts);
     tcase_add_test(tc, too_many_locals);
+    tcase_add_test(tc, unsupported_proposals);
+    tcase_add_test(tc, function_limits);
     tcase_add_test(tc, element_segment_kinds);
     tcase_add_test(tc, element_segment_errors);
     tcase_add_test(tc, data_segment_kinds);
