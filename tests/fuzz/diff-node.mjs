@@ -110,7 +110,7 @@ function run(bytes) {
   try {
     module = new WebAssembly.Module(bytes);
   } catch (e) {
-    return 'invalid\n';
+    return 'rejected\n';
   }
   const types = exportTypes(bytes);
   const imports = {};

@@ -15,7 +15,8 @@
  * guard regions), dynamic memories (explicit bounds checks) and fuel (with a
  * budget no module can use up). Each writes a transcript:
  *
- *   invalid                      the module does not validate
+ *   rejected                     the module is invalid, or uses a proposal
+ *                                wasmjail does not support (V8 rejects those too)
  *   instantiate trap KIND        instantiation trapped (a segment out of bounds)
  *   call NAME                    an export is called; then what it did:
  *   log TYPE VALUE               an argument of a log-* import
@@ -235,8 +236,9 @@ static char *transcript(const uint8_t *bytes, size_t len, enum config config)
     wj_error *err = ok ? wj_module_new(engine, bytes, len, &module) : NULL;
     if (err) {
         wj_error_kind kind = wj_error_kind_of(err);
-        if (kind == WJ_ERROR_MALFORMED || kind == WJ_ERROR_INVALID)
-            fputs("invalid\n", out);
+        if (kind == WJ_ERROR_MALFORMED || kind == WJ_ERROR_INVALID ||
+            kind == WJ_ERROR_UNSUPPORTED)
+            fputs("rejected\n", out);
         else
             fprintf(out, "compile error %s\n", wj_error_message(err));
         wj_error_delete(err);

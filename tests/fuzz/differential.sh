@@ -17,10 +17,10 @@
 # multi-value, mutable globals; every fourth module also enables reference
 # types, for which binaryen 108 often makes invalid modules (typed function
 # references, a funcref where an externref belongs): both engines must then
-# reject it ("invalid" below). No SIMD (wasmjail does not run it yet), no
+# reject it ("rejected" below). No SIMD (wasmjail does not run it yet), no
 # threads, exceptions, tail calls or GC.
 #
-# Counts: compared (both ran it and agreed), invalid (both rejected it),
+# Counts: compared (both ran it and agreed), rejected (by both),
 # inconclusive (one side ran out of stack: engines differ in stack depth, so
 # the rest of the transcript cannot be compared), mismatches. Mismatches and
 # crashes are kept in $FUZZ_KEEP (default ./fuzz-mismatches) with both
@@ -69,7 +69,7 @@ command -v timeout >/dev/null 2>&1 && limit="timeout 60"
 
 features="--mvp-features --enable-sign-ext --enable-nontrapping-float-to-int
     --enable-bulk-memory --enable-multivalue --enable-mutable-globals"
-generated=0 compared=0 invalid=0 inconclusive=0 mismatches=0 failed=0
+generated=0 compared=0 rejected=0 inconclusive=0 mismatches=0 failed=0
 
 # Keeps module $1 (a path without .wasm) and its transcripts, for a reason $2.
 keep_module() {
@@ -91,8 +91,8 @@ compare() {
         keep_module "$m" "$1" "diff-run exited with status $status"
         head -n 20 "$m.err" >&9
     elif cmp -s "$m.wj" "$m.v8"; then
-        if [ "$(cat "$m.wj")" = invalid ]; then
-            invalid=$((invalid + 1))
+        if [ "$(cat "$m.wj")" = rejected ]; then
+            rejected=$((rejected + 1))
         else
             compared=$((compared + 1))
         fi
@@ -133,6 +133,6 @@ while [ $i -lt "$count" ]; do
 done
 
 say "differential.sh: seed $seed: $count modules, $generated generated, $compared compared," \
-    "$invalid invalid in both, $inconclusive inconclusive (stack exhausted)," \
+    "$rejected rejected by both, $inconclusive inconclusive (stack exhausted)," \
     "$mismatches mismatches, $failed failures"
 [ $mismatches -eq 0 ] && [ $failed -eq 0 ] && [ $generated -gt 0 ]

@@ -11,24 +11,11 @@
  * Traps are fine; crashes, sanitizer reports and broken contracts are not.
  *
  * Built by `make fuzz` (clang with -fsanitize=fuzzer,address,undefined, over
- * its own sanitized copy of the library's sources) as tests/fuzz/libfuzzer.
- * A seed corpus of binaryen's random modules, then a run of 30 minutes at
- * low priority (-max_len must cover the biggest seeds, or libFuzzer only
- * ever looks at their first bytes):
+ * its own sanitized copy of the library's sources) as tests/fuzz/libfuzzer;
+ * tests/fuzz/run-libfuzzer.sh runs it over a corpus seeded with binaryen's
+ * random modules:
  *
- *   make fuzz
- *   mkdir -p /tmp/wj-corpus /tmp/wj-seeds /tmp/wj-crashes
- *   for i in $(seq 1 500); do tests/fuzz/random-bytes 1 $i > /tmp/wj-seeds/in &&
- *       wasm-opt /tmp/wj-seeds/in -ttf --disable-simd -o /tmp/wj-seeds/ttf-$i.wasm; done
- *   rm /tmp/wj-seeds/in
- *   nice -n 19 tests/fuzz/libfuzzer -max_total_time=1800 -max_len=4096 -timeout=30 \
- *       -rss_limit_mb=4096 -artifact_prefix=/tmp/wj-crashes/ /tmp/wj-corpus /tmp/wj-seeds
- *
- * The Sightglass programs and the spec tests' modules make good seeds too
- * (wast2json writes each module of a .wast as its own .wasm file; they need
- * a larger -max_len). A crash leaves the input in /tmp/wj-crashes/crash-<sha1>;
- * rerun it with `tests/fuzz/libfuzzer FILE`. libFuzzer stops at the first
- * crash; to keep going past a known one, add -fork=1 -ignore_crashes=1.
+ *   make fuzz && nice -n 19 sh tests/fuzz/run-libfuzzer.sh 1800
  *
  * Besides the sanitizers, the harness aborts when the API breaks its
  * contract: an error of unknown kind or without a message, an error offset
