@@ -135,8 +135,14 @@ function run(bytes) {
     if (exp.kind !== 'function') continue;
     const type = types.get(exp.name);
     out.push(`call ${exp.name}`);
+    if (typeof init === 'function') {
+      try {
+        init();
+      } catch (e) {
+        out.push(`trap ${trapKind(e)}`);
+      }
+    }
     try {
-      if (typeof init === 'function') init();
       const r = exports[exp.name](...type.params.map(zero));
       const results = type.results.length === 1 ? [r] : type.results.length === 0 ? [] : [...r];
       type.results.forEach((t, i) => out.push(`result ${formatValue(t, results[i])}`));

@@ -170,8 +170,9 @@ static bool call_exports(FILE *out, const wj_module *module, wj_instance *instan
             !wj_instance_export_nth(instance, i, &func))
             continue;
         fprintf(out, "call %s\n", info.name);
-        /* The initializer only sets a global: it cannot log or trap. */
-        if (has_init && !call(stderr, init.of.func))
+        /* The initializer sets a global and returns nothing: it prints
+         * nothing unless it traps. */
+        if (has_init && !call(out, init.of.func))
             return false;
         if (!call(out, func.of.func))
             return false;
