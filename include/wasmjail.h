@@ -81,7 +81,10 @@ WJ_API bool wj_config_get_feature(const wj_config *config, wj_feature feature);
 typedef struct wj_engine wj_engine;
 
 /* The most native stack that nested wasm calls of one store may use
- * before trapping with "call stack exhausted". Default 512 KiB. */
+ * before trapping with "call stack exhausted". Default 512 KiB. Clamped to
+ * the real stack of the calling thread less 32 KiB, which stay for the
+ * host functions wasm calls: on a thread with a smaller stack, deep
+ * recursion traps the same way instead of overflowing it. */
 WJ_API void wj_config_set_max_wasm_stack(wj_config *config, size_t bytes);
 /* The largest any linear memory may grow to, in bytes; memory.grow past it
  * returns -1. Default: 4 GiB (the most a 32-bit memory can address; raise
@@ -487,7 +490,9 @@ WJ_API bool wj_wasi_config_push_arg(wj_wasi_config *config, const char *arg);
 WJ_API bool wj_wasi_config_push_env(wj_wasi_config *config, const char *name,
                                     const char *value);
 /* Host descriptors for the guest's 0, 1 and 2 (not closed by wasmjail);
- * -1 leaves that guest descriptor closed. */
+ * -1 leaves that guest descriptor closed. They share the host's open file
+ * descriptions, so the guest may not change their flags (NONBLOCK,
+ * APPEND): fd_fdstat_set_flags on them fails with ENOTCAPABLE. */
 WJ_API void wj_wasi_config_set_stdio(wj_wasi_config *config, int in, int out, int err);
 /* Opens host directory `host_path` now and shows it to the guest as
  * `guest_path`. Read-only: nothing can be written, created, truncated,

@@ -67,6 +67,7 @@ void cmd_run_help(FILE *out)
             "                              the ARGs as its parameters; print its results\n"
             "      --max-memory SIZE       the most a linear memory may grow to (64M, 2G)\n"
             "      --max-stack SIZE        the most native stack wasm calls may use\n"
+            "                              (at most the real stack, ulimit -s)\n"
             "      --bench[=FILE]          provide the Sightglass imports bench.start and\n"
             "                              bench.end; write the nanoseconds between them\n"
             "                              to FILE (default: standard error)\n"

@@ -91,6 +91,8 @@ static const char *const allowed[] = {
     "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday",
     "getrandom", "sched_yield", "futex", "getpid", "gettid", "set_robust_list",
     "rseq",
+    /* pthread_getattr_np asks it: the stack bounds of a thread's first wasm call */
+    "sched_getaffinity",
     /* signals: traps are signals */
     "rt_sigreturn", "rt_sigprocmask", "sigaltstack", "rt_sigaction",
     /* the end */

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "error.h"
 #include "func.h"
+#include "stack.h"
 #include "store.h"
 #include "trap.h"
 #include "value.h"
@@ -98,13 +99,11 @@ static wj_error *call_wasm(wj_func *f, const wj_val *args, wj_val *results, wj_t
         .trace = store->trace,
         .trace_cap = STORE_TRACE_CAP,
     };
-    /* The outermost call of the store fixes the stack budget of all the
-     * wasm frames nested under it. */
-    if (store->depth == 0) {
-        uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-        size_t budget = store->engine->config.max_wasm_stack;
-        store->vm.stack_limit = here > budget ? here - budget : 0;
-    }
+    /* The outermost call of the store fixes the stack limit of all the
+     * wasm frames nested under it, host calls in between included. */
+    if (store->depth == 0)
+        store->vm.stack_limit = stack_limit_at((uintptr_t)__builtin_frame_address(0),
+                                               store->engine->config.max_wasm_stack);
     store->depth++;
     wj__activation = &act;
     int r = wj__enter_wasm(f->ref.vmctx, f->ref.code, slots, nslots, &act);

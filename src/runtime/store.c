@@ -2,6 +2,7 @@
 
 #include "signals/signals.h"
 
+#include "stack.h"
 #include "store.h"
 #include "trap.h"
 
@@ -9,6 +10,9 @@ wj_store *wj_store_new(wj_engine *engine)
 {
     if (!signals_install())
         return NULL;
+    /* The thread that makes a store usually runs it: learn its stack now,
+     * before any jail forbids what that takes. */
+    stack_learn_thread();
     wj_store *store = calloc(1, sizeof *store);
     if (!store)
         return NULL;

@@ -336,26 +336,33 @@ static uint8_t filetype_of_dtype(unsigned char t)
     }
 }
 
+/* Bytes of host entries read at once. On the heap: a host function may be
+ * called at the wasm stack limit, with only the 32 KiB kept below it
+ * (wj_config_set_max_wasm_stack). */
+enum { HOST_DIRENTS_SIZE = 32768 };
+
 /* Packs the entries of directory `dir` from position `cookie` into
  * out[0, buf_len): see fd_readdir. */
 static uint16_t list_directory(int dir, uint64_t cookie, uint8_t *out, uint64_t buf_len,
                                uint64_t *used_out)
 {
-    union {
-        struct dirent64 align;
-        char bytes[32768];
-    } host;
-    uint64_t used = 0;
     if (lseek(dir, (off_t)cookie, SEEK_SET) < 0)
         return wasi_errno(errno);
+    char *host = malloc(HOST_DIRENTS_SIZE);
+    if (!host)
+        return WASI_ENOMEM;
+    uint64_t used = 0;
     while (used < buf_len) {
-        ssize_t n = getdents64(dir, host.bytes, sizeof host.bytes);
-        if (n < 0)
-            return wasi_errno(errno);
+        ssize_t n = getdents64(dir, host, HOST_DIRENTS_SIZE);
+        if (n < 0) {
+            int e = errno;
+            free(host);
+            return wasi_errno(e);
+        }
         if (n == 0)
             break;
         for (ssize_t at = 0; at < n && used < buf_len;) {
-            struct dirent64 *d = (struct dirent64 *)(host.bytes + at);
+            struct dirent64 *d = (struct dirent64 *)(host + at);
             at += d->d_reclen;
             uint32_t namlen = (uint32_t)strlen(d->d_name);
             uint8_t head[WASI_DIRENT_SIZE] = {0};
@@ -374,6 +381,7 @@ static uint16_t list_directory(int dir, uint64_t cookie, uint8_t *out, uint64_t 
             used += k;
         }
     }
+    free(host);
     *used_out = used;
     return WASI_ESUCCESS;
 }
@@ -402,7 +410,7 @@ static uint16_t fd_readdir(wasi_call *c, const uint64_t *a)
     int fl = fcntl(dir, F_GETFL);
     if (fl >= 0 && (fl & O_PATH) && (dir = openat(f->host, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return wasi_errno(errno);
-    uint64_t used;
+    uint64_t used = 0;
     err = list_directory(dir, cookie, out, buf_len, &used);
     if (dir != f->host)
         close(dir);

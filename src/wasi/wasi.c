@@ -141,13 +141,17 @@ wj_wasi *wj_wasi_new(wj_store *store, wj_wasi_config *config)
         wj_wasi_config_delete(config);
         return NULL;
     }
+    /* Stdio shares its open file descriptions with the host: flags set on
+     * them (NONBLOCK, APPEND) would change the host's stdio, and outlive
+     * the guest. */
+    const uint64_t stdio_rights = WASI_RIGHTS_ALL & ~WASI_RIGHT_FD_FDSTAT_SET_FLAGS;
     for (int i = 0; i < 3; i++) {
         int host = config->stdio[i];
         fds[i] = (wasi_fd){
             .host = host,
             .filetype = host >= 0 ? filetype_of_fd(host) : WASI_FILETYPE_UNKNOWN,
-            .rights = WASI_RIGHTS_ALL,
-            .inheriting = WASI_RIGHTS_ALL,
+            .rights = stdio_rights,
+            .inheriting = stdio_rights,
             .root = -1,
         };
     }

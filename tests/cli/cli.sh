@@ -185,6 +185,15 @@ if [ -x "$wat2wasm" ]; then
     check timeout-three 0 '^3$' -- run --timeout 30s --invoke three "$tmp/meter.wasm"
     check timeout-spin 134 '^wasm trap: interrupt$' -- run --timeout 100ms --invoke spin "$tmp/meter.wasm"
     expect timeout-spin-frame '^ +0: +0x[0-9a-f]+ - meter!spin$'
+    # A --max-stack beyond the real stack is clamped to it: deep recursion
+    # traps instead of overflowing the stack (139, nothing printed).
+    wat recurse '(module (func $r (export "_start") (call $r)))'
+    stack_kib=$(ulimit -s)
+    if [ "$stack_kib" != unlimited ] && [ "$stack_kib" -lt 1048576 ]; then
+        check max-stack-clamped 134 '^wasm trap: call stack exhausted$' -- run --max-stack 1G "$tmp/recurse.wasm"
+    else
+        say "cli.sh: ulimit -s is $stack_kib, not below 1G: skipping max-stack-clamped"
+    fi
     wat big '(module (memory 4))'
     check max-memory 1 'big\.wasm: .*' -- run --max-memory 128K "$tmp/big.wasm"
 else

@@ -1,7 +1,9 @@
 /*
  * jail-host: a host program that links libwasmjail, instantiates a module,
  * jails itself with wj_jail_enter(), then does what argv[1] says:
- *   ok        a trap and a memory.grow inside the jail, which must work
+ *   ok        a trap and a memory.grow inside the jail, which must work, and
+ *             a trap on a thread started before the jail that first runs
+ *             wasm inside it
  *   execve, socket, open, fork
  *             a plain C call the jail must deny
  *   thread    the same socket() from a thread started before the jail
@@ -58,6 +60,20 @@ static void *thread_main(void *arg)
     char c;
     if (read(pipe_fds[0], &c, 1) == 1)
         socket(AF_INET, SOCK_STREAM, 0);
+    return NULL;
+}
+
+/* Waits until the main thread is jailed, then makes its first wasm call:
+ * NULL when it traps as it should. */
+static void *wasm_thread_main(void *instance)
+{
+    char c;
+    wj_trap *trap = NULL;
+    if (read(pipe_fds[0], &c, 1) != 1 ||
+        wj_func_call(export_func(instance, "trap"), NULL, 0, NULL, 0, &trap) || !trap ||
+        wj_trap_code_of(trap) != WJ_TRAP_UNREACHABLE)
+        return "no unreachable trap on a thread inside the jail";
+    wj_trap_delete(trap);
     return NULL;
 }
 
@@ -118,8 +134,10 @@ int main(int argc, char **argv)
     if (wj_instance_new(store, module, NULL, 0, &instance, &trap) || trap)
         return die("cannot instantiate");
     pthread_t thread;
-    if (strcmp(what, "thread") == 0 &&
-        (pipe(pipe_fds) != 0 || pthread_create(&thread, NULL, thread_main, NULL) != 0))
+    if ((strcmp(what, "thread") == 0 || strcmp(what, "ok") == 0) &&
+        (pipe(pipe_fds) != 0 ||
+         pthread_create(&thread, NULL, strcmp(what, "ok") == 0 ? wasm_thread_main : thread_main,
+                        instance) != 0))
         return die("cannot start the thread");
 
     if (strcmp(what, "paths") == 0) {
@@ -148,6 +166,11 @@ int main(int argc, char **argv)
             return die("memory.grow trapped inside the jail");
         if (result.of.i32 != 1 + 7)
             return die("memory.grow did not grow");
+        void *failure;
+        if (write(pipe_fds[1], "x", 1) != 1 || pthread_join(thread, &failure) != 0)
+            return die("cannot run the thread");
+        if (failure)
+            return die(failure);
         wj_store_delete(store);
         wj_module_delete(module);
         wj_engine_delete(engine);

@@ -2,7 +2,8 @@
 # make check: the seccomp jail. A host program that links the library jails
 # itself and attempts execve, socket, open and fork (also from a thread
 # started before the jail): each must end the process with exit status 159
-# and a line naming the call; a trap and a memory.grow inside the jail work;
+# and a line naming the call; a trap and a memory.grow inside the jail work,
+# also on a thread that first runs wasm inside it;
 # paths resolve only beneath the WASI preopens (Landlock).
 # Then every plugin test and every Sightglass program runs under
 # `wasmjail run --jail`.

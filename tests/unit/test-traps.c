@@ -1245,6 +1245,157 @@ START_TEST(stack_limit_is_configurable)
 }
 END_TEST
 
+/* Recursion on threads whose stacks are smaller than the wasm stack budget
+ * must trap, not crash: the limit is clamped to the thread's real stack,
+ * keeping a reserve below it for host functions. */
+
+enum {
+    BIG_FRAME_LOCALS = 2048, /* 16 KiB frames */
+    HOST_STACK_USE = 24 * 1024, /* what $hungry uses: below the runtime's reserve */
+};
+
+/* "plain" recursion; "big" with 16 KiB frames; "nest" through the host
+ * (wasm -> $reenter -> "nest" -> ...); "greedy" calls the stack-hungry host
+ * function $hungry at every level; "add" to see the store still works. */
+static char *small_stack_wat(void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    ck_assert_ptr_nonnull(f);
+    fputs("(module $small\n"
+          "  (import \"env\" \"reenter\" (func $reenter))\n"
+          "  (import \"env\" \"hungry\" (func $hungry))\n"
+          "  (func $plain (export \"plain\") (call $plain))\n"
+          "  (func $big (export \"big\") (local",
+          f);
+    for (int i = 0; i < BIG_FRAME_LOCALS; i++)
+        fputs(" i64", f);
+    fputs(")\n"
+          "    (call $big))\n"
+          "  (func (export \"nest\") (call $reenter))\n"
+          "  (func $greedy (export \"greedy\") (call $hungry) (call $greedy))\n"
+          "  (func (export \"add\") (param i32 i32) (result i32)\n"
+          "    (i32.add (local.get 0) (local.get 1))))\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    return text;
+}
+
+static wj_trap *reenter_nest_cb(void *env, wj_caller *caller, const wj_val *args,
+                                wj_val *results)
+{
+    (void)caller, (void)args, (void)results;
+    wj_func *const *nest = env;
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(*nest, NULL, 0, NULL, 0, &trap);
+    if (err) {
+        wj_error_delete(err);
+        return wj_trap_new("unexpected error");
+    }
+    return trap;
+}
+
+/* Touches HOST_STACK_USE bytes of its own stack, lowest addresses included. */
+static wj_trap *hungry_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)env, (void)caller, (void)args, (void)results;
+    volatile char buf[HOST_STACK_USE];
+    for (size_t i = 0; i < sizeof buf; i += 256)
+        buf[i] = (char)i;
+    buf[0] = buf[sizeof buf - 1];
+    return NULL;
+}
+
+typedef struct small_stack_run {
+    wj_func *funcs[4]; /* plain, big, nest, greedy */
+    wj_func *add;
+    char failure[200]; /* empty: all went well */
+} small_stack_run;
+
+static const char *const recursing[4] = {"plain", "big", "nest", "greedy"};
+
+/* Records what went wrong in run->failure; frees err and trap. */
+static void *small_stack_failed(small_stack_run *run, const char *what, wj_error *err,
+                                wj_trap *trap)
+{
+    snprintf(run->failure, sizeof run->failure, "%s: %s", what,
+             err ? wj_error_message(err) : trap ? wj_trap_message(trap) : "no trap");
+    wj_error_delete(err);
+    wj_trap_delete(trap);
+    return NULL;
+}
+
+/* Runs on a thread with a small stack: each recursion traps with "call
+ * stack exhausted", and the store works afterwards. */
+static void *small_stack_main(void *arg)
+{
+    small_stack_run *run = arg;
+    for (int i = 0; i < 4; i++) {
+        wj_trap *trap = NULL;
+        wj_error *err = wj_func_call(run->funcs[i], NULL, 0, NULL, 0, &trap);
+        if (err || !trap || wj_trap_code_of(trap) != WJ_TRAP_STACK_EXHAUSTED ||
+            strcmp(wj_trap_message(trap), "call stack exhausted") != 0)
+            return small_stack_failed(run, recursing[i], err, trap);
+        wj_trap_delete(trap);
+        trap = NULL;
+        wj_val args[2] = {v_i32(1), v_i32(2)}, sum = {0};
+        err = wj_func_call(run->add, args, 2, &sum, 1, &trap);
+        if (err || trap || sum.of.i32 != 3)
+            return small_stack_failed(run, "add after a recursion", err,
+                                      trap ? trap : wj_trap_new("wrong sum"));
+    }
+    return NULL;
+}
+
+/* Each recursion on threads with stacks of 64 KiB to 8 MiB, with `config`. */
+static void recurse_on_small_stacks(const wj_config *config)
+{
+    char *wat = small_stack_wat();
+    fixture fx;
+    fx_prepare(&fx, wat, config);
+    free(wat);
+    static const wj_functype void_type = {0, 0, NULL, NULL};
+    wj_func *nest = NULL; /* $reenter calls it: known once instantiated */
+    wj_extern imports[2] = {
+        {.kind = WJ_EXTERN_FUNC,
+         .of.func = wj_func_new(fx.store, &void_type, reenter_nest_cb, &nest, NULL)},
+        {.kind = WJ_EXTERN_FUNC, .of.func = wj_func_new(fx.store, &void_type, hungry_cb, NULL, NULL)},
+    };
+    ck_assert_ptr_nonnull(imports[0].of.func);
+    ck_assert_ptr_nonnull(imports[1].of.func);
+    fx_instantiate(&fx, imports, 2);
+    nest = fx_func(&fx, "nest");
+    small_stack_run run = {.add = fx_func(&fx, "add")};
+    for (int i = 0; i < 4; i++)
+        run.funcs[i] = fx_func(&fx, recursing[i]);
+
+    static const size_t sizes[] = {64 * 1024, 128 * 1024, 256 * 1024, 8 * 1024 * 1024};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        pthread_attr_t attr;
+        ck_assert_int_eq(pthread_attr_init(&attr), 0);
+        ck_assert_int_eq(pthread_attr_setstacksize(&attr, sizes[i]), 0);
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, &attr, small_stack_main, &run), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        pthread_attr_destroy(&attr);
+        ck_assert_msg(run.failure[0] == 0, "%zu KiB stack: %s", sizes[i] / 1024, run.failure);
+    }
+    /* and on the main thread */
+    EXPECT_I32(&fx, "add", 3, ARGS(v_i32(1), v_i32(2)));
+    fx_close(&fx);
+}
+
+START_TEST(stack_limit_within_small_thread_stacks)
+{
+    recurse_on_small_stacks(NULL); /* the default budget, 512 KiB */
+    wj_config *config = wj_config_new();
+    wj_config_set_max_wasm_stack(config, (size_t)1 << 30); /* more than any stack here */
+    recurse_on_small_stacks(config);
+    wj_config_delete(config);
+}
+END_TEST
+
 /* ==== 8. a loop for leak checkers ===================================================== */
 
 START_TEST(create_trap_delete_loop)
@@ -1323,6 +1474,7 @@ static Suite *traps_suite(void)
     TCase *limits = tcase_create("limits and leaks");
     tcase_set_timeout(limits, 120);
     tcase_add_test(limits, stack_limit_is_configurable);
+    tcase_add_test(limits, stack_limit_within_small_thread_stacks);
     tcase_add_test(limits, create_trap_delete_loop);
     suite_add_tcase(s, limits);
     return s;

@@ -20,6 +20,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -706,6 +707,8 @@ static const struct {
     {"poll_oneoff", "iiii"},
     {"random_get", "ii"},
     {"fd_close", "i"},
+    {"fd_fdstat_get", "ii"},
+    {"fd_fdstat_set_flags", "ii"},
     {"fd_read", "iiii"},
     {"fd_write", "iiii"},
     {"fd_prestat_get", "ii"},
@@ -1604,6 +1607,138 @@ START_TEST(readdir_on_preopen)
 }
 END_TEST
 
+/* --- stdio's flags are the host's -------------------------------------------- */
+
+/* Flags and rights fd_fdstat_get reports for `fd`. */
+static void fdstat(wfx *fx, uint32_t fd, uint16_t *flags, uint64_t *rights)
+{
+    W_EQ(0, fx, "fd_fdstat_get", fd, RESULT);
+    memcpy(flags, mem(fx) + RESULT + 2, 2);
+    *rights = get64(fx, RESULT + 8);
+}
+
+/* The guest's stdio shares open file descriptions with the host (here a
+ * pipe and a file, through dup): the guest cannot set NONBLOCK or APPEND
+ * on them, which would change them for the host too, and outlive the
+ * guest. On a file it opened itself, it can. */
+START_TEST(stdio_flags_stay_the_hosts)
+{
+    int in[2];
+    ck_assert_int_eq(pipe(in), 0);
+    int out = open(in_scratch("out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(out, 0);
+    const int in_flags = fcntl(in[0], F_GETFL), out_flags = fcntl(out, F_GETFL);
+    int guest_in = dup(in[0]), guest_out = dup(out);
+    ck_assert(guest_in >= 0 && guest_out >= 0);
+    wj_wasi_config *config = wj_wasi_config_new();
+    wj_wasi_config_set_stdio(config, guest_in, guest_out, -1);
+    preopen(config, scratch, "/s", false);
+    wfx fx;
+    wfx_begin(&fx, config);
+
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 0, WASI_FDFLAG_NONBLOCK);
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 1, WASI_FDFLAG_APPEND);
+    W_EQ(WASI_ENOTCAPABLE, &fx, "fd_fdstat_set_flags", 1,
+         WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    ck_assert_int_eq(fcntl(in[0], F_GETFL), in_flags);
+    ck_assert_int_eq(fcntl(out, F_GETFL), out_flags);
+    /* fd_fdstat_get agrees: no such right, the flags unchanged */
+    uint16_t flags;
+    uint64_t rights;
+    for (uint32_t fd = 0; fd < 2; fd++) {
+        fdstat(&fx, fd, &flags, &rights);
+        ck_assert_uint_eq(flags, 0);
+        ck_assert_uint_eq(rights & WASI_RIGHT_FD_FDSTAT_SET_FLAGS, 0);
+    }
+
+    W_EQ(0, &fx, "path_open", 3, 0, PATH, pstr(&fx, PATH, "own.txt"), WASI_OFLAG_CREAT,
+         R_WRITE | WASI_RIGHT_FD_FDSTAT_SET_FLAGS, 0, 0, RESULT);
+    uint32_t own = get32(&fx, RESULT);
+    W_EQ(0, &fx, "fd_fdstat_set_flags", own, WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    fdstat(&fx, own, &flags, &rights);
+    ck_assert_uint_eq(flags, WASI_FDFLAG_APPEND | WASI_FDFLAG_NONBLOCK);
+    W_EQ(0, &fx, "fd_fdstat_set_flags", own, 0);
+    fdstat(&fx, own, &flags, &rights);
+    ck_assert_uint_eq(flags, 0);
+
+    wfx_end(&fx);
+    ck_assert_int_eq(fcntl(in[0], F_GETFL), in_flags);
+    ck_assert_int_eq(fcntl(out, F_GETFL), out_flags);
+    close(guest_in);
+    close(guest_out);
+    close(in[0]);
+    close(in[1]);
+    close(out);
+}
+END_TEST
+
+/* --- WASI at the wasm stack limit -------------------------------------------- */
+
+/* "deep" recurses, listing preopen 3 and opening "." beneath it at every
+ * level: at the deepest, WASI runs in the stack the runtime keeps below
+ * the wasm stack limit for host functions. "list" lists it once. */
+static const char deep_wasi_wat[] =
+    "(module\n"
+    "  (import \"wasi_snapshot_preview1\" \"fd_readdir\"\n"
+    "    (func $fd_readdir (param i32 i32 i32 i64 i32) (result i32)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"path_open\"\n"
+    "    (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))\n"
+    "  (import \"wasi_snapshot_preview1\" \"fd_close\" (func $fd_close (param i32) (result i32)))\n"
+    "  (memory (export \"memory\") 1)\n"
+    "  (data (i32.const 0x400) \".\")\n"
+    "  (func $list (export \"list\") (result i32)\n"
+    "    (call $fd_readdir (i32.const 3) (i32.const 0x200) (i32.const 256) (i64.const 0)\n"
+    "                      (i32.const 0x800)))\n"
+    "  (func $deep (export \"deep\")\n"
+    "    (drop (call $list))\n"
+    "    (if (i32.eqz (call $path_open (i32.const 3) (i32.const 0) (i32.const 0x400) (i32.const 1)\n"
+    "                                  (i32.const 2) (i64.const 0) (i64.const 0) (i32.const 0)\n"
+    "                                  (i32.const 0x808)))\n"
+    "      (then (drop (call $fd_close (i32.load (i32.const 0x808))))))\n"
+    "    (call $deep)))\n";
+
+static void *deep_wasi_main(void *deep)
+{
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(deep, NULL, 0, NULL, 0, &trap);
+    bool exhausted = !err && trap && wj_trap_code_of(trap) == WJ_TRAP_STACK_EXHAUSTED;
+    wj_error_delete(err);
+    wj_trap_delete(trap);
+    return exhausted ? NULL : "no \"call stack exhausted\" trap";
+}
+
+START_TEST(wasi_at_the_stack_limit)
+{
+    const int fds_before = fd_count();
+    readdir_tree();
+    wj_wasi_config *config = wj_wasi_config_new();
+    preopen(config, in_scratch("readdir"), "/r", false);
+    wfx fx;
+    wfx_compile(&fx, config, deep_wasi_wat);
+    wfx_instantiate(&fx);
+    static const size_t sizes[] = {64 * 1024, 128 * 1024};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        pthread_attr_t attr;
+        ck_assert_int_eq(pthread_attr_init(&attr), 0);
+        ck_assert_int_eq(pthread_attr_setstacksize(&attr, sizes[i]), 0);
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, &attr, deep_wasi_main, wfx_func(&fx, "deep")), 0);
+        void *failure;
+        ck_assert_int_eq(pthread_join(t, &failure), 0);
+        pthread_attr_destroy(&attr);
+        ck_assert_msg(failure == NULL, "%zu KiB stack: %s", sizes[i] / 1024, (char *)failure);
+    }
+    /* The context still works. */
+    wj_val errno_val;
+    wj_trap *trap = NULL;
+    ck_assert_no_wj_error(wj_func_call(wfx_func(&fx, "list"), NULL, 0, &errno_val, 1, &trap));
+    ck_assert_ptr_null(trap);
+    ck_assert_int_eq(errno_val.of.i32, 0);
+    wfx_end(&fx);
+    ck_assert_int_eq(fd_count(), fds_before);
+}
+END_TEST
+
 /* --- poll_oneoff and the monotonic clock -------------------------------------- */
 
 static uint64_t host_mono_ns(void)
@@ -1711,6 +1846,8 @@ static Suite *wasi_suite(void)
     tcase_add_test(api, unknown_functions);
     tcase_add_test(api, readdir_cookies);
     tcase_add_test(api, readdir_on_preopen);
+    tcase_add_test(api, wasi_at_the_stack_limit);
+    tcase_add_test(api, stdio_flags_stay_the_hosts);
     tcase_add_test(api, poll_relative_clock);
     tcase_add_test(api, poll_absolute_clock);
     suite_add_tcase(s, api);
