@@ -24,9 +24,12 @@
 # inconclusive (one side ran out of stack: engines differ in stack depth, so
 # the rest of the transcript cannot be compared), mismatches. Mismatches and
 # crashes are kept in $FUZZ_KEEP (default ./fuzz-mismatches) with both
-# transcripts, and fail the run.
+# transcripts, and fail the run. Rerun a kept module with
+# `tests/fuzz/diff-run FILE.wasm` and `node tests/fuzz/diff-node.mjs FILE.wasm`
+# (which writes FILE.v8); binaryen's wasm-reduce can shrink it.
 #
-# Skips (exit 77) without wasm-opt or node ($WASM_OPT, $NODE override them).
+# Skips (exit 77) without wasm-opt or node (Node 18 or later; $WASM_OPT and
+# $NODE override them).
 # Summary lines also go to fd 9.
 
 { true >&9; } 2>/dev/null || exec 9>&2
