@@ -132,7 +132,7 @@ while [ $i -lt "$count" ]; do
             generated=$((generated + 1))
             batch="$batch $i"
         else
-            say "differential.sh: wasm-opt could not make module $i of seed $seed"
+            echo "differential.sh: wasm-opt could not make module $i of seed $seed"
         fi
         i=$((i + 1))
         [ $((i % 50)) -eq 0 ] && break
