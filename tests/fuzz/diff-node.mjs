@@ -88,8 +88,8 @@ const zero = (type) => (type === I64 ? 0n : type === FUNCREF || type === EXTERNR
 const TRAP_KINDS = [
   [/^unreachable/, 'unreachable'],
   [/memory access out of bounds|data segment.*out of bounds/, 'memory-oob'],
-  [/table index is out of bounds|table.*out of bounds|element segment.*out of bounds|invalid index into function table/, 'table-oob'],
-  [/null function or function signature mismatch|function signature mismatch/, 'indirect-call'],
+  [/table.*out of bounds|element segment.*out of bounds|invalid index into function table/, 'table-oob'],
+  [/function signature mismatch/, 'indirect-call'],
   [/divide by zero|remainder by zero/, 'divide-by-zero'],
   [/divide result unrepresentable|float unrepresentable in integer range/, 'int-overflow'],
 ];
