@@ -127,8 +127,8 @@ while [ $i -lt "$count" ]; do
         passes=
         [ $((i % 3)) -eq 2 ] && passes=--fuzz-passes
         if "$random_bytes" "$seed" $i >"$tmp/in" &&
-            "$wasm_opt" "$tmp/in" -ttf "$@" $passes -o "$tmp/ttf.wasm" 2>/dev/null &&
-            "$wasm_opt" "$tmp/ttf.wasm" "$@" --denan -o "$tmp/$i.wasm" 2>/dev/null; then
+            "$wasm_opt" "$tmp/in" -ttf "$@" $passes -o "$tmp/ttf.wasm" >/dev/null 2>&1 &&
+            "$wasm_opt" "$tmp/ttf.wasm" "$@" --denan -o "$tmp/$i.wasm" >/dev/null 2>&1; then
             generated=$((generated + 1))
             batch="$batch $i"
         else
