@@ -1,0 +1,326 @@
+/*
+ * diff-run: the wasmjail side of the differential fuzzer (see
+ * differential.sh, whose other side is V8 through diff-node.mjs).
+ *
+ *   diff-run FILE.wasm
+ *
+ * Runs the module the way binaryen's fuzz-exec does: instantiates it, then
+ * calls each exported function in export order with zero arguments, after
+ * the export "hangLimitInitializer" when there is one (binaryen's -ttf
+ * modules bound their loops and recursion with a counter that it resets).
+ * Imports are stubs returning zeros (imports.c); those of binaryen's
+ * "fuzzing-support" module named log-* print their arguments.
+ *
+ * It does so in three configurations: the defaults (static memories behind
+ * guard regions), dynamic memories (explicit bounds checks) and fuel (with a
+ * budget no module can use up). Each writes a transcript:
+ *
+ *   rejected                     the module is invalid, or uses a proposal
+ *                                wasmjail does not support (V8 rejects those too)
+ *   instantiate trap KIND        instantiation trapped (a segment out of bounds)
+ *   call NAME                    an export is called; then what it did:
+ *   log TYPE VALUE               an argument of a log-* import
+ *   result TYPE VALUE            each result, or
+ *   trap KIND                    the trap it ended with
+ *
+ * i32 and i64 print in signed decimal, floats as the hex of their bits except
+ * NaNs (any payload) as "nan", references as "null" or "nonnull". KIND is one
+ * of unreachable, memory-oob, table-oob, indirect-call (a null element or a
+ * signature mismatch: V8 does not tell them apart), divide-by-zero,
+ * int-overflow (a division overflow or a float-to-int conversion out of
+ * range or of a NaN: V8 tells those apart differently from the spec),
+ * stack-exhausted, out-of-fuel, or "other MESSAGE".
+ *
+ * Exit status: 0 with the transcript on stdout when the three agree; 1 when
+ * they do not (all three on stderr); 2 when the file cannot be read or the
+ * driver fails. Public API only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imports.h"
+#include "wasmjail.h"
+
+/* More than any binaryen -ttf module uses: running out would be a bug. */
+#define FUEL (UINT64_C(1) << 60)
+
+enum config { CONFIG_DEFAULT, CONFIG_DYNAMIC, CONFIG_FUEL, CONFIG_COUNT };
+static const char *const config_names[CONFIG_COUNT] = {"default", "dynamic-memories", "fuel"};
+
+static void print_val(FILE *out, const wj_val *v)
+{
+    switch (v->kind) {
+    case WJ_I32:
+        fprintf(out, "i32 %" PRId32, v->of.i32);
+        break;
+    case WJ_I64:
+        fprintf(out, "i64 %" PRId64, v->of.i64);
+        break;
+    case WJ_F32: {
+        uint32_t bits;
+        memcpy(&bits, &v->of.f32, sizeof bits);
+        if ((bits & 0x7fffffffu) > 0x7f800000u)
+            fputs("f32 nan", out);
+        else
+            fprintf(out, "f32 %08" PRIx32, bits);
+        break;
+    }
+    case WJ_F64: {
+        uint64_t bits;
+        memcpy(&bits, &v->of.f64, sizeof bits);
+        if ((bits & INT64_MAX) > UINT64_C(0x7ff0000000000000))
+            fputs("f64 nan", out);
+        else
+            fprintf(out, "f64 %016" PRIx64, bits);
+        break;
+    }
+    case WJ_FUNCREF:
+        fputs(v->of.funcref ? "funcref nonnull" : "funcref null", out);
+        break;
+    case WJ_EXTERNREF:
+        fputs(v->of.externref ? "externref nonnull" : "externref null", out);
+        break;
+    default:
+        fprintf(out, "%s ?", wj_valtype_name(v->kind));
+        break;
+    }
+}
+
+static void print_trap(FILE *out, const char *prefix, const wj_trap *trap)
+{
+    static const char *const kinds[] = {
+        [WJ_TRAP_UNREACHABLE] = "unreachable",
+        [WJ_TRAP_MEMORY_OUT_OF_BOUNDS] = "memory-oob",
+        [WJ_TRAP_INT_DIVIDE_BY_ZERO] = "divide-by-zero",
+        [WJ_TRAP_INT_OVERFLOW] = "int-overflow",
+        [WJ_TRAP_BAD_CONVERSION] = "int-overflow",
+        [WJ_TRAP_INDIRECT_TYPE] = "indirect-call",
+        [WJ_TRAP_UNDEFINED_ELEMENT] = "table-oob",
+        [WJ_TRAP_UNINITIALIZED_ELEMENT] = "indirect-call",
+        [WJ_TRAP_TABLE_OUT_OF_BOUNDS] = "table-oob",
+        [WJ_TRAP_STACK_EXHAUSTED] = "stack-exhausted",
+        [WJ_TRAP_OUT_OF_FUEL] = "out-of-fuel",
+    };
+    wj_trap_code code = wj_trap_code_of(trap);
+    if (code < sizeof kinds / sizeof kinds[0] && kinds[code])
+        fprintf(out, "%s %s\n", prefix, kinds[code]);
+    else
+        fprintf(out, "%s other %s\n", prefix, wj_trap_message(trap));
+}
+
+static void log_hook(const fuzz_import *import, const wj_val *args)
+{
+    if (strcmp(import->info.module, "fuzzing-support") != 0 ||
+        strncmp(import->info.name, "log-", 4) != 0)
+        return;
+    FILE *out = import->user;
+    for (uint32_t i = 0; i < import->type.param_count; i++) {
+        fputs("log ", out);
+        print_val(out, &args[i]);
+        fputc('\n', out);
+    }
+}
+
+/* false when the driver itself failed (out of memory). */
+static bool call(FILE *out, wj_func *func)
+{
+    wj_functype type;
+    wj_func_type(func, &type);
+    wj_val *args = calloc(type.param_count + 1, sizeof *args);
+    wj_val *results = calloc(type.result_count + 1, sizeof *results);
+    if (!args || !results) {
+        free(args);
+        free(results);
+        return false;
+    }
+    for (uint32_t i = 0; i < type.param_count; i++)
+        args[i] = fuzz_zero(type.params[i]);
+    wj_trap *trap = NULL;
+    wj_error *err = wj_func_call(func, args, type.param_count, results, type.result_count, &trap);
+    if (err) {
+        fprintf(out, "error %s\n", wj_error_message(err));
+        wj_error_delete(err);
+    } else if (trap) {
+        print_trap(out, "trap", trap);
+        wj_trap_delete(trap);
+    } else {
+        for (uint32_t i = 0; i < type.result_count; i++) {
+            fputs("result ", out);
+            print_val(out, &results[i]);
+            fputc('\n', out);
+        }
+    }
+    free(args);
+    free(results);
+    return true;
+}
+
+static bool call_exports(FILE *out, const wj_module *module, wj_instance *instance)
+{
+    static const char init_name[] = "hangLimitInitializer";
+    wj_extern init;
+    bool has_init = wj_instance_export(instance, init_name, sizeof init_name - 1, &init) &&
+                    init.kind == WJ_EXTERN_FUNC;
+    for (size_t i = 0, n = wj_module_export_count(module); i < n; i++) {
+        wj_export_info info;
+        wj_extern func;
+        if (!wj_module_export(module, i, &info) || info.kind != WJ_EXTERN_FUNC ||
+            !wj_instance_export_nth(instance, i, &func))
+            continue;
+        fprintf(out, "call %s\n", info.name);
+        /* The initializer sets a global and returns nothing: it prints
+         * nothing unless it traps. */
+        if (has_init && !call(out, init.of.func))
+            return false;
+        if (!call(out, func.of.func))
+            return false;
+    }
+    return true;
+}
+
+/* Instantiates and calls into an already compiled module. */
+static bool run_module(FILE *out, wj_engine *engine, const wj_module *module, bool fuel)
+{
+    wj_store *store = wj_store_new(engine);
+    if (!store)
+        return false;
+    if (fuel)
+        wj_error_delete(wj_store_set_fuel(store, FUEL)); /* on: no error */
+    bool ok = false;
+    wj_error *err = NULL;
+    wj_extern *imports = fuzz_imports_new(store, module, log_hook, out, &err);
+    if (imports) {
+        wj_instance *instance = NULL;
+        wj_trap *trap = NULL;
+        err = wj_instance_new(store, module, imports, wj_module_import_count(module), &instance,
+                              &trap);
+        if (trap) {
+            print_trap(out, "instantiate trap", trap);
+            wj_trap_delete(trap);
+            ok = true;
+        } else if (!err) {
+            ok = call_exports(out, module, instance);
+        }
+        free(imports);
+    }
+    if (err) {
+        fprintf(out, "instantiate error %s\n", wj_error_message(err));
+        wj_error_delete(err);
+        ok = true;
+    }
+    wj_store_delete(store);
+    return ok;
+}
+
+/* The transcript of one configuration (malloc'd), or NULL on failure. */
+static char *transcript(const uint8_t *bytes, size_t len, enum config config)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    wj_config *c = wj_config_new();
+    if (!out || !c) {
+        if (out)
+            fclose(out);
+        free(text);
+        wj_config_delete(c);
+        return NULL;
+    }
+    wj_config_set_dynamic_memories(c, config == CONFIG_DYNAMIC);
+    wj_config_set_consume_fuel(c, config == CONFIG_FUEL);
+    wj_engine *engine = wj_engine_new(c);
+    wj_config_delete(c);
+    bool ok = engine != NULL;
+    wj_module *module = NULL;
+    wj_error *err = ok ? wj_module_new(engine, bytes, len, &module) : NULL;
+    if (err) {
+        wj_error_kind kind = wj_error_kind_of(err);
+        if (kind == WJ_ERROR_MALFORMED || kind == WJ_ERROR_INVALID ||
+            kind == WJ_ERROR_UNSUPPORTED)
+            fputs("rejected\n", out);
+        else
+            fprintf(out, "compile error %s\n", wj_error_message(err));
+        wj_error_delete(err);
+    } else if (ok) {
+        ok = run_module(out, engine, module, config == CONFIG_FUEL);
+        wj_module_delete(module);
+    }
+    wj_engine_delete(engine);
+    if (fclose(out) != 0 || !ok) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint8_t *buf = NULL;
+    size_t cap = 0;
+    *len = 0;
+    for (;;) {
+        if (*len == cap) {
+            uint8_t *grown = realloc(buf, cap = cap ? 2 * cap : 65536);
+            if (!grown) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = grown;
+        }
+        size_t n = fread(buf + *len, 1, cap - *len, f);
+        *len += n;
+        if (n == 0)
+            break;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "Usage: diff-run FILE.wasm\n");
+        return 2;
+    }
+    size_t len;
+    uint8_t *bytes = read_file(argv[1], &len);
+    if (!bytes) {
+        perror(argv[1]);
+        return 2;
+    }
+    char *texts[CONFIG_COUNT];
+    int status = 0;
+    for (int c = 0; c < CONFIG_COUNT; c++) {
+        texts[c] = transcript(bytes, len, c);
+        if (!texts[c]) {
+            fprintf(stderr, "diff-run: %s: the driver failed in configuration %s\n", argv[1],
+                    config_names[c]);
+            status = 2;
+        }
+    }
+    for (int c = 1; c < CONFIG_COUNT && status == 0; c++)
+        if (strcmp(texts[0], texts[c]) != 0)
+            status = 1;
+    if (status == 1) {
+        fprintf(stderr, "diff-run: %s: the configurations disagree\n", argv[1]);
+        for (int c = 0; c < CONFIG_COUNT; c++)
+            fprintf(stderr, "--- %s\n%s", config_names[c], texts[c]);
+    } else if (status == 0) {
+        fputs(texts[0], stdout);
+    }
+    for (int c = 0; c < CONFIG_COUNT; c++)
+        free(texts[c]);
+    free(bytes);
+    return status;
+}
