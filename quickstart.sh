@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 packages=(
     build-essential autoconf automake libtool pkg-config
-    libseccomp-dev libunwind-dev check libjansson-dev wabt
-    clang lld wasi-libc libclang-rt-14-dev-wasm32
+    libseccomp-dev libunwind-dev check libjansson-dev wabt binaryen nodejs
+    clang lld wasi-libc libclang-rt-14-dev-wasm32 libclang-rt-14-dev
 )
 
 step() { printf '\n==> %s\n' "$*"; }
