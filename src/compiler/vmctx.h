@@ -9,12 +9,15 @@
  *    of the same instance; a call through a vm_funcref (imports,
  *    call_indirect) may change them, so the caller reloads both afterwards
  *    (r15 from its frame slot at [rbp-8], r14 from vmctx).
- *  - Arguments are 8-byte slots in the caller's outgoing area: parameter i
- *    at [rsp + 8*i] at the call instruction, i.e. [rbp + 16 + 8*i] in the
- *    callee. The area has max(params, results) slots.
+ *  - Arguments are packed in 8-byte units in the caller's outgoing area:
+ *    a v128 takes two units (16 bytes, only 8-aligned), every other type
+ *    one (vm_slot_units). Parameter i is at [rsp + 8*u] at the call
+ *    instruction, i.e. [rbp + 16 + 8*u] in the callee, where u counts the
+ *    units of the parameters before it. The area has max(units of the
+ *    params, units of the results) units (vm_args_units).
  *  - One result comes back in rax (i32, i64, references) or xmm0 (f32,
- *    f64). Two or more results are written to the argument slots, result i
- *    in slot i.
+ *    f64, v128: all 128 bits). Two or more results are written to the
+ *    argument area, packed the same way.
  *  - Every other register is caller-saved. rsp is 16-byte aligned at each
  *    call instruction. Every function keeps `push rbp; mov rbp, rsp` and
  *    stores its vmctx at [rbp-8], so frames can be walked and a host
@@ -85,6 +88,29 @@ typedef struct vm_memory_plan {
     uint64_t extent;
 } vm_memory_plan;
 
+/* The 8-byte units a value of `type` takes in argument areas, frames and
+ * the runtime's slot arrays: v128 two, the others one. */
+static inline uint32_t vm_slot_units(uint8_t type)
+{
+    return type == WASM_V128 ? 2 : 1;
+}
+
+static inline uint32_t vm_types_units(const uint8_t *types, uint32_t n)
+{
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < n; i++)
+        u += vm_slot_units(types[i]);
+    return u;
+}
+
+/* Units of a call's argument area: params in, results out. */
+static inline uint32_t vm_args_units(const wasm_functype *t)
+{
+    uint32_t p = vm_types_units(t->params, t->nparams);
+    uint32_t r = vm_types_units(t->results, t->nresults);
+    return p > r ? p : r;
+}
+
 #define VM_MEMORY32_MAX_PAGES (UINT64_C(1) << 16)
 #define VM_MEMORY64_MAX_PAGES (UINT64_C(1) << 48)
 
@@ -149,7 +175,9 @@ enum {
  *        uint64_t   globals[nglobals]     a defined global's value inline
  *                                         (f32 in the low 4 bytes); an imported
  *                                         global's slot holds a pointer to
- *                                         the exporter's cell
+ *                                         the exporter's cell, and so does a
+ *                                         v128 global's, defined or imported
+ *                                         (its 16-byte cell: vm_global_indirect)
  *        vm_funcref *funcs[nfuncs]        every function, imports first
  */
 enum {
@@ -176,6 +204,11 @@ static inline uint32_t vmctx_table(const wasm_module *m, uint32_t i)
 static inline uint32_t vmctx_global(const wasm_module *m, uint32_t i)
 {
     return vmctx_table(m, m->ntables) + 8 * i;
+}
+/* Whether compiled code reaches global `i` through a pointer in its slot. */
+static inline bool vm_global_indirect(const wasm_module *m, uint32_t i)
+{
+    return i < m->nglobal_imports || m->globals[i].type.type == WASM_V128;
 }
 static inline uint32_t vmctx_func(const wasm_module *m, uint32_t i)
 {
