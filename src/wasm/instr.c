@@ -99,7 +99,7 @@ static bool read_reftype(wasm_reader *r, uint8_t *out)
            wasm_reader_fail(r, at, "malformed reference type");
 }
 
-bool wasm_decode_immediates(wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+bool wasm_decode_immediates_of(wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
 {
     uint64_t at = wasm_reader_pos(r) - 1;
     unsigned op = byte;
@@ -166,12 +166,6 @@ bool wasm_decode_immediates(wasm_reader *r, uint8_t byte, unsigned features, was
         return wasm_read_u32(r, &out->copy.dst) && wasm_read_u32(r, &out->copy.src);
     }
     return wasm_reader_fail(r, at, "illegal opcode"); /* WASM_IMM_ILLEGAL */
-}
-
-bool wasm_decode_instr(wasm_reader *r, unsigned features, wasm_instr *out)
-{
-    uint8_t byte;
-    return wasm_read_u8(r, &byte) && wasm_decode_immediates(r, byte, features, out);
 }
 
 /* single_type + t is a one-element array holding the type t. */

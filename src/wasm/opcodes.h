@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "reader.h"
+
 /* Opcode ids: the opcode byte, or prefix << 8 | sub-opcode for the 0xfc
  * and 0xfd prefixes (WASM_OP_V128_CONST is 0xfd0c). */
 enum {
@@ -23,15 +25,19 @@ enum {
 enum {
     WASM_IMM_ILLEGAL,       /* not an instruction */
     WASM_IMM_NONE,
-    WASM_IMM_BLOCKTYPE,     /* block, loop, if: .block */
-    WASM_IMM_LABEL,         /* br, br_if: .index, a label depth */
-    WASM_IMM_BR_TABLE,      /* .br_table */
-    WASM_IMM_FUNC,          /* call, ref.func: .index */
-    WASM_IMM_CALL_INDIRECT, /* .call_indirect */
-    WASM_IMM_LOCAL,         /* .index */
-    WASM_IMM_GLOBAL,        /* .index */
-    WASM_IMM_TABLE,         /* .index */
+    /* one index (LEB128 u32) in .index */
+    WASM_IMM_LABEL,         /* br, br_if: a label depth */
+    WASM_IMM_FUNC,          /* call, ref.func */
+    WASM_IMM_LOCAL,
+    WASM_IMM_GLOBAL,
+    WASM_IMM_TABLE,
+    WASM_IMM_DATA,          /* data.drop */
+    WASM_IMM_ELEM,          /* elem.drop */
+    /* the others */
     WASM_IMM_MEMORY,        /* memory.size, memory.grow, memory.fill: .index */
+    WASM_IMM_BLOCKTYPE,     /* block, loop, if: .block */
+    WASM_IMM_BR_TABLE,      /* .br_table */
+    WASM_IMM_CALL_INDIRECT, /* .call_indirect */
     WASM_IMM_MEMARG,        /* loads and stores: .memarg */
     WASM_IMM_MEMARG_LANE,   /* SIMD lane loads and stores: .memarg, .lane */
     WASM_IMM_LANE,          /* extract_lane, replace_lane: .lane */
@@ -44,10 +50,8 @@ enum {
     WASM_IMM_SELECT_T,      /* select t*: .select */
     WASM_IMM_REFTYPE,       /* ref.null: .reftype */
     WASM_IMM_MEMORY_INIT,   /* .init: data segment, memory */
-    WASM_IMM_DATA,          /* data.drop: .index */
     WASM_IMM_MEMORY_COPY,   /* .copy: destination and source memories */
     WASM_IMM_TABLE_INIT,    /* .init: element segment, table */
-    WASM_IMM_ELEM,          /* elem.drop: .index */
     WASM_IMM_TABLE_COPY,    /* .copy: destination and source tables */
 };
 
@@ -147,19 +151,45 @@ typedef struct wasm_instr {
     };
 } wasm_instr;
 
-struct wasm_reader;
-
 /* Reads one instruction with its immediates. On malformed bytes, false
  * with a malformed error at the offending byte, or at the instruction for
  * an illegal opcode. `features` choose the memarg and memory index
  * encodings (multi-memory, memory64); SIMD instructions and v128 types are
  * decoded whatever the features say: refusing them is the validator's
  * business. */
-bool wasm_decode_instr(struct wasm_reader *r, unsigned features, wasm_instr *out);
+/* The same once the first opcode byte has been read. */
+bool wasm_decode_immediates_of(struct wasm_reader *r, uint8_t byte, unsigned features,
+                               wasm_instr *out);
 
-/* The same once the first opcode byte `op` has been read. */
-bool wasm_decode_immediates(struct wasm_reader *r, uint8_t op, unsigned features,
-                            wasm_instr *out);
+/* Most instructions have no immediates, or one index or i32 constant that
+ * fits a byte: those are decoded inline. */
+static inline __attribute__((always_inline)) bool
+wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    unsigned imm = info->imm;
+    out->op = byte;
+    out->info = info;
+    if (__builtin_expect(imm == WASM_IMM_NONE, 1))
+        return true;
+    if (r->p < r->end && *r->p < 0x80) {
+        if (imm - WASM_IMM_LABEL <= WASM_IMM_ELEM - WASM_IMM_LABEL) {
+            out->index = *r->p++;
+            return true;
+        }
+        if (imm == WASM_IMM_I32) {
+            out->i32 = (int32_t)((uint32_t)*r->p++ << 25) >> 25; /* sign-extend bit 6 */
+            return true;
+        }
+    }
+    return wasm_decode_immediates_of(r, byte, features, out);
+}
+
+static inline bool wasm_decode_instr(struct wasm_reader *r, unsigned features, wasm_instr *out)
+{
+    uint8_t byte;
+    return wasm_read_u8(r, &byte) && wasm_decode_immediates(r, byte, features, out);
+}
 
 /* The next label of a decoded br_table: the decoder has checked them. */
 static inline uint32_t wasm_next_label(const uint8_t **p)

@@ -338,53 +338,49 @@ static inline __attribute__((always_inline)) bool local_type(validator *v, uint3
 
 /* ---- instructions with fixed operand types ------------------------------------ */
 
-/* Checks the immediates against the module, then pops the operands and
- * pushes the result (the address type standing for WASM_ADDR). */
-static inline __attribute__((always_inline)) bool validate_fixed(validator *v,
-                                                                 const wasm_instr *ins)
+/* Checks the immediates of an instruction with fixed operand types against
+ * the module; *addr becomes the address type of its memory, if any. */
+static bool check_immediates(validator *v, const wasm_instr *ins, uint8_t *addr)
 {
     const wasm_opinfo *info = ins->info;
     const wasm_module *m = v->m;
-    uint8_t addr = WASM_I32;
     switch (info->imm) {
     case WASM_IMM_MEMARG:
-        if (!check_memarg(v, &ins->memarg, info->align, &addr))
-            return false;
-        break;
+        return check_memarg(v, &ins->memarg, info->align, addr);
     case WASM_IMM_MEMARG_LANE:
-        if (!check_memarg(v, &ins->memarg, info->align, &addr))
+        if (!check_memarg(v, &ins->memarg, info->align, addr))
             return false;
         __attribute__((fallthrough)); /* to the lane index */
     case WASM_IMM_LANE:
-        if (ins->lane >= info->lanes)
-            return invalid(v, "invalid lane index");
-        break;
+        return ins->lane < info->lanes || invalid(v, "invalid lane index");
     case WASM_IMM_SHUFFLE:
         for (int i = 0; i < 16; i++)
             if (ins->bytes[i] >= 32)
                 return invalid(v, "invalid lane index");
-        break;
+        return true;
     case WASM_IMM_MEMORY:
-        if (!check_memory(v, ins->index, &addr))
-            return false;
-        break;
+        return check_memory(v, ins->index, addr);
     case WASM_IMM_MEMORY_INIT:
-        if (!check_memory(v, ins->init.dst, &addr) || !check_data_index(v, ins->init.segment))
-            return false;
-        break;
+        return check_memory(v, ins->init.dst, addr) && check_data_index(v, ins->init.segment);
     case WASM_IMM_DATA:
-        if (!check_data_index(v, ins->index))
-            return false;
-        break;
+        return check_data_index(v, ins->index);
     case WASM_IMM_ELEM:
-        if (!check_index(v, ins->index, m->nelems, "elem segment"))
-            return false;
-        break;
+        return check_index(v, ins->index, m->nelems, "elem segment");
     case WASM_IMM_TABLE:
-        if (!check_index(v, ins->index, m->ntables, "table"))
-            return false;
-        break;
+        return check_index(v, ins->index, m->ntables, "table");
     }
+    return true; /* constants */
+}
+
+/* Pops the operands and pushes the result, the address type standing for
+ * WASM_ADDR. */
+static inline __attribute__((always_inline)) bool validate_fixed(validator *v,
+                                                                 const wasm_instr *ins)
+{
+    const wasm_opinfo *info = ins->info;
+    uint8_t addr = WASM_I32;
+    if (info->imm != WASM_IMM_NONE && !check_immediates(v, ins, &addr))
+        return false;
     for (int i = info->nin; i-- > 0;)
         if (!pop_expect(v, info->in[i] == WASM_ADDR ? addr : info->in[i]))
             return false;
@@ -578,12 +574,28 @@ static inline __attribute__((always_inline)) bool next_instr(validator *v, wasm_
     return wasm_decode_immediates(&v->r, byte, v->m->features, ins);
 }
 
-/* The instructions whose operand types depend on the context (opcodes.def
- * marks them CUSTOM), except `end`. */
-static bool validate_custom(validator *v, const wasm_instr *ins)
+/* `end`: true in *func_done when it closes the function. */
+static bool validate_end(validator *v, bool *func_done)
+{
+    ctrl done;
+    if (!pop_ctrl(v, &done))
+        return false;
+    /* An `if` without `else` passes its parameters through. */
+    if (done.kind == CTRL_IF &&
+        (done.nparams != done.nresults ||
+         (done.nparams && memcmp(done.params, done.results, done.nparams))))
+        return invalid(v, "type mismatch: if without else must leave its parameters");
+    *func_done = done.kind == CTRL_FUNC;
+    return *func_done || push_types(v, done.nresults, done.results);
+}
+
+/* One switch over every instruction typed by its context (opcodes.def
+ * marks them CUSTOM); the others have fixed operand types. */
+static inline __attribute__((always_inline)) bool validate_instr(validator *v,
+                                                                 const wasm_instr *ins,
+                                                                 bool *func_done)
 {
     const wasm_module *m = v->m;
-    const wasm_functype *ft = wasm_func_type(m, v->func_index);
     wasm_functype bt;
     ctrl *c, done;
     uint32_t n;
@@ -607,6 +619,8 @@ static bool validate_custom(validator *v, const wasm_instr *ins)
             return malformed(v, v->op_at, "END opcode expected");
         return pop_ctrl(v, &done) &&
                push_ctrl(v, CTRL_ELSE, done.nparams, done.params, done.nresults, done.results);
+    case WASM_OP_END:
+        return validate_end(v, func_done);
     case WASM_OP_BR:
         if (!(c = label(v, ins->index)))
             return false;
@@ -622,11 +636,13 @@ static bool validate_custom(validator *v, const wasm_instr *ins)
         return pop_types(v, n, types) && push_types(v, n, types);
     case WASM_OP_BR_TABLE:
         return validate_br_table(v, ins);
-    case WASM_OP_RETURN:
+    case WASM_OP_RETURN: {
+        const wasm_functype *ft = wasm_func_type(m, v->func_index);
         if (!pop_types(v, ft->nresults, ft->results))
             return false;
         set_unreachable(v);
         return true;
+    }
     case WASM_OP_CALL:
         return check_index(v, ins->index, m->nfuncs, "function") &&
                validate_call(v, wasm_func_type(m, ins->index));
@@ -651,6 +667,10 @@ static bool validate_custom(validator *v, const wasm_instr *ins)
     case WASM_OP_TABLE_GROW:
     case WASM_OP_TABLE_FILL:
         return validate_table_access(v, ins);
+    case WASM_OP_I32_CONST: /* fixed types, but common enough for their own cases */
+        return push(v, WASM_I32);
+    case WASM_OP_I64_CONST:
+        return push(v, WASM_I64);
     case WASM_OP_REF_NULL:
         return push(v, ins->reftype);
     case WASM_OP_REF_IS_NULL:
@@ -672,22 +692,7 @@ static bool validate_custom(validator *v, const wasm_instr *ins)
     case WASM_OP_TABLE_COPY:
         return validate_table_copy(v, ins);
     }
-    return malformed(v, v->op_at, "illegal opcode"); /* not reached: every CUSTOM has a case */
-}
-
-/* `end`: true in *func_done when it closes the function. */
-static bool validate_end(validator *v, bool *func_done)
-{
-    ctrl done;
-    if (!pop_ctrl(v, &done))
-        return false;
-    /* An `if` without `else` passes its parameters through. */
-    if (done.kind == CTRL_IF &&
-        (done.nparams != done.nresults ||
-         (done.nparams && memcmp(done.params, done.results, done.nparams))))
-        return invalid(v, "type mismatch: if without else must leave its parameters");
-    *func_done = done.kind == CTRL_FUNC;
-    return *func_done || push_types(v, done.nresults, done.results);
+    return validate_fixed(v, ins);
 }
 
 static bool validate_body(validator *v)
@@ -699,21 +704,11 @@ static bool validate_body(validator *v)
         return false;
     for (;;) {
         wasm_instr ins;
-        if (!next_instr(v, &ins))
+        bool func_done = false;
+        if (!next_instr(v, &ins) || !validate_instr(v, &ins, &func_done))
             return false;
-        bool ok;
-        if (__builtin_expect(ins.info->nin != WASM_CUSTOM_SIG, 1)) {
-            ok = validate_fixed(v, &ins);
-        } else if (ins.op == WASM_OP_END) {
-            bool func_done = false;
-            ok = validate_end(v, &func_done);
-            if (ok && func_done)
-                return true;
-        } else {
-            ok = validate_custom(v, &ins);
-        }
-        if (!ok)
-            return false;
+        if (func_done)
+            return true;
     }
 }
 
