@@ -125,6 +125,55 @@ START_TEST(host_function_call)
 }
 END_TEST
 
+/* (v128 i32 v128) -> (v128 i32): the lane-wise i32x4 sum, and the i32. */
+static wj_trap *v128_add_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    ck_assert_int_eq(args[0].kind, WJ_V128);
+    ck_assert_int_eq(args[2].kind, WJ_V128);
+    results[0].kind = WJ_V128;
+    for (int lane = 0; lane < 4; lane++) {
+        uint32_t a, b;
+        memcpy(&a, args[0].of.v128 + 4 * lane, 4);
+        memcpy(&b, args[2].of.v128 + 4 * lane, 4);
+        a += b;
+        memcpy(results[0].of.v128 + 4 * lane, &a, 4);
+    }
+    results[1] = args[1];
+    return NULL;
+}
+
+START_TEST(host_function_v128)
+{
+    wj_engine *e = wj_engine_new(NULL);
+    wj_store *s = wj_store_new(e);
+    static const uint8_t params[] = {WJ_V128, WJ_I32, WJ_V128}, results[] = {WJ_V128, WJ_I32};
+    wj_func *f = wj_func_new(s, &(wj_functype){3, 2, params, results}, v128_add_cb, NULL, NULL);
+    ck_assert_ptr_nonnull(f);
+    /* i32x4 lanes 1, 2, 3, -4 and 0xffffffff, 10, 20, 30: little-endian */
+    wj_val args[3] = {
+        {.kind = WJ_V128, .of.v128 = {1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff}},
+        i32(9),
+        {.kind = WJ_V128, .of.v128 = {0xff, 0xff, 0xff, 0xff, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0}},
+    };
+    wj_val res[2];
+    wj_trap *trap = NULL;
+    ck_assert_no_wj_error(wj_func_call(f, args, 3, res, 2, &trap));
+    ck_assert_no_trap(trap);
+    static const uint8_t sum[16] = {0, 0, 0, 0, 12, 0, 0, 0, 23, 0, 0, 0, 26, 0, 0, 0};
+    ck_assert_int_eq(res[0].kind, WJ_V128);
+    ck_assert_mem_eq(res[0].of.v128, sum, 16);
+    ck_assert_int_eq(res[1].of.i32, 9);
+
+    /* a v128 argument must be one */
+    args[2] = i64(1);
+    wj_error *err = wj_func_call(f, args, 3, res, 2, &trap);
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "argument 2 has type i64, expected v128");
+    wj_error_delete(err);
+    wj_store_delete(s);
+    wj_engine_delete(e);
+}
+END_TEST
+
 START_TEST(host_function_usage_errors)
 {
     wj_engine *e = wj_engine_new(NULL);
@@ -310,9 +359,24 @@ START_TEST(globals)
     wj_global_get(g, &got);
     ck_assert_ptr_null(got.of.funcref);
 
-    /* v128 globals cannot be made through the API */
+    /* v128: all 16 bytes kept, in and out */
+    wj_val vec = {.kind = WJ_V128};
+    for (int i = 0; i < 16; i++)
+        vec.of.v128[i] = (uint8_t)(0xf0 + i);
     err = wj_global_new(s, &(wj_globaltype){WJ_V128, false}, &v, &g);
-    ck_assert_wj_error(err, WJ_ERROR_UNSUPPORTED, "unsupported: v128");
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "global value must be a v128");
+    wj_error_delete(err);
+    ck_assert_no_wj_error(wj_global_new(s, &(wj_globaltype){WJ_V128, true}, &vec, &g));
+    wj_global_get(g, &got);
+    ck_assert_int_eq(got.kind, WJ_V128);
+    ck_assert_mem_eq(got.of.v128, vec.of.v128, 16);
+    vec.of.v128[15] = 0x01;
+    ck_assert_no_wj_error(wj_global_set(g, &vec));
+    wj_global_get(g, &got);
+    ck_assert_mem_eq(got.of.v128, vec.of.v128, 16);
+    v = i64(0);
+    err = wj_global_set(g, &v);
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "global value must be a v128");
     wj_error_delete(err);
     wj_store_delete(other);
     wj_store_delete(s);
@@ -1361,6 +1425,7 @@ static Suite *runtime_suite(void)
     Suite *s = suite_create("runtime");
     TCase *api = tcase_create("objects");
     tcase_add_test(api, host_function_call);
+    tcase_add_test(api, host_function_v128);
     tcase_add_test(api, host_function_usage_errors);
     tcase_add_test(api, host_function_traps);
     tcase_add_test(api, finalizers_run_with_the_store);
