@@ -152,12 +152,14 @@ static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
 static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
 {
     const wasm_const *c = &inst->module->wasm->globals[i].init;
-    if (c->kind == WASM_CONST_V128)
+    if (c->kind == WASM_CONST_V128) {
         memcpy(cell, c->u.v128, sizeof c->u.v128);
-    else if (c->kind == WASM_CONST_GLOBAL_GET && inst->globals[c->u.index]->type.type == WASM_V128)
-        memcpy(cell, inst->globals[c->u.index]->cell, 16);
-    else
+    } else if (c->kind == WASM_CONST_GLOBAL_GET) {
+        const wj_global *src = inst->globals[c->u.index];
+        memcpy(cell, src->cell, vm_slot_units(src->type.type) * VM_UNIT);
+    } else {
         *cell = const_eval(inst, c);
+    }
 }
 
 /* Imported globals' slots point at the exporter's cells, and so do v128

@@ -11,6 +11,10 @@
 
 #include <wasmjail.h>
 
+#include "compiler/vmctx.h"
+
+_Static_assert(VM_UNIT == sizeof(uint64_t), "a unit is a uint64_t");
+
 /* Writes vm_slot_units(v->kind) units. */
 void val_to_slots(const wj_val *v, uint64_t *units);
 /* Reads vm_slot_units(type) units. */
