@@ -83,7 +83,8 @@ static bool parse_v128(const char *s, uint8_t v128[16])
             buf[len] = '\0';
             if (!parse_lane(buf, lane_bytes, shapes[k].fp, v128 + i * lane_bytes))
                 return false;
-            lane = comma + 1;
+            if (comma)
+                lane = comma + 1;
         }
         return true;
     }

@@ -158,8 +158,7 @@ wj_error *wj_table_new(wj_store *store, const wj_tabletype *type, const wj_val *
                    .shared = l->shared},
     };
     wj_table *tab;
-    wj_error *err =
-        table_object_new(store, &t, init ? val_to_ref(init) : NULL, &tab);
+    wj_error *err = table_object_new(store, &t, init ? val_to_ref(init) : NULL, &tab);
     if (err)
         return err;
     if (!store_adopt(store, tab, table_object_free_any)) {
@@ -213,8 +212,7 @@ bool wj_table_grow(wj_table *table, uint64_t delta, const wj_val *init, uint64_t
     if (init && !val_fits(init, table->tab->elem, table->store))
         return false;
     uint32_t old;
-    if (!table_grow(table->tab, delta, init ? val_to_ref(init) : NULL,
-                    &old))
+    if (!table_grow(table->tab, delta, init ? val_to_ref(init) : NULL, &old))
         return false;
     if (old_size)
         *old_size = old;
