@@ -3,16 +3,19 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-/* Stores the arguments in the outgoing slots, pops them and spills the
- * rest of the stack (every register is caller-saved). */
+/* Stores the arguments in the outgoing area, pops them and spills the rest
+ * of the stack (every register is caller-saved). */
 static void pass_args(fn *f, const wasm_functype *t)
 {
     uint32_t n = t->nparams;
-    uint32_t slots = n > t->nresults ? n : t->nresults;
-    if (slots > f->max_out)
-        f->max_out = slots;
-    for (uint32_t i = 0; i < n; i++)
-        store_entry(f, top(f, n - 1 - i), M_(RSP, (int32_t)(8 * i)));
+    uint32_t units = vm_args_units(t);
+    if (units > f->max_out)
+        f->max_out = units;
+    for (uint32_t i = 0, u = 0; i < n; i++) {
+        ventry *e = top(f, n - 1 - i);
+        store_entry(f, e, M_(RSP, (int32_t)(VM_UNIT * u)));
+        u += vm_slot_units(e->type);
+    }
     for (uint32_t i = 0; i < n; i++) {
         ventry e = pop(f);
         free_entry(f, &e);
@@ -25,12 +28,15 @@ static void push_results(fn *f, const wasm_functype *t)
 {
     if (t->nresults == 1) {
         uint8_t type = t->results[0];
-        push_reg(f, type, is_float(type) ? XMM(0) : RAX);
+        push_reg(f, type, in_xmm(type) ? XMM(0) : RAX);
         return;
     }
-    for (uint32_t i = 0; i < t->nresults; i++) {
-        mem_move(f, slot_of(f, f->height), M_(RSP, (int32_t)(8 * i)));
-        push_stack(f, t->results[i]);
+    for (uint32_t i = 0, u = 0; i < t->nresults; i++) {
+        uint8_t type = t->results[i];
+        x86_rm slot = slot_at(f, units_below(f, f->height), type);
+        mem_move(f, type, slot, M_(RSP, (int32_t)(VM_UNIT * u)));
+        push_stack(f, type);
+        u += vm_slot_units(type);
     }
 }
 
@@ -45,10 +51,6 @@ void op_call(fn *f, uint32_t func)
 {
     const wasm_module *m = f->m;
     const wasm_functype *t = wasm_func_type(m, func);
-    if (functype_has_v128(t)) {
-        fn_unsupported(f, "SIMD");
-        return;
-    }
     pass_args(f, t);
     codebuf *cb = f->cb;
     if (func >= m->nfunc_imports) {
@@ -71,10 +73,6 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table)
 {
     const wasm_module *m = f->m;
     const wasm_functype *t = &m->types[type];
-    if (functype_has_v128(t)) {
-        fn_unsupported(f, "SIMD");
-        return;
-    }
     codebuf *cb = f->cb;
     int idx = pop_reg(f, 0);
     pass_args(f, t);

@@ -14,15 +14,15 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
     for (uint32_t i = 0; i < m->ntables; i++)
         if (m->tables[i].limits.is64)
             return wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: table64");
-    for (uint32_t i = 0; i < m->nglobals; i++)
-        if (m->globals[i].type.type == WASM_V128)
-            return wasm_fail(err, WASM_ERR_UNSUPPORTED, m->globals[i].at, "unsupported: SIMD");
     return true;
 }
 
 static void fn_free(fn *f)
 {
     free(f->local_types);
+    free(f->local_off);
+    free(f->vconsts.v);
+    free(f->vconst_refs.v);
     free(f->local_reg);
     free(f->stack);
     free(f->ctrls);

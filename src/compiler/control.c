@@ -20,8 +20,6 @@ static bool read_blocktype(fn *f, wasm_reader *r, ctrl *c)
         uint8_t t = (uint8_t)(bt & 0x7f);
         for (unsigned i = 0; i < sizeof value_types; i++)
             if (value_types[i] == t) {
-                if (t == WASM_V128)
-                    return fn_unsupported(f, "SIMD");
                 c->nresults = 1;
                 c->results = &value_types[i];
                 return true;
@@ -29,8 +27,6 @@ static bool read_blocktype(fn *f, wasm_reader *r, ctrl *c)
         return false;
     }
     const wasm_functype *ft = &f->m->types[bt];
-    if (functype_has_v128(ft))
-        return fn_unsupported(f, "SIMD");
     c->nparams = ft->nparams;
     c->nresults = ft->nresults;
     c->params = ft->params;
@@ -77,19 +73,22 @@ void emit_return(fn *f)
     uint32_t n = f->type->nresults;
     if (n == 1) {
         ventry *e = top(f, 0);
-        load_into(f, e, is_float(e->type) ? XMM(0) : RAX);
+        load_into(f, e, in_xmm(e->type) ? XMM(0) : RAX);
     } else if (n > 1) {
-        /* Results go to the parameter slots: read parameters first. */
+        /* Results go to the parameters' area: read parameters first. */
         for (uint32_t i = 0; i < n; i++) {
             ventry *e = top(f, n - 1 - i);
             if (e->kind == V_LOCAL && e->local < f->nparams && f->local_reg[e->local] < 0) {
                 uint32_t d = (uint32_t)(e - f->stack);
-                mem_move(f, slot_of(f, d), local_home(f, e->local));
+                mem_move(f, e->type, slot_of(f, d), local_home(f, e->local));
                 e->kind = V_STACK;
             }
         }
-        for (uint32_t i = 0; i < n; i++)
-            store_entry(f, top(f, n - 1 - i), M_(RBP, (int32_t)(16 + 8 * i)));
+        for (uint32_t i = 0, u = 0; i < n; i++) {
+            ventry *e = top(f, n - 1 - i);
+            store_entry(f, e, M_(RBP, (int32_t)(16 + VM_UNIT * u)));
+            u += vm_slot_units(e->type);
+        }
     }
     x86_mov_rr(cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
     x86_pop(cb, RBP);                   /* pop rbp */
@@ -97,7 +96,8 @@ void emit_return(fn *f)
 }
 
 /* Moves the branch's values to the target's slots and jumps. The stack is
- * spilled. */
+ * spilled. Both are packed alike, the target's lower: moving in order
+ * never overwrites a value not yet moved. */
 static void branch_to(fn *f, uint32_t depth)
 {
     ctrl *t = &f->ctrls[f->nctrls - 1 - depth];
@@ -106,10 +106,13 @@ static void branch_to(fn *f, uint32_t depth)
         return;
     }
     uint32_t arity = t->kind == C_LOOP ? t->nparams : t->nresults;
+    uint32_t to = units_below(f, t->height);
     for (uint32_t i = 0; i < arity; i++) {
-        uint32_t from = f->height - arity + i, to = t->height + i;
-        if (from != to)
-            mem_move(f, slot_of(f, to), slot_of(f, from));
+        uint32_t from = f->height - arity + i;
+        const ventry *e = &f->stack[from];
+        if (e->off != to)
+            mem_move(f, e->type, slot_at(f, to, e->type), slot_of(f, from));
+        to += vm_slot_units(e->type);
     }
     if (t->kind == C_LOOP)
         x86_jmp_to(f->cb, t->head); /* jmp head */

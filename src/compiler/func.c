@@ -29,17 +29,6 @@ bool fn_oom(fn *f)
     return false;
 }
 
-bool functype_has_v128(const wasm_functype *t)
-{
-    for (uint32_t i = 0; i < t->nparams; i++)
-        if (t->params[i] == WASM_V128)
-            return true;
-    for (uint32_t i = 0; i < t->nresults; i++)
-        if (t->results[i] == WASM_V128)
-            return true;
-    return false;
-}
-
 bool fn_unsupported(fn *f, const char *what)
 {
     if (!f->failed)
@@ -102,35 +91,30 @@ static void prologue(fn *f)
     x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
     meter_check(f);
     reload_membase(f);
-    if (f->nlocals == 0) {
-        pins_enter(f);
-        return;
-    }
-    if (f->nlocals <= 8) {
+    /* Declared locals start zeroed: locals_units qwords below the vmctx. */
+    uint32_t n = f->locals_units;
+    if (n > 0 && n <= 8) {
         x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
-        for (uint32_t j = 0; j < f->nlocals; j++)
-            x86_mov_mr(cb, SZ64, local_home(f, f->nparams + j), RAX); /* mov [local], rax */
-    } else {
-        x86_lea(cb, SZ64, RDI, local_home(f, f->nparams + f->nlocals - 1)); /* lea rdi, [lowest] */
-        x86_mov_ri64(cb, RCX, f->nlocals);                                /* mov ecx, n */
-        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);                      /* xor eax, eax */
-        x86_rep_stosq(cb);                                                /* rep stosq */
+        for (uint32_t j = 0; j < n; j++)
+            x86_mov_mr(cb, SZ64, M_(RBP, -(int32_t)(16 + VM_UNIT * j)), RAX); /* mov [rbp-16-8j], rax */
+    } else if (n > 8) {
+        x86_lea(cb, SZ64, RDI, M_(RBP, -(int32_t)(8 + VM_UNIT * n))); /* lea rdi, [lowest] */
+        x86_mov_ri64(cb, RCX, n);                                /* mov ecx, n */
+        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);             /* xor eax, eax */
+        x86_rep_stosq(cb);                                       /* rep stosq */
     }
     pins_enter(f);
 }
 
+/* Types and homes of the parameters and declared locals. */
 static bool setup_locals(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
     f->nparams = f->type->nparams;
     f->nlocals = func->nlocals;
-    for (uint32_t i = 0; i < func->nlocal_runs; i++)
-        if (func->local_runs[i].type == WASM_V128) {
-            f->pos = func->local_runs[i].at;
-            return fn_unsupported(f, "SIMD");
-        }
     f->local_types = malloc(nlocals_all(f) + 1);
-    if (!f->local_types)
+    f->local_off = malloc((nlocals_all(f) + 1) * sizeof *f->local_off);
+    if (!f->local_types || !f->local_off)
         return fn_oom(f);
     memcpy(f->local_types, f->type->params, f->nparams);
     size_t k = f->nparams;
@@ -138,6 +122,19 @@ static bool setup_locals(fn *f)
         memset(f->local_types + k, func->local_runs[i].type, func->local_runs[i].count);
         k += func->local_runs[i].count;
     }
+    /* At most 1000 parameters and 50000 locals (the decoder's limits), two
+     * units each: the offsets fit easily. */
+    uint32_t units = 0;
+    for (uint32_t i = 0; i < f->nparams; i++) {
+        f->local_off[i] = (int32_t)(16 + VM_UNIT * units);
+        units += vm_slot_units(f->local_types[i]);
+    }
+    units = 0;
+    for (size_t i = f->nparams; i < k; i++) {
+        units += vm_slot_units(f->local_types[i]);
+        f->local_off[i] = -(int32_t)(8 + VM_UNIT * units);
+    }
+    f->locals_units = units;
     return true;
 }
 
@@ -152,8 +149,6 @@ static bool op_parametric(fn *f, uint8_t op, wasm_reader *r)
         uint32_t n, t;
         if (!wasm_read_u32(r, &n) || !wasm_read_u32(r, &t))
             return false;
-        if (t == WASM_V128)
-            return fn_unsupported(f, "SIMD");
     }
     /* select: c ? a : b */
     ventry *c = top(f, 0);
@@ -171,7 +166,7 @@ static bool op_parametric(fn *f, uint8_t op, wasm_reader *r)
      * pop_reg only emits moves (and setcc for a materialized flag, which
      * cannot occur here since c was on top). */
     uint8_t type = top(f, 0)->type;
-    if (is_float(type)) {
+    if (in_xmm(type)) {
         int b = pop_reg(f, 0);
         int a = pop_reg(f, 1u << b);
         uint32_t skip = x86_jcc(f->cb, cc);      /* jcc keep */
@@ -250,8 +245,12 @@ static bool dispatch(fn *f, uint8_t op, wasm_reader *r)
             return false;
         return op_misc(f, sub, r);
     }
-    if (op == 0xfd)
-        return fn_unsupported(f, "SIMD");
+    if (op == 0xfd) {
+        uint32_t sub;
+        if (!wasm_read_u32(r, &sub))
+            return false;
+        return op_simd(f, sub, r);
+    }
     if (op_int(f, op) || f->failed)
         return !f->failed;
     if (op_float(f, op) || f->failed)
@@ -323,10 +322,6 @@ static bool compile_body(fn *f)
 bool compile_function(fn *f)
 {
     f->type = wasm_func_type(f->m, f->index);
-    /* Where a v128 in the signature is reported: the function's code entry. */
-    f->pos = f->m->funcs[f->index].decl;
-    if (functype_has_v128(f->type))
-        return fn_unsupported(f, "SIMD");
     if (!setup_locals(f) || !pin_locals(f))
         return false;
     f->pos = f->m->funcs[f->index].body; /* where a stack overflow is reported */
@@ -335,8 +330,8 @@ bool compile_function(fn *f)
         return false;
     emit_stubs(f);
     meter_finish(f);
-    uint64_t frame = 8 + 8 * (uint64_t)f->nlocals + 8 * (uint64_t)f->max_height +
-                     8 * (uint64_t)f->max_out;
+    vconst_finish(f);
+    uint64_t frame = VM_UNIT * (1 + (uint64_t)f->locals_units + f->max_units + f->max_out);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > FRAME_MAX)
         return fn_unsupported(f, "function frame larger than 1 GiB");

@@ -4,6 +4,7 @@
  *
  *   func.c      the driver: frame, prologue, the opcode loop, trap stubs
  *   stack.c     the virtual operand stack and register allocation
+ *   vconst.c    the constant pool of 16-byte values after each function
  *   control.c   blocks, branches, br_table, return
  *   call.c      direct, imported and indirect calls, libcalls
  *   intops.c    integer arithmetic, comparisons, conversions between ints
@@ -11,19 +12,23 @@
  *   heap.c      loads, stores and memory.* for every kind of memory
  *   memops.c    locals, globals, tables and references
  *   pin.c       the locals that live in registers for the whole function
+ *   simd*.c     the v128 instructions (0xFD prefix)
  *
  * Values live in a virtual operand stack whose entries are a register, a
  * constant, a local (read lazily), the processor flags of a comparison, or
  * their canonical stack slot. At every control-flow merge the whole stack is
  * in canonical slots, so both sides agree without shuffling.
  *
+ * Values take 8-byte units in memory, a v128 two (vm_slot_units): in the
+ * argument areas, the locals and the canonical slots, which are packed.
+ *
  * Frame (rbp-relative):
- *   [rbp+16+8i]  parameter i (the caller's outgoing slots)
+ *   [rbp+16+8u]  the parameters (the caller's outgoing area, packed units)
  *   [rbp+8]      return address      [rbp] caller's rbp
  *   [rbp-8]      vmctx
- *   [rbp-16-8j]  declared local j
- *   below        one canonical slot per operand-stack depth
- *   [rsp+8i]     outgoing argument slots
+ *   below        the declared locals, packed (local_off)
+ *   below        the canonical slots of the operand stack, packed (ventry.off)
+ *   [rsp+8u]     the outgoing argument area
  */
 #ifndef WJ_COMPILER_FUNC_H
 #define WJ_COMPILER_FUNC_H
@@ -38,7 +43,8 @@
 #include "x86.h"
 
 /* Registers the allocator hands out; r11 and xmm15 are scratch, r14 holds
- * memory 0's base, r15 vmctx. Register ids 0-15 are GPRs, 16-31 xmm. */
+ * memory 0's base, r15 vmctx. Register ids 0-15 are GPRs, 16-31 xmm: f32,
+ * f64 and v128 values live in xmm registers. */
 #define XMM(n) (16 + (n))
 #define IS_XMM(r) ((r) >= 16)
 #define SCRATCH R11
@@ -53,7 +59,8 @@ typedef struct ventry {
     uint8_t type; /* WASM_I32 ... */
     uint8_t reg;  /* V_REG; V_FLAGS: the condition code */
     uint32_t local;
-    uint64_t imm; /* V_CONST: the bits */
+    uint32_t off; /* its canonical slot's units below the locals */
+    uint64_t imm; /* V_CONST: the bits; v128: the constant's pool index */
 } ventry;
 
 enum { C_BLOCK, C_LOOP, C_IF, C_ELSE, C_FUNC };
@@ -87,6 +94,16 @@ typedef struct epoch_stub {
     uint32_t resume; /* where the check's code goes on */
     uint32_t wasm;   /* offset of the wasm instruction */
 } epoch_stub;
+
+/* A 16-byte constant read rip-relative (vconst.c). */
+typedef struct vconst_ref {
+    uint32_t at;    /* disp32 position; the instruction ends at at + 4 */
+    uint32_t index; /* into fn.vconsts */
+} vconst_ref;
+
+typedef struct v128 {
+    uint8_t b[16];
+} v128;
 
 /* A direct call to a function compiled later. */
 typedef struct call_reloc {
@@ -123,19 +140,24 @@ typedef struct fn {
 
     uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
     uint8_t *local_types;      /* nparams + nlocals */
+    int32_t *local_off;        /* per local: its home's displacement from rbp */
+    uint32_t locals_units;     /* of the declared locals */
     int8_t *local_reg;         /* per local: its pinned register, or -1 */
     pin pins[MAX_PINS];
     uint32_t npins;
 
     ventry *stack;
-    uint32_t height, max_height, stack_cap;
-    uint32_t max_out;     /* outgoing slots needed by calls */
+    uint32_t height, stack_cap;
+    uint64_t max_units;   /* of the operand stack's slots */
+    uint32_t max_out;     /* units of the outgoing area calls need */
     uint32_t used;        /* bitmask of allocated registers (ids 0-31) */
 
     ctrl *ctrls;
     uint32_t nctrls, ctrl_cap;
     VEC(fixup) fixups;
     VEC(stub) stubs;
+    VEC(v128) vconsts;
+    VEC(vconst_ref) vconst_refs;
 
     /* Metering (meter.c), when the engine asks for it. */
     bool fuel_checks, epoch_checks;
@@ -170,13 +192,17 @@ bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
 
 bool fn_oom(fn *f);
 bool fn_unsupported(fn *f, const char *what);
-/* Whether a signature has a v128 parameter or result (no SIMD yet). */
-bool functype_has_v128(const wasm_functype *t);
 
 /* ---- stack.c ---- */
 static inline bool is_float(uint8_t t) { return t == WASM_F32 || t == WASM_F64; }
+/* Whether values of type `t` live in xmm registers. */
+static inline bool in_xmm(uint8_t t) { return is_float(t) || t == WASM_V128; }
 static inline int type_size(uint8_t t) { return t == WASM_I32 || t == WASM_F32 ? SZ32 : SZ64; }
 x86_rm slot_of(const fn *f, uint32_t depth);   /* canonical slot of a depth */
+/* Units below the canonical slot at `depth` (which may be f->height). */
+uint32_t units_below(const fn *f, uint32_t depth);
+/* The canonical slot of a value of `type` `off` units down the operand area. */
+x86_rm slot_at(const fn *f, uint32_t off, uint8_t type);
 x86_rm local_home(const fn *f, uint32_t local); /* a local's frame slot */
 x86_rm local_of(const fn *f, uint32_t local);   /* its operand: register if pinned */
 int reg_alloc(fn *f, bool xmm);                /* a free register, spilling if needed */
@@ -201,13 +227,25 @@ bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
 void materialize_flags(fn *f);
 /* Stores every entry that is not in its canonical slot there. */
 void spill_all(fn *f);
-/* Writes a value to memory (8 bytes for i64/f64/refs, 4 for i32/f32). */
+/* Writes a value to memory (16 bytes for v128, 8 for i64/f64/refs, 4 for
+ * i32/f32). */
 void store_entry(fn *f, const ventry *e, x86_rm dst);
 void free_entry(fn *f, const ventry *e);
-/* Copies 8 bytes memory to memory through the scratch register. */
-void mem_move(fn *f, x86_rm dst, x86_rm src);
+/* Copies a value of `type` memory to memory through a scratch register. */
+void mem_move(fn *f, uint8_t type, x86_rm dst, x86_rm src);
+/* Moves between a register of the type's class and memory. */
+void reg_load(fn *f, uint8_t type, int reg, x86_rm src);
+void reg_store(fn *f, uint8_t type, x86_rm dst, int reg);
 void invalidate_local(fn *f, uint32_t local); /* before a write to it */
 void local_set(fn *f, const ventry *e, uint32_t local); /* writes e to the local */
+
+/* ---- vconst.c ---- */
+/* op x, [rip+constant]: an SSE instruction (x86_vec) whose source is a
+ * 16-byte constant of the function's pool (16-byte aligned). */
+void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value);
+uint32_t vconst_index(fn *f, v128 value);
+void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
+void vconst_finish(fn *f); /* after the body: the pool, the references bound */
 
 /* ---- pin.c ---- */
 bool pin_locals(fn *f);  /* chooses them and takes their registers */
@@ -250,6 +288,11 @@ void libcall_check(fn *f, uint32_t code);
 
 /* ---- heap.c ---- */
 bool op_memory(fn *f, uint8_t op, wasm_reader *r);              /* 0x28-0x40 */
+bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset);
+/* Pops the address and returns the operand for an access of `size` bytes to
+ * memory `mem`, checked as the memory needs; *idx is the register to free
+ * afterwards (-1: none). The caller marks the access as a trap site. */
+x86_rm heap_address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx);
 void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b); /* 0xFC 8-11 */
 void reload_membase(fn *f);          /* r14 = memory 0's base */
 void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
@@ -260,5 +303,8 @@ bool op_float(fn *f, uint8_t op);
 bool op_misc(fn *f, uint32_t op, wasm_reader *r); /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, uint8_t op, wasm_reader *r); /* locals, globals, refs, tables */
+
+/* ---- simd.c ---- */
+bool op_simd(fn *f, uint32_t op, wasm_reader *r); /* 0xFD prefix */
 
 #endif

@@ -11,7 +11,7 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-static bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset)
+bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset)
 {
     uint32_t align;
     *mem = 0;
@@ -73,9 +73,7 @@ static bool check_elided(const vm_memory_plan *p, uint64_t max_index, uint64_t o
     return offset + (uint64_t)size <= p->extent - max_index;
 }
 
-/* Pops the address and returns the operand for an access of `size` bytes to
- * memory `mem`; *idx is the register to free afterwards (-1: none). */
-static x86_rm address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx)
+x86_rm heap_address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx)
 {
     codebuf *cb = f->cb;
     const vm_memory_plan *p = &f->plans[mem];
@@ -124,7 +122,7 @@ static void load(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
     codebuf *cb = f->cb;
     int k = op - 0x28;
     int idx;
-    x86_rm m = address(f, mem, offset, size[k], &idx);
+    x86_rm m = heap_address(f, mem, offset, size[k], &idx);
     bool fl = is_float(type[k]);
     int r = !fl && idx >= 0 ? idx : reg_alloc(f, fl);
     trap_site(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
@@ -166,7 +164,7 @@ static void store(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
         vr = pop_reg(f, 0);
     }
     int idx;
-    x86_rm m = address(f, mem, offset, size[k], &idx);
+    x86_rm m = heap_address(f, mem, offset, size[k], &idx);
     trap_site(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
     if (vr < 0)
         x86_mov_mi(cb, size[k], m, imm);            /* mov size [m], imm */

@@ -5,12 +5,12 @@
 
 #define BIT(r) (1u << (r))
 
-/* An operand for a global: defined ones live in vmctx, imported ones are
- * reached through the pointer there (in `tmp`). */
+/* An operand for a global: most defined ones live in vmctx; imported and
+ * v128 ones are reached through the pointer there (in `tmp`). */
 static x86_rm global_rm(fn *f, uint32_t g, int tmp)
 {
     x86_rm slot = M_(VMCTX, (int32_t)vmctx_global(f->m, g));
-    if (g >= f->m->nglobal_imports)
+    if (!vm_global_indirect(f->m, g))
         return slot;
     x86_mov_rr(f->cb, SZ64, tmp, slot); /* mov tmp, [r15+global] */
     return M_(tmp, 0);
@@ -19,25 +19,14 @@ static x86_rm global_rm(fn *f, uint32_t g, int tmp)
 static bool op_global(fn *f, uint8_t op, uint32_t g)
 {
     uint8_t type = f->m->globals[g].type.type;
-    if (type == WASM_V128)
-        return fn_unsupported(f, "SIMD");
-    bool fl = is_float(type);
     if (op == 0x23) { /* global.get */
-        int r = reg_alloc(f, fl);
-        x86_rm m = global_rm(f, g, SCRATCH);
-        if (fl)
-            x86_movs_load(f->cb, type == WASM_F64, r - 16, m); /* movss x, [global] */
-        else
-            x86_mov_rr(f->cb, type_size(type), r, m);          /* mov r, [global] */
+        int r = reg_alloc(f, in_xmm(type));
+        reg_load(f, type, r, global_rm(f, g, SCRATCH)); /* mov r, [global] */
         push_reg(f, type, r);
         return true;
     }
     int v = pop_reg(f, 0); /* global.set */
-    x86_rm m = global_rm(f, g, SCRATCH);
-    if (fl)
-        x86_movs_store(f->cb, type == WASM_F64, m, v - 16); /* movss [global], x */
-    else
-        x86_mov_mr(f->cb, type_size(type), m, v);           /* mov [global], r */
+    reg_store(f, type, global_rm(f, g, SCRATCH), v); /* mov [global], r */
     reg_free(f, v);
     return true;
 }

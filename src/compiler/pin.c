@@ -78,7 +78,7 @@ static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
     for (uint32_t k = 0; k < nregs; k++) {
         uint32_t best = UINT32_MAX;
         for (uint32_t i = 0; i < n; i++)
-            if (f->local_reg[i] < 0 && is_float(f->local_types[i]) == xmm &&
+            if (f->local_reg[i] < 0 && in_xmm(f->local_types[i]) == xmm &&
                 (best == UINT32_MAX || weight[i] > weight[best]))
                 best = i;
         /* A local used once outside loops gains nothing from a register. */
@@ -113,12 +113,7 @@ bool pin_locals(fn *f)
 
 static void pin_load(fn *f, const pin *p)
 {
-    x86_rm home = local_home(f, p->local);
-    if (IS_XMM(p->reg))
-        x86_movs_load(f->cb, f->local_types[p->local] == WASM_F64, p->reg - 16,
-                      home); /* movss/movsd x, [home] */
-    else
-        x86_mov_rr(f->cb, type_size(f->local_types[p->local]), p->reg, home); /* mov r, [home] */
+    reg_load(f, f->local_types[p->local], p->reg, local_home(f, p->local)); /* mov r, [home] */
 }
 
 void pins_enter(fn *f)
@@ -140,12 +135,7 @@ void pins_save(fn *f)
         const pin *p = &f->pins[k];
         if (!p->written) /* the home still holds the value */
             continue;
-        x86_rm home = local_home(f, p->local);
-        if (IS_XMM(p->reg))
-            x86_movs_store(f->cb, f->local_types[p->local] == WASM_F64, home,
-                           p->reg - 16); /* movss/movsd [home], x */
-        else
-            x86_mov_mr(f->cb, SZ64, home, p->reg); /* mov [home], r */
+        reg_store(f, f->local_types[p->local], local_home(f, p->local), p->reg); /* mov [home], r */
     }
 }
 

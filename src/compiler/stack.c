@@ -9,16 +9,28 @@ static const uint8_t gpr_order[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13, RAX, R
 #define GPR_MASK 0x33cfu /* rax rcx rdx rbx rsi rdi r8 r9 r10 r12 r13 */
 #define XMM_COUNT 15     /* xmm0-14; xmm15 is scratch */
 
+uint32_t units_below(const fn *f, uint32_t depth)
+{
+    if (depth == 0)
+        return 0;
+    const ventry *e = &f->stack[depth - 1];
+    return e->off + vm_slot_units(e->type);
+}
+
+x86_rm slot_at(const fn *f, uint32_t off, uint8_t type)
+{
+    uint64_t below = 8 + VM_UNIT * ((uint64_t)f->locals_units + off + vm_slot_units(type));
+    return M_(RBP, -(int32_t)below);
+}
+
 x86_rm slot_of(const fn *f, uint32_t depth)
 {
-    return M_(RBP, -(int32_t)(16 + 8 * f->nlocals + 8 * depth));
+    return slot_at(f, f->stack[depth].off, f->stack[depth].type);
 }
 
 x86_rm local_home(const fn *f, uint32_t local)
 {
-    if (local < f->nparams)
-        return M_(RBP, (int32_t)(16 + 8 * local));
-    return M_(RBP, -(int32_t)(16 + 8 * (local - f->nparams)));
+    return M_(RBP, f->local_off[local]);
 }
 
 x86_rm local_of(const fn *f, uint32_t local)
@@ -102,13 +114,14 @@ void reg_evict(fn *f, int reg)
     }
 }
 
-static ventry *push(fn *f)
+static ventry *push(fn *f, uint8_t type)
 {
+    uint32_t off = units_below(f, f->height);
     if (f->height == f->stack_cap) {
         uint32_t cap = f->stack_cap ? 2 * f->stack_cap : 64;
         /* A stack whose slots alone overflow the frame is refused now,
          * before it costs more memory (and before slot offsets wrap). */
-        bool too_deep = 8 * ((uint64_t)f->height + 1) > FRAME_MAX;
+        bool too_deep = VM_UNIT * ((uint64_t)off + 2) > FRAME_MAX;
         ventry *s = too_deep ? NULL : realloc(f->stack, cap * sizeof *s);
         if (!s) {
             if (too_deep)
@@ -116,41 +129,53 @@ static ventry *push(fn *f)
             else
                 fn_oom(f);
             f->height = 0; /* keep going harmlessly; the result is dropped */
-            return f->stack;
+            off = 0;
+            s = f->stack;
+        } else {
+            f->stack = s;
+            f->stack_cap = cap;
         }
-        f->stack = s;
-        f->stack_cap = cap;
     }
     ventry *e = &f->stack[f->height++];
-    if (f->height > f->max_height)
-        f->max_height = f->height;
+    *e = (ventry){.type = type, .off = off};
+    uint64_t end = (uint64_t)off + vm_slot_units(type);
+    if (end > f->max_units)
+        f->max_units = end;
     return e;
 }
 
 void push_reg(fn *f, uint8_t type, int reg)
 {
     f->used |= 1u << reg;
-    *push(f) = (ventry){.kind = V_REG, .type = type, .reg = (uint8_t)reg};
+    ventry *e = push(f, type);
+    e->kind = V_REG;
+    e->reg = (uint8_t)reg;
 }
 
 void push_const(fn *f, uint8_t type, uint64_t bits)
 {
-    *push(f) = (ventry){.kind = V_CONST, .type = type, .imm = bits};
+    ventry *e = push(f, type);
+    e->kind = V_CONST;
+    e->imm = bits;
 }
 
 void push_local(fn *f, uint32_t local)
 {
-    *push(f) = (ventry){.kind = V_LOCAL, .type = f->local_types[local], .local = local};
+    ventry *e = push(f, f->local_types[local]);
+    e->kind = V_LOCAL;
+    e->local = local;
 }
 
 void push_flags(fn *f, int cc)
 {
-    *push(f) = (ventry){.kind = V_FLAGS, .type = WASM_I32, .reg = (uint8_t)cc};
+    ventry *e = push(f, WASM_I32);
+    e->kind = V_FLAGS;
+    e->reg = (uint8_t)cc;
 }
 
 void push_stack(fn *f, uint8_t type)
 {
-    *push(f) = (ventry){.kind = V_STACK, .type = type};
+    push(f, type)->kind = V_STACK;
 }
 
 ventry pop(fn *f)
@@ -162,6 +187,26 @@ void free_entry(fn *f, const ventry *e)
 {
     if (e->kind == V_REG)
         reg_free(f, e->reg);
+}
+
+void reg_load(fn *f, uint8_t type, int reg, x86_rm src)
+{
+    if (type == WASM_V128)
+        x86_movdqu_load(f->cb, reg - 16, src);           /* movdqu x, [src] */
+    else if (IS_XMM(reg))
+        x86_movs_load(f->cb, type == WASM_F64, reg - 16, src); /* movss/movsd x, [src] */
+    else
+        x86_mov_rr(f->cb, type_size(type), reg, src);    /* mov r, [src] */
+}
+
+void reg_store(fn *f, uint8_t type, x86_rm dst, int reg)
+{
+    if (type == WASM_V128)
+        x86_movdqu_store(f->cb, dst, reg - 16);           /* movdqu [dst], x */
+    else if (IS_XMM(reg))
+        x86_movs_store(f->cb, type == WASM_F64, dst, reg - 16); /* movss/movsd [dst], x */
+    else
+        x86_mov_mr(f->cb, type_size(type), dst, reg);     /* mov [dst], r */
 }
 
 void load_into(fn *f, const ventry *e, int reg)
@@ -178,7 +223,9 @@ void load_into(fn *f, const ventry *e, int reg)
             x86_mov_rr(cb, type_size(e->type), reg, R_(e->reg));
         return;
     case V_CONST:
-        if (IS_XMM(reg)) {
+        if (e->type == WASM_V128) {
+            vconst_load(f, reg - 16, (uint32_t)e->imm);
+        } else if (IS_XMM(reg)) {
             if (e->imm == 0) {
                 x86_logic_ps(cb, 0x57, reg - 16, reg - 16); /* xorps x, x */
             } else {
@@ -205,10 +252,7 @@ void load_into(fn *f, const ventry *e, int reg)
         src = slot_of(f, (uint32_t)(e - f->stack));
         break;
     }
-    if (IS_XMM(reg))
-        x86_movs_load(cb, e->type == WASM_F64, reg - 16, src);
-    else
-        x86_mov_rr(cb, type_size(e->type), reg, src);
+    reg_load(f, e->type, reg, src);
 }
 
 int pop_reg(fn *f, uint32_t avoid)
@@ -217,7 +261,7 @@ int pop_reg(fn *f, uint32_t avoid)
     f->height--; /* off the stack: allocation below cannot spill it */
     if (e->kind == V_REG && !(avoid & (1u << e->reg)))
         return e->reg;
-    int reg = reg_alloc_avoid(f, is_float(e->type), avoid);
+    int reg = reg_alloc_avoid(f, in_xmm(e->type), avoid);
     load_into(f, e, reg); /* e still names its slot by position */
     free_entry(f, e);
     return reg;
@@ -244,10 +288,15 @@ void materialize_flags(fn *f)
     }
 }
 
-void mem_move(fn *f, x86_rm dst, x86_rm src)
+void mem_move(fn *f, uint8_t type, x86_rm dst, x86_rm src)
 {
-    x86_mov_rr(f->cb, SZ64, SCRATCH, src);
-    x86_mov_mr(f->cb, SZ64, dst, SCRATCH);
+    if (type == WASM_V128) {
+        x86_movdqu_load(f->cb, XSCRATCH, src); /* movdqu xmm15, [src] */
+        x86_movdqu_store(f->cb, dst, XSCRATCH); /* movdqu [dst], xmm15 */
+        return;
+    }
+    x86_mov_rr(f->cb, SZ64, SCRATCH, src); /* mov r11, [src] */
+    x86_mov_mr(f->cb, SZ64, dst, SCRATCH); /* mov [dst], r11 */
 }
 
 void store_entry(fn *f, const ventry *e, x86_rm dst)
@@ -256,13 +305,13 @@ void store_entry(fn *f, const ventry *e, x86_rm dst)
     int size = type_size(e->type);
     switch (e->kind) {
     case V_REG:
-        if (IS_XMM(e->reg))
-            x86_movs_store(cb, e->type == WASM_F64, dst, e->reg - 16);
-        else
-            x86_mov_mr(cb, size, dst, e->reg);
+        reg_store(f, e->type, dst, e->reg);
         return;
     case V_CONST:
-        if (size == SZ32 || (int64_t)e->imm == (int32_t)e->imm) {
+        if (e->type == WASM_V128) {
+            load_into(f, e, XMM(XSCRATCH));
+            x86_movdqu_store(cb, dst, XSCRATCH); /* movdqu [dst], xmm15 */
+        } else if (size == SZ32 || (int64_t)e->imm == (int32_t)e->imm) {
             x86_mov_mi(cb, size, dst, (int32_t)e->imm);
         } else {
             x86_mov_ri64(cb, SCRATCH, e->imm);
@@ -280,13 +329,13 @@ void store_entry(fn *f, const ventry *e, x86_rm dst)
             ventry r = pinned(f, e);
             store_entry(f, &r, dst);
         } else {
-            mem_move(f, dst, local_home(f, e->local));
+            mem_move(f, e->type, dst, local_home(f, e->local));
         }
         return;
     default: {
         x86_rm src = slot_of(f, (uint32_t)(e - f->stack));
         if (src.disp != dst.disp || src.base != dst.base)
-            mem_move(f, dst, src);
+            mem_move(f, e->type, dst, src);
         return;
     }
     }
@@ -304,9 +353,10 @@ void invalidate_local(fn *f, uint32_t local)
     for (uint32_t d = 0; d < f->height; d++) {
         ventry *e = &f->stack[d];
         if (e->kind == V_LOCAL && e->local == local) {
-            int reg = reg_alloc(f, is_float(e->type));
+            int reg = reg_alloc(f, in_xmm(e->type));
             load_into(f, e, reg);
-            *e = (ventry){.kind = V_REG, .type = e->type, .reg = (uint8_t)reg};
+            e->kind = V_REG;
+            e->reg = (uint8_t)reg;
         }
     }
 }

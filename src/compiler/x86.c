@@ -33,14 +33,18 @@ void x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int re
     if (prefix)
         b[n++] = prefix;
     int x = rm.mem && rm.index >= 0 ? rm.index >> 3 : 0;
-    int bb = rm.mem ? rm.base >> 3 : rm.reg >> 3;
+    int bb = rm.rip ? 0 : rm.mem ? rm.base >> 3 : rm.reg >> 3;
     uint8_t r = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | (x & 1) << 1 | (bb & 1));
     if (r != 0x40 || rex)
         b[n++] = r;
     for (int i = 0; i < oplen; i++)
         b[n++] = (uint8_t)(op >> (8 * i));
     int rr = reg & 7;
-    if (!rm.mem) {
+    if (rm.rip) {
+        b[n++] = (uint8_t)(rr << 3 | 5); /* mod 00, r/m 101: [rip + disp32] */
+        memcpy(b + n, &rm.disp, 4);
+        n += 4;
+    } else if (!rm.mem) {
         b[n++] = (uint8_t)(0xc0 | rr << 3 | (rm.reg & 7));
     } else {
         int base = rm.base & 7;
@@ -401,4 +405,49 @@ void x86_round(codebuf *cb, bool dbl, int dst, int src, uint8_t mode)
 {
     x86_enc(cb, 0x66, false, 0x3a0f | (uint32_t)(dbl ? 0x0b : 0x0a) << 16, 3, dst, R_(src), false);
     cb_u8(cb, mode);
+}
+
+static void vec(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int dst, x86_rm src)
+{
+    if (op > 0xff) /* 0F 38 xx / 0F 3A xx */
+        x86_enc(cb, prefix, w, 0x0f | (op >> 8) << 8 | (op & 0xff) << 16, 3, dst, src, false);
+    else
+        x86_enc(cb, prefix, w, 0x0f | op << 8, 2, dst, src, false);
+}
+
+/* [66|F2|F3] 0F op /r  |  [66] 0F 38 op /r  |  66 0F 3A op /r */
+void x86_vec(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src)
+{
+    vec(cb, prefix, false, op, dst, src);
+}
+
+/* the same with REX.W */
+void x86_vec_w(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src)
+{
+    vec(cb, prefix, true, op, dst, src);
+}
+
+/* the same followed by ib */
+void x86_vec_i(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src, uint8_t imm)
+{
+    vec(cb, prefix, false, op, dst, src);
+    cb_u8(cb, imm);
+}
+
+void x86_vec_wi(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src, uint8_t imm)
+{
+    vec(cb, prefix, true, op, dst, src);
+    cb_u8(cb, imm);
+}
+
+/* movdqu x, m128: F3 0F 6F /r */
+void x86_movdqu_load(codebuf *cb, int dst, x86_rm src)
+{
+    vec(cb, 0xf3, false, 0x6f, dst, src);
+}
+
+/* movdqu m128, x: F3 0F 7F /r */
+void x86_movdqu_store(codebuf *cb, x86_rm dst, int src)
+{
+    vec(cb, 0xf3, false, 0x7f, src, dst);
 }

@@ -49,9 +49,11 @@ enum {
     CC_S = 8, CC_NS = 9, CC_P = 10, CC_NP = 11, CC_L = 12, CC_GE = 13, CC_LE = 14, CC_G = 15,
 };
 
-/* A register or memory operand: [base + index*(1<<scale) + disp]. */
+/* A register or memory operand: [base + index*(1<<scale) + disp], or
+ * [rip + disp32]. */
 typedef struct x86_rm {
     bool mem;
+    bool rip;     /* mem: rip-relative, disp patched later */
     int8_t reg;   /* !mem */
     int8_t base;  /* mem */
     int8_t index; /* -1: none */
@@ -69,6 +71,8 @@ static inline x86_rm MI_(int base, int index, int scale, int32_t disp)
     return (x86_rm){.mem = true, .base = (int8_t)base, .index = (int8_t)index,
                     .scale = (uint8_t)scale, .disp = disp};
 }
+
+static inline x86_rm RIP_(void) { return (x86_rm){.mem = true, .rip = true, .index = -1}; }
 
 /* Instruction sizes. */
 enum { SZ8 = 1, SZ16 = 2, SZ32 = 4, SZ64 = 8 };
@@ -142,5 +146,18 @@ void x86_movd_rx(codebuf *cb, int size, x86_rm dst, int xmm);   /* movd/movq r/m
 void x86_cvtsi2s(codebuf *cb, bool dbl, int size, int dst, x86_rm src); /* cvtsi2ss/sd x, r/m */
 void x86_cvtts2si(codebuf *cb, bool dbl, int size, int dst, int src);   /* cvttss2si/cvttsd2si r, x */
 void x86_round(codebuf *cb, bool dbl, int dst, int src, uint8_t mode);  /* roundss/roundsd x, x, imm */
+
+/* ---- packed SSE (v128) ---- */
+/* An SSE instruction with a mandatory prefix (0, 66, F2 or F3):
+ * prefix [REX] 0F op /r, where `op` is one byte, or 0x38xx / 0x3Axx for the
+ * three-byte maps 0F 38 xx and 0F 3A xx. `w` sets REX.W (pextrq, pinsrq). */
+void x86_vec(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src);
+void x86_vec_w(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src);
+/* ... followed by an imm8 (pshufd, pinsrb, shifts by an immediate: 66 0F
+ * 71/72/73 /digit ib with dst = the digit). */
+void x86_vec_i(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src, uint8_t imm);
+void x86_vec_wi(codebuf *cb, uint8_t prefix, uint32_t op, int dst, x86_rm src, uint8_t imm);
+void x86_movdqu_load(codebuf *cb, int dst, x86_rm src);  /* movdqu x, m: F3 0F 6F /r */
+void x86_movdqu_store(codebuf *cb, x86_rm dst, int src); /* movdqu m, x: F3 0F 7F /r */
 
 #endif
