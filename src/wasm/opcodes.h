@@ -161,8 +161,8 @@ typedef struct wasm_instr {
 bool wasm_decode_immediates_of(struct wasm_reader *r, uint8_t byte, unsigned features,
                                wasm_instr *out);
 
-/* Most instructions have no immediates, or one index or i32 constant that
- * fits a byte: those are decoded inline. */
+/* The common cases inline: no immediates, one index, an i32 constant, a
+ * memarg of one-byte fields. */
 static inline __attribute__((always_inline)) bool
 wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
 {
@@ -172,15 +172,15 @@ wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, w
     out->info = info;
     if (__builtin_expect(imm == WASM_IMM_NONE, 1))
         return true;
-    if (r->p < r->end && *r->p < 0x80) {
-        if (imm - WASM_IMM_LABEL <= WASM_IMM_ELEM - WASM_IMM_LABEL) {
-            out->index = *r->p++;
-            return true;
-        }
-        if (imm == WASM_IMM_I32) {
-            out->i32 = (int32_t)((uint32_t)*r->p++ << 25) >> 25; /* sign-extend bit 6 */
-            return true;
-        }
+    if (imm - WASM_IMM_LABEL <= WASM_IMM_ELEM - WASM_IMM_LABEL)
+        return wasm_read_u32(r, &out->index);
+    if (imm == WASM_IMM_I32)
+        return wasm_read_s32(r, &out->i32);
+    /* an alignment without the memory index flag, an offset below 128 */
+    if (imm == WASM_IMM_MEMARG && r->end - r->p >= 2 && r->p[0] < 0x40 && r->p[1] < 0x80) {
+        out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
+        r->p += 2;
+        return true;
     }
     return wasm_decode_immediates_of(r, byte, features, out);
 }
