@@ -7,16 +7,10 @@
 #include "opcodes.h"
 #include "reader.h"
 
-static bool is_valtype(uint8_t b)
-{
-    return b == WASM_I32 || b == WASM_I64 || b == WASM_F32 || b == WASM_F64 || b == WASM_V128 ||
-           b == WASM_FUNCREF || b == WASM_EXTERNREF;
-}
-
 /* A value type byte, or a type index as a non-negative signed LEB128. */
 static bool read_blocktype(wasm_reader *r, wasm_blocktype *out)
 {
-    if (r->p < r->end && (*r->p == WASM_BLOCK_EMPTY || is_valtype(*r->p))) {
+    if (r->p < r->end && (*r->p == WASM_BLOCK_EMPTY || wasm_is_valtype(*r->p))) {
         out->type = *r->p++;
         return true;
     }
@@ -84,7 +78,7 @@ static bool read_select_types(wasm_reader *r, wasm_instr *out)
         !wasm_read_bytes(r, out->select.count, &out->select.types))
         return false;
     for (uint32_t i = 0; i < out->select.count; i++)
-        if (!is_valtype(out->select.types[i]))
+        if (!wasm_is_valtype(out->select.types[i]))
             return wasm_reader_fail(r, wasm_reader_offset(r, out->select.types + i),
                                     "malformed value type");
     return true;
@@ -95,11 +89,10 @@ static bool read_reftype(wasm_reader *r, uint8_t *out)
     uint64_t at = wasm_reader_pos(r);
     if (!wasm_read_u8(r, out))
         return false;
-    return *out == WASM_FUNCREF || *out == WASM_EXTERNREF ||
-           wasm_reader_fail(r, at, "malformed reference type");
+    return wasm_is_reftype(*out) || wasm_reader_fail(r, at, "malformed reference type");
 }
 
-bool wasm_decode_immediates_of(wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+bool wasm_decode_immediates_slow(wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
 {
     uint64_t at = wasm_reader_pos(r) - 1;
     unsigned op = byte;

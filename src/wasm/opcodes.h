@@ -151,18 +151,14 @@ typedef struct wasm_instr {
     };
 } wasm_instr;
 
-/* Reads one instruction with its immediates. On malformed bytes, false
- * with a malformed error at the offending byte, or at the instruction for
- * an illegal opcode. `features` choose the memarg and memory index
- * encodings (multi-memory, memory64); SIMD instructions and v128 types are
- * decoded whatever the features say: refusing them is the validator's
- * business. */
-/* The same once the first opcode byte has been read. */
-bool wasm_decode_immediates_of(struct wasm_reader *r, uint8_t byte, unsigned features,
-                               wasm_instr *out);
+/* wasm_decode_immediates() with every case out of line. */
+bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned features,
+                                 wasm_instr *out);
 
-/* The common cases inline: no immediates, one index, an i32 constant, a
- * memarg of one-byte fields. */
+/* Decodes the rest of an instruction whose first opcode byte has been
+ * read: a prefixed opcode's sub-opcode, then the immediates. The common
+ * cases are inline: no immediates, one index, an i32 constant, a memarg of
+ * one-byte fields. */
 static inline __attribute__((always_inline)) bool
 wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
 {
@@ -176,15 +172,20 @@ wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, w
         return wasm_read_u32(r, &out->index);
     if (imm == WASM_IMM_I32)
         return wasm_read_s32(r, &out->i32);
-    /* an alignment without the memory index flag, an offset below 128 */
     if (imm == WASM_IMM_MEMARG && r->end - r->p >= 2 && r->p[0] < 0x40 && r->p[1] < 0x80) {
         out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
         r->p += 2;
         return true;
     }
-    return wasm_decode_immediates_of(r, byte, features, out);
+    return wasm_decode_immediates_slow(r, byte, features, out);
 }
 
+/* Reads one instruction with its immediates. On malformed bytes, false
+ * with a malformed error at the offending byte, or at the instruction for
+ * an illegal opcode. `features` choose the memarg and memory index
+ * encodings (multi-memory, memory64); SIMD instructions and v128 types are
+ * decoded whatever the features say: refusing them is the validator's
+ * business. */
 static inline bool wasm_decode_instr(struct wasm_reader *r, unsigned features, wasm_instr *out)
 {
     uint8_t byte;

@@ -1,8 +1,8 @@
 /*
- * Stepping over instructions without type checking. Used
- * where decoding must go on after a module is known to be invalid, so that
- * a malformed byte later on is still reported as malformed (as the spec
- * requires: a malformed module is malformed, whatever else is wrong).
+ * Stepping over instructions without type checking. Used where decoding
+ * must go on after a module is known to be invalid, so that a malformed
+ * byte later on is still reported as malformed (as the spec requires: a
+ * malformed module is malformed, whatever else is wrong).
  */
 #include "module.h"
 #include "opcodes.h"
