@@ -33,5 +33,6 @@ bool simd_memory(fn *f, uint32_t op, wasm_reader *r);  /* loads, stores, lanes o
 bool simd_lane(fn *f, uint32_t op, wasm_reader *r);    /* const, shuffle, splat, lanes */
 bool simd_int(fn *f, uint32_t op);                     /* integer lane arithmetic */
 bool simd_float(fn *f, uint32_t op);                   /* float lanes, conversions */
+bool simd_fconv(fn *f, uint32_t op);                   /* (conversions, for simd_float) */
 
 #endif
