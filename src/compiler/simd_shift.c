@@ -21,10 +21,10 @@ static void shift_i(fn *f, int size, int kind, int x, uint8_t n)
     x86_vec_i(f->cb, 0x66, 0x70 + (uint32_t)size, digit[kind], R_(xn(x)), n); /* ps{ll,ra,rl}{w,d,q} x, n */
 }
 
-/* Bytes as words, the high byte of each word and the low byte apart: the
- * sign-extended bytes (each byte twice in a word, shifted right by 8 more)
- * shifted arithmetically, then packed back. `count` holds n + 8 (an xmm,
- * or -1 for the immediate n8). */
+/* i8x16.shr_s by n: each byte doubled into a word (punpck{l,h}bw), whose
+ * arithmetic shift by n + 8 is the byte's; packsswb packs the words back
+ * (they fit a byte). `count` is an xmm holding n + 8, or -1: the
+ * immediate n8 is n + 8. */
 static void bytes_sar(fn *f, int x, int count, uint8_t n8)
 {
     codebuf *cb = f->cb;
@@ -41,13 +41,6 @@ static void bytes_sar(fn *f, int x, int count, uint8_t n8)
     x86_vec(cb, 0x66, 0x63, xn(x), R_(XSCRATCH));         /* packsswb x, xmm15 */
 }
 
-/* Arithmetic from logical: with m = 1 << 63 >> n, (x >>u n ^ m) - m. */
-static void sign_restore(fn *f, int x, int m)
-{
-    x86_vec(f->cb, 0x66, 0xef, xn(x), R_(m)); /* pxor x, m */
-    x86_vec(f->cb, 0x66, 0xfb, xn(x), R_(m)); /* psubq x, m */
-}
-
 static void shift_const(fn *f, int size, int kind, int x, uint8_t n)
 {
     if (!n)
@@ -58,7 +51,7 @@ static void shift_const(fn *f, int size, int kind, int x, uint8_t n)
         shift_i(f, 1, kind, x, n);
         uint8_t keep = (uint8_t)(kind == SHL ? 0xff << n : 0xff >> n);
         vconst_op(f, 0x66, 0xdb, xn(x), v_bytes(keep)); /* pand x, [keep...] */
-    } else if (size == 3 && kind == SHR_S) {
+    } else if (size == 3 && kind == SHR_S) { /* (x >>u n ^ m) - m, m = 1 << 63 >> n */
         v128 m = v_i64(UINT64_C(1) << (63 - n));
         shift_i(f, 3, SHR_U, x, n);
         vconst_op(f, 0x66, 0xef, xn(x), m); /* pxor x, [m] */
@@ -112,13 +105,14 @@ void simd_shift(fn *f, int size, int kind)
     x86_alu_ri(cb, ALU_AND, SZ32, R_(g), bits - 1); /* and g, bits-1 */
     if (size == 0) {
         bytes_by_reg(f, kind, x, g);
-    } else if (size == 3 && kind == SHR_S) {
+    } else if (size == 3 && kind == SHR_S) { /* as with a constant count */
         int t = reg_alloc_avoid(f, true, REG_BIT(x));
         x86_movd_xr(cb, SZ32, xn(t), R_(g));                       /* movd t, g */
         vconst_load(f, XSCRATCH, vconst_index(f, v_i64(UINT64_C(1) << 63))); /* movdqa xmm15, [1<<63] */
         x86_vec(cb, 0x66, 0xd3, XSCRATCH, R_(xn(t)));              /* psrlq xmm15, t */
         v_op(f, 0xd3, x, t);                                       /* psrlq x, t */
-        sign_restore(f, x, XSCRATCH);
+        x86_vec(cb, 0x66, 0xef, xn(x), R_(XSCRATCH));              /* pxor x, xmm15 */
+        x86_vec(cb, 0x66, 0xfb, xn(x), R_(XSCRATCH));              /* psubq x, xmm15 */
         reg_free(f, t);
     } else {
         x86_movd_xr(cb, SZ32, XSCRATCH, R_(g));                    /* movd xmm15, g */
