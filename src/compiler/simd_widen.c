@@ -1,7 +1,7 @@
-/* Integer lane instructions that change the lane size: extend_low/high,
- * extmul_low/high, extadd_pairwise, and i16x8.q15mulr_sat_s (a multiply
- * through 32-bit products). "high" halves are moved down first, then
- * widened like the low ones. */
+/* Integer lane instructions that compute in wider lanes: extend_low/high,
+ * extmul_low/high, extadd_pairwise, and i16x8.q15mulr_sat_s (the high half
+ * of 32-bit products). "high" halves are moved down first, then widened
+ * like the low ones. */
 #include "simd_int.h"
 
 /* pmovsxbw/wd/dq and pmovzxbw/wd/dq, by the size of the result. */
