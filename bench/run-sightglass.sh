@@ -31,8 +31,11 @@
 #               limit is ever reached: what is measured is the checks' cost)
 #   --no-node   wasmjail alone, no ratios
 #   PROGRAM     a folder (bz2, shootout), folder/name (shootout/shootout-fib2)
-#               or a name (shootout-fib2); default: every program outside the
-#               *-simd folders
+#               or a name (shootout-fib2); default: every program
+#
+# A program built with SIMD whose scalar twin is measured too (blake3-simd
+# and blake3-scalar) gets a last line: the ratio of the first
+# configuration's medians, simd/scalar.
 #
 #   WASMJAIL    the command (default: ./wasmjail: run it from the top build
 #               directory)
@@ -119,9 +122,7 @@ fi
 list=()
 if [ ${#programs[@]} -eq 0 ]; then
     for w in "$sightglass"/*/*.wasm; do
-        w=${w#"$sightglass"/}
-        case ${w%%/*} in *-simd) continue ;; esac
-        list+=("$w")
+        list+=("${w#"$sightglass"/}")
     done
 else
     for p in "${programs[@]}"; do
@@ -278,6 +279,7 @@ for w in "${list[@]}"; do
 
     medians=
     for ((k = 0; k < nconf; k++)); do medians+=" $(median <"$tmp/times$k")"; done
+    echo "$name$medians" >>"$tmp/medians"
     # One row of the table; the ratios go to $tmp/ratios for the geometric
     # means ("NAME RATIO... BIG", BIG 1 when every median is >= 1 ms), unless
     # a region of 0 ns leaves one without a ratio.
@@ -326,6 +328,18 @@ if [ ${#ratios[@]} -gt 0 ]; then
             if (n) row(what, s, n, "")
             if (n1) row(what, s1, n1, ", regions >= 1 ms")
         }' "$tmp/ratios"
+fi
+# SIMD programs against their scalar twins (first configuration).
+if [ -f "$tmp/medians" ]; then
+    awk '{ m[$1] = $2 }
+        END {
+            for (p in m) {
+                if (p !~ /-simd$/) continue
+                twin = substr(p, 1, length(p) - 5) "-scalar"
+                if ((twin in m) && m[twin] > 0)
+                    printf "%-28s %s/%s = %.3f\n", "simd/scalar", p, twin, m[p] / m[twin]
+            }
+        }' "$tmp/medians"
 fi
 if [ $failures -gt 0 ]; then
     echo "run-sightglass: $failures program(s) failed (see above)" >&2

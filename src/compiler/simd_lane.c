@@ -3,36 +3,113 @@
 
 #include "simd.h"
 
-/* i8x16.shuffle: each result byte picks one of the 32 input bytes. pshufb
- * zeroes a byte whose index has bit 7 set, so each input is shuffled with
- * the indices that pick from it and the two are or'ed. */
+/* The dword lane (0-7) each group of 4 bytes of `k` takes; false when the
+ * shuffle does not move whole dwords. */
+static bool dword_lanes(const uint8_t *k, int lanes[4])
+{
+    for (int i = 0; i < 4; i++) {
+        if (k[4 * i] % 4)
+            return false;
+        for (int j = 1; j < 4; j++)
+            if (k[4 * i + j] != k[4 * i] + j)
+                return false;
+        lanes[i] = k[4 * i] / 4;
+    }
+    return true;
+}
+
+/* Single source: a dword permutation is one pshufd, anything else a pshufb
+ * with the indices (all below 16). */
+static void shuffle_one(fn *f, int x, const uint8_t *k)
+{
+    int l[4];
+    if (dword_lanes(k, l)) {
+        uint8_t imm = (uint8_t)((l[0] & 3) | (l[1] & 3) << 2 | (l[2] & 3) << 4 | (l[3] & 3) << 6);
+        if (imm != 0xe4) /* not the identity */
+            x86_vec_i(f->cb, 0x66, 0x70, xn(x), R_(xn(x)), imm); /* pshufd x, x, imm */
+        return;
+    }
+    v128 idx;
+    for (int i = 0; i < 16; i++)
+        idx.b[i] = k[i] & 15;
+    vconst_op(f, 0x66, 0x3800, xn(x), idx); /* pshufb x, [idx] */
+}
+
+/* Two sources: the patterns of one instruction, else two pshufb and por
+ * (pshufb zeroes a byte whose index has bit 7 set). Returns the result's
+ * register, a or b; the other is freed. */
+static int shuffle_two(fn *f, int a, int b, const uint8_t *k)
+{
+    codebuf *cb = f->cb;
+    int l[4];
+    if (dword_lanes(k, l) && l[0] < 4 && l[1] < 4 && l[2] >= 4 && l[3] >= 4) {
+        uint8_t imm = (uint8_t)(l[0] | l[1] << 2 | (l[2] - 4) << 4 | (l[3] - 4) << 6);
+        x86_vec_i(cb, 0, 0xc6, xn(a), R_(xn(b)), imm); /* shufps a, b, imm */
+        reg_free(f, b);
+        return a;
+    }
+    bool concat = true; /* bytes s, s+1, ... of b:a (or of a:b when s >= 16) */
+    for (int i = 1; i < 16; i++)
+        concat &= k[i] == ((k[0] + i) & 31);
+    if (concat) {
+        int lo = k[0] < 16 ? a : b, hi = k[0] < 16 ? b : a;
+        x86_vec_i(cb, 0x66, 0x3a0f, xn(hi), R_(xn(lo)), k[0] & 15); /* palignr hi, lo, s */
+        reg_free(f, lo);
+        return hi;
+    }
+    bool blend = true; /* every 16-bit lane stays in place, from a or b */
+    uint8_t words = 0;
+    for (int i = 0; i < 16; i += 2) {
+        blend &= (k[i] & 15) == i && k[i + 1] == k[i] + 1;
+        words |= (uint8_t)((k[i] >= 16) << (i / 2));
+    }
+    if (blend) {
+        x86_vec_i(cb, 0x66, 0x3a0e, xn(a), R_(xn(b)), words); /* pblendw a, b, words */
+        reg_free(f, b);
+        return a;
+    }
+    v128 from_a, from_b;
+    for (int i = 0; i < 16; i++) {
+        from_a.b[i] = k[i] < 16 ? k[i] : 0x80;
+        from_b.b[i] = k[i] >= 16 ? (uint8_t)(k[i] - 16) : 0x80;
+    }
+    vconst_op(f, 0x66, 0x3800, xn(a), from_a); /* pshufb a, [from_a] */
+    vconst_op(f, 0x66, 0x3800, xn(b), from_b); /* pshufb b, [from_b] */
+    x86_vec(cb, 0x66, 0xeb, xn(a), R_(xn(b))); /* por a, b */
+    reg_free(f, b);
+    return a;
+}
+
+/* i8x16.shuffle: each result byte picks one of the 32 bytes of a and b. */
 static bool shuffle(fn *f, wasm_reader *r)
 {
-    const uint8_t *bytes;
-    if (!wasm_read_bytes(r, 16, &bytes))
+    const uint8_t *k;
+    if (!wasm_read_bytes(r, 16, &k))
         return false;
-    v128 from_a, from_b;
     bool any_a = false, any_b = false;
     for (int i = 0; i < 16; i++) {
-        uint8_t k = bytes[i];
-        from_a.b[i] = k < 16 ? k : 0x80;
-        from_b.b[i] = k >= 16 ? (uint8_t)(k - 16) : 0x80;
-        any_a |= k < 16;
-        any_b |= k >= 16;
+        any_a |= k[i] < 16;
+        any_b |= k[i] >= 16;
     }
-    int b = v_pop(f, 0);
-    int a = v_pop(f, REG_BIT(b));
-    if (any_a)
-        vconst_op(f, 0x66, 0x3800, xn(a), from_a); /* pshufb a, [from_a] */
-    if (any_b) {
-        vconst_op(f, 0x66, 0x3800, xn(b), from_b); /* pshufb b, [from_b] */
-        if (any_a)
-            x86_vec(f->cb, 0x66, 0xeb, xn(a), R_(xn(b))); /* por a, b */
-        else
-            x86_movaps(f->cb, xn(a), xn(b)); /* movaps a, b */
+    if (any_a && any_b) {
+        int b = v_pop(f, 0);
+        int a = v_pop(f, REG_BIT(b));
+        v_push(f, shuffle_two(f, a, b, k));
+        return true;
     }
-    reg_free(f, b);
-    v_push(f, a);
+    /* One source; the other operand is dropped unread. */
+    int x;
+    if (any_a) {
+        ventry b = pop(f);
+        free_entry(f, &b);
+        x = v_pop(f, 0);
+    } else {
+        x = v_pop(f, 0);
+        ventry a = pop(f);
+        free_entry(f, &a);
+    }
+    shuffle_one(f, x, k);
+    v_push(f, x);
     return true;
 }
 
