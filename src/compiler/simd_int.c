@@ -48,7 +48,9 @@ static void unsigned_order(fn *f, int size, const uint32_t *extreme, int x, int 
 }
 
 /* k: 0 eq, 1 ne, 2 lt_s, 3 lt_u, 4 gt_s, 5 gt_u, 6 le_s, 7 le_u, 8 ge_s,
- * 9 ge_u (the order of the opcodes). */
+ * 9 ge_u (the order of the opcodes). lt_s is gt_s with the operands
+ * swapped, le_s and ge_s the negations of gt_s and lt_s; le_u and ge_u come
+ * from min and max, gt_u and lt_u are their negations. */
 static void compare(fn *f, int size, int k)
 {
     int b = v_pop(f, 0);
@@ -227,9 +229,9 @@ bool simd_int(fn *f, uint32_t op)
     case 0x01: abs_neg(f, size, true); return true;
     case 0x03: all_true(f, size); return true;
     case 0x04: bitmask(f, size); return true;
-    case 0x0b: simd_shift(f, size, 0); return true;
-    case 0x0c: simd_shift(f, size, 1); return true;
-    case 0x0d: simd_shift(f, size, 2); return true;
+    case 0x0b: simd_shift(f, size, SHL); return true;
+    case 0x0c: simd_shift(f, size, SHR_S); return true;
+    case 0x0d: simd_shift(f, size, SHR_U); return true;
     }
     if (op == 0x62)
         popcnt(f);

@@ -15,7 +15,8 @@ static inline void v_op(fn *f, uint32_t op, int x, int y)
     x86_vec(f->cb, 0x66, op, xn(x), R_(xn(y)));
 }
 
-/* Shifts by the i32 count on top: kind 0 shl, 1 shr_s, 2 shr_u. */
+/* Shifts by the i32 count on top. */
+enum { SHL, SHR_S, SHR_U };
 void simd_shift(fn *f, int size, int kind);
 /* The instructions of simd_widen.c; false for any other opcode. */
 bool simd_widen(fn *f, uint32_t op);

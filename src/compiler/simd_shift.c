@@ -5,8 +5,6 @@
  * with the sign restored. */
 #include "simd_int.h"
 
-enum { SHL, SHR_S, SHR_U };
-
 /* The /digit of 66 0F 71/72/73 ib, and the opcodes shifting by xmm. */
 static const uint8_t digit[3] = {6, 4, 2};
 static const uint32_t by_xmm[3][4] = {
