@@ -39,33 +39,36 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
     uint64_t loop_bits = 0;
     uint32_t depth = 0, loops = 0;
     while (!wasm_reader_eof(&r)) {
-        uint8_t op;
-        if (!wasm_read_u8(&r, &op))
+        wasm_instr ins;
+        if (!wasm_decode_instr(&r, f->m->features, &ins))
             return false;
-        if (op >= 0x20 && op <= 0x22) {
-            uint32_t i;
-            if (!wasm_read_u32(&r, &i) || i >= nlocals_all(f))
+        switch (ins.op) {
+        case WASM_OP_LOCAL_GET:
+        case WASM_OP_LOCAL_SET:
+        case WASM_OP_LOCAL_TEE:
+            if (ins.index >= nlocals_all(f))
                 return false;
-            weight[i] += use_weight(loops);
-            if (op != 0x20)
-                written[i] = true;
-            continue;
-        }
-        if (op >= 0x02 && op <= 0x04) {
-            bool loop = op == 0x03;
+            weight[ins.index] += use_weight(loops);
+            if (ins.op != WASM_OP_LOCAL_GET)
+                written[ins.index] = true;
+            break;
+        case WASM_OP_BLOCK:
+        case WASM_OP_LOOP:
+        case WASM_OP_IF: {
+            bool loop = ins.op == WASM_OP_LOOP;
             if (depth < 64)
                 loop_bits = loop_bits << 1 | loop;
             depth++;
             loops += loop;
-        } else if (op == 0x0b && depth > 0) {
-            depth--;
-            if (depth < 64) {
+            break;
+        }
+        case WASM_OP_END:
+            if (depth > 0 && --depth < 64) {
                 loops -= (uint32_t)(loop_bits & 1);
                 loop_bits >>= 1;
             }
+            break;
         }
-        if (!wasm_skip_immediates(&r, op, f->m->features))
-            return false;
     }
     return true;
 }
