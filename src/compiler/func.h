@@ -118,7 +118,7 @@ typedef struct pin {
     uint8_t reg;
     bool written; /* set anywhere in the body: calls must save it */
 } pin;
-#define MAX_PINS 13
+#define MAX_PINS 16 /* gpr_pins and xmm_pins (pin.c) */
 
 #define VEC(T) struct { T *v; uint32_t n, cap; }
 

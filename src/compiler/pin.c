@@ -15,10 +15,15 @@
 #include "wasm/opcodes.h"
 
 /* GPRs that no instruction needs for itself (rax, rcx and rdx serve
- * division and shifts and stay in the pool, with r9 and r10), and the upper
- * half of the xmm registers. */
+ * division and shifts and stay in the pool, with r9 and r10), and xmm5-14:
+ * SIMD kernels keep a dozen vectors in locals, while the operand stack
+ * rarely needs more than the five left (xmm0-4; an instruction holds at
+ * most three operands and two temporaries). Pins are taken heaviest first
+ * and only for locals used more than once, so functions with few such
+ * locals leave the rest to the stack. */
 static const uint8_t gpr_pins[] = {RBX, R12, R13, RSI, RDI, R8};
-static const uint8_t xmm_pins[] = {XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14)};
+static const uint8_t xmm_pins[] = {XMM(14), XMM(13), XMM(12), XMM(11), XMM(10),
+                                   XMM(9),  XMM(8),  XMM(7),  XMM(6),  XMM(5)};
 
 /* A use inside k nested loops weighs 4^k: inner loops dominate. */
 static uint64_t use_weight(uint32_t loops)
