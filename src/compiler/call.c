@@ -21,6 +21,7 @@ static void pass_args(fn *f, const wasm_functype *t)
         free_entry(f, &e);
     }
     spill_all(f);
+    lcache_clear(f); /* every register is caller-saved */
     pins_save(f);
 }
 
@@ -100,6 +101,7 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
     static const uint8_t abi[] = {RDI, RSI, RDX, RCX, R8, R9};
     codebuf *cb = f->cb;
     spill_all(f);
+    lcache_clear(f); /* the argument registers and the C function clobber them */
     pins_save(f);
     x86_mov_rr(cb, SZ64, RDI, R_(VMCTX)); /* mov rdi, r15 */
     for (int i = 0; i < nimms; i++)

@@ -199,8 +199,10 @@ bool op_control(fn *f, const wasm_instr *ins)
         set_blocktype(f, c, &ins->block);
         c->height = f->height - c->nparams;
         c->head = cb->len;
-        if (ins->op == 0x03)
+        if (ins->op == 0x03) {
+            lcache_clear(f); /* the back edges do not know the cache */
             meter_check(f);
+        }
         return true;
     case 0x04: /* if */ {
         int cc = pop_condition(f);
@@ -223,6 +225,7 @@ bool op_control(fn *f, const wasm_instr *ins)
         }
         x86_bind(cb, c->else_jump, cb->len);
         c->else_jump = 0;
+        lcache_clear(f); /* the cache of the then branch, not of the if */
         meter_run(f);
         mark_dead(f);
         c->dead = false;
@@ -240,6 +243,7 @@ bool op_control(fn *f, const wasm_instr *ins)
         }
         if (!c->dead)
             spill_all(f);
+        lcache_clear(f); /* branches to the end come with other registers */
         if (c->kind == C_IF)
             x86_bind(cb, c->else_jump, cb->len);
         for (uint32_t i = c->fixups; i != UINT32_MAX; i = f->fixups.v[i].next)

@@ -12,6 +12,7 @@
  *   heap.c      loads, stores and memory.* for every kind of memory
  *   memops.c    locals, globals, tables and references
  *   pin.c       the locals that live in registers for the whole function
+ *   lcache.c    registers that still hold what was last written to a local
  *   simd*.c     the v128 instructions (0xFD prefix)
  *
  * Values live in a virtual operand stack whose entries are a register, a
@@ -153,6 +154,14 @@ typedef struct fn {
     uint32_t max_out;     /* units of the outgoing area calls need */
     uint32_t used;        /* bitmask of allocated registers (ids 0-31) */
 
+    /* The write-through cache of unpinned locals (lcache.c): registers
+     * (a subset of `used`) holding the current value of a local. */
+    uint32_t cached;
+    uint32_t cache_locked;     /* read by the current instruction: not reclaimable */
+    uint32_t cache_local[32];  /* per register: the local it holds */
+    uint32_t cache_stamp[32];  /* per register: last use, for LRU reclaim */
+    uint32_t cache_clock;
+
     ctrl *ctrls;
     uint32_t nctrls, ctrl_cap;
     VEC(fixup) fixups;
@@ -205,7 +214,6 @@ uint32_t units_below(const fn *f, uint32_t depth);
 /* The canonical slot of a value of `type` `off` units down the operand area. */
 x86_rm slot_at(const fn *f, uint32_t off, uint8_t type);
 x86_rm local_home(const fn *f, uint32_t local); /* a local's frame slot */
-x86_rm local_of(const fn *f, uint32_t local);   /* its operand: register if pinned */
 int reg_alloc(fn *f, bool xmm);                /* a free register, spilling if needed */
 int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid); /* ... none of the `avoid` mask */
 void reg_free(fn *f, int reg);
@@ -238,7 +246,8 @@ void mem_move(fn *f, uint8_t type, x86_rm dst, x86_rm src);
 void reg_load(fn *f, uint8_t type, int reg, x86_rm src);
 void reg_store(fn *f, uint8_t type, x86_rm dst, int reg);
 void invalidate_local(fn *f, uint32_t local); /* before a write to it */
-void local_set(fn *f, const ventry *e, uint32_t local); /* writes e to the local */
+/* local.set/tee: writes the top entry to the local; pops it unless tee. */
+void local_set(fn *f, uint32_t local, bool tee);
 
 /* ---- vconst.c ---- */
 /* op x, [rip+constant]: an SSE instruction (x86_vec) whose source is a
@@ -248,6 +257,25 @@ void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index);
 uint32_t vconst_index(fn *f, v128 value);
 void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
 void vconst_finish(fn *f); /* after the body: the pool, the references bound */
+
+/* ---- lcache.c ---- */
+/* The register caching `local` in the class (xmm or not), or -1. */
+int lcache_find(fn *f, uint32_t local, bool xmm);
+void lcache_drop(fn *f, int reg);              /* if `reg` caches a local */
+void lcache_drop_local(fn *f, uint32_t local);
+void lcache_clear(fn *f);                      /* where registers or control merge */
+/* `reg` (allocated, now owned by the cache) holds `local`'s value, which is
+ * also in its home. */
+void lcache_keep(fn *f, uint32_t local, int reg);
+/* Drops the least recently used unlocked cache entry of the class not in
+ * `avoid`; returns its now free register or -1. */
+int lcache_reclaim(fn *f, bool xmm, uint32_t avoid);
+/* The register holding a V_LOCAL entry's value (pinned or cached), or -1:
+ * for a read emitted at once. */
+int local_reg(fn *f, const ventry *e);
+/* ... for an operand read later in the instruction: a cache register stays
+ * locked until the next instruction. */
+int local_reg_operand(fn *f, const ventry *e);
 
 /* ---- pin.c ---- */
 bool pin_locals(fn *f);  /* chooses them and takes their registers */

@@ -76,11 +76,12 @@ x86_rm heap_address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx)
         }
     }
     bool elided = check_elided(p, UINT32_MAX, offset, size);
-    if (elided && a->kind == V_LOCAL && f->local_reg[a->local] >= 0) {
-        /* A pinned local's register serves as the index in place: i32
-         * values are zero-extended in registers. */
+    int held = elided && a->kind == V_LOCAL ? local_reg_operand(f, a) : -1;
+    if (held >= 0) {
+        /* A pinned or cached local's register serves as the index in
+         * place: i32 values are zero-extended in registers. */
         f->height--;
-        return MI_(base_reg(f, mem), f->local_reg[a->local], 0, (int32_t)offset);
+        return MI_(base_reg(f, mem), held, 0, (int32_t)offset);
     }
     int i = pop_reg(f, 0);
     *idx = i;

@@ -69,11 +69,7 @@ bool op_variable(fn *f, const wasm_instr *ins)
     case 0x21: /* local.set */
     case 0x22: /* local.tee */
         invalidate_local(f, i);
-        local_set(f, top(f, 0), i);
-        if (op == 0x21) {
-            ventry e = pop(f);
-            free_entry(f, &e);
-        }
+        local_set(f, i, op == 0x22);
         return true;
     case 0x23:
     case 0x24:

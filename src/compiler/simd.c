@@ -32,6 +32,15 @@ void v_binary(fn *f, uint8_t prefix, uint32_t op)
         v_push(f, a);
         return;
     }
+    ventry *e = top(f, 0);
+    int held = e->kind == V_LOCAL ? local_reg_operand(f, e) : -1;
+    if (held >= 0) { /* b read in place from a pinned or cached local's register */
+        f->height--;
+        int a = v_pop(f, REG_BIT(held));
+        x86_vec(f->cb, prefix, op, xn(a), R_(xn(held))); /* op a, b */
+        v_push(f, a);
+        return;
+    }
     int b = v_pop(f, 0);
     int a = v_pop(f, REG_BIT(b));
     x86_vec(f->cb, prefix, op, xn(a), R_(xn(b))); /* op a, b */

@@ -33,16 +33,10 @@ x86_rm local_home(const fn *f, uint32_t local)
     return M_(RBP, f->local_off[local]);
 }
 
-x86_rm local_of(const fn *f, uint32_t local)
+/* A local's read from the register holding it (pinned or cached). */
+static ventry local_in(const ventry *e, int reg)
 {
-    int reg = f->local_reg[local];
-    return reg < 0 ? local_home(f, local) : R_(reg & 15);
-}
-
-/* A pinned local's read as the register entry it is. */
-static ventry pinned(const fn *f, const ventry *e)
-{
-    return (ventry){.kind = V_REG, .type = e->type, .reg = (uint8_t)f->local_reg[e->local]};
+    return (ventry){.kind = V_REG, .type = e->type, .reg = (uint8_t)reg};
 }
 
 static void spill_entry(fn *f, uint32_t depth)
@@ -70,9 +64,17 @@ int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid)
                     return gpr_order[i];
                 }
         }
-        /* None free: spill the deepest stack value held in a register of
-         * the class and not avoided. Registers not on the stack belong to
-         * the instruction being compiled, which holds at most a few. */
+        /* None free: a cached local's register costs nothing to take back
+         * (its home is up to date). */
+        int reg = lcache_reclaim(f, xmm, avoid);
+        if (reg >= 0) {
+            f->used |= 1u << reg;
+            return reg;
+        }
+        /* Else spill the deepest stack value held in a register of the
+         * class and not avoided. Registers not on the stack belong to the
+         * instruction being compiled (its operands, temporaries and locked
+         * cache registers), which holds at most a few. */
         uint32_t d = 0;
         for (; d < f->height; d++) {
             ventry *e = &f->stack[d];
@@ -97,6 +99,7 @@ void reg_free(fn *f, int reg)
 
 void reg_evict(fn *f, int reg)
 {
+    lcache_drop(f, reg);
     if (!(f->used & (1u << reg)))
         return;
     for (uint32_t d = 0; d < f->height; d++) {
@@ -240,14 +243,16 @@ void load_into(fn *f, const ventry *e, int reg)
         x86_setcc(cb, e->reg, reg);
         x86_movzx(cb, reg, SZ8, R_(reg));
         return;
-    case V_LOCAL:
-        if (f->local_reg[e->local] >= 0) {
-            ventry r = pinned(f, e);
+    case V_LOCAL: {
+        int held = local_reg(f, e);
+        if (held >= 0) {
+            ventry r = local_in(e, held);
             load_into(f, &r, reg);
             return;
         }
         src = local_home(f, e->local);
         break;
+    }
     default:
         src = slot_of(f, (uint32_t)(e - f->stack));
         break;
@@ -271,7 +276,11 @@ bool entry_rm(fn *f, const ventry *e, x86_rm *rm)
 {
     switch (e->kind) {
     case V_REG: *rm = IS_XMM(e->reg) ? R_(e->reg - 16) : R_(e->reg); return true;
-    case V_LOCAL: *rm = local_of(f, e->local); return true;
+    case V_LOCAL: {
+        int held = local_reg_operand(f, e);
+        *rm = held < 0 ? local_home(f, e->local) : R_(held & 15);
+        return true;
+    }
     case V_STACK: *rm = slot_of(f, (uint32_t)(e - f->stack)); return true;
     default: return false;
     }
@@ -324,14 +333,16 @@ void store_entry(fn *f, const ventry *e, x86_rm dst)
         x86_movzx(cb, SCRATCH, SZ8, R_(SCRATCH));
         x86_mov_mr(cb, SZ32, dst, SCRATCH);
         return;
-    case V_LOCAL:
-        if (f->local_reg[e->local] >= 0) {
-            ventry r = pinned(f, e);
+    case V_LOCAL: {
+        int held = local_reg(f, e);
+        if (held >= 0) {
+            ventry r = local_in(e, held);
             store_entry(f, &r, dst);
         } else {
             mem_move(f, e->type, dst, local_home(f, e->local));
         }
         return;
+    }
     default: {
         x86_rm src = slot_of(f, (uint32_t)(e - f->stack));
         if (src.disp != dst.disp || src.base != dst.base)
@@ -361,11 +372,26 @@ void invalidate_local(fn *f, uint32_t local)
     }
 }
 
-void local_set(fn *f, const ventry *e, uint32_t local)
+void local_set(fn *f, uint32_t local, bool tee)
 {
+    ventry *e = top(f, 0);
     int reg = f->local_reg[local];
-    if (reg >= 0)
+    lcache_drop_local(f, local); /* it holds the old value */
+    if (reg >= 0) {
         load_into(f, e, reg);
-    else
+    } else {
         store_entry(f, e, local_home(f, local));
+        if (e->kind == V_REG) {
+            /* Written through: the register stays as the local's cache and
+             * the entry (a tee's result) becomes a read of the local, so
+             * whoever consumes it copies the register instead of taking it. */
+            lcache_keep(f, local, e->reg);
+            e->kind = V_LOCAL;
+            e->local = local;
+        }
+    }
+    if (!tee) {
+        ventry v = pop(f);
+        free_entry(f, &v);
+    }
 }
