@@ -281,7 +281,6 @@ static bool compile_body(fn *f)
                 break;
         }
         meter_count(f, ins.op);
-        f->cache_locked = 0; /* the previous instruction's operands are read */
         if (!dispatch(f, &ins))
             break;
         if (f->cb->oom)

@@ -157,7 +157,6 @@ typedef struct fn {
     /* The write-through cache of unpinned locals (lcache.c): registers
      * (a subset of `used`) holding the current value of a local. */
     uint32_t cached;
-    uint32_t cache_locked;     /* read by the current instruction: not reclaimable */
     uint32_t cache_local[32];  /* per register: the local it holds */
     uint32_t cache_stamp[32];  /* per register: last use, for LRU reclaim */
     uint32_t cache_clock;
@@ -231,7 +230,8 @@ int pop_reg(fn *f, uint32_t avoid);
 /* Loads `e` into register `reg` (allocated by the caller). */
 void load_into(fn *f, const ventry *e, int reg);
 /* An operand form of `e` for instructions taking r/m or imm32:
- * returns true and fills *rm for REG/LOCAL/STACK. */
+ * returns true and fills *rm for REG/LOCAL/STACK. Take it after the
+ * instruction's allocations: a local's may name a cache register. */
 bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
 void materialize_flags(fn *f);
 /* Stores every entry that is not in its canonical slot there. */
@@ -267,15 +267,12 @@ void lcache_clear(fn *f);                      /* where registers or control mer
 /* `reg` (allocated, now owned by the cache) holds `local`'s value, which is
  * also in its home. */
 void lcache_keep(fn *f, uint32_t local, int reg);
-/* Drops the least recently used unlocked cache entry of the class not in
- * `avoid`; returns its now free register or -1. */
+/* Drops the least recently used cache entry of the class not in `avoid`;
+ * returns its now free register or -1. */
 int lcache_reclaim(fn *f, bool xmm, uint32_t avoid);
-/* The register holding a V_LOCAL entry's value (pinned or cached), or -1:
- * for a read emitted at once. */
+/* The register holding a V_LOCAL entry's value (pinned or cached), or -1.
+ * A cache register is the local's only until the next reg_alloc. */
 int local_reg(fn *f, const ventry *e);
-/* ... for an operand read later in the instruction: a cache register stays
- * locked until the next instruction. */
-int local_reg_operand(fn *f, const ventry *e);
 
 /* ---- pin.c ---- */
 bool pin_locals(fn *f);  /* chooses them and takes their registers */

@@ -76,7 +76,7 @@ x86_rm heap_address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx)
         }
     }
     bool elided = check_elided(p, UINT32_MAX, offset, size);
-    int held = elided && a->kind == V_LOCAL ? local_reg_operand(f, a) : -1;
+    int held = elided && a->kind == V_LOCAL ? local_reg(f, a) : -1;
     if (held >= 0) {
         /* A pinned or cached local's register serves as the index in
          * place: i32 values are zero-extended in registers. */
@@ -121,6 +121,8 @@ static void load(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
     int idx;
     x86_rm m = heap_address(f, mem, offset, size[k], &idx);
     bool fl = is_float(type[k]);
+    /* r may take back a cached local's register serving as the index: the
+     * load reads its address before writing r. */
     int r = !fl && idx >= 0 ? idx : reg_alloc(f, fl);
     trap_site(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
     switch (op) {

@@ -15,9 +15,11 @@
  * control flow merges (loop heads, else, end): code reached by a jump
  * cannot know what the registers hold. Writes to a local replace its entry.
  *
- * An operand that names a cache register (entry_rm, an index register,
- * a SIMD source) is locked until the next instruction: reg_alloc must not
- * hand that register out while the instruction still reads it.
+ * An operand naming a cache register (entry_rm, an index register, a SIMD
+ * source) is valid until the next allocation, which may take the register
+ * back: instructions take such operands after allocating their registers,
+ * as the local.get of a V_LOCAL could otherwise be reading a register
+ * that the instruction just wrote.
  */
 #include "func.h"
 
@@ -38,7 +40,6 @@ void lcache_drop(fn *f, int reg)
     if (!(f->cached & (1u << reg)))
         return;
     f->cached &= ~(1u << reg);
-    f->cache_locked &= ~(1u << reg);
     reg_free(f, reg);
 }
 
@@ -55,7 +56,6 @@ void lcache_clear(fn *f)
 {
     f->used &= ~f->cached;
     f->cached = 0;
-    f->cache_locked = 0;
 }
 
 void lcache_keep(fn *f, uint32_t local, int reg)
@@ -70,7 +70,7 @@ void lcache_keep(fn *f, uint32_t local, int reg)
 int lcache_reclaim(fn *f, bool xmm, uint32_t avoid)
 {
     int best = -1;
-    for (uint32_t m = f->cached & ~f->cache_locked & ~avoid; m; m &= m - 1) {
+    for (uint32_t m = f->cached & ~avoid; m; m &= m - 1) {
         int reg = __builtin_ctz(m);
         if (IS_XMM(reg) == xmm && (best < 0 || f->cache_stamp[reg] < f->cache_stamp[best]))
             best = reg; /* the least recently used */
@@ -86,12 +86,4 @@ int local_reg(fn *f, const ventry *e)
         return f->local_reg[e->local];
     /* The class may differ after a reinterpret: then the home has the bits. */
     return lcache_find(f, e->local, in_xmm(e->type));
-}
-
-int local_reg_operand(fn *f, const ventry *e)
-{
-    int reg = local_reg(f, e);
-    if (reg >= 0 && (f->cached & (1u << reg)))
-        f->cache_locked |= 1u << reg;
-    return reg;
 }

@@ -33,7 +33,7 @@ void v_binary(fn *f, uint8_t prefix, uint32_t op)
         return;
     }
     ventry *e = top(f, 0);
-    int held = e->kind == V_LOCAL ? local_reg_operand(f, e) : -1;
+    int held = e->kind == V_LOCAL ? local_reg(f, e) : -1;
     if (held >= 0) { /* b read in place from a pinned or cached local's register */
         f->height--;
         int a = v_pop(f, REG_BIT(held));

@@ -277,7 +277,7 @@ bool entry_rm(fn *f, const ventry *e, x86_rm *rm)
     switch (e->kind) {
     case V_REG: *rm = IS_XMM(e->reg) ? R_(e->reg - 16) : R_(e->reg); return true;
     case V_LOCAL: {
-        int held = local_reg_operand(f, e);
+        int held = local_reg(f, e);
         *rm = held < 0 ? local_home(f, e->local) : R_(held & 15);
         return true;
     }

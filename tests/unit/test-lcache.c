@@ -3,7 +3,7 @@
  * that register until something may clobber it or control flow merges. Each
  * test makes a cache entry stale in one way (a block end, a loop back edge,
  * else, a call, a libcall, division, a shift by a variable count, a re-set
- * while an older read is on the stack, a tee whose result is modified,
+ * while an older read is on the stack, a constant written over it, a tee whose result is modified,
  * register pressure) and checks the exact result.
  *
  * Every function starts with the same hogs: six i32 and ten v128 locals used
@@ -103,6 +103,11 @@ static const char lcache_wat[] =
     "  (local.set $x (i32.mul (local.get $p) (i32.const 4)))\n"
     "  (i32.mul (i32.const 100) (local.get $x))\n"
     "  (i32.add))\n"
+    /* a constant written to x replaces its cached value */
+    "(func (export \"set_const\") (param $p i32) (result i32) (local $x i32) " HOG_LOCALS HOGS
+    "  (local.set $x (i32.add (local.get $p) (i32.const 1)))\n"
+    "  (local.set $x (i32.const 5))\n"
+    "  (i32.mul (local.get $x) (local.get $p)))\n"
     /* the add modifies the tee's result: x must keep 3p */
     "(func (export \"tee_consumed\") (param $p i32) (result i32) (local $x i32) " HOG_LOCALS HOGS
     "  (i32.add (local.tee $x (i32.mul (local.get $p) (i32.const 3))) (i32.const 1))\n"
@@ -228,6 +233,12 @@ START_TEST(reset_while_read)
 }
 END_TEST
 
+START_TEST(set_const)
+{
+    ck_assert_int_eq(CALL(&fx, "set_const", v_i32(7)), 35);
+}
+END_TEST
+
 START_TEST(tee_consumed)
 {
     ck_assert_int_eq(CALL(&fx, "tee_consumed", v_i32(7)), 22 + 21000);
@@ -273,6 +284,7 @@ static Suite *lcache_suite(void)
     tcase_add_test(tc, across_shift);
     tcase_add_test(tc, select_cached);
     tcase_add_test(tc, reset_while_read);
+    tcase_add_test(tc, set_const);
     tcase_add_test(tc, tee_consumed);
     tcase_add_test(tc, gpr_pressure);
     tcase_add_test(tc, xmm_pressure);
