@@ -73,8 +73,7 @@ int reg_alloc_avoid(fn *f, bool xmm, uint32_t avoid)
         }
         /* Else spill the deepest stack value held in a register of the
          * class and not avoided. Registers not on the stack belong to the
-         * instruction being compiled (its operands, temporaries and locked
-         * cache registers), which holds at most a few. */
+         * instruction being compiled, which holds at most a few. */
         uint32_t d = 0;
         for (; d < f->height; d++) {
             ventry *e = &f->stack[d];
