@@ -259,8 +259,6 @@ void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
 void vconst_finish(fn *f); /* after the body: the pool, the references bound */
 
 /* ---- lcache.c ---- */
-/* The register caching `local` in the class (xmm or not), or -1. */
-int lcache_find(fn *f, uint32_t local, bool xmm);
 void lcache_drop(fn *f, int reg);              /* if `reg` caches a local */
 void lcache_drop_local(fn *f, uint32_t local);
 void lcache_clear(fn *f);                      /* where registers or control merge */

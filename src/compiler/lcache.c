@@ -23,7 +23,8 @@
  */
 #include "func.h"
 
-int lcache_find(fn *f, uint32_t local, bool xmm)
+/* The register caching `local` in the class (xmm or not), or -1. */
+static int lcache_find(fn *f, uint32_t local, bool xmm)
 {
     for (uint32_t m = f->cached; m; m &= m - 1) {
         int reg = __builtin_ctz(m);
