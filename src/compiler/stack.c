@@ -380,10 +380,13 @@ void local_set(fn *f, uint32_t local, bool tee)
         load_into(f, e, reg);
     } else {
         store_entry(f, e, local_home(f, local));
-        if (e->kind == V_REG) {
-            /* Written through: the register stays as the local's cache and
-             * the entry (a tee's result) becomes a read of the local, so
-             * whoever consumes it copies the register instead of taking it. */
+        /* Written through: the register stays as the local's cache and
+         * the entry (a tee's result) becomes a read of the local, so
+         * whoever consumes it copies the register instead of taking it.
+         * Measured: that copy pays for vectors (blake3-simd's tee'd
+         * rotations) but not for GPR tees (keccak got slower), which
+         * keep their register on the stack uncached. */
+        if (e->kind == V_REG && (!tee || IS_XMM(e->reg))) {
             lcache_keep(f, local, e->reg);
             e->kind = V_LOCAL;
             e->local = local;

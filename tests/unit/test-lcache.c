@@ -113,6 +113,12 @@ static const char lcache_wat[] =
     "  (i32.add (local.tee $x (i32.mul (local.get $p) (i32.const 3))) (i32.const 1))\n"
     "  (i32.mul (local.get $x) (i32.const 1000))\n"
     "  (i32.add))\n"
+    /* the same with a vector, whose tee keeps a cache entry */
+    "(func (export \"tee_consumed_v128\") (param $p i32) (result i32) (local $x v128) " HOG_LOCALS HOGS
+    "  (i32x4.add (local.tee $x (i32x4.splat (local.get $p))) (v128.const i32x4 1 1 1 1))\n"
+    "  (i32x4.extract_lane 2)\n"
+    "  (i32.mul (i32x4.extract_lane 2 (local.get $x)) (i32.const 1000))\n"
+    "  (i32.add))\n"
     /* five cached locals hold every allocatable GPR; the expression then
      * needs four registers at once: entries are taken back */
     "(func (export \"gpr_pressure\") (param $p i32) (result i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32) " HOG_LOCALS HOGS
@@ -245,6 +251,12 @@ START_TEST(tee_consumed)
 }
 END_TEST
 
+START_TEST(tee_consumed_v128)
+{
+    ck_assert_int_eq(CALL(&fx, "tee_consumed_v128", v_i32(7)), 8 + 7000);
+}
+END_TEST
+
 START_TEST(gpr_pressure)
 {
     /* 24p + the digits of a..e */
@@ -286,6 +298,7 @@ static Suite *lcache_suite(void)
     tcase_add_test(tc, reset_while_read);
     tcase_add_test(tc, set_const);
     tcase_add_test(tc, tee_consumed);
+    tcase_add_test(tc, tee_consumed_v128);
     tcase_add_test(tc, gpr_pressure);
     tcase_add_test(tc, xmm_pressure);
     tcase_add_test(tc, float_cached);
