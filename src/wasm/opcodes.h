@@ -55,6 +55,23 @@ enum {
     WASM_IMM_TABLE_COPY,    /* .copy: destination and source tables */
 };
 
+/* The immediate kind of each opcode as a constant, WASM_IMM_OF_LOCAL_GET:
+ * a reader that switches on the opcode decodes each case with
+ * wasm_decode_imm_kind() and a constant kind. */
+enum {
+#define IMM(kind) WASM_IMM_##kind
+#define MEM(align) WASM_IMM_MEMARG
+#define LANE(lanes) WASM_IMM_LANE
+#define MEMLANE(align, lanes) WASM_IMM_MEMARG_LANE
+#define X(name, code, text, imm, sig) WASM_IMM_OF_##name = imm,
+#include "opcodes.def"
+#undef X
+#undef IMM
+#undef MEM
+#undef LANE
+#undef MEMLANE
+};
+
 /* Operand type standing for the address type of the instruction's memory:
  * i32, or i64 for a memory64 memory. */
 #define WASM_ADDR 0x01
@@ -155,17 +172,14 @@ typedef struct wasm_instr {
 bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned features,
                                  wasm_instr *out);
 
-/* Decodes the rest of an instruction whose first opcode byte has been
- * read: a prefixed opcode's sub-opcode, then the immediates. The common
+/* The immediates of the single-byte opcode `byte`, of kind `imm` (its
+ * table entry's), into *out (whose op and info the caller sets). The common
  * cases are inline: no immediates, one index, an i32 constant, a memarg of
- * one-byte fields. */
+ * one-byte fields; with a constant kind only that case's code remains. */
 static inline __attribute__((always_inline)) bool
-wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned features,
+                     wasm_instr *out)
 {
-    const wasm_opinfo *info = &wasm_opinfos[byte];
-    unsigned imm = info->imm;
-    out->op = byte;
-    out->info = info;
     if (__builtin_expect(imm == WASM_IMM_NONE, 1))
         return true;
     if (imm - WASM_IMM_LABEL <= WASM_IMM_ELEM - WASM_IMM_LABEL)
@@ -178,6 +192,17 @@ wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, w
         return true;
     }
     return wasm_decode_immediates_slow(r, byte, features, out);
+}
+
+/* Decodes the rest of an instruction whose first opcode byte has been
+ * read: a prefixed opcode's sub-opcode, then the immediates. */
+static inline __attribute__((always_inline)) bool
+wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    out->op = byte;
+    out->info = info;
+    return wasm_decode_imm_kind(r, byte, info->imm, features, out);
 }
 
 /* Reads one instruction with its immediates. On malformed bytes, false
