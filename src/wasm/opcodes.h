@@ -174,8 +174,8 @@ bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned f
 
 /* The immediates of the single-byte opcode `byte`, of kind `imm` (its
  * table entry's), into *out (whose op and info the caller sets). The common
- * cases are inline: no immediates, one index, an i32 constant, a memarg of
- * one-byte fields; with a constant kind only that case's code remains. */
+ * cases are inline: no immediates, one index, an i32 constant, a short
+ * memarg; with a constant kind only that case's code remains. */
 static inline __attribute__((always_inline)) bool
 wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned features,
                      wasm_instr *out)
@@ -186,10 +186,20 @@ wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned
         return wasm_read_u32(r, &out->index);
     if (imm == WASM_IMM_I32)
         return wasm_read_s32(r, &out->i32);
-    if (imm == WASM_IMM_MEMARG && r->end - r->p >= 2 && r->p[0] < 0x40 && r->p[1] < 0x80) {
-        out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
-        r->p += 2;
-        return true;
+    /* A memarg of a one-byte alignment (so without a memory index) and an
+     * offset of one or two bytes: the same with or without memory64. */
+    if (imm == WASM_IMM_MEMARG && r->end - r->p >= 3 && r->p[0] < 0x40) {
+        if (r->p[1] < 0x80) {
+            out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
+            r->p += 2;
+            return true;
+        }
+        if (r->p[2] < 0x80) {
+            out->memarg = (wasm_memarg){.align = r->p[0],
+                                        .offset = (r->p[1] & 0x7fu) | (uint32_t)r->p[2] << 7};
+            r->p += 3;
+            return true;
+        }
     }
     return wasm_decode_immediates_slow(r, byte, features, out);
 }

@@ -280,7 +280,7 @@ static inline bool check_memory(validator *v, uint32_t mem, uint8_t *addr)
     return true;
 }
 
-static bool check_memarg(validator *v, const wasm_memarg *ma, unsigned natural, uint8_t *addr)
+static inline __attribute__((always_inline)) bool check_memarg(validator *v, const wasm_memarg *ma, unsigned natural, uint8_t *addr)
 {
     if (!check_memory(v, ma->memory, addr))
         return false;
@@ -397,10 +397,10 @@ static bool is_numeric_or_vector(uint8_t t)
            t == WASM_ANY;
 }
 
-static bool validate_select(validator *v, const wasm_instr *ins)
+static bool validate_select(validator *v, unsigned op, const wasm_instr *ins)
 {
     uint8_t t = WASM_ANY;
-    bool typed = ins->op == WASM_OP_SELECT_T;
+    bool typed = op == WASM_OP_SELECT_T;
     if (typed) {
         if (ins->select.count != 1)
             return invalid(v, "invalid result arity");
@@ -490,13 +490,13 @@ static bool validate_call_indirect(validator *v, const wasm_instr *ins)
     return pop_expect(v, WASM_I32) && validate_call(v, &m->types[type]);
 }
 
-static bool validate_global(validator *v, const wasm_instr *ins)
+static bool validate_global(validator *v, unsigned op, const wasm_instr *ins)
 {
     const wasm_module *m = v->m;
     if (!check_index(v, ins->index, m->nglobals, "global"))
         return false;
     const wasm_global *g = &m->globals[ins->index];
-    if (ins->op == WASM_OP_GLOBAL_GET)
+    if (op == WASM_OP_GLOBAL_GET)
         return push(v, g->type.type);
     if (!g->type.mut)
         return invalid(v, "global is immutable");
@@ -504,12 +504,12 @@ static bool validate_global(validator *v, const wasm_instr *ins)
 }
 
 /* table.get, table.set, table.grow, table.fill: typed by the table. */
-static bool validate_table_access(validator *v, const wasm_instr *ins)
+static bool validate_table_access(validator *v, unsigned op, const wasm_instr *ins)
 {
     if (!check_index(v, ins->index, v->m->ntables, "table"))
         return false;
     uint8_t elem = v->m->tables[ins->index].elem;
-    switch (ins->op) {
+    switch (op) {
     case WASM_OP_TABLE_GET:
         return pop_expect(v, WASM_I32) && push(v, elem);
     case WASM_OP_TABLE_SET:
@@ -588,7 +588,7 @@ static bool validate_other(validator *v, uint8_t byte, wasm_instr *ins)
     switch (ins->op) {
     case WASM_OP_TABLE_GROW:
     case WASM_OP_TABLE_FILL:
-        return validate_table_access(v, ins);
+        return validate_table_access(v, ins->op, ins);
     case WASM_OP_MEMORY_COPY:
         return validate_memory_copy(v, ins);
     case WASM_OP_TABLE_INIT:
@@ -649,7 +649,6 @@ static bool validate_body(validator *v)
         uint8_t byte;
         if (!wasm_read_u8(&v->r, &byte))
             return false;
-        ins.op = byte;
         switch (byte) {
         case WASM_OP_UNREACHABLE:
             set_unreachable(v);
@@ -711,10 +710,10 @@ static bool validate_body(validator *v)
             ok = pop(v, &t);
             break;
         case WASM_OP_SELECT:
-            ok = validate_select(v, &ins);
+            ok = validate_select(v, byte, &ins);
             break;
         case WASM_OP_SELECT_T:
-            ok = DECODE(SELECT_T) && validate_select(v, &ins);
+            ok = DECODE(SELECT_T) && validate_select(v, byte, &ins);
             break;
         case WASM_OP_LOCAL_GET:
             ok = DECODE(LOCAL_GET) && local_type(v, ins.index, &t) && push(v, t);
@@ -728,11 +727,11 @@ static bool validate_body(validator *v)
             break;
         case WASM_OP_GLOBAL_GET:
         case WASM_OP_GLOBAL_SET:
-            ok = DECODE(GLOBAL_GET) && validate_global(v, &ins);
+            ok = DECODE(GLOBAL_GET) && validate_global(v, byte, &ins);
             break;
         case WASM_OP_TABLE_GET:
         case WASM_OP_TABLE_SET:
-            ok = DECODE(TABLE_GET) && validate_table_access(v, &ins);
+            ok = DECODE(TABLE_GET) && validate_table_access(v, byte, &ins);
             break;
         case WASM_OP_I32_LOAD ... WASM_OP_I64_STORE32:
             ok = validate_memop(v, byte, &ins);
