@@ -23,14 +23,14 @@ sg=${SIGHTGLASS:-$here/../../shared/sightglass}
 [ $# -gt 0 ] || set -- "$sg/rust-compression/benchmark.wasm" "$sg/regex/benchmark.wasm" \
     "$sg/gcc-loops/benchmark.wasm" "$sg/intgemm-simd/benchmark.wasm"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "$log.run"' EXIT
 i=0
 while [ $i -lt "$rounds" ]; do
     for build in old new; do
         eval prog=\$$build
         # One line per module: build, module, median ms, min ms.
-        "$prog" $compile --runs 5 --min-time 0.05 "$@" |
-            awk -v b=$build 'NR > 1 && $1 !~ /^total/ { print b, $1, $4, $5 }' >>"$log"
+        "$prog" $compile --runs 5 --min-time 0.05 "$@" >"$log.run"
+        awk -v b=$build 'NR > 1 && $1 !~ /^total/ { print b, $1, $4, $5 }' "$log.run" >>"$log"
     done
     i=$((i + 1))
 done

@@ -617,6 +617,16 @@ _Static_assert((int)WASM_IMM_OF_I32_LOAD == WASM_IMM_MEMARG &&
                    WASM_OP_I64_STORE32 - WASM_OP_I32_LOAD == 22,
                "loads and stores are the opcodes 0x28 to 0x3e");
 
+/* An instruction without immediates and with fixed operand types: at most
+ * two operands, none of them the address type (the numeric ones, nop). */
+static inline __attribute__((always_inline)) bool validate_plain(validator *v, uint8_t byte)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    return (info->nin < 2 || pop_expect(v, info->in[1])) &&
+           (info->nin < 1 || pop_expect(v, info->in[0])) &&
+           (info->out == WASM_ANY || push(v, info->out));
+}
+
 /* Decodes the immediates of the opcode just read, `name` or one of its
  * case's others with the same kind, into ins. */
 #define DECODE(name) wasm_decode_imm_kind(&v->r, byte, WASM_IMM_OF_##name, features, &ins)
@@ -649,6 +659,12 @@ static bool validate_body(validator *v)
         uint8_t byte;
         if (!wasm_read_u8(&v->r, &byte))
             return false;
+        /* The numeric instructions, the largest group, before the switch. */
+        if ((unsigned)byte - WASM_OP_I32_EQZ <= WASM_OP_I64_EXTEND32_S - WASM_OP_I32_EQZ) {
+            if (!validate_plain(v, byte))
+                return false;
+            continue;
+        }
         switch (byte) {
         case WASM_OP_UNREACHABLE:
             set_unreachable(v);
@@ -765,19 +781,11 @@ static bool validate_body(validator *v)
                 return invalid(v, "undeclared function reference");
             ok = push(v, WASM_FUNCREF);
             break;
-        default: {
+        default:
             /* Without immediates and not typed by context (those have
-             * cases), an instruction has fixed types without the address
-             * type: at most two operands (the numeric ones, nop). */
-            const wasm_opinfo *info = &wasm_opinfos[byte];
-            if (__builtin_expect(info->imm != WASM_IMM_NONE, 0)) {
-                ok = validate_other(v, byte, &ins);
-                break;
-            }
-            ok = (info->nin < 2 || pop_expect(v, info->in[1])) &&
-                 (info->nin < 1 || pop_expect(v, info->in[0])) &&
-                 (info->out == WASM_ANY || push(v, info->out));
-        }
+             * cases): nop. */
+            ok = wasm_opinfos[byte].imm == WASM_IMM_NONE ? validate_plain(v, byte)
+                                                          : validate_other(v, byte, &ins);
         }
         if (!ok)
             return false;
