@@ -1,7 +1,8 @@
 #!/bin/sh
-# Validation time of two builds side by side, in alternating rounds so that
-# both see the same machine load: for each module, the median over the
-# rounds of each build's per-round median, and the fastest run of each.
+# Decode + validate (with --compile, + compile) time of two builds side by
+# side, in alternating rounds so that both see the same machine load: for
+# each module, the median over the rounds of each build's per-round median,
+# and the fastest run of each. Module paths must not contain spaces.
 #   bench/compare-validate.sh [--rounds N] [--compile] OLD_VALIDATE NEW_VALIDATE [FILE.wasm...]
 # OLD_VALIDATE and NEW_VALIDATE are bench/validate programs of two builds
 # (`make bench` in each); the modules default to the largest Sightglass ones.

@@ -280,7 +280,8 @@ static inline bool check_memory(validator *v, uint32_t mem, uint8_t *addr)
     return true;
 }
 
-static inline __attribute__((always_inline)) bool check_memarg(validator *v, const wasm_memarg *ma, unsigned natural, uint8_t *addr)
+static inline __attribute__((always_inline)) bool check_memarg(validator *v, const wasm_memarg *ma,
+                                                               unsigned natural, uint8_t *addr)
 {
     if (!check_memory(v, ma->memory, addr))
         return false;

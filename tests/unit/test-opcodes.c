@@ -185,6 +185,14 @@ START_TEST(memargs)
     ck_fails(SIMD, WASM_ERR_MALFORMED, "integer too large", 6, 0x29, 0x03, 0x80, 0x80, 0x80,
              0x80, 0x10);
     ck_fails(SIMD, WASM_ERR_MALFORMED, SEC_END, 2, 0x28, 0x02);
+    /* two-byte offsets (decoded inline), and the three-byte one beyond */
+    ck_decodes(SIMD, WASM_OP_I32_LOAD, 0x28, 0x02, 0x80, 0x01);
+    ck_assert_uint_eq(ins.memarg.offset, 128);
+    ck_decodes(MEM64, WASM_OP_I32_STORE, 0x36, 0x02, 0xff, 0x7f);
+    ck_assert_uint_eq(ins.memarg.offset, 16383);
+    ck_decodes(SIMD, WASM_OP_I32_LOAD, 0x28, 0x02, 0x80, 0x80, 0x01);
+    ck_assert_uint_eq(ins.memarg.offset, 16384);
+    ck_fails(SIMD, WASM_ERR_MALFORMED, SEC_END, 3, 0x28, 0x02, 0x80);
     ck_decodes(SIMD, WASM_OP_V128_LOAD, 0xfd, 0x00, 0x04, 0x00);
     ck_assert_uint_eq(ins.info->align, 4);
     ck_assert_uint_eq(ins.info->in[0], WASM_ADDR);
@@ -313,6 +321,20 @@ END_TEST
 
 /* Every entry has a name, and only `select` has two opcodes; the counts are
  * Wasm 2.0's. */
+/* The validator checks 0x45..0xc4 from the table before its switch: no
+ * immediates, one or two operands, no address type. */
+START_TEST(numeric_group)
+{
+    for (unsigned op = WASM_OP_I32_EQZ; op <= WASM_OP_I64_EXTEND32_S; op++) {
+        const wasm_opinfo *a = wasm_op_info(op);
+        ck_assert_msg(a->imm == WASM_IMM_NONE, "0x%x", op);
+        ck_assert_msg(a->nin == 1 || a->nin == 2, "0x%x", op);
+        ck_assert_msg(a->in[0] != WASM_ADDR && a->in[1] != WASM_ADDR && a->out != WASM_ADDR,
+                      "0x%x", op);
+    }
+}
+END_TEST
+
 START_TEST(table_entries)
 {
     unsigned total = 0, simd = 0;
@@ -463,6 +485,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("table");
     tcase_add_test(tc, names);
+    tcase_add_test(tc, numeric_group);
     tcase_add_test(tc, table_entries);
     tcase_add_test(tc, names_assemble_to_their_opcodes);
     suite_add_tcase(s, tc);
