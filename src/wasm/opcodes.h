@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "module.h"
 #include "reader.h"
 
 /* Opcode ids: the opcode byte, or prefix << 8 | sub-opcode for the 0xfc
@@ -175,7 +176,8 @@ bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned f
 /* The immediates of the single-byte opcode `byte`, of kind `imm` (its
  * table entry's), into *out (whose op and info the caller sets). The common
  * cases are inline: no immediates, one index, an i32 constant, a short
- * memarg; with a constant kind only that case's code remains. */
+ * memarg, a block type without a type index; with a constant kind only
+ * that case's code remains. */
 static inline __attribute__((always_inline)) bool
 wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned features,
                      wasm_instr *out)
@@ -200,6 +202,12 @@ wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned
             r->p += 3;
             return true;
         }
+    }
+    /* A block type of no values or of one number or vector (v128 to i32). */
+    if (imm == WASM_IMM_BLOCKTYPE && r->p < r->end &&
+        (*r->p == WASM_BLOCK_EMPTY || (unsigned)*r->p - WASM_V128 <= WASM_I32 - WASM_V128)) {
+        out->block.type = *r->p++;
+        return true;
     }
     return wasm_decode_immediates_slow(r, byte, features, out);
 }

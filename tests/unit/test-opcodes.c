@@ -77,6 +77,11 @@ START_TEST(block_types)
     ck_assert_uint_eq(ins.block.type, WASM_BLOCK_EMPTY);
     ck_decodes(SIMD, WASM_OP_LOOP, 0x03, 0x7b);
     ck_assert_uint_eq(ins.block.type, WASM_V128);
+    /* numbers and vectors are decoded inline, reference types out of line */
+    ck_decodes(SIMD, WASM_OP_IF, 0x04, 0x7f);
+    ck_assert_uint_eq(ins.block.type, WASM_I32);
+    ck_decodes(SIMD, WASM_OP_BLOCK, 0x02, 0x70);
+    ck_assert_uint_eq(ins.block.type, WASM_FUNCREF);
     ck_decodes(SIMD, WASM_OP_IF, 0x04, 0x05);
     ck_assert_uint_eq(ins.block.type, WASM_BLOCK_FUNCTYPE);
     ck_assert_uint_eq(ins.block.index, 5);
