@@ -173,11 +173,12 @@ typedef struct wasm_instr {
 bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned features,
                                  wasm_instr *out);
 
-/* The immediates of the single-byte opcode `byte`, of kind `imm` (its
- * table entry's), into *out (whose op and info the caller sets). The common
- * cases are inline: no immediates, one index, an i32 constant, a short
- * memarg, a block type without a type index; with a constant kind only
- * that case's code remains. */
+/* Decodes what follows the opcode byte `byte`, `imm` being its table
+ * entry's kind, into *out. The common cases are inline and leave out->op
+ * and out->info to the caller: no immediates, one index, an i32 constant, a
+ * short memarg, a block type without a type index. The others, prefixed
+ * opcodes among them, go out of line, which sets out->op and out->info.
+ * With a constant kind only that case's code remains. */
 static inline __attribute__((always_inline)) bool
 wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned features,
                      wasm_instr *out)
