@@ -641,6 +641,88 @@ START_TEST(blocks_and_branches)
 }
 END_TEST
 
+/* A branch out of a block with more v128 values on the stack than it
+ * carries; locals never set read as zero even where an earlier call left
+ * its values on the machine stack; a local written while an older read of
+ * it is still on the operand stack (the read keeps the old value). */
+static const char stack_wat[] =
+    "(module\n"
+    "(memory (export \"mem\") 1)\n"
+    "(func $a (result v128) (v128.load (i32.const 0)))\n"
+    "(func $b (result v128) (v128.load (i32.const 16)))\n"
+    "(func (export \"br_if_deep\") (param $c i32) (result i64 i64) (local $v v128)\n"
+    "  (block $out (result v128) (call $b) (call $a)\n"
+    "    (i8x16.shuffle 3 17 4 18 5 19 6 20 7 21 8 22 9 23 31 0 (call $a) (call $b))\n"
+    "    (br_if $out (local.get $c)) v128.xor v128.xor)\n"
+    "  " RETURN_VEC ")\n"
+    /* leaves 18 copies of A in its frame's slots; returns A */
+    "(func $dirty (result v128)\n"
+    "  (call $a) (call $a) (call $a) (call $a) (call $a) (call $a) (call $a) (call $a)\n"
+    "  (call $a) (call $a) (call $a) (call $a) (call $a) (call $a) (call $a) (call $a)\n"
+    "  (call $a) (call $a)\n"
+    "  v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor\n"
+    "  v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.or)\n"
+    "(func $fresh (param $p v128)\n"
+    "  (local v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128)\n"
+    "  (local v128 v128 v128 v128)\n"
+    "  (v128.store (i32.const 64) (local.get $p))\n"
+    "  (v128.store (i32.const 80) (local.get 1)) (v128.store (i32.const 96) (local.get 2))\n"
+    "  (v128.store (i32.const 112) (local.get 3)) (v128.store (i32.const 128) (local.get 4))\n"
+    "  (v128.store (i32.const 144) (local.get 5)) (v128.store (i32.const 160) (local.get 6))\n"
+    "  (v128.store (i32.const 176) (local.get 7)) (v128.store (i32.const 192) (local.get 8))\n"
+    "  (v128.store (i32.const 208) (local.get 9)) (v128.store (i32.const 224) (local.get 10))\n"
+    "  (v128.store (i32.const 240) (local.get 11)) (v128.store (i32.const 256) (local.get 12))\n"
+    "  (v128.store (i32.const 272) (local.get 13)) (v128.store (i32.const 288) (local.get 14))\n"
+    "  (v128.store (i32.const 304) (local.get 15)) (v128.store (i32.const 320) (local.get 16))\n"
+    "  (v128.store (i32.const 336) (local.get 17)) (v128.store (i32.const 352) (local.get 18))\n"
+    "  (v128.store (i32.const 368) (local.get 19)) (v128.store (i32.const 384) (local.get 20)))\n"
+    "(func (export \"zero_locals\") (call $fresh (call $dirty)))\n"
+    /* $n rounds of: old := v (lazily); v := rotate1(v) ^ B; w ^= old */
+    "(func (export \"hazard\") (param $n i32) (result i64 i64) (local $v v128) (local $w v128)\n"
+    "  (local.set $v (call $a))\n"
+    "  (loop $l\n"
+    "    (local.get $v)\n"
+    "    (local.set $v (v128.xor (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 "
+    "(local.get $v) (local.get $v)) (call $b)))\n"
+    "    (local.set $w (v128.xor (local.get $w)))\n"
+    "    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "  (v128.xor (local.get $w) (local.tee $v (local.get $v))) " RETURN_VEC "))\n";
+
+START_TEST(stack_values_and_locals)
+{
+    fixture fx;
+    open_with(&fx, stack_wat, NULL, NULL, 0);
+    uint8_t *mem = fx_memory(&fx, "mem", NULL);
+    prng_fill(10, mem, 32);
+    memset(mem + 64, 0xee, 336);
+    vec a = vec_at(mem), b = vec_at(mem + 16);
+    static const uint8_t pat[16] = {3, 17, 4, 18, 5, 19, 6, 20, 7, 21, 8, 22, 9, 23, 31, 0};
+    vec x = vshuffle(a, b, pat);
+    ASSERT_VEC("br_if_deep taken", CALL_VEC(&fx, "br_if_deep", ARGS(v_i32(1))), x);
+    ASSERT_VEC("br_if_deep not taken", CALL_VEC(&fx, "br_if_deep", ARGS(v_i32(0))),
+               vxor(b, vxor(a, x)));
+
+    CALL_OK(&fx, "zero_locals", NOARGS, NULL);
+    ASSERT_VEC("parameter", vec_at(mem + 64), a); /* 18 a's: xor of 17, or the last */
+    for (int k = 1; k <= 20; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "local %d", k);
+        ASSERT_VEC(what, vec_at(mem + 64 + 16 * k), splat8(0));
+    }
+
+    vec v = a, w = splat8(0);
+    const int n = 11;
+    for (int i = 0; i < n; i++) {
+        vec old = v;
+        v = vxor(rotate1(v), b);
+        w = vxor(w, old);
+    }
+    ASSERT_VEC("hazard", CALL_VEC(&fx, "hazard", ARGS(v_i32(n))), vxor(w, v));
+    fx_close(&fx);
+}
+END_TEST
+
+
 /* ==== v128 memory accesses: every kind, alignment and the end of memory ============== */
 
 typedef enum load_kind { WHOLE, EXTEND, SPLAT, ZERO, LANE } load_kind;
@@ -783,8 +865,11 @@ static void check_access(const fixture *fx, int layout, const char *pre, int i, 
     const mem_op *op = &mem_ops[i];
     char name[16], what[128];
     snprintf(name, sizeof name, "%s%d", pre, i);
-    snprintf(what, sizeof what, "%s: %s lane %d (export %s) at address %" PRIu64, layout_names[layout],
-             op->name, op->lane, name, a);
+    char lane[16] = "";
+    if (op->kind == LANE)
+        snprintf(lane, sizeof lane, " lane %d", op->lane);
+    snprintf(what, sizeof what, "%s: %s%s (export %s) at address %" PRIu64, layout_names[layout],
+             op->name, lane, name, a);
     wj_val arg = address(layout, a), res[2];
     wj_trap *trap = fx_call(fx, name, &arg, 1, res);
     if (!fits) {
@@ -853,6 +938,67 @@ static void memory_accesses(int layout, bool dynamic)
 START_TEST(memory_every_kind_alignment_and_end)
 {
     memory_accesses(_i / 2, _i % 2);
+}
+END_TEST
+
+/* memory.grow by a page, then a v128 store and load at $a in the same
+ * function: a dynamic memory may move when it grows, and the bounds change.
+ * Layouts as memory_accesses'. */
+static char *grow_wat(int layout)
+{
+    const char *at = layout == MEM32 ? "i32" : "i64";
+    const char *mem = layout == MEM_SECOND ? "$m1 " : "";
+    char *wat;
+    ck_assert_int_ge(
+        asprintf(&wat,
+                 "(module (memory $m0 (export \"mem0\") %s 1)\n%s"
+                 "(func (export \"grow_store\") (param $a %s) (param $x i32) (result i64 i64)\n"
+                 "  (local $v v128)\n"
+                 "  (drop (memory.grow %s(%s.const 1)))\n"
+                 "  (v128.store %s(local.get $a) (i32x4.splat (local.get $x)))\n"
+                 "  (v128.load %s(local.get $a)) " RETURN_VEC "))\n",
+                 layout == MEM64 ? "i64" : "",
+                 layout == MEM_SECOND ? "(memory $m1 (export \"mem1\") i64 2)\n" : "", at, mem,
+                 at, mem, mem),
+        0);
+    return wat;
+}
+
+static void grow_then_access(int layout, bool dynamic)
+{
+    char *wat = grow_wat(layout);
+    wj_config *config = config_dynamic(dynamic);
+    fixture fx;
+    open_with(&fx, wat, config, NULL, 0);
+    wj_config_delete(config);
+    free(wat);
+    const char *name = layout == MEM_SECOND ? "mem1" : "mem0";
+    uint64_t pages = layout == MEM_SECOND ? 2 : 1, size;
+    for (uint32_t round = 1; round <= 3; round++) {
+        uint64_t end = ++pages * 65536;
+        vec got = CALL_VEC(&fx, "grow_store", ARGS(address(layout, end - 16), v_i32((int32_t)round)));
+        ASSERT_VEC("loaded at the new end", got, splat32(round));
+        uint8_t *mem = fx_memory(&fx, name, &size);
+        ck_assert_uint_eq(size, end);
+        ASSERT_VEC("stored at the new end", vec_at(mem + end - 16), splat32(round));
+        /* one byte past the end after growing: a trap, nothing stored */
+        end = ++pages * 65536;
+        wj_trap *trap = fx_call(&fx, "grow_store", ARGS(address(layout, end - 15), v_i32(9)),
+                                (wj_val[2]){{0}});
+        ck_assert_msg(trap && wj_trap_code_of(trap) == WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                      "%s, grown to %" PRIu64 " pages: no trap one past the end",
+                      layout_names[layout], pages);
+        wj_trap_delete(trap);
+        mem = fx_memory(&fx, name, &size);
+        ck_assert_uint_eq(size, end);
+        ASSERT_VEC("nothing stored past the end", vec_at(mem + end - 16), splat8(0));
+    }
+    fx_close(&fx);
+}
+
+START_TEST(grow_then_access_at_new_end)
+{
+    grow_then_access(_i / 2, _i % 2);
 }
 END_TEST
 
@@ -1104,10 +1250,12 @@ static Suite *simd_suite(void)
     tcase_add_test(regs, locals_pinned_in_loop);
     tcase_add_test(regs, locals_spilled);
     tcase_add_test(regs, blocks_and_branches);
+    tcase_add_test(regs, stack_values_and_locals);
     suite_add_tcase(s, regs);
     TCase *mem = tcase_create("memory");
     tcase_set_timeout(mem, 60);
     tcase_add_loop_test(mem, memory_every_kind_alignment_and_end, 0, 2 * MEM_LAYOUTS);
+    tcase_add_loop_test(mem, grow_then_access_at_new_end, 0, 2 * MEM_LAYOUTS);
     tcase_add_loop_test(mem, trap_offsets_in_simd_code, 0, 2);
     suite_add_tcase(s, mem);
     TCase *lanes = tcase_create("lanes");
