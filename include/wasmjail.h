@@ -336,7 +336,9 @@ WJ_API wj_error *wj_store_get_fuel(const wj_store *store, uint64_t *fuel);
 
 /* A value. Reference values: a funcref is a wj_func* (NULL is ref.null
  * func); an externref is any host pointer (NULL is ref.null extern). Floats
- * keep their exact bits, NaN payloads included. */
+ * keep their exact bits, NaN payloads included. A v128 is its 16 bytes in
+ * memory order: little-endian lanes, lane 0 first (an i32x4's lane i is
+ * bytes 4i..4i+3, least significant first). */
 typedef struct wj_val {
     wj_valtype kind;
     union {
@@ -346,6 +348,7 @@ typedef struct wj_val {
         double f64;
         wj_func *funcref;
         void *externref;
+        uint8_t v128[16];
     } of;
 } wj_val;
 
@@ -433,7 +436,7 @@ typedef wj_trap *(*wj_host_callback)(void *env, wj_caller *caller, const wj_val 
 
 /* The type is copied. `finalizer` (may be NULL) gets `env` when the store is
  * deleted. Returns NULL when out of memory, when callback is NULL, or when
- * the type names a value type wj_val cannot carry (v128). */
+ * the type names an unknown value type. */
 WJ_API wj_func *wj_func_new(wj_store *store, const wj_functype *type, wj_host_callback callback,
                             void *env, void (*finalizer)(void *env));
 /* The type, valid as long as the function. */

@@ -76,6 +76,17 @@ void cli_report_trap(const char *path, const wj_trap *trap);
 /* Prints "wasmjail: FILE: <strerror(errnum)>". */
 void cli_report_file_error(const char *path, int errnum);
 
+/* --- value.c --------------------------------------------------------------- */
+
+/* Parses a command-line value of type `type`: integers signed or unsigned
+ * within their bits, decimal or 0x hex; floats as strtod(3) reads them; a
+ * v128 as its lanes in a shape, "i32x4:1,2,3,-4" (also i8x16, i16x8,
+ * i64x2, f32x4, f64x2), lane 0 first. */
+bool cli_parse_value(const char *s, wj_valtype type, wj_val *out);
+/* Prints a value on a line of standard output; a v128 as its i32x4 lanes
+ * in hex, "i32x4:0x00000001,0x00000002,0x00000003,0xfffffffc". */
+void cli_print_value(const wj_val *v);
+
 /* --- table.c --------------------------------------------------------------- */
 
 /* Rows of cells printed in aligned columns; every cell is text already

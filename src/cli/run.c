@@ -65,6 +65,7 @@ void cmd_run_help(FILE *out)
             "                              (NAME alone: its value here); it sees no other\n"
             "      --invoke NAME           call the export NAME instead of _start, with\n"
             "                              the ARGs as its parameters; print its results\n"
+            "                              (a v128 written as i32x4:1,2,3,-4)\n"
             "      --max-memory SIZE       the most a linear memory may grow to (64M, 2G)\n"
             "      --max-stack SIZE        the most native stack wasm calls may use\n"
             "                              (at most the real stack, ulimit -s)\n"
@@ -349,55 +350,6 @@ static wj_extern *link_imports(const char *file, wj_store *store, wj_wasi *wasi,
 
 /* --- running --------------------------------------------------------------- */
 
-/* Parses a command-line value for a parameter of type `type`. */
-static bool parse_value(const char *s, wj_valtype type, wj_val *out)
-{
-    char *end;
-    errno = 0;
-    out->kind = type;
-    switch (type) {
-    case WJ_I32:
-    case WJ_I64: {
-        /* Signed or unsigned, decimal or 0x hex, within the type's bits. */
-        bool neg = *s == '-';
-        uint64_t v = strtoull(neg ? s + 1 : s, &end, 0);
-        if (errno || end == s || *end || !*s || (neg && !s[1]))
-            return false;
-        if (type == WJ_I32) {
-            if (neg ? v > 0x80000000u : v > 0xffffffffu)
-                return false;
-            out->of.i32 = (int32_t)(uint32_t)(neg ? 0u - (uint32_t)v : (uint32_t)v);
-        } else {
-            if (neg && v > (uint64_t)INT64_MAX + 1)
-                return false;
-            out->of.i64 = (int64_t)(neg ? 0 - v : v);
-        }
-        return true;
-    }
-    case WJ_F32:
-        out->of.f32 = strtof(s, &end);
-        return end != s && !*end;
-    case WJ_F64:
-        out->of.f64 = strtod(s, &end);
-        return end != s && !*end;
-    default:
-        return false;
-    }
-}
-
-static void print_value(const wj_val *v)
-{
-    switch (v->kind) {
-    case WJ_I32: printf("%" PRId32 "\n", v->of.i32); break;
-    case WJ_I64: printf("%" PRId64 "\n", v->of.i64); break;
-    case WJ_F32: printf("%.9g\n", (double)v->of.f32); break;
-    case WJ_F64: printf("%.17g\n", v->of.f64); break;
-    case WJ_FUNCREF: printf(v->of.funcref ? "funcref\n" : "null\n"); break;
-    case WJ_EXTERNREF: printf(v->of.externref ? "externref\n" : "null\n"); break;
-    default: printf("?\n"); break;
-    }
-}
-
 /* What a trap means for the exit status: proc_exit's status, or 134 after
  * the report. */
 static int trap_status(const char *path, wj_trap *trap)
@@ -438,10 +390,11 @@ static int call_export(const char *path, const char *file, wj_instance *instance
         goto out;
     }
     for (int i = 0; i < argc; i++) {
-        if (!parse_value(argv[i], (wj_valtype)type.params[i], &args[i])) {
-            cli_error("%s: `%s` parameter %d: '%s' is not a%s %s", file, shown ? shown : name,
+        if (!cli_parse_value(argv[i], (wj_valtype)type.params[i], &args[i])) {
+            cli_error("%s: `%s` parameter %d: '%s' is not a%s %s%s", file, shown ? shown : name,
                       i, argv[i], type.params[i] == WJ_I32 || type.params[i] == WJ_I64 ? "n" : "",
-                      wj_valtype_name((wj_valtype)type.params[i]));
+                      wj_valtype_name((wj_valtype)type.params[i]),
+                      type.params[i] == WJ_V128 ? " (write one as i32x4:1,2,3,-4)" : "");
             goto out;
         }
     }
@@ -455,7 +408,7 @@ static int call_export(const char *path, const char *file, wj_instance *instance
     } else {
         if (print_results)
             for (uint32_t i = 0; i < type.result_count; i++)
-                print_value(&results[i]);
+                cli_print_value(&results[i]);
         status = CLI_EXIT_OK;
     }
 out:

@@ -13,7 +13,7 @@ static void pass_args(fn *f, const wasm_functype *t)
         f->max_out = units;
     for (uint32_t i = 0, u = 0; i < n; i++) {
         ventry *e = top(f, n - 1 - i);
-        store_entry(f, e, M_(RSP, (int32_t)(8 * u)));
+        store_entry(f, e, M_(RSP, (int32_t)(VM_UNIT * u)));
         u += vm_slot_units(e->type);
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -33,7 +33,8 @@ static void push_results(fn *f, const wasm_functype *t)
     }
     for (uint32_t i = 0, u = 0; i < t->nresults; i++) {
         uint8_t type = t->results[i];
-        mem_move(f, type, slot_at(f, units_below(f, f->height), type), M_(RSP, (int32_t)(8 * u)));
+        x86_rm slot = slot_at(f, units_below(f, f->height), type);
+        mem_move(f, type, slot, M_(RSP, (int32_t)(VM_UNIT * u)));
         push_stack(f, type);
         u += vm_slot_units(type);
     }

@@ -86,7 +86,7 @@ void emit_return(fn *f)
         }
         for (uint32_t i = 0, u = 0; i < n; i++) {
             ventry *e = top(f, n - 1 - i);
-            store_entry(f, e, M_(RBP, (int32_t)(16 + 8 * u)));
+            store_entry(f, e, M_(RBP, (int32_t)(16 + VM_UNIT * u)));
             u += vm_slot_units(e->type);
         }
     }

@@ -96,9 +96,9 @@ static void prologue(fn *f)
     if (n > 0 && n <= 8) {
         x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
         for (uint32_t j = 0; j < n; j++)
-            x86_mov_mr(cb, SZ64, M_(RBP, -(int32_t)(16 + 8 * j)), RAX); /* mov [rbp-16-8j], rax */
+            x86_mov_mr(cb, SZ64, M_(RBP, -(int32_t)(16 + VM_UNIT * j)), RAX); /* mov [rbp-16-8j], rax */
     } else if (n > 8) {
-        x86_lea(cb, SZ64, RDI, M_(RBP, -(int32_t)(8 + 8 * n))); /* lea rdi, [lowest] */
+        x86_lea(cb, SZ64, RDI, M_(RBP, -(int32_t)(8 + VM_UNIT * n))); /* lea rdi, [lowest] */
         x86_mov_ri64(cb, RCX, n);                                /* mov ecx, n */
         x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);             /* xor eax, eax */
         x86_rep_stosq(cb);                                       /* rep stosq */
@@ -126,13 +126,13 @@ static bool setup_locals(fn *f)
      * units each: the offsets fit easily. */
     uint32_t units = 0;
     for (uint32_t i = 0; i < f->nparams; i++) {
-        f->local_off[i] = (int32_t)(16 + 8 * units);
+        f->local_off[i] = (int32_t)(16 + VM_UNIT * units);
         units += vm_slot_units(f->local_types[i]);
     }
     units = 0;
     for (size_t i = f->nparams; i < k; i++) {
         units += vm_slot_units(f->local_types[i]);
-        f->local_off[i] = -(int32_t)(8 + 8 * units);
+        f->local_off[i] = -(int32_t)(8 + VM_UNIT * units);
     }
     f->locals_units = units;
     return true;
@@ -331,7 +331,7 @@ bool compile_function(fn *f)
     emit_stubs(f);
     meter_finish(f);
     vconst_finish(f);
-    uint64_t frame = 8 * (1 + (uint64_t)f->locals_units + f->max_units + f->max_out);
+    uint64_t frame = VM_UNIT * (1 + (uint64_t)f->locals_units + f->max_units + f->max_out);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > FRAME_MAX)
         return fn_unsupported(f, "function frame larger than 1 GiB");

@@ -19,7 +19,7 @@ uint32_t units_below(const fn *f, uint32_t depth)
 
 x86_rm slot_at(const fn *f, uint32_t off, uint8_t type)
 {
-    uint64_t below = 8 + 8 * ((uint64_t)f->locals_units + off + vm_slot_units(type));
+    uint64_t below = 8 + VM_UNIT * ((uint64_t)f->locals_units + off + vm_slot_units(type));
     return M_(RBP, -(int32_t)below);
 }
 
@@ -121,7 +121,7 @@ static ventry *push(fn *f, uint8_t type)
         uint32_t cap = f->stack_cap ? 2 * f->stack_cap : 64;
         /* A stack whose slots alone overflow the frame is refused now,
          * before it costs more memory (and before slot offsets wrap). */
-        bool too_deep = 8 * ((uint64_t)off + 2) > FRAME_MAX;
+        bool too_deep = VM_UNIT * ((uint64_t)off + 2) > FRAME_MAX;
         ventry *s = too_deep ? NULL : realloc(f->stack, cap * sizeof *s);
         if (!s) {
             if (too_deep)

@@ -34,11 +34,11 @@ wj__enter_wasm:
 	mov	%rax, ACT_LANDING_PC(%r8)
 	mov	%rsp, ACT_LANDING_SP(%r8)
 	mov	%rbp, ACT_LANDING_FP(%r8)
-	lea	15(,%rcx,8), %rax	/* the outgoing area: nslots * 8, 16-aligned */
+	lea	15(,%rcx,8), %rax	/* the outgoing area: nslots 8-byte units, 16-aligned */
 	and	$-16, %rax
 	sub	%rax, %rsp
 	xor	%eax, %eax
-1:	cmp	%rcx, %rax		/* copy the argument slots */
+1:	cmp	%rcx, %rax		/* copy the argument units */
 	jae	2f
 	mov	(%rdx,%rax,8), %r9
 	mov	%r9, (%rsp,%rax,8)
@@ -49,11 +49,11 @@ wj__enter_wasm:
 	call	*%rsi
 	mov	-48(%rbp), %r8
 	mov	%rax, ACT_RET_GPR(%r8)
-	movq	%xmm0, ACT_RET_XMM(%r8)
+	movups	%xmm0, ACT_RET_XMM(%r8)	/* all 128 bits: a v128 result */
 	mov	-56(%rbp), %rdx
 	mov	-64(%rbp), %rcx
 	xor	%eax, %eax
-3:	cmp	%rcx, %rax		/* copy the slots back: the results */
+3:	cmp	%rcx, %rax		/* copy the units back: the results */
 	jae	4f
 	mov	(%rsp,%rax,8), %r9
 	mov	%r9, (%rdx,%rax,8)
@@ -87,7 +87,7 @@ wj__unwind:
 	jmp	*ACT_LANDING_PC(%rdi)
 	.size	wj__unwind, .-wj__unwind
 
-/* Called from wasm: r15 = host record, argument slots at [rsp+8]. */
+/* Called from wasm: r15 = host record, argument units at [rsp+8]. */
 	.globl	wj__host_trampoline
 	.hidden	wj__host_trampoline
 	.type	wj__host_trampoline, @function
@@ -103,8 +103,9 @@ wj__host_trampoline:
 	lea	16(%rbp), %rsi		/* slots */
 	mov	%rbp, %rdx		/* fp */
 	call	wj__host_call@PLT
-	mov	16(%rbp), %rax		/* one result: rax and xmm0 */
-	movq	16(%rbp), %xmm0
+	mov	16(%rbp), %rax		/* one result: rax, and xmm0 all 16 bytes */
+	movups	16(%rbp), %xmm0		/* (a v128; past a 1-unit area lies the
+					 * caller's frame, so reading is safe) */
 	pop	%rbp
 	.cfi_def_cfa %rsp, 8
 	ret

@@ -88,8 +88,12 @@ typedef struct vm_memory_plan {
     uint64_t extent;
 } vm_memory_plan;
 
-/* The 8-byte units a value of `type` takes in argument areas, frames and
- * the runtime's slot arrays: v128 two, the others one. */
+/* The unit of argument areas, frames and the runtime's slot arrays, in
+ * bytes: a value of `type` takes vm_slot_units(type) of them, v128 two,
+ * the others one. */
+#define VM_UNIT 8
+
+
 static inline uint32_t vm_slot_units(uint8_t type)
 {
     return type == WASM_V128 ? 2 : 1;

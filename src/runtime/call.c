@@ -12,8 +12,8 @@
 #include "trap.h"
 #include "value.h"
 
-/* Slots and values of up to this many parameters or results live on the
- * C stack; more are allocated. */
+/* Up to this many units of an argument area, or values of parameters or
+ * results, live on the C stack; more are allocated. */
 #define SMALL_ARITY 16
 
 static wj_error *check_call(const wj_func *f, const wj_val *args, size_t arg_count,
@@ -29,9 +29,6 @@ static wj_error *check_call(const wj_func *f, const wj_val *args, size_t arg_cou
                             "wrong number of results: expected %u, got %zu", t->nresults,
                             result_count);
     for (uint32_t i = 0; i < t->nparams; i++) {
-        if (t->params[i] == WJ_V128)
-            return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
-                                "argument %u: v128 values cannot be passed through the API", i);
         if (args[i].kind != t->params[i])
             return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                                 "argument %u has type %s, expected %s", i,
@@ -41,10 +38,6 @@ static wj_error *check_call(const wj_func *f, const wj_val *args, size_t arg_cou
             return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                                 "argument %u is a function of another store", i);
     }
-    for (uint32_t i = 0; i < t->nresults; i++)
-        if (t->results[i] == WJ_V128)
-            return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
-                                "result %u: v128 values cannot be passed through the API", i);
     return NULL;
 }
 
@@ -85,13 +78,13 @@ static wj_error *call_wasm(wj_func *f, const wj_val *args, wj_val *results, wj_t
     if (!signals_thread_init())
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
                             "out of memory: no signal stack for this thread");
-    size_t nslots = t->nparams > t->nresults ? t->nparams : t->nresults;
+    size_t nslots = vm_args_units(t);
     uint64_t small[SMALL_ARITY];
     uint64_t *slots = nslots <= SMALL_ARITY ? small : malloc(nslots * sizeof *slots);
     if (!slots)
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
-    for (uint32_t i = 0; i < t->nparams; i++)
-        slots[i] = val_to_slot(&args[i]);
+    for (uint32_t i = 0, u = 0; i < t->nparams; u += vm_slot_units(t->params[i]), i++)
+        val_to_slots(&args[i], &slots[u]);
 
     vm_activation act = {
         .prev = wj__activation,
@@ -112,11 +105,12 @@ static wj_error *call_wasm(wj_func *f, const wj_val *args, wj_val *results, wj_t
 
     if (r == 0) {
         if (t->nresults == 1) {
-            bool fp = t->results[0] == WJ_F32 || t->results[0] == WJ_F64;
-            results[0] = val_from_slot(t->results[0], fp ? act.ret_xmm : act.ret_gpr);
+            uint8_t type = t->results[0];
+            bool xmm = type == WJ_F32 || type == WJ_F64 || type == WJ_V128;
+            results[0] = val_from_slots(type, xmm ? act.ret_xmm : &act.ret_gpr);
         } else {
-            for (uint32_t i = 0; i < t->nresults; i++)
-                results[i] = val_from_slot(t->results[i], slots[i]);
+            for (uint32_t i = 0, u = 0; i < t->nresults; u += vm_slot_units(t->results[i]), i++)
+                results[i] = val_from_slots(t->results[i], &slots[u]);
         }
     } else {
         wj_trap *tr = trap_of(store, &act);
@@ -181,15 +175,15 @@ void wj__host_call(void *record, uint64_t *slots, uintptr_t fp)
     if (!args || !results) {
         trap = wj_trap_new("out of memory");
     } else {
-        for (uint32_t i = 0; i < t->nparams; i++)
-            args[i] = val_from_slot(t->params[i], slots[i]);
+        for (uint32_t i = 0, u = 0; i < t->nparams; u += vm_slot_units(t->params[i]), i++)
+            args[i] = val_from_slots(t->params[i], &slots[u]);
         uintptr_t saved_exit = act->exit_fp;
         act->exit_fp = fp;
         trap = run_host(f, &caller, args, results);
         act->exit_fp = saved_exit;
         if (!trap)
-            for (uint32_t i = 0; i < t->nresults; i++)
-                slots[i] = val_to_slot(&results[i]);
+            for (uint32_t i = 0, u = 0; i < t->nresults; u += vm_slot_units(t->results[i]), i++)
+                val_to_slots(&results[i], &slots[u]);
     }
     if (args != small_args)
         free(args);

@@ -158,8 +158,7 @@ wj_error *wj_table_new(wj_store *store, const wj_tabletype *type, const wj_val *
                    .shared = l->shared},
     };
     wj_table *tab;
-    wj_error *err =
-        table_object_new(store, &t, init ? (void *)(uintptr_t)val_to_slot(init) : NULL, &tab);
+    wj_error *err = table_object_new(store, &t, init ? val_to_ref(init) : NULL, &tab);
     if (err)
         return err;
     if (!store_adopt(store, tab, table_object_free_any)) {
@@ -196,7 +195,7 @@ bool wj_table_get(const wj_table *table, uint64_t index, wj_val *out)
 {
     if (index >= table->tab->vm.size)
         return false;
-    *out = val_from_slot(table->tab->elem, (uintptr_t)table->tab->vm.elems[index]);
+    *out = val_from_ref(table->tab->elem, table->tab->vm.elems[index]);
     return true;
 }
 
@@ -204,7 +203,7 @@ bool wj_table_set(wj_table *table, uint64_t index, const wj_val *value)
 {
     if (index >= table->tab->vm.size || !val_fits(value, table->tab->elem, table->store))
         return false;
-    table->tab->vm.elems[index] = (void *)(uintptr_t)val_to_slot(value);
+    table->tab->vm.elems[index] = val_to_ref(value);
     return true;
 }
 
@@ -213,8 +212,7 @@ bool wj_table_grow(wj_table *table, uint64_t delta, const wj_val *init, uint64_t
     if (init && !val_fits(init, table->tab->elem, table->store))
         return false;
     uint32_t old;
-    if (!table_grow(table->tab, delta, init ? (void *)(uintptr_t)val_to_slot(init) : NULL,
-                    &old))
+    if (!table_grow(table->tab, delta, init ? val_to_ref(init) : NULL, &old))
         return false;
     if (old_size)
         *old_size = old;
@@ -227,9 +225,6 @@ wj_error *wj_global_new(wj_store *store, const wj_globaltype *type, const wj_val
                         wj_global **out)
 {
     *out = NULL;
-    if (type->type == WJ_V128)
-        return rt_error_new(WJ_ERROR_UNSUPPORTED, WJ_NO_OFFSET,
-                            "unsupported: v128 globals through the API");
     if (!valtype_known(type->type))
         return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET, "unknown value type 0x%02x",
                             (unsigned)type->type);
@@ -242,8 +237,8 @@ wj_error *wj_global_new(wj_store *store, const wj_globaltype *type, const wj_val
         free(g);
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     }
-    g->own = val_to_slot(value);
-    g->cell = &g->own;
+    g->cell = g->own;
+    val_to_slots(value, g->cell);
     g->type = (wasm_globaltype){.type = (uint8_t)type->type, .mut = type->mutable_};
     g->store = store;
     *out = g;
@@ -257,7 +252,7 @@ void wj_global_type(const wj_global *global, wj_globaltype *out)
 
 void wj_global_get(const wj_global *global, wj_val *out)
 {
-    *out = val_from_slot(global->type.type, *global->cell);
+    *out = val_from_slots(global->type.type, global->cell);
 }
 
 wj_error *wj_global_set(wj_global *global, const wj_val *value)
@@ -268,6 +263,6 @@ wj_error *wj_global_set(wj_global *global, const wj_val *value)
         return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                             "global value must be a %s%s", wj_valtype_name(global->type.type),
                             global->type.type == WJ_FUNCREF ? " of this store" : "");
-    *global->cell = val_to_slot(value);
+    val_to_slots(value, global->cell);
     return NULL;
 }

@@ -20,8 +20,11 @@ struct wj_table {
 };
 
 struct wj_global {
-    uint64_t *cell; /* an instance's vmctx slot, or `own` */
-    uint64_t own;
+    /* The value's units (value.h): an instance's vmctx slot, or `own` for a
+     * global of the API or an instance's v128 global (whose vmctx slot
+     * points here: vm_global_indirect). */
+    uint64_t *cell;
+    uint64_t own[2];
     wasm_globaltype type;
     wj_store *store;
 };

@@ -130,7 +130,7 @@ static void fill_funcs(wj_instance *inst, const wj_extern *imports)
     }
 }
 
-/* The value of a constant expression, as a slot (see value.h). */
+/* The value of a scalar constant expression, as a unit (see value.h). */
 static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
 {
     const wasm_module *m = inst->module->wasm;
@@ -144,10 +144,26 @@ static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
         return (uintptr_t)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, c->u.index));
     case WASM_CONST_GLOBAL_GET: return *inst->globals[c->u.index]->cell;
     }
-    return 0; /* v128: refused before instantiation */
+    return 0; /* v128: only global initialisers have one (global_init) */
 }
 
-/* Imported globals' slots point at the exporter's cells; defined ones hold
+/* Writes the value of global `i`'s initialiser to its cell: one unit, or
+ * two for a v128. */
+static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
+{
+    const wasm_const *c = &inst->module->wasm->globals[i].init;
+    if (c->kind == WASM_CONST_V128) {
+        memcpy(cell, c->u.v128, sizeof c->u.v128);
+    } else if (c->kind == WASM_CONST_GLOBAL_GET) {
+        const wj_global *src = inst->globals[c->u.index];
+        memcpy(cell, src->cell, vm_slot_units(src->type.type) * VM_UNIT);
+    } else {
+        *cell = const_eval(inst, c);
+    }
+}
+
+/* Imported globals' slots point at the exporter's cells, and so do v128
+ * globals' at their own (vm_global_indirect); other defined globals hold
  * their value. In index order, so initialisers see the globals before. */
 static void init_globals(wj_instance *inst, const wj_extern *imports)
 {
@@ -162,13 +178,14 @@ static void init_globals(wj_instance *inst, const wj_extern *imports)
     }
     for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++) {
         wj_global *g = &inst->defined_globals[i - m->nglobal_imports];
-        *g = (wj_global){
-            .cell = vmctx_at(inst->vmctx, vmctx_global(m, i)),
-            .type = m->globals[i].type,
-            .store = inst->store,
-        };
+        void *slot = vmctx_at(inst->vmctx, vmctx_global(m, i));
+        *g = (wj_global){.cell = slot, .type = m->globals[i].type, .store = inst->store};
+        if (vm_global_indirect(m, i)) {
+            g->cell = g->own;
+            *(uint64_t **)slot = g->cell;
+        }
         inst->globals[i] = g;
-        *g->cell = const_eval(inst, &m->globals[i].init);
+        global_init(inst, i, g->cell);
     }
 }
 

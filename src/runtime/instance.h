@@ -23,7 +23,7 @@ struct wj_instance {
     wj_memory **memories;     /* every memory index, imports first */
     wj_table **tables;
     wj_global **globals;
-    wj_global *defined_globals; /* cells in the vmctx */
+    wj_global *defined_globals; /* cells in the vmctx, v128 ones their own */
     elem_segment *elems;
     bool *data_dropped;
 };

@@ -3,7 +3,7 @@
 #include "func.h"
 #include "value.h"
 
-uint64_t val_to_slot(const wj_val *v)
+static uint64_t scalar_to_slot(const wj_val *v)
 {
     switch (v->kind) {
     case WJ_I32: return (uint32_t)v->of.i32;
@@ -25,9 +25,18 @@ uint64_t val_to_slot(const wj_val *v)
     return 0;
 }
 
-wj_val val_from_slot(uint8_t type, uint64_t slot)
+void val_to_slots(const wj_val *v, uint64_t *units)
+{
+    if (v->kind == WJ_V128)
+        memcpy(units, v->of.v128, sizeof v->of.v128);
+    else
+        units[0] = scalar_to_slot(v);
+}
+
+wj_val val_from_slots(uint8_t type, const uint64_t *units)
 {
     wj_val v = {.kind = (wj_valtype)type};
+    uint64_t slot = units[0];
     switch (type) {
     case WJ_I32: v.of.i32 = (int32_t)(uint32_t)slot; break;
     case WJ_I64: v.of.i64 = (int64_t)slot; break;
@@ -39,21 +48,37 @@ wj_val val_from_slot(uint8_t type, uint64_t slot)
     case WJ_F64: memcpy(&v.of.f64, &slot, sizeof slot); break;
     case WJ_FUNCREF: v.of.funcref = (wj_func *)(uintptr_t)slot; break;
     case WJ_EXTERNREF: v.of.externref = (void *)(uintptr_t)slot; break;
-    default: break;
+    case WJ_V128: memcpy(v.of.v128, units, sizeof v.of.v128); break;
     }
+    return v;
+}
+
+void *val_to_ref(const wj_val *v)
+{
+    return (void *)(uintptr_t)scalar_to_slot(v);
+}
+
+wj_val val_from_ref(uint8_t type, void *ref)
+{
+    wj_val v = {.kind = (wj_valtype)type};
+    if (type == WJ_FUNCREF)
+        v.of.funcref = ref;
+    else
+        v.of.externref = ref;
     return v;
 }
 
 bool val_fits(const wj_val *v, uint8_t type, const wj_store *store)
 {
-    if (v->kind != type || type == WJ_V128)
+    if (v->kind != type)
         return false;
     return type != WJ_FUNCREF || !v->of.funcref || v->of.funcref->store == store;
 }
 
 wj_val val_zero(uint8_t type)
 {
-    return val_from_slot(type, 0);
+    static const uint64_t zero[2];
+    return val_from_slots(type, zero);
 }
 
 bool valtype_known(uint8_t type)

@@ -30,8 +30,8 @@ typedef struct vm_activation {
     uintptr_t landing_pc; /* resume here to abandon the wasm frames */
     uintptr_t landing_sp;
     uintptr_t landing_fp; /* the trampoline's rbp: where a frame walk stops */
-    uint64_t ret_gpr;     /* rax and xmm0 when the callee returned */
-    uint64_t ret_xmm;
+    uint64_t ret_gpr;     /* rax and all 128 bits of xmm0 when the callee */
+    uint64_t ret_xmm[2];  /* returned (memory order: f32/f64 in ret_xmm[0]) */
 
     /* Set by the runtime before entering. */
     struct vm_activation *prev;           /* the thread's enclosing activation */
@@ -52,6 +52,7 @@ _Static_assert(offsetof(vm_activation, landing_sp) == ACT_LANDING_SP, "ACT_LANDI
 _Static_assert(offsetof(vm_activation, landing_fp) == ACT_LANDING_FP, "ACT_LANDING_FP");
 _Static_assert(offsetof(vm_activation, ret_gpr) == ACT_RET_GPR, "ACT_RET_GPR");
 _Static_assert(offsetof(vm_activation, ret_xmm) == ACT_RET_XMM, "ACT_RET_XMM");
+_Static_assert(sizeof(((vm_activation *)0)->ret_xmm) == 16, "ACT_RET_XMM holds xmm0");
 
 /* The innermost activation of the calling thread (initial-exec TLS, so the
  * signal handler can read it). */
@@ -59,21 +60,23 @@ extern __thread vm_activation *wj__activation __attribute__((tls_model("initial-
 
 /* Trampolines (src/compiler/trampolines.S). */
 
-/* Calls compiled `code` with r15 = vmctx, passing nslots 8-byte slots (the
- * arguments) and copying the slots back afterwards (results when there are
- * two or more); rax and xmm0 go to act->ret_gpr and act->ret_xmm. Returns 0
- * when the callee returned, 1 when a trap resumed at the landing pad. */
+/* Calls compiled `code` with r15 = vmctx, passing its argument area of
+ * nslots 8-byte units (vm_args_units: a v128 takes two) and copying the
+ * units back afterwards (results when there are two or more); rax and all
+ * of xmm0 go to act->ret_gpr and act->ret_xmm. Returns 0 when the callee
+ * returned, 1 when a trap resumed at the landing pad. */
 int wj__enter_wasm(void *vmctx, const void *code, uint64_t *slots, size_t nslots,
                    vm_activation *act);
 /* Abandons the wasm frames of `act`: continues at its landing pad. */
 __attribute__((noreturn)) void wj__unwind(vm_activation *act);
 /* What a host function's vm_funcref.code is: called from wasm with r15 = the
- * runtime's host record and the argument slots on the stack; calls
+ * runtime's host record and the argument area on the stack; calls
  * wj__host_call(record, slots, fp) where fp is the trampoline's own rbp
- * ([fp+8] returns into the wasm caller, [fp] is its rbp), then returns slot
- * 0 in rax and xmm0. */
+ * ([fp+8] returns into the wasm caller, [fp] is its rbp), then returns the
+ * area's first 16 bytes in xmm0 and its first unit in rax (a single result,
+ * whatever its type). */
 void wj__host_trampoline(void);
-/* Implemented by the runtime; fills the result slots or unwinds. */
+/* Implemented by the runtime; fills the result units or unwinds. */
 void wj__host_call(void *record, uint64_t *slots, uintptr_t fp);
 #endif
 

@@ -144,6 +144,28 @@ if [ -x "$wat2wasm" ]; then
     check invoke-arity 1 '`add` takes 2 parameters, 1 given' -- run --invoke add "$tmp/calc.wasm" 1
     check invoke-missing 1 'no exported function `sub`' -- run --invoke sub "$tmp/calc.wasm"
 
+    # v128 arguments in any shape, results as i32x4 lanes in hex
+    wat simd '(module
+      (func (export "vxor") (param v128 v128) (result v128) (v128.xor (local.get 0) (local.get 1)))
+      (func (export "mix") (param i32 v128) (result v128 i32 f64)
+        (local.get 1) (local.get 0) (f64.const 2.5)))'
+    check invoke-v128 0 '^i32x4:0x00000011,0x00000022,0x00000033,0xffffffbc$' -- \
+        run --invoke vxor "$tmp/simd.wasm" i32x4:1,2,3,-4 i32x4:0x10,0x20,0x30,0x40
+    check invoke-v128-i8x16 0 '^i32x4:0x00000001,0x00000002,0x00000003,0xffffffff$' -- \
+        run --invoke vxor "$tmp/simd.wasm" i8x16:1,0,0,0,2,0,0,0,3,0,0,0,-1,-1,0xff,255 i64x2:0,0
+    check invoke-v128-f32x4 0 '^i32x4:0x3fc00000,0x80000000,0x00000000,0x3f800000$' -- \
+        run --invoke vxor "$tmp/simd.wasm" f32x4:1.5,-0,0,1 f64x2:0,0
+    check invoke-v128-multi 0 '^i32x4:0x00020001,0x00040003,0x00060005,0xffff0007$' -- \
+        run --invoke mix "$tmp/simd.wasm" 7 i16x8:1,2,3,4,5,6,7,-1
+    expect invoke-v128-multi-i32 '^7$'
+    expect invoke-v128-multi-f64 '^2\.5$'
+    check invoke-v128-lanes 1 "parameter 1: 'i32x4:1,2,3' is not a v128 \(write one as i32x4:1,2,3,-4\)" -- \
+        run --invoke vxor "$tmp/simd.wasm" i32x4:0,0,0,0 i32x4:1,2,3
+    check invoke-v128-range 1 "parameter 0: 'i8x16:256,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0' is not a v128" -- \
+        run --invoke vxor "$tmp/simd.wasm" i8x16:256,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0 i64x2:0,0
+    check invoke-v128-shape 1 "parameter 0: '1,2,3,4' is not a v128" -- \
+        run --invoke vxor "$tmp/simd.wasm" 1,2,3,4 i64x2:0,0
+
     wat import '(module (import "env" "frob" (func)))'
     check unknown-import 1 'import\.wasm: unknown import `env::frob` \(func\)$' -- run "$tmp/import.wasm"
     wat bench '(module (import "bench" "start" (func $s)) (import "bench" "end" (func $e))

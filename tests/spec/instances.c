@@ -236,8 +236,8 @@ static void instantiate(struct registry *r, const wj_module *module, struct inst
         wj_trap *trap = NULL;
         wj_error *err = wj_instance_new(store, module, imports, count, &instance, &trap);
         if (err && wj_error_kind_of(err) == WJ_ERROR_UNSUPPORTED) {
-            /* Instantiation too may need what the library lacks (a v128
-             * global): skipped like a module it cannot compile. */
+            /* Instantiation too may need what the library lacks: skipped
+             * like a module it cannot compile. */
             set_message(out, INST_SKIPPED, copy_message(wj_error_message(err)));
             wj_error_delete(err);
             wj_trap_delete(trap); /* should be NULL; never leak it */

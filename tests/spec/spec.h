@@ -70,7 +70,6 @@ char *format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 enum skip_reason {
     SKIP_TEXT_MODULE,    /* a .wat module: the runtime reads binaries only */
     SKIP_CONVERSION_GAP, /* wast2json's binary cannot carry the expected message */
-    SKIP_V128,           /* a v128 argument or result: wj_val cannot hold one */
     SKIP_UNSUPPORTED,    /* the library said WJ_ERROR_UNSUPPORTED: its message */
 };
 
@@ -118,13 +117,24 @@ enum value_form {
     VALUE_ANY_REF,        /* a reference without "value": any non-null one */
 };
 
+/* The lanes a v128 was written as: "lane_type" i8 ... f64. */
+struct lane_shape {
+    const char *name; /* "i32" */
+    unsigned bytes;   /* of a lane: 1, 2, 4 or 8 */
+    bool fp;
+};
+
 /* An argument or expected result from the script. */
 struct script_value {
     enum value_form form;
     wj_val val; /* val.kind is always set */
+    /* A v128 (form VALUE_EXACT): its shape, and per lane VALUE_EXACT or a
+     * NaN pattern of a float lane. */
+    const struct lane_shape *shape;
+    enum value_form lane_forms[16];
 };
 
-enum value_parse { VALUE_PARSED, VALUE_IS_V128, VALUE_BAD };
+enum value_parse { VALUE_PARSED, VALUE_BAD };
 
 /* Parses {"type": ..., "value": ...}. Only an expected result (`expected`)
  * may be a NaN pattern or a reference without a value. On VALUE_BAD, *why
@@ -132,8 +142,10 @@ enum value_parse { VALUE_PARSED, VALUE_IS_V128, VALUE_BAD };
 enum value_parse value_parse(json_t *json, bool expected, struct script_value *out,
                              const char **why);
 bool value_matches(const struct script_value *expected, const wj_val *actual);
-/* e.g. "i32:42", "f32:0x7fc00000", "externref:3", "funcref:null" */
-void fput_value(const wj_val *value, FILE *out);
+/* e.g. "i32:42", "f32:0x7fc00000", "externref:3", "funcref:null",
+ * "v128:i32x4:0x00000001,0x00000002,0x00000003,0xfffffffc": a v128 in the
+ * lanes of `like`, an expected v128 (NULL: i32 lanes). */
+void fput_value(const wj_val *value, const struct script_value *like, FILE *out);
 void fput_expected_value(const struct script_value *value, FILE *out);
 
 /* --- spectest.c ----------------------------------------------------------- */

@@ -9,6 +9,7 @@
 
 #include "unit.h"
 #include "wasm_builder.h"
+#include "wat.h"
 
 #define ck_assert_wj_error(e, want_kind, want_prefix)                                         \
     do {                                                                                   \
@@ -120,6 +121,55 @@ START_TEST(host_function_call)
     ck_assert_int_eq(res[1].of.i32, 1);
     ck_assert_no_wj_error(wj_func_call(f, args, 4, res, 2, NULL));
     ck_assert_int_eq(res[1].of.i32, 2);
+    wj_store_delete(s);
+    wj_engine_delete(e);
+}
+END_TEST
+
+/* (v128 i32 v128) -> (v128 i32): the lane-wise i32x4 sum, and the i32. */
+static wj_trap *v128_add_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    ck_assert_int_eq(args[0].kind, WJ_V128);
+    ck_assert_int_eq(args[2].kind, WJ_V128);
+    results[0].kind = WJ_V128;
+    for (int lane = 0; lane < 4; lane++) {
+        uint32_t a, b;
+        memcpy(&a, args[0].of.v128 + 4 * lane, 4);
+        memcpy(&b, args[2].of.v128 + 4 * lane, 4);
+        a += b;
+        memcpy(results[0].of.v128 + 4 * lane, &a, 4);
+    }
+    results[1] = args[1];
+    return NULL;
+}
+
+START_TEST(host_function_v128)
+{
+    wj_engine *e = wj_engine_new(NULL);
+    wj_store *s = wj_store_new(e);
+    static const uint8_t params[] = {WJ_V128, WJ_I32, WJ_V128}, results[] = {WJ_V128, WJ_I32};
+    wj_func *f = wj_func_new(s, &(wj_functype){3, 2, params, results}, v128_add_cb, NULL, NULL);
+    ck_assert_ptr_nonnull(f);
+    /* i32x4 lanes 1, 2, 3, -4 and 0xffffffff, 10, 20, 30: little-endian */
+    wj_val args[3] = {
+        {.kind = WJ_V128, .of.v128 = {1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff}},
+        i32(9),
+        {.kind = WJ_V128, .of.v128 = {0xff, 0xff, 0xff, 0xff, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0}},
+    };
+    wj_val res[2];
+    wj_trap *trap = NULL;
+    ck_assert_no_wj_error(wj_func_call(f, args, 3, res, 2, &trap));
+    ck_assert_no_trap(trap);
+    static const uint8_t sum[16] = {0, 0, 0, 0, 12, 0, 0, 0, 23, 0, 0, 0, 26, 0, 0, 0};
+    ck_assert_int_eq(res[0].kind, WJ_V128);
+    ck_assert_mem_eq(res[0].of.v128, sum, 16);
+    ck_assert_int_eq(res[1].of.i32, 9);
+
+    /* a v128 argument must be one */
+    args[2] = i64(1);
+    wj_error *err = wj_func_call(f, args, 3, res, 2, &trap);
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "argument 2 has type i64, expected v128");
+    wj_error_delete(err);
     wj_store_delete(s);
     wj_engine_delete(e);
 }
@@ -310,9 +360,24 @@ START_TEST(globals)
     wj_global_get(g, &got);
     ck_assert_ptr_null(got.of.funcref);
 
-    /* v128 globals cannot be made through the API */
+    /* v128: all 16 bytes kept, in and out */
+    wj_val vec = {.kind = WJ_V128};
+    for (int i = 0; i < 16; i++)
+        vec.of.v128[i] = (uint8_t)(0xf0 + i);
     err = wj_global_new(s, &(wj_globaltype){WJ_V128, false}, &v, &g);
-    ck_assert_wj_error(err, WJ_ERROR_UNSUPPORTED, "unsupported: v128");
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "global value must be a v128");
+    wj_error_delete(err);
+    ck_assert_no_wj_error(wj_global_new(s, &(wj_globaltype){WJ_V128, true}, &vec, &g));
+    wj_global_get(g, &got);
+    ck_assert_int_eq(got.kind, WJ_V128);
+    ck_assert_mem_eq(got.of.v128, vec.of.v128, 16);
+    vec.of.v128[15] = 0x01;
+    ck_assert_no_wj_error(wj_global_set(g, &vec));
+    wj_global_get(g, &got);
+    ck_assert_mem_eq(got.of.v128, vec.of.v128, 16);
+    v = i64(0);
+    err = wj_global_set(g, &v);
+    ck_assert_wj_error(err, WJ_ERROR_USAGE, "global value must be a v128");
     wj_error_delete(err);
     wj_store_delete(other);
     wj_store_delete(s);
@@ -998,6 +1063,130 @@ START_TEST(globals_shared_with_wasm)
 }
 END_TEST
 
+/* (i32 v128) -> (v128 i32): every byte xor'ed with the i32, and the i32 + 1. */
+static wj_trap *xor_bytes_cb(void *env, wj_caller *caller, const wj_val *args,
+                             wj_val *results)
+{
+    ck_assert_ptr_nonnull(wj_caller_instance(caller));
+    results[0] = args[1];
+    for (int i = 0; i < 16; i++)
+        results[0].of.v128[i] ^= (uint8_t)args[0].of.i32;
+    results[1] = i32(args[0].of.i32 + 1);
+    return NULL;
+}
+
+static wj_val v128_of_lanes(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+    wj_val v = {.kind = WJ_V128};
+    uint32_t lanes[4] = {a, b, c, d};
+    memcpy(v.of.v128, lanes, 16); /* x86-64: little-endian like wasm */
+    return v;
+}
+
+#define ck_assert_v128(got, want)                                            \
+    do {                                                                     \
+        ck_assert_int_eq((got).kind, WJ_V128);                               \
+        ck_assert_mem_eq((got).of.v128, (want).of.v128, 16);                 \
+    } while (0)
+
+/* v128 globals (defined, imported, from the API) share 16-byte cells with
+ * compiled code; v128 parameters and results cross wj_func_call and host
+ * calls in two 8-byte units each. */
+START_TEST(v128_globals_and_calls)
+{
+    wj_engine *e = wj_engine_new(NULL);
+    wj_store *s = wj_store_new(e);
+    size_t len;
+    uint8_t *wasm = wat_to_wasm(
+        "(module\n"
+        "  (import \"env\" \"base\" (global $base v128))\n"
+        "  (import \"env\" \"xor\" (func $xor (param i32 v128) (result v128 i32)))\n"
+        "  (global $c (export \"c\") v128 (v128.const i32x4 1 2 3 0xfffffffc))\n"
+        "  (global $g (export \"g\") (mut v128) (global.get $base))\n"
+        "  (global $n (export \"n\") (mut i64) (i64.const -5))\n"
+        "  (func (export \"get\") (result v128) global.get $g)\n"
+        "  (func (export \"set\") (param v128) local.get 0 global.set $g)\n"
+        "  (func (export \"swap\") (param i32 v128 i64) (result v128 i64 i32)\n"
+        "    local.get 1 local.get 2 local.get 0)\n"
+        "  (func (export \"host\") (param v128) (result v128 i32)\n"
+        "    i32.const 9 local.get 0 call $xor))",
+        &len);
+    wj_module *m = NULL;
+    ck_assert_no_wj_error(wj_module_new(e, wasm, len, &m));
+    free(wasm);
+    wj_val base_value = v128_of_lanes(0x11111111, 0x22222222, 0x33333333, 0x44444444);
+    wj_global *base;
+    ck_assert_no_wj_error(wj_global_new(s, &(wj_globaltype){WJ_V128, false}, &base_value, &base));
+    static const uint8_t xor_params[] = {WJ_I32, WJ_V128}, xor_results[] = {WJ_V128, WJ_I32};
+    wj_func *xor = wj_func_new(s, &(wj_functype){2, 2, xor_params, xor_results}, xor_bytes_cb,
+                               NULL, NULL);
+    wj_extern imports[] = {{.kind = WJ_EXTERN_GLOBAL, .of.global = base}, extern_func(xor)};
+    wj_instance *inst = instantiate(s, m, imports, 2);
+
+    wj_extern ext;
+    wj_val got;
+    ck_assert(wj_instance_export(inst, "c", 1, &ext));
+    wj_global_get(ext.of.global, &got);
+    wj_val c = v128_of_lanes(1, 2, 3, 0xfffffffc);
+    ck_assert_v128(got, c);
+    ck_assert(wj_instance_export(inst, "n", 1, &ext));
+    wj_global_get(ext.of.global, &got);
+    ck_assert_int_eq(got.of.i64, -5);
+    ck_assert(wj_instance_export(inst, "g", 1, &ext));
+    wj_global *g = ext.of.global;
+    wj_global_get(g, &got);
+    ck_assert_v128(got, base_value); /* initialised from the import */
+
+    /* one v128 result: all of xmm0 */
+    wj_trap *trap = NULL;
+    wj_val r[3];
+    ck_assert_no_wj_error(wj_func_call(export_func(inst, "get"), NULL, 0, r, 1, &trap));
+    ck_assert_no_trap(trap);
+    ck_assert_v128(r[0], base_value);
+    wj_val x = v128_of_lanes(0xdeadbeef, 0x01234567, 0x89abcdef, 0xfedcba98);
+    ck_assert_no_wj_error(wj_func_call(export_func(inst, "set"), &x, 1, NULL, 0, &trap));
+    wj_global_get(g, &got);
+    ck_assert_v128(got, x);
+
+    /* a second instance imports the global and sees the API's writes */
+    wasm = wat_to_wasm("(module (import \"a\" \"g\" (global $g (mut v128)))\n"
+                       "  (func (export \"get\") (result v128) global.get $g))",
+                       &len);
+    wj_module *m2 = NULL;
+    ck_assert_no_wj_error(wj_module_new(e, wasm, len, &m2));
+    free(wasm);
+    wj_instance *inst2 = instantiate(s, m2, &ext, 1);
+    ck_assert_no_wj_error(wj_func_call(export_func(inst2, "get"), NULL, 0, r, 1, &trap));
+    ck_assert_v128(r[0], x);
+    ck_assert_no_wj_error(wj_global_set(g, &c));
+    ck_assert_no_wj_error(wj_func_call(export_func(inst2, "get"), NULL, 0, r, 1, &trap));
+    ck_assert_v128(r[0], c);
+    ck_assert_no_wj_error(wj_func_call(export_func(inst, "get"), NULL, 0, r, 1, &trap));
+    ck_assert_v128(r[0], c);
+
+    /* several results, packed in units: v128 (two), i64, i32 */
+    wj_val args[3] = {i32(7), x, i64(-2)};
+    ck_assert_no_wj_error(wj_func_call(export_func(inst, "swap"), args, 3, r, 3, &trap));
+    ck_assert_no_trap(trap);
+    ck_assert_v128(r[0], x);
+    ck_assert_int_eq(r[1].of.i64, -2);
+    ck_assert_int_eq(r[2].of.i32, 7);
+
+    /* through a host function and back */
+    ck_assert_no_wj_error(wj_func_call(export_func(inst, "host"), &x, 1, r, 2, &trap));
+    ck_assert_no_trap(trap);
+    wj_val want = x;
+    for (int i = 0; i < 16; i++)
+        want.of.v128[i] ^= 9;
+    ck_assert_v128(r[0], want);
+    ck_assert_int_eq(r[1].of.i32, 10);
+    wj_module_delete(m2);
+    wj_module_delete(m);
+    wj_store_delete(s);
+    wj_engine_delete(e);
+}
+END_TEST
+
 START_TEST(tables_and_call_indirect)
 {
     wj_engine *e = wj_engine_new(NULL);
@@ -1361,6 +1550,7 @@ static Suite *runtime_suite(void)
     Suite *s = suite_create("runtime");
     TCase *api = tcase_create("objects");
     tcase_add_test(api, host_function_call);
+    tcase_add_test(api, host_function_v128);
     tcase_add_test(api, host_function_usage_errors);
     tcase_add_test(api, host_function_traps);
     tcase_add_test(api, finalizers_run_with_the_store);
@@ -1385,6 +1575,7 @@ static Suite *runtime_suite(void)
     tcase_add_test(wasm, memory_data_and_grow);
     tcase_add_test(wasm, memory_grow_engine_limit);
     tcase_add_test(wasm, globals_shared_with_wasm);
+    tcase_add_test(wasm, v128_globals_and_calls);
     tcase_add_test(wasm, tables_and_call_indirect);
     tcase_add_test(wasm, reexports);
     tcase_add_test(wasm, start_function_traps);

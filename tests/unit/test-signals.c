@@ -48,6 +48,11 @@ static struct {
     uint32_t host_caller, ret_host_caller; /* calls host_exit() */
     uint32_t host_outer, ret_host_outer;   /* calls host_caller() */
     uint32_t tgkill, tgkill_after; /* tgkill(pid, tid, SIGSEGV) */
+    uint32_t v128_ret;   /* v128_ret(v) = v, in xmm0 */
+    uint32_t host_units; /* host_units(u0..u3, record): calls the host
+                          * function `record` with the area u0..u3 through
+                          * wj__host_trampoline and returns what it
+                          * returned: rax, xmm0 and the area */
 } m;
 
 /* (No ck_assert while building: scenarios build it outside any test.) */
@@ -225,6 +230,27 @@ static bool build_module(void)
     m.tgkill_after = here(); /* where the signal arrives */
     trap_here(WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
     EMIT(0x90); /* nop */
+    func_end();
+
+    m.v128_ret = func_begin();
+    EMIT(0x0f, 0x10, 0x45, 0x10); /* movups xmm0, [rbp+16]: units 0 and 1 */
+    func_end();
+
+    m.host_units = func_begin();
+    EMIT(0x48, 0x83, 0xec, 0x20); /* sub rsp, 32: the outgoing area */
+    for (uint8_t k = 0; k < 4; k++) {
+        EMIT(0x48, 0x8b, 0x45, 16 + 8 * k);   /* mov rax, [rbp+16+8k] */
+        EMIT(0x48, 0x89, 0x44, 0x24, 8 * k); /* mov [rsp+8k], rax */
+    }
+    EMIT(0x4c, 0x8b, 0x7d, 0x30); /* mov r15, [rbp+48]: the record */
+    uint64_t tramp_addr = (uint64_t)(uintptr_t)wj__host_trampoline;
+    EMIT(0x48, 0xb8); /* movabs rax, wj__host_trampoline */
+    emit((const uint8_t *)&tramp_addr, 8);
+    EMIT(0xff, 0xd0); /* call rax */
+    for (uint8_t k = 0; k < 4; k++) {
+        EMIT(0x48, 0x8b, 0x4c, 0x24, 8 * k); /* mov rcx, [rsp+8k] */
+        EMIT(0x48, 0x89, 0x4d, 16 + 8 * k);   /* mov [rbp+16+8k], rcx */
+    }
     func_end();
 
     m.code.code_size = emitted;
@@ -1010,6 +1036,90 @@ static int scenario(const char *name)
     return 99;
 }
 
+/* ---- v128 across the trampolines ------------------------------------------- */
+
+static const uint8_t v128_bytes[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+START_TEST(v128_result_in_all_of_xmm0)
+{
+    setup();
+    vm_activation act;
+    uint64_t slots[2];
+    memcpy(slots, v128_bytes, 16);
+    activation_init(&act, registry, NULL, 0, NULL);
+    ck_assert_int_eq(run(&act, m.v128_ret, slots, 2), 0);
+    ck_assert_mem_eq(act.ret_xmm, v128_bytes, 16);
+    teardown();
+}
+END_TEST
+
+/* (v128 i32) -> v128: the bytes reversed, each xor'ed with the i32. */
+static wj_trap *reverse_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    ck_assert_int_eq(args[0].kind, WJ_V128);
+    ck_assert_mem_eq(args[0].of.v128, v128_bytes, 16);
+    ck_assert_int_eq(args[1].kind, WJ_I32);
+    ck_assert_int_eq(args[1].of.i32, 0x40);
+    results[0].kind = WJ_V128;
+    for (int i = 0; i < 16; i++)
+        results[0].of.v128[i] = args[0].of.v128[15 - i] ^ (uint8_t)args[1].of.i32;
+    return NULL;
+}
+
+/* (i32 v128) -> (i64 v128 f32): the v128 unchanged between the others. */
+static wj_trap *spread_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    ck_assert_int_eq(args[0].of.i32, -7);
+    ck_assert_int_eq(args[1].kind, WJ_V128);
+    ck_assert_mem_eq(args[1].of.v128, v128_bytes, 16);
+    results[0] = (wj_val){.kind = WJ_I64, .of.i64 = INT64_MIN + 5};
+    results[1] = args[1];
+    results[2] = (wj_val){.kind = WJ_F32, .of.f32 = -1.5f};
+    return NULL;
+}
+
+/* A host function called from compiled code finds its v128 parameters in
+ * two units each, wherever they fall (8-aligned only), writes v128 results
+ * the same way, and returns a single v128 in all of xmm0. */
+START_TEST(v128_through_the_host_trampoline)
+{
+    setup();
+    wj_engine *e = wj_engine_new(NULL);
+    wj_store *s = wj_store_new(e);
+    static const uint8_t rev_params[] = {WJ_V128, WJ_I32}, rev_results[] = {WJ_V128};
+    wj_func *rev = wj_func_new(s, &(wj_functype){2, 1, rev_params, rev_results}, reverse_cb,
+                               NULL, NULL);
+    static const uint8_t spread_params[] = {WJ_I32, WJ_V128};
+    static const uint8_t spread_results[] = {WJ_I64, WJ_V128, WJ_F32};
+    wj_func *spread = wj_func_new(s, &(wj_functype){2, 3, spread_params, spread_results},
+                                  spread_cb, NULL, NULL);
+    ck_assert_ptr_nonnull(rev);
+    ck_assert_ptr_nonnull(spread);
+
+    vm_activation act;
+    uint64_t slots[5] = {0, 0, 0x40, 0, (uintptr_t)rev};
+    memcpy(slots, v128_bytes, 16);
+    activation_init(&act, registry, NULL, 0, NULL);
+    ck_assert_int_eq(run(&act, m.host_units, slots, 5), 0);
+    uint8_t want[16];
+    for (int i = 0; i < 16; i++)
+        want[i] = (uint8_t)(16 - i) ^ 0x40;
+    ck_assert_mem_eq(act.ret_xmm, want, 16);
+    ck_assert_uint_eq(act.ret_gpr, 0x494a4b4c4d4e4f50u); /* rax: its first unit */
+
+    uint64_t area[5] = {(uint32_t)-7, 0, 0, 0, (uintptr_t)spread};
+    memcpy(&area[1], v128_bytes, 16);
+    activation_init(&act, registry, NULL, 0, NULL);
+    ck_assert_int_eq(run(&act, m.host_units, area, 5), 0);
+    ck_assert_uint_eq(area[0], (uint64_t)INT64_MIN + 5);
+    ck_assert_mem_eq(&area[1], v128_bytes, 16);
+    ck_assert_uint_eq(area[3], 0xbfc00000u); /* -1.5f, zero-extended */
+    wj_store_delete(s);
+    wj_engine_delete(e);
+    teardown();
+}
+END_TEST
+
 static Suite *signals_suite(void)
 {
     Suite *s = suite_create("signals");
@@ -1025,6 +1135,10 @@ static Suite *signals_suite(void)
     tcase_add_test(traps, threads_trap_concurrently);
     tcase_set_timeout(traps, 120); /* valgrind delivers signals slowly */
     suite_add_tcase(s, traps);
+    TCase *v128 = tcase_create("v128");
+    tcase_add_test(v128, v128_result_in_all_of_xmm0);
+    tcase_add_test(v128, v128_through_the_host_trampoline);
+    suite_add_tcase(s, v128);
     TCase *stacks = tcase_create("altstack");
     tcase_add_test(stacks, alternate_stack_per_thread);
     suite_add_tcase(s, stacks);
