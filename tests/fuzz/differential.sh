@@ -17,12 +17,13 @@
 # multi-value, mutable globals; every fourth module also enables reference
 # types, for which binaryen 108 often makes invalid modules (typed function
 # references, a funcref where an externref belongs): both engines must then
-# reject it ("rejected" below). With --simd, every module also enables
-# SIMD; v128 values cannot cross into JavaScript, so both sides skip exports
-# with v128 in their type and end a call of log-v128 alike (diff-run.c says
-# how). No threads, exceptions, tail calls or GC. Every third module also
-# goes through a random choice of binaryen's optimizations (--fuzz-passes):
-# the same kind of program, other code shapes. Then binaryen's --denan turns
+# reject it ("rejected" below). Every fifth module also enables SIMD (every
+# module with --simd); v128 values cannot cross into JavaScript, so both
+# sides skip exports with v128 in their type and end a call of log-v128
+# alike (diff-run.c says how). No threads, exceptions, tail calls or GC.
+# Every third module also goes through a random choice of binaryen's
+# optimizations (--fuzz-passes): the same kind of program, other code
+# shapes. Then binaryen's --denan turns
 # NaNs into zeros as they are made: a NaN's payload is not deterministic
 # (f32.min of a NaN may return any quiet NaN), and reinterpreted as an
 # integer it would reach addresses and results.
@@ -47,9 +48,9 @@ say() {
     printf '%s\n' "$*" >&9
 }
 
-simd=
+simd_every=5
 if [ "$1" = --simd ]; then
-    simd=--enable-simd
+    simd_every=1
     shift
 fi
 count=${1:-300}
@@ -136,7 +137,7 @@ while [ $i -lt "$count" ]; do
     while [ $i -lt "$count" ]; do
         set -- $features
         [ $((i % 4)) -eq 3 ] && set -- "$@" --enable-reference-types
-        set -- "$@" $simd
+        [ $((i % simd_every)) -eq $((simd_every - 1)) ] && set -- "$@" --enable-simd
         passes=
         [ $((i % 3)) -eq 2 ] && passes=--fuzz-passes
         if "$random_bytes" "$seed" $i >"$tmp/in" &&
