@@ -233,14 +233,12 @@ static vec call_vec_(int line, const fixture *fx, const char *name, const wj_val
 #define RETURN_VEC "(local.set $v) (i64x2.extract_lane 0 (local.get $v)) " \
                    "(i64x2.extract_lane 1 (local.get $v))"
 
-/* ==== helpers: a host function that clobbers every xmm register ======================= */
+/* ==== helpers: host functions that clobber every xmm register ======================== */
 
-/* The import "env" "scramble": (i32) -> (i32) = x + 1, after writing
- * garbage into all sixteen xmm registers (all caller-saved in C). */
-static wj_trap *scramble_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+/* Writes garbage into all sixteen xmm registers (all caller-saved in C), as
+ * any host function may. */
+static void clobber_xmm(void)
 {
-    (void)caller;
-    ++*(int *)env;
     __asm__ volatile("pcmpeqd %%xmm0, %%xmm0\n\t"
                      "movdqa %%xmm0, %%xmm1\n\tmovdqa %%xmm0, %%xmm2\n\t"
                      "movdqa %%xmm0, %%xmm3\n\tmovdqa %%xmm0, %%xmm4\n\t"
@@ -254,22 +252,69 @@ static wj_trap *scramble_cb(void *env, wj_caller *caller, const wj_val *args, wj
                      :
                      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
                        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+
+/* The import "env" "scramble": (i32) -> (i32) = x + 1. */
+static wj_trap *scramble_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)caller;
+    ++*(int *)env;
+    clobber_xmm();
     results[0] = v_i32(args[0].of.i32 + 1);
     return NULL;
 }
 
-static const uint8_t scramble_types[] = {WJ_I32};
+static uint8_t fold8(uint32_t n)
+{
+    uint8_t fold = 0;
+    for (uint32_t j = 0; j < 16; j++)
+        fold ^= (uint8_t)(n + j);
+    return fold;
+}
 
-/* A module whose only import is "env" "scramble"; counts its calls. */
+static const uint8_t reverse16[16] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
+
+/* The import "env" "vclobber" (the type $cl of calls_wat), what $clobber
+ * computes with 7 for 3: (a v128, n i32, b v128) -> (7n, a ^ splat8(fold8(n)),
+ * f64(n), reverse(b)). */
+static wj_trap *vclobber_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)caller;
+    ++*(int *)env;
+    clobber_xmm();
+    vec a = vec_at(args[0].of.v128), b = vec_at(args[2].of.v128);
+    uint32_t n = (uint32_t)args[1].of.i32;
+    vec r1 = vxor(a, splat8(fold8(n))), r3 = vshuffle(b, b, reverse16);
+    results[0] = v_i32((int32_t)(n * 7));
+    results[1] = (wj_val){.kind = WJ_V128};
+    memcpy(results[1].of.v128, r1.b, 16);
+    results[2] = (wj_val){.kind = WJ_F64, .of.f64 = (int32_t)n};
+    results[3] = (wj_val){.kind = WJ_V128};
+    memcpy(results[3].of.v128, r3.b, 16);
+    return NULL;
+}
+
+/* A module whose imports are "env" "scramble" and "env" "vclobber" (any,
+ * in any order), both counting their calls in *calls. */
 static void open_scrambled(fixture *fx, const char *wat, const wj_config *config, int *calls)
 {
     fx_prepare_opts(fx, wat, wat_opts, config);
-    ck_assert_uint_eq(wj_module_import_count(fx->module), 1);
-    wj_functype type = {1, 1, scramble_types, scramble_types};
-    wj_extern import = {.kind = WJ_EXTERN_FUNC};
-    import.of.func = wj_func_new(fx->store, &type, scramble_cb, calls, NULL);
-    ck_assert_ptr_nonnull(import.of.func);
-    fx_instantiate(fx, &import, 1);
+    size_t n = wj_module_import_count(fx->module);
+    wj_extern imports[2];
+    ck_assert_uint_le(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        wj_import_info info;
+        wj_functype type;
+        ck_assert(wj_module_import(fx->module, i, &info) && info.kind == WJ_EXTERN_FUNC);
+        ck_assert(wj_module_func_type(fx->module, info.index, &type));
+        bool scramble = strcmp(info.name, "scramble") == 0;
+        ck_assert(scramble || strcmp(info.name, "vclobber") == 0);
+        imports[i].kind = WJ_EXTERN_FUNC;
+        imports[i].of.func =
+            wj_func_new(fx->store, &type, scramble ? scramble_cb : vclobber_cb, calls, NULL);
+        ck_assert_ptr_nonnull(imports[i].of.func);
+    }
+    fx_instantiate(fx, imports, n);
 }
 
 /* ==== v128 across calls with every xmm register live ================================= */
@@ -293,14 +338,14 @@ static vec mk_ref(uint32_t x, int k)
 
 #define LIVE 18 /* v128 values live across the calls: more than the 15 registers */
 
-static const uint8_t reverse16[16] = {15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0};
-
 /* The module of calls_keep_live_values. $clobber keeps sixteen values of
- * its own live and returns v128 results between scalars; $live pushes LIVE
- * values, then calls the host (which clobbers every xmm register) and
- * $clobber (directly, or through the table when $sel is not 2), then hands
- * everything to $sink, which stores it in memory: the LIVE values at
- * 16*k, then $clobber's results at 16*LIVE + 0, 16, 32, 48. */
+ * its own live and returns v128 results between scalars, as does the host
+ * function $vclobber; $live pushes LIVE values, then calls the host
+ * function $scramble (which clobbers every xmm register) and the function
+ * of $sel: through the table (0: $clobber, 1: $clobber_b, 2: $vclobber)
+ * or directly (3: $clobber, 4: $vclobber), then hands everything to $sink,
+ * which stores it in memory: the LIVE values at 16*k, then the callee's
+ * results at 16*LIVE + 0, 16, 32, 48. */
 static char *calls_wat(void)
 {
     text t;
@@ -308,8 +353,9 @@ static char *calls_wat(void)
     emit(&t, "(module\n"
              "(type $cl (func (param v128 i32 v128) (result i32 v128 f64 v128)))\n"
              "(import \"env\" \"scramble\" (func $scramble (param i32) (result i32)))\n"
+             "(import \"env\" \"vclobber\" (func $vclobber (type $cl)))\n"
              "(memory (export \"mem\") 1)\n"
-             "(table 2 funcref) (elem (i32.const 0) $clobber $clobber_b)\n");
+             "(table 3 funcref) (elem (i32.const 0) $clobber $clobber_b $vclobber)\n");
     /* $clobber(a, n, b) = (3n, a ^ splat8(fold), f64(n), shuffle reverse of b) */
     for (int which = 0; which < 2; which++) {
         emit(&t, "(func %s (type $cl)\n", which ? "$clobber_b" : "$clobber");
@@ -342,10 +388,14 @@ static char *calls_wat(void)
     emit_mk(&t, 20);
     emit(&t, "(call $scramble (local.get $x))\n");
     emit_mk(&t, 21);
-    emit(&t, "(if (param v128 i32 v128) (result i32 v128 f64 v128) (i32.eq (local.get $sel) "
-             "(i32.const 2))\n"
-             "  (then (call $clobber))\n"
-             "  (else (call_indirect (type $cl) (local.get $sel))))\n"
+    emit(&t, "(block $d (param v128 i32 v128) (result i32 v128 f64 v128)\n"
+             "  (block $c (param v128 i32 v128) (result v128 i32 v128)\n"
+             "    (block $b (param v128 i32 v128) (result v128 i32 v128)\n"
+             "      (block $a (param v128 i32 v128) (result v128 i32 v128)\n"
+             "        (br_table $a $a $a $b $c (local.get $sel)))\n"
+             "      (br $d (call_indirect (type $cl) (local.get $sel))))\n"
+             "    (br $d (call $clobber)))\n"
+             "  (call $vclobber))\n"
              "(call $sink)))\n");
     return text_close(&t);
 }
@@ -361,23 +411,20 @@ static void check_calls(const fixture *fx, uint32_t x, int sel)
         ASSERT_VEC(what, vec_at(mem + 16 * k), mk_ref(x, k));
     }
     uint32_t n = x + 1; /* scramble's result */
-    uint8_t fold = 0;
-    for (uint32_t j = 0; j < 16; j++)
-        fold ^= (uint8_t)(n + j);
+    static const uint32_t factors[] = {3, 5, 7, 3, 7};
     int32_t r0;
     double r2;
     memcpy(&r0, mem + 16 * LIVE, 4);
     memcpy(&r2, mem + 16 * LIVE + 32, 8);
-    ck_assert_int_eq(r0, (int32_t)(n * (sel == 1 ? 5u : 3u)));
+    ck_assert_int_eq(r0, (int32_t)(n * factors[sel]));
     ck_assert(r2 == (double)(int32_t)n);
     snprintf(what, sizeof what, "x=%u sel=%d: result 1", x, sel);
-    ASSERT_VEC(what, vec_at(mem + 16 * LIVE + 16), vxor(splat8(fold), mk_ref(x, 20)));
+    ASSERT_VEC(what, vec_at(mem + 16 * LIVE + 16), vxor(splat8(fold8(n)), mk_ref(x, 20)));
     snprintf(what, sizeof what, "x=%u sel=%d: result 3", x, sel);
     ASSERT_VEC(what, vec_at(mem + 16 * LIVE + 48),
                vshuffle(mk_ref(x, 21), mk_ref(x, 20), reverse16));
 }
 
-/* sel 2: a direct call; 0 and 1: call_indirect of $clobber and $clobber_b. */
 START_TEST(calls_keep_live_values)
 {
     char *wat = calls_wat();
@@ -385,19 +432,19 @@ START_TEST(calls_keep_live_values)
     int calls = 0;
     open_scrambled(&fx, wat, NULL, &calls);
     free(wat);
-    for (int sel = 0; sel < 3; sel++) {
+    for (int sel = 0; sel < 5; sel++) {
         check_calls(&fx, 7, sel);
         check_calls(&fx, 0x12345678, sel);
     }
-    ck_assert_int_eq(calls, 6);
+    ck_assert_int_eq(calls, 10 + 4); /* scramble each time, vclobber for sel 2 and 4 */
     fx_close(&fx);
 }
 END_TEST
 
 /* ==== v128 locals: pinned in a hot loop, spilled when too many ======================= */
 
-/* $burn(i): sixteen v128 values of its own, folded to an i32: clobbers the
- * xmm registers a wasm callee may use. */
+/* $burn(i): sixteen v128 values of its own, folded to fold8(i): clobbers
+ * the xmm registers a wasm callee may use. */
 static const char burn_wat[] =
     "(func $burn (param $i i32) (result i32)\n"
     "  (i8x16.splat (local.get $i)) (i8x16.splat (i32.add (local.get $i) (i32.const 1)))\n"
@@ -418,14 +465,6 @@ static const char burn_wat[] =
     "  v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor\n"
     "  v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor\n"
     "  (i8x16.extract_lane_u 5))\n";
-
-static uint32_t burn_ref(uint32_t i)
-{
-    uint8_t fold = 0;
-    for (uint32_t j = 0; j < 16; j++)
-        fold ^= (uint8_t)(i + j);
-    return fold;
-}
 
 /* Four v128 locals used in every iteration (pinned to xmm registers), a
  * host call and a wasm call in the loop; they start from memory 0..63 and
@@ -472,7 +511,7 @@ START_TEST(locals_pinned_in_loop)
         a = vxor(a, b);
         b = rotate1(b);
         c = vbitselect(a, c, d);
-        d = with_lane32(d, 0, lane32(d, 0) + (i + 1) + burn_ref(i));
+        d = with_lane32(d, 0, lane32(d, 0) + (i + 1) + fold8(i));
     }
     CALL_OK(&fx, "pinned", ARGS(v_i32((int32_t)n)), NULL);
     ck_assert_int_eq(calls, (int)n);
@@ -722,6 +761,99 @@ START_TEST(stack_values_and_locals)
 }
 END_TEST
 
+
+/* v128 globals: defined (mutable, and immutable initialised from an
+ * imported one), imported from the host and from another instance, read
+ * and written by wasm and through wj_global_get/set. */
+static const char globals_a_wat[] =
+    "(module\n"
+    "(import \"env\" \"h\" (global $h (mut v128)))\n"
+    "(import \"env\" \"k\" (global $k v128))\n"
+    "(global $g (export \"g\") (mut v128) (v128.const i32x4 0x11111111 0x22222222 0x33333333 "
+    "0x44444444))\n"
+    "(global $d (export \"d\") v128 (global.get $k))\n"
+    "(func (export \"step\") (param $x i32)\n"
+    "  (global.set $g (v128.xor (global.get $g) (global.get $h)))\n"
+    "  (global.set $h (i32x4.replace_lane 0 (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 "
+    "(global.get $d) (global.get $d)) (local.get $x))))\n"
+    "(func (export \"read_g\") (result i64 i64) (local $v v128) (global.get $g) " RETURN_VEC "))\n";
+
+static const char globals_b_wat[] =
+    "(module (import \"a\" \"g\" (global $g (mut v128)))\n"
+    "(func (export \"bump\") (global.set $g (i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 "
+    "(global.get $g) (global.get $g)))))\n";
+
+static wj_val v128_val(vec v)
+{
+    wj_val w = {.kind = WJ_V128};
+    memcpy(w.of.v128, v.b, 16);
+    return w;
+}
+
+static vec global_vec(const wj_global *g)
+{
+    wj_val v;
+    wj_global_get(g, &v);
+    ck_assert_int_eq(v.kind, WJ_V128);
+    return vec_at(v.of.v128);
+}
+
+START_TEST(globals_v128)
+{
+    vec h0, k, x;
+    prng_fill(11, h0.b, 16);
+    prng_fill(12, k.b, 16);
+    prng_fill(13, x.b, 16);
+    fixture a;
+    fx_prepare_opts(&a, globals_a_wat, wat_opts, NULL);
+    wj_globaltype mut = {WJ_V128, true}, imm = {WJ_V128, false};
+    wj_extern imports[2] = {{.kind = WJ_EXTERN_GLOBAL}, {.kind = WJ_EXTERN_GLOBAL}};
+    wj_val init = v128_val(h0);
+    ck_assert_no_wj_error(wj_global_new(a.store, &mut, &init, &imports[0].of.global));
+    init = v128_val(k);
+    ck_assert_no_wj_error(wj_global_new(a.store, &imm, &init, &imports[1].of.global));
+    fx_instantiate(&a, imports, 2);
+    wj_global *g = fx_export(&a, "g", WJ_EXTERN_GLOBAL).of.global;
+    wj_global *d = fx_export(&a, "d", WJ_EXTERN_GLOBAL).of.global;
+    vec g0 = splat32(0);
+    for (int i = 0; i < 4; i++)
+        g0 = with_lane32(g0, i, 0x11111111u * (uint32_t)(i + 1));
+    ASSERT_VEC("g initial", global_vec(g), g0);
+    ASSERT_VEC("d from k", global_vec(d), k);
+
+    CALL_OK(&a, "step", ARGS(v_i32(7)), NULL);
+    ASSERT_VEC("g after step", global_vec(g), vxor(g0, h0));
+    ASSERT_VEC("g read by wasm", CALL_VEC(&a, "read_g", NOARGS), vxor(g0, h0));
+    ASSERT_VEC("h after step", global_vec(imports[0].of.global), with_lane32(rotate1(k), 0, 7));
+
+    wj_val xv = v128_val(x);
+    ck_assert_no_wj_error(wj_global_set(g, &xv));
+    ASSERT_VEC("g set by the host", CALL_VEC(&a, "read_g", NOARGS), x);
+
+    /* a second instance imports g and writes it */
+    size_t len;
+    uint8_t *bytes = wat_to_wasm_opts(globals_b_wat, wat_opts, &len);
+    wj_module *mb = NULL;
+    ck_assert_no_wj_error(wj_module_new(a.engine, bytes, len, &mb));
+    free(bytes);
+    wj_extern gi = {.kind = WJ_EXTERN_GLOBAL, .of.global = g};
+    wj_trap *trap = NULL;
+    wj_instance *ib = NULL;
+    ck_assert_no_wj_error(wj_instance_new(a.store, mb, &gi, 1, &ib, &trap));
+    ck_assert_no_trap(trap);
+    wj_extern bump;
+    ck_assert(wj_instance_export(ib, "bump", 4, &bump) && bump.kind == WJ_EXTERN_FUNC);
+    ck_assert_no_wj_error(wj_func_call(bump.of.func, NULL, 0, NULL, 0, &trap));
+    ck_assert_no_trap(trap);
+    vec want = vshuffle(x, x, reverse16);
+    ASSERT_VEC("g written by the importer", global_vec(g), want);
+    ASSERT_VEC("g read by the exporter", CALL_VEC(&a, "read_g", NOARGS), want);
+    wj_store_delete(a.store); /* both instances, before b's module */
+    a.store = NULL;
+    wj_module_delete(mb);
+    fx_close(&a);
+}
+END_TEST
 
 /* ==== v128 memory accesses: every kind, alignment and the end of memory ============== */
 
@@ -1251,6 +1383,7 @@ static Suite *simd_suite(void)
     tcase_add_test(regs, locals_spilled);
     tcase_add_test(regs, blocks_and_branches);
     tcase_add_test(regs, stack_values_and_locals);
+    tcase_add_test(regs, globals_v128);
     suite_add_tcase(s, regs);
     TCase *mem = tcase_create("memory");
     tcase_set_timeout(mem, 60);
