@@ -103,6 +103,13 @@ static vec vec_at(const uint8_t *p)
     return v;
 }
 
+static wj_val v128_val(vec v)
+{
+    wj_val w = {.kind = WJ_V128};
+    memcpy(w.of.v128, v.b, 16);
+    return w;
+}
+
 /* Deterministic test data: splitmix64. */
 static uint64_t prng_next(uint64_t *s)
 {
@@ -286,11 +293,9 @@ static wj_trap *vclobber_cb(void *env, wj_caller *caller, const wj_val *args, wj
     uint32_t n = (uint32_t)args[1].of.i32;
     vec r1 = vxor(a, splat8(fold8(n))), r3 = vshuffle(b, b, reverse16);
     results[0] = v_i32((int32_t)(n * 7));
-    results[1] = (wj_val){.kind = WJ_V128};
-    memcpy(results[1].of.v128, r1.b, 16);
+    results[1] = v128_val(r1);
     results[2] = (wj_val){.kind = WJ_F64, .of.f64 = (int32_t)n};
-    results[3] = (wj_val){.kind = WJ_V128};
-    memcpy(results[3].of.v128, r3.b, 16);
+    results[3] = v128_val(r3);
     return NULL;
 }
 
@@ -358,7 +363,7 @@ static char *calls_wat(void)
              "(table 3 funcref) (elem (i32.const 0) $clobber $clobber_b $vclobber)\n");
     /* $clobber(a, n, b) = (3n, a ^ splat8(fold), f64(n), shuffle reverse of b) */
     for (int which = 0; which < 2; which++) {
-        emit(&t, "(func %s (type $cl)\n", which ? "$clobber_b" : "$clobber");
+        emit(&t, "(func %s (type $cl)\n", which ? "$clobber_b" : "$clobber (export \"clobber\")");
         emit(&t, "(i32.mul (local.get 1) (i32.const %d))\n", which ? 5 : 3);
         for (int j = 0; j < 16; j++)
             emit(&t, "(i8x16.splat (i32.add (local.get 1) (i32.const %d)))\n", j);
@@ -437,6 +442,16 @@ START_TEST(calls_keep_live_values)
         check_calls(&fx, 0x12345678, sel);
     }
     ck_assert_int_eq(calls, 10 + 4); /* scramble each time, vclobber for sel 2 and 4 */
+
+    /* $clobber called through the API */
+    vec a = mk_ref(5, 20), b = mk_ref(5, 21);
+    wj_val args[3] = {v128_val(a), v_i32(6), v128_val(b)}, res[4];
+    call_ok_(__LINE__, &fx, "clobber", args, 3, res);
+    ck_assert(res[0].kind == WJ_I32 && res[0].of.i32 == 18);
+    ck_assert(res[1].kind == WJ_V128 && res[2].kind == WJ_F64 && res[2].of.f64 == 6.0);
+    ck_assert(res[3].kind == WJ_V128);
+    ASSERT_VEC("clobber result 1", vec_at(res[1].of.v128), vxor(a, splat8(fold8(6))));
+    ASSERT_VEC("clobber result 3", vec_at(res[3].of.v128), vshuffle(b, a, reverse16));
     fx_close(&fx);
 }
 END_TEST
@@ -783,13 +798,6 @@ static const char globals_b_wat[] =
     "(func (export \"bump\") (global.set $g (i8x16.shuffle 15 14 13 12 11 10 9 8 7 6 5 4 3 2 1 0 "
     "(global.get $g) (global.get $g)))))\n";
 
-static wj_val v128_val(vec v)
-{
-    wj_val w = {.kind = WJ_V128};
-    memcpy(w.of.v128, v.b, 16);
-    return w;
-}
-
 static vec global_vec(const wj_global *g)
 {
     wj_val v;
@@ -852,6 +860,85 @@ START_TEST(globals_v128)
     a.store = NULL;
     wj_module_delete(mb);
     fx_close(&a);
+}
+END_TEST
+
+/* Instructions that compute in place (replace_lane, load*_lane, not,
+ * andnot, bitselect, shuffle, swizzle) on v128 locals pinned in a loop: the
+ * locals keep their values; any_true decides a select and a branch. */
+static const char copies_wat[] =
+    "(module (memory (export \"mem\") 1)\n"
+    "(func (export \"copies\") (param $n i32) (result i64 i64)\n"
+    "  (local $p v128) (local $q v128) (local $acc v128) (local $v v128)\n"
+    "  (local.set $p (v128.load (i32.const 0)))\n"
+    "  (local.set $q (v128.load (i32.const 16)))\n"
+    "  (loop $l\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (i8x16.replace_lane 3 (local.get $p) "
+    "(i32.const 0x7f))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (i16x8.replace_lane 5 (local.get $q) "
+    "(local.get $n))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (i64x2.replace_lane 1 (local.get $p) "
+    "(i64.const -2))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (f32x4.replace_lane 2 (local.get $q) "
+    "(f32.const 1.5))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (v128.load16_lane 6 (i32.const 40) "
+    "(local.get $p))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (v128.not (local.get $q))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (v128.andnot (local.get $p) (local.get "
+    "$q))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (v128.bitselect (local.get $p) (local.get $q) "
+    "(local.get $acc))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 "
+    "27 12 29 14 31 (local.get $q) (local.get $p))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (i8x16.swizzle (local.get $p) (local.get "
+    "$q))))\n"
+    "    (local.set $acc (v128.xor (local.get $acc) (select (local.get $p) (local.get $q)\n"
+    "      (v128.any_true (v128.and (local.get $p) (i8x16.splat (i32.and (local.get $n) "
+    "(i32.const 1))))))))\n"
+    "    (local.set $p (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 (local.get $p) "
+    "(local.get $p)))\n"
+    "    (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "    (br_if $l (v128.any_true (i32x4.splat (local.get $n)))))\n"
+    "  (v128.store (i32.const 64) (local.get $p)) (v128.store (i32.const 80) (local.get $q))\n"
+    "  (local.get $acc) " RETURN_VEC "))\n";
+
+START_TEST(operands_are_copies)
+{
+    fixture fx;
+    open_with(&fx, copies_wat, NULL, NULL, 0);
+    uint8_t *mem = fx_memory(&fx, "mem", NULL);
+    prng_fill(14, mem, 48);
+    for (int i = 16; i < 32; i++)
+        mem[i] %= 24; /* swizzle indices, some out of range */
+    vec p = vec_at(mem), q = vec_at(mem + 16), acc = splat8(0);
+    static const uint8_t pat[16] = {0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31};
+    const uint32_t n0 = 9;
+    for (uint32_t n = n0; n > 0; n--) {
+        vec r;
+        r = p, r.b[3] = 0x7f, acc = vxor(acc, r);
+        r = q, r.b[10] = (uint8_t)n, r.b[11] = (uint8_t)(n >> 8), acc = vxor(acc, r);
+        r = p, memset(r.b + 8, 0xff, 8), r.b[8] = 0xfe, acc = vxor(acc, r);
+        acc = vxor(acc, with_lane32(q, 2, 0x3fc00000));
+        r = p, r.b[12] = mem[40], r.b[13] = mem[41], acc = vxor(acc, r);
+        acc = vxor(acc, vxor(q, splat8(0xff)));
+        for (int i = 0; i < 16; i++)
+            r.b[i] = (uint8_t)(p.b[i] & ~q.b[i]);
+        acc = vxor(acc, r);
+        acc = vxor(acc, vbitselect(p, q, acc));
+        acc = vxor(acc, vshuffle(q, p, pat));
+        for (int i = 0; i < 16; i++)
+            r.b[i] = q.b[i] < 16 ? p.b[q.b[i]] : 0;
+        acc = vxor(acc, r);
+        bool any = false;
+        for (int i = 0; i < 16; i++)
+            any |= (p.b[i] & (n & 1)) != 0;
+        acc = vxor(acc, any ? p : q);
+        p = rotate1(p);
+    }
+    ASSERT_VEC("acc", CALL_VEC(&fx, "copies", ARGS(v_i32((int32_t)n0))), acc);
+    ASSERT_VEC("p", vec_at(mem + 64), p);
+    ASSERT_VEC("q", vec_at(mem + 80), q);
+    fx_close(&fx);
 }
 END_TEST
 
@@ -1384,6 +1471,7 @@ static Suite *simd_suite(void)
     tcase_add_test(regs, blocks_and_branches);
     tcase_add_test(regs, stack_values_and_locals);
     tcase_add_test(regs, globals_v128);
+    tcase_add_test(regs, operands_are_copies);
     suite_add_tcase(s, regs);
     TCase *mem = tcase_create("memory");
     tcase_set_timeout(mem, 60);
