@@ -456,6 +456,72 @@ START_TEST(calls_keep_live_values)
 }
 END_TEST
 
+/* v128 values live across libcalls (memory.grow, memory.fill, memory.copy
+ * call into C): LIVE values on the stack and a pinned local, through a
+ * loop of $n rounds; then all go to memory 16*k (the local at 16*LIVE). */
+static char *libcalls_wat(void)
+{
+    text t;
+    text_open(&t);
+    emit(&t, "(module (memory (export \"mem\") 1)\n"
+             "(func $sink (param");
+    for (int k = 0; k < LIVE; k++)
+        emit(&t, " v128");
+    emit(&t, ")\n");
+    for (int k = 0; k < LIVE; k++)
+        emit(&t, "(v128.store (i32.const %d) (local.get %d))\n", 16 * k, k);
+    emit(&t, ")\n(func (export \"libcalls\") (param $x i32) (param $n i32) (local $p v128)\n"
+             "(local.set $p (i32x4.splat (local.get $x)))\n");
+    for (int k = 0; k < LIVE; k++)
+        emit_mk(&t, k);
+    emit(&t, "(loop $l (param");
+    for (int k = 0; k < LIVE; k++)
+        emit(&t, " v128");
+    emit(&t, ") (result");
+    for (int k = 0; k < LIVE; k++)
+        emit(&t, " v128");
+    emit(&t, ")\n"
+             "  (local.set $p (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 (local.get $p) "
+             "(local.get $p)))\n"
+             "  (drop (memory.grow (i32.const 1)))\n"
+             "  (memory.fill (i32.const 5000) (local.get $n) (i32.const 100))\n"
+             "  (memory.copy (i32.const 6000) (i32.const 5000) (i32.const 50))\n"
+             "  (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+             "  (br_if $l (local.get $n)))\n"
+             "(call $sink)\n"
+             "(v128.store (i32.const %d) (local.get $p))))\n",
+             16 * LIVE);
+    return text_close(&t);
+}
+
+/* _i: dynamic memories when 1 (memory.grow may move the memory). */
+START_TEST(libcalls_keep_live_values)
+{
+    char *wat = libcalls_wat();
+    wj_config *config = config_dynamic(_i);
+    fixture fx;
+    open_with(&fx, wat, config, NULL, 0);
+    wj_config_delete(config);
+    free(wat);
+    const uint32_t x = 0xcafe0001, n = 4;
+    CALL_OK(&fx, "libcalls", ARGS(v_i32((int32_t)x), v_i32((int32_t)n)), NULL);
+    uint64_t size;
+    const uint8_t *mem = fx_memory(&fx, "mem", &size);
+    ck_assert_uint_eq(size, (1 + n) * 65536);
+    for (int k = 0; k < LIVE; k++) {
+        char what[32];
+        snprintf(what, sizeof what, "live value %d", k);
+        ASSERT_VEC(what, vec_at(mem + 16 * k), mk_ref(x, k));
+    }
+    vec p = splat32(x);
+    for (uint32_t i = 0; i < n; i++)
+        p = rotate1(p);
+    ASSERT_VEC("pinned local", vec_at(mem + 16 * LIVE), p);
+    ck_assert(mem[5000] == 1 && mem[5099] == 1 && mem[6000] == 1 && mem[6049] == 1);
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== v128 locals: pinned in a hot loop, spilled when too many ======================= */
 
 /* $burn(i): sixteen v128 values of its own, folded to fold8(i): clobbers
@@ -1466,6 +1532,7 @@ static Suite *simd_suite(void)
     TCase *regs = tcase_create("registers");
     tcase_set_timeout(regs, 60);
     tcase_add_test(regs, calls_keep_live_values);
+    tcase_add_loop_test(regs, libcalls_keep_live_values, 0, 2);
     tcase_add_test(regs, locals_pinned_in_loop);
     tcase_add_test(regs, locals_spilled);
     tcase_add_test(regs, blocks_and_branches);
