@@ -1,15 +1,17 @@
 /* The register side of SIMD, through the public API (linked against
- * libwasmjail.la): v128 values across wasm calls, call_indirect and host
- * calls with more of them live than there are xmm registers; v128 locals
- * pinned in a hot loop and spilled when there are more than registers;
- * v128 block parameters and results, branches and select; every v128 load
- * and store at every alignment and at the last valid offset of static and
- * dynamic memories, memory64 and a second memory; i8x16.shuffle with many
- * lane patterns; traps inside SIMD code at the right byte offset.
+ * libwasmjail.la): v128 values across wasm calls, call_indirect, host
+ * functions and libcalls with more of them live than there are xmm
+ * registers; v128 locals pinned in a hot loop and spilled when there are
+ * more than registers; v128 block parameters and results, branches, select
+ * and globals; every v128 load and store at every alignment and at the last
+ * valid offset of static and dynamic memories, memory64 and a second
+ * memory; i8x16.shuffle with many lane patterns; traps inside SIMD code at
+ * the right byte offset.
  *
- * Values reach the test as scalars (i64x2.extract_lane results) or through
- * memory, so that the tests do not depend on v128 crossing the API. Every
- * test checks exact bytes against a C reference that mirrors the wasm code.
+ * Most values reach the test as scalars (i64x2.extract_lane results) or
+ * through memory, so that a test of registers does not depend on the API's
+ * v128 path; host functions and globals use it. Every test checks exact
+ * bytes against a C reference that mirrors the wasm code.
  *
  * Test modules are written in the text format (some generated here) and
  * converted at test time by wabt's wat2wasm (wat.h). */
