@@ -549,9 +549,28 @@ static const char burn_wat[] =
     "  v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor v128.xor\n"
     "  (i8x16.extract_lane_u 5))\n";
 
-/* Four v128 locals used in every iteration (pinned to xmm registers), a
- * host call and a wasm call in the loop; they start from memory 0..63 and
- * end in memory 64..127. */
+/* Four v128 values updated in every iteration, with a host call and a wasm
+ * call in the loop: in locals ("pinned") or in parameters of a function
+ * returning them as four results ("pinned_params"); pinned to xmm
+ * registers either way. They start from memory 0..63 and end in memory
+ * 64..127. */
+#define PIN_LOOP                                                                                  \
+    "  (loop $l\n"                                                                                \
+    "    (local.set $a (v128.xor (local.get $a) (local.get $b)))\n"                               \
+    "    (local.set $b (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 (local.get $b) "      \
+    "(local.get $b)))\n"                                                                          \
+    "    (local.set $c (v128.bitselect (local.get $a) (local.get $c) (local.get $d)))\n"          \
+    "    (local.set $d (i32x4.replace_lane 0 (local.get $d) (i32.add (i32x4.extract_lane 0 "      \
+    "(local.get $d))\n"                                                                           \
+    "       (i32.add (call $scramble (local.get $i)) (call $burn (local.get $i))))))\n"           \
+    "    (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"                                 \
+    "    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+#define PIN_STORES                                                                                \
+    "  (v128.store (i32.const 64) (local.get $a))\n"                                              \
+    "  (v128.store (i32.const 80) (local.get $b))\n"                                              \
+    "  (v128.store (i32.const 96) (local.get $c))\n"                                              \
+    "  (v128.store (i32.const 112) (local.get $d))"
+
 static const char pinned_wat_fmt[] =
     "(module\n"
     "(import \"env\" \"scramble\" (func $scramble (param i32) (result i32)))\n"
@@ -562,22 +581,17 @@ static const char pinned_wat_fmt[] =
     "  (local.set $a (v128.load (i32.const 0)))\n"
     "  (local.set $b (v128.load (i32.const 16)))\n"
     "  (local.set $c (v128.load (i32.const 32)))\n"
-    "  (local.set $d (v128.load (i32.const 48)))\n"
-    "  (loop $l\n"
-    "    (local.set $a (v128.xor (local.get $a) (local.get $b)))\n"
-    "    (local.set $b (i8x16.shuffle 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 0 (local.get $b) "
-    "(local.get $b)))\n"
-    "    (local.set $c (v128.bitselect (local.get $a) (local.get $c) (local.get $d)))\n"
-    "    (local.set $d (i32x4.replace_lane 0 (local.get $d) (i32.add (i32x4.extract_lane 0 "
-    "(local.get $d))\n"
-    "       (i32.add (call $scramble (local.get $i)) (call $burn (local.get $i))))))\n"
-    "    (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
-    "    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
-    "  (v128.store (i32.const 64) (local.get $a))\n"
-    "  (v128.store (i32.const 80) (local.get $b))\n"
-    "  (v128.store (i32.const 96) (local.get $c))\n"
-    "  (v128.store (i32.const 112) (local.get $d))))\n";
+    "  (local.set $d (v128.load (i32.const 48)))\n" PIN_LOOP PIN_STORES ")\n"
+    "(func $loop (param $a v128) (param $b v128) (param $c v128) (param $d v128) (param $n i32)\n"
+    "  (result v128 v128 v128 v128) (local $i i32)\n" PIN_LOOP
+    "  (local.get $a) (local.get $b) (local.get $c) (local.get $d))\n"
+    "(func (export \"pinned_params\") (param $n i32)\n"
+    "  (local $a v128) (local $b v128) (local $c v128) (local $d v128)\n"
+    "  (call $loop (v128.load (i32.const 0)) (v128.load (i32.const 16)) (v128.load (i32.const 32))\n"
+    "    (v128.load (i32.const 48)) (local.get $n))\n"
+    "  (local.set $d) (local.set $c) (local.set $b) (local.set $a)\n" PIN_STORES "))\n";
 
+/* _i: 0 "pinned", 1 "pinned_params". */
 START_TEST(locals_pinned_in_loop)
 {
     char *wat;
@@ -596,7 +610,7 @@ START_TEST(locals_pinned_in_loop)
         c = vbitselect(a, c, d);
         d = with_lane32(d, 0, lane32(d, 0) + (i + 1) + fold8(i));
     }
-    CALL_OK(&fx, "pinned", ARGS(v_i32((int32_t)n)), NULL);
+    CALL_OK(&fx, _i ? "pinned_params" : "pinned", ARGS(v_i32((int32_t)n)), NULL);
     ck_assert_int_eq(calls, (int)n);
     ASSERT_VEC("a", vec_at(mem + 64), a);
     ASSERT_VEC("b", vec_at(mem + 80), b);
@@ -1535,7 +1549,7 @@ static Suite *simd_suite(void)
     tcase_set_timeout(regs, 60);
     tcase_add_test(regs, calls_keep_live_values);
     tcase_add_loop_test(regs, libcalls_keep_live_values, 0, 2);
-    tcase_add_test(regs, locals_pinned_in_loop);
+    tcase_add_loop_test(regs, locals_pinned_in_loop, 0, 2);
     tcase_add_test(regs, locals_spilled);
     tcase_add_test(regs, blocks_and_branches);
     tcase_add_test(regs, stack_values_and_locals);
