@@ -1178,6 +1178,13 @@ static void check_access(const fixture *fx, int layout, const char *pre, int i, 
                           strcmp(wj_trap_message(trap), "out of bounds memory access") == 0,
                       "%s: expected an out of bounds trap, got %s", what,
                       trap ? wj_trap_message(trap) : "none");
+        /* at the access: after the local declarations (a v128 for loads:
+         * 01 01 7b; none for stores: 00), local.get $a (20 00) and, for
+         * stores and lane loads, the v128.const (fd 0c and 16 bytes) */
+        uint64_t want = (op->store ? 1 : 3) + 2 + (op->store || op->kind == LANE ? 18 : 0);
+        const wj_frame *f = wj_trap_frame_count(trap) ? wj_trap_frame(trap, 0) : NULL;
+        ck_assert_msg(f && f->func_offset == want, "%s: trap at function offset %" PRIu64
+                      ", want %" PRIu64, what, f ? f->func_offset : UINT64_MAX, want);
         wj_trap_delete(trap);
     } else {
         ck_assert_msg(trap == NULL, "%s: unexpected trap \"%s\"", what,
