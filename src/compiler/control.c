@@ -3,35 +3,18 @@
 #include <string.h>
 
 #include "func.h"
+#include "wasm/opcodes.h"
 #include "wasmjail.h"
 
-static const uint8_t value_types[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64,
-                                      WASM_V128, WASM_FUNCREF, WASM_EXTERNREF};
-
-static bool read_blocktype(fn *f, wasm_reader *r, ctrl *c)
+/* A new block's params and results, from its block type. */
+static void set_blocktype(fn *f, ctrl *c, const wasm_blocktype *bt)
 {
-    int64_t bt;
-    if (!wasm_read_s33(r, &bt))
-        return false;
-    c->nparams = c->nresults = 0;
-    if (bt == -64)
-        return true;
-    if (bt < 0) {
-        uint8_t t = (uint8_t)(bt & 0x7f);
-        for (unsigned i = 0; i < sizeof value_types; i++)
-            if (value_types[i] == t) {
-                c->nresults = 1;
-                c->results = &value_types[i];
-                return true;
-            }
-        return false;
-    }
-    const wasm_functype *ft = &f->m->types[bt];
-    c->nparams = ft->nparams;
-    c->nresults = ft->nresults;
-    c->params = ft->params;
-    c->results = ft->results;
-    return true;
+    wasm_functype t;
+    wasm_block_functype(f->m, bt, &t);
+    c->nparams = t.nparams;
+    c->nresults = t.nresults;
+    c->params = t.params;
+    c->results = t.results;
 }
 
 static ctrl *push_ctrl(fn *f, uint8_t kind)
@@ -149,19 +132,16 @@ static int pop_condition(fn *f)
     return CC_NE;
 }
 
-static bool op_br_table(fn *f, wasm_reader *r)
+static bool op_br_table(fn *f, const wasm_instr *ins)
 {
-    uint32_t n;
-    if (!wasm_read_u32(r, &n))
-        return false;
+    uint32_t n = ins->br_table.count;
     uint32_t *targets = malloc(((size_t)n + 1) * sizeof *targets);
     if (!targets)
         return fn_oom(f);
-    for (uint32_t i = 0; i <= n; i++)
-        if (!wasm_read_u32(r, &targets[i])) {
-            free(targets);
-            return false;
-        }
+    const uint8_t *p = ins->br_table.targets;
+    for (uint32_t i = 0; i < n; i++)
+        targets[i] = wasm_next_label(&p);
+    targets[n] = ins->br_table.default_label;
     codebuf *cb = f->cb;
     int idx = pop_reg(f, 0);
     spill_all(f);
@@ -197,12 +177,12 @@ static bool op_br_table(fn *f, wasm_reader *r)
     return true;
 }
 
-bool op_control(fn *f, uint8_t op, wasm_reader *r)
+bool op_control(fn *f, const wasm_instr *ins)
 {
     codebuf *cb = f->cb;
     ctrl *c;
-    uint32_t depth;
-    switch (op) {
+    uint32_t depth = ins->index;
+    switch (ins->op) {
     case 0x00: /* unreachable */
         trap_site(f, WJ_TRAP_UNREACHABLE);
         x86_ud2(cb);
@@ -211,34 +191,25 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
     case 0x01: /* nop */
         return true;
     case 0x02: /* block */
-    case 0x03: /* loop */ {
-        ctrl tmp;
-        if (!read_blocktype(f, r, &tmp))
-            return false;
+    case 0x03: /* loop */
         spill_all(f);
-        c = push_ctrl(f, op == 0x02 ? C_BLOCK : C_LOOP);
+        c = push_ctrl(f, ins->op == 0x02 ? C_BLOCK : C_LOOP);
         if (!c)
             return false;
-        c->nparams = tmp.nparams, c->nresults = tmp.nresults;
-        c->params = tmp.params, c->results = tmp.results;
+        set_blocktype(f, c, &ins->block);
         c->height = f->height - c->nparams;
         c->head = cb->len;
-        if (op == 0x03)
+        if (ins->op == 0x03)
             meter_check(f);
         return true;
-    }
     case 0x04: /* if */ {
-        ctrl tmp;
-        if (!read_blocktype(f, r, &tmp))
-            return false;
         int cc = pop_condition(f);
         spill_all(f); /* moves only: the flags survive */
         uint32_t jump = x86_jcc(cb, cc ^ 1); /* j!cc else */
         c = push_ctrl(f, C_IF);
         if (!c)
             return false;
-        c->nparams = tmp.nparams, c->nresults = tmp.nresults;
-        c->params = tmp.params, c->results = tmp.results;
+        set_blocktype(f, c, &ins->block);
         c->height = f->height - c->nparams;
         c->else_jump = jump;
         meter_run(f);
@@ -282,15 +253,11 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
             push_stack(f, c->results[i]);
         return true;
     case 0x0c: /* br */
-        if (!wasm_read_u32(r, &depth))
-            return false;
         spill_all(f);
         branch_to(f, depth);
         mark_dead(f);
         return true;
     case 0x0d: /* br_if */ {
-        if (!wasm_read_u32(r, &depth))
-            return false;
         int cc = pop_condition(f);
         spill_all(f);
         ctrl *t = &f->ctrls[f->nctrls - 1 - depth];
@@ -307,27 +274,19 @@ bool op_control(fn *f, uint8_t op, wasm_reader *r)
         return true;
     }
     case 0x0e:
-        return op_br_table(f, r);
+        return op_br_table(f, ins);
     case 0x0f: /* return */
         emit_return(f);
         mark_dead(f);
         return true;
-    case 0x10: { /* call */
-        uint32_t func;
-        if (!wasm_read_u32(r, &func))
-            return false;
-        op_call(f, func);
+    case 0x10: /* call */
+        op_call(f, ins->index);
         meter_run(f);
         return true;
-    }
-    case 0x11: { /* call_indirect */
-        uint32_t type, table;
-        if (!wasm_read_u32(r, &type) || !wasm_read_u32(r, &table))
-            return false;
-        op_call_indirect(f, type, table);
+    case 0x11: /* call_indirect */
+        op_call_indirect(f, ins->call_indirect.type, ins->call_indirect.table);
         meter_run(f);
         return true;
-    }
     }
     return fn_unsupported(f, "opcode");
 }

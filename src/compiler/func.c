@@ -138,19 +138,14 @@ static bool setup_locals(fn *f)
     return true;
 }
 
-static bool op_parametric(fn *f, uint8_t op, wasm_reader *r)
+static void op_parametric(fn *f, const wasm_instr *ins)
 {
-    if (op == 0x1a) { /* drop */
+    if (ins->op == WASM_OP_DROP) {
         ventry e = pop(f);
         free_entry(f, &e);
-        return true;
+        return;
     }
-    if (op == 0x1c) { /* select t */
-        uint32_t n, t;
-        if (!wasm_read_u32(r, &n) || !wasm_read_u32(r, &t))
-            return false;
-    }
-    /* select: c ? a : b */
+    /* select, select t: c ? a : b */
     ventry *c = top(f, 0);
     int cc;
     if (c->kind == V_FLAGS) {
@@ -187,99 +182,75 @@ static bool op_parametric(fn *f, uint8_t op, wasm_reader *r)
         free_entry(f, b);
         push_reg(f, type, a);
     }
-    return true;
 }
 
-static bool op_const(fn *f, uint8_t op, wasm_reader *r)
+static void op_const(fn *f, const wasm_instr *ins)
 {
-    switch (op) {
-    case 0x41: {
-        int32_t v;
-        if (!wasm_read_s32(r, &v))
-            return false;
-        push_const(f, WASM_I32, (uint32_t)v);
-        return true;
-    }
-    case 0x42: {
-        int64_t v;
-        if (!wasm_read_s64(r, &v))
-            return false;
-        push_const(f, WASM_I64, (uint64_t)v);
-        return true;
-    }
-    case 0x43: {
-        uint32_t v;
-        if (!wasm_read_f32(r, &v))
-            return false;
-        push_const(f, WASM_F32, v);
-        return true;
-    }
-    default: {
-        uint64_t v;
-        if (!wasm_read_f64(r, &v))
-            return false;
-        push_const(f, WASM_F64, v);
-        return true;
-    }
+    switch (ins->op) {
+    case WASM_OP_I32_CONST: push_const(f, WASM_I32, (uint32_t)ins->i32); return;
+    case WASM_OP_I64_CONST: push_const(f, WASM_I64, (uint64_t)ins->i64); return;
+    case WASM_OP_F32_CONST: push_const(f, WASM_F32, ins->f32); return;
+    default: push_const(f, WASM_F64, ins->f64); return;
     }
 }
 
-static bool dispatch(fn *f, uint8_t op, wasm_reader *r)
+static bool dispatch(fn *f, const wasm_instr *ins)
 {
+    unsigned op = ins->op;
     /* A comparison waits in the flags only for its immediate consumer. */
-    if (op != 0x04 && op != 0x0d && op != 0x1b && op != 0x1c && op != 0x45)
+    if (op != WASM_OP_IF && op != WASM_OP_BR_IF && op != WASM_OP_SELECT &&
+        op != WASM_OP_SELECT_T && op != WASM_OP_I32_EQZ)
         materialize_flags(f);
-    if (op <= 0x11)
-        return op_control(f, op, r);
-    if (op == 0x1a || op == 0x1b || op == 0x1c)
-        return op_parametric(f, op, r);
-    if ((op >= 0x20 && op <= 0x26) || (op >= 0xd0 && op <= 0xd2))
-        return op_variable(f, op, r);
-    if (op >= 0x28 && op <= 0x40)
-        return op_memory(f, op, r);
-    if (op >= 0x41 && op <= 0x44)
-        return op_const(f, op, r);
-    if (op == 0xfc) {
-        uint32_t sub;
-        if (!wasm_read_u32(r, &sub))
-            return false;
-        return op_misc(f, sub, r);
+    if (op <= WASM_OP_CALL_INDIRECT)
+        return op_control(f, ins);
+    if (op == WASM_OP_DROP || op == WASM_OP_SELECT || op == WASM_OP_SELECT_T) {
+        op_parametric(f, ins);
+        return true;
     }
-    if (op == 0xfd) {
-        uint32_t sub;
-        if (!wasm_read_u32(r, &sub))
-            return false;
-        return op_simd(f, sub, r);
+    if ((op >= WASM_OP_LOCAL_GET && op <= WASM_OP_TABLE_SET) ||
+        (op >= WASM_OP_REF_NULL && op <= WASM_OP_REF_FUNC))
+        return op_variable(f, ins);
+    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_MEMORY_GROW)
+        return op_memory(f, ins);
+    if (op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST) {
+        op_const(f, ins);
+        return true;
     }
-    if (op_int(f, op) || f->failed)
+    if (op >> 8 == 0xfc)
+        return op_misc(f, ins);
+    if (op >> 8 == 0xfd)
+        return op_simd(f, ins);
+    if (op_int(f, (uint8_t)op) || f->failed)
         return !f->failed;
-    if (op_float(f, op) || f->failed)
+    if (op_float(f, (uint8_t)op) || f->failed)
         return !f->failed;
     return fn_unsupported(f, "opcode");
 }
 
 /* Skips an unreachable stretch up to the `else` or `end` that closes the
  * innermost block; returns that opcode (0 on error). */
-static uint8_t skip_dead(fn *f, wasm_reader *r)
+static unsigned skip_dead(fn *f, wasm_reader *r)
 {
     uint32_t depth = 0;
     for (;;) {
-        uint8_t op;
+        wasm_instr ins;
         f->pos = (uint32_t)wasm_reader_pos(r);
-        if (!wasm_read_u8(r, &op))
+        if (!wasm_decode_instr(r, f->m->features, &ins))
             return 0;
-        if (op == 0x02 || op == 0x03 || op == 0x04) {
+        switch (ins.op) {
+        case WASM_OP_BLOCK: case WASM_OP_LOOP: case WASM_OP_IF:
             depth++;
-        } else if (op == 0x0b) {
+            break;
+        case WASM_OP_END:
             if (depth == 0)
-                return op;
+                return ins.op;
             depth--;
-            continue;
-        } else if (op == 0x05 && depth == 0) {
-            return op;
+            break;
+        case WASM_OP_ELSE:
+            if (depth == 0)
+                return ins.op;
+            break;
         }
-        if (!wasm_skip_immediates(r, op, f->m->features))
-            return 0;
     }
 }
 
@@ -298,18 +269,19 @@ static bool compile_body(fn *f)
     f->ctrls[0] = (ctrl){.kind = C_FUNC, .nresults = f->type->nresults,
                          .results = f->type->results, .fixups = UINT32_MAX};
     while (f->nctrls && !f->failed) {
-        uint8_t op;
+        wasm_instr ins;
         if (f->ctrls[f->nctrls - 1].dead) {
-            op = skip_dead(f, &r);
-            if (!op)
+            /* else and end carry no immediates */
+            ins.op = (uint16_t)skip_dead(f, &r);
+            if (!ins.op)
                 break;
         } else {
             f->pos = (uint32_t)wasm_reader_pos(&r);
-            if (!wasm_read_u8(&r, &op))
+            if (!wasm_decode_instr(&r, f->m->features, &ins))
                 break;
         }
-        meter_count(f, op);
-        if (!dispatch(f, op, &r))
+        meter_count(f, ins.op);
+        if (!dispatch(f, &ins))
             break;
         if (f->cb->oom)
             fn_oom(f);

@@ -39,6 +39,7 @@
 
 #include "compiler.h"
 #include "vmctx.h"
+#include "wasm/opcodes.h"
 #include "wasm/reader.h"
 #include "x86.h"
 
@@ -117,7 +118,7 @@ typedef struct pin {
     uint8_t reg;
     bool written; /* set anywhere in the body: calls must save it */
 } pin;
-#define MAX_PINS 13
+#define MAX_PINS 16 /* gpr_pins and xmm_pins (pin.c) */
 
 #define VEC(T) struct { T *v; uint32_t n, cap; }
 
@@ -265,7 +266,7 @@ void trap_site(fn *f, uint32_t code);
 void addr_call(fn *f);
 
 /* ---- meter.c ---- */
-void meter_count(fn *f, uint8_t op); /* before each live instruction */
+void meter_count(fn *f, unsigned op); /* before each live instruction (WASM_OP_*) */
 void meter_run(fn *f);   /* where control may enter or leave: a new fuel run */
 /* At function entries and loop headers, where nothing but pinned locals is
  * in registers (it uses rax): a checked fuel run and an epoch check. */
@@ -273,7 +274,7 @@ void meter_check(fn *f);
 void meter_finish(fn *f); /* after the body: the last run, the slow paths */
 
 /* ---- control.c ---- */
-bool op_control(fn *f, uint8_t op, wasm_reader *r);
+bool op_control(fn *f, const wasm_instr *ins);
 void emit_return(fn *f);
 
 /* ---- call.c ---- */
@@ -287,8 +288,7 @@ void libcall(fn *f, const void *func, const uint32_t *imms, int nimms, int nargs
 void libcall_check(fn *f, uint32_t code);
 
 /* ---- heap.c ---- */
-bool op_memory(fn *f, uint8_t op, wasm_reader *r);              /* 0x28-0x40 */
-bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset);
+bool op_memory(fn *f, const wasm_instr *ins); /* 0x28-0x40 */
 /* Pops the address and returns the operand for an access of `size` bytes to
  * memory `mem`, checked as the memory needs; *idx is the register to free
  * afterwards (-1: none). The caller marks the access as a trap site. */
@@ -300,11 +300,11 @@ void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
 /* ---- intops.c / floatops.c / memops.c ---- */
 bool op_int(fn *f, uint8_t op);
 bool op_float(fn *f, uint8_t op);
-bool op_misc(fn *f, uint32_t op, wasm_reader *r); /* 0xFC prefix */
+bool op_misc(fn *f, const wasm_instr *ins);      /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
-bool op_variable(fn *f, uint8_t op, wasm_reader *r); /* locals, globals, refs, tables */
+bool op_variable(fn *f, const wasm_instr *ins);  /* locals, globals, refs, tables */
 
 /* ---- simd.c ---- */
-bool op_simd(fn *f, uint32_t op, wasm_reader *r); /* 0xFD prefix */
+bool op_simd(fn *f, const wasm_instr *ins); /* 0xFD prefix */
 
 #endif

@@ -11,17 +11,6 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-bool read_memarg(wasm_reader *r, uint32_t *mem, uint64_t *offset)
-{
-    uint32_t align;
-    *mem = 0;
-    if (!wasm_read_u32(r, &align))
-        return false;
-    if (align & 0x40 && !wasm_read_u32(r, mem))
-        return false;
-    return wasm_read_u64(r, offset);
-}
-
 static bool mem_is64(const fn *f, uint32_t mem)
 {
     return f->m->memories[mem].is64;
@@ -178,12 +167,11 @@ static void store(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
         reg_free(f, idx);
 }
 
-bool op_memory(fn *f, uint8_t op, wasm_reader *r)
+bool op_memory(fn *f, const wasm_instr *ins)
 {
-    uint32_t mem;
+    uint8_t op = (uint8_t)ins->op;
     if (op == 0x3f || op == 0x40) {
-        if (!wasm_read_u32(r, &mem))
-            return false;
+        uint32_t mem = ins->index;
         uint8_t type = mem_is64(f, mem) ? WASM_I64 : WASM_I32;
         if (op == 0x3f) { /* memory.size */
             int reg = reg_alloc(f, false);
@@ -198,13 +186,10 @@ bool op_memory(fn *f, uint8_t op, wasm_reader *r)
         }
         return true;
     }
-    uint64_t offset;
-    if (!read_memarg(r, &mem, &offset))
-        return false;
     if (op <= 0x35)
-        load(f, op, mem, offset);
+        load(f, op, ins->memarg.memory, ins->memarg.offset);
     else
-        store(f, op, mem, offset);
+        store(f, op, ins->memarg.memory, ins->memarg.offset);
     return true;
 }
 

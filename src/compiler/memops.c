@@ -41,9 +41,10 @@ static void table_elems(fn *f, uint32_t t, int idx)
     x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));      /* mov r11, [r11+elems] */
 }
 
-bool op_variable(fn *f, uint8_t op, wasm_reader *r)
+bool op_variable(fn *f, const wasm_instr *ins)
 {
-    uint32_t i;
+    uint8_t op = (uint8_t)ins->op;
+    uint32_t i = ins->index;
     if (op == 0xd1) { /* ref.is_null */
         ventry *a = top(f, 0);
         if (a->kind == V_CONST) {
@@ -58,14 +59,9 @@ bool op_variable(fn *f, uint8_t op, wasm_reader *r)
         return true;
     }
     if (op == 0xd0) { /* ref.null t */
-        uint8_t t;
-        if (!wasm_read_u8(r, &t))
-            return false;
-        push_const(f, t, 0);
+        push_const(f, ins->reftype, 0);
         return true;
     }
-    if (!wasm_read_u32(r, &i))
-        return false;
     switch (op) {
     case 0x20: /* local.get */
         push_local(f, i);
@@ -106,22 +102,28 @@ bool op_variable(fn *f, uint8_t op, wasm_reader *r)
     }
 }
 
-bool op_misc(fn *f, uint32_t op, wasm_reader *r)
+bool op_misc(fn *f, const wasm_instr *ins)
 {
-    uint32_t a = 0, b = 0;
+    uint32_t op = ins->op & 0xff, a = 0, b = 0;
+    switch (ins->info->imm) {
+    case WASM_IMM_MEMORY_INIT:
+    case WASM_IMM_TABLE_INIT:
+        a = ins->init.segment, b = ins->init.dst;
+        break;
+    case WASM_IMM_MEMORY_COPY:
+    case WASM_IMM_TABLE_COPY:
+        a = ins->copy.dst, b = ins->copy.src;
+        break;
+    default:
+        a = ins->index;
+        break;
+    }
     if (op <= 7) {
         op_trunc_sat(f, op);
         return true;
     }
-    if (op == 8 || op == 10 || op == 12 || op == 14) { /* two immediates */
-        if (!wasm_read_u32(r, &a) || !wasm_read_u32(r, &b))
-            return false;
-    } else if (op <= 17) {
-        if (!wasm_read_u32(r, &a))
-            return false;
-    } else {
+    if (op > 17)
         return fn_unsupported(f, "opcode");
-    }
     if (op <= 11) {
         op_memory_bulk(f, op, a, b);
         return true;

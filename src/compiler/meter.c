@@ -22,7 +22,7 @@
 #include "wasmjail.h"
 
 /* What wasmtime charges too: instructions that emit no work are free. */
-static uint32_t op_cost(uint8_t op)
+static uint32_t op_cost(unsigned op)
 {
     switch (op) {
     case 0x00: /* unreachable */
@@ -60,7 +60,7 @@ static void fuel_close(fn *f)
     f->fuel_pending = false;
 }
 
-void meter_count(fn *f, uint8_t op)
+void meter_count(fn *f, unsigned op)
 {
     if (!f->fuel_checks)
         return;

@@ -15,10 +15,15 @@
 #include "wasm/opcodes.h"
 
 /* GPRs that no instruction needs for itself (rax, rcx and rdx serve
- * division and shifts and stay in the pool, with r9 and r10), and the upper
- * half of the xmm registers. */
+ * division and shifts and stay in the pool, with r9 and r10), and xmm5-14:
+ * SIMD kernels keep a dozen vectors in locals, while the operand stack
+ * rarely needs more than the five left (xmm0-4; an instruction holds at
+ * most three operands and two temporaries). Pins are taken heaviest first
+ * and only for locals used more than once, so functions with few such
+ * locals leave the rest to the stack. */
 static const uint8_t gpr_pins[] = {RBX, R12, R13, RSI, RDI, R8};
-static const uint8_t xmm_pins[] = {XMM(8), XMM(9), XMM(10), XMM(11), XMM(12), XMM(13), XMM(14)};
+static const uint8_t xmm_pins[] = {XMM(14), XMM(13), XMM(12), XMM(11), XMM(10),
+                                   XMM(9),  XMM(8),  XMM(7),  XMM(6),  XMM(5)};
 
 /* A use inside k nested loops weighs 4^k: inner loops dominate. */
 static uint64_t use_weight(uint32_t loops)
@@ -39,33 +44,36 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
     uint64_t loop_bits = 0;
     uint32_t depth = 0, loops = 0;
     while (!wasm_reader_eof(&r)) {
-        uint8_t op;
-        if (!wasm_read_u8(&r, &op))
+        wasm_instr ins;
+        if (!wasm_decode_instr(&r, f->m->features, &ins))
             return false;
-        if (op >= 0x20 && op <= 0x22) {
-            uint32_t i;
-            if (!wasm_read_u32(&r, &i) || i >= nlocals_all(f))
+        switch (ins.op) {
+        case WASM_OP_LOCAL_GET:
+        case WASM_OP_LOCAL_SET:
+        case WASM_OP_LOCAL_TEE:
+            if (ins.index >= nlocals_all(f))
                 return false;
-            weight[i] += use_weight(loops);
-            if (op != 0x20)
-                written[i] = true;
-            continue;
-        }
-        if (op >= 0x02 && op <= 0x04) {
-            bool loop = op == 0x03;
+            weight[ins.index] += use_weight(loops);
+            if (ins.op != WASM_OP_LOCAL_GET)
+                written[ins.index] = true;
+            break;
+        case WASM_OP_BLOCK:
+        case WASM_OP_LOOP:
+        case WASM_OP_IF: {
+            bool loop = ins.op == WASM_OP_LOOP;
             if (depth < 64)
                 loop_bits = loop_bits << 1 | loop;
             depth++;
             loops += loop;
-        } else if (op == 0x0b && depth > 0) {
-            depth--;
-            if (depth < 64) {
+            break;
+        }
+        case WASM_OP_END:
+            if (depth > 0 && --depth < 64) {
                 loops -= (uint32_t)(loop_bits & 1);
                 loop_bits >>= 1;
             }
+            break;
         }
-        if (!wasm_skip_immediates(&r, op, f->m->features))
-            return false;
     }
     return true;
 }

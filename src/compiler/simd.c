@@ -90,12 +90,13 @@ static bool is_float_op(uint32_t op)
            op == 0x74 || op == 0x75 || op == 0x7a || op == 0x94 || op >= 0xe0;
 }
 
-bool op_simd(fn *f, uint32_t op, wasm_reader *r)
+bool op_simd(fn *f, const wasm_instr *ins)
 {
+    uint32_t op = ins->op & 0xff;
     if (op <= 0x0b || (op >= 0x54 && op <= 0x5d))
-        return simd_memory(f, op, r);
+        return simd_memory(f, ins);
     if (op <= 0x22)
-        return simd_lane(f, op, r);
+        return simd_lane(f, ins);
     if (op >= 0x4d && op <= 0x53) {
         bitwise(f, op);
         return true;

@@ -29,8 +29,8 @@ void v_binary(fn *f, uint8_t prefix, uint32_t op);
 void v_unary(fn *f, uint8_t prefix, uint32_t op);
 
 /* Entry points by group; each handles the opcodes of its group. */
-bool simd_memory(fn *f, uint32_t op, wasm_reader *r);  /* loads, stores, lanes of memory */
-bool simd_lane(fn *f, uint32_t op, wasm_reader *r);    /* const, shuffle, splat, lanes */
+bool simd_memory(fn *f, const wasm_instr *ins); /* loads, stores, lanes of memory */
+bool simd_lane(fn *f, const wasm_instr *ins);   /* const, shuffle, splat, lanes */
 bool simd_int(fn *f, uint32_t op);                     /* integer lane arithmetic */
 bool simd_float(fn *f, uint32_t op);                   /* float lanes, conversions */
 

@@ -81,11 +81,8 @@ static int shuffle_two(fn *f, int a, int b, const uint8_t *k)
 }
 
 /* i8x16.shuffle: each result byte picks one of the 32 bytes of a and b. */
-static bool shuffle(fn *f, wasm_reader *r)
+static void shuffle(fn *f, const uint8_t *k)
 {
-    const uint8_t *k;
-    if (!wasm_read_bytes(r, 16, &k))
-        return false;
     bool any_a = false, any_b = false;
     for (int i = 0; i < 16; i++) {
         any_a |= k[i] < 16;
@@ -95,7 +92,7 @@ static bool shuffle(fn *f, wasm_reader *r)
         int b = v_pop(f, 0);
         int a = v_pop(f, REG_BIT(b));
         v_push(f, shuffle_two(f, a, b, k));
-        return true;
+        return;
     }
     /* One source; the other operand is dropped unread. */
     int x;
@@ -110,7 +107,6 @@ static bool shuffle(fn *f, wasm_reader *r)
     }
     shuffle_one(f, x, k);
     v_push(f, x);
-    return true;
 }
 
 /* i8x16.swizzle: indices of 16 or more give 0. Adding 0x70 with unsigned
@@ -215,35 +211,25 @@ static void replace(fn *f, uint32_t op, uint8_t lane)
     v_push(f, x);
 }
 
-bool simd_lane(fn *f, uint32_t op, wasm_reader *r)
+bool simd_lane(fn *f, const wasm_instr *ins)
 {
-    if (op == 0x0c) { /* v128.const */
-        const uint8_t *bytes;
-        v128 v;
-        if (!wasm_read_bytes(r, 16, &bytes))
-            return false;
-        memcpy(v.b, bytes, 16);
-        push_const(f, WASM_V128, vconst_index(f, v));
-        return true;
-    }
-    if (op == 0x0d)
-        return shuffle(f, r);
-    if (op == 0x0e) {
-        swizzle(f);
-        return true;
-    }
-    if (op <= 0x14) {
-        splat(f, op);
-        return true;
-    }
-    uint8_t lane;
-    if (!wasm_read_u8(r, &lane))
-        return false;
+    uint32_t op = ins->op & 0xff;
     static const bool replaces[] = {[0x17] = 1, [0x1a] = 1, [0x1c] = 1, [0x1e] = 1, [0x20] = 1,
                                     [0x22] = 1};
-    if (replaces[op])
-        replace(f, op, lane);
-    else
-        extract(f, op, lane);
+    if (op == 0x0c) { /* v128.const */
+        v128 v;
+        memcpy(v.b, ins->bytes, 16);
+        push_const(f, WASM_V128, vconst_index(f, v));
+    } else if (op == 0x0d) {
+        shuffle(f, ins->bytes);
+    } else if (op == 0x0e) {
+        swizzle(f);
+    } else if (op <= 0x14) {
+        splat(f, op);
+    } else if (replaces[op]) {
+        replace(f, op, ins->lane);
+    } else {
+        extract(f, op, ins->lane);
+    }
     return true;
 }

@@ -72,16 +72,12 @@ static void store(fn *f, uint32_t op, x86_rm m, int x, uint8_t lane)
     }
 }
 
-bool simd_memory(fn *f, uint32_t op, wasm_reader *r)
+bool simd_memory(fn *f, const wasm_instr *ins)
 {
-    uint32_t mem;
-    uint64_t offset;
-    uint8_t lane = 0;
-    if (!read_memarg(r, &mem, &offset))
-        return false;
+    uint32_t op = ins->op & 0xff, mem = ins->memarg.memory;
+    uint64_t offset = ins->memarg.offset;
+    uint8_t lane = ins->lane;
     bool has_lane = op >= 0x54 && op <= 0x5b;
-    if (has_lane && !wasm_read_u8(r, &lane))
-        return false;
     bool stores = op == 0x0b || (op >= 0x58 && op <= 0x5b);
     int size = access_size(op);
     int idx;

@@ -148,6 +148,12 @@ bool wasm_is_reftype(uint8_t t)
     return t == WASM_FUNCREF || t == WASM_EXTERNREF;
 }
 
+bool wasm_is_valtype(uint8_t t)
+{
+    return t == WASM_I32 || t == WASM_I64 || t == WASM_F32 || t == WASM_F64 || t == WASM_V128 ||
+           wasm_is_reftype(t);
+}
+
 /* A type byte of a proposal we do not implement fails as unsupported,
  * naming it; other unknown bytes are malformed. */
 static bool unknown_type(decoder *d, uint64_t at, uint8_t byte, const char *malformed_msg)

@@ -13,7 +13,6 @@
 #include "module.h"
 #include "opcodes.h"
 #include "reader.h"
-#include "validate.h"
 
 enum { CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_ELSE, CTRL_FUNC };
 
@@ -41,13 +40,6 @@ typedef struct validator {
     uint32_t func_index;
     uint64_t op_at; /* offset of the instruction being validated */
 } validator;
-
-/* single_type + t is a one-element array holding the type t. */
-static const uint8_t single_type[256] = {
-    [WASM_I32] = WASM_I32,         [WASM_I64] = WASM_I64,   [WASM_F32] = WASM_F32,
-    [WASM_F64] = WASM_F64,         [WASM_V128] = WASM_V128, [WASM_FUNCREF] = WASM_FUNCREF,
-    [WASM_EXTERNREF] = WASM_EXTERNREF,
-};
 
 /* ---- errors ----------------------------------------------------------------- */
 
@@ -242,15 +234,14 @@ static inline void label_types(const ctrl *c, uint32_t *n, const uint8_t **types
     }
 }
 
-static bool read_label(validator *v, ctrl **out)
+/* The frame a branch to `depth` targets, or NULL. */
+static ctrl *label(validator *v, uint32_t depth)
 {
-    uint32_t depth;
-    if (!wasm_read_u32(&v->r, &depth))
-        return false;
-    if (depth >= v->nctrls)
-        return invalid(v, "unknown label %u", depth);
-    *out = &v->ctrls[v->nctrls - 1 - depth];
-    return true;
+    if (depth >= v->nctrls) {
+        invalid(v, "unknown label %u", depth);
+        return NULL;
+    }
+    return &v->ctrls[v->nctrls - 1 - depth];
 }
 
 /* ---- immediates ------------------------------------------------------------- */
@@ -261,66 +252,19 @@ static bool simd_disabled(validator *v)
                      "unsupported: SIMD (v128) is disabled");
 }
 
-static bool read_blocktype(validator *v, uint32_t *np, const uint8_t **p, uint32_t *nr,
-                           const uint8_t **r)
+static bool check_blocktype(validator *v, const wasm_blocktype *bt, wasm_functype *out)
 {
-    uint8_t b = v->r.p < v->r.end ? *v->r.p : 0;
-    if (b == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD))
+    if (bt->type == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD))
         return simd_disabled(v);
-    if (b == 0x40) {
-        v->r.p++;
-        *np = *nr = 0;
-        return true;
-    }
-    if (b == WASM_I32 || b == WASM_I64 || b == WASM_F32 || b == WASM_F64 || b == WASM_FUNCREF ||
-        b == WASM_EXTERNREF || (b == WASM_V128 && (v->m->features & WASM_FEATURE_SIMD))) {
-        v->r.p++;
-        *np = 0;
-        *nr = 1;
-        *r = &single_type[b];
-        return true;
-    }
-    uint64_t at = wasm_reader_pos(&v->r);
-    int64_t index;
-    if (!wasm_read_s33(&v->r, &index))
-        return false;
-    if (index < 0)
-        return malformed(v, at, "malformed block type");
-    if ((uint64_t)index >= v->m->ntypes)
-        return invalid(v, "unknown type %lld", (long long)index);
-    const wasm_functype *t = &v->m->types[index];
-    *np = t->nparams;
-    *p = t->params;
-    *nr = t->nresults;
-    *r = t->results;
+    if (bt->type == WASM_BLOCK_FUNCTYPE && bt->index >= v->m->ntypes)
+        return invalid(v, "unknown type %u", bt->index);
+    wasm_block_functype(v->m, bt, out);
     return true;
 }
 
-static bool read_index(validator *v, uint32_t limit, const char *what, uint32_t *out)
+static inline bool check_index(validator *v, uint32_t index, uint32_t limit, const char *what)
 {
-    if (!wasm_read_u32(&v->r, out))
-        return false;
-    if (*out >= limit)
-        return invalid(v, "unknown %s %u", what, *out);
-    return true;
-}
-
-/* memory.size/grow and bulk memory name a memory: a zero byte, or an index
- * with the multi-memory proposal. */
-static bool read_memidx(validator *v, uint32_t *mem)
-{
-    if (v->m->features & WASM_FEATURE_MULTI_MEMORY)
-        return read_index(v, v->m->nmemories, "memory", mem);
-    uint64_t at = wasm_reader_pos(&v->r);
-    uint8_t b;
-    if (!wasm_read_u8(&v->r, &b))
-        return false;
-    if (b != 0)
-        return malformed(v, at, "zero byte expected");
-    *mem = 0;
-    if (v->m->nmemories == 0)
-        return invalid(v, "unknown memory 0");
-    return true;
+    return index < limit || invalid(v, "unknown %s %u", what, index);
 }
 
 static inline uint8_t addr_type(const validator *v, uint32_t mem)
@@ -328,35 +272,33 @@ static inline uint8_t addr_type(const validator *v, uint32_t mem)
     return v->m->memories[mem].is64 ? WASM_I64 : WASM_I32;
 }
 
-/* align (bit 6: a memory index follows, with multi-memory), offset. */
-static bool read_memarg(validator *v, unsigned natural, uint8_t *addr)
+static inline bool check_memory(validator *v, uint32_t mem, uint8_t *addr)
 {
-    uint32_t align, mem = 0;
-    uint64_t offset;
-    if (!wasm_read_u32(&v->r, &align))
+    if (!check_index(v, mem, v->m->nmemories, "memory"))
         return false;
-    bool multi = v->m->features & WASM_FEATURE_MULTI_MEMORY;
-    if (multi && (align & 0x40)) {
-        align &= ~0x40u;
-        if (!wasm_read_u32(&v->r, &mem))
-            return false;
-    }
-    if (v->m->features & WASM_FEATURE_MEMORY64) {
-        if (!wasm_read_u64(&v->r, &offset))
-            return false;
-    } else {
-        uint32_t off32;
-        if (!wasm_read_u32(&v->r, &off32))
-            return false;
-        offset = off32;
-    }
-    if (mem >= v->m->nmemories)
-        return invalid(v, "unknown memory %u", mem);
-    if (align > natural)
-        return invalid(v, "alignment must not be larger than natural");
-    if (!v->m->memories[mem].is64 && offset > UINT32_MAX)
-        return invalid(v, "offset out of range");
     *addr = addr_type(v, mem);
+    return true;
+}
+
+static bool check_memarg(validator *v, const wasm_memarg *ma, unsigned natural, uint8_t *addr)
+{
+    if (!check_memory(v, ma->memory, addr))
+        return false;
+    if (ma->align > natural)
+        return invalid(v, "alignment must not be larger than natural");
+    if (!v->m->memories[ma->memory].is64 && ma->offset > UINT32_MAX)
+        return invalid(v, "offset out of range");
+    return true;
+}
+
+/* Data indices in bodies need the data count section (which comes before
+ * the code, so that one pass can check them). */
+static bool check_data_index(validator *v, uint32_t index)
+{
+    if (!v->m->has_data_count)
+        return malformed(v, v->op_at, "data count section required");
+    if (index >= v->m->data_count)
+        return invalid(v, "unknown data segment %u", index);
     return true;
 }
 
@@ -384,93 +326,70 @@ static bool setup_locals(validator *v, const wasm_functype *type)
     return true;
 }
 
-static inline __attribute__((always_inline)) bool local_type(validator *v, uint8_t *out)
+static inline __attribute__((always_inline)) bool local_type(validator *v, uint32_t index,
+                                                             uint8_t *out)
 {
-    uint32_t index;
     *out = WASM_ANY;
-    if (!wasm_read_u32(&v->r, &index))
-        return false;
-    if (__builtin_expect(index >= v->nlocals, 0)) {
-        invalid(v, "unknown local %u", index);
-        return false;
-    }
+    if (__builtin_expect(index >= v->nlocals, 0))
+        return invalid(v, "unknown local %u", index);
     *out = v->locals[index];
     return true;
 }
 
-/* ---- instruction tables ------------------------------------------------------ */
+/* ---- instructions with fixed operand types ------------------------------------ */
 
-/* Numeric instructions 0x45..0xc4: operand types and result. */
-typedef struct numeric_sig {
-    uint8_t nin, in0, in1, out;
-} numeric_sig;
-
-#define U(a, r) {1, a, 0, r}
-#define B(a, r) {2, a, a, r}
-static const numeric_sig numeric_sigs[0xc5 - 0x45] = {
-#define N(op) [(op)-0x45]
-    N(0x45) = U(WASM_I32, WASM_I32),
-    [0x46 - 0x45 ... 0x4f - 0x45] = B(WASM_I32, WASM_I32),
-    N(0x50) = U(WASM_I64, WASM_I32),
-    [0x51 - 0x45 ... 0x5a - 0x45] = B(WASM_I64, WASM_I32),
-    [0x5b - 0x45 ... 0x60 - 0x45] = B(WASM_F32, WASM_I32),
-    [0x61 - 0x45 ... 0x66 - 0x45] = B(WASM_F64, WASM_I32),
-    [0x67 - 0x45 ... 0x69 - 0x45] = U(WASM_I32, WASM_I32),
-    [0x6a - 0x45 ... 0x78 - 0x45] = B(WASM_I32, WASM_I32),
-    [0x79 - 0x45 ... 0x7b - 0x45] = U(WASM_I64, WASM_I64),
-    [0x7c - 0x45 ... 0x8a - 0x45] = B(WASM_I64, WASM_I64),
-    [0x8b - 0x45 ... 0x91 - 0x45] = U(WASM_F32, WASM_F32),
-    [0x92 - 0x45 ... 0x98 - 0x45] = B(WASM_F32, WASM_F32),
-    [0x99 - 0x45 ... 0x9f - 0x45] = U(WASM_F64, WASM_F64),
-    [0xa0 - 0x45 ... 0xa6 - 0x45] = B(WASM_F64, WASM_F64),
-    N(0xa7) = U(WASM_I64, WASM_I32),
-    N(0xa8) = U(WASM_F32, WASM_I32), N(0xa9) = U(WASM_F32, WASM_I32),
-    N(0xaa) = U(WASM_F64, WASM_I32), N(0xab) = U(WASM_F64, WASM_I32),
-    N(0xac) = U(WASM_I32, WASM_I64), N(0xad) = U(WASM_I32, WASM_I64),
-    N(0xae) = U(WASM_F32, WASM_I64), N(0xaf) = U(WASM_F32, WASM_I64),
-    N(0xb0) = U(WASM_F64, WASM_I64), N(0xb1) = U(WASM_F64, WASM_I64),
-    N(0xb2) = U(WASM_I32, WASM_F32), N(0xb3) = U(WASM_I32, WASM_F32),
-    N(0xb4) = U(WASM_I64, WASM_F32), N(0xb5) = U(WASM_I64, WASM_F32),
-    N(0xb6) = U(WASM_F64, WASM_F32),
-    N(0xb7) = U(WASM_I32, WASM_F64), N(0xb8) = U(WASM_I32, WASM_F64),
-    N(0xb9) = U(WASM_I64, WASM_F64), N(0xba) = U(WASM_I64, WASM_F64),
-    N(0xbb) = U(WASM_F32, WASM_F64),
-    N(0xbc) = U(WASM_F32, WASM_I32), N(0xbd) = U(WASM_F64, WASM_I64),
-    N(0xbe) = U(WASM_I32, WASM_F32), N(0xbf) = U(WASM_I64, WASM_F64),
-    N(0xc0) = U(WASM_I32, WASM_I32), N(0xc1) = U(WASM_I32, WASM_I32),
-    [0xc2 - 0x45 ... 0xc4 - 0x45] = U(WASM_I64, WASM_I64),
-#undef N
-};
-
-/* Loads 0x28..0x35 and stores 0x36..0x3e: value type, log2 natural alignment. */
-static const struct {
-    uint8_t type, align;
-} memory_ops[0x3f - 0x28] = {
-    {WASM_I32, 2}, {WASM_I64, 3}, {WASM_F32, 2}, {WASM_F64, 3}, /* i32 i64 f32 f64 .load */
-    {WASM_I32, 0}, {WASM_I32, 0}, {WASM_I32, 1}, {WASM_I32, 1}, /* i32.load8/16_s/u */
-    {WASM_I64, 0}, {WASM_I64, 0}, {WASM_I64, 1}, {WASM_I64, 1}, /* i64.load8/16_s/u */
-    {WASM_I64, 2}, {WASM_I64, 2},                               /* i64.load32_s/u */
-    {WASM_I32, 2}, {WASM_I64, 3}, {WASM_F32, 2}, {WASM_F64, 3}, /* .store */
-    {WASM_I32, 0}, {WASM_I32, 1},                               /* i32.store8/16 */
-    {WASM_I64, 0}, {WASM_I64, 1}, {WASM_I64, 2},                /* i64.store8/16/32 */
-};
-
-/* Saturating truncations 0xfc 0..7: operand, result. */
-static const numeric_sig trunc_sat_sigs[8] = {
-    U(WASM_F32, WASM_I32), U(WASM_F32, WASM_I32), U(WASM_F64, WASM_I32), U(WASM_F64, WASM_I32),
-    U(WASM_F32, WASM_I64), U(WASM_F32, WASM_I64), U(WASM_F64, WASM_I64), U(WASM_F64, WASM_I64),
-};
-#undef U
-#undef B
-
-static inline bool apply_sig(validator *v, const numeric_sig *s)
+/* Checks the immediates of an instruction with fixed operand types against
+ * the module; *addr becomes the address type of its memory, if any. */
+static bool check_immediates(validator *v, const wasm_instr *ins, uint8_t *addr)
 {
-    if (s->nin == 2 && !pop_expect(v, s->in1))
-        return false;
-    return pop_expect(v, s->in0) && push(v, s->out);
+    const wasm_opinfo *info = ins->info;
+    const wasm_module *m = v->m;
+    switch (info->imm) {
+    case WASM_IMM_MEMARG:
+        return check_memarg(v, &ins->memarg, info->align, addr);
+    case WASM_IMM_MEMARG_LANE:
+        if (!check_memarg(v, &ins->memarg, info->align, addr))
+            return false;
+        __attribute__((fallthrough)); /* to the lane index */
+    case WASM_IMM_LANE:
+        return ins->lane < info->lanes || invalid(v, "invalid lane index");
+    case WASM_IMM_SHUFFLE:
+        for (int i = 0; i < 16; i++)
+            if (ins->bytes[i] >= 32)
+                return invalid(v, "invalid lane index");
+        return true;
+    case WASM_IMM_MEMORY:
+        return check_memory(v, ins->index, addr);
+    case WASM_IMM_MEMORY_INIT:
+        return check_memory(v, ins->init.dst, addr) && check_data_index(v, ins->init.segment);
+    case WASM_IMM_DATA:
+        return check_data_index(v, ins->index);
+    case WASM_IMM_ELEM:
+        return check_index(v, ins->index, m->nelems, "elem segment");
+    case WASM_IMM_TABLE:
+        return check_index(v, ins->index, m->ntables, "table");
+    }
+    return true; /* constants */
 }
 
-/* ---- instruction groups --------------------------------------------------------- */
+/* Pops the operands and pushes the result, the address type standing for
+ * WASM_ADDR. */
+static inline __attribute__((always_inline)) bool validate_fixed(validator *v,
+                                                                 const wasm_instr *ins)
+{
+    const wasm_opinfo *info = ins->info;
+    uint8_t addr = WASM_I32;
+    if (info->imm != WASM_IMM_NONE && !check_immediates(v, ins, &addr))
+        return false;
+    for (int i = info->nin; i-- > 0;)
+        if (!pop_expect(v, info->in[i] == WASM_ADDR ? addr : info->in[i]))
+            return false;
+    if (info->out == WASM_ANY)
+        return true;
+    return push(v, info->out == WASM_ADDR ? addr : info->out);
+}
+
+/* ---- instructions typed by their context ---------------------------------------- */
 
 static bool is_numeric_or_vector(uint8_t t)
 {
@@ -478,22 +397,16 @@ static bool is_numeric_or_vector(uint8_t t)
            t == WASM_ANY;
 }
 
-static bool validate_select(validator *v, bool typed)
+static bool validate_select(validator *v, const wasm_instr *ins)
 {
     uint8_t t = WASM_ANY;
+    bool typed = ins->op == WASM_OP_SELECT_T;
     if (typed) {
-        uint32_t n;
-        uint64_t at = wasm_reader_pos(&v->r);
-        if (!wasm_read_u32(&v->r, &n))
-            return false;
-        if (n != 1)
+        if (ins->select.count != 1)
             return invalid(v, "invalid result arity");
-        if (!wasm_read_u8(&v->r, &t))
-            return false;
+        t = ins->select.types[0];
         if (t == WASM_V128 && !(v->m->features & WASM_FEATURE_SIMD))
             return simd_disabled(v);
-        if (!single_type[t])
-            return malformed(v, at + 1, "malformed value type");
     }
     if (!pop_expect(v, WASM_I32))
         return false;
@@ -530,29 +443,21 @@ static bool peek_types(validator *v, uint32_t n, const uint8_t *types)
     return true;
 }
 
-static bool validate_br_table(validator *v)
+static bool validate_br_table(validator *v, const wasm_instr *ins)
 {
-    uint32_t n;
-    if (!wasm_read_u32(&v->r, &n) || !pop_expect(v, WASM_I32))
+    if (!pop_expect(v, WASM_I32))
         return false;
-    /* The default label comes last but fixes the arity: find it first. */
-    const uint8_t *labels = v->r.p;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t skip;
-        if (!wasm_read_u32(&v->r, &skip))
-            return false;
-    }
-    ctrl *def;
-    if (!read_label(v, &def))
+    /* The default label comes last but fixes the arity: check it first. */
+    ctrl *def = label(v, ins->br_table.default_label);
+    if (!def)
         return false;
-    const uint8_t *after = v->r.p;
     uint32_t arity;
     const uint8_t *def_types;
     label_types(def, &arity, &def_types);
-    v->r.p = labels;
-    for (uint32_t i = 0; i < n; i++) {
-        ctrl *c;
-        if (!read_label(v, &c))
+    const uint8_t *labels = ins->br_table.targets;
+    for (uint32_t i = 0; i < ins->br_table.count; i++) {
+        ctrl *c = label(v, wasm_next_label(&labels));
+        if (!c)
             return false;
         uint32_t cn;
         const uint8_t *ct;
@@ -562,7 +467,6 @@ static bool validate_br_table(validator *v)
         if (!peek_types(v, cn, ct))
             return false;
     }
-    v->r.p = after;
     if (!pop_types(v, arity, def_types))
         return false;
     set_unreachable(v);
@@ -574,331 +478,237 @@ static bool validate_call(validator *v, const wasm_functype *t)
     return pop_types(v, t->nparams, t->params) && push_types(v, t->nresults, t->results);
 }
 
-static bool validate_call_indirect(validator *v)
-{
-    uint32_t type, table;
-    if (!read_index(v, v->m->ntypes, "type", &type) ||
-        !read_index(v, v->m->ntables, "table", &table))
-        return false;
-    if (v->m->tables[table].elem != WASM_FUNCREF)
-        return invalid(v, "type mismatch: call_indirect through a table of %s",
-                       type_name(v->m->tables[table].elem));
-    return pop_expect(v, WASM_I32) && validate_call(v, &v->m->types[type]);
-}
-
-/* Data indices in bodies need the data count section (which comes before
- * the code, so that one pass can check them). */
-static bool check_data_index(validator *v, uint32_t index)
-{
-    if (!v->m->has_data_count)
-        return malformed(v, v->op_at, "data count section required");
-    if (index >= v->m->data_count)
-        return invalid(v, "unknown data segment %u", index);
-    return true;
-}
-
-static bool validate_misc(validator *v)
+static bool validate_call_indirect(validator *v, const wasm_instr *ins)
 {
     const wasm_module *m = v->m;
-    uint32_t op, x, y, mem, mem2;
-    if (!wasm_read_u32(&v->r, &op))
+    uint32_t type = ins->call_indirect.type, table = ins->call_indirect.table;
+    if (!check_index(v, type, m->ntypes, "type") || !check_index(v, table, m->ntables, "table"))
         return false;
-    if (op < 8)
-        return apply_sig(v, &trunc_sat_sigs[op]);
-    switch (op) {
-    case 8: /* memory.init data mem */
-        if (!wasm_read_u32(&v->r, &x) || !read_memidx(v, &mem) || !check_data_index(v, x))
-            return false;
-        return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) &&
-               pop_expect(v, addr_type(v, mem));
-    case 9: /* data.drop */
-        return wasm_read_u32(&v->r, &x) && check_data_index(v, x);
-    case 10: { /* memory.copy dst src */
-        if (!read_memidx(v, &mem) || !read_memidx(v, &mem2))
-            return false;
-        uint8_t dst = addr_type(v, mem), src = addr_type(v, mem2);
-        uint8_t len = dst == WASM_I64 && src == WASM_I64 ? WASM_I64 : WASM_I32;
-        return pop_expect(v, len) && pop_expect(v, src) && pop_expect(v, dst);
-    }
-    case 11: /* memory.fill */
-        if (!read_memidx(v, &mem))
-            return false;
-        return pop_expect(v, addr_type(v, mem)) && pop_expect(v, WASM_I32) &&
-               pop_expect(v, addr_type(v, mem));
-    case 12: /* table.init elem table */
-        if (!wasm_read_u32(&v->r, &x) || !read_index(v, m->ntables, "table", &y))
-            return false;
-        if (x >= m->nelems)
-            return invalid(v, "unknown elem segment %u", x);
-        if (m->elems[x].type != m->tables[y].elem)
-            return invalid(v, "type mismatch: table.init of %s elements into a %s table",
-                           type_name(m->elems[x].type), type_name(m->tables[y].elem));
-        return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
-    case 13: /* elem.drop */
-        return read_index(v, m->nelems, "elem segment", &x);
-    case 14: /* table.copy dst src */
-        if (!read_index(v, m->ntables, "table", &x) || !read_index(v, m->ntables, "table", &y))
-            return false;
-        if (m->tables[x].elem != m->tables[y].elem)
-            return invalid(v, "type mismatch: table.copy between %s and %s tables",
-                           type_name(m->tables[x].elem), type_name(m->tables[y].elem));
-        return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
-    case 15: /* table.grow */
-        if (!read_index(v, m->ntables, "table", &x))
-            return false;
-        return pop_expect(v, WASM_I32) && pop_expect(v, m->tables[x].elem) &&
-               push(v, WASM_I32);
-    case 16: /* table.size */
-        return read_index(v, m->ntables, "table", &x) && push(v, WASM_I32);
-    case 17: /* table.fill */
-        if (!read_index(v, m->ntables, "table", &x))
-            return false;
-        return pop_expect(v, WASM_I32) && pop_expect(v, m->tables[x].elem) &&
-               pop_expect(v, WASM_I32);
-    }
-    return malformed(v, v->op_at, "illegal opcode");
+    if (m->tables[table].elem != WASM_FUNCREF)
+        return invalid(v, "type mismatch: call_indirect through a table of %s",
+                       type_name(m->tables[table].elem));
+    return pop_expect(v, WASM_I32) && validate_call(v, &m->types[type]);
 }
 
-static bool validate_simd(validator *v)
+static bool validate_global(validator *v, const wasm_instr *ins)
 {
-    uint32_t op;
-    if (!(v->m->features & WASM_FEATURE_SIMD))
-        return simd_disabled(v);
-    if (!wasm_read_u32(&v->r, &op))
+    const wasm_module *m = v->m;
+    if (!check_index(v, ins->index, m->nglobals, "global"))
         return false;
-    const simd_op *s = op < 256 ? &wasm_simd_ops[op] : NULL;
-    if (!s || (s->imm == SIMD_NONE && s->nin == 0))
-        return malformed(v, v->op_at, "illegal opcode");
-    uint8_t addr = WASM_I32;
-    const uint8_t *bytes;
-    switch (s->imm) {
-    case SIMD_MEMARG:
-    case SIMD_MEMARG_LANE:
-        if (!read_memarg(v, s->align, &addr))
-            return false;
-        if (s->imm == SIMD_MEMARG)
-            break;
-        __attribute__((fallthrough)); /* to the lane index */
-    case SIMD_LANE: {
-        uint8_t lane;
-        if (!wasm_read_u8(&v->r, &lane))
-            return false;
-        if (lane >= s->lanes)
-            return invalid(v, "invalid lane index");
-        break;
+    const wasm_global *g = &m->globals[ins->index];
+    if (ins->op == WASM_OP_GLOBAL_GET)
+        return push(v, g->type.type);
+    if (!g->type.mut)
+        return invalid(v, "global is immutable");
+    return pop_expect(v, g->type.type);
+}
+
+/* table.get, table.set, table.grow, table.fill: typed by the table. */
+static bool validate_table_access(validator *v, const wasm_instr *ins)
+{
+    if (!check_index(v, ins->index, v->m->ntables, "table"))
+        return false;
+    uint8_t elem = v->m->tables[ins->index].elem;
+    switch (ins->op) {
+    case WASM_OP_TABLE_GET:
+        return pop_expect(v, WASM_I32) && push(v, elem);
+    case WASM_OP_TABLE_SET:
+        return pop_expect(v, elem) && pop_expect(v, WASM_I32);
+    case WASM_OP_TABLE_GROW:
+        return pop_expect(v, WASM_I32) && pop_expect(v, elem) && push(v, WASM_I32);
     }
-    case SIMD_CONST:
-        if (!wasm_read_bytes(&v->r, 16, &bytes))
-            return false;
-        break;
-    case SIMD_SHUFFLE:
-        if (!wasm_read_bytes(&v->r, 16, &bytes))
-            return false;
-        for (int i = 0; i < 16; i++)
-            if (bytes[i] >= 32)
-                return invalid(v, "invalid lane index");
-        break;
-    }
-    for (int i = s->nin; i-- > 0;)
-        if (!pop_expect(v, s->in[i] == WASM_ADDR ? addr : s->in[i]))
-            return false;
-    return s->out == WASM_ANY || push(v, s->out);
+    /* table.fill */
+    return pop_expect(v, WASM_I32) && pop_expect(v, elem) && pop_expect(v, WASM_I32);
+}
+
+static bool validate_memory_copy(validator *v, const wasm_instr *ins)
+{
+    uint8_t dst, src;
+    if (!check_memory(v, ins->copy.dst, &dst) || !check_memory(v, ins->copy.src, &src))
+        return false;
+    uint8_t len = dst == WASM_I64 && src == WASM_I64 ? WASM_I64 : WASM_I32;
+    return pop_expect(v, len) && pop_expect(v, src) && pop_expect(v, dst);
+}
+
+static bool validate_table_init(validator *v, const wasm_instr *ins)
+{
+    const wasm_module *m = v->m;
+    uint32_t x = ins->init.segment, y = ins->init.dst;
+    if (!check_index(v, y, m->ntables, "table"))
+        return false;
+    if (x >= m->nelems)
+        return invalid(v, "unknown elem segment %u", x);
+    if (m->elems[x].type != m->tables[y].elem)
+        return invalid(v, "type mismatch: table.init of %s elements into a %s table",
+                       type_name(m->elems[x].type), type_name(m->tables[y].elem));
+    return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
+}
+
+static bool validate_table_copy(validator *v, const wasm_instr *ins)
+{
+    const wasm_module *m = v->m;
+    uint32_t x = ins->copy.dst, y = ins->copy.src;
+    if (!check_index(v, x, m->ntables, "table") || !check_index(v, y, m->ntables, "table"))
+        return false;
+    if (m->tables[x].elem != m->tables[y].elem)
+        return invalid(v, "type mismatch: table.copy between %s and %s tables",
+                       type_name(m->tables[x].elem), type_name(m->tables[y].elem));
+    return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
 }
 
 /* ---- the main loop ----------------------------------------------------------- */
 
-static bool validate_body(validator *v)
+/* Reads the next instruction. Opcodes of proposals wasmjail lacks are
+ * named, and SIMD is refused before its sub-opcode is read when it is
+ * disabled. */
+static inline __attribute__((always_inline)) bool next_instr(validator *v, wasm_instr *ins)
+{
+    v->op_at = wasm_reader_pos(&v->r);
+    uint8_t byte;
+    if (!wasm_read_u8(&v->r, &byte))
+        return false;
+    if (__builtin_expect(!wasm_opcode_known(byte), 0))
+        return unknown_opcode(v, byte);
+    if (byte == 0xfd && !(v->m->features & WASM_FEATURE_SIMD))
+        return simd_disabled(v);
+    return wasm_decode_immediates(&v->r, byte, v->m->features, ins);
+}
+
+/* `end`: true in *func_done when it closes the function. */
+static bool validate_end(validator *v, bool *func_done)
+{
+    ctrl done;
+    if (!pop_ctrl(v, &done))
+        return false;
+    /* An `if` without `else` passes its parameters through. */
+    if (done.kind == CTRL_IF &&
+        (done.nparams != done.nresults ||
+         (done.nparams && memcmp(done.params, done.results, done.nparams))))
+        return invalid(v, "type mismatch: if without else must leave its parameters");
+    *func_done = done.kind == CTRL_FUNC;
+    return *func_done || push_types(v, done.nresults, done.results);
+}
+
+/* One switch over every instruction typed by its context (opcodes.def
+ * marks them CUSTOM); the others have fixed operand types. */
+static inline __attribute__((always_inline)) bool validate_instr(validator *v,
+                                                                 const wasm_instr *ins,
+                                                                 bool *func_done)
 {
     const wasm_module *m = v->m;
-    const wasm_functype *ft = wasm_func_type(m, v->func_index);
-    uint32_t np, nr, x;
-    const uint8_t *p = NULL, *r = NULL;
-    uint8_t t, addr;
-    ctrl done;
+    wasm_functype bt;
+    ctrl *c, done;
+    uint32_t n;
+    const uint8_t *types;
+    uint8_t t;
+    switch (ins->op) {
+    case WASM_OP_UNREACHABLE:
+        set_unreachable(v);
+        return true;
+    case WASM_OP_BLOCK:
+    case WASM_OP_LOOP:
+        return check_blocktype(v, &ins->block, &bt) && pop_types(v, bt.nparams, bt.params) &&
+               push_ctrl(v, ins->op == WASM_OP_BLOCK ? CTRL_BLOCK : CTRL_LOOP, bt.nparams,
+                         bt.params, bt.nresults, bt.results);
+    case WASM_OP_IF:
+        return check_blocktype(v, &ins->block, &bt) && pop_expect(v, WASM_I32) &&
+               pop_types(v, bt.nparams, bt.params) &&
+               push_ctrl(v, CTRL_IF, bt.nparams, bt.params, bt.nresults, bt.results);
+    case WASM_OP_ELSE:
+        if (v->ctrls[v->nctrls - 1].kind != CTRL_IF)
+            return malformed(v, v->op_at, "END opcode expected");
+        return pop_ctrl(v, &done) &&
+               push_ctrl(v, CTRL_ELSE, done.nparams, done.params, done.nresults, done.results);
+    case WASM_OP_END:
+        return validate_end(v, func_done);
+    case WASM_OP_BR:
+        if (!(c = label(v, ins->index)))
+            return false;
+        label_types(c, &n, &types);
+        if (!pop_types(v, n, types))
+            return false;
+        set_unreachable(v);
+        return true;
+    case WASM_OP_BR_IF:
+        if (!(c = label(v, ins->index)) || !pop_expect(v, WASM_I32))
+            return false;
+        label_types(c, &n, &types);
+        return pop_types(v, n, types) && push_types(v, n, types);
+    case WASM_OP_BR_TABLE:
+        return validate_br_table(v, ins);
+    case WASM_OP_RETURN: {
+        const wasm_functype *ft = wasm_func_type(m, v->func_index);
+        if (!pop_types(v, ft->nresults, ft->results))
+            return false;
+        set_unreachable(v);
+        return true;
+    }
+    case WASM_OP_CALL:
+        return check_index(v, ins->index, m->nfuncs, "function") &&
+               validate_call(v, wasm_func_type(m, ins->index));
+    case WASM_OP_CALL_INDIRECT:
+        return validate_call_indirect(v, ins);
+    case WASM_OP_DROP:
+        return pop(v, &t);
+    case WASM_OP_SELECT:
+    case WASM_OP_SELECT_T:
+        return validate_select(v, ins);
+    case WASM_OP_LOCAL_GET:
+        return local_type(v, ins->index, &t) && push(v, t);
+    case WASM_OP_LOCAL_SET:
+        return local_type(v, ins->index, &t) && pop_expect(v, t);
+    case WASM_OP_LOCAL_TEE:
+        return local_type(v, ins->index, &t) && pop_expect(v, t) && push(v, t);
+    case WASM_OP_GLOBAL_GET:
+    case WASM_OP_GLOBAL_SET:
+        return validate_global(v, ins);
+    case WASM_OP_TABLE_GET:
+    case WASM_OP_TABLE_SET:
+    case WASM_OP_TABLE_GROW:
+    case WASM_OP_TABLE_FILL:
+        return validate_table_access(v, ins);
+    case WASM_OP_I32_CONST: /* fixed types, but common enough for their own cases */
+        return push(v, WASM_I32);
+    case WASM_OP_I64_CONST:
+        return push(v, WASM_I64);
+    case WASM_OP_REF_NULL:
+        return push(v, ins->reftype);
+    case WASM_OP_REF_IS_NULL:
+        if (!pop(v, &t))
+            return false;
+        if (t != WASM_FUNCREF && t != WASM_EXTERNREF && t != WASM_ANY)
+            return invalid(v, "type mismatch: ref.is_null of %s", type_name(t));
+        return push(v, WASM_I32);
+    case WASM_OP_REF_FUNC:
+        if (!check_index(v, ins->index, m->nfuncs, "function"))
+            return false;
+        if (!(m->declared_funcs[ins->index / 8] & (1u << (ins->index % 8))))
+            return invalid(v, "undeclared function reference");
+        return push(v, WASM_FUNCREF);
+    case WASM_OP_MEMORY_COPY:
+        return validate_memory_copy(v, ins);
+    case WASM_OP_TABLE_INIT:
+        return validate_table_init(v, ins);
+    case WASM_OP_TABLE_COPY:
+        return validate_table_copy(v, ins);
+    }
+    return validate_fixed(v, ins);
+}
 
+static bool validate_body(validator *v)
+{
+    const wasm_functype *ft = wasm_func_type(v->m, v->func_index);
     v->nvals = 0;
     v->nctrls = 0;
     if (!setup_locals(v, ft) || !push_ctrl(v, CTRL_FUNC, 0, NULL, ft->nresults, ft->results))
         return false;
-
     for (;;) {
-        v->op_at = wasm_reader_pos(&v->r);
-        uint8_t op;
-        if (!wasm_read_u8(&v->r, &op))
+        wasm_instr ins;
+        bool func_done = false;
+        if (!next_instr(v, &ins) || !validate_instr(v, &ins, &func_done))
             return false;
-        if (op >= 0x45 && op <= 0xc4) {
-            if (!apply_sig(v, &numeric_sigs[op - 0x45]))
-                return false;
-            continue;
-        }
-        bool ok;
-        switch (op) {
-        case 0x00: /* unreachable */
-            set_unreachable(v);
-            ok = true;
-            break;
-        case 0x01: /* nop */
-            ok = true;
-            break;
-        case 0x02: /* block */
-        case 0x03: /* loop */
-            ok = read_blocktype(v, &np, &p, &nr, &r) && pop_types(v, np, p) &&
-                 push_ctrl(v, op == 0x02 ? CTRL_BLOCK : CTRL_LOOP, np, p, nr, r);
-            break;
-        case 0x04: /* if */
-            ok = read_blocktype(v, &np, &p, &nr, &r) && pop_expect(v, WASM_I32) &&
-                 pop_types(v, np, p) && push_ctrl(v, CTRL_IF, np, p, nr, r);
-            break;
-        case 0x05: /* else */
-            if (v->ctrls[v->nctrls - 1].kind != CTRL_IF)
-                return malformed(v, v->op_at, "END opcode expected");
-            ok = pop_ctrl(v, &done) &&
-                 push_ctrl(v, CTRL_ELSE, done.nparams, done.params, done.nresults, done.results);
-            break;
-        case 0x0b: /* end */
-            if (!pop_ctrl(v, &done))
-                return false;
-            /* An `if` without `else` passes its parameters through. */
-            if (done.kind == CTRL_IF && (done.nparams != done.nresults ||
-                                         (done.nparams &&
-                                          memcmp(done.params, done.results, done.nparams))))
-                return invalid(v, "type mismatch: if without else must leave its parameters");
-            if (done.kind == CTRL_FUNC)
-                return true;
-            ok = push_types(v, done.nresults, done.results);
-            break;
-        case 0x0c: { /* br */
-            ctrl *c;
-            ok = read_label(v, &c);
-            if (ok) {
-                label_types(c, &np, &p);
-                ok = pop_types(v, np, p);
-                set_unreachable(v);
-            }
-            break;
-        }
-        case 0x0d: { /* br_if */
-            ctrl *c;
-            ok = read_label(v, &c) && pop_expect(v, WASM_I32);
-            if (ok) {
-                label_types(c, &np, &p);
-                ok = pop_types(v, np, p) && push_types(v, np, p);
-            }
-            break;
-        }
-        case 0x0e:
-            ok = validate_br_table(v);
-            break;
-        case 0x0f: /* return */
-            ok = pop_types(v, ft->nresults, ft->results);
-            set_unreachable(v);
-            break;
-        case 0x10: /* call */
-            ok = read_index(v, m->nfuncs, "function", &x) &&
-                 validate_call(v, wasm_func_type(m, x));
-            break;
-        case 0x11:
-            ok = validate_call_indirect(v);
-            break;
-        case 0x1a: /* drop */
-            ok = pop(v, &t);
-            break;
-        case 0x1b: /* select */
-        case 0x1c: /* select t* */
-            ok = validate_select(v, op == 0x1c);
-            break;
-        case 0x20: /* local.get */
-            ok = local_type(v, &t) && push(v, t);
-            break;
-        case 0x21: /* local.set */
-            ok = local_type(v, &t) && pop_expect(v, t);
-            break;
-        case 0x22: /* local.tee */
-            ok = local_type(v, &t) && pop_expect(v, t) && push(v, t);
-            break;
-        case 0x23: /* global.get */
-            ok = read_index(v, m->nglobals, "global", &x) && push(v, m->globals[x].type.type);
-            break;
-        case 0x24: /* global.set */
-            ok = read_index(v, m->nglobals, "global", &x);
-            if (ok && !m->globals[x].type.mut)
-                return invalid(v, "global is immutable");
-            ok = ok && pop_expect(v, m->globals[x].type.type);
-            break;
-        case 0x25: /* table.get */
-            ok = read_index(v, m->ntables, "table", &x) && pop_expect(v, WASM_I32) &&
-                 push(v, m->tables[x].elem);
-            break;
-        case 0x26: /* table.set */
-            ok = read_index(v, m->ntables, "table", &x) && pop_expect(v, m->tables[x].elem) &&
-                 pop_expect(v, WASM_I32);
-            break;
-        case 0x28 ... 0x35: /* loads */
-            ok = read_memarg(v, memory_ops[op - 0x28].align, &addr) && pop_expect(v, addr) &&
-                 push(v, memory_ops[op - 0x28].type);
-            break;
-        case 0x36 ... 0x3e: /* stores */
-            ok = read_memarg(v, memory_ops[op - 0x28].align, &addr) &&
-                 pop_expect(v, memory_ops[op - 0x28].type) && pop_expect(v, addr);
-            break;
-        case 0x3f: /* memory.size */
-            ok = read_memidx(v, &x) && push(v, addr_type(v, x));
-            break;
-        case 0x40: /* memory.grow */
-            ok = read_memidx(v, &x) && pop_expect(v, addr_type(v, x)) &&
-                 push(v, addr_type(v, x));
-            break;
-        case 0x41: {
-            int32_t c;
-            ok = wasm_read_s32(&v->r, &c) && push(v, WASM_I32);
-            break;
-        }
-        case 0x42: {
-            int64_t c;
-            ok = wasm_read_s64(&v->r, &c) && push(v, WASM_I64);
-            break;
-        }
-        case 0x43: {
-            uint32_t c;
-            ok = wasm_read_f32(&v->r, &c) && push(v, WASM_F32);
-            break;
-        }
-        case 0x44: {
-            uint64_t c;
-            ok = wasm_read_f64(&v->r, &c) && push(v, WASM_F64);
-            break;
-        }
-        case 0xd0: { /* ref.null t */
-            uint64_t at = wasm_reader_pos(&v->r);
-            ok = wasm_read_u8(&v->r, &t);
-            if (ok && t != WASM_FUNCREF && t != WASM_EXTERNREF)
-                return malformed(v, at, "malformed reference type");
-            ok = ok && push(v, t);
-            break;
-        }
-        case 0xd1: /* ref.is_null */
-            ok = pop(v, &t);
-            if (ok && t != WASM_FUNCREF && t != WASM_EXTERNREF && t != WASM_ANY)
-                return invalid(v, "type mismatch: ref.is_null of %s", type_name(t));
-            ok = ok && push(v, WASM_I32);
-            break;
-        case 0xd2: /* ref.func */
-            ok = read_index(v, m->nfuncs, "function", &x);
-            if (ok && !(m->declared_funcs[x / 8] & (1u << (x % 8))))
-                return invalid(v, "undeclared function reference");
-            ok = ok && push(v, WASM_FUNCREF);
-            break;
-        case 0xfc:
-            ok = validate_misc(v);
-            break;
-        case 0xfd:
-            ok = validate_simd(v);
-            break;
-        default:
-            return unknown_opcode(v, op);
-        }
-        if (!ok)
-            return false;
+        if (func_done)
+            return true;
     }
 }
 

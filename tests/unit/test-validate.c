@@ -556,6 +556,20 @@ START_TEST(malformed_outweighs_invalid)
     wasm_module_free(m);
     ck_assert_error_is(err.kind, err.message, err.offset, MALFORMED, "illegal opcode", b.len - 2);
     wb_free(&b);
+    /* also a malformed immediate: the block type 0x7a (no value type) */
+    b = (wb){0};
+    wb_module(&b, &(wb_spec){
+                      .funcs = WB_BLOB(2, 0, 0),
+                      .code = WB_BLOB(2, 3, 0, 0x6a, 0x0b, 5, 0, 0x02, 0x7a, 0x0b, 0x0b),
+                  });
+    err = (wasm_error){0};
+    m = wasm_decode(b.data, b.len, SIMD, &err);
+    if (m)
+        wasm_validate(m, &err);
+    wasm_module_free(m);
+    ck_assert_error_is(err.kind, err.message, err.offset, MALFORMED, "malformed block type",
+                       b.len - 3);
+    wb_free(&b);
 }
 END_TEST
 
