@@ -136,6 +136,9 @@ function run(bytes) {
   }
   const exports = instance.exports;
   const init = exports.hangLimitInitializer;
+  const hashType = types.get('hashMemory');
+  const hash = hashType && hashType.params.length === 0 && hashType.results.length === 1 &&
+    hashType.results[0] === I32 ? exports.hashMemory : undefined;
   for (const exp of WebAssembly.Module.exports(module)) {
     if (exp.kind !== 'function') continue;
     const type = types.get(exp.name);
@@ -158,6 +161,14 @@ function run(bytes) {
       type.results.forEach((t, i) => out.push(`result ${formatValue(t, results[i])}`));
     } catch (e) {
       out.push(`trap ${trapKind(e)}`);
+    }
+    if (hash) {
+      out.push('hash');
+      try {
+        out.push(`result ${formatValue(I32, hash())}`);
+      } catch (e) {
+        out.push(`trap ${trapKind(e)}`);
+      }
     }
   }
   return out.length ? out.join('\n') + '\n' : '';

@@ -34,6 +34,9 @@
  *   log TYPE VALUE               an argument of a log-* import
  *   result TYPE VALUE            each result, or
  *   trap KIND                    the trap it ended with
+ *   hash                         then binaryen's hashMemory export is called
+ *                                (when there is one), its result or trap
+ *                                follows: what the call left in memory
  *   skip v128                    instead of all that: not called (see above)
  *
  * i32 and i64 print in signed decimal, floats as the hex of their bits except
@@ -180,12 +183,23 @@ static bool call(FILE *out, wj_func *func)
     return true;
 }
 
+/* Whether `instance` exports function `name` of type () -> (i32). */
+static bool export_i32_getter(wj_instance *instance, const char *name, wj_extern *out)
+{
+    wj_functype type;
+    if (!wj_instance_export(instance, name, strlen(name), out) || out->kind != WJ_EXTERN_FUNC)
+        return false;
+    wj_func_type(out->of.func, &type);
+    return type.param_count == 0 && type.result_count == 1 && type.results[0] == WJ_I32;
+}
+
 static bool call_exports(FILE *out, const wj_module *module, wj_instance *instance)
 {
     static const char init_name[] = "hangLimitInitializer";
-    wj_extern init;
+    wj_extern init, hash;
     bool has_init = wj_instance_export(instance, init_name, sizeof init_name - 1, &init) &&
                     init.kind == WJ_EXTERN_FUNC;
+    bool has_hash = export_i32_getter(instance, "hashMemory", &hash);
     for (size_t i = 0, n = wj_module_export_count(module); i < n; i++) {
         wj_export_info info;
         wj_extern func;
@@ -206,6 +220,11 @@ static bool call_exports(FILE *out, const wj_module *module, wj_instance *instan
             return false;
         if (!call(out, func.of.func))
             return false;
+        if (has_hash) {
+            fputs("hash\n", out);
+            if (!call(out, hash.of.func))
+                return false;
+        }
     }
     return true;
 }

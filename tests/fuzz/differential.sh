@@ -2,7 +2,8 @@
 # Differential fuzzing: random valid modules from binaryen's `wasm-opt -ttf`,
 # run by wasmjail in three configurations (defaults, dynamic memories, fuel:
 # tests/fuzz/diff-run) and by V8 (node tests/fuzz/diff-node.mjs); every
-# logged value, result and trap kind must agree.
+# logged value, result and trap kind, and the hash of memory after every
+# call (binaryen's hashMemory export), must agree.
 #
 #   sh tests/fuzz/differential.sh [--simd] [COUNT [SEED]]   (from the top build directory)
 #
