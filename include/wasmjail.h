@@ -218,15 +218,15 @@ typedef struct wj_globaltype {
 typedef struct wj_module wj_module;
 
 /* Decodes, validates and compiles `bytes` (which the module copies). On
- * success *out owns the new module and NULL is returned. A module using a
- * feature the compiler does not support yet fails with WJ_ERROR_UNSUPPORTED
- * ("unsupported: SIMD"). Modules may be shared between threads; the engine
- * must outlive every module, store and trap made with it. */
+ * success *out owns the new module and NULL is returned. A module the
+ * compiler cannot run fails with WJ_ERROR_UNSUPPORTED (a proposal it lacks,
+ * or "unsupported: this CPU lacks SSE4.1 or POPCNT"). Modules may be shared
+ * between threads; the engine must outlive every module, store and trap
+ * made with it. */
 WJ_API wj_error *wj_module_new(wj_engine *engine, const uint8_t *bytes, size_t len,
                                wj_module **out);
 /* Decodes and validates, without compiling: the module can be inspected
- * (it may use features the compiler does not support yet, e.g. SIMD) but
- * not instantiated. */
+ * but not instantiated. */
 WJ_API wj_error *wj_module_decode(wj_engine *engine, const uint8_t *bytes, size_t len,
                                   wj_module **out);
 /* Decodes and validates without keeping anything. */

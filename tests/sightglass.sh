@@ -6,7 +6,7 @@
 # and must exit with 0, print exactly X.stdout.expected and X.stderr.expected
 # (default.*.expected where those are the files present; a missing expected
 # file is not checked) and write one integer line (the measured region, ns)
-# to TIME. The SIMD programs (*-simd) are skipped.
+# to TIME.
 #
 #   WASMJAIL                 the command (default: ./wasmjail, the top build
 #                            directory being the current one under make check)
@@ -82,7 +82,6 @@ args=$*
 
 passed=0
 failed=0
-skipped=
 
 # check DIR FILE: runs DIR/FILE.wasm from DIR and checks what it did.
 check() {
@@ -146,12 +145,6 @@ check() {
 for dir in "$sightglass"/*/; do
     dir=${dir%/}
     folder=${dir##*/}
-    case $folder in
-    *-simd)
-        skipped="$skipped $folder"
-        continue
-        ;;
-    esac
     for wasm in "$dir"/*.wasm; do
         [ -f "$wasm" ] || continue
         base=${wasm##*/}
@@ -160,7 +153,6 @@ for dir in "$sightglass"/*/; do
     done
 done
 
-[ -n "$skipped" ] && say "sightglass.sh: skipped$skipped: they need the SIMD (v128) proposal"
 say "sightglass${SIGHTGLASS_EXTRA_FLAGS:+ ($SIGHTGLASS_EXTRA_FLAGS)}: $passed passed, $failed failed"
 if [ $((passed + failed)) -eq 0 ]; then
     say "sightglass.sh: no program ran"

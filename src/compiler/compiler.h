@@ -52,7 +52,7 @@ typedef struct compile_env {
 } compile_env;
 
 /* Compiles every defined function of `m` (already validated). On failure
- * (an unsupported feature: "unsupported: SIMD", or out of memory) returns
+ * (an unsupported feature, e.g. "unsupported: table64", or out of memory) returns
  * false and fills *err. */
 bool compile_module(const wasm_module *m, const compile_env *env, compiled_code *out,
                     wasm_error *err);

@@ -244,6 +244,7 @@ void local_set(fn *f, const ventry *e, uint32_t local); /* writes e to the local
 /* op x, [rip+constant]: an SSE instruction (x86_vec) whose source is a
  * 16-byte constant of the function's pool (16-byte aligned). */
 void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value);
+void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index);
 uint32_t vconst_index(fn *f, v128 value);
 void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
 void vconst_finish(fn *f); /* after the body: the pool, the references bound */

@@ -75,9 +75,16 @@ x86_rm heap_address(fn *f, uint32_t mem, uint64_t offset, int size, int *idx)
             return M_(base_reg(f, mem), (int32_t)ea);
         }
     }
+    bool elided = check_elided(p, UINT32_MAX, offset, size);
+    if (elided && a->kind == V_LOCAL && f->local_reg[a->local] >= 0) {
+        /* A pinned local's register serves as the index in place: i32
+         * values are zero-extended in registers. */
+        f->height--;
+        return MI_(base_reg(f, mem), f->local_reg[a->local], 0, (int32_t)offset);
+    }
     int i = pop_reg(f, 0);
     *idx = i;
-    if (check_elided(p, UINT32_MAX, offset, size))
+    if (elided)
         return MI_(base_reg(f, mem), i, 0, (int32_t)offset);
     /* Explicit: index + offset + size <= the memory's size, in 64 bits. */
     uint64_t end = offset + (uint64_t)size;

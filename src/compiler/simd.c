@@ -25,6 +25,13 @@ v128 v_i64(uint64_t lane) { return v_lanes(&lane, 8); }
 
 void v_binary(fn *f, uint8_t prefix, uint32_t op)
 {
+    if (top(f, 0)->kind == V_CONST) { /* b from the pool, unloaded */
+        uint32_t index = (uint32_t)pop(f).imm;
+        int a = v_pop(f, 0);
+        vconst_op_at(f, prefix, op, xn(a), index); /* op a, [rip+b] */
+        v_push(f, a);
+        return;
+    }
     int b = v_pop(f, 0);
     int a = v_pop(f, REG_BIT(b));
     x86_vec(f->cb, prefix, op, xn(a), R_(xn(b))); /* op a, b */

@@ -33,5 +33,6 @@ bool simd_memory(fn *f, const wasm_instr *ins); /* loads, stores, lanes of memor
 bool simd_lane(fn *f, const wasm_instr *ins);   /* const, shuffle, splat, lanes */
 bool simd_int(fn *f, uint32_t op);                     /* integer lane arithmetic */
 bool simd_float(fn *f, uint32_t op);                   /* float lanes, conversions */
+bool simd_fconv(fn *f, uint32_t op);                   /* float conversions, via simd_float */
 
 #endif

@@ -24,11 +24,15 @@ static void vconst_ref_here(fn *f, uint32_t index)
     VEC_PUSH(f, f->vconst_refs, {f->cb->len - 4, index});
 }
 
-void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value)
+void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index)
 {
-    uint32_t index = vconst_index(f, value);
     x86_vec(f->cb, prefix, op, dst, RIP_()); /* op x, [rip+const] */
     vconst_ref_here(f, index);
+}
+
+void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value)
+{
+    vconst_op_at(f, prefix, op, dst, vconst_index(f, value));
 }
 
 void vconst_load(fn *f, int dst, uint32_t index)

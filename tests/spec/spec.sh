@@ -54,6 +54,8 @@ run core core
 run core-dynamic --dynamic-memories core
 run core-metered --meter core
 run core/simd core/simd
+run core/simd-dynamic --dynamic-memories core/simd
+run core/simd-metered --meter core/simd
 run memory64 --features memory64 memory64
 run multi-memory --features multi-memory multi-memory
 run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
