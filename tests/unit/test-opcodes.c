@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "unit.h"
 #include "wasm/module.h"
@@ -21,14 +22,19 @@ static wasm_instr ins;
 static wasm_reader rd;
 static const uint8_t *start;
 
-/* Decodes one instruction from `bytes` into ins (errors into err). */
+/* Decodes one instruction from a copy of `bytes` into ins (errors into
+ * err). The copy outlives the caller's compound literal: ins and start
+ * point into it after the checking macros' blocks end. */
 static bool decode_bytes(unsigned features, const uint8_t *bytes, size_t n)
 {
+    static uint8_t copy[64];
+    ck_assert_uint_le(n, sizeof copy);
+    memcpy(copy, bytes, n);
     err = (wasm_error){0};
     ins = (wasm_instr){0};
-    start = bytes;
+    start = copy;
     rd = (wasm_reader){
-        .base = bytes, .p = bytes, .end = bytes + n, .in_section = true, .err = &err};
+        .base = copy, .p = copy, .end = copy + n, .in_section = true, .err = &err};
     return wasm_decode_instr(&rd, features, &ins);
 }
 
