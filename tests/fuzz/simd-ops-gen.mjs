@@ -136,6 +136,7 @@ function binary(op, result) {
 }
 const unary = (op, result) => fn(op, `(${op} ${A})`, result, 'single');
 
+fn('v128.const', constVector(), 'v', 'single');
 const shapes = ['i8x16', 'i16x8', 'i32x4', 'i64x2'];
 const words = (s) => s.trim().split(/\s+/);
 
@@ -173,8 +174,8 @@ for (const op of ['v128.any_true', ...shapes.flatMap((s) => [`${s}.all_true`, `$
 
 // Shifts: a count from memory (any i32), constant counts around the lane
 // widths, negative, and two random ones.
-const counts = [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, -1, -8, -63,
-  0x7fffffff, -0x80000000, below(256), rand32() | 0];
+const counts = new Set([0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, -1, -8, -63,
+  0x7fffffff, -0x80000000, below(256), rand32() | 0]);
 for (const s of shapes) {
   for (const o of ['shl', 'shr_s', 'shr_u']) {
     const op = `${s}.${o}`;

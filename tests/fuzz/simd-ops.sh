@@ -13,6 +13,7 @@
 # neg, pmin, pmax, lane moves, loads, stores, bitwise ops). wat2wasm
 # assembles it; tests/fuzz/diff-run (wasmjail, in three configurations) and
 # node tests/fuzz/diff-node.mjs (V8) call every export; each hash must agree.
+# Every SIMD instruction in src/wasm/opcodes.def must have an export.
 #
 # Runs seeds SEED (default 1) to SEED+SEEDS-1 (SEEDS default 1); make check
 # runs seed 1. A long run by hand, 50 seeds of 256 vectors:
@@ -23,6 +24,8 @@
 # module and both transcripts in $FUZZ_KEEP (default ./fuzz-mismatches).
 # Skips (exit 77) without node or wat2wasm ($NODE and $WAT2WASM override them).
 
+LC_ALL=C
+export LC_ALL
 first=${1:-1}
 seeds=${2:-1}
 vectors=${3:-64}
@@ -35,7 +38,8 @@ for tool in "$node" "$wat2wasm"; do
     fi
 done
 
-srcdir=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)/tests/fuzz
+top=$(cd "${top_srcdir:-$(dirname "$0")/../..}" && pwd)
+srcdir=$top/tests/fuzz
 diff_run=$(pwd)/tests/fuzz/diff-run
 if [ ! -x "$diff_run" ]; then
     echo "simd-ops.sh: $diff_run has not been built"
@@ -46,6 +50,17 @@ keep=${FUZZ_KEEP:-$(pwd)/fuzz-mismatches}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/simd-ops.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
+
+# Every SIMD instruction wasmjail decodes (src/wasm/opcodes.def) must have
+# an export: a new one fails here until simd-ops-gen.mjs tests it.
+"$node" "$srcdir/simd-ops-gen.mjs" 1 8 | sed -n 's/^(func (export "\([^"#]*\).*/\1/p' | sort -u >"$tmp/tested"
+sed -n 's/^X([A-Z0-9_]*, *0xfd[0-9a-f]*, *"\([^"]*\)".*/\1/p' "$top/src/wasm/opcodes.def" |
+    sort -u >"$tmp/decoded"
+untested=$(comm -23 "$tmp/decoded" "$tmp/tested")
+if [ ! -s "$tmp/decoded" ] || [ -n "$untested" ]; then
+    echo "simd-ops.sh: SIMD instructions without an export in simd-ops-gen.mjs:" $untested
+    exit 1
+fi
 
 failed=0
 seed=$first
