@@ -126,8 +126,9 @@ const B = '(v128.load (local.get $j))';
 const C = `(v128.load (select (i32.sub (i32.add (local.get $i) (local.get $j)) (i32.const ${N16})) ` +
   `(i32.add (local.get $i) (local.get $j)) (i32.ge_u (i32.add (local.get $i) (local.get $j)) (i32.const ${N16}))))`;
 
-// Binary ops: (a, b), (b, a), and with a constant operand on either side
-// (a constant b is read from the constant pool, a different lowering).
+// Binary ops: (a, b); (b, a), the same pairs with the operands loaded in
+// the other order (other registers); and with a constant operand on either
+// side (a constant b is read from the constant pool, another lowering).
 function binary(op, result) {
   fn(op, `(${op} ${A} ${B})`, result, 'pairs');
   fn(`${op}#ba`, `(${op} ${B} ${A})`, result, 'pairs');
@@ -169,7 +170,7 @@ fn('v128.bitselect', `(v128.bitselect ${A} ${B} ${C})`, 'v', 'pairs');
 fn('v128.bitselect#kmask', `(v128.bitselect ${A} ${B} ${constVector()})`, 'v', 'pairs');
 for (const op of ['v128.any_true', ...shapes.flatMap((s) => [`${s}.all_true`, `${s}.bitmask`])]) {
   unary(op, 'i32');
-  fn(`${op}#if`, `(select (i32.const 11) (i32.const 22) (${op} ${A}))`, 'i32', 'single');
+  fn(`${op}#if`, `(if (result i32) (${op} ${A}) (then (i32.const 11)) (else (i32.const 22)))`, 'i32', 'single');
 }
 
 // Shifts: a count from memory (any i32), constant counts around the lane
