@@ -84,8 +84,9 @@ while [ "$seed" -lt $((first + seeds)) ]; do
     if [ $status -ne 0 ] || [ "$exports" -eq 0 ] || [ -n "$mismatches" ] ||
         [ "$(grep -c '^result i64 ' "$m.wj")" -ne "$exports" ]; then
         failed=$((failed + 1))
-        echo "simd-ops.sh: seed $seed ($vectors vectors): wasmjail and V8 disagree" \
-            "(diff-run status $status)"
+        # Status 0 with no mismatch: an export trapped on both sides.
+        echo "simd-ops.sh: seed $seed ($vectors vectors): FAIL (diff-run exit status $status;" \
+            "each export must return a hash, the same as V8's)"
         [ -n "$mismatches" ] && printf '%s\n' "$mismatches" | head -n 40
         head -n 20 "$m.err"
         mkdir -p "$keep" && cp "$m".wat "$m".wasm "$m".wj "$m".v8 "$m".err "$keep/" &&
