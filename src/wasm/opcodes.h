@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "module.h"
 #include "reader.h"
 
 /* Opcode ids: the opcode byte, or prefix << 8 | sub-opcode for the 0xfc
@@ -53,6 +54,23 @@ enum {
     WASM_IMM_MEMORY_COPY,   /* .copy: destination and source memories */
     WASM_IMM_TABLE_INIT,    /* .init: element segment, table */
     WASM_IMM_TABLE_COPY,    /* .copy: destination and source tables */
+};
+
+/* The immediate kind of each opcode as a constant, WASM_IMM_OF_LOCAL_GET:
+ * a reader that switches on the opcode decodes each case with
+ * wasm_decode_imm_kind() and a constant kind. */
+enum {
+#define IMM(kind) WASM_IMM_##kind
+#define MEM(align) WASM_IMM_MEMARG
+#define LANE(lanes) WASM_IMM_LANE
+#define MEMLANE(align, lanes) WASM_IMM_MEMARG_LANE
+#define X(name, code, text, imm, sig) WASM_IMM_OF_##name = imm,
+#include "opcodes.def"
+#undef X
+#undef IMM
+#undef MEM
+#undef LANE
+#undef MEMLANE
 };
 
 /* Operand type standing for the address type of the instruction's memory:
@@ -155,29 +173,55 @@ typedef struct wasm_instr {
 bool wasm_decode_immediates_slow(struct wasm_reader *r, uint8_t byte, unsigned features,
                                  wasm_instr *out);
 
-/* Decodes the rest of an instruction whose first opcode byte has been
- * read: a prefixed opcode's sub-opcode, then the immediates. The common
- * cases are inline: no immediates, one index, an i32 constant, a memarg of
- * one-byte fields. */
+/* Decodes what follows the opcode byte `byte`, `imm` being its table
+ * entry's kind, into *out. The common cases are inline and leave out->op
+ * and out->info to the caller: no immediates, one index, an i32 constant, a
+ * short memarg, a block type without a type index. The others, prefixed
+ * opcodes among them, go out of line, which sets out->op and out->info.
+ * With a constant kind only that case's code remains. */
 static inline __attribute__((always_inline)) bool
-wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+wasm_decode_imm_kind(struct wasm_reader *r, uint8_t byte, unsigned imm, unsigned features,
+                     wasm_instr *out)
 {
-    const wasm_opinfo *info = &wasm_opinfos[byte];
-    unsigned imm = info->imm;
-    out->op = byte;
-    out->info = info;
     if (__builtin_expect(imm == WASM_IMM_NONE, 1))
         return true;
     if (imm - WASM_IMM_LABEL <= WASM_IMM_ELEM - WASM_IMM_LABEL)
         return wasm_read_u32(r, &out->index);
     if (imm == WASM_IMM_I32)
         return wasm_read_s32(r, &out->i32);
-    if (imm == WASM_IMM_MEMARG && r->end - r->p >= 2 && r->p[0] < 0x40 && r->p[1] < 0x80) {
-        out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
-        r->p += 2;
+    /* A memarg of a one-byte alignment (so without a memory index) and an
+     * offset of one or two bytes: the same with or without memory64. */
+    if (imm == WASM_IMM_MEMARG && r->end - r->p >= 3 && r->p[0] < 0x40) {
+        if (r->p[1] < 0x80) {
+            out->memarg = (wasm_memarg){.align = r->p[0], .offset = r->p[1]};
+            r->p += 2;
+            return true;
+        }
+        if (r->p[2] < 0x80) {
+            out->memarg = (wasm_memarg){.align = r->p[0],
+                                        .offset = (r->p[1] & 0x7fu) | (uint32_t)r->p[2] << 7};
+            r->p += 3;
+            return true;
+        }
+    }
+    /* A block type of no values or of one number or vector (v128 to i32). */
+    if (imm == WASM_IMM_BLOCKTYPE && r->p < r->end &&
+        (*r->p == WASM_BLOCK_EMPTY || (unsigned)*r->p - WASM_V128 <= WASM_I32 - WASM_V128)) {
+        out->block.type = *r->p++;
         return true;
     }
     return wasm_decode_immediates_slow(r, byte, features, out);
+}
+
+/* Decodes the rest of an instruction whose first opcode byte has been
+ * read: a prefixed opcode's sub-opcode, then the immediates. */
+static inline __attribute__((always_inline)) bool
+wasm_decode_immediates(struct wasm_reader *r, uint8_t byte, unsigned features, wasm_instr *out)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    out->op = byte;
+    out->info = info;
+    return wasm_decode_imm_kind(r, byte, info->imm, features, out);
 }
 
 /* Reads one instruction with its immediates. On malformed bytes, false

@@ -280,7 +280,8 @@ static inline bool check_memory(validator *v, uint32_t mem, uint8_t *addr)
     return true;
 }
 
-static bool check_memarg(validator *v, const wasm_memarg *ma, unsigned natural, uint8_t *addr)
+static inline __attribute__((always_inline)) bool check_memarg(validator *v, const wasm_memarg *ma,
+                                                               unsigned natural, uint8_t *addr)
 {
     if (!check_memory(v, ma->memory, addr))
         return false;
@@ -397,10 +398,10 @@ static bool is_numeric_or_vector(uint8_t t)
            t == WASM_ANY;
 }
 
-static bool validate_select(validator *v, const wasm_instr *ins)
+static bool validate_select(validator *v, unsigned op, const wasm_instr *ins)
 {
     uint8_t t = WASM_ANY;
-    bool typed = ins->op == WASM_OP_SELECT_T;
+    bool typed = op == WASM_OP_SELECT_T;
     if (typed) {
         if (ins->select.count != 1)
             return invalid(v, "invalid result arity");
@@ -490,13 +491,13 @@ static bool validate_call_indirect(validator *v, const wasm_instr *ins)
     return pop_expect(v, WASM_I32) && validate_call(v, &m->types[type]);
 }
 
-static bool validate_global(validator *v, const wasm_instr *ins)
+static bool validate_global(validator *v, unsigned op, const wasm_instr *ins)
 {
     const wasm_module *m = v->m;
     if (!check_index(v, ins->index, m->nglobals, "global"))
         return false;
     const wasm_global *g = &m->globals[ins->index];
-    if (ins->op == WASM_OP_GLOBAL_GET)
+    if (op == WASM_OP_GLOBAL_GET)
         return push(v, g->type.type);
     if (!g->type.mut)
         return invalid(v, "global is immutable");
@@ -504,12 +505,12 @@ static bool validate_global(validator *v, const wasm_instr *ins)
 }
 
 /* table.get, table.set, table.grow, table.fill: typed by the table. */
-static bool validate_table_access(validator *v, const wasm_instr *ins)
+static bool validate_table_access(validator *v, unsigned op, const wasm_instr *ins)
 {
     if (!check_index(v, ins->index, v->m->ntables, "table"))
         return false;
     uint8_t elem = v->m->tables[ins->index].elem;
-    switch (ins->op) {
+    switch (op) {
     case WASM_OP_TABLE_GET:
         return pop_expect(v, WASM_I32) && push(v, elem);
     case WASM_OP_TABLE_SET:
@@ -558,22 +559,6 @@ static bool validate_table_copy(validator *v, const wasm_instr *ins)
 
 /* ---- the main loop ----------------------------------------------------------- */
 
-/* Reads the next instruction. Opcodes of proposals wasmjail lacks are
- * named, and SIMD is refused before its sub-opcode is read when it is
- * disabled. */
-static inline __attribute__((always_inline)) bool next_instr(validator *v, wasm_instr *ins)
-{
-    v->op_at = wasm_reader_pos(&v->r);
-    uint8_t byte;
-    if (!wasm_read_u8(&v->r, &byte))
-        return false;
-    if (__builtin_expect(!wasm_opcode_known(byte), 0))
-        return unknown_opcode(v, byte);
-    if (byte == 0xfd && !(v->m->features & WASM_FEATURE_SIMD))
-        return simd_disabled(v);
-    return wasm_decode_immediates(&v->r, byte, v->m->features, ins);
-}
-
 /* `end`: true in *func_done when it closes the function. */
 static bool validate_end(validator *v, bool *func_done)
 {
@@ -589,102 +574,22 @@ static bool validate_end(validator *v, bool *func_done)
     return *func_done || push_types(v, done.nresults, done.results);
 }
 
-/* One switch over every instruction typed by its context (opcodes.def
- * marks them CUSTOM); the others have fixed operand types. */
-static inline __attribute__((always_inline)) bool validate_instr(validator *v,
-                                                                 const wasm_instr *ins,
-                                                                 bool *func_done)
+/* Every instruction the main loop has no case for: prefixed and rare ones,
+ * and opcodes outside the instruction set. Opcodes of proposals wasmjail
+ * lacks are named, and SIMD is refused before its sub-opcode is read when
+ * it is disabled. */
+static bool validate_other(validator *v, uint8_t byte, wasm_instr *ins)
 {
-    const wasm_module *m = v->m;
-    wasm_functype bt;
-    ctrl *c, done;
-    uint32_t n;
-    const uint8_t *types;
-    uint8_t t;
+    if (!wasm_opcode_known(byte))
+        return unknown_opcode(v, byte);
+    if (byte == 0xfd && !(v->m->features & WASM_FEATURE_SIMD))
+        return simd_disabled(v);
+    if (!wasm_decode_immediates(&v->r, byte, v->m->features, ins))
+        return false;
     switch (ins->op) {
-    case WASM_OP_UNREACHABLE:
-        set_unreachable(v);
-        return true;
-    case WASM_OP_BLOCK:
-    case WASM_OP_LOOP:
-        return check_blocktype(v, &ins->block, &bt) && pop_types(v, bt.nparams, bt.params) &&
-               push_ctrl(v, ins->op == WASM_OP_BLOCK ? CTRL_BLOCK : CTRL_LOOP, bt.nparams,
-                         bt.params, bt.nresults, bt.results);
-    case WASM_OP_IF:
-        return check_blocktype(v, &ins->block, &bt) && pop_expect(v, WASM_I32) &&
-               pop_types(v, bt.nparams, bt.params) &&
-               push_ctrl(v, CTRL_IF, bt.nparams, bt.params, bt.nresults, bt.results);
-    case WASM_OP_ELSE:
-        if (v->ctrls[v->nctrls - 1].kind != CTRL_IF)
-            return malformed(v, v->op_at, "END opcode expected");
-        return pop_ctrl(v, &done) &&
-               push_ctrl(v, CTRL_ELSE, done.nparams, done.params, done.nresults, done.results);
-    case WASM_OP_END:
-        return validate_end(v, func_done);
-    case WASM_OP_BR:
-        if (!(c = label(v, ins->index)))
-            return false;
-        label_types(c, &n, &types);
-        if (!pop_types(v, n, types))
-            return false;
-        set_unreachable(v);
-        return true;
-    case WASM_OP_BR_IF:
-        if (!(c = label(v, ins->index)) || !pop_expect(v, WASM_I32))
-            return false;
-        label_types(c, &n, &types);
-        return pop_types(v, n, types) && push_types(v, n, types);
-    case WASM_OP_BR_TABLE:
-        return validate_br_table(v, ins);
-    case WASM_OP_RETURN: {
-        const wasm_functype *ft = wasm_func_type(m, v->func_index);
-        if (!pop_types(v, ft->nresults, ft->results))
-            return false;
-        set_unreachable(v);
-        return true;
-    }
-    case WASM_OP_CALL:
-        return check_index(v, ins->index, m->nfuncs, "function") &&
-               validate_call(v, wasm_func_type(m, ins->index));
-    case WASM_OP_CALL_INDIRECT:
-        return validate_call_indirect(v, ins);
-    case WASM_OP_DROP:
-        return pop(v, &t);
-    case WASM_OP_SELECT:
-    case WASM_OP_SELECT_T:
-        return validate_select(v, ins);
-    case WASM_OP_LOCAL_GET:
-        return local_type(v, ins->index, &t) && push(v, t);
-    case WASM_OP_LOCAL_SET:
-        return local_type(v, ins->index, &t) && pop_expect(v, t);
-    case WASM_OP_LOCAL_TEE:
-        return local_type(v, ins->index, &t) && pop_expect(v, t) && push(v, t);
-    case WASM_OP_GLOBAL_GET:
-    case WASM_OP_GLOBAL_SET:
-        return validate_global(v, ins);
-    case WASM_OP_TABLE_GET:
-    case WASM_OP_TABLE_SET:
     case WASM_OP_TABLE_GROW:
     case WASM_OP_TABLE_FILL:
-        return validate_table_access(v, ins);
-    case WASM_OP_I32_CONST: /* fixed types, but common enough for their own cases */
-        return push(v, WASM_I32);
-    case WASM_OP_I64_CONST:
-        return push(v, WASM_I64);
-    case WASM_OP_REF_NULL:
-        return push(v, ins->reftype);
-    case WASM_OP_REF_IS_NULL:
-        if (!pop(v, &t))
-            return false;
-        if (t != WASM_FUNCREF && t != WASM_EXTERNREF && t != WASM_ANY)
-            return invalid(v, "type mismatch: ref.is_null of %s", type_name(t));
-        return push(v, WASM_I32);
-    case WASM_OP_REF_FUNC:
-        if (!check_index(v, ins->index, m->nfuncs, "function"))
-            return false;
-        if (!(m->declared_funcs[ins->index / 8] & (1u << (ins->index % 8))))
-            return invalid(v, "undeclared function reference");
-        return push(v, WASM_FUNCREF);
+        return validate_table_access(v, ins->op, ins);
     case WASM_OP_MEMORY_COPY:
         return validate_memory_copy(v, ins);
     case WASM_OP_TABLE_INIT:
@@ -695,22 +600,200 @@ static inline __attribute__((always_inline)) bool validate_instr(validator *v,
     return validate_fixed(v, ins);
 }
 
+/* A load or store: its memarg, then the address (and the value stored). */
+static inline __attribute__((always_inline)) bool validate_memop(validator *v, uint8_t byte,
+                                                                 wasm_instr *ins)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    uint8_t addr;
+    if (!wasm_decode_imm_kind(&v->r, byte, WASM_IMM_MEMARG, v->m->features, ins) ||
+        !check_memarg(v, &ins->memarg, info->align, &addr))
+        return false;
+    if (info->nin == 1) /* a load */
+        return pop_expect(v, addr) && push(v, info->out);
+    return pop_expect(v, info->in[1]) && pop_expect(v, addr);
+}
+_Static_assert((int)WASM_IMM_OF_I32_LOAD == WASM_IMM_MEMARG &&
+                   (int)WASM_IMM_OF_I64_STORE32 == WASM_IMM_MEMARG &&
+                   WASM_OP_I64_STORE32 - WASM_OP_I32_LOAD == 22,
+               "loads and stores are the opcodes 0x28 to 0x3e");
+
+/* An instruction without immediates and with fixed operand types: at most
+ * two operands, none of them the address type (the numeric ones, nop). */
+static inline __attribute__((always_inline)) bool validate_plain(validator *v, uint8_t byte)
+{
+    const wasm_opinfo *info = &wasm_opinfos[byte];
+    return (info->nin < 2 || pop_expect(v, info->in[1])) &&
+           (info->nin < 1 || pop_expect(v, info->in[0])) &&
+           (info->out == WASM_ANY || push(v, info->out));
+}
+
+/* Decodes the immediates of the opcode just read, `name` or one of its
+ * case's others with the same kind, into ins. */
+#define DECODE(name) wasm_decode_imm_kind(&v->r, byte, WASM_IMM_OF_##name, features, &ins)
+_Static_assert(WASM_IMM_OF_LOOP == WASM_IMM_OF_BLOCK && WASM_IMM_OF_GLOBAL_SET ==
+               WASM_IMM_OF_GLOBAL_GET && WASM_IMM_OF_TABLE_SET == WASM_IMM_OF_TABLE_GET,
+               "the opcodes sharing a case share their immediates");
+
+/* One switch on the opcode byte, each case decoding its immediates (the
+ * kind is a constant there, so only its reader remains) and checking
+ * them: one dispatch per instruction. Instructions without immediates and
+ * with fixed operand types (the numeric ones) are checked from the table. */
 static bool validate_body(validator *v)
 {
-    const wasm_functype *ft = wasm_func_type(v->m, v->func_index);
+    const wasm_module *m = v->m;
+    const unsigned features = m->features;
+    const wasm_functype *ft = wasm_func_type(m, v->func_index);
     v->nvals = 0;
     v->nctrls = 0;
     if (!setup_locals(v, ft) || !push_ctrl(v, CTRL_FUNC, 0, NULL, ft->nresults, ft->results))
         return false;
+    wasm_instr ins;
+    wasm_functype bt;
+    ctrl *c, done;
+    uint32_t n;
+    const uint8_t *types;
+    uint8_t t;
+    bool ok, func_done;
     for (;;) {
-        wasm_instr ins;
-        bool func_done = false;
-        if (!next_instr(v, &ins) || !validate_instr(v, &ins, &func_done))
+        v->op_at = wasm_reader_pos(&v->r);
+        uint8_t byte;
+        if (!wasm_read_u8(&v->r, &byte))
             return false;
-        if (func_done)
-            return true;
+        /* The numeric instructions, the largest group, before the switch. */
+        if ((unsigned)byte - WASM_OP_I32_EQZ <= WASM_OP_I64_EXTEND32_S - WASM_OP_I32_EQZ) {
+            if (!validate_plain(v, byte))
+                return false;
+            continue;
+        }
+        switch (byte) {
+        case WASM_OP_UNREACHABLE:
+            set_unreachable(v);
+            continue;
+        case WASM_OP_BLOCK:
+        case WASM_OP_LOOP:
+            ok = DECODE(BLOCK) && check_blocktype(v, &ins.block, &bt) &&
+                 pop_types(v, bt.nparams, bt.params) &&
+                 push_ctrl(v, byte == WASM_OP_BLOCK ? CTRL_BLOCK : CTRL_LOOP, bt.nparams,
+                           bt.params, bt.nresults, bt.results);
+            break;
+        case WASM_OP_IF:
+            ok = DECODE(IF) && check_blocktype(v, &ins.block, &bt) && pop_expect(v, WASM_I32) &&
+                 pop_types(v, bt.nparams, bt.params) &&
+                 push_ctrl(v, CTRL_IF, bt.nparams, bt.params, bt.nresults, bt.results);
+            break;
+        case WASM_OP_ELSE:
+            if (v->ctrls[v->nctrls - 1].kind != CTRL_IF)
+                return malformed(v, v->op_at, "END opcode expected");
+            ok = pop_ctrl(v, &done) && push_ctrl(v, CTRL_ELSE, done.nparams, done.params,
+                                                 done.nresults, done.results);
+            break;
+        case WASM_OP_END:
+            if (!validate_end(v, &func_done))
+                return false;
+            if (func_done)
+                return true;
+            continue;
+        case WASM_OP_BR:
+            if (!DECODE(BR) || !(c = label(v, ins.index)))
+                return false;
+            label_types(c, &n, &types);
+            if (!pop_types(v, n, types))
+                return false;
+            set_unreachable(v);
+            continue;
+        case WASM_OP_BR_IF:
+            if (!DECODE(BR_IF) || !(c = label(v, ins.index)) || !pop_expect(v, WASM_I32))
+                return false;
+            label_types(c, &n, &types);
+            ok = pop_types(v, n, types) && push_types(v, n, types);
+            break;
+        case WASM_OP_BR_TABLE:
+            ok = DECODE(BR_TABLE) && validate_br_table(v, &ins);
+            break;
+        case WASM_OP_RETURN:
+            if (!pop_types(v, ft->nresults, ft->results))
+                return false;
+            set_unreachable(v);
+            continue;
+        case WASM_OP_CALL:
+            ok = DECODE(CALL) && check_index(v, ins.index, m->nfuncs, "function") &&
+                 validate_call(v, wasm_func_type(m, ins.index));
+            break;
+        case WASM_OP_CALL_INDIRECT:
+            ok = DECODE(CALL_INDIRECT) && validate_call_indirect(v, &ins);
+            break;
+        case WASM_OP_DROP:
+            ok = pop(v, &t);
+            break;
+        case WASM_OP_SELECT:
+            ok = validate_select(v, byte, &ins);
+            break;
+        case WASM_OP_SELECT_T:
+            ok = DECODE(SELECT_T) && validate_select(v, byte, &ins);
+            break;
+        case WASM_OP_LOCAL_GET:
+            ok = DECODE(LOCAL_GET) && local_type(v, ins.index, &t) && push(v, t);
+            break;
+        case WASM_OP_LOCAL_SET:
+            ok = DECODE(LOCAL_SET) && local_type(v, ins.index, &t) && pop_expect(v, t);
+            break;
+        case WASM_OP_LOCAL_TEE:
+            ok = DECODE(LOCAL_TEE) && local_type(v, ins.index, &t) && pop_expect(v, t) &&
+                 push(v, t);
+            break;
+        case WASM_OP_GLOBAL_GET:
+        case WASM_OP_GLOBAL_SET:
+            ok = DECODE(GLOBAL_GET) && validate_global(v, byte, &ins);
+            break;
+        case WASM_OP_TABLE_GET:
+        case WASM_OP_TABLE_SET:
+            ok = DECODE(TABLE_GET) && validate_table_access(v, byte, &ins);
+            break;
+        case WASM_OP_I32_LOAD ... WASM_OP_I64_STORE32:
+            ok = validate_memop(v, byte, &ins);
+            break;
+        case WASM_OP_I32_CONST:
+            ok = DECODE(I32_CONST) && push(v, WASM_I32);
+            break;
+        case WASM_OP_I64_CONST:
+            ok = DECODE(I64_CONST) && push(v, WASM_I64);
+            break;
+        case WASM_OP_F32_CONST:
+            ok = DECODE(F32_CONST) && push(v, WASM_F32);
+            break;
+        case WASM_OP_F64_CONST:
+            ok = DECODE(F64_CONST) && push(v, WASM_F64);
+            break;
+        case WASM_OP_REF_NULL:
+            ok = DECODE(REF_NULL) && push(v, ins.reftype);
+            break;
+        case WASM_OP_REF_IS_NULL:
+            if (!pop(v, &t))
+                return false;
+            if (t != WASM_FUNCREF && t != WASM_EXTERNREF && t != WASM_ANY)
+                return invalid(v, "type mismatch: ref.is_null of %s", type_name(t));
+            ok = push(v, WASM_I32);
+            break;
+        case WASM_OP_REF_FUNC:
+            if (!DECODE(REF_FUNC) || !check_index(v, ins.index, m->nfuncs, "function"))
+                return false;
+            if (!(m->declared_funcs[ins.index / 8] & (1u << (ins.index % 8))))
+                return invalid(v, "undeclared function reference");
+            ok = push(v, WASM_FUNCREF);
+            break;
+        default:
+            /* Without immediates and not typed by context (those have
+             * cases): nop. */
+            ok = wasm_opinfos[byte].imm == WASM_IMM_NONE ? validate_plain(v, byte)
+                                                          : validate_other(v, byte, &ins);
+        }
+        if (!ok)
+            return false;
     }
 }
+
+#undef DECODE
 
 static bool validate_func(validator *v, uint32_t index)
 {

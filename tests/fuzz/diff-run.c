@@ -11,17 +11,33 @@
  * Imports are stubs returning zeros (imports.c); those of binaryen's
  * "fuzzing-support" module named log-* print their arguments.
  *
+ * v128 values cannot cross into JavaScript: V8 refuses to call an export
+ * with a v128 parameter or result (a TypeError before its body runs), and a
+ * call of an import taking one (log-v128) throws the same TypeError from
+ * inside the caller. Both sides treat them alike: such an export is not
+ * called ("skip v128", nor is the initializer before it), and a call of
+ * log-v128 ends the export with "trap v128-to-js". SIMD code still shows
+ * through the scalars it returns and logs and the memory that binaryen's
+ * hashMemory export hashes.
+ *
  * It does so in three configurations: the defaults (static memories behind
  * guard regions), dynamic memories (explicit bounds checks) and fuel (with a
  * budget no module can use up). Each writes a transcript:
  *
- *   rejected                     the module is invalid, or uses a proposal
- *                                wasmjail does not support (V8 rejects those too)
+ *   rejected                     the module is malformed or invalid
+ *   unsupported MESSAGE          it uses something wasmjail does not support
+ *                                (V8 rejects those proposals too: differential.sh
+ *                                counts it rejected then, and a module V8 runs
+ *                                as skipped when MESSAGE names SIMD)
  *   instantiate trap KIND        instantiation trapped (a segment out of bounds)
  *   call NAME                    an export is called; then what it did:
  *   log TYPE VALUE               an argument of a log-* import
  *   result TYPE VALUE            each result, or
  *   trap KIND                    the trap it ended with
+ *   hash                         then binaryen's hashMemory export is called
+ *                                (when there is one), its result or trap
+ *                                follows: what the call left in memory
+ *   skip v128                    instead of all that: not called (see above)
  *
  * i32 and i64 print in signed decimal, floats as the hex of their bits except
  * NaNs (any payload) as "nan", references as "null" or "nonnull". KIND is one
@@ -29,7 +45,7 @@
  * signature mismatch: V8 does not tell them apart), divide-by-zero,
  * int-overflow (a division overflow or a float-to-int conversion out of
  * range or of a NaN: V8 tells those apart differently from the spec),
- * stack-exhausted, out-of-fuel, or "other MESSAGE".
+ * stack-exhausted, out-of-fuel, v128-to-js, or "other MESSAGE".
  *
  * Exit status: 0 with the transcript on stdout when the three agree; 1 when
  * they do not (all three on stderr); 2 when the file cannot be read or the
@@ -104,23 +120,33 @@ static void print_trap(FILE *out, const char *prefix, const wj_trap *trap)
         [WJ_TRAP_OUT_OF_FUEL] = "out-of-fuel",
     };
     wj_trap_code code = wj_trap_code_of(trap);
-    if (code < sizeof kinds / sizeof kinds[0] && kinds[code])
+    if (code == WJ_TRAP_HOST) /* only log_hook's, whose message is the kind */
+        fprintf(out, "%s %s\n", prefix, wj_trap_message(trap));
+    else if (code < sizeof kinds / sizeof kinds[0] && kinds[code])
         fprintf(out, "%s %s\n", prefix, kinds[code]);
     else
         fprintf(out, "%s other %s\n", prefix, wj_trap_message(trap));
 }
 
-static void log_hook(const fuzz_import *import, const wj_val *args)
+static bool has_v128(const uint8_t *types, uint32_t count)
+{
+    return count && memchr(types, WJ_V128, count) != NULL;
+}
+
+static wj_trap *log_hook(const fuzz_import *import, const wj_val *args)
 {
     if (strcmp(import->info.module, "fuzzing-support") != 0 ||
         strncmp(import->info.name, "log-", 4) != 0)
-        return;
+        return NULL;
+    if (has_v128(import->type.params, import->type.param_count))
+        return wj_trap_new("v128-to-js");
     FILE *out = import->user;
     for (uint32_t i = 0; i < import->type.param_count; i++) {
         fputs("log ", out);
         print_val(out, &args[i]);
         fputc('\n', out);
     }
+    return NULL;
 }
 
 /* false when the driver itself failed (out of memory). */
@@ -157,12 +183,23 @@ static bool call(FILE *out, wj_func *func)
     return true;
 }
 
+/* Whether `instance` exports function `name` of type () -> (i32). */
+static bool export_i32_getter(wj_instance *instance, const char *name, wj_extern *out)
+{
+    wj_functype type;
+    if (!wj_instance_export(instance, name, strlen(name), out) || out->kind != WJ_EXTERN_FUNC)
+        return false;
+    wj_func_type(out->of.func, &type);
+    return type.param_count == 0 && type.result_count == 1 && type.results[0] == WJ_I32;
+}
+
 static bool call_exports(FILE *out, const wj_module *module, wj_instance *instance)
 {
     static const char init_name[] = "hangLimitInitializer";
-    wj_extern init;
+    wj_extern init, hash;
     bool has_init = wj_instance_export(instance, init_name, sizeof init_name - 1, &init) &&
                     init.kind == WJ_EXTERN_FUNC;
+    bool has_hash = export_i32_getter(instance, "hashMemory", &hash);
     for (size_t i = 0, n = wj_module_export_count(module); i < n; i++) {
         wj_export_info info;
         wj_extern func;
@@ -170,12 +207,24 @@ static bool call_exports(FILE *out, const wj_module *module, wj_instance *instan
             !wj_instance_export_nth(instance, i, &func))
             continue;
         fprintf(out, "call %s\n", info.name);
+        wj_functype type;
+        wj_func_type(func.of.func, &type);
+        if (has_v128(type.params, type.param_count) ||
+            has_v128(type.results, type.result_count)) {
+            fputs("skip v128\n", out);
+            continue;
+        }
         /* The initializer sets a global and returns nothing: it prints
          * nothing unless it traps. */
         if (has_init && !call(out, init.of.func))
             return false;
         if (!call(out, func.of.func))
             return false;
+        if (has_hash) {
+            fputs("hash\n", out);
+            if (!call(out, hash.of.func))
+                return false;
+        }
     }
     return true;
 }
@@ -237,9 +286,10 @@ static char *transcript(const uint8_t *bytes, size_t len, enum config config)
     wj_error *err = ok ? wj_module_new(engine, bytes, len, &module) : NULL;
     if (err) {
         wj_error_kind kind = wj_error_kind_of(err);
-        if (kind == WJ_ERROR_MALFORMED || kind == WJ_ERROR_INVALID ||
-            kind == WJ_ERROR_UNSUPPORTED)
+        if (kind == WJ_ERROR_MALFORMED || kind == WJ_ERROR_INVALID)
             fputs("rejected\n", out);
+        else if (kind == WJ_ERROR_UNSUPPORTED)
+            fprintf(out, "unsupported %s\n", wj_error_message(err));
         else
             fprintf(out, "compile error %s\n", wj_error_message(err));
         wj_error_delete(err);

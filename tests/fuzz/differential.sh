@@ -2,9 +2,10 @@
 # Differential fuzzing: random valid modules from binaryen's `wasm-opt -ttf`,
 # run by wasmjail in three configurations (defaults, dynamic memories, fuel:
 # tests/fuzz/diff-run) and by V8 (node tests/fuzz/diff-node.mjs); every
-# logged value, result and trap kind must agree.
+# logged value, result and trap kind, and the hash of memory after every
+# call (binaryen's hashMemory export), must agree.
 #
-#   sh tests/fuzz/differential.sh [COUNT [SEED]]    (from the top build directory)
+#   sh tests/fuzz/differential.sh [--simd] [COUNT [SEED]]   (from the top build directory)
 #
 # Module i of a run is made from `random-bytes SEED i`, so a run is
 # reproducible from its seed. make check runs 300 modules with seed 1. A long
@@ -17,19 +18,23 @@
 # multi-value, mutable globals; every fourth module also enables reference
 # types, for which binaryen 108 often makes invalid modules (typed function
 # references, a funcref where an externref belongs): both engines must then
-# reject it ("rejected" below). No SIMD (wasmjail does not run it yet), no
-# threads, exceptions, tail calls or GC. Every third module also goes
-# through a random choice of binaryen's optimizations (--fuzz-passes): the
-# same kind of program, other code shapes. Then binaryen's --denan turns
-# NaNs into zeros as they are made: a NaN's payload is not deterministic
-# (f32.min of a NaN may return any quiet NaN), and reinterpreted as an
-# integer it would reach addresses and results.
+# reject it ("rejected" below). Every fifth module also enables SIMD (every
+# module with --simd); v128 values cannot cross into JavaScript, so both
+# sides skip exports with v128 in their type and end a call of log-v128
+# alike (diff-run.c says how). No threads, exceptions, tail calls or GC.
+# Every third module also goes through a random choice of binaryen's
+# optimizations (--fuzz-passes): the same kind of program, other code
+# shapes. Then binaryen's --denan turns NaNs into zeros as they are made: a
+# NaN's payload is not deterministic (f32.min of a NaN may return any quiet
+# NaN), and reinterpreted as an integer it would reach addresses and
+# results.
 #
 # Counts: compared (both ran it and agreed), rejected (by both),
 # inconclusive (one side ran out of stack: engines differ in stack depth, so
-# the rest of the transcript cannot be compared), mismatches. Mismatches and
-# crashes are kept in $FUZZ_KEEP (default ./fuzz-mismatches) with both
-# transcripts, and fail the run. Rerun a kept module with
+# the rest of the transcript cannot be compared), skipped (V8 ran it,
+# wasmjail does not support one of its SIMD instructions yet), mismatches.
+# Mismatches and crashes are kept in $FUZZ_KEEP (default ./fuzz-mismatches)
+# with both transcripts, and fail the run. Rerun a kept module with
 # `tests/fuzz/diff-run FILE.wasm` and `node tests/fuzz/diff-node.mjs FILE.wasm`
 # (which writes FILE.v8); binaryen's wasm-reduce can shrink it.
 #
@@ -44,6 +49,11 @@ say() {
     printf '%s\n' "$*" >&9
 }
 
+simd_every=5
+if [ "$1" = --simd ]; then
+    simd_every=1
+    shift
+fi
 count=${1:-300}
 seed=${2:-1}
 wasm_opt=${WASM_OPT:-wasm-opt}
@@ -81,7 +91,7 @@ BINARYEN_CORES=1
 export BINARYEN_CORES
 features="--mvp-features --enable-sign-ext --enable-nontrapping-float-to-int
     --enable-bulk-memory --enable-multivalue --enable-mutable-globals"
-generated=0 compared=0 rejected=0 inconclusive=0 mismatches=0 failed=0
+generated=0 compared=0 rejected=0 inconclusive=0 skipped=0 mismatches=0 failed=0
 
 # Keeps module $1 (a path without .wasm) and its transcripts, for a reason $2.
 keep_module() {
@@ -102,6 +112,10 @@ compare() {
         failed=$((failed + 1))
         keep_module "$m" "$1" "diff-run exited with status $status"
         head -n 20 "$m.err" >&9
+    elif grep -q '^unsupported ' "$m.wj" && [ "$(cat "$m.v8")" = rejected ]; then
+        rejected=$((rejected + 1))
+    elif grep -q '^unsupported .*SIMD' "$m.wj"; then
+        skipped=$((skipped + 1))
     elif cmp -s "$m.wj" "$m.v8"; then
         if [ "$(cat "$m.wj")" = rejected ]; then
             rejected=$((rejected + 1))
@@ -124,6 +138,7 @@ while [ $i -lt "$count" ]; do
     while [ $i -lt "$count" ]; do
         set -- $features
         [ $((i % 4)) -eq 3 ] && set -- "$@" --enable-reference-types
+        [ $((i % simd_every)) -eq $((simd_every - 1)) ] && set -- "$@" --enable-simd
         passes=
         [ $((i % 3)) -eq 2 ] && passes=--fuzz-passes
         if "$random_bytes" "$seed" $i >"$tmp/in" &&
@@ -149,5 +164,5 @@ done
 
 say "differential.sh: seed $seed: $count modules, $generated generated, $compared compared," \
     "$rejected rejected by both, $inconclusive inconclusive (stack exhausted)," \
-    "$mismatches mismatches, $failed failures"
+    "$skipped skipped (SIMD unsupported), $mismatches mismatches, $failed failures"
 [ $mismatches -eq 0 ] && [ $failed -eq 0 ] && [ $generated -gt 0 ]

@@ -18,8 +18,9 @@ static wj_trap *call_import(void *env, wj_caller *caller, const wj_val *args, wj
 {
     (void)caller;
     const fuzz_import *import = env;
-    if (import->hook)
-        import->hook(import, args);
+    wj_trap *trap = import->hook ? import->hook(import, args) : NULL;
+    if (trap)
+        return trap;
     for (uint32_t i = 0; i < import->type.result_count; i++)
         results[i] = fuzz_zero(import->type.results[i]);
     return NULL;

@@ -11,8 +11,9 @@
 
 typedef struct fuzz_import fuzz_import;
 
-/* Sees each call of an imported function, before it returns zeros. */
-typedef void (*fuzz_import_hook)(const fuzz_import *import, const wj_val *args);
+/* Sees each call of an imported function, before it returns zeros; a trap
+ * it returns ends the call instead. */
+typedef wj_trap *(*fuzz_import_hook)(const fuzz_import *import, const wj_val *args);
 
 struct fuzz_import {
     wj_import_info info; /* names valid as long as the module */

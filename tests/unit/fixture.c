@@ -6,8 +6,14 @@
 
 void fx_prepare(fixture *fx, const char *wat, const wj_config *config)
 {
+    fx_prepare_opts(fx, wat, NULL, config);
+}
+
+void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
+                     const wj_config *config)
+{
     memset(fx, 0, sizeof *fx);
-    fx->bytes = wat_to_wasm(wat, &fx->len);
+    fx->bytes = wat_to_wasm_opts(wat, wat_opts, &fx->len);
     fx->engine = wj_engine_new(config);
     ck_assert_ptr_nonnull(fx->engine);
     wj_error *err = wj_module_new(fx->engine, fx->bytes, fx->len, &fx->module);

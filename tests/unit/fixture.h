@@ -29,6 +29,9 @@ typedef struct fixture {
 
 /* Engine (with `config`, may be NULL), store and module; no instance yet. */
 void fx_prepare(fixture *fx, const char *wat, const wj_config *config);
+/* The same with extra wat2wasm options (see wat_to_wasm_opts). */
+void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
+                     const wj_config *config);
 void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n);
 /* Both, without imports. */
 void fx_open(fixture *fx, const char *wat, const wj_config *config);

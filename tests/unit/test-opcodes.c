@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "unit.h"
 #include "wasm/module.h"
@@ -21,14 +22,19 @@ static wasm_instr ins;
 static wasm_reader rd;
 static const uint8_t *start;
 
-/* Decodes one instruction from `bytes` into ins (errors into err). */
+/* Decodes one instruction from a copy of `bytes` into ins (errors into
+ * err). The copy outlives the caller's compound literal: ins and start
+ * point into it after the checking macros' blocks end. */
 static bool decode_bytes(unsigned features, const uint8_t *bytes, size_t n)
 {
+    static uint8_t copy[64];
+    ck_assert_uint_le(n, sizeof copy);
+    memcpy(copy, bytes, n);
     err = (wasm_error){0};
     ins = (wasm_instr){0};
-    start = bytes;
+    start = copy;
     rd = (wasm_reader){
-        .base = bytes, .p = bytes, .end = bytes + n, .in_section = true, .err = &err};
+        .base = copy, .p = copy, .end = copy + n, .in_section = true, .err = &err};
     return wasm_decode_instr(&rd, features, &ins);
 }
 
@@ -77,6 +83,11 @@ START_TEST(block_types)
     ck_assert_uint_eq(ins.block.type, WASM_BLOCK_EMPTY);
     ck_decodes(SIMD, WASM_OP_LOOP, 0x03, 0x7b);
     ck_assert_uint_eq(ins.block.type, WASM_V128);
+    /* numbers and vectors are decoded inline, reference types out of line */
+    ck_decodes(SIMD, WASM_OP_IF, 0x04, 0x7f);
+    ck_assert_uint_eq(ins.block.type, WASM_I32);
+    ck_decodes(SIMD, WASM_OP_BLOCK, 0x02, 0x70);
+    ck_assert_uint_eq(ins.block.type, WASM_FUNCREF);
     ck_decodes(SIMD, WASM_OP_IF, 0x04, 0x05);
     ck_assert_uint_eq(ins.block.type, WASM_BLOCK_FUNCTYPE);
     ck_assert_uint_eq(ins.block.index, 5);
@@ -185,6 +196,14 @@ START_TEST(memargs)
     ck_fails(SIMD, WASM_ERR_MALFORMED, "integer too large", 6, 0x29, 0x03, 0x80, 0x80, 0x80,
              0x80, 0x10);
     ck_fails(SIMD, WASM_ERR_MALFORMED, SEC_END, 2, 0x28, 0x02);
+    /* two-byte offsets (decoded inline), and the three-byte one beyond */
+    ck_decodes(SIMD, WASM_OP_I32_LOAD, 0x28, 0x02, 0x80, 0x01);
+    ck_assert_uint_eq(ins.memarg.offset, 128);
+    ck_decodes(MEM64, WASM_OP_I32_STORE, 0x36, 0x02, 0xff, 0x7f);
+    ck_assert_uint_eq(ins.memarg.offset, 16383);
+    ck_decodes(SIMD, WASM_OP_I32_LOAD, 0x28, 0x02, 0x80, 0x80, 0x01);
+    ck_assert_uint_eq(ins.memarg.offset, 16384);
+    ck_fails(SIMD, WASM_ERR_MALFORMED, SEC_END, 3, 0x28, 0x02, 0x80);
     ck_decodes(SIMD, WASM_OP_V128_LOAD, 0xfd, 0x00, 0x04, 0x00);
     ck_assert_uint_eq(ins.info->align, 4);
     ck_assert_uint_eq(ins.info->in[0], WASM_ADDR);
@@ -313,6 +332,20 @@ END_TEST
 
 /* Every entry has a name, and only `select` has two opcodes; the counts are
  * Wasm 2.0's. */
+/* The validator checks 0x45..0xc4 from the table before its switch: no
+ * immediates, one or two operands, no address type. */
+START_TEST(numeric_group)
+{
+    for (unsigned op = WASM_OP_I32_EQZ; op <= WASM_OP_I64_EXTEND32_S; op++) {
+        const wasm_opinfo *a = wasm_op_info(op);
+        ck_assert_msg(a->imm == WASM_IMM_NONE, "0x%x", op);
+        ck_assert_msg(a->nin == 1 || a->nin == 2, "0x%x", op);
+        ck_assert_msg(a->in[0] != WASM_ADDR && a->in[1] != WASM_ADDR && a->out != WASM_ADDR,
+                      "0x%x", op);
+    }
+}
+END_TEST
+
 START_TEST(table_entries)
 {
     unsigned total = 0, simd = 0;
@@ -463,6 +496,7 @@ int main(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("table");
     tcase_add_test(tc, names);
+    tcase_add_test(tc, numeric_group);
     tcase_add_test(tc, table_entries);
     tcase_add_test(tc, names_assemble_to_their_opcodes);
     suite_add_tcase(s, tc);
