@@ -1,10 +1,11 @@
 /*
  * The write-through register cache of unpinned locals.
  *
- * local.set/tee of a value held in a register still stores it to the
- * local's home slot, but the register is kept as the local's cache: a later
- * local.get reads the register instead of loading the slot just stored
- * (store-to-load forwarding puts ~5 cycles on the critical path). The home
+ * local.set (and a vector's local.tee: see local_set) of a value held in a
+ * register still stores it to the local's home slot, but the register is
+ * kept as the local's cache: a later local.get reads the register instead
+ * of loading the slot just stored (store-to-load forwarding puts ~5 cycles
+ * on the critical path). The home
  * slot is always up to date, so a cache entry can be dropped at any moment
  * for free: nothing is ever spilled or written back. Cache registers stay
  * out of the allocator's pool until dropped; reg_alloc takes them back
