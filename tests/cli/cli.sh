@@ -244,6 +244,15 @@ else
     passed=$((passed + 1))
 fi
 
+# The build tree's wasmjail is the program itself (an ELF file), not a
+# libtool wrapper script: start-up measured there is start-up.
+if [ "$(head -c 4 "$wasmjail" | od -An -tx1 | tr -d ' \n')" != 7f454c46 ]; then
+    say "FAIL real-binary: $wasmjail is not an ELF executable (a wrapper script?)"
+    failed=$((failed + 1))
+else
+    passed=$((passed + 1))
+fi
+
 # A module's names cannot drive the terminal: an export named ESC[31mred,
 # a function with no parameters, no results and an empty body.
 printf '\000asm\001\000\000\000\001\004\001\140\000\000\003\002\001\000' >"$tmp/escape.wasm"
