@@ -48,6 +48,12 @@ void v_binary(fn *f, uint8_t prefix, uint32_t op)
     v_push(f, a);
 }
 
+void v_not(fn *f, int x)
+{
+    x86_vec(f->cb, 0x66, 0x76, XSCRATCH, R_(XSCRATCH)); /* pcmpeqd xmm15, xmm15 */
+    x86_vec(f->cb, 0x66, 0xef, xn(x), R_(XSCRATCH));    /* pxor x, xmm15 */
+}
+
 void v_unary(fn *f, uint8_t prefix, uint32_t op)
 {
     int a = v_pop(f, 0);
@@ -62,8 +68,7 @@ static void bitwise(fn *f, uint32_t op)
     switch (op) {
     case 0x4d: { /* v128.not */
         int a = v_pop(f, 0);
-        x86_vec(cb, 0x66, 0x76, XSCRATCH, R_(XSCRATCH)); /* pcmpeqd xmm15, xmm15 */
-        x86_vec(cb, 0x66, 0xef, xn(a), R_(XSCRATCH));    /* pxor a, xmm15 */
+        v_not(f, a);
         v_push(f, a);
         return;
     }
@@ -110,14 +115,12 @@ bool op_simd(fn *f, const wasm_instr *ins)
 {
     uint32_t op = ins->op & 0xff;
     if (op <= 0x0b || (op >= 0x54 && op <= 0x5d))
-        return simd_memory(f, ins);
-    if (op <= 0x22)
-        return simd_lane(f, ins);
-    if (op >= 0x4d && op <= 0x53) {
+        simd_memory(f, ins);
+    else if (op <= 0x22)
+        simd_lane(f, ins);
+    else if (op >= 0x4d && op <= 0x53)
         bitwise(f, op);
-        return true;
-    }
-    if (is_float_op(op))
-        return simd_float(f, op);
-    return simd_int(f, op);
+    else
+        return is_float_op(op) ? simd_float(f, op) : simd_int(f, op);
+    return true;
 }

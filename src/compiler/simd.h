@@ -25,12 +25,14 @@ v128 v_i64(uint64_t lane);
 
 /* a = a op b for the two v128 operands on top (op as x86_vec takes it). */
 void v_binary(fn *f, uint8_t prefix, uint32_t op);
+/* x = ~x, in place (xmm15 clobbered). */
+void v_not(fn *f, int x);
 /* a = op a, in place, for the v128 operand on top. */
 void v_unary(fn *f, uint8_t prefix, uint32_t op);
 
 /* Entry points by group; each handles the opcodes of its group. */
-bool simd_memory(fn *f, const wasm_instr *ins); /* loads, stores, lanes of memory */
-bool simd_lane(fn *f, const wasm_instr *ins);   /* const, shuffle, splat, lanes */
+void simd_memory(fn *f, const wasm_instr *ins); /* loads, stores, lanes of memory */
+void simd_lane(fn *f, const wasm_instr *ins);   /* const, shuffle, splat, lanes */
 bool simd_int(fn *f, uint32_t op);                     /* integer lane arithmetic */
 bool simd_float(fn *f, uint32_t op);                   /* float lanes, conversions */
 bool simd_fconv(fn *f, uint32_t op);                   /* float conversions, via simd_float */

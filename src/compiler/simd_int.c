@@ -10,13 +10,6 @@ static const uint32_t pcmpgt[3] = {0x64, 0x65, 0x66};
 static const uint32_t pminu[3] = {0xda, 0x383a, 0x383b};
 static const uint32_t pmaxu[3] = {0xde, 0x383e, 0x383f};
 
-/* x = ~x */
-static void v_not(fn *f, int x)
-{
-    x86_vec(f->cb, 0x66, 0x76, XSCRATCH, R_(XSCRATCH)); /* pcmpeqd xmm15, xmm15 */
-    x86_vec(f->cb, 0x66, 0xef, xn(x), R_(XSCRATCH));    /* pxor x, xmm15 */
-}
-
 /* x = x > y (signed lanes); y is kept. For 64-bit lanes: the high dwords
  * decide unless they are equal; then y - x borrows from the high dword
  * exactly when x's low dword is above y's. */

@@ -211,7 +211,7 @@ static void replace(fn *f, uint32_t op, uint8_t lane)
     v_push(f, x);
 }
 
-bool simd_lane(fn *f, const wasm_instr *ins)
+void simd_lane(fn *f, const wasm_instr *ins)
 {
     uint32_t op = ins->op & 0xff;
     static const bool replaces[] = {[0x17] = 1, [0x1a] = 1, [0x1c] = 1, [0x1e] = 1, [0x20] = 1,
@@ -231,5 +231,4 @@ bool simd_lane(fn *f, const wasm_instr *ins)
     } else {
         extract(f, op, ins->lane);
     }
-    return true;
 }

@@ -72,7 +72,7 @@ static void store(fn *f, uint32_t op, x86_rm m, int x, uint8_t lane)
     }
 }
 
-bool simd_memory(fn *f, const wasm_instr *ins)
+void simd_memory(fn *f, const wasm_instr *ins)
 {
     uint32_t op = ins->op & 0xff, mem = ins->memarg.memory;
     uint64_t offset = ins->memarg.offset;
@@ -101,5 +101,4 @@ bool simd_memory(fn *f, const wasm_instr *ins)
     }
     if (idx >= 0)
         reg_free(f, idx);
-    return true;
 }
