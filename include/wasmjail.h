@@ -150,6 +150,15 @@ WJ_API void wj_config_set_epoch_interruption(wj_config *config, bool enabled);
  */
 WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
 
+/* Threads that compile one module's functions at once in wj_module_new.
+ * 0 (the default) is one per online CPU, counted when the engine is made;
+ * 1 compiles on the calling thread alone. The threads live for one
+ * compilation only (none are left for wj_jail_enter to refuse), and small
+ * modules (under 16 KiB of code) are compiled on the calling thread
+ * whatever the setting. The compiled code, trap tables and errors are the
+ * same for every setting. */
+WJ_API void wj_config_set_compile_threads(wj_config *config, uint32_t threads);
+
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);
 WJ_API void wj_engine_delete(wj_engine *engine);

@@ -49,6 +49,7 @@ typedef struct compile_env {
     uint64_t max_memory_size;  /* the engine's limit, in bytes */
     bool epoch_checks;         /* at function entries and loop headers */
     bool fuel_checks;          /* fuel charged per run of instructions */
+    uint32_t threads;          /* that may compile at once (0 or 1: this one) */
 } compile_env;
 
 /* Compiles every defined function of `m` (already validated). On failure

@@ -106,16 +106,55 @@ static void prologue(fn *f)
     pins_enter(f);
 }
 
+/* Grows one per-local array to n entries of `size` bytes. */
+static bool grow_locals(void *array, size_t n, size_t size)
+{
+    void *p = realloc(*(void **)array, n * size);
+    if (p)
+        *(void **)array = p;
+    return p != NULL;
+}
+
+/* Room for n entries in every per-local array; they only grow, so a worker
+ * allocates them a few times per module rather than once per function. */
+static bool reserve_locals(fn *f, size_t n)
+{
+    if (n <= f->locals_cap)
+        return true;
+    if (!grow_locals(&f->local_types, n, sizeof *f->local_types) ||
+        !grow_locals(&f->local_off, n, sizeof *f->local_off) ||
+        !grow_locals(&f->local_reg, n, sizeof *f->local_reg) ||
+        !grow_locals(&f->pin_weight, n, sizeof *f->pin_weight) ||
+        !grow_locals(&f->pin_written, n, sizeof *f->pin_written))
+        return fn_oom(f);
+    f->locals_cap = n;
+    return true;
+}
+
+void fn_free(fn *f)
+{
+    free(f->local_types);
+    free(f->local_off);
+    free(f->local_reg);
+    free(f->pin_weight);
+    free(f->pin_written);
+    free(f->vconsts.v);
+    free(f->vconst_refs.v);
+    free(f->stack);
+    free(f->ctrls);
+    free(f->fixups.v);
+    free(f->stubs.v);
+    free(f->epoch_stubs.v);
+}
+
 /* Types and homes of the parameters and declared locals. */
 static bool setup_locals(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
     f->nparams = f->type->nparams;
     f->nlocals = func->nlocals;
-    f->local_types = malloc(nlocals_all(f) + 1);
-    f->local_off = malloc((nlocals_all(f) + 1) * sizeof *f->local_off);
-    if (!f->local_types || !f->local_off)
-        return fn_oom(f);
+    if (!reserve_locals(f, nlocals_all(f) + 1))
+        return false;
     memcpy(f->local_types, f->type->params, f->nparams);
     size_t k = f->nparams;
     for (uint32_t i = 0; i < func->nlocal_runs; i++) {
@@ -260,11 +299,13 @@ static bool compile_body(fn *f)
     wasm_error rerr = {0};
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
-    /* the function's own block */
-    f->ctrls = malloc(16 * sizeof *f->ctrls);
-    if (!f->ctrls)
-        return fn_oom(f);
-    f->ctrl_cap = 16;
+    /* the function's own block (control.c grows the array by doubling) */
+    if (!f->ctrls) {
+        f->ctrls = malloc(16 * sizeof *f->ctrls);
+        if (!f->ctrls)
+            return fn_oom(f);
+        f->ctrl_cap = 16;
+    }
     f->nctrls = 1;
     f->ctrls[0] = (ctrl){.kind = C_FUNC, .nresults = f->type->nresults,
                          .results = f->type->results, .fixups = UINT32_MAX};
@@ -294,8 +335,9 @@ static bool compile_body(fn *f)
 bool compile_function(fn *f)
 {
     f->type = wasm_func_type(f->m, f->index);
-    if (!setup_locals(f) || !pin_locals(f))
+    if (!setup_locals(f))
         return false;
+    pin_locals(f);
     f->pos = f->m->funcs[f->index].body; /* where a stack overflow is reported */
     prologue(f);
     if (!compile_body(f))

@@ -130,6 +130,9 @@ typedef struct module_out {
     VEC(call_reloc) relocs;
 } module_out;
 
+/* One function's compilation. The buffers (pointers with their
+ * capacities) stay with a worker from one function to the next
+ * (compile.c); everything else starts afresh for each function. */
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
@@ -145,6 +148,9 @@ typedef struct fn {
     int32_t *local_off;        /* per local: its home's displacement from rbp */
     uint32_t locals_units;     /* of the declared locals */
     int8_t *local_reg;         /* per local: its pinned register, or -1 */
+    uint64_t *pin_weight;      /* per local: pin.c's scratch */
+    bool *pin_written;         /* per local: pin.c's scratch */
+    size_t locals_cap;         /* entries of the five per-local arrays */
     pin pins[MAX_PINS];
     uint32_t npins;
 
@@ -273,13 +279,14 @@ int lcache_reclaim(fn *f, bool xmm, uint32_t avoid);
 int local_reg(fn *f, const ventry *e);
 
 /* ---- pin.c ---- */
-bool pin_locals(fn *f);  /* chooses them and takes their registers */
+void pin_locals(fn *f);  /* chooses them and takes their registers */
 void pins_enter(fn *f);  /* prologue: parameters loaded, the others zeroed */
 void pins_save(fn *f);   /* before a call: written ones to their homes */
 void pins_reload(fn *f); /* after a call */
 
 /* ---- func.c ---- */
 bool compile_function(fn *f); /* f->m, type_ids, out, cb, err and index set */
+void fn_free(fn *f);          /* the buffers */
 /* A trap stub for the current instruction, reached by the jcc at `jump`. */
 void trap_jump(fn *f, uint32_t jump, uint32_t code);
 static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(f->cb, cc), code); }

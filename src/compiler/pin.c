@@ -98,25 +98,21 @@ static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
     }
 }
 
-bool pin_locals(fn *f)
+void pin_locals(fn *f)
 {
+    /* The arrays have room for n + 1 entries (setup_locals). */
     size_t n = nlocals_all(f);
-    f->local_reg = malloc(n + 1);
-    uint64_t *weight = calloc(n + 1, sizeof *weight);
-    bool *written = calloc(n + 1, sizeof *written);
-    bool ok = f->local_reg && weight && written;
-    if (ok) {
-        memset(f->local_reg, -1, n);
-        /* Unreadable bytes leave every local in memory; the body's own
-         * compilation reports them. */
-        if (weigh(f, weight, written)) {
-            choose(f, weight, written, false, gpr_pins, sizeof gpr_pins);
-            choose(f, weight, written, true, xmm_pins, sizeof xmm_pins);
-        }
+    uint64_t *weight = f->pin_weight;
+    bool *written = f->pin_written;
+    memset(f->local_reg, -1, n);
+    memset(weight, 0, (n + 1) * sizeof *weight);
+    memset(written, 0, (n + 1) * sizeof *written);
+    /* Unreadable bytes leave every local in memory; the body's own
+     * compilation reports them. */
+    if (weigh(f, weight, written)) {
+        choose(f, weight, written, false, gpr_pins, sizeof gpr_pins);
+        choose(f, weight, written, true, xmm_pins, sizeof xmm_pins);
     }
-    free(weight);
-    free(written);
-    return ok || fn_oom(f);
 }
 
 static void pin_load(fn *f, const pin *p)

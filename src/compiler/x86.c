@@ -28,7 +28,11 @@ void cb_free(codebuf *cb)
 void x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int reg, x86_rm rm,
              bool rex)
 {
-    uint8_t b[16];
+    /* The bytes go straight into the buffer: assembled in a local array
+     * and copied, they stall the copy's loads on store forwarding. */
+    if (cb->len + 16 > cb->cap && !cb_grow(cb, 16))
+        return;
+    uint8_t *b = cb->p + cb->len;
     int n = 0;
     if (prefix)
         b[n++] = prefix;
@@ -63,7 +67,7 @@ void x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int re
             n += 4;
         }
     }
-    cb_bytes(cb, b, (uint32_t)n);
+    cb->len += (uint32_t)n;
 }
 
 /* Byte-sized operands of registers 4-7 need a REX prefix to mean

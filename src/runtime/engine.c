@@ -1,5 +1,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "engine.h"
 
@@ -87,12 +88,23 @@ void wj_config_set_consume_fuel(wj_config *config, bool enabled)
     config->consume_fuel = enabled;
 }
 
+void wj_config_set_compile_threads(wj_config *config, uint32_t threads)
+{
+    config->compile_threads = threads;
+}
+
 wj_engine *wj_engine_new(const wj_config *config)
 {
     wj_engine *engine = malloc(sizeof *engine);
     if (!engine)
         return NULL;
     engine->config = config ? *config : default_config;
+    /* Counted now, not per compilation: glibc reads a file under /sys for
+     * it, which the jail forbids. */
+    if (engine->config.compile_threads == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        engine->config.compile_threads = online > 1 ? (uint32_t)(online < 1024 ? online : 1024) : 1;
+    }
     atomic_init(&engine->epoch, 0);
     engine->types = type_registry_new();
     if (!engine->types) {

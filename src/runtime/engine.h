@@ -18,6 +18,7 @@ struct wj_config {
     vm_memory_config memory;  /* where 32-bit memories live */
     bool epoch_interruption;  /* compiled code checks the epoch */
     bool consume_fuel;        /* compiled code charges fuel */
+    uint32_t compile_threads; /* 0: one per online CPU (an engine's is resolved) */
 };
 
 struct wj_engine {

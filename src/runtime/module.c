@@ -80,7 +80,8 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
     compile_env env = {.type_ids = module->type_ids, .memory = engine->config.memory,
                        .max_memory_size = engine->config.max_memory_size,
                        .epoch_checks = engine->config.epoch_interruption,
-                       .fuel_checks = engine->config.consume_fuel};
+                       .fuel_checks = engine->config.consume_fuel,
+                       .threads = engine->config.compile_threads};
     if (compile && !compile_module(m, &env, &module->code, &werr)) {
         release_types(module);
         wasm_module_free(m);
