@@ -29,7 +29,8 @@
  * a new one is an entry of `allocators` below that configures wj_config.
  *
  * Compile: wj_module_new + wj_module_delete of the large module and of the
- * COMPILE.wasm files, in MB/s of code section (median over R runs).
+ * COMPILE.wasm files, in MB/s of code section (median over R runs, wall
+ * time), with one compile thread and with T.
  *
  * Every instance of a module with functions is checked once (the exports
  * return what bench_func_result says), so a broken runtime fails loudly
@@ -319,22 +320,35 @@ static uint64_t code_section_size(const wj_module *module)
     return 0;
 }
 
-/* Compiles the bytes R times (after a warm-up); prints a row. */
-static void compile_row(wj_engine *engine, const char *name, const uint8_t *bytes, size_t len)
+/* Compiles the bytes R times (after a warm-up) with 1 and with `threads`
+ * compile threads; prints a row for each. */
+static void compile_rows(const char *name, const uint8_t *bytes, size_t len, int threads)
 {
-    wj_module *module = compile_or_fail(engine, name, bytes, len);
-    uint64_t code_bytes = code_section_size(module);
-    wj_module_delete(module);
-    double samples[MAX_RUNS];
-    for (int r = 0; r < run_count; r++) {
-        double start = now_ns();
-        wj_module_delete(compile_or_fail(engine, name, bytes, len));
-        samples[r] = now_ns() - start;
+    for (int pass = 0; pass < (threads > 1 ? 2 : 1); pass++) {
+        int n = pass ? threads : 1;
+        wj_config *config = wj_config_new();
+        if (!config)
+            fail("out of memory");
+        wj_config_set_compile_threads(config, (uint32_t)n);
+        wj_engine *engine = wj_engine_new(config);
+        wj_config_delete(config);
+        if (!engine)
+            fail("cannot create an engine");
+        wj_module *module = compile_or_fail(engine, name, bytes, len);
+        uint64_t code_bytes = code_section_size(module);
+        wj_module_delete(module);
+        double samples[MAX_RUNS];
+        for (int r = 0; r < run_count; r++) {
+            double start = now_ns();
+            wj_module_delete(compile_or_fail(engine, name, bytes, len));
+            samples[r] = now_ns() - start;
+        }
+        stats s = summarize(samples);
+        printf("%-40s %7d %10llu %10.2f %10.2f %10.1f\n", name, n, (unsigned long long)code_bytes,
+               s.median / 1e6, s.min / 1e6, (double)code_bytes / (s.median / 1e9) / 1e6);
+        fflush(stdout);
+        wj_engine_delete(engine);
     }
-    stats s = summarize(samples);
-    printf("%-40s %10llu %10.2f %10.2f %10.1f\n", name, (unsigned long long)code_bytes,
-           s.median / 1e6, s.min / 1e6, (double)code_bytes / (s.median / 1e9) / 1e6);
-    fflush(stdout);
 }
 
 /* The last two parts of a path: "gcc-loops/benchmark.wasm". */
@@ -472,18 +486,19 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < nchosen; i++)
         measure_allocator(chosen[i], targets, count, threads);
 
-    wj_engine *engine = engine_for(&allocators[0]);
-    printf("compile: wj_module_new + wj_module_delete, median and min of %d runs\n", run_count);
-    printf("%-40s %10s %10s %10s %10s\n", "module", "code_bytes", "median_ms", "min_ms",
-           "code_MB/s");
-    compile_row(engine, "large (generated)", targets[BENCH_LARGE].bytes, targets[BENCH_LARGE].len);
+    printf("compile: wj_module_new + wj_module_delete (wall time), median and min of %d runs,\n"
+           "  with 1 and %d compile threads (wj_config_set_compile_threads)\n",
+           run_count, threads);
+    printf("%-40s %7s %10s %10s %10s %10s\n", "module", "threads", "code_bytes", "median_ms",
+           "min_ms", "code_MB/s");
+    compile_rows("large (generated)", targets[BENCH_LARGE].bytes, targets[BENCH_LARGE].len,
+                 threads);
     for (; arg < argc; arg++) {
         size_t len;
         uint8_t *bytes = read_file(argv[arg], &len);
-        compile_row(engine, short_name(argv[arg]), bytes, len);
+        compile_rows(short_name(argv[arg]), bytes, len, threads);
         free(bytes);
     }
-    wj_engine_delete(engine);
     for (int i = 0; i < count; i++)
         free(targets[i].bytes);
     return 0;
