@@ -19,7 +19,7 @@ static wj_error *decode_and_validate(wj_engine *engine, const uint8_t *bytes, si
     wasm_module *m = wasm_decode(bytes, len, engine->config.features, &err);
     if (!m)
         return rt_error_from_wasm(&err);
-    if (!wasm_validate(m, &err)) {
+    if (!wasm_validate_threads(m, engine->config.compile_threads, &err)) {
         wasm_module_free(m);
         return rt_error_from_wasm(&err);
     }

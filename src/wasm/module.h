@@ -235,6 +235,9 @@ wasm_module *wasm_decode(const uint8_t *bytes, size_t size, unsigned features, w
 
 /* Validates a decoded module, function bodies included. */
 bool wasm_validate(const wasm_module *m, wasm_error *err);
+/* The same, the bodies on up to `threads` threads (wasm/parallel.h); the
+ * error is the same for any number. */
+bool wasm_validate_threads(const wasm_module *m, uint32_t threads, wasm_error *err);
 
 void wasm_module_free(wasm_module *m);
 

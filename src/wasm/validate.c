@@ -12,6 +12,7 @@
 
 #include "module.h"
 #include "opcodes.h"
+#include "parallel.h"
 #include "reader.h"
 
 enum { CTRL_BLOCK, CTRL_LOOP, CTRL_IF, CTRL_ELSE, CTRL_FUNC };
@@ -811,22 +812,69 @@ static bool validate_func(validator *v, uint32_t index)
     return true;
 }
 
+/* Chunks of functions validated on several threads (wasm/parallel.h). */
+typedef struct validation {
+    const wasm_module *m;
+    const wasm_chunk *chunks;
+    wasm_error *errs;      /* per chunk */
+    uint32_t *failed_func; /* per chunk: the function that failed */
+} validation;
+
+static bool validate_chunk(void *ctx, void *worker, uint32_t k)
+{
+    const validation *job = ctx;
+    validator *v = worker;
+    const wasm_module *m = job->m;
+    wasm_error *err = &job->errs[k];
+    v->m = m;
+    v->err = err;
+    v->r = (wasm_reader){.base = m->bytes, .end = m->bytes + m->size, .in_section = true,
+                         .err = err};
+    for (uint32_t i = job->chunks[k].first; i < job->chunks[k].end; i++) {
+        if (!validate_func(v, i)) {
+            job->failed_func[k] = i;
+            return false;
+        }
+    }
+    return true;
+}
+
+static void validator_free(void *worker)
+{
+    validator *v = worker;
+    free(v->vals);
+    free(v->ctrls);
+    free(v->locals);
+}
+
+bool wasm_validate_threads(const wasm_module *m, uint32_t threads, wasm_error *err)
+{
+    validation job = {.m = m};
+    uint32_t count = 0;
+    wasm_chunk *chunks = wasm_plan_chunks(m, &count);
+    job.chunks = chunks;
+    job.errs = chunks ? calloc((size_t)count + 1, sizeof *job.errs) : NULL;
+    job.failed_func = chunks ? calloc((size_t)count + 1, sizeof *job.failed_func) : NULL;
+    uint32_t failed = job.errs && job.failed_func
+                          ? wasm_run_chunks(count, threads, sizeof(validator), validate_chunk,
+                                            validator_free, &job)
+                          : UINT32_MAX;
+    if (failed == UINT32_MAX) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+    } else if (failed < count) {
+        /* The lowest failed chunk holds the first failing function. */
+        *err = job.errs[failed];
+        /* A malformed body later on outweighs an invalid finding. */
+        if (err->kind == WASM_ERR_INVALID)
+            wasm_find_malformed_body(m, job.failed_func[failed], m->nfuncs, err);
+    }
+    free(chunks);
+    free(job.errs);
+    free(job.failed_func);
+    return failed == count;
+}
+
 bool wasm_validate(const wasm_module *m, wasm_error *err)
 {
-    validator v = {
-        .m = m,
-        .r = {.base = m->bytes, .end = m->bytes + m->size, .in_section = true, .err = err},
-        .err = err,
-    };
-    bool ok = true;
-    for (uint32_t i = m->nfunc_imports; ok && i < m->nfuncs; i++) {
-        ok = validate_func(&v, i);
-        /* A malformed body later on outweighs an invalid finding. */
-        if (!ok && err->kind == WASM_ERR_INVALID)
-            wasm_find_malformed_body(m, i, m->nfuncs, err);
-    }
-    free(v.vals);
-    free(v.ctrls);
-    free(v.locals);
-    return ok;
+    return wasm_validate_threads(m, 1, err);
 }

@@ -1,7 +1,9 @@
-/* Parallel compilation (src/compiler/compile.c): whatever the number of
- * compile threads, a module compiles to the same code bytes, function
- * starts, trap table and address map, and runs the same; a module whose
- * functions fail to compile reports the lowest failing function's error.
+/* Parallel validation and compilation (src/wasm/parallel.c,
+ * src/compiler/compile.c): whatever the number of compile threads, a
+ * module compiles to the same code bytes, function starts, trap table and
+ * address map, and runs the same; a module whose functions fail to
+ * validate or compile reports the same error (the lowest failing
+ * function's).
  * Modules: bench/instantiate's large one (31,930 functions, many chunks)
  * and every Sightglass program under $SIGHTGLASS when it is set. */
 #include <dirent.h>
@@ -224,6 +226,67 @@ START_TEST(lowest_failing_function_is_reported)
 }
 END_TEST
 
+/* The large module with the first instruction (local.get 0) of each of
+ * functions bad[i] made invalid (local.get 5: no such local) or, where
+ * malformed[i], malformed (0xff); *at gets each one's offset. */
+static bench_module broken_large_module(const uint32_t *bad, const bool *malformed, size_t n,
+                                        uint64_t *at)
+{
+    bench_module bm = bench_module_build(BENCH_LARGE);
+    ck_assert_ptr_nonnull(bm.bytes);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bm.bytes, bm.len, 0, &err);
+    ck_assert_ptr_nonnull(m);
+    for (size_t i = 0; i < n; i++) {
+        at[i] = m->funcs[m->nfunc_imports + bad[i]].body;
+        ck_assert_uint_eq(bm.bytes[at[i]], 0x20);
+        if (malformed[i])
+            bm.bytes[at[i]] = 0xff;
+        else
+            bm.bytes[at[i] + 1] = 5;
+    }
+    wasm_module_free(m);
+    return bm;
+}
+
+/* Validation errors through wj_module_new: the first failing function's,
+ * unless a malformed body follows it (which the spec's decoder meets
+ * first), on every thread count. */
+START_TEST(validation_error_is_the_same_on_any_thread_count)
+{
+    static const struct {
+        uint32_t funcs[2];
+        bool malformed[2];
+        int want_kind;
+        int want_index; /* of funcs */
+    } cases[] = {
+        {{1000, 1500}, {false, false}, WJ_ERROR_INVALID, 0},
+        {{29000, 3}, {false, false}, WJ_ERROR_INVALID, 1},
+        {{1000, 29000}, {false, true}, WJ_ERROR_MALFORMED, 1},
+        {{1000, 29000}, {true, false}, WJ_ERROR_MALFORMED, 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        uint64_t at[2];
+        bench_module bm = broken_large_module(cases[c].funcs, cases[c].malformed, 2, at);
+        for (size_t t = 0; t < NTHREAD_COUNTS; t++) {
+            wj_engine *engine = engine_with_threads(thread_counts[t]);
+            wj_module *module = NULL;
+            wj_error *err = wj_module_new(engine, bm.bytes, bm.len, &module);
+            ck_assert_ptr_nonnull(err);
+            ck_assert_msg(wj_error_kind_of(err) == (wj_error_kind)cases[c].want_kind &&
+                              wj_error_offset(err) == at[cases[c].want_index],
+                          "case %zu, %u threads: error %d \"%s\" at %llu, expected kind %d at %llu",
+                          c, thread_counts[t], (int)wj_error_kind_of(err), wj_error_message(err),
+                          (unsigned long long)wj_error_offset(err), cases[c].want_kind,
+                          (unsigned long long)at[cases[c].want_index]);
+            wj_error_delete(err);
+            wj_engine_delete(engine);
+        }
+        bench_module_free(&bm);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("compile-threads");
@@ -233,6 +296,7 @@ int main(void)
     tcase_add_test(tc, large_module_runs_when_compiled_on_threads);
     tcase_add_test(tc, sightglass_same_code);
     tcase_add_test(tc, lowest_failing_function_is_reported);
+    tcase_add_test(tc, validation_error_is_the_same_on_any_thread_count);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
