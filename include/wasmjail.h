@@ -150,13 +150,13 @@ WJ_API void wj_config_set_epoch_interruption(wj_config *config, bool enabled);
  */
 WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
 
-/* Threads that compile one module's functions at once in wj_module_new.
+/* Threads that validate and compile one module's function bodies at once
+ * (wj_module_new; wj_module_decode and wj_module_validate validate only).
  * 0 (the default) is one per online CPU, counted when the engine is made;
- * 1 compiles on the calling thread alone. The threads live for one
- * compilation only (none are left for wj_jail_enter to refuse), and small
- * modules (under 16 KiB of code) are compiled on the calling thread
- * whatever the setting. The compiled code, trap tables and errors are the
- * same for every setting. */
+ * 1 works on the calling thread alone. The threads live for one call only
+ * (none are left for wj_jail_enter to refuse), and small modules (under
+ * 16 KiB of code) stay on the calling thread whatever the setting. The
+ * compiled code, trap tables and errors are the same for every setting. */
 WJ_API void wj_config_set_compile_threads(wj_config *config, uint32_t threads);
 
 /* The engine copies the configuration; config may be NULL for defaults. */
