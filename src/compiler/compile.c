@@ -77,12 +77,20 @@ static bool compile_chunk(void *ctx, void *worker, uint32_t k)
     const wasm_chunk *chunk = &j->chunks[k];
     chunk_out *c = &j->outs[k];
     codebuf *cb = &c->out.code;
-    /* Room for the usual code size up front (growing copies it); a chunk
-     * has at most one function larger than WASM_CHUNK_BODY_BYTES. */
+    /* Room for the usual amount of code and table entries up front
+     * (growing copies them); a chunk has at most one function larger than
+     * WASM_CHUNK_BODY_BYTES. */
     const wasm_func *funcs = j->m->funcs;
-    uint64_t estimate = 4 * (uint64_t)(funcs[chunk->end - 1].body_end - funcs[chunk->first].body) +
-                        64 * (uint64_t)(chunk->end - chunk->first);
-    cb_grow(cb, (uint32_t)(estimate < CHUNK_CODE_MAX ? estimate : CHUNK_CODE_MAX));
+    uint64_t bytes = funcs[chunk->end - 1].body_end - funcs[chunk->first].body;
+    uint64_t nfuncs = chunk->end - chunk->first;
+    uint64_t code = 4 * bytes + 64 * nfuncs, entries = bytes / 8 + 2 * nfuncs;
+    cb_grow(cb, (uint32_t)(code < CHUNK_CODE_MAX ? code : CHUNK_CODE_MAX));
+    if (entries < CHUNK_CODE_MAX / 8) {
+        vec_grow((void **)&c->out.traps.v, &c->out.traps.cap, sizeof *c->out.traps.v,
+                 (uint32_t)entries);
+        vec_grow((void **)&c->out.addrs.v, &c->out.addrs.cap, sizeof *c->out.addrs.v,
+                 (uint32_t)entries);
+    }
     for (uint32_t i = chunk->first; i < chunk->end; i++) {
         cb_bytes(cb, int3, -cb->len % 16); /* functions start 16-aligned */
         j->starts[i - j->m->nfunc_imports] = cb->len;
