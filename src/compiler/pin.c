@@ -8,7 +8,6 @@
  * convention, so calls store written pinned locals to their home slots
  * first and reload all of them afterwards.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "func.h"
