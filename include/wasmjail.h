@@ -152,7 +152,8 @@ WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
 
 /* Threads that validate and compile one module's function bodies at once
  * (wj_module_new; wj_module_decode and wj_module_validate validate only).
- * 0 (the default) is one per online CPU, counted when the engine is made;
+ * 0 (the default) is one per CPU the process may run on (every online
+ * one, unless its affinity says less), counted when the engine is made;
  * 1 works on the calling thread alone. The threads live for one call only
  * (none are left for wj_jail_enter to refuse), and small modules (under
  * 16 KiB of code) stay on the calling thread whatever the setting. The

@@ -1,6 +1,7 @@
+#define _GNU_SOURCE /* CPU_COUNT */
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "engine.h"
 
@@ -99,11 +100,13 @@ wj_engine *wj_engine_new(const wj_config *config)
     if (!engine)
         return NULL;
     engine->config = config ? *config : default_config;
-    /* Counted now, not per compilation: glibc reads a file under /sys for
-     * it, which the jail forbids. */
+    /* The CPUs this process may run on: every online one unless its
+     * affinity says less. (sysconf counts online CPUs by opening a file
+     * under /sys, which would end a jailed process.) */
     if (engine->config.compile_threads == 0) {
-        long online = sysconf(_SC_NPROCESSORS_ONLN);
-        engine->config.compile_threads = online > 1 ? (uint32_t)(online < 1024 ? online : 1024) : 1;
+        cpu_set_t cpus;
+        int count = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+        engine->config.compile_threads = count > 1 ? (uint32_t)count : 1;
     }
     atomic_init(&engine->epoch, 0);
     engine->types = type_registry_new();

@@ -1,8 +1,9 @@
 /*
  * jail-host: a host program that links libwasmjail, instantiates a module,
  * jails itself with wj_jail_enter(), then does what argv[1] says:
- *   ok        inside the jail: a trap, a memory.grow, fcntl's flags, and a
- *             thread started inside whose first wasm call traps, which must
+ *   ok        inside the jail: a trap, a memory.grow, fcntl's flags, a
+ *             thread started inside whose first wasm call traps, and a new
+ *             engine validating a large module on its threads, which must
  *             work
  *   execve, socket, open, fork
  *             a plain C call the jail must deny
@@ -46,6 +47,7 @@
 
 #include <wasmjail.h>
 
+#include "modules.h" /* bench/ */
 #include "../unit/wat.h"
 #include "jail/jail.h" /* jail_landlock alone, for scope */
 
@@ -190,7 +192,18 @@ static int ok(wj_instance *instance)
     if (pthread_create(&thread, NULL, wasm_thread, instance) != 0 ||
         pthread_join(thread, &failure) != 0)
         return die("no thread inside the jail");
-    return failure ? die(failure) : 0;
+    if (failure)
+        return die(failure);
+    /* A new engine counts the CPUs for its compile threads, which then
+     * validate a module large enough to need them. */
+    wj_engine *engine = wj_engine_new(NULL);
+    bench_module large = bench_module_build(BENCH_LARGE);
+    if (!engine || !large.bytes)
+        return die("out of memory");
+    wj_error *err = wj_module_validate(engine, large.bytes, large.len);
+    bench_module_free(&large);
+    wj_engine_delete(engine);
+    return err ? die(wj_error_message(err)) : 0;
 }
 
 /* Opens `path` beneath `dir` with `flags`; prints the outcome. */

@@ -73,7 +73,7 @@ survived() {
 if "$host" ok >"$tmp/out" 2>"$tmp/err" && [ "$(cat "$tmp/out")" = ok ]; then
     passed=$((passed + 1))
 else
-    fail ok "a trap, memory.grow, fcntl or a thread's trap failed inside the jail"
+    fail ok "a trap, memory.grow, fcntl, a thread's trap or validating on threads failed inside the jail"
 fi
 denied execve execve
 denied socket socket
