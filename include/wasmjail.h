@@ -548,7 +548,9 @@ WJ_API bool wj_wasi_import(wj_wasi *wasi, const wj_module *module, size_t import
  * compiled and every file the host needs is open (WASI contexts with
  * their preopens, output files), while the process has ONE thread:
  * Landlock cannot reach threads that already run, so with more it fails
- * with WJ_ERROR_USAGE and changes nothing. Instantiating, calling wasm and
+ * with WJ_ERROR_USAGE and changes nothing (threads that are ending, such
+ * as the compile threads wj_module_new just joined, are waited for, up to
+ * 100 ms). Instantiating, calling wasm and
  * starting threads work inside; threads started later are jailed too.
  *
  * Landlock (Linux 5.13 and later) confines path lookups that open (but

@@ -17,6 +17,10 @@
  *             or (DIR/rw, "../outside.txt"), to be denied
  *   thread-before
  *             starts a thread, then must fail to enter the jail
+ *   thread-exiting
+ *             starts a thread that ends 20 ms later, while the main thread
+ *             enters the jail (which waits for ending threads, as compile
+ *             threads just joined are), which must work
  *   thread-after
  *             a thread started inside the jail cannot open a file outside
  *             the preopens (Landlock), then opens a socket, to be denied
@@ -43,6 +47,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <wasmjail.h>
@@ -133,6 +138,14 @@ static void *wait_main(void *arg)
     char c;
     ssize_t unused = read(pipe_fds[0], &c, 1);
     (void)unused;
+    return NULL;
+}
+
+/* Ends 20 ms after it started, while the main thread enters the jail. */
+static void *exit_soon(void *arg)
+{
+    (void)arg;
+    nanosleep(&(struct timespec){.tv_nsec = 20000000}, NULL);
     return NULL;
 }
 
@@ -307,7 +320,7 @@ int main(int argc, char **argv)
                     is(what, "scope") || is(what, "utimes-absolute") || is(what, "utimes-dotdot");
     if (argc != (with_arg ? 3 : 2))
         return die("usage: jail-host ok|execve|socket|open|fork|async|sigaction|statx|"
-                   "thread-before|thread-after | sigio|scope PID | "
+                   "thread-before|thread-exiting|thread-after | sigio|scope PID | "
                    "paths|wasi-times|utimes-absolute|utimes-dotdot DIR");
     wj_engine *engine = wj_engine_new(NULL);
     wj_module *module = compile(engine, module_wat);
@@ -351,6 +364,13 @@ int main(int argc, char **argv)
         if (!err)
             return die("entered the jail with another thread running");
         return die(wj_error_message(err));
+    }
+    if (is(what, "thread-exiting")) {
+        if (pthread_create(&thread, NULL, exit_soon, NULL) != 0 || pthread_detach(thread) != 0)
+            return die("cannot start the thread");
+        jail(NULL);
+        puts("ok");
+        return 0;
     }
     jail(NULL);
 

@@ -115,6 +115,13 @@ else
     fail thread-before "exit status $status, expected 1 and the jail's refusal"
 fi
 
+# A thread that is ending (as compile threads just joined) is waited for.
+if "$host" thread-exiting >"$tmp/out" 2>"$tmp/err" && [ "$(cat "$tmp/out")" = ok ]; then
+    passed=$((passed + 1))
+else
+    fail thread-exiting "a thread ending as the jail was entered made it refuse"
+fi
+
 # Landlock: lookups only beneath the preopens, read-only ones for reading.
 mkdir "$tmp/dir" "$tmp/dir/rw" "$tmp/dir/ro"
 echo in >"$tmp/dir/rw/inside.txt"
