@@ -16,8 +16,10 @@
 #include "wasm/parallel.h"
 
 #define PAGE_SIZE 4096u
-/* The most code reserved for a chunk before compiling it. */
+/* The most code (bytes) and trap or address entries reserved for a chunk
+ * before compiling it. */
 #define CHUNK_CODE_MAX (16u << 20)
+#define CHUNK_ENTRIES_MAX (1u << 20)
 
 /* A chunk's code, offsets relative to its start. */
 typedef struct chunk_out {
@@ -85,12 +87,11 @@ static bool compile_chunk(void *ctx, void *worker, uint32_t k)
     uint64_t nfuncs = chunk->end - chunk->first;
     uint64_t code = 4 * bytes + 64 * nfuncs, entries = bytes / 8 + 2 * nfuncs;
     cb_grow(cb, (uint32_t)(code < CHUNK_CODE_MAX ? code : CHUNK_CODE_MAX));
-    if (entries < CHUNK_CODE_MAX / 8) {
-        vec_grow((void **)&c->out.traps.v, &c->out.traps.cap, sizeof *c->out.traps.v,
-                 (uint32_t)entries);
-        vec_grow((void **)&c->out.addrs.v, &c->out.addrs.cap, sizeof *c->out.addrs.v,
-                 (uint32_t)entries);
-    }
+    entries = entries < CHUNK_ENTRIES_MAX ? entries : CHUNK_ENTRIES_MAX;
+    vec_grow((void **)&c->out.traps.v, &c->out.traps.cap, sizeof *c->out.traps.v,
+             (uint32_t)entries);
+    vec_grow((void **)&c->out.addrs.v, &c->out.addrs.cap, sizeof *c->out.addrs.v,
+             (uint32_t)entries);
     for (uint32_t i = chunk->first; i < chunk->end; i++) {
         cb_bytes(cb, int3, -cb->len % 16); /* functions start 16-aligned */
         j->starts[i - j->m->nfunc_imports] = cb->len;

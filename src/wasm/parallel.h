@@ -36,12 +36,13 @@ wasm_chunk *wasm_plan_chunks(const wasm_module *m, uint32_t *count);
 typedef bool (*wasm_chunk_fn)(void *ctx, void *worker, uint32_t chunk);
 
 /* Runs run(ctx, worker, k) on up to `threads` threads (this one among
- * them) for k = 0, 1, ... count - 1, each once, in order of taking; none
+ * them) for k = 0, 1, ... count - 1, each once, taken in that order; none
  * is started above a chunk that failed, while every chunk below the
- * lowest failure runs. Returns that lowest failed chunk, or count. Then
- * each worker's scratch goes to worker_free (may be NULL). A thread that
- * cannot be started leaves its share to the others; count or UINT32_MAX
- * when even one worker's scratch cannot be allocated. */
+ * lowest failure runs. Then each worker's scratch goes to worker_free
+ * (may be NULL). Returns the lowest failed chunk, count when none failed,
+ * or UINT32_MAX when this thread's scratch cannot be allocated. A thread
+ * that cannot be started (or get its scratch) leaves its share to the
+ * others. */
 uint32_t wasm_run_chunks(uint32_t count, uint32_t threads, size_t worker_size, wasm_chunk_fn run,
                          void (*worker_free)(void *worker), void *ctx);
 
