@@ -954,6 +954,7 @@ static const char passive_wat[] =
     "  (table $t (export \"t\") 6 funcref)\n"
     "  (elem $p funcref (ref.func $p0) (ref.func $p1) (ref.null func))\n"
     "  (elem $pg funcref (ref.func $marker) (ref.func $p0) (ref.null func))\n"
+    "  (elem $a (table $t) (i32.const 5) func $p1)\n"
     "  (func $marker (type $v_i) unreachable)\n"
     "  (func $p0 (type $v_i) i32.const 50)\n"
     "  (func $p1 (type $v_i) i32.const 51)\n"
@@ -961,6 +962,8 @@ static const char passive_wat[] =
     "    local.get 0 local.get 1 local.get 2 table.init $t $p)\n"
     "  (func (export \"init_pg\") (param i32 i32 i32)\n"
     "    local.get 0 local.get 1 local.get 2 table.init $t $pg)\n"
+    "  (func (export \"init_a\") (param i32 i32 i32)\n"
+    "    local.get 0 local.get 1 local.get 2 table.init $t $a)\n"
     "  (func (export \"drop_p\") elem.drop $p)\n"
     "  (func (export \"gf\") (result funcref) global.get $gf)\n"
     "  (func (export \"ref_p0\") (result funcref) ref.func $p0)\n"
@@ -970,7 +973,7 @@ static const char passive_wat[] =
     ")\n";
 
 /* table.init from passive segments: ref.func items, elem.drop, and a
- * global.get item. */
+ * global.get item; the active segment $a is dropped once applied. */
 START_TEST(passive_segments)
 {
     world w;
@@ -984,9 +987,13 @@ START_TEST(passive_segments)
     wj_extern gf = w_global(&w, v_func(h));
     wj_instance *inst = w_instance(&w, m, &gf, 1);
     uint32_t ci = export_index(m, "ci");
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 5; i++)
         check_trap_(__LINE__, &w, call_func(func_of(inst, "ci"), ARGS(v_i32(i)), NULL), UNINIT,
                     ci, OP_CALL_INDIRECT);
+    I32(inst, "ci", 51, ARGS(v_i32(5)));
+    TRAP(&w, inst, "init_a", TABLE_OOB, OP_PREFIX_FC, ARGS(v_i32(0), v_i32(0), v_i32(1)));
+    OK(inst, "init_a", ARGS(v_i32(6), v_i32(0), v_i32(0)));
+    TRAP(&w, inst, "ci", UNINIT, OP_CALL_INDIRECT, ARGS(v_i32(0)));
     OK(inst, "init_p", ARGS(v_i32(1), v_i32(0), v_i32(3)));
     I32(inst, "ci", 50, ARGS(v_i32(1)));
     I32(inst, "ci", 51, ARGS(v_i32(2)));
