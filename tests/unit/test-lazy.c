@@ -8,6 +8,7 @@
  * element afterwards against the spec's result.
  *
  * Test modules are written in the text format (wat.h). */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,6 +164,30 @@ static wj_val v_extern(uintptr_t p)
 
 #define ARGS(...) (const wj_val[]){__VA_ARGS__}, sizeof((wj_val[]){__VA_ARGS__}) / sizeof(wj_val)
 #define NOARGS NULL, 0
+
+/* A growing string, for generated modules. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+__attribute__((format(printf, 2, 3))) static void put(text *t, const char *fmt, ...)
+{
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        ck_assert_int_ge(n, 0);
+        if (t->s && t->len + (size_t)n < t->cap) {
+            t->len += (size_t)n;
+            return;
+        }
+        t->cap = 2 * (t->cap + (size_t)n + 1);
+        t->s = realloc(t->s, t->cap);
+        ck_assert_ptr_nonnull(t->s);
+    }
+}
 
 /* Calls `f`; its one result (if any) goes to *res. */
 static wj_trap *call_func(wj_func *f, const wj_val *args, size_t n, wj_val *res)
@@ -544,44 +569,73 @@ END_TEST
 /* A call_indirect and a table.get on elements not initialised yet, with
  * values live in registers and on the stack around them (the slow path
  * keeps every register) and a callee taking ten arguments. */
+enum { LIVE_I64 = 11, LIVE_F64 = 8 };
+
+/* "live" holds LIVE_I64 i64 values a+1.. and LIVE_F64 f64 values x+1..
+ * (as many as there are registers) across table.get $s[i] and ref.func,
+ * then folds them: t = is_null($s[i]) + is_null(ref.func), t = g + 3t
+ * from the top i64 down, then T = f + 3T over the f64s. */
+static char *slow_path_wat(void)
+{
+    text t = {0};
+    put(&t, "(module\n"
+            "  (type $many (func (param i64 i64 i64 i64 i64 i64 i64 i64 f64 f64) (result i64)))\n"
+            "  (table $t 4 funcref)\n"
+            "  (table $s 4 funcref)\n"
+            "  (elem (table $t) (i32.const 2) func $sum)\n"
+            "  (elem (table $s) (i32.const 0) func $sum $sum)\n"
+            "  (func $sum (type $many)\n"
+            "    local.get 0 local.get 1 i64.add local.get 2 i64.add local.get 3 i64.add\n"
+            "    local.get 4 i64.add local.get 5 i64.add local.get 6 i64.add local.get 7 i64.add\n"
+            "    local.get 8 local.get 9 f64.add i64.trunc_f64_s i64.add)\n"
+            "  (func (export \"many\") (param $i i32) (param $a i64) (param $x f64) (result i64)\n"
+            "    (local $b i64) (local $y f64)\n"
+            "    local.get $a i64.const 1000 i64.mul local.set $b\n"
+            "    local.get $x f64.const 0.5 f64.mul local.set $y\n"
+            "    local.get $a\n");
+    for (int k = 1; k <= 7; k++)
+        put(&t, "    local.get $a i64.const %d i64.add\n", k);
+    put(&t, "    local.get $b local.get $x local.get $y\n"
+            "    local.get $i call_indirect $t (type $many)\n"
+            "    i64.add local.get $b i64.add\n"
+            "    local.get $y i64.trunc_f64_s i64.add)\n"
+            "  (func (export \"live\") (param $i i32) (param $a i64) (param $x f64) (result i64)\n");
+    for (int k = 1; k <= LIVE_F64; k++)
+        put(&t, "    local.get $x f64.const %d f64.add\n", k);
+    for (int k = 1; k <= LIVE_I64; k++)
+        put(&t, "    local.get $a i64.const %d i64.add\n", k);
+    put(&t, "    local.get $i table.get $s ref.is_null i64.extend_i32_u\n"
+            "    ref.func $sum ref.is_null i64.extend_i32_u i64.add\n");
+    for (int k = 0; k < LIVE_I64; k++)
+        put(&t, "    i64.const 3 i64.mul i64.add\n");
+    put(&t, "    f64.convert_i64_s\n");
+    for (int k = 0; k < LIVE_F64; k++)
+        put(&t, "    f64.const 3 f64.mul f64.add\n");
+    put(&t, "    i64.trunc_f64_s)\n)\n");
+    return t.s;
+}
+
+/* What "live" computes (see slow_path_wat). */
+static int64_t live_want(int64_t a, double x, bool null)
+{
+    int64_t t = null;
+    for (int k = LIVE_I64; k >= 1; k--)
+        t = (a + k) + 3 * t;
+    double T = (double)t;
+    for (int k = LIVE_F64; k >= 1; k--)
+        T = (x + k) + 3 * T;
+    return (int64_t)T;
+}
+
+/* A call_indirect and a table.get on elements not initialised yet, and a
+ * ref.func made on first use, with values live in every register around
+ * them (the slow path keeps them) and a callee taking ten arguments. */
 START_TEST(slow_path_keeps_values)
 {
-    static const char wat[] =
-        "(module\n"
-        "  (type $many (func (param i64 i64 i64 i64 i64 i64 i64 i64 f64 f64) (result i64)))\n"
-        "  (table $t 4 funcref)\n"
-        "  (table $s 4 funcref)\n"
-        "  (elem (table $t) (i32.const 2) func $sum)\n"
-        "  (elem (table $s) (i32.const 0) func $sum $sum)\n"
-        "  (func $sum (type $many)\n"
-        "    local.get 0 local.get 1 i64.add local.get 2 i64.add local.get 3 i64.add\n"
-        "    local.get 4 i64.add local.get 5 i64.add local.get 6 i64.add local.get 7 i64.add\n"
-        "    local.get 8 local.get 9 f64.add i64.trunc_f64_s i64.add)\n"
-        "  (func (export \"many\") (param $i i32) (param $a i64) (param $x f64) (result i64)\n"
-        "    (local $b i64) (local $y f64)\n"
-        "    local.get $a i64.const 1000 i64.mul local.set $b\n"
-        "    local.get $x f64.const 0.5 f64.mul local.set $y\n"
-        "    local.get $a\n"
-        "    local.get $a i64.const 1 i64.add local.get $a i64.const 2 i64.add\n"
-        "    local.get $a i64.const 3 i64.add local.get $a i64.const 4 i64.add\n"
-        "    local.get $a i64.const 5 i64.add local.get $a i64.const 6 i64.add\n"
-        "    local.get $a i64.const 7 i64.add local.get $b\n"
-        "    local.get $x local.get $y\n"
-        "    local.get $i call_indirect $t (type $many)\n"
-        "    i64.add local.get $b i64.add\n"
-        "    local.get $y i64.trunc_f64_s i64.add)\n"
-        "  (func (export \"live\") (param $i i32) (param $a i64) (param $x f64) (result i64)\n"
-        "    local.get $x f64.const 2 f64.mul\n"
-        "    local.get $a i64.const 3 i64.mul\n"
-        "    local.get $a i64.const 5 i64.add\n"
-        "    local.get $i table.get $s ref.is_null i64.extend_i32_u\n"
-        "    i64.const 1000000 i64.mul i64.add\n"
-        "    i64.add\n"
-        "    local.get $i table.get $s ref.is_null i64.extend_i32_u i64.add\n"
-        "    f64.convert_i64_s f64.add i64.trunc_f64_s)\n"
-        ")\n";
+    char *wat = slow_path_wat();
     world w;
     wj_instance *inst = w_open_module(&w, wat);
+    free(wat);
     /* $sum(a+1, ..., a+7, 1000a, x, x/2) = 7a + 28 + 1000a + 1.5x (truncated),
      * then + a (below the arguments) + 1000a + x/2 */
     int64_t a = 123456789, x = 10;
@@ -592,12 +646,12 @@ START_TEST(slow_path_keeps_values)
         ck_assert_int_eq(res.of.i64, want);
     }
     TRAP(&w, inst, "many", UNINIT, OP_CALL_INDIRECT, ARGS(v_i32(3), v_i64(a), v_f64(1)));
-    /* live: 2x + 3a + (a + 5) + 1000000 * null + null; [0] and [1] are not null */
+    /* $s: [0] and [1] are $sum, [2] and [3] null */
     for (int i = 0; i < 4; i++) {
         for (int round = 0; round < 2; round++) {
-            wj_val res =
-                ok_(__LINE__, func_of(inst, "live"), "live", ARGS(v_i32(i), v_i64(a), v_f64(7)));
-            ck_assert_int_eq(res.of.i64, 4 * a + 14 + 5 + (i >= 2 ? 1000001 : 0));
+            wj_val res = ok_(__LINE__, func_of(inst, "live"), "live",
+                             ARGS(v_i32(i), v_i64(1000), v_f64(7)));
+            ck_assert_int_eq(res.of.i64, live_want(1000, 7, i >= 2));
         }
     }
     w_close(&w);
@@ -1091,22 +1145,16 @@ enum { MANY = 3000 };
 /* $fI returns I; one segment puts them all in a table of MANY. */
 static char *many_wat(void)
 {
-    size_t cap = (size_t)MANY * 64 + 4096, len = 0;
-    char *s = malloc(cap);
-    ck_assert_ptr_nonnull(s);
-#define PUT(...)                                                    \
-    do {                                                            \
-        len += (size_t)snprintf(s + len, cap - len, __VA_ARGS__);   \
-        ck_assert_uint_lt(len, cap);                                \
-    } while (0)
-    PUT("(module\n  (type $v_i (func (result i32)))\n");
-    PUT("  (table $t (export \"t\") %d funcref)\n  (elem (table $t) (i32.const 0) func", MANY);
+    text t = {0};
+    put(&t, "(module\n  (type $v_i (func (result i32)))\n");
+    put(&t, "  (table $t (export \"t\") %d funcref)\n  (elem (table $t) (i32.const 0) func", MANY);
     for (int i = 0; i < MANY; i++)
-        PUT(" $f%d", i);
-    PUT(")\n");
+        put(&t, " $f%d", i);
+    put(&t, ")\n");
     for (int i = 0; i < MANY; i++)
-        PUT("  (func $f%d (type $v_i) i32.const %d)\n", i, i);
-    PUT("  (func (export \"ci\") (param i32) (result i32) local.get 0 call_indirect $t (type $v_i))\n"
+        put(&t, "  (func $f%d (type $v_i) i32.const %d)\n", i, i);
+    put(&t,
+        "  (func (export \"ci\") (param i32) (result i32) local.get 0 call_indirect $t (type $v_i))\n"
         "  (func (export \"sum\") (result i64) (local $i i32) (local $s i64)\n"
         "    (loop $l\n"
         "      local.get $s local.get $i call_indirect $t (type $v_i) i64.extend_i32_u i64.add\n"
@@ -1114,8 +1162,7 @@ static char *many_wat(void)
         "      local.get $i i32.const 1 i32.add local.tee $i i32.const %d i32.lt_u br_if $l)\n"
         "    local.get $s)\n)\n",
         MANY);
-#undef PUT
-    return s;
+    return t.s;
 }
 
 START_TEST(many_functions)
