@@ -298,13 +298,14 @@ static wj_func *host_get(const wj_table *t, uint64_t i)
  * [4] nothing (between the segments), [5] ref.null, [6] $f5, [7] beyond
  * every segment. Table $u (4) is filled at instantiation (its segment's
  * offset is an imported global, 0, so it cannot be folded): [0] $f3,
- * [1] $f2, [2] and [3] null. $fN returns 100 + N.
+ * [1] $f2, [2] and [3] null. The global $gf2 holds $f2. $fN returns 100 + N.
  */
 static const char lazy_wat[] =
     "(module $lazy\n"
     "  (type $v_i (func (result i32)))\n"
     "  (type $i_i (func (param i32) (result i32)))\n"
     "  (import \"env\" \"zero\" (global $zero i32))\n"
+    "  (global (export \"gf2\") funcref (ref.func $f2))\n"
     "  (table $t (export \"t\") 8 funcref)\n"
     "  (table $u (export \"u\") 4 funcref)\n"
     "  (elem (table $t) (i32.const 0) func $f0 $f1 $f2 $wrong)\n"
@@ -399,9 +400,10 @@ static void check_elements_(int line, const world *w, const wj_instance *inst, b
 
 /* ==== identity ========================================================================= */
 
-/* The same function's reference from an export, ref.func, table.get of a
- * segment's element and wj_table_get is one wj_func, whichever comes first
- * and however often it is asked for; and it calls the function. */
+/* The same function's reference from an export (by name and by position),
+ * ref.func, a global's initialiser, table.get of a segment's element and
+ * wj_table_get is one wj_func, whichever comes first and however often it
+ * is asked for; and it calls the function. */
 START_TEST(identity_of_references)
 {
     for (int first = 0; first < 4; first++) {
@@ -418,19 +420,30 @@ START_TEST(identity_of_references)
         ck_assert_ptr_nonnull(f1);
         for (int round = 0; round < 2; round++) {
             ck_assert_ptr_eq(func_of(inst, "f1"), f1);
+            for (size_t e = 0; e < wj_module_export_count(w.mods[0].module); e++) {
+                wj_export_info info;
+                wj_extern ext;
+                ck_assert(wj_module_export(w.mods[0].module, e, &info));
+                ck_assert(wj_instance_export_nth(inst, e, &ext));
+                if (strcmp(info.name, "f1") == 0)
+                    ck_assert_ptr_eq(ext.of.func, f1);
+            }
             ck_assert_ptr_eq(REF(inst, "ref_f1", NOARGS), f1);
             ck_assert_ptr_eq(REF(inst, "get", ARGS(v_i32(1))), f1);
             ck_assert_ptr_eq(host_get(t, 1), f1);
         }
         ck_assert_int_eq(ok_(__LINE__, f1, "f1", NOARGS).of.i32, 101);
 
-        /* a function that is not exported: table.get, wj_table_get and the
-         * element of $u that instantiation wrote */
+        /* a function that is not exported: table.get, wj_table_get, the
+         * element of $u that instantiation wrote and the global $gf2 */
         wj_func *f2 = host_get(t, 2);
         ck_assert_ptr_nonnull(f2);
         ck_assert_ptr_eq(REF(inst, "get", ARGS(v_i32(2))), f2);
         ck_assert_ptr_eq(REF(inst, "get_u", ARGS(v_i32(1))), f2);
         ck_assert_ptr_ne(f2, f1);
+        wj_val g;
+        wj_global_get(export_of(inst, "gf2", WJ_EXTERN_GLOBAL).of.global, &g);
+        ck_assert_ptr_eq(g.of.funcref, f2);
         ck_assert_int_eq(ok_(__LINE__, f2, "f2", NOARGS).of.i32, 102);
         /* ref.func of a function in no active segment, and $u's [0] */
         wj_func *f3 = REF(inst, "ref_f3", NOARGS);
@@ -658,6 +671,51 @@ START_TEST(slow_path_keeps_values)
 }
 END_TEST
 
+/* Segments written over each other, with functions and nulls: the last
+ * write of each element wins, and elements past the segments are null. */
+START_TEST(later_segments_override)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (type $v_i (func (result i32)))\n"
+        "  (table $t (export \"t\") 7 funcref)\n"
+        "  (elem (table $t) (i32.const 0) func $f0 $f1 $f2 $f3)\n"
+        "  (elem (table $t) (i32.const 1) funcref (ref.null func) (ref.func $f4))\n"
+        "  (elem (table $t) (i32.const 2) funcref (ref.func $f1) (ref.null func) (ref.func $f0))\n"
+        "  (elem (table $t) (i32.const 0) func)\n"
+        "  (elem (table $t) (i32.const 5) funcref (ref.null func))\n"
+        "  (func $f0 (type $v_i) i32.const 100)\n"
+        "  (func $f1 (type $v_i) i32.const 101)\n"
+        "  (func $f2 (type $v_i) i32.const 102)\n"
+        "  (func $f3 (type $v_i) i32.const 103)\n"
+        "  (func $f4 (type $v_i) i32.const 104)\n"
+        "  (func (export \"ci\") (param i32) (result i32) local.get 0 call_indirect $t (type $v_i))\n"
+        "  (func (export \"get\") (param i32) (result funcref) local.get 0 table.get $t)\n"
+        ")\n";
+    world w;
+    wj_instance *inst = w_open_module(&w, wat);
+    /* [0] $f0, [1] null, [2] $f1, [3] null, [4] $f0, [5] and [6] null */
+    static const int want[] = {100, -1, 101, -1, 100, -1, -1};
+    wj_table *t = table_of(inst, "t");
+    for (int round = 0; round < 2; round++)
+        for (int i = 6; i >= 0; i--) {
+            wj_val res = {0};
+            wj_trap *trap = call_func(func_of(inst, "ci"), ARGS(v_i32(i)), &res);
+            if (want[i] < 0) {
+                check_trap_(__LINE__, &w, trap, UNINIT, export_index(w.mods[0].module, "ci"),
+                            OP_CALL_INDIRECT);
+                ck_assert_ptr_null(REF(inst, "get", ARGS(v_i32(i))));
+            } else {
+                ck_assert_msg(!trap && res.of.i32 == want[i], "[%d]: want %d, got %d", i,
+                              want[i], res.of.i32);
+                ck_assert_ptr_eq(REF(inst, "get", ARGS(v_i32(i))), host_get(t, (uint64_t)i));
+            }
+        }
+    ck_assert_ptr_eq(host_get(t, 0), host_get(t, 4));
+    w_close(&w);
+}
+END_TEST
+
 /* ==== table.copy ======================================================================= */
 
 START_TEST(copy_overlapping_forward)
@@ -761,6 +819,45 @@ START_TEST(grow_with_init_value)
     ck_assert_uint_eq(old, 8);
     I32(inst, "grow_f3", 10, ARGS(v_i32(1)));
     CHECK_T(&w, inst, 100, 101, 102, -2, -1, -1, 105, -1, -1, -1, 103);
+    w_close(&w);
+}
+END_TEST
+
+/* A table of no elements grown by table.grow with null, then with a
+ * function. */
+START_TEST(grow_empty_table)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (type $v_i (func (result i32)))\n"
+        "  (table $z (export \"z\") 0 funcref)\n"
+        "  (elem declare func $f)\n"
+        "  (func $f (type $v_i) i32.const 6)\n"
+        "  (func (export \"grow_null\") (param i32) (result i32) ref.null func local.get 0 table.grow $z)\n"
+        "  (func (export \"grow_f\") (param i32) (result i32) ref.func $f local.get 0 table.grow $z)\n"
+        "  (func (export \"ci\") (param i32) (result i32) local.get 0 call_indirect $z (type $v_i))\n"
+        "  (func (export \"is_null\") (param i32) (result i32) local.get 0 table.get $z ref.is_null)\n"
+        ")\n";
+    world w;
+    wj_instance *inst = w_open_module(&w, wat);
+    TRAP(&w, inst, "ci", UNDEFINED, OP_CALL_INDIRECT, ARGS(v_i32(0)));
+    I32(inst, "grow_null", 0, ARGS(v_i32(2)));
+    I32(inst, "grow_f", 2, ARGS(v_i32(2)));
+    for (int i = 0; i < 2; i++) {
+        TRAP(&w, inst, "ci", UNINIT, OP_CALL_INDIRECT, ARGS(v_i32(i)));
+        I32(inst, "is_null", 1, ARGS(v_i32(i)));
+        ck_assert_ptr_null(host_get(table_of(inst, "z"), (uint64_t)i));
+    }
+    I32(inst, "ci", 6, ARGS(v_i32(2)));
+    I32(inst, "ci", 6, ARGS(v_i32(3)));
+    TRAP(&w, inst, "ci", UNDEFINED, OP_CALL_INDIRECT, ARGS(v_i32(4)));
+    w_close(&w);
+
+    /* grown first with a function */
+    inst = w_open_module(&w, wat);
+    I32(inst, "grow_f", 0, ARGS(v_i32(1)));
+    I32(inst, "ci", 6, ARGS(v_i32(0)));
+    I32(inst, "is_null", 0, ARGS(v_i32(0)));
     w_close(&w);
 }
 END_TEST
@@ -1276,10 +1373,12 @@ static Suite *lazy_suite(void)
     tcase_add_test(elems, explicit_null_after_lazy_init);
     tcase_add_test(elems, call_indirect_uninitialised_elements);
     tcase_add_test(elems, slow_path_keeps_values);
+    tcase_add_test(elems, later_segments_override);
     tcase_add_test(elems, copy_overlapping_forward);
     tcase_add_test(elems, copy_overlapping_backward);
     tcase_add_test(elems, copy_between_tables);
     tcase_add_test(elems, grow_with_init_value);
+    tcase_add_test(elems, grow_empty_table);
     tcase_add_test(elems, fill_over_lazy_elements);
     tcase_add_test(elems, externref_table_unaffected);
     suite_add_tcase(s, elems);
