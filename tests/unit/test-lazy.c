@@ -640,6 +640,36 @@ static int64_t live_want(int64_t a, double x, bool null)
     return (int64_t)T;
 }
 
+/* A trap in a function called through an element initialised by that
+ * call: the backtrace has the callee, then the call_indirect. */
+START_TEST(backtrace_through_lazy_element)
+{
+    static const char wat[] =
+        "(module\n"
+        "  (type $v_i (func (result i32)))\n"
+        "  (table $t 2 funcref)\n"
+        "  (elem (table $t) (i32.const 1) func $boom)\n"
+        "  (func $boom (type $v_i) nop unreachable)\n"
+        "  (func (export \"ci\") (param i32) (result i32) local.get 0 call_indirect $t (type $v_i))\n"
+        ")\n";
+    world w;
+    wj_instance *inst = w_open_module(&w, wat);
+    for (int round = 0; round < 2; round++) {
+        wj_trap *trap = call_func(func_of(inst, "ci"), ARGS(v_i32(1)), NULL);
+        ck_assert_ptr_nonnull(trap);
+        ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_UNREACHABLE);
+        ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
+        const wj_frame *callee = wj_trap_frame(trap, 0), *caller = wj_trap_frame(trap, 1);
+        ck_assert_uint_eq(callee->func_index, 0);
+        ck_assert_uint_eq(w.mods[0].bytes[callee->module_offset], 0x00); /* unreachable */
+        ck_assert_uint_eq(caller->func_index, export_index(w.mods[0].module, "ci"));
+        ck_assert_uint_eq(w.mods[0].bytes[caller->module_offset], OP_CALL_INDIRECT);
+        wj_trap_delete(trap);
+    }
+    w_close(&w);
+}
+END_TEST
+
 /* A call_indirect and a table.get on elements not initialised yet, and a
  * ref.func made on first use, with values live in every register around
  * them (the slow path keeps them) and a callee taking ten arguments. */
@@ -1373,6 +1403,7 @@ static Suite *lazy_suite(void)
     tcase_add_test(elems, explicit_null_after_lazy_init);
     tcase_add_test(elems, call_indirect_uninitialised_elements);
     tcase_add_test(elems, slow_path_keeps_values);
+    tcase_add_test(elems, backtrace_through_lazy_element);
     tcase_add_test(elems, later_segments_override);
     tcase_add_test(elems, copy_overlapping_forward);
     tcase_add_test(elems, copy_overlapping_backward);
