@@ -358,11 +358,11 @@ static wj_instance *lazy_open(world *w)
     return lazy_instance(w);
 }
 
-/* Checks every element of $t (or $u) of lazy_wat, or of a module with
- * the same exports, against want[] by call_indirect: the
- * result, or -1 for "uninitialized element", -2 for "indirect call type
- * mismatch", trapping at the call_indirect of the calling function; then
- * by table.get and wj_table_get (null exactly for -1). */
+/* Checks every element of $t (or $u) of lazy_wat, or of a module with the
+ * same exports, against want[] by call_indirect: the result, or -1 for
+ * "uninitialized element", -2 for "indirect call type mismatch", trapping
+ * at the call_indirect of the calling function; then by table.get and
+ * wj_table_get (null exactly for -1). */
 static void check_elements_(int line, const world *w, const wj_instance *inst, bool u,
                             const int *want, int n)
 {
@@ -977,7 +977,8 @@ START_TEST(shared_table)
 }
 END_TEST
 
-/* B first reads the shared table through the host API and by table.get. */
+/* B is first to read the shared table (table.get), and nulls an element
+ * A never read. */
 START_TEST(shared_table_read_first_by_importer)
 {
     world w;
