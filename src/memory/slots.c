@@ -4,41 +4,27 @@
 
 #include "slots.h"
 
-/* A Treiber stack of slot indices; the tag in the high half makes a head
- * that was popped and pushed back meanwhile fail the compare (ABA). */
-static memory_slot *pop(memory_slots *s, _Atomic uint64_t *head)
+static memory_slot *pop(memory_slots *s, freelist *l)
 {
-    uint64_t h = atomic_load_explicit(head, memory_order_acquire);
-    for (;;) {
-        uint32_t top = (uint32_t)h;
-        if (!top)
-            return NULL;
-        uint32_t next = atomic_load_explicit(&s->slot[top - 1].next, memory_order_relaxed);
-        uint64_t n = (((h >> 32) + 1) << 32) | next;
-        if (atomic_compare_exchange_weak_explicit(head, &h, n, memory_order_acq_rel,
-                                                  memory_order_acquire))
-            return &s->slot[top - 1];
-    }
+    uint32_t top = freelist_pop(l);
+    return top ? &s->slot[top - 1] : NULL;
 }
 
-static void push(memory_slots *s, _Atomic uint64_t *head, memory_slot *slot)
+static void push(memory_slots *s, freelist *l, memory_slot *slot)
 {
-    uint32_t index = (uint32_t)(slot - s->slot) + 1;
-    uint64_t h = atomic_load_explicit(head, memory_order_relaxed);
-    uint64_t n;
-    do {
-        atomic_store_explicit(&slot->next, (uint32_t)h, memory_order_relaxed);
-        n = (((h >> 32) + 1) << 32) | index;
-    } while (!atomic_compare_exchange_weak_explicit(head, &h, n, memory_order_release,
-                                                    memory_order_relaxed));
+    freelist_push(l, (uint32_t)(slot - s->slot));
 }
 
 memory_slots *slots_new(uint64_t extent, uint32_t capacity, bool pooled, wasm_error *err)
 {
     memory_slots *s = calloc(1, sizeof *s);
-    if (s)
+    if (s) {
         s->slot = calloc(capacity ? capacity : 1, sizeof *s->slot);
-    if (!s || !s->slot) {
+        s->ready.next = s->empty.next = calloc(capacity ? capacity : 1, sizeof *s->ready.next);
+    }
+    if (!s || !s->slot || !s->ready.next) {
+        if (s)
+            free(s->slot), free((void *)s->ready.next);
         free(s);
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
         return NULL;
@@ -46,8 +32,8 @@ memory_slots *slots_new(uint64_t extent, uint32_t capacity, bool pooled, wasm_er
     s->extent = extent;
     s->capacity = capacity;
     s->pooled = pooled;
-    atomic_init(&s->ready, 0);
-    atomic_init(&s->empty, 0);
+    atomic_init(&s->ready.head, 0);
+    atomic_init(&s->empty.head, 0);
     for (uint32_t i = capacity; i-- > 0;) {
         memory_slot *slot = &s->slot[i];
         if (!pooled) {
@@ -79,6 +65,7 @@ void slots_free(memory_slots *s)
         image_release(s->slot[i].image);
     }
     free(s->slot);
+    free((void *)s->ready.next);
     free(s);
 }
 

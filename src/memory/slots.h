@@ -9,7 +9,7 @@
  *
  * The default allocator keeps up to `capacity` freed reservations; the
  * pooling allocator reserves `capacity` slots up front and has no others.
- * Slots move between lock-free stacks, so taking and giving back one costs
+ * Slots move between lock-free lists, so taking and giving back one costs
  * a compare-and-swap.
  */
 #ifndef WJ_MEMORY_SLOTS_H
@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "freelist.h"
 #include "image.h"
 #include "wasm/error.h"
 
@@ -26,7 +27,6 @@ typedef struct memory_slot {
     uint8_t *base;        /* NULL: a record holding no reservation */
     uint64_t accessible;  /* bytes read-write from base, all reset */
     memory_image *image;  /* mapped at base + image->offset (a reference) */
-    _Atomic uint32_t next; /* in its stack: index + 1, 0 at the bottom */
 } memory_slot;
 
 typedef struct memory_slots {
@@ -34,8 +34,8 @@ typedef struct memory_slots {
     uint32_t capacity;
     bool pooled;
     memory_slot *slot;
-    _Atomic uint64_t ready; /* (tag << 32) | index + 1 of the top slot holding a reservation */
-    _Atomic uint64_t empty; /* the same for records holding none */
+    freelist ready;  /* slots holding a reservation */
+    freelist empty;  /* records holding none */
 } memory_slots;
 
 /* Slots of `extent` bytes; pooled ones are all reserved now. NULL with

@@ -34,7 +34,8 @@ struct wj_global {
 wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, memory_image *image,
                             wj_memory **out);
 void memory_object_free(wj_memory *memory);
-wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init,
+/* pooled: from the engine's pooling allocator. */
+wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init, bool pooled,
                            wj_table **out);
 void table_object_free(wj_table *table);
 
