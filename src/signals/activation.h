@@ -78,6 +78,10 @@ __attribute__((noreturn)) void wj__unwind(vm_activation *act);
 void wj__host_trampoline(void);
 /* Implemented by the runtime; fills the result units or unwinds. */
 void wj__host_call(void *record, uint64_t *slots, uintptr_t fp);
+/* What wj__trap_trampoline (vmctx.h) calls: records the trap of the trap
+ * site at `pc`, in the function whose frame is `fp`, in the current
+ * activation and continues at its landing pad (src/signals/record.c). */
+__attribute__((noreturn)) void wj__trap(uintptr_t pc, uintptr_t fp);
 #endif
 
 #endif
