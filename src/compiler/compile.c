@@ -28,6 +28,7 @@ static void fn_free(fn *f)
     free(f->ctrls);
     free(f->fixups.v);
     free(f->stubs.v);
+    free(f->lazy_stubs.v);
     free(f->epoch_stubs.v);
 }
 

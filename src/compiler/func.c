@@ -312,6 +312,7 @@ bool compile_function(fn *f)
     prologue(f);
     if (!compile_body(f))
         return false;
+    tables_finish(f); /* before the trap stubs: it adds some */
     emit_stubs(f);
     meter_finish(f);
     vconst_finish(f);

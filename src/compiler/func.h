@@ -10,7 +10,8 @@
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
  *   heap.c      loads, stores and memory.* for every kind of memory
- *   memops.c    locals, globals, tables and references
+ *   memops.c    locals, globals, references, table.* libcalls
+ *   tables.c    table elements, funcref tags and their slow path, ref.func
  *   pin.c       the locals that live in registers for the whole function
  *   lcache.c    registers that still hold what was last written to a local
  *   simd*.c     the v128 instructions (0xFD prefix)
@@ -98,6 +99,16 @@ typedef struct epoch_stub {
     uint32_t wasm;   /* offset of the wasm instruction */
 } epoch_stub;
 
+/* The out-of-line slow path of a funcref element read (tables.c). */
+typedef struct lazy_stub {
+    uint32_t jump;   /* rel32 of the jcc to patch */
+    uint32_t resume; /* the check the slow path returns to */
+    uint32_t wasm;   /* offset of the wasm instruction */
+    uint32_t table;
+    uint8_t idx;     /* the register holding the element index */
+    bool call;       /* call_indirect: an initialised null traps */
+} lazy_stub;
+
 /* A 16-byte constant read rip-relative (vconst.c). */
 typedef struct vconst_ref {
     uint32_t at;    /* disp32 position; the instruction ends at at + 4 */
@@ -167,6 +178,7 @@ typedef struct fn {
     uint32_t nctrls, ctrl_cap;
     VEC(fixup) fixups;
     VEC(stub) stubs;
+    VEC(lazy_stub) lazy_stubs;
     VEC(v128) vconsts;
     VEC(vconst_ref) vconst_refs;
 
@@ -292,6 +304,12 @@ void trap_site(fn *f, uint32_t code);
 void trap_call(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
+
+/* ---- tables.c ---- */
+void op_table(fn *f, const wasm_instr *ins); /* table.get, table.set, ref.func */
+/* call_indirect's checks of element idx of `table` and the call. */
+void call_indirect_target(fn *f, uint32_t type, uint32_t table, int idx);
+void tables_finish(fn *f); /* after the body: the slow paths */
 
 /* ---- meter.c ---- */
 void meter_count(fn *f, unsigned op); /* before each live instruction (WASM_OP_*) */

@@ -49,8 +49,13 @@ typedef struct vm_memory {
     uint64_t pages; /* size / 65536 */
 } vm_memory;
 
-/* A table: elements are vm_funcref* (funcref) or host pointers (externref);
- * NULL is the null reference. */
+/*
+ * A table. Externref tables hold host pointers as they are, NULL being
+ * null. Funcref tables hold a vm_funcref* with bit 0 set, so null is 1,
+ * and 0 is an element not initialised yet: an instance's own funcref
+ * tables start zeroed and take their active element segments' values on
+ * first use (wj__lazy), so instantiation does no per-element work.
+ */
 typedef struct vm_table {
     void **elems;
     uint32_t size;
@@ -174,6 +179,8 @@ enum {
  *        through memories[0]
  *   [2]  the runtime's instance pointer
  *   [3]  const uint64_t *epoch: the engine's epoch counter
+ *   [4]  wj__lazy_trampoline, called through the vmctx because compiled
+ *        code may be mapped out of rel32 reach of the library
  *   then vm_memory *memories[nmemories]   (imported ones point at the exporter's)
  *        vm_table  *tables[ntables]
  *        uint64_t   globals[nglobals]     a defined global's value inline
@@ -182,14 +189,18 @@ enum {
  *                                         the exporter's cell, and so does a
  *                                         v128 global's, defined or imported
  *                                         (its 16-byte cell: vm_global_indirect)
- *        vm_funcref *funcs[nfuncs]        every function, imports first
+ *        vm_funcref *funcs[nfunc_imports] the imported functions; defined
+ *                                         ones' references are made on first
+ *                                         use (wj__lazy), so an instance does
+ *                                         no per-function work
  */
 enum {
     VMCTX_STORE = 0,
     VMCTX_MEMORY0_BASE = 8,
     VMCTX_INSTANCE = 16,
     VMCTX_EPOCH = 24,
-    VMCTX_HEADER = 32,
+    VMCTX_LAZY = 32,
+    VMCTX_HEADER = 40,
 };
 
 static inline uint32_t vmctx_memories(const wasm_module *m)
@@ -220,7 +231,7 @@ static inline uint32_t vmctx_func(const wasm_module *m, uint32_t i)
 }
 static inline uint32_t vmctx_size(const wasm_module *m)
 {
-    return vmctx_func(m, m->nfuncs);
+    return vmctx_func(m, m->nfunc_imports);
 }
 
 /*
@@ -264,5 +275,18 @@ void wj__epoch_expired(void *vmctx, uintptr_t fp);
  * continues at the activation's landing pad: no signal is involved.
  */
 void wj__trap_trampoline(void);
+
+/*
+ * The slow path of what is made on first use, called from compiled code
+ * as `call [r15+VMCTX_LAZY]` with a request in r11; it preserves every
+ * other register and returns its answer in r11:
+ *  - VM_LAZY_FUNC | f: the vm_funcref* of defined function f;
+ *  - (t << 32) | i: element i (< size) of table t, a funcref table,
+ *    initialised if it was not: the stored value, bit 0 set.
+ * It calls wj__lazy(vmctx, request), which cannot fail.
+ */
+#define VM_LAZY_FUNC (UINT64_C(1) << 63)
+void wj__lazy_trampoline(void);
+uintptr_t wj__lazy(void *vmctx, uint64_t request);
 
 #endif

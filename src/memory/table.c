@@ -42,11 +42,23 @@ bool table_grow(ref_table *t, uint64_t delta, void *init, uint32_t *old_size)
         return false;
     if (delta) {
         uint32_t size = old + (uint32_t)delta;
-        void **elems = realloc(t->vm.elems, (size_t)size * sizeof *elems);
-        if (!elems)
-            return false;
-        for (uint32_t i = old; i < size; i++)
-            elems[i] = init;
+        void **elems;
+        if (!old && !init && t->elem == WASM_FUNCREF) {
+            /* null funcrefs may stay 0 (not initialised, null beyond
+             * the lazy values): calloc, which large tables get from
+             * fresh zero pages without writing them */
+            elems = calloc(size, sizeof *elems);
+            if (!elems)
+                return false;
+            free(t->vm.elems);
+        } else {
+            elems = realloc(t->vm.elems, (size_t)size * sizeof *elems);
+            if (!elems)
+                return false;
+            void *stored = table_stored(t, init);
+            for (uint32_t i = old; i < size; i++)
+                elems[i] = stored;
+        }
         t->vm.elems = elems;
         t->vm.size = size;
     }

@@ -1,6 +1,8 @@
 /*
- * Tables (src/memory): a growable array of references (vm_funcref* for
- * funcref tables, host pointers for externref ones; NULL is null).
+ * Tables (src/memory): a growable array of references, stored as
+ * compiled code reads them (vmctx.h): externref elements as they are,
+ * funcref ones tagged (bit 0 set; null is 1), 0 being a funcref element
+ * not initialised yet, which reads as its lazy value (runtime/funcref.c).
  */
 #ifndef WJ_MEMORY_TABLE_H
 #define WJ_MEMORY_TABLE_H
@@ -20,9 +22,22 @@ typedef struct ref_table {
     uint8_t elem;      /* WASM_FUNCREF or WASM_EXTERNREF */
     wasm_limits limits; /* as declared */
     uint32_t max_elems; /* effective: declared max and TABLE_MAX_ELEMS */
+    /* Where elements still 0 get their value: for the first lazy_len,
+     * function lazy_funcs[i] - 1 of the instance of lazy_vmctx (0: null);
+     * null beyond. */
+    const uint32_t *lazy_funcs;
+    uint32_t lazy_len;
+    void *lazy_vmctx;
 } ref_table;
 
-/* A table of `type->limits.min` elements, each `init`. NULL on failure
+/* `ref` as an element of t stores it. */
+static inline void *table_stored(const ref_table *t, void *ref)
+{
+    return t->elem == WASM_FUNCREF ? (void *)((uintptr_t)ref | 1) : ref;
+}
+
+/* A table of `type->limits.min` elements, each `init` (a reference as the
+ * API and compiled code see it: untagged). NULL on failure
  * with *err filled (over the limit, out of memory, table64). */
 ref_table *table_new(const wasm_tabletype *type, void *init, wasm_error *err);
 /* Grows by `delta` elements set to `init`; false, and nothing changes,

@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "error.h"
 #include "extern.h"
+#include "instance.h"
 #include "store.h"
 #include "value.h"
 
@@ -195,7 +196,8 @@ bool wj_table_get(const wj_table *table, uint64_t index, wj_val *out)
 {
     if (index >= table->tab->vm.size)
         return false;
-    *out = val_from_ref(table->tab->elem, table->tab->vm.elems[index]);
+    /* a funcref element may be initialised now: logically unchanged */
+    *out = val_from_ref(table->tab->elem, table_ref(table->tab, (uint32_t)index));
     return true;
 }
 
@@ -203,7 +205,7 @@ bool wj_table_set(wj_table *table, uint64_t index, const wj_val *value)
 {
     if (index >= table->tab->vm.size || !val_fits(value, table->tab->elem, table->store))
         return false;
-    table->tab->vm.elems[index] = val_to_ref(value);
+    table->tab->vm.elems[index] = table_stored(table->tab, val_to_ref(value));
     return true;
 }
 

@@ -21,10 +21,7 @@ static void instance_free(wj_instance *inst)
     if (inst->tables)
         for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
             table_object_free(inst->tables[i]);
-    if (inst->elems)
-        for (uint32_t i = 0; i < m->nelems; i++)
-            free(inst->elems[i].items);
-    free(inst->elems);
+    free(inst->elem_dropped);
     free(inst->data_dropped);
     free(inst->memories);
     free(inst->tables);
@@ -58,22 +55,24 @@ static wj_error *allocate(wj_instance *inst)
     const wasm_module *m = inst->module->wasm;
     size_t size = (vmctx_size(m) + 15) & ~(size_t)15;
     inst->vmctx = aligned_alloc(16, size);
-    inst->funcs = alloc_array(m->nfuncs - m->nfunc_imports, sizeof *inst->funcs);
+    /* Not zeroed: instance_func writes a wj_func before handing it out. */
+    inst->funcs = malloc(((size_t)m->nfuncs - m->nfunc_imports + 1) * sizeof *inst->funcs);
     inst->memories = alloc_array(m->nmemories, sizeof *inst->memories);
     inst->tables = alloc_array(m->ntables, sizeof *inst->tables);
     inst->globals = alloc_array(m->nglobals, sizeof *inst->globals);
     inst->defined_globals =
         alloc_array(m->nglobals - m->nglobal_imports, sizeof *inst->defined_globals);
-    inst->elems = alloc_array(m->nelems, sizeof *inst->elems);
+    inst->elem_dropped = alloc_array(m->nelems, sizeof *inst->elem_dropped);
     inst->data_dropped = alloc_array(m->ndatas, sizeof *inst->data_dropped);
     if (!inst->vmctx || !inst->funcs || !inst->memories || !inst->tables || !inst->globals ||
-        !inst->defined_globals || !inst->elems || !inst->data_dropped)
+        !inst->defined_globals || !inst->elem_dropped || !inst->data_dropped)
         return out_of_memory();
     memset(inst->vmctx, 0, size);
     void **header = inst->vmctx;
     header[VMCTX_STORE / 8] = &inst->store->vm;
     header[VMCTX_INSTANCE / 8] = inst;
     header[VMCTX_EPOCH / 8] = &inst->store->engine->epoch;
+    header[VMCTX_LAZY / 8] = (void *)wj__lazy_trampoline;
     return NULL;
 }
 
@@ -107,41 +106,24 @@ static wj_error *create_memories_and_tables(wj_instance *inst, const wj_extern *
     return NULL;
 }
 
-static void fill_funcs(wj_instance *inst, const wj_extern *imports)
+static void link_funcs(wj_instance *inst, const wj_extern *imports)
 {
-    const wj_module *module = inst->module;
-    const wasm_module *m = module->wasm;
+    const wasm_module *m = inst->module->wasm;
     vm_funcref **funcs = vmctx_at(inst->vmctx, vmctx_func(m, 0));
     for (uint32_t i = 0; i < m->nimports; i++)
         if (m->imports[i].kind == WASM_EXTERN_FUNC)
             funcs[m->imports[i].index] = &imports[i].of.func->ref;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        wj_func *f = &inst->funcs[i - m->nfunc_imports];
-        uint32_t type = m->funcs[i].type;
-        *f = (wj_func){
-            .ref = {.code = module->code.code + module->code.func_starts[i - module->code.first_func],
-                    .vmctx = inst->vmctx,
-                    .type_id = module->type_ids[type]},
-            .store = inst->store,
-            .type = &m->types[type],
-            .instance = inst,
-        };
-        funcs[i] = &f->ref;
-    }
 }
 
-/* The value of a scalar constant expression, as a unit (see value.h). */
-static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
+uint64_t instance_const(wj_instance *inst, const wasm_const *c)
 {
-    const wasm_module *m = inst->module->wasm;
     switch (c->kind) {
     case WASM_CONST_I32: return c->u.i32;
     case WASM_CONST_I64: return c->u.i64;
     case WASM_CONST_F32: return c->u.f32;
     case WASM_CONST_F64: return c->u.f64;
     case WASM_CONST_REF_NULL: return 0;
-    case WASM_CONST_REF_FUNC:
-        return (uintptr_t)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, c->u.index));
+    case WASM_CONST_REF_FUNC: return (uintptr_t)instance_func(inst, c->u.index);
     case WASM_CONST_GLOBAL_GET: return *inst->globals[c->u.index]->cell;
     }
     return 0; /* v128: only global initialisers have one (global_init) */
@@ -149,7 +131,7 @@ static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
 
 /* Writes the value of global `i`'s initialiser to its cell: one unit, or
  * two for a v128. */
-static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
+static void global_init(wj_instance *inst, uint32_t i, uint64_t *cell)
 {
     const wasm_const *c = &inst->module->wasm->globals[i].init;
     if (c->kind == WASM_CONST_V128) {
@@ -158,7 +140,7 @@ static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
         const wj_global *src = inst->globals[c->u.index];
         memcpy(cell, src->cell, vm_slot_units(src->type.type) * VM_UNIT);
     } else {
-        *cell = const_eval(inst, c);
+        *cell = instance_const(inst, c);
     }
 }
 
@@ -189,43 +171,20 @@ static void init_globals(wj_instance *inst, const wj_extern *imports)
     }
 }
 
-static wj_error *eval_elems(wj_instance *inst)
-{
-    const wasm_module *m = inst->module->wasm;
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        const wasm_elem *e = &m->elems[i];
-        void **items = alloc_array(e->count, sizeof *items);
-        if (!items)
-            return out_of_memory();
-        for (uint32_t j = 0; j < e->count; j++)
-            items[j] = (void *)(uintptr_t)const_eval(inst, &e->items[j]);
-        inst->elems[i] = (elem_segment){items, e->count};
-    }
-    return NULL;
-}
-
 /* Active element then data segments, as table.init / memory.init followed
  * by a drop; declarative segments are dropped. A trap leaves the writes
  * already made. */
 static wj_trap *init_segments(wj_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        const wasm_elem *e = &m->elems[i];
-        if (e->mode == WASM_SEG_PASSIVE)
-            continue;
-        if (e->mode == WASM_SEG_ACTIVE) {
-            uint32_t dst = (uint32_t)const_eval(inst, &e->offset);
-            if (wj__table_init(inst->vmctx, e->table, i, dst, 0, e->count))
-                return trap_new(WJ_TRAP_TABLE_OUT_OF_BOUNDS);
-        }
-        wj__elem_drop(inst->vmctx, i);
-    }
+    wj_trap_code code = elems_init(inst);
+    if (code)
+        return trap_new(code);
     for (uint32_t i = 0; i < m->ndatas; i++) {
         const wasm_data *d = &m->datas[i];
         if (d->mode != WASM_SEG_ACTIVE)
             continue;
-        uint64_t dst = const_eval(inst, &d->offset);
+        uint64_t dst = instance_const(inst, &d->offset);
         if (!m->memories[d->memory].is64)
             dst = (uint32_t)dst;
         if (wj__memory_init(inst->vmctx, d->memory, i, dst, 0, d->size))
@@ -262,9 +221,9 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
     if (!err)
         err = create_memories_and_tables(inst, imports);
     if (!err) {
-        fill_funcs(inst, imports);
+        elems_attach(inst);
+        link_funcs(inst, imports);
         init_globals(inst, imports);
-        err = eval_elems(inst);
     }
     if (!err && !store_adopt(store, inst, instance_free_any))
         err = out_of_memory();
@@ -279,8 +238,7 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
 
     wj_trap *t = init_segments(inst);
     if (!t && module->wasm->has_start) {
-        wj_func *start = (wj_func *)*(vm_funcref **)vmctx_at(
-            inst->vmctx, vmctx_func(module->wasm, module->wasm->start));
+        wj_func *start = (wj_func *)instance_func(inst, module->wasm->start);
         err = wj_func_call(start, NULL, 0, NULL, 0, &t);
         if (err)
             return err;
@@ -296,6 +254,11 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
     return NULL;
 }
 
+const wasm_module *instance_wasm(const wj_instance *inst)
+{
+    return inst->module->wasm;
+}
+
 const wj_module *wj_instance_module(const wj_instance *instance)
 {
     return instance->module;
@@ -303,11 +266,11 @@ const wj_module *wj_instance_module(const wj_instance *instance)
 
 static wj_extern extern_of(const wj_instance *inst, uint8_t kind, uint32_t index)
 {
-    const wasm_module *m = inst->module->wasm;
     wj_extern e = {.kind = (wj_extern_kind)kind};
     switch (kind) {
     case WASM_EXTERN_FUNC:
-        e.of.func = (wj_func *)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, index));
+        /* its reference is made now: logically the instance is unchanged */
+        e.of.func = (wj_func *)instance_func((wj_instance *)inst, index);
         break;
     case WASM_EXTERN_TABLE: e.of.table = inst->tables[index]; break;
     case WASM_EXTERN_MEMORY: e.of.memory = inst->memories[index]; break;

@@ -87,6 +87,14 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
         free(module);
         return rt_error_from_wasm(&werr);
     }
+    if (compile && !elems_plan(module)) {
+        elems_plan_free(module);
+        compiled_code_free(&module->code);
+        release_types(module);
+        wasm_module_free(m);
+        free(module);
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    }
     module->compiled = compile;
     *out = module;
     return NULL;
@@ -122,6 +130,7 @@ void module_release(const wj_module *m)
     /* acq_rel: the last release must see every other holder's writes. */
     if (atomic_fetch_sub_explicit(&module->refs, 1, memory_order_acq_rel) != 1)
         return;
+    elems_plan_free(module);
     compiled_code_free(&module->code);
     release_types(module);
     wasm_module_free(module->wasm);

@@ -11,12 +11,22 @@
 #include "compiler/compiler.h"
 #include "wasm/module.h"
 
+/* A defined funcref table's values from its active element segments
+ * (elems.c): function index + 1, or 0 for null, for the first len
+ * elements; funcs is NULL when the table is filled at instantiation. */
+typedef struct lazy_table {
+    uint32_t *funcs;
+    uint32_t len;
+} lazy_table;
+
 struct wj_module {
     wj_engine *engine;
     wasm_module *wasm;
     uint32_t *type_ids; /* module type index -> the engine's interned id */
     compiled_code code;
     bool compiled; /* false: from wj_module_decode, inspection only */
+    lazy_table *lazy_tables; /* per defined table */
+    bool *elem_lazy;         /* per element segment: folded into lazy_tables */
     atomic_uint refs;
 };
 
@@ -24,5 +34,10 @@ struct wj_module {
  * what const protects. */
 void module_retain(const wj_module *m);
 void module_release(const wj_module *m);
+
+/* elems.c: the module's lazy_tables and elem_lazy; false when out of
+ * memory. */
+bool elems_plan(wj_module *module);
+void elems_plan_free(wj_module *module);
 
 #endif
