@@ -150,6 +150,15 @@ WJ_API void wj_config_set_epoch_interruption(wj_config *config, bool enabled);
  */
 WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
 
+/* Data segments that can be known from the module (active, constant
+ * offsets, into a static memory it defines) become one copy-on-write
+ * image per memory when the module is created (a sealed memfd), mapped
+ * privately into each instance's memory instead of copied: pages are read
+ * when touched and copied when written. On by default; off, or where the
+ * system refuses a memfd, the bytes are copied. Either way the memory's
+ * contents are the same. */
+WJ_API void wj_config_set_memory_images(wj_config *config, bool enabled);
+
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);
 WJ_API void wj_engine_delete(wj_engine *engine);

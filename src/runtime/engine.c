@@ -17,6 +17,7 @@ static const struct wj_config default_config = {
     .max_wasm_stack = 512 * 1024,
     .max_memory_size = UINT64_C(4) << 30,
     .memory = {.reservation = UINT64_C(4) << 30, .guard = UINT64_C(2) << 30},
+    .memory_images = true,
 };
 
 wj_config *wj_config_new(void)
@@ -87,6 +88,11 @@ void wj_config_set_consume_fuel(wj_config *config, bool enabled)
     config->consume_fuel = enabled;
 }
 
+void wj_config_set_memory_images(wj_config *config, bool enabled)
+{
+    config->memory_images = enabled;
+}
+
 wj_engine *wj_engine_new(const wj_config *config)
 {
     wj_engine *engine = malloc(sizeof *engine);
@@ -95,8 +101,13 @@ wj_engine *wj_engine_new(const wj_config *config)
     engine->config = config ? *config : default_config;
     atomic_init(&engine->epoch, 0);
     engine->types = type_registry_new();
-    if (!engine->types) {
-        free(engine);
+    const vm_memory_config *mc = &engine->config.memory;
+    wasm_error err = {0};
+    engine->slots = mc->reservation ? slots_new(mc->reservation + mc->guard,
+                                                ENGINE_SPARE_MEMORIES, false, &err)
+                                    : NULL;
+    if (!engine->types || (mc->reservation && !engine->slots)) {
+        wj_engine_delete(engine);
         return NULL;
     }
     return engine;
@@ -107,6 +118,7 @@ void wj_engine_delete(wj_engine *engine)
     if (!engine)
         return;
     type_registry_free(engine->types);
+    slots_free(engine->slots);
     free(engine);
 }
 

@@ -22,7 +22,8 @@ static void memory_object_free_any(void *obj)
     memory_object_free(obj);
 }
 
-wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memory **out)
+wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, memory_image *image,
+                            wj_memory **out)
 {
     *out = NULL;
     wj_memory *m = calloc(1, sizeof *m);
@@ -30,7 +31,8 @@ wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memor
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     wasm_error err = {0};
     const struct wj_config *config = &store->engine->config;
-    m->mem = memory_new(limits, config->max_memory_size, &config->memory, &err);
+    m->mem = memory_new(limits, config->max_memory_size, &config->memory, store->engine->slots,
+                        image, &err);
     if (!m->mem) {
         free(m);
         return rt_error_from_wasm(&err);
@@ -57,7 +59,7 @@ wj_error *wj_memory_new(wj_store *store, const wj_limits *limits, wj_memory **ou
     wasm_limits l = {.min = limits->min, .max = limits->max, .has_max = limits->has_max,
                      .is64 = limits->is64, .shared = limits->shared};
     wj_memory *m;
-    wj_error *err = memory_object_new(store, &l, &m);
+    wj_error *err = memory_object_new(store, &l, NULL, &m);
     if (err)
         return err;
     if (!store_adopt(store, m, memory_object_free_any)) {

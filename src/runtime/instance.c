@@ -88,7 +88,8 @@ static wj_error *create_memories_and_tables(wj_instance *inst, const wj_extern *
             inst->tables[imp->index] = imports[i].of.table;
     }
     for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++) {
-        wj_error *err = memory_object_new(inst->store, &m->memories[i], &inst->memories[i]);
+        wj_error *err = memory_object_new(inst->store, &m->memories[i], datas_image(inst, i),
+                                          &inst->memories[i]);
         if (err)
             return err;
     }
@@ -173,25 +174,15 @@ static void init_globals(wj_instance *inst, const wj_extern *imports)
 
 /* Active element then data segments, as table.init / memory.init followed
  * by a drop; declarative segments are dropped. A trap leaves the writes
- * already made. */
+ * already made, and only those. */
 static wj_trap *init_segments(wj_instance *inst)
 {
-    const wasm_module *m = inst->module->wasm;
     wj_trap_code code = elems_init(inst);
     if (code)
-        return trap_new(code);
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        const wasm_data *d = &m->datas[i];
-        if (d->mode != WASM_SEG_ACTIVE)
-            continue;
-        uint64_t dst = instance_const(inst, &d->offset);
-        if (!m->memories[d->memory].is64)
-            dst = (uint32_t)dst;
-        if (wj__memory_init(inst->vmctx, d->memory, i, dst, 0, d->size))
-            return trap_new(WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
-        wj__data_drop(inst->vmctx, i);
-    }
-    return NULL;
+        datas_unfold(inst, 0);
+    else
+        code = datas_init(inst);
+    return code ? trap_new(code) : NULL;
 }
 
 wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_extern *imports,

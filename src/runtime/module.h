@@ -9,6 +9,7 @@
 #include <wasmjail.h>
 
 #include "compiler/compiler.h"
+#include "memory/image.h"
 #include "wasm/module.h"
 
 /* A defined funcref table's values from its active element segments
@@ -27,6 +28,8 @@ struct wj_module {
     bool compiled; /* false: from wj_module_decode, inspection only */
     lazy_table *lazy_tables; /* per defined table */
     bool *elem_lazy;         /* per element segment: folded into lazy_tables */
+    memory_image **images;   /* per defined memory, or NULL (datas.c) */
+    bool *data_imaged;       /* per data segment: in images */
     atomic_uint refs;
 };
 
@@ -39,5 +42,8 @@ void module_release(const wj_module *m);
  * memory. */
 bool elems_plan(wj_module *module);
 void elems_plan_free(wj_module *module);
+/* datas.c: the module's images and data_imaged. */
+bool datas_plan(wj_module *module);
+void datas_plan_free(wj_module *module);
 
 #endif

@@ -20,6 +20,7 @@ struct options {
     struct conversion_options conversion;
     bool dynamic_memories; /* 32-bit memories as dynamic heaps */
     bool meter;            /* epoch checks and fuel compiled in */
+    bool no_memory_images; /* data segments copied, never mapped */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -53,7 +54,8 @@ char *format(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fputs("usage: spec-runner [--features memory64,multi-memory] [--dynamic-memories]\n"
-          "                   [--meter] [--name LABEL] [--verbose] [--wast2json PATH] PATH...\n"
+          "                   [--meter] [--no-memory-images] [--name LABEL] [--verbose]\n"
+          "                   [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
           "command the runtime can judge. Prints a FAIL line per failure, the skip\n"
@@ -61,6 +63,7 @@ static void usage(FILE *out)
           "to the name of the single PATH). --dynamic-memories makes 32-bit memories\n"
           "dynamic heaps (explicit bounds checks) instead of reservations. --meter\n"
           "compiles in epoch checks and fuel, with limits never reached.\n"
+          "--no-memory-images copies data segments instead of mapping memory images.\n"
           "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
@@ -112,6 +115,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"features", required_argument, NULL, 'f'},
         {"dynamic-memories", no_argument, NULL, 'd'},
         {"meter", no_argument, NULL, 'm'},
+        {"no-memory-images", no_argument, NULL, 'i'},
         {"name", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"wast2json", required_argument, NULL, 'w'},
@@ -130,6 +134,7 @@ static int parse_options(int argc, char **argv, struct options *options)
             break;
         case 'd': options->dynamic_memories = true; break;
         case 'm': options->meter = true; break;
+        case 'i': options->no_memory_images = true; break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
         case 'w': options->conversion.wast2json = optarg; break;
@@ -162,6 +167,7 @@ static wj_engine *new_engine(const struct options *options)
     wj_config_set_dynamic_memories(config, options->dynamic_memories);
     wj_config_set_epoch_interruption(config, options->meter);
     wj_config_set_consume_fuel(config, options->meter);
+    wj_config_set_memory_images(config, !options->no_memory_images);
     if (features->memory64)
         wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
     if (features->multi_memory)

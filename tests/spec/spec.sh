@@ -53,6 +53,7 @@ run() {
 run core core
 run core-dynamic --dynamic-memories core
 run core-metered --meter core
+run core-no-images --no-memory-images core
 run core/simd core/simd
 run core/simd-dynamic --dynamic-memories core/simd
 run core/simd-metered --meter core/simd
