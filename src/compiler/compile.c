@@ -52,6 +52,16 @@ static bool map_code(compiled_code *c, const codebuf *cb, wasm_error *err)
     return true;
 }
 
+/* What every trap stub of the module calls (func.c: trap_call): a rel32
+ * call reaches it wherever the runtime was loaded. Before the first
+ * function, where no frame is located. */
+static void emit_trap_thunk(module_out *o)
+{
+    o->trap_thunk = o->code.len;
+    x86_mov_ri64(&o->code, SCRATCH, (uint64_t)(uintptr_t)wj__trap_trampoline); /* mov r11, trampoline */
+    x86_jmp_rm(&o->code, R_(SCRATCH));                                         /* jmp r11 */
+}
+
 bool compile_module(const wasm_module *m, const compile_env *env, compiled_code *out,
                     wasm_error *err)
 {
@@ -67,6 +77,8 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
     for (uint32_t i = 0; ok && i < m->nmemories; i++)
         plans[i] = vm_plan_memory(&m->memories[i], env->max_memory_size, &env->memory);
+    if (ndefined > 0)
+        emit_trap_thunk(&o);
     for (uint32_t i = 0; ok && i < ndefined; i++) {
         while (o.code.len % 16) /* align function starts */
             cb_u8(&o.code, 0xcc);

@@ -58,7 +58,7 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
                     wasm_error *err);
 void compiled_code_free(compiled_code *c);
 
-/* Lookups for the signal handler and backtraces: async-signal-safe. */
+/* Lookups for trap recording and backtraces: async-signal-safe. */
 /* The trap code at code offset `offset`, or 0 when it is not a trap site. */
 uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset);
 /* The defined function (module index) containing `offset` and the wasm byte

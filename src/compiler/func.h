@@ -84,7 +84,8 @@ typedef struct fixup {
     uint32_t next; /* next pending jump of the same block, or UINT32_MAX */
 } fixup;
 
-/* A trap stub emitted after the body: `ud2` reached by jumps. */
+/* A trap stub emitted after the body, reached by a jump: a call to the
+ * module's trap thunk (trap_call). */
 typedef struct stub {
     uint32_t jump;  /* rel32 of the jcc/jmp to patch */
     uint32_t code;  /* wj_trap_code */
@@ -136,6 +137,7 @@ typedef struct pin {
 
 typedef struct module_out {
     codebuf code;
+    uint32_t trap_thunk; /* code offset of the jump to wj__trap_trampoline */
     VEC(compiled_trap) traps;
     VEC(compiled_addr) addrs;
     VEC(call_reloc) relocs;
@@ -298,6 +300,8 @@ static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(
 /* Records the current code position as a trap site (a faulting instruction
  * about to be emitted) and as an address-map entry. */
 void trap_site(fn *f, uint32_t code);
+/* Traps here, without a signal: a trap site that calls the trap thunk. */
+void trap_call(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
 

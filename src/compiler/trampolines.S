@@ -87,6 +87,21 @@ wj__unwind:
 	jmp	*ACT_LANDING_PC(%rdi)
 	.size	wj__unwind, .-wj__unwind
 
+/* Called from a trap stub (vmctx.h) through its module's trap thunk:
+ * [rsp] returns just past the stub's `call rel32` (5 bytes), rbp is the
+ * trapping function's frame, rsp is 16-aligned below the return address.
+ * wj__trap records the trap and continues at the landing pad. */
+	.globl	wj__trap_trampoline
+	.hidden	wj__trap_trampoline
+	.type	wj__trap_trampoline, @function
+	.p2align 4
+wj__trap_trampoline:
+	pop	%rdi			/* the return address ... */
+	sub	$5, %rdi		/* ... minus the call: the trap site */
+	mov	%rbp, %rsi		/* fp */
+	call	wj__trap@PLT		/* never returns */
+	.size	wj__trap_trampoline, .-wj__trap_trampoline
+
 /* Called from wasm: r15 = host record, argument units at [rsp+8]. */
 	.globl	wj__host_trampoline
 	.hidden	wj__host_trampoline

@@ -267,6 +267,16 @@ void wj__epoch_trampoline(void);
 void wj__epoch_expired(void *vmctx, uintptr_t fp);
 
 /*
+ * Where explicit traps go (compiler/trampolines.S): `unreachable` and each
+ * failed check (division, conversion, call_indirect, stack limit, fuel,
+ * explicit bounds) is a `call rel32` to its module's trap thunk, which
+ * jumps here. The call is the trap site in the trap table; the trampoline
+ * records the trap as the fault handler does for a faulting access, and
+ * continues at the activation's landing pad: no signal is involved.
+ */
+void wj__trap_trampoline(void);
+
+/*
  * The slow path of what is made on first use, called from compiled code
  * as `call [r15+VMCTX_LAZY]` with a request in r11; it preserves every
  * other register and returns its answer in r11:

@@ -326,13 +326,6 @@ void x86_ret(codebuf *cb)
     cb_u8(cb, 0xc3);
 }
 
-/* ud2: 0F 0B */
-void x86_ud2(codebuf *cb)
-{
-    uint8_t b[2] = {0x0f, 0x0b};
-    cb_bytes(cb, b, 2);
-}
-
 /* rep stosq: F3 48 AB */
 void x86_rep_stosq(codebuf *cb)
 {

@@ -126,7 +126,6 @@ uint32_t x86_lea_rip(codebuf *cb, int reg);
 void x86_push(codebuf *cb, int reg);
 void x86_pop(codebuf *cb, int reg);
 void x86_ret(codebuf *cb);
-void x86_ud2(codebuf *cb);
 void x86_rep_stosq(codebuf *cb);
 
 /* ---- SSE ---- */

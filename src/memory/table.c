@@ -2,20 +2,22 @@
 
 #include "table.h"
 
-ref_table *table_new(const wasm_tabletype *type, void *init, wasm_error *err)
+ref_table *table_new(const wasm_tabletype *type, void *init, block_pool *pool,
+                     uint32_t pool_elems, wasm_error *err)
 {
     const wasm_limits *l = &type->limits;
     if (l->is64) {
         wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: table64");
         return NULL;
     }
-    uint32_t max = TABLE_MAX_ELEMS;
+    uint32_t limit = pool && pool_elems < TABLE_MAX_ELEMS ? pool_elems : TABLE_MAX_ELEMS;
+    uint32_t max = limit;
     if (l->has_max && l->max < max)
         max = (uint32_t)l->max;
     if (l->min > max) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                  "table of %llu elements is over the limit of %u elements",
-                  (unsigned long long)l->min, max);
+                  "%stable of %llu elements is over the limit of %u elements",
+                  pool ? "pooling allocator: " : "", (unsigned long long)l->min, max);
         return NULL;
     }
     ref_table *t = calloc(1, sizeof *t);
@@ -23,6 +25,13 @@ ref_table *table_new(const wasm_tabletype *type, void *init, wasm_error *err)
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
         return NULL;
     }
+    if (pool && !(t->vm.elems = pool_take(pool))) {
+        wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                  "pooling allocator: all %u table slots are in use", pool->count);
+        free(t);
+        return NULL;
+    }
+    t->pool = pool;
     t->elem = type->elem;
     t->limits = *l;
     t->max_elems = max;
@@ -43,7 +52,12 @@ bool table_grow(ref_table *t, uint64_t delta, void *init, uint32_t *old_size)
     if (delta) {
         uint32_t size = old + (uint32_t)delta;
         void **elems;
-        if (!old && !init && t->elem == WASM_FUNCREF) {
+        if (t->pool) { /* room for max_elems, zeros past the size */
+            elems = t->vm.elems;
+            if (init)
+                for (uint32_t i = old; i < size; i++)
+                    elems[i] = table_stored(t, init);
+        } else if (!old && !init && t->elem == WASM_FUNCREF) {
             /* null funcrefs may stay 0 (not initialised, null beyond
              * the lazy values): calloc, which large tables get from
              * fresh zero pages without writing them */
@@ -71,6 +85,9 @@ void table_free(ref_table *t)
 {
     if (!t)
         return;
-    free(t->vm.elems);
+    if (t->pool)
+        pool_give(t->pool, t->vm.elems, (size_t)t->vm.size * sizeof *t->vm.elems);
+    else
+        free(t->vm.elems);
     free(t);
 }

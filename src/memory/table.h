@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "compiler/vmctx.h"
+#include "pool.h"
 #include "wasm/error.h"
 #include "wasm/module.h"
 
@@ -28,6 +29,7 @@ typedef struct ref_table {
     const uint32_t *lazy_funcs;
     uint32_t lazy_len;
     void *lazy_vmctx;
+    block_pool *pool; /* elems is one of its blocks, zero past vm.size */
 } ref_table;
 
 /* `ref` as an element of t stores it. */
@@ -37,9 +39,12 @@ static inline void *table_stored(const ref_table *t, void *ref)
 }
 
 /* A table of `type->limits.min` elements, each `init` (a reference as the
- * API and compiled code see it: untagged). NULL on failure
- * with *err filled (over the limit, out of memory, table64). */
-ref_table *table_new(const wasm_tabletype *type, void *init, wasm_error *err);
+ * API and compiled code see it: untagged), its elements in a block of
+ * `pool` (may be NULL), which holds `pool_elems` of them. NULL on failure
+ * with *err filled (over the limit, out of memory or of pooled blocks,
+ * table64). */
+ref_table *table_new(const wasm_tabletype *type, void *init, block_pool *pool,
+                     uint32_t pool_elems, wasm_error *err);
 /* Grows by `delta` elements set to `init`; false, and nothing changes,
  * past the maximum or when out of memory. */
 bool table_grow(ref_table *t, uint64_t delta, void *init, uint32_t *old_size);

@@ -5,9 +5,42 @@
  * still 0 takes its lazy value (memory/table.h) when first read, by the
  * runtime or by compiled code through wj__lazy.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "func.h"
 #include "instance.h"
 #include "module.h"
+
+static void give_slot(wj_module *module, uint32_t func)
+{
+    const wasm_module *m = module->wasm;
+    if (func >= m->nfunc_imports && module->func_slots[func - m->nfunc_imports] == UINT32_MAX)
+        module->func_slots[func - m->nfunc_imports] = module->nfunc_slots++;
+}
+
+bool funcs_plan(wj_module *module)
+{
+    const wasm_module *m = module->wasm;
+    uint32_t ndefined = m->nfuncs - m->nfunc_imports;
+    module->func_slots = malloc((ndefined ? ndefined : 1) * sizeof *module->func_slots);
+    if (!module->func_slots)
+        return false;
+    memset(module->func_slots, 0xff, ndefined * sizeof *module->func_slots);
+    for (uint32_t i = 0; i < m->nelems; i++)
+        for (uint32_t k = 0; k < m->elems[i].count; k++)
+            if (m->elems[i].items[k].kind == WASM_CONST_REF_FUNC)
+                give_slot(module, m->elems[i].items[k].u.index);
+    for (uint32_t i = 0; i < m->nexports; i++)
+        if (m->exports[i].kind == WASM_EXTERN_FUNC)
+            give_slot(module, m->exports[i].index);
+    for (uint32_t i = m->nglobal_imports; i < m->nglobals; i++)
+        if (m->globals[i].init.kind == WASM_CONST_REF_FUNC)
+            give_slot(module, m->globals[i].init.u.index);
+    if (m->has_start)
+        give_slot(module, m->start);
+    return true;
+}
 
 vm_funcref *instance_func(wj_instance *inst, uint32_t func)
 {
@@ -17,9 +50,10 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
         return *(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, func));
     uint32_t d = func - m->nfunc_imports;
     uint32_t type = m->funcs[func].type;
+    wj_func *f = &inst->funcs[module->func_slots[d]];
     /* Written whole every time: the same values, so nothing needs to know
      * whether it was made already. */
-    inst->funcs[d] = (wj_func){
+    *f = (wj_func){
         .ref = {.code = module->code.code + module->code.func_starts[d],
                 .vmctx = inst->vmctx,
                 .type_id = module->type_ids[type]},
@@ -27,7 +61,7 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
         .type = &m->types[type],
         .instance = inst,
     };
-    return &inst->funcs[d].ref;
+    return &f->ref;
 }
 
 /* Element i of funcref table t, 0 until now: its lazy value, stored. */

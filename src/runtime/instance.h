@@ -8,6 +8,7 @@
 #include <wasmjail.h>
 
 #include "compiler/vmctx.h"
+#include "memory/image.h"
 #include "memory/table.h"
 
 struct wj_instance {
@@ -71,5 +72,16 @@ wj_trap_code elems_init(wj_instance *inst);
  * false, writing nothing, when a range is out of bounds. */
 bool elems_copy(wj_instance *inst, ref_table *t, uint32_t seg, uint32_t dst, uint32_t src,
                 uint32_t n);
+
+/* ---- datas.c: data segments ---- */
+/* The image the module maps into its memory `memory`, or NULL. */
+memory_image *datas_image(const wj_instance *inst, uint32_t memory);
+/* Active data segments in order, as memory.init then data.drop; those in
+ * the module's images cost nothing. WJ_TRAP_MEMORY_OUT_OF_BOUNDS leaves
+ * exactly the writes of the segments before the one that trapped. */
+wj_trap_code datas_init(wj_instance *inst);
+/* The instance traps before data segment `stop`: its memories' images
+ * give way to the writes of the segments before it. */
+void datas_unfold(wj_instance *inst, uint32_t stop);
 
 #endif

@@ -87,8 +87,10 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
         free(module);
         return rt_error_from_wasm(&werr);
     }
-    if (compile && !elems_plan(module)) {
+    if (compile && (!funcs_plan(module) || !elems_plan(module) || !datas_plan(module))) {
+        free(module->func_slots);
         elems_plan_free(module);
+        datas_plan_free(module);
         compiled_code_free(&module->code);
         release_types(module);
         wasm_module_free(m);
@@ -130,7 +132,9 @@ void module_release(const wj_module *m)
     /* acq_rel: the last release must see every other holder's writes. */
     if (atomic_fetch_sub_explicit(&module->refs, 1, memory_order_acq_rel) != 1)
         return;
+    free(module->func_slots);
     elems_plan_free(module);
+    datas_plan_free(module);
     compiled_code_free(&module->code);
     release_types(module);
     wasm_module_free(module->wasm);
