@@ -25,6 +25,21 @@
 
 /* ==== helpers: modules and instances in one store ==================================== */
 
+/* Every test runs with each allocator: 0 the default, 1 the pooling one
+ * (its loop index). */
+enum { ALLOCATORS = 2 };
+static bool pooling;
+
+#define LAZY_TEST(name)                                                                     \
+    static void name##_run(void);                                                          \
+    START_TEST(name)                                                                       \
+    {                                                                                      \
+        pooling = _i == 1;                                                                 \
+        name##_run();                                                                      \
+    }                                                                                      \
+    END_TEST                                                                               \
+    static void name##_run(void)
+
 enum { MAX_MODULES = 4 };
 
 typedef struct world {
@@ -41,7 +56,20 @@ typedef struct world {
 static void w_open(world *w)
 {
     memset(w, 0, sizeof *w);
-    w->engine = wj_engine_new(NULL);
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    if (pooling) { /* room for every test's instances and tables */
+        wj_pooling_config limits;
+        wj_pooling_config_init(&limits);
+        limits.instances = 16;
+        limits.memories = 1;
+        limits.tables = 32;
+        limits.tables_per_instance = 2;
+        limits.table_elements = 4096;
+        wj_config_set_pooling(config, &limits);
+    }
+    w->engine = wj_engine_new(config);
+    wj_config_delete(config);
     ck_assert_ptr_nonnull(w->engine);
     w->store = wj_store_new(w->engine);
     ck_assert_ptr_nonnull(w->store);
@@ -405,7 +433,7 @@ static void check_elements_(int line, const world *w, const wj_instance *inst, b
  * ref.func, a global's initialiser, table.get of a segment's element and
  * wj_table_get is one wj_func, whichever comes first and however often it
  * is asked for; and it calls the function. */
-START_TEST(identity_of_references)
+LAZY_TEST(identity_of_references)
 {
     for (int first = 0; first < 4; first++) {
         world w;
@@ -461,7 +489,6 @@ START_TEST(identity_of_references)
         w_close(&w);
     }
 }
-END_TEST
 
 static const uint8_t v_i_results[] = {WJ_I32};
 static const wj_functype v_i_type = {0, 1, NULL, v_i_results};
@@ -475,7 +502,7 @@ static wj_trap *host_seven(void *env, wj_caller *caller, const wj_val *args, wj_
 
 /* An imported function's reference anywhere in the importer is the
  * wj_func it was given. */
-START_TEST(identity_of_imported_function)
+LAZY_TEST(identity_of_imported_function)
 {
     static const char wat[] =
         "(module\n"
@@ -506,13 +533,12 @@ START_TEST(identity_of_imported_function)
                 export_index(m, "ci"), OP_CALL_INDIRECT);
     w_close(&w);
 }
-END_TEST
 
 /* ==== explicit null ==================================================================== */
 
 /* A null stored over a lazy element, read or not, stays null: call_indirect
  * traps "uninitialized element", table.get gives null, ref.is_null 1. */
-START_TEST(explicit_null_after_lazy_init)
+LAZY_TEST(explicit_null_after_lazy_init)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -544,14 +570,13 @@ START_TEST(explicit_null_after_lazy_init)
     CHECK_T(&w, inst, -1, 103, 101, -2, -1, -1, -1, -1);
     w_close(&w);
 }
-END_TEST
 
 /* ==== call_indirect ==================================================================== */
 
 /* Elements never initialised: the right function, and each trap with its
  * message and code at the call_indirect, the same site for all; table.get
  * out of bounds. */
-START_TEST(call_indirect_uninitialised_elements)
+LAZY_TEST(call_indirect_uninitialised_elements)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -580,7 +605,6 @@ START_TEST(call_indirect_uninitialised_elements)
     CHECK_U(&w, inst, 103, 102, -1, -1);
     w_close(&w);
 }
-END_TEST
 
 enum { LIVE_I64 = 11, LIVE_F64 = 8 };
 
@@ -642,7 +666,7 @@ static int64_t live_want(int64_t a, double x, bool null)
 
 /* A trap in a function called through an element initialised by that
  * call: the backtrace has the callee, then the call_indirect. */
-START_TEST(backtrace_through_lazy_element)
+LAZY_TEST(backtrace_through_lazy_element)
 {
     static const char wat[] =
         "(module\n"
@@ -668,12 +692,11 @@ START_TEST(backtrace_through_lazy_element)
     }
     w_close(&w);
 }
-END_TEST
 
 /* A call_indirect and a table.get on elements not initialised yet, and a
  * ref.func made on first use, with values live in every register around
  * them (the slow path keeps them) and a callee taking ten arguments. */
-START_TEST(slow_path_keeps_values)
+LAZY_TEST(slow_path_keeps_values)
 {
     char *wat = slow_path_wat();
     world w;
@@ -699,11 +722,10 @@ START_TEST(slow_path_keeps_values)
     }
     w_close(&w);
 }
-END_TEST
 
 /* Segments written over each other, with functions and nulls: the last
  * write of each element wins, and elements past the segments are null. */
-START_TEST(later_segments_override)
+LAZY_TEST(later_segments_override)
 {
     static const char wat[] =
         "(module\n"
@@ -731,11 +753,10 @@ START_TEST(later_segments_override)
     ck_assert_ptr_eq(host_get(t, 0), host_get(t, 4));
     w_close(&w);
 }
-END_TEST
 
 /* ==== table.copy ======================================================================= */
 
-START_TEST(copy_overlapping_forward)
+LAZY_TEST(copy_overlapping_forward)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -751,9 +772,8 @@ START_TEST(copy_overlapping_forward)
     CHECK_T(&w, inst, 100, 101, 100, 101, 102, -2, -1, -1);
     w_close(&w);
 }
-END_TEST
 
-START_TEST(copy_overlapping_backward)
+LAZY_TEST(copy_overlapping_backward)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -770,10 +790,9 @@ START_TEST(copy_overlapping_backward)
     CHECK_T(&w, inst, 100, 102, -2, -1, -1, -1, -1, -1);
     w_close(&w);
 }
-END_TEST
 
 /* Between the lazily filled $t and $u, filled at instantiation. */
-START_TEST(copy_between_tables)
+LAZY_TEST(copy_between_tables)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -799,11 +818,34 @@ START_TEST(copy_between_tables)
     CHECK_U(&w, inst, 103, 102, -1, -1);
     w_close(&w);
 }
-END_TEST
+
+/* Instances of one engine in stores made one after the other (with the
+ * pooling allocator, each reuses the slots of the one before): each sees
+ * its own module's values, none of the writes of the one before. */
+LAZY_TEST(instances_one_after_another)
+{
+    world w;
+    wj_instance *inst = lazy_open(&w);
+    for (int round = 0; round < 3; round++) {
+        CHECK_T(&w, inst, 100, 101, 102, -2, -1, -1, 105, -1);
+        CHECK_U(&w, inst, 103, 102, -1, -1);
+        /* writes over lazy elements, read and not, and past them */
+        OK(inst, "set_f3", ARGS(v_i32(4)));
+        OK(inst, "fill_null", ARGS(v_i32(0), v_i32(2)));
+        OK(inst, "copy_to_u", ARGS(v_i32(2), v_i32(5), v_i32(2)));
+        I32(inst, "grow_f3", 8, ARGS(v_i32(3)));
+        CHECK_T(&w, inst, -1, -1, 102, -2, 103, -1, 105, -1, 103, 103, 103);
+        wj_store_delete(w.store);
+        w.store = wj_store_new(w.engine);
+        ck_assert_ptr_nonnull(w.store);
+        inst = lazy_instance(&w);
+    }
+    w_close(&w);
+}
 
 /* ==== table.grow and table.fill ======================================================== */
 
-START_TEST(grow_with_init_value)
+LAZY_TEST(grow_with_init_value)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -838,11 +880,10 @@ START_TEST(grow_with_init_value)
     CHECK_T(&w, inst, 100, 101, 102, -2, -1, -1, 105, -1, -1, -1, 103);
     w_close(&w);
 }
-END_TEST
 
 /* A table of no elements grown by table.grow with null, then with a
  * function. */
-START_TEST(grow_empty_table)
+LAZY_TEST(grow_empty_table)
 {
     static const char wat[] =
         "(module\n"
@@ -877,9 +918,8 @@ START_TEST(grow_empty_table)
     I32(inst, "is_null", 0, ARGS(v_i32(0)));
     w_close(&w);
 }
-END_TEST
 
-START_TEST(fill_over_lazy_elements)
+LAZY_TEST(fill_over_lazy_elements)
 {
     world w;
     wj_instance *inst = lazy_open(&w);
@@ -900,7 +940,6 @@ START_TEST(fill_over_lazy_elements)
     CHECK_T(&w, inst, -1, -1, -1, -1, -1, -1, -1, -1);
     w_close(&w);
 }
-END_TEST
 
 /* ==== shared tables ==================================================================== */
 
@@ -934,7 +973,7 @@ static const char importer_wat[] =
     "  (func (export \"set_null\") (param i32) local.get 0 ref.null func table.set $t)\n"
     ")\n";
 
-START_TEST(shared_table)
+LAZY_TEST(shared_table)
 {
     world w;
     w_open(&w);
@@ -975,11 +1014,10 @@ START_TEST(shared_table)
     ck_assert_ptr_ne(REF(a1, "get", ARGS(v_i32(0))), a0);
     w_close(&w);
 }
-END_TEST
 
 /* B is first to read the shared table (table.get), and nulls an element
  * A never read. */
-START_TEST(shared_table_read_first_by_importer)
+LAZY_TEST(shared_table_read_first_by_importer)
 {
     world w;
     w_open(&w);
@@ -996,11 +1034,10 @@ START_TEST(shared_table_read_first_by_importer)
     I32(a, "ci", 11, ARGS(v_i32(1)));
     w_close(&w);
 }
-END_TEST
 
 /* Tables the host makes (their elements are never lazy), initialised with
  * a function and with null, imported and called through. */
-START_TEST(host_tables)
+LAZY_TEST(host_tables)
 {
     static const char wat[] =
         "(module\n"
@@ -1033,7 +1070,6 @@ START_TEST(host_tables)
     ck_assert_ptr_null(host_get(empty.of.table, 0));
     w_close(&w);
 }
-END_TEST
 
 /* ==== instantiation that traps ========================================================= */
 
@@ -1130,15 +1166,14 @@ static void check_partial(const char *wat, wj_trap_code code, const int want[4])
     w_close(&w);
 }
 
-START_TEST(trapping_instantiation_imported_table)
+LAZY_TEST(trapping_instantiation_imported_table)
 {
     check_partial(partial_wat, WJ_TRAP_TABLE_OUT_OF_BOUNDS, (const int[]){40, -1, -1, -1});
 }
-END_TEST
 
 /* $g of a second instance of partial_wat, whose T has room for seg2
  * (a host's table), sees seg3; the failed one's still does not. */
-START_TEST(trapping_then_complete_instantiation)
+LAZY_TEST(trapping_then_complete_instantiation)
 {
     world w;
     w_open(&w);
@@ -1166,20 +1201,17 @@ START_TEST(trapping_then_complete_instantiation)
     ck_assert_int_eq(ok_(__LINE__, host_get(big.of.table, 4), "d0", NOARGS).of.i32, 40);
     w_close(&w);
 }
-END_TEST
 
-START_TEST(trapping_instantiation_defined_table)
+LAZY_TEST(trapping_instantiation_defined_table)
 {
     check_partial(partial_static_wat, WJ_TRAP_TABLE_OUT_OF_BOUNDS,
                   (const int[]){40, -1, -1, -1});
 }
-END_TEST
 
-START_TEST(trapping_start_keeps_segments)
+LAZY_TEST(trapping_start_keeps_segments)
 {
     check_partial(start_traps_wat, WJ_TRAP_UNREACHABLE, (const int[]){40, 41, -1, -1});
 }
-END_TEST
 
 /* ==== passive segments ================================================================= */
 
@@ -1214,7 +1246,7 @@ static const char passive_wat[] =
 /* table.init from passive segments: ref.func items, elem.drop, and a
  * global.get item, over elements read before and lazy ones; the active
  * segment $a is dropped once applied. */
-START_TEST(passive_segments)
+LAZY_TEST(passive_segments)
 {
     world w;
     w_open(&w);
@@ -1262,12 +1294,11 @@ START_TEST(passive_segments)
     TRAP(&w, inst, "ci", UNINIT, OP_CALL_INDIRECT, ARGS(v_i32(0)));
     w_close(&w);
 }
-END_TEST
 
 /* ==== externref tables ================================================================= */
 
 /* Elements are host values as they are: small odd integers too. */
-START_TEST(externref_table_unaffected)
+LAZY_TEST(externref_table_unaffected)
 {
     static const char wat[] =
         "(module\n"
@@ -1322,7 +1353,6 @@ START_TEST(externref_table_unaffected)
     }
     w_close(&w);
 }
-END_TEST
 
 /* ==== many functions =================================================================== */
 
@@ -1351,7 +1381,7 @@ static char *many_wat(void)
     return t.s;
 }
 
-START_TEST(many_functions)
+LAZY_TEST(many_functions)
 {
     char *wat = many_wat();
     world w;
@@ -1378,41 +1408,41 @@ START_TEST(many_functions)
     ck_assert_int_eq(s.of.i64, (int64_t)MANY * (MANY - 1) / 2);
     w_close(&w);
 }
-END_TEST
 
 static Suite *lazy_suite(void)
 {
     Suite *s = suite_create("lazy");
     TCase *refs = tcase_create("references");
-    tcase_add_test(refs, identity_of_references);
-    tcase_add_test(refs, identity_of_imported_function);
+    tcase_add_loop_test(refs, identity_of_references, 0, ALLOCATORS);
+    tcase_add_loop_test(refs, identity_of_imported_function, 0, ALLOCATORS);
     suite_add_tcase(s, refs);
     TCase *elems = tcase_create("elements");
-    tcase_add_test(elems, explicit_null_after_lazy_init);
-    tcase_add_test(elems, call_indirect_uninitialised_elements);
-    tcase_add_test(elems, slow_path_keeps_values);
-    tcase_add_test(elems, backtrace_through_lazy_element);
-    tcase_add_test(elems, later_segments_override);
-    tcase_add_test(elems, copy_overlapping_forward);
-    tcase_add_test(elems, copy_overlapping_backward);
-    tcase_add_test(elems, copy_between_tables);
-    tcase_add_test(elems, grow_with_init_value);
-    tcase_add_test(elems, grow_empty_table);
-    tcase_add_test(elems, fill_over_lazy_elements);
-    tcase_add_test(elems, externref_table_unaffected);
+    tcase_add_loop_test(elems, explicit_null_after_lazy_init, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, call_indirect_uninitialised_elements, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, slow_path_keeps_values, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, backtrace_through_lazy_element, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, later_segments_override, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, copy_overlapping_forward, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, copy_overlapping_backward, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, copy_between_tables, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, instances_one_after_another, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, grow_with_init_value, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, grow_empty_table, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, fill_over_lazy_elements, 0, ALLOCATORS);
+    tcase_add_loop_test(elems, externref_table_unaffected, 0, ALLOCATORS);
     suite_add_tcase(s, elems);
     TCase *linking = tcase_create("linking");
-    tcase_add_test(linking, shared_table);
-    tcase_add_test(linking, shared_table_read_first_by_importer);
-    tcase_add_test(linking, trapping_instantiation_imported_table);
-    tcase_add_test(linking, trapping_instantiation_defined_table);
-    tcase_add_test(linking, trapping_then_complete_instantiation);
-    tcase_add_test(linking, host_tables);
-    tcase_add_test(linking, trapping_start_keeps_segments);
+    tcase_add_loop_test(linking, shared_table, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, shared_table_read_first_by_importer, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, trapping_instantiation_imported_table, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, trapping_instantiation_defined_table, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, trapping_then_complete_instantiation, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, host_tables, 0, ALLOCATORS);
+    tcase_add_loop_test(linking, trapping_start_keeps_segments, 0, ALLOCATORS);
     suite_add_tcase(s, linking);
     TCase *segments = tcase_create("segments");
-    tcase_add_test(segments, passive_segments);
-    tcase_add_test(segments, many_functions);
+    tcase_add_loop_test(segments, passive_segments, 0, ALLOCATORS);
+    tcase_add_loop_test(segments, many_functions, 0, ALLOCATORS);
     tcase_set_timeout(segments, 60);
     suite_add_tcase(s, segments);
     return s;
