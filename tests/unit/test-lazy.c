@@ -5,7 +5,8 @@
  * table.get) or by the runtime (table.copy/fill/grow/init, the host's
  * wj_table_*). Every test reads elements in an order that leaves some
  * never initialised before the operation under test, and checks each
- * element afterwards against the spec's result.
+ * element afterwards against the spec's result; every test runs with the
+ * default and with the pooling allocator.
  *
  * Test modules are written in the text format (wat.h). */
 #include <stdarg.h>
