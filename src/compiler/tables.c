@@ -12,14 +12,17 @@ static bool funcref_table(const fn *f, uint32_t t)
     return f->m->tables[t].elem == WASM_FUNCREF;
 }
 
-/* r11 = table t's elements after checking idx < size (else trap `code`). */
-static void table_elems(fn *f, uint32_t t, int idx, uint32_t code)
+/* r11 = table t's elements after checking idx < size (else trap `code`);
+ * for a write, the table is marked written on the way. */
+static void table_elems(fn *f, uint32_t t, int idx, uint32_t code, bool write)
 {
     codebuf *cb = f->cb;
     x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_table(f->m, t))); /* mov r11, [r15+table] */
     x86_alu_rr(cb, ALU_CMP, SZ32, idx, M_(SCRATCH, VM_TABLE_SIZE)); /* cmp idx, [r11+size] */
     trap_if(f, CC_AE, code);                                        /* jae stub */
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));     /* mov r11, [r11+elems] */
+    if (write)
+        x86_mov_mi(cb, SZ32, M_(SCRATCH, VM_TABLE_WRITTEN), 1); /* mov dword [r11+written], 1 */
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS)); /* mov r11, [r11+elems] */
 }
 
 /* Asks wj__lazy_trampoline for what `request` (r11, already set) names. */
@@ -38,7 +41,7 @@ static void lazy_call(fn *f)
 static void load_funcref(fn *f, uint32_t t, int idx, bool call)
 {
     codebuf *cb = f->cb;
-    table_elems(f, t, idx, call ? WJ_TRAP_UNDEFINED_ELEMENT : WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+    table_elems(f, t, idx, call ? WJ_TRAP_UNDEFINED_ELEMENT : WJ_TRAP_TABLE_OUT_OF_BOUNDS, false);
     x86_mov_rr(cb, SZ64, SCRATCH, MI_(SCRATCH, idx, 3, 0)); /* mov r11, [r11+idx*8] */
     uint32_t resume = cb->len;
     uint32_t jump;
@@ -96,7 +99,7 @@ static void table_get(fn *f, uint32_t t)
         load_funcref(f, t, idx, false);
         x86_lea(f->cb, SZ64, idx, M_(SCRATCH, -1)); /* lea idx, [r11-1] */
     } else {
-        table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+        table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS, false);
         x86_mov_rr(f->cb, SZ64, idx, MI_(SCRATCH, idx, 3, 0)); /* mov idx, [r11+idx*8] */
     }
     push_reg(f, f->m->tables[t].elem, idx);
@@ -108,7 +111,7 @@ static void table_set(fn *f, uint32_t t)
     codebuf *cb = f->cb;
     int v = pop_reg(f, 0);
     int idx = pop_reg(f, 1u << v);
-    table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+    table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS, true);
     if (funcref_table(f, t)) {
         x86_lea(cb, SZ64, idx, MI_(SCRATCH, idx, 3, 0)); /* lea idx, [r11+idx*8] */
         x86_lea(cb, SZ64, SCRATCH, M_(v, 1));            /* lea r11, [v+1] */

@@ -59,7 +59,9 @@ typedef struct vm_memory {
 typedef struct vm_table {
     void **elems;
     uint32_t size;
-    uint32_t max; /* UINT32_MAX when unbounded */
+    uint32_t max;     /* UINT32_MAX when unbounded */
+    uint32_t written; /* set by compiled table.set: a reset clears it all */
+    uint32_t pad_;
 } vm_table;
 
 /*
@@ -166,6 +168,7 @@ enum {
     VM_MEMORY_PAGES = offsetof(vm_memory, pages),
     VM_TABLE_ELEMS = offsetof(vm_table, elems),
     VM_TABLE_SIZE = offsetof(vm_table, size),
+    VM_TABLE_WRITTEN = offsetof(vm_table, written),
     VM_STORE_STACK_LIMIT = offsetof(vm_store, stack_limit),
     VM_STORE_EPOCH_DEADLINE = offsetof(vm_store, epoch_deadline),
     VM_STORE_FUEL = offsetof(vm_store, fuel),

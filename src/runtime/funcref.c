@@ -71,6 +71,7 @@ static uintptr_t materialize(ref_table *t, uint32_t i)
     if (i < t->lazy_len && t->lazy_funcs[i])
         ref = instance_func(instance_of(t->lazy_vmctx), t->lazy_funcs[i] - 1);
     uintptr_t stored = (uintptr_t)ref | 1;
+    table_written(t, i, i + 1);
     t->vm.elems[i] = (void *)stored;
     return stored;
 }

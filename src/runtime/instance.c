@@ -60,7 +60,7 @@ static void instance_free(wj_instance *inst)
     module_release(inst->module);
     instance_pool *pool = inst->store->engine->pool;
     if (pool)
-        pool_give(&pool->states, inst, 0); /* nothing of it outlives the next one's setup */
+        pool_give(&pool->states, inst, 0, 0); /* nothing of it outlives the next one's setup */
     else
         free(inst);
 }
