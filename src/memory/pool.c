@@ -13,7 +13,7 @@
 bool pool_init(block_pool *p, uint32_t count, size_t bytes, const char *what, wasm_error *err)
 {
     size_t block = (bytes + HOST_PAGE - 1) & ~(HOST_PAGE - 1);
-    *p = (block_pool){.block = block ? block : HOST_PAGE, .count = count};
+    *p = (block_pool){.bytes = bytes, .block = block ? block : HOST_PAGE, .count = count};
     p->free.next = calloc(count ? count : 1, sizeof *p->free.next);
     size_t total = p->block * count;
     if (p->free.next && total) {

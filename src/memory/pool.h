@@ -17,7 +17,8 @@
 
 typedef struct block_pool {
     uint8_t *base;
-    size_t block; /* bytes per block: whole host pages */
+    size_t bytes; /* what a block holds for its user, as asked */
+    size_t block; /* bytes per block: `bytes` in whole host pages */
     uint32_t count;
     freelist free;
 } block_pool;

@@ -3,9 +3,11 @@
 
 #include "table.h"
 
+/* What a block holds: with the pooling allocator, the configured limit
+ * exactly (its page-rounded block may hold more). */
 static uint32_t block_elems(const block_pool *pool)
 {
-    size_t n = pool->block / sizeof(void *);
+    size_t n = pool->bytes / sizeof(void *);
     return n < TABLE_MAX_ELEMS ? (uint32_t)n : TABLE_MAX_ELEMS;
 }
 

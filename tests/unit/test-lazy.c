@@ -1410,6 +1410,48 @@ LAZY_TEST(many_functions)
     w_close(&w);
 }
 
+/* ==== the pooling allocator's table limit ============================================== */
+
+/* A table may have exactly the configured pooling.table_elements, not
+ * what its page-rounded block could hold (1000 elements: 8000 bytes, a
+ * block of 8192). */
+START_TEST(pooled_table_limit)
+{
+    static const char at_limit[] =
+        "(module\n"
+        "  (table $t (export \"t\") 1000 funcref)\n"
+        "  (func (export \"grow\") (param i32) (result i32) ref.null func local.get 0 table.grow $t)\n"
+        ")\n";
+    wj_config *config = wj_config_new();
+    wj_pooling_config limits;
+    wj_pooling_config_init(&limits);
+    limits.instances = 2;
+    limits.memories = 1;
+    limits.tables = 2;
+    limits.table_elements = 1000;
+    wj_config_set_pooling(config, &limits);
+    world w = {.engine = wj_engine_new(config)};
+    wj_config_delete(config);
+    ck_assert_ptr_nonnull(w.engine);
+    w.store = wj_store_new(w.engine);
+    wj_instance *inst = w_instance(&w, w_module(&w, at_limit), NULL, 0);
+    I32(inst, "grow", -1, ARGS(v_i32(1)));
+    ck_assert(!wj_table_grow(table_of(inst, "t"), 1, NULL, NULL));
+    ck_assert_uint_eq(wj_table_size(table_of(inst, "t")), 1000);
+
+    wj_module *over = w_module(&w, "(module (table 1001 funcref))");
+    wj_instance *none = NULL;
+    wj_error *err = wj_instance_new(w.store, over, NULL, 0, &none, NULL);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_int_eq(wj_error_kind_of(err), WJ_ERROR_RESOURCE);
+    ck_assert_str_eq(wj_error_message(err),
+                     "pooling allocator: table of 1001 elements is over the limit of 1000 elements");
+    wj_error_delete(err);
+    ck_assert_ptr_null(none);
+    w_close(&w);
+}
+END_TEST
+
 static Suite *lazy_suite(void)
 {
     Suite *s = suite_create("lazy");
@@ -1446,6 +1488,9 @@ static Suite *lazy_suite(void)
     tcase_add_loop_test(segments, many_functions, 0, ALLOCATORS);
     tcase_set_timeout(segments, 60);
     suite_add_tcase(s, segments);
+    TCase *pool = tcase_create("pooling");
+    tcase_add_test(pool, pooled_table_limit);
+    suite_add_tcase(s, pool);
     return s;
 }
 
