@@ -52,7 +52,7 @@ static void load_funcref(fn *f, uint32_t t, int idx, bool call)
         x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH); /* test r11, r11 */
         jump = x86_jcc(cb, CC_E);                    /* jz slow */
     }
-    VEC_PUSH(f, f->lazy_stubs, {jump, resume, f->pos, t, (uint8_t)idx, call});
+    VEC_PUSH(f, f->lazy_stubs, {jump, resume, f->pos, t, (uint8_t)idx, call, false});
 }
 
 void tables_finish(fn *f)
@@ -66,8 +66,10 @@ void tables_finish(fn *f)
             x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH);      /* test r11, r11 */
             trap_if(f, CC_NE, WJ_TRAP_UNINITIALIZED_ELEMENT); /* jnz stub */
         }
-        if (s->table) {
-            x86_mov_ri64(cb, SCRATCH, (uint64_t)s->table << 32); /* mov r11, table << 32 */
+        if (s->func) {
+            x86_mov_ri64(cb, SCRATCH, VM_LAZY_FUNC | s->index); /* mov r11, LAZY_FUNC | func */
+        } else if (s->index) {
+            x86_mov_ri64(cb, SCRATCH, (uint64_t)s->index << 32); /* mov r11, table << 32 */
             x86_alu_rr(cb, ALU_OR, SZ64, SCRATCH, R_(s->idx));  /* or r11, idx */
         } else {
             x86_mov_rr(cb, SZ32, SCRATCH, R_(s->idx)); /* mov r11d, idx */
@@ -122,8 +124,9 @@ static void table_set(fn *f, uint32_t t)
     reg_free(f, v), reg_free(f, idx);
 }
 
-/* ref.func: an imported function's reference is in vmctx; a defined one's
- * is made on first use. */
+/* ref.func: an imported function's reference is in vmctx; a defined
+ * one's is at a known place after it, made by the slow path the first
+ * time (its bit in vmctx says whether it was). */
 static void ref_func(fn *f, uint32_t func)
 {
     codebuf *cb = f->cb;
@@ -131,9 +134,13 @@ static void ref_func(fn *f, uint32_t func)
     if (func < f->m->nfunc_imports) {
         x86_mov_rr(cb, SZ64, reg, M_(VMCTX, (int32_t)vmctx_func(f->m, func))); /* mov r, [r15+func] */
     } else {
-        x86_mov_ri64(cb, SCRATCH, VM_LAZY_FUNC | func); /* mov r11, LAZY_FUNC | func */
-        lazy_call(f);
-        x86_mov_rr(cb, SZ64, reg, R_(SCRATCH)); /* mov r, r11 */
+        uint32_t slot = f->func_slots[func - f->m->nfunc_imports];
+        x86_test_mi8(cb, M_(VMCTX, (int32_t)(vmctx_made(f->m) + slot / 8)),
+                     (uint8_t)(1u << slot % 8)); /* test byte [r15+made], bit */
+        uint32_t jump = x86_jcc(cb, CC_E);      /* jz slow */
+        VEC_PUSH(f, f->lazy_stubs, {jump, cb->len, f->pos, func, 0, false, true});
+        int64_t at = vmctx_size(f->m, f->nfunc_slots) + (int64_t)slot * VM_FUNC_BYTES;
+        x86_lea(cb, SZ64, reg, M_(VMCTX, (int32_t)at)); /* lea r, [r15+reference] */
     }
     push_reg(f, WASM_FUNCREF, reg);
 }
