@@ -150,6 +150,45 @@ WJ_API void wj_config_set_epoch_interruption(wj_config *config, bool enabled);
  */
 WJ_API void wj_config_set_consume_fuel(wj_config *config, bool enabled);
 
+/* Data segments that can be known from the module (active, constant
+ * offsets, into a static memory it defines) become one copy-on-write
+ * image per memory when the module is created (a sealed memfd), mapped
+ * privately into each instance's memory instead of copied: pages are read
+ * when touched and copied when written. On by default; off, or where the
+ * system refuses a memfd, the bytes are copied. Either way the memory's
+ * contents are the same. */
+WJ_API void wj_config_set_memory_images(wj_config *config, bool enabled);
+
+/*
+ * The pooling allocator: everything an instance needs is reserved once,
+ * when the engine is made, as `instances` slots (its own state, its
+ * memories with their guard regions, its tables), so that instantiating
+ * takes a slot and dropping the store resets it (nothing of one instance
+ * is ever visible to the next), without system calls on the way in.
+ * Taking and giving back slots is lock-free. An instantiation over a limit
+ * fails with a WJ_ERROR_RESOURCE error naming it. Memories of the API
+ * (wj_memory_new) take memory slots too; tables of the API do not.
+ */
+typedef struct wj_pooling_config {
+    uint32_t instances;             /* alive at once (default 1000) */
+    uint32_t memories;              /* alive at once (default 1000) */
+    uint32_t tables;                /* alive at once (default 1000) */
+    uint32_t memories_per_instance; /* defined by one instance (default 1) */
+    uint32_t tables_per_instance;   /* defined by one instance (default 1) */
+    uint64_t memory_size;           /* bytes one memory may reach (default 4 GiB) */
+    uint32_t table_elements;        /* elements one table may reach (default 20000) */
+    size_t instance_size;           /* bytes of an instance's own state: its context,
+                                     * globals and function references (default 1 MiB) */
+} wj_pooling_config;
+
+/* Fills `pooling` with the defaults. */
+WJ_API void wj_pooling_config_init(wj_pooling_config *pooling);
+/* Pooling with these limits (copied), or the default allocator (NULL, the
+ * default). Needs static memories (a memory reservation, no dynamic
+ * memories); wj_engine_new returns NULL when the slots cannot be
+ * reserved. */
+WJ_API void wj_config_set_pooling(wj_config *config, const wj_pooling_config *pooling);
+
 /* Threads that validate and compile one module's function bodies at once
  * (wj_module_new; wj_module_decode and wj_module_validate validate only).
  * 0 (the default) is one per CPU the process may run on (every online

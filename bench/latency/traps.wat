@@ -1,8 +1,8 @@
 ;; Functions that trap, for bench/latency.c.
 (module
   (memory 1)
-  ;; A checked error: compiled to ud2, which the SIGILL handler turns into
-  ;; a trap.
+  ;; A checked error: compiled to a call into the runtime, which records
+  ;; the trap without a signal.
   (func (export "unreachable") unreachable)
   ;; Called with an address past the end of the one-page memory: the load
   ;; lands in the guard region and the SIGSEGV handler turns it into a trap.

@@ -74,22 +74,10 @@ void op_call_indirect(fn *f, uint32_t type, uint32_t table)
 {
     const wasm_module *m = f->m;
     const wasm_functype *t = &m->types[type];
-    codebuf *cb = f->cb;
     int idx = pop_reg(f, 0);
     pass_args(f, t);
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_table(m, table))); /* mov r11, [r15+table] */
-    x86_alu_rr(cb, ALU_CMP, SZ32, idx, M_(SCRATCH, VM_TABLE_SIZE)); /* cmp idx, [r11+size] */
-    trap_if(f, CC_AE, WJ_TRAP_UNDEFINED_ELEMENT);                   /* jae stub */
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));     /* mov r11, [r11+elems] */
-    x86_mov_rr(cb, SZ64, SCRATCH, MI_(SCRATCH, idx, 3, 0));         /* mov r11, [r11+idx*8] */
-    x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH);                    /* test r11, r11 */
-    trap_if(f, CC_E, WJ_TRAP_UNINITIALIZED_ELEMENT);                /* jz stub */
-    x86_alu_ri(cb, ALU_CMP, SZ32, M_(SCRATCH, VM_FUNCREF_TYPE),
-               (int32_t)f->type_ids[type]);                         /* cmp dword [r11+type], id */
-    trap_if(f, CC_NE, WJ_TRAP_INDIRECT_TYPE);                       /* jne stub */
+    call_indirect_target(f, type, table, idx);
     reg_free(f, idx);
-    x86_mov_rr(cb, SZ64, VMCTX, M_(SCRATCH, VM_FUNCREF_VMCTX));     /* mov r15, [r11+vmctx] */
-    x86_call_rm(cb, M_(SCRATCH, VM_FUNCREF_CODE));                  /* call [r11+code] */
     addr_call(f);
     reload_context(f);
     pins_reload(f);

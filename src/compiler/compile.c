@@ -1,12 +1,14 @@
 /*
  * Compiling a module. The defined functions are cut into chunks
  * (wasm/parallel.h) that up to env->threads threads compile independently,
- * each chunk into its own buffers; the chunks are then joined in function
- * order into one mapping, written while read-write and made read+execute
- * (never both). A function's code does not depend on where it lands
- * (chunks start 16-aligned like every function; direct calls are
- * relocations bound after the join), so code, trap table, address map and
- * errors are the same whatever the number of threads.
+ * each chunk into its own buffers: a trap thunk, then its functions. The
+ * chunks are then joined in function order into one mapping, written while
+ * read-write and made read+execute (never both). A function's code does
+ * not depend on where its chunk lands (chunks start 16-aligned like every
+ * function; trap stubs call their own chunk's thunk; direct calls are
+ * relocations bound after the join), and the chunks do not depend on the
+ * threads, so code, trap table, address map and errors are the same
+ * whatever their number.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +51,23 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
     return true;
 }
 
+/* What the trap stubs of a chunk call (func.c: trap_call): a rel32 call
+ * reaches it wherever the runtime was loaded. Before the chunk's first
+ * function, so it is no frame's code: nothing faults or calls in it. */
+static void emit_trap_thunk(module_out *o)
+{
+    o->trap_thunk = o->code.len;
+    x86_mov_ri64(&o->code, SCRATCH, (uint64_t)(uintptr_t)wj__trap_trampoline); /* mov r11, trampoline */
+    x86_jmp_rm(&o->code, R_(SCRATCH));                                         /* jmp r11 */
+}
+
 /* Starts function `index` in f, its output going to c: every field afresh
  * but the buffers, which f keeps, emptied. */
 static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
 {
     fn kept = *f;
-    *f = (fn){.m = j->m, .type_ids = j->env->type_ids, .plans = j->plans, .out = &c->out,
+    *f = (fn){.m = j->m, .type_ids = j->env->type_ids, .func_slots = j->env->func_slots,
+              .nfunc_slots = j->env->nfunc_slots, .plans = j->plans, .out = &c->out,
               .cb = &c->out.code, .err = &c->err, .index = index,
               .fuel_checks = j->env->fuel_checks, .epoch_checks = j->env->epoch_checks,
               .local_types = kept.local_types, .local_off = kept.local_off,
@@ -64,6 +77,7 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
               .ctrls = kept.ctrls, .ctrl_cap = kept.ctrl_cap,
               .fixups = {kept.fixups.v, 0, kept.fixups.cap},
               .stubs = {kept.stubs.v, 0, kept.stubs.cap},
+              .lazy_stubs = {kept.lazy_stubs.v, 0, kept.lazy_stubs.cap},
               .vconsts = {kept.vconsts.v, 0, kept.vconsts.cap},
               .vconst_refs = {kept.vconst_refs.v, 0, kept.vconst_refs.cap},
               .epoch_stubs = {kept.epoch_stubs.v, 0, kept.epoch_stubs.cap}};
@@ -92,6 +106,7 @@ static bool compile_chunk(void *ctx, void *worker, uint32_t k)
              (uint32_t)entries);
     vec_grow((void **)&c->out.addrs.v, &c->out.addrs.cap, sizeof *c->out.addrs.v,
              (uint32_t)entries);
+    emit_trap_thunk(&c->out);
     for (uint32_t i = chunk->first; i < chunk->end; i++) {
         cb_bytes(cb, int3, -cb->len % 16); /* functions start 16-aligned */
         j->starts[i - j->m->nfunc_imports] = cb->len;

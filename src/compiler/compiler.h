@@ -45,6 +45,10 @@ typedef struct compiled_code {
 typedef struct compile_env {
     const uint32_t *type_ids;  /* the module's type indices -> the engine's
                                 * interned ids (call_indirect compares them) */
+    const uint32_t *func_slots; /* per defined function: its reference's
+                                 * slot (vmctx.h), UINT32_MAX when it can
+                                 * have none */
+    uint32_t nfunc_slots;
     vm_memory_config memory;   /* where memories live (vm_plan_memory) */
     uint64_t max_memory_size;  /* the engine's limit, in bytes */
     bool epoch_checks;         /* at function entries and loop headers */
@@ -59,7 +63,7 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
                     wasm_error *err);
 void compiled_code_free(compiled_code *c);
 
-/* Lookups for the signal handler and backtraces: async-signal-safe. */
+/* Lookups for trap recording and backtraces: async-signal-safe. */
 /* The trap code at code offset `offset`, or 0 when it is not a trap site. */
 uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset);
 /* The defined function (module index) containing `offset` and the wasm byte

@@ -184,8 +184,7 @@ bool op_control(fn *f, const wasm_instr *ins)
     uint32_t depth = ins->index;
     switch (ins->op) {
     case 0x00: /* unreachable */
-        trap_site(f, WJ_TRAP_UNREACHABLE);
-        x86_ud2(cb);
+        trap_call(f, WJ_TRAP_UNREACHABLE);
         mark_dead(f);
         return true;
     case 0x01: /* nop */

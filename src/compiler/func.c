@@ -61,6 +61,13 @@ void trap_site(fn *f, uint32_t code)
     VEC_PUSH(f, f->out->traps, {f->cb->len, code});
 }
 
+void trap_call(fn *f, uint32_t code)
+{
+    /* wj__trap_trampoline finds the site from the call's return address. */
+    trap_site(f, code);
+    x86_bind(f->cb, x86_call_rel(f->cb), f->out->trap_thunk); /* call thunk */
+}
+
 void trap_jump(fn *f, uint32_t jump, uint32_t code)
 {
     VEC_PUSH(f, f->stubs, {jump, code, f->pos});
@@ -72,8 +79,13 @@ static void emit_stubs(fn *f)
         stub *s = &f->stubs.v[i];
         x86_bind(f->cb, s->jump, f->cb->len);
         f->pos = s->wasm;
-        trap_site(f, s->code);
-        x86_ud2(f->cb); /* ud2 */
+        /* The stack check fails with rsp below the limit, by up to a whole
+         * frame: the trap's call and C code must run above it, in the
+         * reserve kept below the limit (runtime/stack.h). Frames are
+         * walked through rbp and [rbp+8], which this keeps. */
+        if (s->code == WJ_TRAP_STACK_EXHAUSTED)
+            x86_mov_rr(f->cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
+        trap_call(f, s->code);
     }
 }
 
@@ -144,6 +156,7 @@ void fn_free(fn *f)
     free(f->ctrls);
     free(f->fixups.v);
     free(f->stubs.v);
+    free(f->lazy_stubs.v);
     free(f->epoch_stubs.v);
 }
 
@@ -342,6 +355,7 @@ bool compile_function(fn *f)
     prologue(f);
     if (!compile_body(f))
         return false;
+    tables_finish(f); /* before the trap stubs: it adds some */
     emit_stubs(f);
     meter_finish(f);
     vconst_finish(f);

@@ -10,7 +10,8 @@
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
  *   heap.c      loads, stores and memory.* for every kind of memory
- *   memops.c    locals, globals, tables and references
+ *   memops.c    locals, globals, references, table.* libcalls
+ *   tables.c    table elements, funcref tags and their slow path, ref.func
  *   pin.c       the locals that live in registers for the whole function
  *   lcache.c    registers that still hold what was last written to a local
  *   simd*.c     the v128 instructions (0xFD prefix)
@@ -83,7 +84,8 @@ typedef struct fixup {
     uint32_t next; /* next pending jump of the same block, or UINT32_MAX */
 } fixup;
 
-/* A trap stub emitted after the body: `ud2` reached by jumps. */
+/* A trap stub emitted after the body, reached by a jump: a call to the
+ * module's trap thunk (trap_call). */
 typedef struct stub {
     uint32_t jump;  /* rel32 of the jcc/jmp to patch */
     uint32_t code;  /* wj_trap_code */
@@ -96,6 +98,18 @@ typedef struct epoch_stub {
     uint32_t resume; /* where the check's code goes on */
     uint32_t wasm;   /* offset of the wasm instruction */
 } epoch_stub;
+
+/* The out-of-line slow path of what is made on first use (tables.c): a
+ * funcref element read, or a function's reference (ref.func). */
+typedef struct lazy_stub {
+    uint32_t jump;   /* rel32 of the jcc to patch */
+    uint32_t resume; /* where the slow path returns to */
+    uint32_t wasm;   /* offset of the wasm instruction */
+    uint32_t index;  /* the table, or the function (func) */
+    uint8_t idx;     /* the register holding the element index */
+    bool call;       /* call_indirect: an initialised null traps */
+    bool func;       /* ref.func */
+} lazy_stub;
 
 /* A 16-byte constant read rip-relative (vconst.c). */
 typedef struct vconst_ref {
@@ -125,6 +139,7 @@ typedef struct pin {
 
 typedef struct module_out {
     codebuf code;
+    uint32_t trap_thunk; /* code offset of the jump to wj__trap_trampoline */
     VEC(compiled_trap) traps;
     VEC(compiled_addr) addrs;
     VEC(call_reloc) relocs;
@@ -136,6 +151,8 @@ typedef struct module_out {
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
+    const uint32_t *func_slots; /* compile_env's */
+    uint32_t nfunc_slots;
     const vm_memory_plan *plans; /* per memory: static or dynamic */
     module_out *out;
     codebuf *cb;
@@ -171,6 +188,7 @@ typedef struct fn {
     uint32_t nctrls, ctrl_cap;
     VEC(fixup) fixups;
     VEC(stub) stubs;
+    VEC(lazy_stub) lazy_stubs;
     VEC(v128) vconsts;
     VEC(vconst_ref) vconst_refs;
 
@@ -293,8 +311,16 @@ static inline void trap_if(fn *f, int cc, uint32_t code) { trap_jump(f, x86_jcc(
 /* Records the current code position as a trap site (a faulting instruction
  * about to be emitted) and as an address-map entry. */
 void trap_site(fn *f, uint32_t code);
+/* Traps here, without a signal: a trap site that calls the trap thunk. */
+void trap_call(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
+
+/* ---- tables.c ---- */
+void op_table(fn *f, const wasm_instr *ins); /* table.get, table.set, ref.func */
+/* call_indirect's checks of element idx of `table` and the call. */
+void call_indirect_target(fn *f, uint32_t type, uint32_t table, int idx);
+void tables_finish(fn *f); /* after the body: the slow paths */
 
 /* ---- meter.c ---- */
 void meter_count(fn *f, unsigned op); /* before each live instruction (WASM_OP_*) */

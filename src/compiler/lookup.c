@@ -1,6 +1,7 @@
 /*
- * Lookups in a compiled module's tables, for the signal handler and for
- * backtraces: binary searches over sorted arrays, async-signal-safe.
+ * Lookups in a compiled module's tables, for trap recording (in the signal
+ * handler too) and for backtraces: binary searches over sorted arrays,
+ * async-signal-safe.
  */
 #include "compiler.h"
 
@@ -55,7 +56,7 @@ bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
         return false;
     uint32_t i = starts_at_most(c->func_starts, c->nfuncs, offset);
     if (i == 0)
-        return false; /* before the first function: padding or stubs */
+        return false; /* before the first function: the trap thunk or padding */
     uint32_t start = c->func_starts[i - 1];
     *func = c->first_func + (i - 1);
 

@@ -1,4 +1,4 @@
-/* Locals, globals, references and tables. */
+/* Locals, globals, references and the table instructions of libcalls. */
 #include "func.h"
 #include "vmctx.h"
 #include "wasmjail.h"
@@ -29,16 +29,6 @@ static bool op_global(fn *f, uint8_t op, uint32_t g)
     reg_store(f, type, global_rm(f, g, SCRATCH), v); /* mov [global], r */
     reg_free(f, v);
     return true;
-}
-
-/* r11 = table t's elements after checking idx < size. */
-static void table_elems(fn *f, uint32_t t, int idx)
-{
-    codebuf *cb = f->cb;
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_table(f->m, t))); /* mov r11, [r15+table] */
-    x86_alu_rr(cb, ALU_CMP, SZ32, idx, M_(SCRATCH, VM_TABLE_SIZE));  /* cmp idx, [r11+size] */
-    trap_if(f, CC_AE, WJ_TRAP_TABLE_OUT_OF_BOUNDS);                  /* jae stub */
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));      /* mov r11, [r11+elems] */
 }
 
 bool op_variable(fn *f, const wasm_instr *ins)
@@ -74,27 +64,9 @@ bool op_variable(fn *f, const wasm_instr *ins)
     case 0x23:
     case 0x24:
         return op_global(f, op, i);
-    case 0x25: { /* table.get */
-        int idx = pop_reg(f, 0);
-        table_elems(f, i, idx);
-        x86_mov_rr(f->cb, SZ64, idx, MI_(SCRATCH, idx, 3, 0)); /* mov idx, [r11+idx*8] */
-        push_reg(f, f->m->tables[i].elem, idx);
+    default: /* table.get, table.set, ref.func */
+        op_table(f, ins);
         return true;
-    }
-    case 0x26: { /* table.set */
-        int v = pop_reg(f, 0);
-        int idx = pop_reg(f, BIT(v));
-        table_elems(f, i, idx);
-        x86_mov_mr(f->cb, SZ64, MI_(SCRATCH, idx, 3, 0), v); /* mov [r11+idx*8], v */
-        reg_free(f, v), reg_free(f, idx);
-        return true;
-    }
-    default: { /* 0xd2 ref.func */
-        int reg = reg_alloc(f, false);
-        x86_mov_rr(f->cb, SZ64, reg, M_(VMCTX, (int32_t)vmctx_func(f->m, i))); /* mov r, [r15+func] */
-        push_reg(f, WASM_FUNCREF, reg);
-        return true;
-    }
     }
 }
 

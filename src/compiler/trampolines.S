@@ -87,6 +87,21 @@ wj__unwind:
 	jmp	*ACT_LANDING_PC(%rdi)
 	.size	wj__unwind, .-wj__unwind
 
+/* Called from a trap stub (vmctx.h) through its module's trap thunk:
+ * [rsp] returns just past the stub's `call rel32` (5 bytes), rbp is the
+ * trapping function's frame, rsp is 16-aligned below the return address.
+ * wj__trap records the trap and continues at the landing pad. */
+	.globl	wj__trap_trampoline
+	.hidden	wj__trap_trampoline
+	.type	wj__trap_trampoline, @function
+	.p2align 4
+wj__trap_trampoline:
+	pop	%rdi			/* the return address ... */
+	sub	$5, %rdi		/* ... minus the call: the trap site */
+	mov	%rbp, %rsi		/* fp */
+	call	wj__trap@PLT		/* never returns */
+	.size	wj__trap_trampoline, .-wj__trap_trampoline
+
 /* Called from wasm: r15 = host record, argument units at [rsp+8]. */
 	.globl	wj__host_trampoline
 	.hidden	wj__host_trampoline
@@ -112,16 +127,18 @@ wj__host_trampoline:
 	.cfi_endproc
 	.size	wj__host_trampoline, .-wj__host_trampoline
 
-/* Called from an epoch check (vmctx.h): r15 = vmctx. Compiled code keeps
- * values in any register there (pinned locals), so every register the C
- * ABI lets wj__epoch_expired clobber is saved, r11 excepted. */
-	.globl	wj__epoch_trampoline
-	.hidden	wj__epoch_trampoline
-	.type	wj__epoch_trampoline, @function
+/* The slow paths that compiled code calls where it keeps values in any
+ * register (pinned locals, the operand stack): a frame, then every
+ * register the C ABI lets a C function clobber is saved, r11 excepted.
+ * rsp is 16-aligned after the push of rbp and stays so. */
+	.macro	SAVE_ALL name
+	.globl	\name
+	.hidden	\name
+	.type	\name, @function
 	.p2align 4
-wj__epoch_trampoline:
+\name:
 	.cfi_startproc
-	push	%rbp			/* push rbp; rsp is 16-aligned now */
+	push	%rbp			/* push rbp */
 	.cfi_def_cfa_offset 16
 	.cfi_offset %rbp, -16
 	mov	%rsp, %rbp		/* mov rbp, rsp */
@@ -151,9 +168,9 @@ wj__epoch_trampoline:
 	movups	%xmm13, 208(%rsp)
 	movups	%xmm14, 224(%rsp)
 	movups	%xmm15, 240(%rsp)
-	mov	%r15, %rdi		/* vmctx */
-	mov	%rbp, %rsi		/* fp */
-	call	wj__epoch_expired@PLT
+	.endm
+
+	.macro	RESTORE_ALL name
 	movups	0(%rsp), %xmm0
 	movups	16(%rsp), %xmm1
 	movups	32(%rsp), %xmm2
@@ -183,6 +200,23 @@ wj__epoch_trampoline:
 	.cfi_def_cfa %rsp, 8
 	ret
 	.cfi_endproc
-	.size	wj__epoch_trampoline, .-wj__epoch_trampoline
+	.size	\name, .-\name
+	.endm
+
+/* Called from an epoch check (vmctx.h): r15 = vmctx. */
+	SAVE_ALL wj__epoch_trampoline
+	mov	%r15, %rdi		/* vmctx */
+	mov	%rbp, %rsi		/* fp */
+	call	wj__epoch_expired@PLT
+	RESTORE_ALL wj__epoch_trampoline
+
+/* Called through the vmctx (vmctx.h): r15 = vmctx, r11 = the request,
+ * which comes back answered in r11. */
+	SAVE_ALL wj__lazy_trampoline
+	mov	%r15, %rdi		/* vmctx */
+	mov	%r11, %rsi		/* request */
+	call	wj__lazy@PLT
+	mov	%rax, %r11
+	RESTORE_ALL wj__lazy_trampoline
 
 	.section .note.GNU-stack,"",@progbits

@@ -49,12 +49,19 @@ typedef struct vm_memory {
     uint64_t pages; /* size / 65536 */
 } vm_memory;
 
-/* A table: elements are vm_funcref* (funcref) or host pointers (externref);
- * NULL is the null reference. */
+/*
+ * A table. Externref tables hold host pointers as they are, NULL being
+ * null. Funcref tables hold a vm_funcref* with bit 0 set, so null is 1,
+ * and 0 is an element not initialised yet: an instance's own funcref
+ * tables start zeroed and take their active element segments' values on
+ * first use (wj__lazy), so instantiation does no per-element work.
+ */
 typedef struct vm_table {
     void **elems;
     uint32_t size;
-    uint32_t max; /* UINT32_MAX when unbounded */
+    uint32_t max;     /* UINT32_MAX when unbounded */
+    uint32_t written; /* set by compiled table.set: a reset clears it all */
+    uint32_t pad_;
 } vm_table;
 
 /*
@@ -161,6 +168,7 @@ enum {
     VM_MEMORY_PAGES = offsetof(vm_memory, pages),
     VM_TABLE_ELEMS = offsetof(vm_table, elems),
     VM_TABLE_SIZE = offsetof(vm_table, size),
+    VM_TABLE_WRITTEN = offsetof(vm_table, written),
     VM_STORE_STACK_LIMIT = offsetof(vm_store, stack_limit),
     VM_STORE_EPOCH_DEADLINE = offsetof(vm_store, epoch_deadline),
     VM_STORE_FUEL = offsetof(vm_store, fuel),
@@ -174,6 +182,8 @@ enum {
  *        through memories[0]
  *   [2]  the runtime's instance pointer
  *   [3]  const uint64_t *epoch: the engine's epoch counter
+ *   [4]  wj__lazy_trampoline, called through the vmctx because compiled
+ *        code may be mapped out of rel32 reach of the library
  *   then vm_memory *memories[nmemories]   (imported ones point at the exporter's)
  *        vm_table  *tables[ntables]
  *        uint64_t   globals[nglobals]     a defined global's value inline
@@ -182,14 +192,22 @@ enum {
  *                                         the exporter's cell, and so does a
  *                                         v128 global's, defined or imported
  *                                         (its 16-byte cell: vm_global_indirect)
- *        vm_funcref *funcs[nfuncs]        every function, imports first
+ *        vm_funcref *funcs[nfunc_imports] the imported functions
+ *        uint8_t    made[(nslots + 7) / 8] a bit per function that can have
+ *                                         a reference (its slot: one of
+ *                                         nslots, compile_env.func_slots), set
+ *                                         once the reference is made
+ *   and right after it (16-aligned) the instance's VM_FUNC_BYTES
+ *   references by slot, each written when it is first asked for
+ *   (wj__lazy), so an instance does no per-function work.
  */
 enum {
     VMCTX_STORE = 0,
     VMCTX_MEMORY0_BASE = 8,
     VMCTX_INSTANCE = 16,
     VMCTX_EPOCH = 24,
-    VMCTX_HEADER = 32,
+    VMCTX_LAZY = 32,
+    VMCTX_HEADER = 40,
 };
 
 static inline uint32_t vmctx_memories(const wasm_module *m)
@@ -218,10 +236,18 @@ static inline uint32_t vmctx_func(const wasm_module *m, uint32_t i)
 {
     return vmctx_global(m, m->nglobals) + 8 * i;
 }
-static inline uint32_t vmctx_size(const wasm_module *m)
+static inline uint32_t vmctx_made(const wasm_module *m)
 {
-    return vmctx_func(m, m->nfuncs);
+    return vmctx_func(m, m->nfunc_imports);
 }
+/* Where the references begin. */
+static inline uint32_t vmctx_size(const wasm_module *m, uint32_t nslots)
+{
+    return (vmctx_made(m) + (nslots + 7) / 8 + 15) & ~UINT32_C(15);
+}
+/* The size of a reference's storage (the runtime's wj_func, whose first
+ * member is the vm_funcref). */
+#define VM_FUNC_BYTES 72
 
 /*
  * Libcalls: C functions (src/runtime/libcalls.c) that compiled code calls
@@ -254,5 +280,28 @@ void wj__elem_drop(void *vmctx, uint32_t segment);
  */
 void wj__epoch_trampoline(void);
 void wj__epoch_expired(void *vmctx, uintptr_t fp);
+
+/*
+ * Where explicit traps go (compiler/trampolines.S): `unreachable` and each
+ * failed check (division, conversion, call_indirect, stack limit, fuel,
+ * explicit bounds) is a `call rel32` to its module's trap thunk, which
+ * jumps here. The call is the trap site in the trap table; the trampoline
+ * records the trap as the fault handler does for a faulting access, and
+ * continues at the activation's landing pad: no signal is involved.
+ */
+void wj__trap_trampoline(void);
+
+/*
+ * The slow path of what is made on first use, called from compiled code
+ * as `call [r15+VMCTX_LAZY]` with a request in r11; it preserves every
+ * other register and returns its answer in r11:
+ *  - VM_LAZY_FUNC | f: the vm_funcref* of defined function f;
+ *  - (t << 32) | i: element i (< size) of table t, a funcref table,
+ *    initialised if it was not: the stored value, bit 0 set.
+ * It calls wj__lazy(vmctx, request), which cannot fail.
+ */
+#define VM_LAZY_FUNC (UINT64_C(1) << 63)
+void wj__lazy_trampoline(void);
+uintptr_t wj__lazy(void *vmctx, uint64_t request);
 
 #endif

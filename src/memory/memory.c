@@ -116,8 +116,59 @@ static bool reserve_more(linear_memory *mem, uint64_t size)
     return true;
 }
 
+/* Maps the image over the memory's zero pages, privately: writes stay
+ * the instance's. */
+static bool map_image(linear_memory *mem, memory_image *image)
+{
+    if (mmap(mem->vm.base + image->offset, image->len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_FIXED, image->fd, 0) == MAP_FAILED)
+        return false;
+    image_retain(image);
+    mem->image = image;
+    return true;
+}
+
+/* Anonymous PROT_NONE pages over [at, at + len) of the memory, whatever
+ * was mapped there. */
+static bool map_none(linear_memory *mem, uint64_t at, uint64_t len)
+{
+    return mmap(mem->vm.base + at, len, PROT_NONE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) != MAP_FAILED;
+}
+
+/* A memory of `size` bytes in its slot's reservation, which was reset
+ * when it was given back: only the read-write prefix and the image may
+ * need to change. */
+static bool slot_fit(linear_memory *mem, uint64_t size, memory_image *image)
+{
+    memory_slot *slot = mem->slot;
+    uint64_t rw = slot->accessible; /* read-write from base, the rest PROT_NONE */
+    if (rw > size) {
+        if (mprotect(mem->vm.base + size, rw - size, PROT_NONE) != 0)
+            return false;
+        rw = size;
+    }
+    memory_image *old = slot->image;
+    if (old && old != image) {
+        if (!map_none(mem, old->offset, old->len))
+            return false;
+        if (rw > old->offset)
+            rw = old->offset;
+        slot->image = NULL;
+        image_release(old);
+    }
+    if (rw < size && mprotect(mem->vm.base + rw, size - rw, PROT_READ | PROT_WRITE) != 0)
+        return false;
+    mem->image = slot->image; /* the reference goes with it */
+    slot->image = NULL;
+    mem->vm.size = size;
+    mem->vm.pages = size / PAGE;
+    return true;
+}
+
 linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
-                          const vm_memory_config *config, wasm_error *err)
+                          const vm_memory_config *config, memory_slots *slots,
+                          memory_image *image, wasm_error *err)
 {
     if (limits->shared) {
         wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: shared memory");
@@ -147,7 +198,19 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         mem->vm.base = reserve_initial(mem, config, need, &got);
         mem->mapped = got;
     } else {
-        mem->vm.base = reserve(NULL, plan.extent);
+        mem->slots = slots && slots->extent == plan.extent ? slots : NULL;
+        mem->slot = mem->slots ? slots_take(mem->slots) : NULL;
+        if (mem->slot) {
+            mem->vm.base = mem->slot->base;
+        } else if (mem->slots && mem->slots->pooled) {
+            wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                      "pooling allocator: all %u memory slots are in use",
+                      mem->slots->capacity);
+            free(mem);
+            return NULL;
+        } else {
+            mem->vm.base = reserve(NULL, plan.extent);
+        }
         mem->mapped = plan.extent;
     }
     if (!mem->vm.base) {
@@ -156,7 +219,13 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         free(mem);
         return NULL;
     }
-    if (!memory_grow(mem, limits->min, NULL)) {
+    bool fit = mem->slot ? slot_fit(mem, limits->min * PAGE, image)
+                         : memory_grow(mem, limits->min, NULL);
+    if (!fit && mem->slot) { /* in a state nobody knows: not for reuse */
+        slots_drop(mem->slots, mem->slot);
+        mem->slots = NULL, mem->slot = NULL, mem->vm.base = NULL;
+    }
+    if (!fit || (image && !mem->image && !map_image(mem, image))) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
                   "out of memory: cannot map %llu pages of linear memory",
                   (unsigned long long)limits->min);
@@ -164,6 +233,19 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         return NULL;
     }
     return mem;
+}
+
+bool memory_drop_image(linear_memory *mem)
+{
+    memory_image *image = mem->image;
+    if (!image)
+        return true;
+    if (mmap(mem->vm.base + image->offset, image->len, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+        return false;
+    mem->image = NULL;
+    image_release(image);
+    return true;
 }
 
 bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
@@ -188,11 +270,31 @@ bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages)
     return true;
 }
 
+/* Gives a static memory's reservation to its slots, reset, if they take it. */
+static bool recycle(linear_memory *mem)
+{
+    memory_slot *slot = mem->slot;
+    if (!mem->slots || (!slot && !(slot = slots_record(mem->slots))))
+        return false;
+    /* A reset that fails would leave this memory's bytes to the next:
+     * then the slot keeps no reservation (a pooled one is lost). */
+    slot->base = mem->vm.base;
+    slot->accessible = mem->vm.size;
+    slot->image = mem->image;
+    if (mem->vm.size && madvise(mem->vm.base, mem->vm.size, MADV_DONTNEED) != 0)
+        slots_drop(mem->slots, slot);
+    else
+        slots_give(mem->slots, slot);
+    return true;
+}
+
 void memory_free(linear_memory *mem)
 {
     if (!mem)
         return;
-    if (mem->vm.base)
+    if (mem->vm.base && !recycle(mem)) {
         munmap(mem->vm.base, mem->mapped);
+        image_release(mem->image);
+    }
     free(mem);
 }

@@ -36,6 +36,8 @@
 #include <stdint.h>
 
 #include "compiler/vmctx.h"
+#include "image.h"
+#include "slots.h"
 #include "wasm/error.h"
 #include "wasm/module.h"
 
@@ -45,14 +47,24 @@ typedef struct linear_memory {
     uint64_t max_pages; /* effective: declared max, engine limit, index type */
     bool dynamic;
     size_t mapped;      /* bytes mapped at vm.base: the reservation (+ guard) */
+    memory_slots *slots; /* static memories: where the reservation goes back */
+    memory_slot *slot;   /* the slot the reservation came from, if any */
+    memory_image *image; /* mapped over the memory (a reference), if any */
 } linear_memory;
 
-/* A memory of `limits->min` zeroed pages that never grows past
- * `limit_bytes` (the engine's max_memory_size). NULL on failure with *err
- * filled: over the limit or out of memory (resource), shared memory
- * (unsupported). */
+/* A memory of `limits->min` pages that never grows past `limit_bytes`
+ * (the engine's max_memory_size): zeros, or `image` (may be NULL) where it
+ * lies, which must be inside those pages and only given for a static
+ * memory. A static memory takes its reservation from `slots` (may be NULL)
+ * when one is free and gives it back there. NULL on failure with *err
+ * filled: over the limit, out of memory or of pooled slots (resource),
+ * shared memory (unsupported). */
 linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
-                          const vm_memory_config *config, wasm_error *err);
+                          const vm_memory_config *config, memory_slots *slots,
+                          memory_image *image, wasm_error *err);
+/* Replaces the image with zeros (an instantiation that traps before its
+ * data segments apply); false when the system refuses. */
+bool memory_drop_image(linear_memory *mem);
 /* Grows by `delta` pages; false, and the size stays, past the maximum or
  * when the system refuses the pages. A dynamic memory's base may move. */
 bool memory_grow(linear_memory *mem, uint64_t delta, uint64_t *old_pages);

@@ -19,6 +19,7 @@ static const struct wj_config default_config = {
     .max_wasm_stack = 512 * 1024,
     .max_memory_size = UINT64_C(4) << 30,
     .memory = {.reservation = UINT64_C(4) << 30, .guard = UINT64_C(2) << 30},
+    .memory_images = true,
 };
 
 wj_config *wj_config_new(void)
@@ -89,9 +90,67 @@ void wj_config_set_consume_fuel(wj_config *config, bool enabled)
     config->consume_fuel = enabled;
 }
 
+void wj_config_set_memory_images(wj_config *config, bool enabled)
+{
+    config->memory_images = enabled;
+}
+
 void wj_config_set_compile_threads(wj_config *config, uint32_t threads)
 {
     config->compile_threads = threads;
+}
+
+void wj_pooling_config_init(wj_pooling_config *pooling)
+{
+    *pooling = (wj_pooling_config){
+        .instances = 1000,
+        .memories = 1000,
+        .tables = 1000,
+        .memories_per_instance = 1,
+        .tables_per_instance = 1,
+        .memory_size = UINT64_C(4) << 30,
+        .table_elements = 20000,
+        .instance_size = (size_t)1 << 20,
+    };
+}
+
+void wj_config_set_pooling(wj_config *config, const wj_pooling_config *pooling)
+{
+    config->pooling = pooling != NULL;
+    if (pooling)
+        config->pool = *pooling;
+}
+
+/* The pooling allocator's slots, reserved now. */
+static bool pool_new(wj_engine *engine)
+{
+    const wj_pooling_config *p = &engine->config.pool;
+    const vm_memory_config *mc = &engine->config.memory;
+    wasm_error err = {0};
+    if (!mc->reservation || mc->dynamic32)
+        return false; /* pooled memories are static */
+    engine->pool = calloc(1, sizeof *engine->pool);
+    engine->slots = slots_new(mc->reservation + mc->guard, p->memories, true, &err);
+    return engine->pool && engine->slots &&
+           pool_init(&engine->pool->states, p->instances, p->instance_size, "instance states",
+                     &err) &&
+           pool_init(&engine->pool->tables, p->tables, (size_t)p->table_elements * sizeof(void *),
+                     "tables", &err);
+}
+
+/* The default allocator's spares (engine.h). */
+static bool spares_new(wj_engine *engine)
+{
+    const vm_memory_config *mc = &engine->config.memory;
+    wasm_error err = {0};
+    if (mc->reservation &&
+        !(engine->slots =
+              slots_new(mc->reservation + mc->guard, ENGINE_SPARE_MEMORIES, false, &err)))
+        return false;
+    engine->spare_tables = malloc(sizeof *engine->spare_tables);
+    return engine->spare_tables &&
+           pool_init(engine->spare_tables, ENGINE_SPARE_TABLES,
+                     ENGINE_SPARE_TABLE_ELEMS * sizeof(void *), "tables", &err);
 }
 
 wj_engine *wj_engine_new(const wj_config *config)
@@ -110,8 +169,11 @@ wj_engine *wj_engine_new(const wj_config *config)
     }
     atomic_init(&engine->epoch, 0);
     engine->types = type_registry_new();
-    if (!engine->types) {
-        free(engine);
+    engine->slots = NULL;
+    engine->pool = NULL;
+    engine->spare_tables = NULL;
+    if (!engine->types || !(engine->config.pooling ? pool_new(engine) : spares_new(engine))) {
+        wj_engine_delete(engine);
         return NULL;
     }
     return engine;
@@ -122,6 +184,16 @@ void wj_engine_delete(wj_engine *engine)
     if (!engine)
         return;
     type_registry_free(engine->types);
+    slots_free(engine->slots);
+    if (engine->pool) {
+        pool_destroy(&engine->pool->states);
+        pool_destroy(&engine->pool->tables);
+        free(engine->pool);
+    }
+    if (engine->spare_tables) {
+        pool_destroy(engine->spare_tables);
+        free(engine->spare_tables);
+    }
     free(engine);
 }
 

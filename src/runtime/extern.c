@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "error.h"
 #include "extern.h"
+#include "instance.h"
 #include "store.h"
 #include "value.h"
 
@@ -21,7 +22,8 @@ static void memory_object_free_any(void *obj)
     memory_object_free(obj);
 }
 
-wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memory **out)
+wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, memory_image *image,
+                            wj_memory **out)
 {
     *out = NULL;
     wj_memory *m = calloc(1, sizeof *m);
@@ -29,7 +31,10 @@ wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memor
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     wasm_error err = {0};
     const struct wj_config *config = &store->engine->config;
-    m->mem = memory_new(limits, config->max_memory_size, &config->memory, &err);
+    uint64_t limit = config->max_memory_size;
+    if (config->pooling && config->pool.memory_size < limit)
+        limit = config->pool.memory_size;
+    m->mem = memory_new(limits, limit, &config->memory, store->engine->slots, image, &err);
     if (!m->mem) {
         free(m);
         return rt_error_from_wasm(&err);
@@ -56,7 +61,7 @@ wj_error *wj_memory_new(wj_store *store, const wj_limits *limits, wj_memory **ou
     wasm_limits l = {.min = limits->min, .max = limits->max, .has_max = limits->has_max,
                      .is64 = limits->is64, .shared = limits->shared};
     wj_memory *m;
-    wj_error *err = memory_object_new(store, &l, &m);
+    wj_error *err = memory_object_new(store, &l, NULL, &m);
     if (err)
         return err;
     if (!store_adopt(store, m, memory_object_free_any)) {
@@ -116,7 +121,7 @@ static void table_object_free_any(void *obj)
     table_object_free(obj);
 }
 
-wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init,
+wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init, bool pooled,
                            wj_table **out)
 {
     *out = NULL;
@@ -124,7 +129,9 @@ wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *in
     if (!t)
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     wasm_error err = {0};
-    t->tab = table_new(type, init, &err);
+    const wj_engine *engine = store->engine;
+    t->tab = table_new(type, init, pooled ? &engine->pool->tables : engine->spare_tables, pooled,
+                       &err);
     if (!t->tab) {
         free(t);
         return rt_error_from_wasm(&err);
@@ -158,7 +165,7 @@ wj_error *wj_table_new(wj_store *store, const wj_tabletype *type, const wj_val *
                    .shared = l->shared},
     };
     wj_table *tab;
-    wj_error *err = table_object_new(store, &t, init ? val_to_ref(init) : NULL, &tab);
+    wj_error *err = table_object_new(store, &t, init ? val_to_ref(init) : NULL, false, &tab);
     if (err)
         return err;
     if (!store_adopt(store, tab, table_object_free_any)) {
@@ -195,7 +202,8 @@ bool wj_table_get(const wj_table *table, uint64_t index, wj_val *out)
 {
     if (index >= table->tab->vm.size)
         return false;
-    *out = val_from_ref(table->tab->elem, table->tab->vm.elems[index]);
+    /* a funcref element may be initialised now: logically unchanged */
+    *out = val_from_ref(table->tab->elem, table_ref(table->tab, (uint32_t)index));
     return true;
 }
 
@@ -203,7 +211,8 @@ bool wj_table_set(wj_table *table, uint64_t index, const wj_val *value)
 {
     if (index >= table->tab->vm.size || !val_fits(value, table->tab->elem, table->store))
         return false;
-    table->tab->vm.elems[index] = val_to_ref(value);
+    table_written(table->tab, (uint32_t)index, (uint32_t)index + 1);
+    table->tab->vm.elems[index] = table_stored(table->tab, val_to_ref(value));
     return true;
 }
 

@@ -31,9 +31,11 @@ struct wj_global {
 
 /* Objects of a validated type for an instance to define: the instance owns
  * them (not the store) and frees them with memory/table_object_free. */
-wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, wj_memory **out);
+wj_error *memory_object_new(wj_store *store, const wasm_limits *limits, memory_image *image,
+                            wj_memory **out);
 void memory_object_free(wj_memory *memory);
-wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init,
+/* pooled: from the engine's pooling allocator. */
+wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *init, bool pooled,
                            wj_table **out);
 void table_object_free(wj_table *table);
 

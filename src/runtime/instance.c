@@ -12,28 +12,57 @@
 #include "store.h"
 #include "trap.h"
 
+/*
+ * An instance's own state is one block, from the pooling allocator or
+ * malloc: the wj_instance, its arrays and its vmctx, zeroed, then (where
+ * compiled code expects them, vmctx.h) the wj_func of the functions that
+ * can have a reference, left uninitialised: instance_func writes one
+ * before handing it out.
+ */
+typedef struct layout {
+    size_t memories, tables, globals, defined_globals, elem_dropped, data_dropped, vmctx;
+    size_t funcs; /* the bytes before are zeroed */
+    size_t size;
+} layout;
+
+static size_t place(size_t *at, size_t bytes, size_t align)
+{
+    size_t p = (*at + align - 1) & ~(align - 1);
+    *at = p + bytes;
+    return p;
+}
+
+static layout layout_of(const wj_module *module)
+{
+    const wasm_module *m = module->wasm;
+    layout l;
+    size_t at = sizeof(wj_instance);
+    l.memories = place(&at, (size_t)m->nmemories * sizeof(wj_memory *), 8);
+    l.tables = place(&at, (size_t)m->ntables * sizeof(wj_table *), 8);
+    l.globals = place(&at, (size_t)m->nglobals * sizeof(wj_global *), 8);
+    l.defined_globals = place(&at, (size_t)(m->nglobals - m->nglobal_imports) * sizeof(wj_global),
+                              _Alignof(wj_global));
+    l.elem_dropped = place(&at, m->nelems, 1);
+    l.data_dropped = place(&at, m->ndatas, 1);
+    l.vmctx = place(&at, vmctx_size(m, module->nfunc_slots), 16);
+    l.funcs = place(&at, (size_t)module->nfunc_slots * sizeof(wj_func), 16);
+    l.size = at;
+    return l;
+}
+
 static void instance_free(wj_instance *inst)
 {
     const wasm_module *m = inst->module->wasm;
-    if (inst->memories)
-        for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++)
-            memory_object_free(inst->memories[i]);
-    if (inst->tables)
-        for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
-            table_object_free(inst->tables[i]);
-    if (inst->elems)
-        for (uint32_t i = 0; i < m->nelems; i++)
-            free(inst->elems[i].items);
-    free(inst->elems);
-    free(inst->data_dropped);
-    free(inst->memories);
-    free(inst->tables);
-    free(inst->globals);
-    free(inst->defined_globals);
-    free(inst->funcs);
-    free(inst->vmctx);
+    for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++)
+        memory_object_free(inst->memories[i]);
+    for (uint32_t i = m->ntable_imports; i < m->ntables; i++)
+        table_object_free(inst->tables[i]);
     module_release(inst->module);
-    free(inst);
+    instance_pool *pool = inst->store->engine->pool;
+    if (pool)
+        pool_give(&pool->states, inst, 0, 0); /* nothing of it outlives the next one's setup */
+    else
+        free(inst);
 }
 
 static void instance_free_any(void *obj)
@@ -41,39 +70,70 @@ static void instance_free_any(void *obj)
     instance_free(obj);
 }
 
-/* calloc that gives a non-NULL pointer for zero elements, so a NULL result
- * always means out of memory. */
-static void *alloc_array(size_t n, size_t size)
-{
-    return calloc(n ? n : 1, size);
-}
-
 static wj_error *out_of_memory(void)
 {
     return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
 }
 
-static wj_error *allocate(wj_instance *inst)
+/* What the pooling allocator cannot hold, as an error; NULL when it fits. */
+static wj_error *over_pool_limits(const wj_module *module, const wj_pooling_config *p,
+                                  size_t size)
 {
-    const wasm_module *m = inst->module->wasm;
-    size_t size = (vmctx_size(m) + 15) & ~(size_t)15;
-    inst->vmctx = aligned_alloc(16, size);
-    inst->funcs = alloc_array(m->nfuncs - m->nfunc_imports, sizeof *inst->funcs);
-    inst->memories = alloc_array(m->nmemories, sizeof *inst->memories);
-    inst->tables = alloc_array(m->ntables, sizeof *inst->tables);
-    inst->globals = alloc_array(m->nglobals, sizeof *inst->globals);
-    inst->defined_globals =
-        alloc_array(m->nglobals - m->nglobal_imports, sizeof *inst->defined_globals);
-    inst->elems = alloc_array(m->nelems, sizeof *inst->elems);
-    inst->data_dropped = alloc_array(m->ndatas, sizeof *inst->data_dropped);
-    if (!inst->vmctx || !inst->funcs || !inst->memories || !inst->tables || !inst->globals ||
-        !inst->defined_globals || !inst->elems || !inst->data_dropped)
+    const wasm_module *m = module->wasm;
+    if (m->nmemories - m->nmemory_imports > p->memories_per_instance)
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
+                            "pooling allocator: the module defines %u memories, over the limit "
+                            "of %u per instance",
+                            m->nmemories - m->nmemory_imports, p->memories_per_instance);
+    if (m->ntables - m->ntable_imports > p->tables_per_instance)
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
+                            "pooling allocator: the module defines %u tables, over the limit of "
+                            "%u per instance",
+                            m->ntables - m->ntable_imports, p->tables_per_instance);
+    if (size > p->instance_size)
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
+                            "pooling allocator: an instance of the module needs %zu bytes of "
+                            "state, over the limit of %zu",
+                            size, p->instance_size);
+    return NULL;
+}
+
+static wj_error *allocate(wj_store *store, const wj_module *module, wj_instance **out)
+{
+    layout l = layout_of(module);
+    const wj_engine *engine = store->engine;
+    wj_instance *inst;
+    if (engine->pool) {
+        wj_error *err = over_pool_limits(module, &engine->config.pool, l.size);
+        if (err)
+            return err;
+        inst = pool_take(&engine->pool->states);
+        if (!inst)
+            return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET,
+                                "pooling allocator: all %u instance slots are in use",
+                                engine->config.pool.instances);
+    } else if (!(inst = aligned_alloc(16, (l.size + 15) & ~(size_t)15))) {
         return out_of_memory();
-    memset(inst->vmctx, 0, size);
+    }
+    memset(inst, 0, l.funcs);
+    char *base = (char *)inst;
+    inst->store = store;
+    inst->module = module;
+    module_retain(module);
+    inst->vmctx = base + l.vmctx;
+    inst->memories = (wj_memory **)(base + l.memories);
+    inst->tables = (wj_table **)(base + l.tables);
+    inst->globals = (wj_global **)(base + l.globals);
+    inst->defined_globals = (wj_global *)(base + l.defined_globals);
+    inst->elem_dropped = (bool *)(base + l.elem_dropped);
+    inst->data_dropped = (bool *)(base + l.data_dropped);
+    inst->funcs = (wj_func *)(base + l.funcs);
     void **header = inst->vmctx;
-    header[VMCTX_STORE / 8] = &inst->store->vm;
+    header[VMCTX_STORE / 8] = &store->vm;
     header[VMCTX_INSTANCE / 8] = inst;
-    header[VMCTX_EPOCH / 8] = &inst->store->engine->epoch;
+    header[VMCTX_EPOCH / 8] = &store->engine->epoch;
+    header[VMCTX_LAZY / 8] = (void *)wj__lazy_trampoline;
+    *out = inst;
     return NULL;
 }
 
@@ -89,12 +149,14 @@ static wj_error *create_memories_and_tables(wj_instance *inst, const wj_extern *
             inst->tables[imp->index] = imports[i].of.table;
     }
     for (uint32_t i = m->nmemory_imports; i < m->nmemories; i++) {
-        wj_error *err = memory_object_new(inst->store, &m->memories[i], &inst->memories[i]);
+        wj_error *err = memory_object_new(inst->store, &m->memories[i], datas_image(inst, i),
+                                          &inst->memories[i]);
         if (err)
             return err;
     }
     for (uint32_t i = m->ntable_imports; i < m->ntables; i++) {
-        wj_error *err = table_object_new(inst->store, &m->tables[i], NULL, &inst->tables[i]);
+        wj_error *err = table_object_new(inst->store, &m->tables[i], NULL,
+                                         inst->store->engine->pool != NULL, &inst->tables[i]);
         if (err)
             return err;
     }
@@ -107,41 +169,24 @@ static wj_error *create_memories_and_tables(wj_instance *inst, const wj_extern *
     return NULL;
 }
 
-static void fill_funcs(wj_instance *inst, const wj_extern *imports)
+static void link_funcs(wj_instance *inst, const wj_extern *imports)
 {
-    const wj_module *module = inst->module;
-    const wasm_module *m = module->wasm;
+    const wasm_module *m = inst->module->wasm;
     vm_funcref **funcs = vmctx_at(inst->vmctx, vmctx_func(m, 0));
     for (uint32_t i = 0; i < m->nimports; i++)
         if (m->imports[i].kind == WASM_EXTERN_FUNC)
             funcs[m->imports[i].index] = &imports[i].of.func->ref;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
-        wj_func *f = &inst->funcs[i - m->nfunc_imports];
-        uint32_t type = m->funcs[i].type;
-        *f = (wj_func){
-            .ref = {.code = module->code.code + module->code.func_starts[i - module->code.first_func],
-                    .vmctx = inst->vmctx,
-                    .type_id = module->type_ids[type]},
-            .store = inst->store,
-            .type = &m->types[type],
-            .instance = inst,
-        };
-        funcs[i] = &f->ref;
-    }
 }
 
-/* The value of a scalar constant expression, as a unit (see value.h). */
-static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
+uint64_t instance_const(wj_instance *inst, const wasm_const *c)
 {
-    const wasm_module *m = inst->module->wasm;
     switch (c->kind) {
     case WASM_CONST_I32: return c->u.i32;
     case WASM_CONST_I64: return c->u.i64;
     case WASM_CONST_F32: return c->u.f32;
     case WASM_CONST_F64: return c->u.f64;
     case WASM_CONST_REF_NULL: return 0;
-    case WASM_CONST_REF_FUNC:
-        return (uintptr_t)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, c->u.index));
+    case WASM_CONST_REF_FUNC: return (uintptr_t)instance_func(inst, c->u.index);
     case WASM_CONST_GLOBAL_GET: return *inst->globals[c->u.index]->cell;
     }
     return 0; /* v128: only global initialisers have one (global_init) */
@@ -149,7 +194,7 @@ static uint64_t const_eval(const wj_instance *inst, const wasm_const *c)
 
 /* Writes the value of global `i`'s initialiser to its cell: one unit, or
  * two for a v128. */
-static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
+static void global_init(wj_instance *inst, uint32_t i, uint64_t *cell)
 {
     const wasm_const *c = &inst->module->wasm->globals[i].init;
     if (c->kind == WASM_CONST_V128) {
@@ -158,7 +203,7 @@ static void global_init(const wj_instance *inst, uint32_t i, uint64_t *cell)
         const wj_global *src = inst->globals[c->u.index];
         memcpy(cell, src->cell, vm_slot_units(src->type.type) * VM_UNIT);
     } else {
-        *cell = const_eval(inst, c);
+        *cell = instance_const(inst, c);
     }
 }
 
@@ -189,50 +234,17 @@ static void init_globals(wj_instance *inst, const wj_extern *imports)
     }
 }
 
-static wj_error *eval_elems(wj_instance *inst)
-{
-    const wasm_module *m = inst->module->wasm;
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        const wasm_elem *e = &m->elems[i];
-        void **items = alloc_array(e->count, sizeof *items);
-        if (!items)
-            return out_of_memory();
-        for (uint32_t j = 0; j < e->count; j++)
-            items[j] = (void *)(uintptr_t)const_eval(inst, &e->items[j]);
-        inst->elems[i] = (elem_segment){items, e->count};
-    }
-    return NULL;
-}
-
 /* Active element then data segments, as table.init / memory.init followed
  * by a drop; declarative segments are dropped. A trap leaves the writes
- * already made. */
+ * already made, and only those. */
 static wj_trap *init_segments(wj_instance *inst)
 {
-    const wasm_module *m = inst->module->wasm;
-    for (uint32_t i = 0; i < m->nelems; i++) {
-        const wasm_elem *e = &m->elems[i];
-        if (e->mode == WASM_SEG_PASSIVE)
-            continue;
-        if (e->mode == WASM_SEG_ACTIVE) {
-            uint32_t dst = (uint32_t)const_eval(inst, &e->offset);
-            if (wj__table_init(inst->vmctx, e->table, i, dst, 0, e->count))
-                return trap_new(WJ_TRAP_TABLE_OUT_OF_BOUNDS);
-        }
-        wj__elem_drop(inst->vmctx, i);
-    }
-    for (uint32_t i = 0; i < m->ndatas; i++) {
-        const wasm_data *d = &m->datas[i];
-        if (d->mode != WASM_SEG_ACTIVE)
-            continue;
-        uint64_t dst = const_eval(inst, &d->offset);
-        if (!m->memories[d->memory].is64)
-            dst = (uint32_t)dst;
-        if (wj__memory_init(inst->vmctx, d->memory, i, dst, 0, d->size))
-            return trap_new(WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
-        wj__data_drop(inst->vmctx, i);
-    }
-    return NULL;
+    wj_trap_code code = elems_init(inst);
+    if (code)
+        datas_unfold(inst, 0);
+    else
+        code = datas_init(inst);
+    return code ? trap_new(code) : NULL;
 }
 
 wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_extern *imports,
@@ -252,19 +264,15 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
     if (err)
         return err;
 
-    wj_instance *inst = calloc(1, sizeof *inst);
-    if (!inst)
-        return out_of_memory();
-    inst->store = store;
-    inst->module = module;
-    module_retain(module);
-    err = allocate(inst);
-    if (!err)
-        err = create_memories_and_tables(inst, imports);
+    wj_instance *inst = NULL;
+    err = allocate(store, module, &inst);
+    if (err)
+        return err;
+    err = create_memories_and_tables(inst, imports);
     if (!err) {
-        fill_funcs(inst, imports);
+        elems_attach(inst);
+        link_funcs(inst, imports);
         init_globals(inst, imports);
-        err = eval_elems(inst);
     }
     if (!err && !store_adopt(store, inst, instance_free_any))
         err = out_of_memory();
@@ -279,8 +287,7 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
 
     wj_trap *t = init_segments(inst);
     if (!t && module->wasm->has_start) {
-        wj_func *start = (wj_func *)*(vm_funcref **)vmctx_at(
-            inst->vmctx, vmctx_func(module->wasm, module->wasm->start));
+        wj_func *start = (wj_func *)instance_func(inst, module->wasm->start);
         err = wj_func_call(start, NULL, 0, NULL, 0, &t);
         if (err)
             return err;
@@ -296,6 +303,11 @@ wj_error *wj_instance_new(wj_store *store, const wj_module *module, const wj_ext
     return NULL;
 }
 
+const wasm_module *instance_wasm(const wj_instance *inst)
+{
+    return inst->module->wasm;
+}
+
 const wj_module *wj_instance_module(const wj_instance *instance)
 {
     return instance->module;
@@ -303,11 +315,11 @@ const wj_module *wj_instance_module(const wj_instance *instance)
 
 static wj_extern extern_of(const wj_instance *inst, uint8_t kind, uint32_t index)
 {
-    const wasm_module *m = inst->module->wasm;
     wj_extern e = {.kind = (wj_extern_kind)kind};
     switch (kind) {
     case WASM_EXTERN_FUNC:
-        e.of.func = (wj_func *)*(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, index));
+        /* its reference is made now: logically the instance is unchanged */
+        e.of.func = (wj_func *)instance_func((wj_instance *)inst, index);
         break;
     case WASM_EXTERN_TABLE: e.of.table = inst->tables[index]; break;
     case WASM_EXTERN_MEMORY: e.of.memory = inst->memories[index]; break;

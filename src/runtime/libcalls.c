@@ -19,12 +19,6 @@ static linear_memory *memory_at(void *vmctx, uint32_t i)
     return *(linear_memory **)vmctx_at(vmctx, vmctx_memory(m, i));
 }
 
-static ref_table *table_at(void *vmctx, uint32_t i)
-{
-    const wasm_module *m = instance_of(vmctx)->module->wasm;
-    return *(ref_table **)vmctx_at(vmctx, vmctx_table(m, i));
-}
-
 /* start + n > size without overflow (memory64 operands can be near 2^64). */
 static bool out_of_bounds(uint64_t start, uint64_t n, uint64_t size)
 {
@@ -86,7 +80,7 @@ void wj__data_drop(void *vmctx, uint32_t segment)
 uint32_t wj__table_grow(void *vmctx, uint32_t table_index, void *init, uint32_t delta)
 {
     uint32_t old;
-    if (!table_grow(table_at(vmctx, table_index), delta, init, &old))
+    if (!table_grow(vmctx_table_at(vmctx, table_index), delta, init, &old))
         return UINT32_MAX;
     return old;
 }
@@ -94,42 +88,39 @@ uint32_t wj__table_grow(void *vmctx, uint32_t table_index, void *init, uint32_t 
 uint32_t wj__table_fill(void *vmctx, uint32_t table_index, uint32_t dst, void *value,
                         uint32_t n)
 {
-    ref_table *t = table_at(vmctx, table_index);
+    ref_table *t = vmctx_table_at(vmctx, table_index);
     if (out_of_bounds(dst, n, t->vm.size))
         return 1;
+    void *stored = table_stored(t, value);
+    table_written(t, dst, dst + n);
     for (uint32_t i = 0; i < n; i++)
-        t->vm.elems[dst + i] = value;
+        t->vm.elems[dst + i] = stored;
     return 0;
 }
 
 uint32_t wj__table_copy(void *vmctx, uint32_t dst_table, uint32_t src_table, uint32_t dst,
                         uint32_t src, uint32_t n)
 {
-    ref_table *d = table_at(vmctx, dst_table), *s = table_at(vmctx, src_table);
+    ref_table *d = vmctx_table_at(vmctx, dst_table), *s = vmctx_table_at(vmctx, src_table);
     if (out_of_bounds(dst, n, d->vm.size) || out_of_bounds(src, n, s->vm.size))
         return 1;
-    if (n)
+    if (n) {
+        /* an element not initialised yet reads as its own table's value */
+        table_materialize(s, src, n);
+        table_written(d, dst, dst + n);
         memmove(d->vm.elems + dst, s->vm.elems + src, (size_t)n * sizeof *d->vm.elems);
+    }
     return 0;
 }
 
 uint32_t wj__table_init(void *vmctx, uint32_t table_index, uint32_t segment, uint32_t dst,
                         uint32_t src, uint32_t n)
 {
-    const elem_segment *seg = &instance_of(vmctx)->elems[segment];
-    ref_table *t = table_at(vmctx, table_index);
-    if (out_of_bounds(src, n, seg->len) || out_of_bounds(dst, n, t->vm.size))
-        return 1;
-    if (n)
-        memcpy(t->vm.elems + dst, seg->items + src, (size_t)n * sizeof *seg->items);
-    return 0;
+    return !elems_copy(instance_of(vmctx), vmctx_table_at(vmctx, table_index), segment, dst, src,
+                       n);
 }
 
 void wj__elem_drop(void *vmctx, uint32_t segment)
 {
-    elem_segment *seg = &instance_of(vmctx)->elems[segment];
-    /* Nothing can read a dropped segment again: its storage can go. */
-    free(seg->items);
-    seg->items = NULL;
-    seg->len = 0;
+    instance_of(vmctx)->elem_dropped[segment] = true;
 }

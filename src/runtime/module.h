@@ -9,7 +9,16 @@
 #include <wasmjail.h>
 
 #include "compiler/compiler.h"
+#include "memory/image.h"
 #include "wasm/module.h"
+
+/* A defined funcref table's values from its active element segments
+ * (elems.c): function index + 1, or 0 for null, for the first len
+ * elements; funcs is NULL when the table is filled at instantiation. */
+typedef struct lazy_table {
+    uint32_t *funcs;
+    uint32_t len;
+} lazy_table;
 
 struct wj_module {
     wj_engine *engine;
@@ -17,6 +26,16 @@ struct wj_module {
     uint32_t *type_ids; /* module type index -> the engine's interned id */
     compiled_code code;
     bool compiled; /* false: from wj_module_decode, inspection only */
+    /* Per defined function that can have a reference (in an element
+     * segment, exported, in a global's initialiser, the start function):
+     * its index among the instance's wj_func; UINT32_MAX for the others,
+     * which validation keeps from ever needing one. */
+    uint32_t *func_slots;
+    uint32_t nfunc_slots;
+    lazy_table *lazy_tables; /* per defined table */
+    bool *elem_lazy;         /* per element segment: folded into lazy_tables */
+    memory_image **images;   /* per defined memory, or NULL (datas.c) */
+    bool *data_imaged;       /* per data segment: in images */
     atomic_uint refs;
 };
 
@@ -24,5 +43,15 @@ struct wj_module {
  * what const protects. */
 void module_retain(const wj_module *m);
 void module_release(const wj_module *m);
+
+/* funcref.c: the module's func_slots; false when out of memory. */
+bool funcs_plan(wj_module *module);
+/* elems.c: the module's lazy_tables and elem_lazy; false when out of
+ * memory. */
+bool elems_plan(wj_module *module);
+void elems_plan_free(wj_module *module);
+/* datas.c: the module's images and data_imaged. */
+bool datas_plan(wj_module *module);
+void datas_plan_free(wj_module *module);
 
 #endif

@@ -7,7 +7,8 @@
 
 /* Kept free below the wasm stack limit for what runs past the prologue
  * checks: host functions (WASI's included), libcalls, trampolines, and a
- * nested call into wasm as far as its trap. */
+ * nested call into wasm as far as its trap, which is recorded on this
+ * stack too (wj__trap, a few hundred bytes). */
 #define STACK_HOST_RESERVE (32 * 1024)
 
 /* Learns the calling thread's stack bounds, once per thread. For the main

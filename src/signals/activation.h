@@ -3,9 +3,10 @@
  *
  * The entry trampoline (src/compiler/trampolines.S) fills the landing pad;
  * the runtime links activations per thread through wj__activation; the
- * signal handler reads them to decide whether a fault is a wasm trap and to
- * capture the backtrace, then resumes at the landing pad. Everything the
- * handler touches is preallocated: it never allocates or locks.
+ * signal handler (a fault) and wj__trap (a trap stub) read them to decide
+ * whether the PC is a wasm trap site and to capture the backtrace, then
+ * resume at the landing pad. Everything they touch is preallocated: they
+ * never allocate or lock.
  *
  * This header is also included by assembly; the offsets below are checked
  * against the structure by static assertions.
@@ -78,6 +79,10 @@ __attribute__((noreturn)) void wj__unwind(vm_activation *act);
 void wj__host_trampoline(void);
 /* Implemented by the runtime; fills the result units or unwinds. */
 void wj__host_call(void *record, uint64_t *slots, uintptr_t fp);
+/* What wj__trap_trampoline (vmctx.h) calls: records the trap of the trap
+ * site at `pc`, in the function whose frame is `fp`, in the current
+ * activation and continues at its landing pad (src/signals/record.c). */
+__attribute__((noreturn)) void wj__trap(uintptr_t pc, uintptr_t fp);
 #endif
 
 #endif

@@ -4,8 +4,8 @@
  * fault to whoever handled the signal before us.
  *
  * Everything here that runs in the handler is async-signal-safe: it reads
- * the activation (initial-exec TLS), the store's code registry and the
- * module's trap table, none of which lock or allocate.
+ * the activation (initial-exec TLS) and records the trap through
+ * signals_record_trap (record.c), which neither locks nor allocates.
  */
 #define _GNU_SOURCE /* REG_RIP and friends */
 #include <errno.h>
@@ -15,7 +15,6 @@
 #include <string.h>
 #include <ucontext.h>
 
-#include "registry/registry.h"
 #include "signals.h"
 
 __thread vm_activation *wj__activation __attribute__((tls_model("initial-exec")));
@@ -84,25 +83,16 @@ static bool resume_trap(const siginfo_t *info, ucontext_t *uc)
     if (info->si_code <= 0)
         return false;
     vm_activation *act = wj__activation;
-    if (!act || !act->registry)
+    if (!act)
         return false;
     greg_t *regs = uc->uc_mcontext.gregs;
-    uintptr_t pc = (uintptr_t)regs[REG_RIP];
-    const code_range *range = code_registry_lookup(act->registry, pc);
-    if (!range)
-        return false;
-    uint32_t code = compiled_trap_at(range->code, (uint32_t)(pc - range->start));
-    if (code == 0)
-        return false;
-
-    act->trap_code = (int)code;
-    act->trap_pc = pc;
     /* Compiled code keeps rbp as its frame pointer, above rsp; anything
      * else means the frames cannot be trusted, so record the PC alone. */
     uintptr_t fp = (uintptr_t)regs[REG_RBP];
     if (fp < (uintptr_t)regs[REG_RSP])
         fp = 0;
-    signals_capture_trace(act, pc, fp);
+    if (!signals_record_trap(act, (uintptr_t)regs[REG_RIP], fp))
+        return false;
 
     regs[REG_RIP] = (greg_t)act->landing_pc;
     regs[REG_RSP] = (greg_t)act->landing_sp;

@@ -6,7 +6,9 @@
  * store and is a trap site of that code becomes a trap: the handler records
  * the code and the backtrace in the activation and resumes at its landing
  * pad. Any other fault goes to the handler installed before ours, or to the
- * default action.
+ * default action. Compiled code faults only on memory accesses (out of
+ * bounds into a guard region); its explicit checks trap without a signal
+ * (wj__trap_trampoline in vmctx.h), through the same recording.
  */
 #ifndef WJ_SIGNALS_SIGNALS_H
 #define WJ_SIGNALS_SIGNALS_H
@@ -27,6 +29,11 @@ bool signals_install(void);
  * wasm: a stack overflow can only be handled on the alternate stack. False
  * (errno set) on failure. */
 bool signals_thread_init(void);
+
+/* Whether pc is a trap site of code registered with act's store; if so,
+ * records the trap (code, pc and the backtrace from (pc, fp)) in act.
+ * Async-signal-safe. */
+bool signals_record_trap(vm_activation *act, uintptr_t pc, uintptr_t fp);
 
 /* Records the wasm frames starting at (pc, fp) -- pc in the function whose
  * frame pointer is fp -- into act->trace, then those of the enclosing

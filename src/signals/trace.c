@@ -1,8 +1,8 @@
 /*
- * Backtrace capture by frame pointers, for the signal handler (and the
- * runtime when a host function traps). Every compiled function keeps
- * `push rbp; mov rbp, rsp`, so [fp] is the caller's fp and [fp+8] the
- * return address into the caller.
+ * Backtrace capture by frame pointers, for the trap recording of faults
+ * and trap stubs (record.c) and for the runtime when a host function
+ * traps. Every compiled function keeps `push rbp; mov rbp, rsp`, so [fp]
+ * is the caller's fp and [fp+8] the return address into the caller.
  *
  * The walk trusts nothing it reads: a frame pointer must be non-zero,
  * aligned, strictly above the previous one and below the activation's

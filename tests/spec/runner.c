@@ -20,6 +20,8 @@ struct options {
     struct conversion_options conversion;
     bool dynamic_memories; /* 32-bit memories as dynamic heaps */
     bool meter;            /* epoch checks and fuel compiled in */
+    bool no_memory_images; /* data segments copied, never mapped */
+    bool pooling;          /* the pooling allocator */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -53,7 +55,8 @@ char *format(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fputs("usage: spec-runner [--features memory64,multi-memory] [--dynamic-memories]\n"
-          "                   [--meter] [--name LABEL] [--verbose] [--wast2json PATH] PATH...\n"
+          "                   [--meter] [--no-memory-images] [--pooling] [--name LABEL]\n"
+          "                   [--verbose] [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
           "command the runtime can judge. Prints a FAIL line per failure, the skip\n"
@@ -61,6 +64,8 @@ static void usage(FILE *out)
           "to the name of the single PATH). --dynamic-memories makes 32-bit memories\n"
           "dynamic heaps (explicit bounds checks) instead of reservations. --meter\n"
           "compiles in epoch checks and fuel, with limits never reached.\n"
+          "--no-memory-images copies data segments instead of mapping memory images.\n"
+          "--pooling instantiates with the pooling allocator (limits the suite fits).\n"
           "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
@@ -112,6 +117,8 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"features", required_argument, NULL, 'f'},
         {"dynamic-memories", no_argument, NULL, 'd'},
         {"meter", no_argument, NULL, 'm'},
+        {"no-memory-images", no_argument, NULL, 'i'},
+        {"pooling", no_argument, NULL, 'p'},
         {"name", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"wast2json", required_argument, NULL, 'w'},
@@ -130,6 +137,8 @@ static int parse_options(int argc, char **argv, struct options *options)
             break;
         case 'd': options->dynamic_memories = true; break;
         case 'm': options->meter = true; break;
+        case 'i': options->no_memory_images = true; break;
+        case 'p': options->pooling = true; break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
         case 'w': options->conversion.wast2json = optarg; break;
@@ -162,6 +171,19 @@ static wj_engine *new_engine(const struct options *options)
     wj_config_set_dynamic_memories(config, options->dynamic_memories);
     wj_config_set_epoch_interruption(config, options->meter);
     wj_config_set_consume_fuel(config, options->meter);
+    wj_config_set_memory_images(config, !options->no_memory_images);
+    if (options->pooling) {
+        /* What the suite's files keep alive at once, with room to spare. */
+        wj_pooling_config pooling;
+        wj_pooling_config_init(&pooling);
+        pooling.instances = 2000;
+        pooling.memories = 1000;
+        pooling.tables = 2000;
+        pooling.memories_per_instance = 10;
+        pooling.tables_per_instance = 10;
+        pooling.table_elements = 100000;
+        wj_config_set_pooling(config, &pooling);
+    }
     if (features->memory64)
         wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
     if (features->multi_memory)

@@ -53,11 +53,15 @@ run() {
 run core core
 run core-dynamic --dynamic-memories core
 run core-metered --meter core
+run core-no-images --no-memory-images core
+run core-pooling --pooling core
 run core/simd core/simd
 run core/simd-dynamic --dynamic-memories core/simd
 run core/simd-metered --meter core/simd
+run core/simd-pooling --pooling core/simd
 run memory64 --features memory64 memory64
 run multi-memory --features multi-memory multi-memory
 run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
+run multi-memory-pooling --pooling --features multi-memory multi-memory
 
 exit $failed

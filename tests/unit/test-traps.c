@@ -2,7 +2,8 @@
  * every trap kind with its code and message, backtraces, host traps and
  * nested host/wasm calls, traps on two threads at once, chaining to a
  * host's own SIGSEGV handler, 32-bit memory bounds, the wasm stack limit,
- * and a compile/instantiate/trap/delete loop for leak checkers.
+ * a compile/instantiate/trap/delete loop for leak checkers, and explicit
+ * traps taking no signal.
  *
  * Test modules are written in the text format and converted at test time
  * by wabt's wat2wasm (wat.h). */
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -176,6 +178,21 @@ static wj_val expect_ok_(int line, const fixture *fx, const char *name, const wj
     ck_assert_int_eq(expect_ok_(__LINE__, fx, name, args).of.i32, (int32_t)(want))
 #define EXPECT_I64(fx, name, want, args) \
     ck_assert_int_eq(expect_ok_(__LINE__, fx, name, args).of.i64, (int64_t)(want))
+
+/* Blocks (or unblocks) on the calling thread every signal a trap could come
+ * through. Explicit checks trap without a signal; were one to take a
+ * signal while it is blocked, the synchronous fault would kill the process.
+ * Only accesses that fault in a guard region still take one. Returns
+ * pthread_sigmask's result. */
+static int block_trap_signals(bool block)
+{
+    static const int trap_signals[] = {SIGILL, SIGFPE, SIGSEGV, SIGBUS};
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof trap_signals / sizeof *trap_signals; i++)
+        sigaddset(&set, trap_signals[i]);
+    return pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
 
 /* ==== the modules =================================================================== */
 
@@ -1396,6 +1413,130 @@ START_TEST(stack_limit_within_small_thread_stacks)
 }
 END_TEST
 
+/* Frames larger than the reserve kept below the stack limit: the check
+ * fails with rsp that far below the limit, maybe past the end of the
+ * thread's stack, and the trap must not use the stack down there. "wide"
+ * recurses with 64 KiB frames (8192 i64 locals); "huge" has a frame of
+ * 800 KB (50,000 v128 locals), more than the default budget and than the
+ * smaller threads' stacks. */
+static char *wide_frames_wat(void)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+    ck_assert_ptr_nonnull(f);
+    fputs("(module $wide\n  (func $wide (export \"wide\") (local", f);
+    for (int i = 0; i < 8192; i++)
+        fputs(" i64", f);
+    fputs(") (call $wide))\n  (func $huge (export \"huge\") (local", f);
+    for (int i = 0; i < 50000; i++)
+        fputs(" v128", f);
+    fputs("))\n"
+          "  (func (export \"add\") (param i32 i32) (result i32)\n"
+          "    (i32.add (local.get 0) (local.get 1))))\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    return text;
+}
+
+typedef struct wide_frames_run {
+    wj_func *funcs[2]; /* wide, huge */
+    uint64_t sites[2]; /* where each traps: its body's first instruction */
+    wj_func *add;
+    char failure[200]; /* empty: all went well */
+} wide_frames_run;
+
+static void wide_frames_failed(wide_frames_run *run, const char *what, wj_error *err,
+                               wj_trap *trap)
+{
+    const wj_frame *f = trap ? wj_trap_frame(trap, 0) : NULL;
+    snprintf(run->failure, sizeof run->failure, "%s: %s (innermost frame at %lld)", what,
+             err ? wj_error_message(err) : trap ? wj_trap_message(trap) : "no trap",
+             f ? (long long)f->module_offset : -1LL);
+    wj_error_delete(err);
+    wj_trap_delete(trap);
+}
+
+/* Each function traps "call stack exhausted" at its first instruction (the
+ * innermost frame), twice, and the store works afterwards. */
+static void wide_frames_calls(wide_frames_run *run)
+{
+    static const char *const names[2] = {"wide", "huge"};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 2; i++) {
+            wj_trap *trap = NULL;
+            wj_error *err = wj_func_call(run->funcs[i], NULL, 0, NULL, 0, &trap);
+            const wj_frame *f = trap ? wj_trap_frame(trap, 0) : NULL;
+            if (err || !trap || wj_trap_code_of(trap) != WJ_TRAP_STACK_EXHAUSTED ||
+                strcmp(wj_trap_message(trap), "call stack exhausted") != 0 || !f ||
+                f->module_offset != run->sites[i]) {
+                wide_frames_failed(run, names[i], err, trap);
+                return;
+            }
+            wj_trap_delete(trap);
+        }
+        wj_trap *trap = NULL;
+        wj_val args[2] = {v_i32(1), v_i32(2)}, sum = {0};
+        wj_error *err = wj_func_call(run->add, args, 2, &sum, 1, &trap);
+        if (err || trap || sum.of.i32 != 3) {
+            wide_frames_failed(run, "add", err, trap ? trap : wj_trap_new("wrong sum"));
+            return;
+        }
+    }
+}
+
+/* The calls without a signal: a trap that touched the stack past its end
+ * would then be fatal, not handled on the alternate stack. */
+static void *wide_frames_main(void *arg)
+{
+    wide_frames_run *run = arg;
+    if (block_trap_signals(true) != 0) {
+        wide_frames_failed(run, "pthread_sigmask", NULL, NULL);
+        return NULL;
+    }
+    wide_frames_calls(run);
+    block_trap_signals(false);
+    return NULL;
+}
+
+START_TEST(stack_limit_with_frames_beyond_the_reserve)
+{
+    char *wat = wide_frames_wat();
+    fixture fx;
+    fx_open(&fx, wat, NULL);
+    free(wat);
+    wide_frames_run run = {.add = fx_func(&fx, "add")};
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "huge" : "wide";
+        run.funcs[i] = fx_func(&fx, name);
+        run.sites[i] = fx_body(&fx, fx_func_index(&fx, name)).code;
+    }
+    /* Stacks of our own with 1 MiB of PROT_NONE below (more than a huge
+     * frame), so that any use of the stack past their end faults instead
+     * of scribbling on a neighbouring mapping. */
+    static const size_t sizes[] = {64 * 1024, 256 * 1024, 8 * 1024 * 1024};
+    const size_t below = 1024 * 1024;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        char *mapping = mmap(NULL, below + sizes[i], PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+                             -1, 0);
+        ck_assert_ptr_ne(mapping, MAP_FAILED);
+        ck_assert_int_eq(mprotect(mapping + below, sizes[i], PROT_READ | PROT_WRITE), 0);
+        pthread_attr_t attr;
+        ck_assert_int_eq(pthread_attr_init(&attr), 0);
+        ck_assert_int_eq(pthread_attr_setstack(&attr, mapping + below, sizes[i]), 0);
+        pthread_t t;
+        ck_assert_int_eq(pthread_create(&t, &attr, wide_frames_main, &run), 0);
+        ck_assert_int_eq(pthread_join(t, NULL), 0);
+        pthread_attr_destroy(&attr);
+        munmap(mapping, below + sizes[i]);
+        ck_assert_msg(run.failure[0] == 0, "%zu KiB stack: %s", sizes[i] / 1024, run.failure);
+    }
+    wide_frames_main(&run); /* and on the main thread */
+    ck_assert_msg(run.failure[0] == 0, "main thread: %s", run.failure);
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== 8. a loop for leak checkers ===================================================== */
 
 START_TEST(create_trap_delete_loop)
@@ -1431,6 +1572,165 @@ START_TEST(create_trap_delete_loop)
         wj_engine_delete(engine);
     }
     free(bytes);
+}
+END_TEST
+
+/* ==== 9. explicit traps take no signal ================================================ */
+
+/* Each kind of explicit check, with the signals blocked (block_trap_signals):
+ * the same code, message and innermost frame as in part 1. */
+START_TEST(explicit_traps_take_no_signal)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    EXPECT_TRAP(&fx, "unreachable", WJ_TRAP_UNREACHABLE, "unreachable", SITE(0x00), NOARGS);
+    EXPECT_TRAP(&fx, "i32.div_u", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero",
+                SITE(0x6e), ARGS(v_i32(1), v_i32(0)));
+    EXPECT_TRAP(&fx, "i64.rem_s", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero",
+                SITE(0x81), ARGS(v_i64(1), v_i64(0)));
+    EXPECT_TRAP(&fx, "i32.div_s", WJ_TRAP_INT_OVERFLOW, "integer overflow", SITE(0x6d),
+                ARGS(v_i32(INT32_MIN), v_i32(-1)));
+    EXPECT_TRAP(&fx, "i64.trunc_f64_u", WJ_TRAP_INT_OVERFLOW, "integer overflow", SITE(0xb1),
+                ARGS(v_f64(-1.0)));
+    EXPECT_TRAP(&fx, "i32.trunc_f32_s", WJ_TRAP_BAD_CONVERSION, "invalid conversion to integer",
+                SITE(0xa8), ARGS(v_f32(NAN)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_INDIRECT_TYPE, "indirect call type mismatch",
+                SITE(0x11, 0x00, 0x00), ARGS(v_i32(1)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNINITIALIZED_ELEMENT, "uninitialized element",
+                SITE(0x11, 0x00, 0x00), ARGS(v_i32(2)));
+    EXPECT_TRAP(&fx, "call_v_i", WJ_TRAP_UNDEFINED_ELEMENT, "undefined element",
+                SITE(0x11, 0x00, 0x00), ARGS(v_i32(3)));
+    EXPECT_TRAP(&fx, "table.get", WJ_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access",
+                SITE(0x25, 0x01), ARGS(v_i32(4)));
+    /* a libcall's status */
+    EXPECT_TRAP(&fx, "table.fill", WJ_TRAP_TABLE_OUT_OF_BOUNDS, "out of bounds table access",
+                SITE(0xfc, 0x11, 0x01), ARGS(v_i32(1), v_i32(4)));
+    EXPECT_TRAP(&fx, "memory.fill", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                SITE(0xfc, 0x0b, 0x00), ARGS(v_i32(65534), v_i32(0x33), v_i32(3)));
+    /* the stack check, at the function's first instruction */
+    EXPECT_TRAP(&fx, "recurse", WJ_TRAP_STACK_EXHAUSTED, "call stack exhausted",
+                SITE(0x20, 0x00), ARGS(v_i32(0)));
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    EXPECT_I32(&fx, "call_v_i", 7, ARGS(v_i32(0)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* A memory64 memory: checked like a dynamic one, and an index whose sum
+ * with the offset wraps. */
+static const char memory64_wat[] =
+    "(module $m64\n"
+    "  (memory i64 1)\n"
+    "  (func (export \"load\") (param i64) (result i32) local.get 0 i32.load offset=8))\n";
+
+/* Accesses with explicit bounds checks: dynamic memories, memory64, and a
+ * static memory's access whose offset is beyond the guard region. */
+START_TEST(explicit_bounds_checks_take_no_signal)
+{
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    wj_config *config = wj_config_new();
+    wj_config_set_dynamic_memories(config, true);
+    fixture fx;
+    fx_open(&fx, kinds_wat, config);
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    EXPECT_I32(&fx, "load", 0, ARGS(v_i32(65532)));
+    EXPECT_TRAP(&fx, "load", code, oob, SITE(0x28, 0x02, 0x00), ARGS(v_i32(65533)));
+    EXPECT_TRAP(&fx, "load", code, oob, SITE(0x28, 0x02, 0x00), ARGS(v_i32(-1)));
+    EXPECT_TRAP(&fx, "store", code, oob, SITE(0x36, 0x02, 0x00), ARGS(v_i32(65536), v_i32(1)));
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    fx_close(&fx);
+
+    wj_config_set_dynamic_memories(config, false);
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
+    static const char *const m64[] = {"--enable-memory64", NULL};
+    fx_prepare_opts(&fx, memory64_wat, m64, config);
+    fx_instantiate(&fx, NULL, 0);
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    EXPECT_I32(&fx, "load", 0, ARGS(v_i64(65524)));
+    EXPECT_TRAP(&fx, "load", code, oob, SITE(0x28, 0x02, 0x08), ARGS(v_i64(65525)));
+    EXPECT_TRAP(&fx, "load", code, oob, SITE(0x28, 0x02, 0x08), ARGS(v_i64(-4)));
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    fx_close(&fx);
+    wj_config_delete(config);
+
+    fx_open(&fx, bounds_wat, NULL);
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    EXPECT_TRAP(&fx, "load_offset_3g", code, oob, SITE(0x29, 0x03, 0x80, 0x80, 0x80, 0x80, 0x0c),
+                ARGS(v_i32(0)));
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    fx_close(&fx);
+}
+END_TEST
+
+/* $spin loops until the fuel runs out, called from $outer. */
+static const char fuel_wat[] =
+    "(module $fuel\n"
+    "  (func $spin (loop $l (br $l)))\n"
+    "  (func $outer (export \"outer\") nop call $spin))\n";
+
+/* Whole backtraces through the trap stubs: a fuel check at a loop header,
+ * and `unreachable` three calls deep. */
+START_TEST(explicit_trap_backtraces_take_no_signal)
+{
+    wj_config *config = wj_config_new();
+    wj_config_set_consume_fuel(config, true);
+    fixture fx;
+    fx_open(&fx, fuel_wat, config);
+    wj_config_delete(config);
+    ck_assert_no_wj_error(wj_store_set_fuel(fx.store, 1000));
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    wj_trap *trap = fx_call(&fx, "outer", NOARGS, NULL);
+    check_trap(__LINE__, trap, "outer", WJ_TRAP_OUT_OF_FUEL, "all fuel consumed by WebAssembly");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
+    CHECK_FRAME(&fx, trap, 0, 0, "spin", SITE(0x03, 0x40));  /* loop */
+    CHECK_FRAME(&fx, trap, 1, 1, "outer", SITE(0x10, 0x00)); /* call $spin */
+    wj_trap_delete(trap);
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    fx_close(&fx);
+
+    fx_open(&fx, backtrace_wat, NULL);
+    ck_assert_int_eq(block_trap_signals(true), 0);
+    trap = fx_call(&fx, "a", NOARGS, NULL);
+    check_trap(__LINE__, trap, "a", WJ_TRAP_UNREACHABLE, "unreachable");
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 3);
+    CHECK_FRAME(&fx, trap, 0, 2, "c", SITE(0x00));       /* unreachable */
+    CHECK_FRAME(&fx, trap, 1, 1, "b", SITE(0x10, 0x02)); /* call $c */
+    CHECK_FRAME(&fx, trap, 2, 0, "a", SITE(0x10, 0x01)); /* call $b */
+    wj_trap_delete(trap);
+    ck_assert_int_eq(block_trap_signals(false), 0);
+    fx_close(&fx);
+}
+END_TEST
+
+/* What the tests above rely on: a trap that does come through a signal (a
+ * load in the guard region) kills the process while the signals are
+ * blocked. */
+START_TEST(guard_region_faults_take_a_signal)
+{
+    fixture fx;
+    fx_open(&fx, kinds_wat, NULL);
+    wj_func *load = fx_func(&fx, "load");
+    fflush(NULL);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct rlimit no_core = {0, 0};
+        setrlimit(RLIMIT_CORE, &no_core); /* the expected crash dumps nothing */
+        wj_val arg = v_i32(70000), res;
+        wj_trap *trap = NULL;
+        if (block_trap_signals(true) == 0)
+            wj_func_call(load, &arg, 1, &res, 1, &trap);
+        _exit(0);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "child: %s %d",
+                  WIFEXITED(status) ? "exit" : "signal",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    fx_close(&fx);
 }
 END_TEST
 
@@ -1475,8 +1775,16 @@ static Suite *traps_suite(void)
     tcase_set_timeout(limits, 120);
     tcase_add_test(limits, stack_limit_is_configurable);
     tcase_add_test(limits, stack_limit_within_small_thread_stacks);
+    tcase_add_test(limits, stack_limit_with_frames_beyond_the_reserve);
     tcase_add_test(limits, create_trap_delete_loop);
     suite_add_tcase(s, limits);
+
+    TCase *no_signal = tcase_create("explicit traps take no signal");
+    tcase_add_test(no_signal, explicit_traps_take_no_signal);
+    tcase_add_test(no_signal, explicit_bounds_checks_take_no_signal);
+    tcase_add_test(no_signal, explicit_trap_backtraces_take_no_signal);
+    tcase_add_test(no_signal, guard_region_faults_take_a_signal);
+    suite_add_tcase(s, no_signal);
     return s;
 }
 
