@@ -25,8 +25,9 @@
  * functions, 7,420 vs 10 table slots).
  *
  * Allocators (--allocator, repeatable; default all): how the engine's
- * memories, tables and instances are allocated. Only "default" exists yet;
- * a new one is an entry of `allocators` below that configures wj_config.
+ * memories, tables and instances are allocated: "default" and "pooling"
+ * (wj_config_set_pooling with the default limits). Another is an entry of
+ * `allocators` below that configures wj_config.
  *
  * Compile: wj_module_new + wj_module_delete of the large module and of the
  * COMPILE.wasm files, in MB/s of code section (median over R runs) over
@@ -139,8 +140,18 @@ typedef struct allocator {
     void (*configure)(wj_config *config); /* NULL: the defaults */
 } allocator;
 
+/* The pooling allocator with its default limits, which the modules here
+ * fit (one memory and one table of at most 7,420 elements per instance). */
+static void configure_pooling(wj_config *config)
+{
+    wj_pooling_config pooling;
+    wj_pooling_config_init(&pooling);
+    wj_config_set_pooling(config, &pooling);
+}
+
 static const allocator allocators[] = {
     {"default", NULL},
+    {"pooling", configure_pooling},
 };
 #define ALLOCATOR_COUNT (sizeof allocators / sizeof *allocators)
 
