@@ -85,7 +85,8 @@ START_TEST(large_module_same_code)
 END_TEST
 
 /* Every table slot of the large module, compiled on 4 threads: each
- * function's calls land on the right functions across chunks. */
+ * function's calls land on the right functions across chunks; then a
+ * trap. */
 START_TEST(large_module_runs_when_compiled_on_threads)
 {
     bench_module m = bench_module_build(BENCH_LARGE);
@@ -108,6 +109,16 @@ START_TEST(large_module_runs_when_compiled_on_threads)
         uint32_t want = bench_func_result(bench_table_func(m.nfuncs, slot), slot * 40503u);
         ck_assert_uint_eq((uint32_t)result.of.i32, want);
     }
+    /* A trap in the last chunk (dispatch is the last function) goes
+     * through that chunk's trap thunk and is located in dispatch. */
+    wj_val args[2] = {{.kind = WJ_I32, .of.i32 = (int32_t)m.nslots}, {.kind = WJ_I32}};
+    wj_val result;
+    ck_assert_ptr_null(wj_func_call(dispatch.of.func, args, 2, &result, 1, &trap));
+    ck_assert_ptr_nonnull(trap);
+    ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_UNDEFINED_ELEMENT);
+    ck_assert_uint_ge(wj_trap_frame_count(trap), 1);
+    ck_assert_uint_eq(wj_trap_frame(trap, 0)->func_index, m.nfuncs - 1);
+    wj_trap_delete(trap);
     wj_store_delete(store);
     wj_module_delete(module);
     wj_engine_delete(engine);
