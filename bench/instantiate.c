@@ -32,7 +32,7 @@
  * Compile: wj_module_new + wj_module_delete of the large module and of the
  * COMPILE.wasm files, in MB/s of code section (median over R runs) over
  * wall time and over the CPU time of all threads (MB/s per core), with
- * one compile thread and with T.
+ * one compile thread and with T, after COMPILE_WARM_UPS untimed ones.
  *
  * Every instance of a module with functions is checked once (the exports
  * return what bench_func_result says), so a broken runtime fails loudly
@@ -58,6 +58,7 @@
 #define MAX_ALLOCATORS 8
 #define RUN_TARGET_NS 20e6
 #define CODE_SECTION_ID 10
+#define COMPILE_WARM_UPS 5 /* untimed compilations before the timed ones */
 
 static int run_count = 7;
 
@@ -343,8 +344,10 @@ static uint64_t code_section_size(const wj_module *module)
     return 0;
 }
 
-/* Compiles the bytes R times (after a warm-up) with 1 and with `threads`
- * compile threads; prints a row for each. */
+/* Compiles the bytes R times with 1 and with `threads` compile threads;
+ * prints a row for each. The warm-up compilations let malloc settle: its
+ * first large blocks are fresh mappings, returned at once when freed, and
+ * cost their page faults again each time until malloc keeps them. */
 static void compile_rows(const char *name, const uint8_t *bytes, size_t len, int threads)
 {
     for (int pass = 0; pass < (threads > 1 ? 2 : 1); pass++) {
@@ -360,6 +363,8 @@ static void compile_rows(const char *name, const uint8_t *bytes, size_t len, int
         wj_module *module = compile_or_fail(engine, name, bytes, len);
         uint64_t code_bytes = code_section_size(module);
         wj_module_delete(module);
+        for (int i = 1; i < COMPILE_WARM_UPS; i++)
+            wj_module_delete(compile_or_fail(engine, name, bytes, len));
         double wall[MAX_RUNS], cpu[MAX_RUNS];
         for (int r = 0; r < run_count; r++) {
             double start = now_ns(), cpu_start = cpu_ns();
