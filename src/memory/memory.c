@@ -177,7 +177,8 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     uint64_t max = vm_memory_max_pages(limits, limit_bytes);
     if (limits->min > max) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                  "memory of %llu pages is over the limit of %llu pages",
+                  "%smemory of %llu pages is over the limit of %llu pages",
+                  slots && slots->pooled ? "pooling allocator: " : "",
                   (unsigned long long)limits->min, (unsigned long long)max);
         return NULL;
     }
