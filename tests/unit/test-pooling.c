@@ -915,6 +915,54 @@ START_TEST(limit_table_elements)
 }
 END_TEST
 
+/* Memories that would be dynamic (live outside the pool) are refused: a
+ * memory reservation of 1 GiB under memory_size's 4 GiB, and memory64. */
+START_TEST(limit_static_memories)
+{
+    wj_pooling_config pool = small_pool(2);
+    pool.memories = 1;
+    wj_config *config = wj_config_new();
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
+    wj_config_set_memory_reservation(config, 1u << 30);
+    wj_config_set_pooling(config, &pool);
+    wj_engine *engine = wj_engine_new(config);
+    ck_assert_ptr_nonnull(engine);
+    wj_store *store = wj_store_new(engine);
+    wj_module *unbounded = compile(engine, "(module (memory 1))");
+    wj_module *bounded = compile(engine, "(module (memory 1 16384))");
+    instantiate_fails(store, unbounded,
+                      "pooling allocator: a memory that may grow to 65536 pages is over the "
+                      "memory reservation of 1073741824 bytes");
+    size_t len;
+    uint8_t *bytes = wat_to_wasm_opts("(module (memory i64 1 1))",
+                                      (const char *const[]){"--enable-memory64", NULL}, &len);
+    wj_module *memory64;
+    ck_assert_no_wj_error(wj_module_new(engine, bytes, len, &memory64));
+    free(bytes);
+    instantiate_fails(store, memory64, "pooling allocator: 64-bit memories are not pooled");
+    instantiate(store, bounded, NULL, 0);
+    instantiate_fails(store, bounded, "pooling allocator: all 1 memory slots are in use");
+    wj_store_delete(store);
+    wj_module_delete(unbounded);
+    wj_module_delete(bounded);
+    wj_module_delete(memory64);
+    wj_engine_delete(engine);
+
+    /* memory_size within the reservation: every memory is in a slot */
+    pool.memory_size = 1u << 30;
+    wj_config_set_pooling(config, &pool);
+    engine = wj_engine_new(config);
+    wj_config_delete(config);
+    store = wj_store_new(engine);
+    unbounded = compile(engine, "(module (memory 1))");
+    instantiate(store, unbounded, NULL, 0);
+    instantiate_fails(store, unbounded, "pooling allocator: all 1 memory slots are in use");
+    wj_store_delete(store);
+    wj_module_delete(unbounded);
+    wj_engine_delete(engine);
+}
+END_TEST
+
 /* A module of `n` copies of `item` ("%1$d" its number). */
 static wj_module *module_of_many(wj_engine *engine, const char *item, int n)
 {
@@ -1195,6 +1243,7 @@ int main(void)
     tcase_add_test(limits, limit_per_instance);
     tcase_add_test(limits, limit_memory_size);
     tcase_add_test(limits, limit_table_elements);
+    tcase_add_test(limits, limit_static_memories);
     tcase_add_test(limits, limit_instance_size);
     tcase_add_test(limits, limit_total_memories_and_tables);
     suite_add_tcase(s, limits);
