@@ -285,6 +285,8 @@ static const char smaller_wat[] =
     "  (data (i32.const 65534) \"BB\")\n"
     "  (func (export \"load8\") (param i32) (result i32) (i32.load8_u (local.get 0)))\n"
     "  (func (export \"load32\") (param i32) (result i32) (i32.load (local.get 0)))\n"
+    "  (func (export \"load_guard\") (result i32)\n"
+    "    (i32.load offset=0x7fffffff (i32.const 0xfffffff0)))\n"
     "  (func (export \"tab_size\") (result i32) (table.size 0))\n"
     "  (func (export \"tab_null\") (param i32) (result i32)\n"
     "    (ref.is_null (table.get 0 (local.get 0)))))\n";
@@ -418,6 +420,7 @@ static void reuse_run(unsigned opts)
     assert_bounds(inst, WASM_PAGE);
     call_traps(inst, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "load32", 1, WASM_PAGE - 3);
     ck_assert_int_eq(call(inst, "load32", 1, WASM_PAGE - 4), 0x42420000);
+    call_traps(inst, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "load_guard", 0);
     ck_assert_int_eq(global_value(inst, "g"), -1);
     assert_null_table(inst, 2);
     wj_store_delete(store);
@@ -493,9 +496,9 @@ typedef struct segment {
  * bytes (BIG, filled in by image_segments). */
 static segment image_segs[] = {
     SEG(0, "zero"),
-    SEG(4092, "abcd"),      /* ends at 4 KiB */
-    SEG(4096, "page"),      /* starts at it */
-    SEG(8191, "XY"),        /* starts one before 8 KiB */
+    SEG(4095, "XY"),        /* starts one before 4 KiB */
+    SEG(12284, "abcd"),     /* ends at 12 KiB */
+    SEG(12288, "page"),     /* starts at it */
     SEG(65533, "end"),      /* ends at 64 KiB */
     SEG(131070, "PQRS"),    /* spans 128 KiB */
     SEG(200000, "aaaaaaaa"),
@@ -588,11 +591,11 @@ START_TEST(images_match_segments)
     uint8_t *base = wj_memory_data(memory_of(first));
     ck_assert_int_eq(image_mapped(base, IMAGE_PAGES * WASM_PAGE), !(opts & NO_IMAGES));
     call(first, "fill", 1, 0xee);
-    ck_assert_uint_eq(base[4092], 0xee);
+    ck_assert_uint_eq(base[4095], 0xee);
     wj_instance *second = instantiate(store, module, NULL, 0);
     assert_image_memory(second, want, "an instance made after another wrote");
     call(second, "fill", 1, 0xdd);
-    ck_assert_uint_eq(base[4092], 0xee);
+    ck_assert_uint_eq(base[4095], 0xee);
     wj_store_delete(store);
 
     /* the slots come back, one of them in the next instance */
