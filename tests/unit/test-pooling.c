@@ -685,6 +685,79 @@ START_TEST(global_offset_among_constants)
 }
 END_TEST
 
+/* Two memories of one module, each with its own image (segments to both,
+ * interleaved, one overlapping another of its memory), under the four
+ * configurations. */
+static const segment first_segs[] = {SEG(10, "first"), SEG(65530, "boundary"), SEG(12, "FI")};
+static const segment second_segs[] = {SEG(4095, "second"), SEG(3 * WASM_PAGE - 2, "ZZ")};
+
+START_TEST(images_of_two_memories)
+{
+    unsigned opts = (unsigned)_i;
+    wj_pooling_config pool = small_pool(4);
+    pool.memories_per_instance = 2;
+    wj_engine *engine = engine_with(opts, &pool);
+    wj_module *module = compile(engine, "(module\n"
+                                        "  (memory (export \"a\") 2)\n"
+                                        "  (memory (export \"b\") 3)\n"
+                                        "  (data (memory 0) (i32.const 10) \"first\")\n"
+                                        "  (data (memory 1) (i32.const 4095) \"second\")\n"
+                                        "  (data (memory 0) (i32.const 65530) \"boundary\")\n"
+                                        "  (data (memory 1) (i32.const 196606) \"ZZ\")\n"
+                                        "  (data (memory 0) (i32.const 12) \"FI\")\n"
+                                        "  (func (export \"fill\")\n"
+                                        "    (memory.fill 0 (i32.const 0) (i32.const 7)\n"
+                                        "                 (i32.const 131072))\n"
+                                        "    (memory.fill 1 (i32.const 0) (i32.const 9)\n"
+                                        "                 (i32.const 196608))))\n");
+    uint8_t *want_a = segments_apply(calloc(2 * WASM_PAGE, 1), first_segs, 3);
+    uint8_t *want_b = segments_apply(calloc(3 * WASM_PAGE, 1), second_segs, 2);
+    for (int round = 0; round < 3; round++) {
+        wj_store *store = wj_store_new(engine);
+        wj_instance *inst = instantiate(store, module, NULL, 0);
+        wj_memory *a = export_of(inst, "a", WJ_EXTERN_MEMORY).of.memory;
+        wj_memory *b = export_of(inst, "b", WJ_EXTERN_MEMORY).of.memory;
+        ck_assert_uint_eq(wj_memory_data_size(a), 2 * WASM_PAGE);
+        ck_assert_uint_eq(wj_memory_data_size(b), 3 * WASM_PAGE);
+        assert_bytes(wj_memory_data(a), want_a, 2 * WASM_PAGE, "memory 0");
+        assert_bytes(wj_memory_data(b), want_b, 3 * WASM_PAGE, "memory 1");
+        ck_assert_int_eq(image_mapped(wj_memory_data(a), 2 * WASM_PAGE), !(opts & NO_IMAGES));
+        ck_assert_int_eq(image_mapped(wj_memory_data(b), 3 * WASM_PAGE), !(opts & NO_IMAGES));
+        call(inst, "fill", 0);
+        wj_store_delete(store);
+    }
+    free(want_a);
+    free(want_b);
+    wj_module_delete(module);
+    wj_engine_delete(engine);
+}
+END_TEST
+
+/* More memories alive at once than the default allocator keeps (32):
+ * the reservations it keeps and those it unmaps; none shows what the
+ * memories before wrote. */
+START_TEST(default_allocator_past_its_spare_reservations)
+{
+    enum { ALIVE = 40 };
+    wj_engine *engine = engine_with((unsigned)_i ? NO_IMAGES : 0, NULL);
+    wj_module *module = compile(engine, secret_wat);
+    for (int round = 0; round < 3; round++) {
+        wj_store *store = wj_store_new(engine);
+        for (int i = 0; i < ALIVE; i++) {
+            wj_instance *inst = instantiate(store, module, NULL, 0);
+            assert_memory_is(inst, 2 * WASM_PAGE, 16, "AAAA", 4);
+            assert_null_table(inst, 4);
+            ck_assert_int_eq(global_value(inst, "g32"), 7);
+            ck_assert_int_eq(call(inst, "grow", 1, 1), 2);
+            call(inst, "scribble", 0);
+        }
+        wj_store_delete(store);
+    }
+    wj_module_delete(module);
+    wj_engine_delete(engine);
+}
+END_TEST
+
 /* ==== instantiations that trap halfway =============================================== */
 
 /* Its element segment puts $f, which reads the module's own memory, into
@@ -707,6 +780,7 @@ typedef struct trapping {
     const char *segments;
     wj_trap_code code;
     const char *own_before; /* at 100 and at 70000 of its own memory, else zeros */
+    const char *own_after;  /* at 200 */
 } trapping;
 
 static const trapping trapping_cases[] = {
@@ -716,23 +790,30 @@ static const trapping trapping_cases[] = {
      "  (data (memory 0) (i32.const 65535) \"xx\")\n"
      "  (data (memory $own) (i32.const 100) \"AFTER!\")\n"
      "  (data (memory $own) (i32.const 200) \"after\")\n",
-     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "before"},
+     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "before", NULL},
     {"its own memory's segment traps",
      "  (data (memory $own) (i32.const 100) \"before\")\n"
      "  (data (memory $own) (i32.const 70000) \"before\")\n"
      "  (data (memory $own) (i32.const 131070) \"xxx\")\n"
      "  (data (memory $own) (i32.const 200) \"after\")\n",
-     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "before"},
+     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "before", NULL},
     {"the first segment traps",
      "  (data (memory 0) (i32.const 65536) \"x\")\n"
      "  (data (memory $own) (i32.const 100) \"after\")\n"
      "  (data (memory $own) (i32.const 200) \"after\")\n",
-     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, NULL},
+     WJ_TRAP_MEMORY_OUT_OF_BOUNDS, NULL, NULL},
     {"an element segment traps",
      "  (elem (table 0) (i32.const 4) func $f)\n"
      "  (data (memory $own) (i32.const 100) \"after\")\n"
      "  (data (memory $own) (i32.const 200) \"after\")\n",
-     WJ_TRAP_TABLE_OUT_OF_BOUNDS, NULL},
+     WJ_TRAP_TABLE_OUT_OF_BOUNDS, NULL, NULL},
+    {"the start function traps after every segment applied",
+     "  (data (memory $own) (i32.const 100) \"before\")\n"
+     "  (data (memory $own) (i32.const 70000) \"before\")\n"
+     "  (data (memory $own) (i32.const 200) \"after\")\n"
+     "  (func $boom unreachable)\n"
+     "  (start $boom)\n",
+     WJ_TRAP_UNREACHABLE, "before", "after"},
 };
 
 static void trapping_run(unsigned opts, const trapping *c)
@@ -763,11 +844,13 @@ static void trapping_run(unsigned opts, const trapping *c)
 
         /* $f went into the imported table before the trap */
         wj_table *tab = imports[0].of.table;
-        const char *before = c->own_before ? c->own_before : "\0\0\0\0\0\0";
+        const char *zeros6 = "\0\0\0\0\0\0";
+        const char *before = c->own_before ? c->own_before : zeros6;
+        const char *after = c->own_after ? c->own_after : zeros6;
         for (int i = 0; i < 6; i++) {
             ck_assert_int_eq(call_element(tab, 1, 100 + i), (uint8_t)before[i]);
             ck_assert_int_eq(call_element(tab, 1, 70000 + i), (uint8_t)before[i]);
-            ck_assert_int_eq(call_element(tab, 1, 200 + i), 0);
+            ck_assert_int_eq(call_element(tab, 1, 200 + i), (uint8_t)after[i]);
         }
         /* nothing of the trapping segment in the imported memory */
         const uint8_t *imported = wj_memory_data(imports[1].of.memory);
@@ -1230,6 +1313,7 @@ int main(void)
     tcase_set_timeout(reused, 60);
     tcase_add_loop_test(reused, reused_slot_hides_secrets, 0, 4);
     tcase_add_loop_test(reused, api_memory_reuses_cleanly, 0, 4);
+    tcase_add_loop_test(reused, default_allocator_past_its_spare_reservations, 0, 2);
     suite_add_tcase(s, reused);
 
     TCase *images = tcase_create("images");
@@ -1237,6 +1321,7 @@ int main(void)
     tcase_add_loop_test(images, images_match_segments, 0, 4);
     tcase_add_test(images, images_on_and_off_agree);
     tcase_add_loop_test(images, global_offset_among_constants, 0, 4);
+    tcase_add_loop_test(images, images_of_two_memories, 0, 4);
     tcase_add_loop_test(images, trapping_instantiation, 0, 4);
     suite_add_tcase(s, images);
 
