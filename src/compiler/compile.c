@@ -83,7 +83,8 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
         while (o.code.len % 16) /* align function starts */
             cb_u8(&o.code, 0xcc);
         starts[i] = o.code.len;
-        fn f = {.m = m, .type_ids = env->type_ids, .plans = plans, .out = &o, .cb = &o.code,
+        fn f = {.m = m, .type_ids = env->type_ids, .func_slots = env->func_slots,
+                .nfunc_slots = env->nfunc_slots, .plans = plans, .out = &o, .cb = &o.code,
                 .err = err, .index = m->nfunc_imports + i,
                 .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks};
         ok = compile_function(&f) && !o.code.oom;

@@ -45,6 +45,10 @@ typedef struct compiled_code {
 typedef struct compile_env {
     const uint32_t *type_ids;  /* the module's type indices -> the engine's
                                 * interned ids (call_indirect compares them) */
+    const uint32_t *func_slots; /* per defined function: its reference's
+                                 * slot (vmctx.h), UINT32_MAX when it can
+                                 * have none */
+    uint32_t nfunc_slots;
     vm_memory_config memory;   /* where memories live (vm_plan_memory) */
     uint64_t max_memory_size;  /* the engine's limit, in bytes */
     bool epoch_checks;         /* at function entries and loop headers */

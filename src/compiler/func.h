@@ -99,14 +99,16 @@ typedef struct epoch_stub {
     uint32_t wasm;   /* offset of the wasm instruction */
 } epoch_stub;
 
-/* The out-of-line slow path of a funcref element read (tables.c). */
+/* The out-of-line slow path of what is made on first use (tables.c): a
+ * funcref element read, or a function's reference (ref.func). */
 typedef struct lazy_stub {
     uint32_t jump;   /* rel32 of the jcc to patch */
-    uint32_t resume; /* the check the slow path returns to */
+    uint32_t resume; /* where the slow path returns to */
     uint32_t wasm;   /* offset of the wasm instruction */
-    uint32_t table;
+    uint32_t index;  /* the table, or the function (func) */
     uint8_t idx;     /* the register holding the element index */
     bool call;       /* call_indirect: an initialised null traps */
+    bool func;       /* ref.func */
 } lazy_stub;
 
 /* A 16-byte constant read rip-relative (vconst.c). */
@@ -146,6 +148,8 @@ typedef struct module_out {
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
+    const uint32_t *func_slots; /* compile_env's */
+    uint32_t nfunc_slots;
     const vm_memory_plan *plans; /* per memory: static or dynamic */
     module_out *out;
     codebuf *cb;

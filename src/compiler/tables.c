@@ -12,14 +12,17 @@ static bool funcref_table(const fn *f, uint32_t t)
     return f->m->tables[t].elem == WASM_FUNCREF;
 }
 
-/* r11 = table t's elements after checking idx < size (else trap `code`). */
-static void table_elems(fn *f, uint32_t t, int idx, uint32_t code)
+/* r11 = table t's elements after checking idx < size (else trap `code`);
+ * for a write, the table is marked written on the way. */
+static void table_elems(fn *f, uint32_t t, int idx, uint32_t code, bool write)
 {
     codebuf *cb = f->cb;
     x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, (int32_t)vmctx_table(f->m, t))); /* mov r11, [r15+table] */
     x86_alu_rr(cb, ALU_CMP, SZ32, idx, M_(SCRATCH, VM_TABLE_SIZE)); /* cmp idx, [r11+size] */
     trap_if(f, CC_AE, code);                                        /* jae stub */
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS));     /* mov r11, [r11+elems] */
+    if (write)
+        x86_mov_mi(cb, SZ32, M_(SCRATCH, VM_TABLE_WRITTEN), 1); /* mov dword [r11+written], 1 */
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(SCRATCH, VM_TABLE_ELEMS)); /* mov r11, [r11+elems] */
 }
 
 /* Asks wj__lazy_trampoline for what `request` (r11, already set) names. */
@@ -38,7 +41,7 @@ static void lazy_call(fn *f)
 static void load_funcref(fn *f, uint32_t t, int idx, bool call)
 {
     codebuf *cb = f->cb;
-    table_elems(f, t, idx, call ? WJ_TRAP_UNDEFINED_ELEMENT : WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+    table_elems(f, t, idx, call ? WJ_TRAP_UNDEFINED_ELEMENT : WJ_TRAP_TABLE_OUT_OF_BOUNDS, false);
     x86_mov_rr(cb, SZ64, SCRATCH, MI_(SCRATCH, idx, 3, 0)); /* mov r11, [r11+idx*8] */
     uint32_t resume = cb->len;
     uint32_t jump;
@@ -49,7 +52,7 @@ static void load_funcref(fn *f, uint32_t t, int idx, bool call)
         x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH); /* test r11, r11 */
         jump = x86_jcc(cb, CC_E);                    /* jz slow */
     }
-    VEC_PUSH(f, f->lazy_stubs, {jump, resume, f->pos, t, (uint8_t)idx, call});
+    VEC_PUSH(f, f->lazy_stubs, {jump, resume, f->pos, t, (uint8_t)idx, call, false});
 }
 
 void tables_finish(fn *f)
@@ -63,8 +66,10 @@ void tables_finish(fn *f)
             x86_test_rr(cb, SZ64, R_(SCRATCH), SCRATCH);      /* test r11, r11 */
             trap_if(f, CC_NE, WJ_TRAP_UNINITIALIZED_ELEMENT); /* jnz stub */
         }
-        if (s->table) {
-            x86_mov_ri64(cb, SCRATCH, (uint64_t)s->table << 32); /* mov r11, table << 32 */
+        if (s->func) {
+            x86_mov_ri64(cb, SCRATCH, VM_LAZY_FUNC | s->index); /* mov r11, LAZY_FUNC | func */
+        } else if (s->index) {
+            x86_mov_ri64(cb, SCRATCH, (uint64_t)s->index << 32); /* mov r11, table << 32 */
             x86_alu_rr(cb, ALU_OR, SZ64, SCRATCH, R_(s->idx));  /* or r11, idx */
         } else {
             x86_mov_rr(cb, SZ32, SCRATCH, R_(s->idx)); /* mov r11d, idx */
@@ -96,7 +101,7 @@ static void table_get(fn *f, uint32_t t)
         load_funcref(f, t, idx, false);
         x86_lea(f->cb, SZ64, idx, M_(SCRATCH, -1)); /* lea idx, [r11-1] */
     } else {
-        table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+        table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS, false);
         x86_mov_rr(f->cb, SZ64, idx, MI_(SCRATCH, idx, 3, 0)); /* mov idx, [r11+idx*8] */
     }
     push_reg(f, f->m->tables[t].elem, idx);
@@ -108,7 +113,7 @@ static void table_set(fn *f, uint32_t t)
     codebuf *cb = f->cb;
     int v = pop_reg(f, 0);
     int idx = pop_reg(f, 1u << v);
-    table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS);
+    table_elems(f, t, idx, WJ_TRAP_TABLE_OUT_OF_BOUNDS, true);
     if (funcref_table(f, t)) {
         x86_lea(cb, SZ64, idx, MI_(SCRATCH, idx, 3, 0)); /* lea idx, [r11+idx*8] */
         x86_lea(cb, SZ64, SCRATCH, M_(v, 1));            /* lea r11, [v+1] */
@@ -119,8 +124,9 @@ static void table_set(fn *f, uint32_t t)
     reg_free(f, v), reg_free(f, idx);
 }
 
-/* ref.func: an imported function's reference is in vmctx; a defined one's
- * is made on first use. */
+/* ref.func: an imported function's reference is in vmctx; a defined
+ * one's is at a known place after it, made by the slow path the first
+ * time (its bit in vmctx says whether it was). */
 static void ref_func(fn *f, uint32_t func)
 {
     codebuf *cb = f->cb;
@@ -128,9 +134,13 @@ static void ref_func(fn *f, uint32_t func)
     if (func < f->m->nfunc_imports) {
         x86_mov_rr(cb, SZ64, reg, M_(VMCTX, (int32_t)vmctx_func(f->m, func))); /* mov r, [r15+func] */
     } else {
-        x86_mov_ri64(cb, SCRATCH, VM_LAZY_FUNC | func); /* mov r11, LAZY_FUNC | func */
-        lazy_call(f);
-        x86_mov_rr(cb, SZ64, reg, R_(SCRATCH)); /* mov r, r11 */
+        uint32_t slot = f->func_slots[func - f->m->nfunc_imports];
+        x86_test_mi8(cb, M_(VMCTX, (int32_t)(vmctx_made(f->m) + slot / 8)),
+                     (uint8_t)(1u << slot % 8)); /* test byte [r15+made], bit */
+        uint32_t jump = x86_jcc(cb, CC_E);      /* jz slow */
+        VEC_PUSH(f, f->lazy_stubs, {jump, cb->len, f->pos, func, 0, false, true});
+        int64_t at = vmctx_size(f->m, f->nfunc_slots) + (int64_t)slot * VM_FUNC_BYTES;
+        x86_lea(cb, SZ64, reg, M_(VMCTX, (int32_t)at)); /* lea r, [r15+reference] */
     }
     push_reg(f, WASM_FUNCREF, reg);
 }

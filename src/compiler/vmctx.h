@@ -59,7 +59,9 @@ typedef struct vm_memory {
 typedef struct vm_table {
     void **elems;
     uint32_t size;
-    uint32_t max; /* UINT32_MAX when unbounded */
+    uint32_t max;     /* UINT32_MAX when unbounded */
+    uint32_t written; /* set by compiled table.set: a reset clears it all */
+    uint32_t pad_;
 } vm_table;
 
 /*
@@ -166,6 +168,7 @@ enum {
     VM_MEMORY_PAGES = offsetof(vm_memory, pages),
     VM_TABLE_ELEMS = offsetof(vm_table, elems),
     VM_TABLE_SIZE = offsetof(vm_table, size),
+    VM_TABLE_WRITTEN = offsetof(vm_table, written),
     VM_STORE_STACK_LIMIT = offsetof(vm_store, stack_limit),
     VM_STORE_EPOCH_DEADLINE = offsetof(vm_store, epoch_deadline),
     VM_STORE_FUEL = offsetof(vm_store, fuel),
@@ -189,10 +192,14 @@ enum {
  *                                         the exporter's cell, and so does a
  *                                         v128 global's, defined or imported
  *                                         (its 16-byte cell: vm_global_indirect)
- *        vm_funcref *funcs[nfunc_imports] the imported functions; defined
- *                                         ones' references are made on first
- *                                         use (wj__lazy), so an instance does
- *                                         no per-function work
+ *        vm_funcref *funcs[nfunc_imports] the imported functions
+ *        uint8_t    made[(nslots + 7) / 8] a bit per function that can have
+ *                                         a reference (its slot: one of
+ *                                         nslots, compile_env.func_slots), set
+ *                                         once the reference is made
+ *   and right after it (16-aligned) the instance's VM_FUNC_BYTES
+ *   references by slot, each written when it is first asked for
+ *   (wj__lazy), so an instance does no per-function work.
  */
 enum {
     VMCTX_STORE = 0,
@@ -229,10 +236,18 @@ static inline uint32_t vmctx_func(const wasm_module *m, uint32_t i)
 {
     return vmctx_global(m, m->nglobals) + 8 * i;
 }
-static inline uint32_t vmctx_size(const wasm_module *m)
+static inline uint32_t vmctx_made(const wasm_module *m)
 {
     return vmctx_func(m, m->nfunc_imports);
 }
+/* Where the references begin. */
+static inline uint32_t vmctx_size(const wasm_module *m, uint32_t nslots)
+{
+    return (vmctx_made(m) + (nslots + 7) / 8 + 15) & ~UINT32_C(15);
+}
+/* The size of a reference's storage (the runtime's wj_func, whose first
+ * member is the vm_funcref). */
+#define VM_FUNC_BYTES 72
 
 /*
  * Libcalls: C functions (src/runtime/libcalls.c) that compiled code calls

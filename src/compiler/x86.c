@@ -111,6 +111,13 @@ void x86_test_rr(codebuf *cb, int size, x86_rm a, int b)
     enc_sized(cb, size, 0x84, 0x85, b, a);
 }
 
+/* test r/m8, imm8: F6 /0 ib */
+void x86_test_mi8(codebuf *cb, x86_rm a, uint8_t imm)
+{
+    enc_sized(cb, SZ8, 0xf6, 0xf7, 0, a);
+    cb_u8(cb, imm);
+}
+
 /* mov r, r/m: 8B /r (8A for bytes) */
 void x86_mov_rr(codebuf *cb, int size, int dst, x86_rm src)
 {

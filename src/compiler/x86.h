@@ -91,6 +91,7 @@ void x86_alu_rr(codebuf *cb, int alu, int size, int dst, x86_rm src); /* op dst,
 void x86_alu_mr(codebuf *cb, int alu, int size, x86_rm dst, int src); /* op r/m, src */
 void x86_alu_ri(codebuf *cb, int alu, int size, x86_rm dst, int32_t imm); /* op r/m, imm */
 void x86_test_rr(codebuf *cb, int size, x86_rm a, int b);            /* test r/m, r */
+void x86_test_mi8(codebuf *cb, x86_rm a, uint8_t imm);               /* test byte r/m, imm8 */
 void x86_mov_rr(codebuf *cb, int size, int dst, x86_rm src);         /* mov r, r/m */
 void x86_mov_mr(codebuf *cb, int size, x86_rm dst, int src);         /* mov r/m, r */
 void x86_mov_mi(codebuf *cb, int size, x86_rm dst, int32_t imm);     /* mov r/m, imm32 */

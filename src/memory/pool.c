@@ -13,7 +13,7 @@
 bool pool_init(block_pool *p, uint32_t count, size_t bytes, const char *what, wasm_error *err)
 {
     size_t block = (bytes + HOST_PAGE - 1) & ~(HOST_PAGE - 1);
-    *p = (block_pool){.block = block ? block : HOST_PAGE, .count = count};
+    *p = (block_pool){.bytes = bytes, .block = block ? block : HOST_PAGE, .count = count};
     p->free.next = calloc(count ? count : 1, sizeof *p->free.next);
     size_t total = p->block * count;
     if (p->free.next && total) {
@@ -48,16 +48,17 @@ void *pool_take(block_pool *p)
     return top ? p->base + (size_t)(top - 1) * p->block : NULL;
 }
 
-void pool_give(block_pool *p, void *block, size_t used)
+void pool_give(block_pool *p, void *block, size_t from, size_t to)
 {
     uint8_t *b = block;
-    if (used > RESET_BY_WRITING) {
-        size_t pages = used & ~(HOST_PAGE - 1);
-        if (madvise(b, pages, MADV_DONTNEED) == 0) {
-            b += pages;
-            used -= pages;
+    if (to - from > RESET_BY_WRITING) {
+        /* whole pages inside the range go back to the kernel */
+        size_t first = (from + HOST_PAGE - 1) & ~(HOST_PAGE - 1), last = to & ~(HOST_PAGE - 1);
+        if (madvise(b + first, last - first, MADV_DONTNEED) == 0) {
+            memset(b + from, 0, first - from);
+            from = last;
         }
     }
-    memset(b, 0, used);
-    freelist_push(&p->free, (uint32_t)(((uint8_t *)block - p->base) / p->block));
+    memset(b + from, 0, to - from);
+    freelist_push(&p->free, (uint32_t)((b - p->base) / p->block));
 }

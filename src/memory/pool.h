@@ -17,7 +17,8 @@
 
 typedef struct block_pool {
     uint8_t *base;
-    size_t block; /* bytes per block: whole host pages */
+    size_t bytes; /* what a block holds for its user, as asked */
+    size_t block; /* bytes per block: `bytes` in whole host pages */
     uint32_t count;
     freelist free;
 } block_pool;
@@ -28,7 +29,8 @@ bool pool_init(block_pool *p, uint32_t count, size_t bytes, const char *what, wa
 void pool_destroy(block_pool *p);
 /* A zeroed block, or NULL when all are in use. */
 void *pool_take(block_pool *p);
-/* Back to the pool; its first `used` bytes are zeroed again. */
-void pool_give(block_pool *p, void *block, size_t used);
+/* Back to the pool; bytes [from, to) of it are zeroed again (the rest
+ * must be zero). */
+void pool_give(block_pool *p, void *block, size_t from, size_t to);
 
 #endif

@@ -125,6 +125,7 @@ void elems_attach(wj_instance *inst)
 static void write_items(wj_instance *inst, ref_table *t, const wasm_elem *e, uint32_t dst,
                         uint32_t src, uint32_t n)
 {
+    table_written(t, dst, dst + n);
     for (uint32_t k = 0; k < n; k++)
         t->vm.elems[dst + k] =
             table_stored(t, (void *)(uintptr_t)instance_const(inst, &e->items[src + k]));

@@ -131,6 +131,21 @@ static bool pool_new(wj_engine *engine)
                      "tables", &err);
 }
 
+/* The default allocator's spares (engine.h). */
+static bool spares_new(wj_engine *engine)
+{
+    const vm_memory_config *mc = &engine->config.memory;
+    wasm_error err = {0};
+    if (mc->reservation &&
+        !(engine->slots =
+              slots_new(mc->reservation + mc->guard, ENGINE_SPARE_MEMORIES, false, &err)))
+        return false;
+    engine->spare_tables = malloc(sizeof *engine->spare_tables);
+    return engine->spare_tables &&
+           pool_init(engine->spare_tables, ENGINE_SPARE_TABLES,
+                     ENGINE_SPARE_TABLE_ELEMS * sizeof(void *), "tables", &err);
+}
+
 wj_engine *wj_engine_new(const wj_config *config)
 {
     wj_engine *engine = malloc(sizeof *engine);
@@ -141,14 +156,8 @@ wj_engine *wj_engine_new(const wj_config *config)
     engine->types = type_registry_new();
     engine->slots = NULL;
     engine->pool = NULL;
-    const vm_memory_config *mc = &engine->config.memory;
-    wasm_error err = {0};
-    bool ok = engine->config.pooling ? pool_new(engine)
-              : !mc->reservation     ? true
-                                     : (engine->slots = slots_new(mc->reservation + mc->guard,
-                                                                  ENGINE_SPARE_MEMORIES, false,
-                                                                  &err)) != NULL;
-    if (!engine->types || !ok) {
+    engine->spare_tables = NULL;
+    if (!engine->types || !(engine->config.pooling ? pool_new(engine) : spares_new(engine))) {
         wj_engine_delete(engine);
         return NULL;
     }
@@ -165,6 +174,10 @@ void wj_engine_delete(wj_engine *engine)
         pool_destroy(&engine->pool->states);
         pool_destroy(&engine->pool->tables);
         free(engine->pool);
+    }
+    if (engine->spare_tables) {
+        pool_destroy(engine->spare_tables);
+        free(engine->spare_tables);
     }
     free(engine);
 }

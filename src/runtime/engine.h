@@ -37,9 +37,14 @@ struct wj_engine {
     _Atomic uint64_t epoch; /* compiled code reads it through vmctx */
     memory_slots *slots;    /* static memories' reservations for reuse, or NULL */
     instance_pool *pool;    /* with the pooling allocator */
+    block_pool *spare_tables; /* without: table blocks kept for reuse */
 };
 
-/* Freed static memories the default allocator keeps for the next ones. */
+/* What the default allocator keeps for the next instances: freed static
+ * memories' reservations, and blocks for tables of up to
+ * ENGINE_SPARE_TABLE_ELEMS elements (larger ones are malloc'd). */
 #define ENGINE_SPARE_MEMORIES 32
+#define ENGINE_SPARE_TABLES 32
+#define ENGINE_SPARE_TABLE_ELEMS 16384
 
 #endif

@@ -130,8 +130,8 @@ wj_error *table_object_new(wj_store *store, const wasm_tabletype *type, void *in
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     wasm_error err = {0};
     const wj_engine *engine = store->engine;
-    t->tab = table_new(type, init, pooled ? &engine->pool->tables : NULL,
-                       engine->config.pool.table_elements, &err);
+    t->tab = table_new(type, init, pooled ? &engine->pool->tables : engine->spare_tables, pooled,
+                       &err);
     if (!t->tab) {
         free(t);
         return rt_error_from_wasm(&err);
@@ -211,6 +211,7 @@ bool wj_table_set(wj_table *table, uint64_t index, const wj_val *value)
 {
     if (index >= table->tab->vm.size || !val_fits(value, table->tab->elem, table->store))
         return false;
+    table_written(table->tab, (uint32_t)index, (uint32_t)index + 1);
     table->tab->vm.elems[index] = table_stored(table->tab, val_to_ref(value));
     return true;
 }

@@ -20,6 +20,10 @@ struct wj_func {
     void (*finalizer)(void *env);
 };
 
+/* Compiled code finds an instance's wj_func by slot after its vmctx. */
+_Static_assert(sizeof(struct wj_func) == VM_FUNC_BYTES, "VM_FUNC_BYTES is sizeof(wj_func)");
+_Static_assert(VM_FUNC_BYTES % 8 == 0, "references stay aligned");
+
 struct wj_caller {
     wj_store *store;
     wj_instance *instance;

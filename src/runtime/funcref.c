@@ -50,7 +50,8 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
         return *(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, func));
     uint32_t d = func - m->nfunc_imports;
     uint32_t type = m->funcs[func].type;
-    wj_func *f = &inst->funcs[module->func_slots[d]];
+    uint32_t slot = module->func_slots[d];
+    wj_func *f = &inst->funcs[slot];
     /* Written whole every time: the same values, so nothing needs to know
      * whether it was made already. */
     *f = (wj_func){
@@ -61,6 +62,7 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
         .type = &m->types[type],
         .instance = inst,
     };
+    ((uint8_t *)vmctx_at(inst->vmctx, vmctx_made(m)))[slot / 8] |= (uint8_t)(1u << slot % 8);
     return &f->ref;
 }
 
@@ -71,6 +73,7 @@ static uintptr_t materialize(ref_table *t, uint32_t i)
     if (i < t->lazy_len && t->lazy_funcs[i])
         ref = instance_func(instance_of(t->lazy_vmctx), t->lazy_funcs[i] - 1);
     uintptr_t stored = (uintptr_t)ref | 1;
+    table_written(t, i, i + 1);
     t->vm.elems[i] = (void *)stored;
     return stored;
 }

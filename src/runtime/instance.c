@@ -14,14 +14,15 @@
 
 /*
  * An instance's own state is one block, from the pooling allocator or
- * malloc: the wj_instance, its vmctx and its arrays, zeroed, then the
- * wj_func of the functions that can have a reference, left uninitialised
- * (instance_func writes one before handing it out).
+ * malloc: the wj_instance, its arrays and its vmctx, zeroed, then (where
+ * compiled code expects them, vmctx.h) the wj_func of the functions that
+ * can have a reference, left uninitialised: instance_func writes one
+ * before handing it out.
  */
 typedef struct layout {
-    size_t vmctx, memories, tables, globals, defined_globals, elem_dropped, data_dropped;
-    size_t zeroed; /* bytes from the start */
-    size_t funcs, size;
+    size_t memories, tables, globals, defined_globals, elem_dropped, data_dropped, vmctx;
+    size_t funcs; /* the bytes before are zeroed */
+    size_t size;
 } layout;
 
 static size_t place(size_t *at, size_t bytes, size_t align)
@@ -36,7 +37,6 @@ static layout layout_of(const wj_module *module)
     const wasm_module *m = module->wasm;
     layout l;
     size_t at = sizeof(wj_instance);
-    l.vmctx = place(&at, vmctx_size(m), 16);
     l.memories = place(&at, (size_t)m->nmemories * sizeof(wj_memory *), 8);
     l.tables = place(&at, (size_t)m->ntables * sizeof(wj_table *), 8);
     l.globals = place(&at, (size_t)m->nglobals * sizeof(wj_global *), 8);
@@ -44,8 +44,8 @@ static layout layout_of(const wj_module *module)
                               _Alignof(wj_global));
     l.elem_dropped = place(&at, m->nelems, 1);
     l.data_dropped = place(&at, m->ndatas, 1);
-    l.zeroed = at;
-    l.funcs = place(&at, (size_t)module->nfunc_slots * sizeof(wj_func), _Alignof(wj_func));
+    l.vmctx = place(&at, vmctx_size(m, module->nfunc_slots), 16);
+    l.funcs = place(&at, (size_t)module->nfunc_slots * sizeof(wj_func), 16);
     l.size = at;
     return l;
 }
@@ -60,7 +60,7 @@ static void instance_free(wj_instance *inst)
     module_release(inst->module);
     instance_pool *pool = inst->store->engine->pool;
     if (pool)
-        pool_give(&pool->states, inst, 0); /* nothing of it outlives the next one's setup */
+        pool_give(&pool->states, inst, 0, 0); /* nothing of it outlives the next one's setup */
     else
         free(inst);
 }
@@ -115,7 +115,7 @@ static wj_error *allocate(wj_store *store, const wj_module *module, wj_instance 
     } else if (!(inst = aligned_alloc(16, (l.size + 15) & ~(size_t)15))) {
         return out_of_memory();
     }
-    memset(inst, 0, l.zeroed);
+    memset(inst, 0, l.funcs);
     char *base = (char *)inst;
     inst->store = store;
     inst->module = module;

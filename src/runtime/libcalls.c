@@ -92,6 +92,7 @@ uint32_t wj__table_fill(void *vmctx, uint32_t table_index, uint32_t dst, void *v
     if (out_of_bounds(dst, n, t->vm.size))
         return 1;
     void *stored = table_stored(t, value);
+    table_written(t, dst, dst + n);
     for (uint32_t i = 0; i < n; i++)
         t->vm.elems[dst + i] = stored;
     return 0;
@@ -106,6 +107,7 @@ uint32_t wj__table_copy(void *vmctx, uint32_t dst_table, uint32_t src_table, uin
     if (n) {
         /* an element not initialised yet reads as its own table's value */
         table_materialize(s, src, n);
+        table_written(d, dst, dst + n);
         memmove(d->vm.elems + dst, s->vm.elems + src, (size_t)n * sizeof *d->vm.elems);
     }
     return 0;

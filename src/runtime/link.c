@@ -165,10 +165,13 @@ wj_error *link_check(const wj_store *store, const wj_module *module, const wj_ex
                             count);
     for (size_t i = 0; i < count; i++) {
         const wasm_import *imp = &m->imports[i];
+        const wj_store *owner = store_of(&imports[i]);
+        if (owner == store && extern_matches(module, imp, &imports[i]))
+            continue;
+        /* the names are quoted for errors only: instantiation is a hot path */
         char mod[64], name[64];
         quote_name(&imp->module, mod, sizeof mod);
         quote_name(&imp->name, name, sizeof name);
-        const wj_store *owner = store_of(&imports[i]);
         if (!owner)
             return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                                 "import %zu \"%s\" \"%s\": no object (or an unknown kind)", i,
@@ -177,15 +180,13 @@ wj_error *link_check(const wj_store *store, const wj_module *module, const wj_ex
             return rt_error_new(WJ_ERROR_USAGE, WJ_NO_OFFSET,
                                 "import %zu \"%s\" \"%s\" belongs to another store", i, mod,
                                 name);
-        if (!extern_matches(module, imp, &imports[i])) {
-            char want[DESCRIBE_SIZE], got[DESCRIBE_SIZE];
-            describe_import(m, imp, want, sizeof want);
-            describe_extern(&imports[i], got, sizeof got);
-            return rt_error_new(WJ_ERROR_LINK, WJ_NO_OFFSET,
-                                "incompatible import type for import %zu \"%s\" \"%s\": "
-                                "expected %s, got %s",
-                                i, mod, name, want, got);
-        }
+        char want[DESCRIBE_SIZE], got[DESCRIBE_SIZE];
+        describe_import(m, imp, want, sizeof want);
+        describe_extern(&imports[i], got, sizeof got);
+        return rt_error_new(WJ_ERROR_LINK, WJ_NO_OFFSET,
+                            "incompatible import type for import %zu \"%s\" \"%s\": "
+                            "expected %s, got %s",
+                            i, mod, name, want, got);
     }
     return NULL;
 }

@@ -55,6 +55,40 @@ static void release_types(wj_module *module)
     free(module->type_ids);
 }
 
+/* Everything a module holds; what was not made yet is NULL or zero. */
+static void module_destroy(wj_module *module)
+{
+    free(module->func_slots);
+    elems_plan_free(module);
+    datas_plan_free(module);
+    compiled_code_free(&module->code);
+    release_types(module);
+    wasm_module_free(module->wasm);
+    free(module);
+}
+
+/* The code, and what instances take from the module without per-function
+ * or per-segment work (funcref.c, elems.c, datas.c). */
+static wj_error *compile_and_plan(wj_module *module)
+{
+    const wj_engine *engine = module->engine;
+    if (!funcs_plan(module))
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    compile_env env = {.type_ids = module->type_ids,
+                       .func_slots = module->func_slots,
+                       .nfunc_slots = module->nfunc_slots,
+                       .memory = engine->config.memory,
+                       .max_memory_size = engine->config.max_memory_size,
+                       .epoch_checks = engine->config.epoch_interruption,
+                       .fuel_checks = engine->config.consume_fuel};
+    wasm_error werr = {0};
+    if (!compile_module(module->wasm, &env, &module->code, &werr))
+        return rt_error_from_wasm(&werr);
+    if (!elems_plan(module) || !datas_plan(module))
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    return NULL;
+}
+
 static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t len, bool compile,
                                wj_module **out)
 {
@@ -76,26 +110,9 @@ static wj_error *module_create(wj_engine *engine, const uint8_t *bytes, size_t l
         free(module);
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     }
-    wasm_error werr = {0};
-    compile_env env = {.type_ids = module->type_ids, .memory = engine->config.memory,
-                       .max_memory_size = engine->config.max_memory_size,
-                       .epoch_checks = engine->config.epoch_interruption,
-                       .fuel_checks = engine->config.consume_fuel};
-    if (compile && !compile_module(m, &env, &module->code, &werr)) {
-        release_types(module);
-        wasm_module_free(m);
-        free(module);
-        return rt_error_from_wasm(&werr);
-    }
-    if (compile && (!funcs_plan(module) || !elems_plan(module) || !datas_plan(module))) {
-        free(module->func_slots);
-        elems_plan_free(module);
-        datas_plan_free(module);
-        compiled_code_free(&module->code);
-        release_types(module);
-        wasm_module_free(m);
-        free(module);
-        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
+    if (compile && (err = compile_and_plan(module))) {
+        module_destroy(module);
+        return err;
     }
     module->compiled = compile;
     *out = module;
@@ -132,13 +149,7 @@ void module_release(const wj_module *m)
     /* acq_rel: the last release must see every other holder's writes. */
     if (atomic_fetch_sub_explicit(&module->refs, 1, memory_order_acq_rel) != 1)
         return;
-    free(module->func_slots);
-    elems_plan_free(module);
-    datas_plan_free(module);
-    compiled_code_free(&module->code);
-    release_types(module);
-    wasm_module_free(module->wasm);
-    free(module);
+    module_destroy(module);
 }
 
 void wj_module_delete(wj_module *module)

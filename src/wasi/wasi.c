@@ -276,7 +276,7 @@ static const wasi_function *find_function(const char *name)
         wasi_env_functions, wasi_fd_functions, wasi_path_functions};
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
         for (const wasi_function *f = tables[t]; f->name; f++)
-            if (strcmp(f->name, name) == 0)
+            if (f->name[0] == name[0] && strcmp(f->name, name) == 0) /* most differ at once */
                 return f;
     return NULL;
 }
