@@ -477,6 +477,111 @@ START_TEST(api_memory_reuses_cleanly)
 }
 END_TEST
 
+/* Each way of writing a table's elements, alone in its instance (the
+ * runtime resets a reused block only where it was written): the next
+ * table in the block shows none of it. */
+typedef struct table_write {
+    const char *name;
+    const char *wat;      /* the module's fields besides its table, $f and global 0 (8) */
+    const char *call;     /* the export that writes, or NULL */
+    uint32_t written;     /* an element it wrote */
+} table_write;
+
+static const table_write table_writes[] = {
+    {"table.fill",
+     "(func (export \"w\") (table.fill 0 (i32.const 3) (ref.func $f) (i32.const 4)))", "w", 6},
+    {"table.grow",
+     "(func (export \"w\") (drop (table.grow 0 (ref.func $f) (i32.const 10))))", "w", 29},
+    {"table.copy of lazy elements",
+     "(elem (i32.const 0) func $f $f $f)\n"
+     "(func (export \"w\") (table.copy (i32.const 10) (i32.const 0) (i32.const 3)))",
+     "w", 12},
+    {"table.init", "(elem $pe func $f $f) (func (export \"w\") (table.init $pe (i32.const 15)\n"
+                   "  (i32.const 0) (i32.const 2)))",
+     "w", 16},
+    {"call_indirect and table.get of lazy elements",
+     "(elem (i32.const 4) func $f $f $f)\n"
+     "(func (export \"w\") (drop (call_indirect (param i32) (result i32) (i32.const 0)\n"
+     "  (i32.const 4))) (drop (table.get 0 (i32.const 6))))",
+     "w", 6},
+    {"table.set", "(func (export \"w\") (table.set 0 (i32.const 5) (ref.func $f)))", "w", 5},
+    {"an active segment at a global's offset",
+     "(elem (table 0) (global.get 0) func $f $f)", NULL, 9},
+    {"wj_table_set", "", "wj_table_set", 7},
+    {"wj_table_grow", "", "wj_table_grow", 24},
+};
+
+/* No element of the table of `inst` is set. */
+static void assert_table_null(const wj_instance *inst, uint64_t size, const char *what)
+{
+    wj_table *tab = table_of(inst);
+    ck_assert_uint_eq(wj_table_size(tab), size);
+    for (uint64_t i = 0; i < size; i++) {
+        wj_val v;
+        ck_assert(wj_table_get(tab, i, &v));
+        ck_assert_msg(v.of.funcref == NULL, "after %s: element %llu is set", what,
+                      (unsigned long long)i);
+    }
+}
+
+/* How many of its 40 elements are null, as compiled code reads them. */
+static const char null_reader_wat[] =
+    "(module (table (export \"tab\") 40 64 funcref)\n"
+    "  (func (export \"nulls\") (result i32) (local $i i32) (local $n i32)\n"
+    "    (loop $l\n"
+    "      (local.set $n (i32.add (local.get $n)\n"
+    "        (ref.is_null (table.get 0 (local.get $i)))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (i32.const 40))))\n"
+    "    (local.get $n)))";
+
+START_TEST(table_writes_reset)
+{
+    wj_pooling_config one = small_pool(1);
+    wj_engine *engine = engine_with((unsigned)_i, &one);
+    wj_module *reader = compile(engine, null_reader_wat);
+    for (size_t k = 0; k < sizeof table_writes / sizeof table_writes[0]; k++) {
+        const table_write *c = &table_writes[k];
+        char *wat = fmt("(module (import \"h\" \"off\" (global i32))\n"
+                        "  (table (export \"tab\") 20 64 funcref)\n"
+                        "  (func $f (export \"f\") (param i32) (result i32) (i32.const 1))\n"
+                        "  (elem declare func $f)\n"
+                        "  %s)\n",
+                        c->wat);
+        wj_module *writer = compile(engine, wat);
+        free(wat);
+        wj_store *store = wj_store_new(engine);
+        wj_globaltype type = {.type = WJ_I32};
+        wj_val off = {.kind = WJ_I32, .of.i32 = 8};
+        wj_extern imp = {.kind = WJ_EXTERN_GLOBAL};
+        ck_assert_no_wj_error(wj_global_new(store, &type, &off, &imp.of.global));
+        wj_instance *inst = instantiate(store, writer, &imp, 1);
+        wj_table *tab = table_of(inst);
+        wj_val f = {.kind = WJ_FUNCREF, .of.funcref = export_of(inst, "f", WJ_EXTERN_FUNC).of.func};
+        if (c->call && !strcmp(c->call, "wj_table_set"))
+            ck_assert(wj_table_set(tab, c->written, &f));
+        else if (c->call && !strcmp(c->call, "wj_table_grow"))
+            ck_assert(wj_table_grow(tab, 5, &f, NULL));
+        else if (c->call)
+            call(inst, c->call, 0);
+        wj_val v;
+        ck_assert(wj_table_get(tab, c->written, &v));
+        ck_assert_msg(v.of.funcref != NULL, "%s wrote no element %u", c->name, c->written);
+        wj_store_delete(store);
+
+        store = wj_store_new(engine);
+        inst = instantiate(store, reader, NULL, 0);
+        ck_assert_msg(call(inst, "nulls", 0) == 40, "after %s: %d of 40 elements are null",
+                      c->name, call(inst, "nulls", 0));
+        assert_table_null(inst, 40, c->name);
+        wj_store_delete(store);
+        wj_module_delete(writer);
+    }
+    wj_module_delete(reader);
+    wj_engine_delete(engine);
+}
+END_TEST
+
 /* ==== memory images give exactly the data segments' bytes ========================== */
 
 typedef struct segment {
@@ -1323,6 +1428,7 @@ int main(void)
     tcase_set_timeout(reused, 60);
     tcase_add_loop_test(reused, reused_slot_hides_secrets, 0, 4);
     tcase_add_loop_test(reused, api_memory_reuses_cleanly, 0, 4);
+    tcase_add_loop_test(reused, table_writes_reset, 0, 2);
     tcase_add_loop_test(reused, default_allocator_past_its_spare_reservations, 0, 2);
     suite_add_tcase(s, reused);
 
