@@ -582,6 +582,53 @@ START_TEST(table_writes_reset)
 }
 END_TEST
 
+/* The default allocator's table blocks hold 16384 elements: a table that
+ * grows past its block moves out, its lazy elements still right, and the
+ * block it leaves is clean for the next table. */
+START_TEST(table_grows_out_of_its_block)
+{
+    wj_engine *engine = engine_with(0, NULL);
+    wj_module *writer = compile(engine,
+                                "(module (table (export \"tab\") 10 funcref)\n"
+                                "  (func $f (export \"f\") (param i32) (result i32)\n"
+                                "    (i32.const 1))\n"
+                                "  (elem (i32.const 0) func $f)\n"
+                                "  (func (export \"w\")\n"
+                                "    (table.fill 0 (i32.const 2) (ref.func $f) (i32.const 5))\n"
+                                "    (drop (table.grow 0 (ref.null func) (i32.const 20000)))\n"
+                                "    (table.set 0 (i32.const 15000) (ref.func $f))))");
+    wj_module *reader = compile(engine, null_reader_wat);
+    for (int round = 0; round < 2; round++) {
+        wj_store *store = wj_store_new(engine);
+        wj_instance *inst = instantiate(store, writer, NULL, 0);
+        call(inst, "w", 0);
+        wj_table *tab = table_of(inst);
+        ck_assert_uint_eq(wj_table_size(tab), 20010);
+        wj_func *f = export_of(inst, "f", WJ_EXTERN_FUNC).of.func;
+        uint64_t set[] = {0, 2, 6, 15000}, unset[] = {1, 7, 10, 14999, 20009};
+        for (size_t i = 0; i < 4; i++) {
+            wj_val v;
+            ck_assert(wj_table_get(tab, set[i], &v));
+            ck_assert_ptr_eq(v.of.funcref, f);
+        }
+        for (size_t i = 0; i < 5; i++) {
+            wj_val v;
+            ck_assert(wj_table_get(tab, unset[i], &v));
+            ck_assert_ptr_null(v.of.funcref);
+        }
+        wj_store_delete(store);
+
+        store = wj_store_new(engine);
+        inst = instantiate(store, reader, NULL, 0);
+        ck_assert_int_eq(call(inst, "nulls", 0), 40);
+        wj_store_delete(store);
+    }
+    wj_module_delete(writer);
+    wj_module_delete(reader);
+    wj_engine_delete(engine);
+}
+END_TEST
+
 /* ==== memory images give exactly the data segments' bytes ========================== */
 
 typedef struct segment {
@@ -1429,6 +1476,7 @@ int main(void)
     tcase_add_loop_test(reused, reused_slot_hides_secrets, 0, 4);
     tcase_add_loop_test(reused, api_memory_reuses_cleanly, 0, 4);
     tcase_add_loop_test(reused, table_writes_reset, 0, 2);
+    tcase_add_test(reused, table_grows_out_of_its_block);
     tcase_add_loop_test(reused, default_allocator_past_its_spare_reservations, 0, 2);
     suite_add_tcase(s, reused);
 
