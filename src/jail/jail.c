@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "runtime/error.h" /* wj_error objects */
+#include "runtime/stack.h" /* the stack bounds a store needs, learnt first */
 #include "wasi/preopens.h"   /* the directories Landlock lets lookups reach */
 
 #include "jail.h"
@@ -47,6 +48,9 @@ static wj_error *confine(wj_wasi *const *wasi, size_t count)
 
 wj_error *wj_jail_enter(wj_wasi *const *wasi, size_t count)
 {
+    /* The calling thread's stack bounds, which its first store needs and
+     * which glibc reads from /proc for the main thread: not inside. */
+    stack_learn_thread();
     wj_error *err = jail_check_one_thread();
     if (!err)
         err = confine(wasi, count);

@@ -177,8 +177,21 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     uint64_t max = vm_memory_max_pages(limits, limit_bytes);
     if (limits->min > max) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                  "memory of %llu pages is over the limit of %llu pages",
+                  "%smemory of %llu pages is over the limit of %llu pages",
+                  slots && slots->pooled ? "pooling allocator: " : "",
                   (unsigned long long)limits->min, (unsigned long long)max);
+        return NULL;
+    }
+    vm_memory_plan plan = vm_plan_memory(limits, limit_bytes, config);
+    if (plan.dynamic && slots && slots->pooled) { /* it would live outside the pool */
+        if (limits->is64)
+            wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                      "pooling allocator: 64-bit memories are not pooled");
+        else
+            wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
+                      "pooling allocator: a memory that may grow to %llu pages is over the "
+                      "memory reservation of %llu bytes",
+                      (unsigned long long)max, (unsigned long long)config->reservation);
         return NULL;
     }
     linear_memory *mem = calloc(1, sizeof *mem);
@@ -188,7 +201,6 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     }
     mem->limits = *limits;
     mem->max_pages = max;
-    vm_memory_plan plan = vm_plan_memory(limits, limit_bytes, config);
     mem->dynamic = plan.dynamic;
     if (plan.dynamic) {
         /* A memory of no pages still gets one (PROT_NONE): a base distinct

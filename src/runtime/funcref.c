@@ -1,9 +1,11 @@
 /*
  * What instantiation leaves to first use (design: "instantiation does no
- * per-function or per-element work"): a defined function's reference is
- * written when something first asks for it, and a funcref table element
- * still 0 takes its lazy value (memory/table.h) when first read, by the
- * runtime or by compiled code through wj__lazy.
+ * per-function or per-element work"). A defined function that can have a
+ * reference has a slot (funcs_plan), where its wj_func is written the
+ * first time something asks for it, with a bit in the vmctx saying so
+ * (compiled ref.func tests it). A funcref table element still 0 takes its
+ * lazy value (memory/table.h) when first read, by the runtime or by
+ * compiled code through wj__lazy.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -49,11 +51,12 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
     if (func < m->nfunc_imports)
         return *(vm_funcref **)vmctx_at(inst->vmctx, vmctx_func(m, func));
     uint32_t d = func - m->nfunc_imports;
-    uint32_t type = m->funcs[func].type;
-    uint32_t slot = module->func_slots[d];
+    uint32_t slot = module->func_slots[d]; /* validation: it has one */
     wj_func *f = &inst->funcs[slot];
-    /* Written whole every time: the same values, so nothing needs to know
-     * whether it was made already. */
+    uint8_t *made = (uint8_t *)vmctx_at(inst->vmctx, vmctx_made(m)) + slot / 8;
+    if (*made & (1u << slot % 8))
+        return &f->ref;
+    uint32_t type = m->funcs[func].type;
     *f = (wj_func){
         .ref = {.code = module->code.code + module->code.func_starts[d],
                 .vmctx = inst->vmctx,
@@ -62,7 +65,7 @@ vm_funcref *instance_func(wj_instance *inst, uint32_t func)
         .type = &m->types[type],
         .instance = inst,
     };
-    ((uint8_t *)vmctx_at(inst->vmctx, vmctx_made(m)))[slot / 8] |= (uint8_t)(1u << slot % 8);
+    *made |= (uint8_t)(1u << slot % 8);
     return &f->ref;
 }
 

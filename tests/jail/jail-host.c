@@ -5,6 +5,8 @@
  *             thread started inside whose first wasm call traps, and a new
  *             engine validating a large module on its threads, which must
  *             work
+ *   store-inside
+ *             the same with the store and instance made inside the jail
  *   execve, socket, open, fork
  *             a plain C call the jail must deny
  *   sigio PID the F_SETOWN + F_SETSIG(SIGKILL) + O_ASYNC attack on process
@@ -319,20 +321,24 @@ int main(int argc, char **argv)
     bool with_arg = is(what, "paths") || is(what, "wasi-times") || is(what, "sigio") ||
                     is(what, "scope") || is(what, "utimes-absolute") || is(what, "utimes-dotdot");
     if (argc != (with_arg ? 3 : 2))
-        return die("usage: jail-host ok|execve|socket|open|fork|async|sigaction|statx|"
+        return die("usage: jail-host ok|store-inside|execve|socket|open|fork|async|sigaction|statx|"
                    "thread-before|thread-exiting|thread-after | sigio|scope PID | "
                    "paths|wasi-times|utimes-absolute|utimes-dotdot DIR");
     wj_engine *engine = wj_engine_new(NULL);
     wj_module *module = compile(engine, module_wat);
     if (!module)
         return 1;
+    if (pipe(pipe_fds) != 0 || (root_fd = open("/", O_PATH | O_DIRECTORY)) < 0)
+        return die("cannot make a pipe or open /");
+    if (is(what, "store-inside")) /* the first store of the thread */
+        jail(NULL);
     wj_store *store = wj_store_new(engine);
+    if (!store)
+        return die("cannot make a store");
     wj_instance *instance;
     wj_trap *trap = NULL;
     if (wj_instance_new(store, module, NULL, 0, &instance, &trap) || trap)
         return die("cannot instantiate");
-    if (pipe(pipe_fds) != 0 || (root_fd = open("/", O_PATH | O_DIRECTORY)) < 0)
-        return die("cannot make a pipe or open /");
 
     if (with_arg && !is(what, "sigio") && !is(what, "scope")) {
         const char *dir = argv[2];
@@ -372,9 +378,10 @@ int main(int argc, char **argv)
         puts("ok");
         return 0;
     }
-    jail(NULL);
+    if (!is(what, "store-inside"))
+        jail(NULL);
 
-    if (is(what, "ok")) {
+    if (is(what, "ok") || is(what, "store-inside")) {
         if (ok(instance) != 0)
             return 1;
         wj_store_delete(store);

@@ -75,6 +75,11 @@ if "$host" ok >"$tmp/out" 2>"$tmp/err" && [ "$(cat "$tmp/out")" = ok ]; then
 else
     fail ok "a trap, memory.grow, fcntl, a thread's trap or validating on threads failed inside the jail"
 fi
+if "$host" store-inside >"$tmp/out" 2>"$tmp/err" && [ "$(cat "$tmp/out")" = ok ]; then
+    passed=$((passed + 1))
+else
+    fail store-inside "the thread's first store, made inside the jail, failed"
+fi
 denied execve execve
 denied socket socket
 denied open openat
