@@ -29,10 +29,11 @@
  * (wj_config_set_pooling with the default limits). Another is an entry of
  * `allocators` below that configures wj_config.
  *
- * Compile: wj_module_new + wj_module_delete of the large module and of the
- * COMPILE.wasm files, in MB/s of code section (median over R runs) over
- * wall time and over the CPU time of all threads (MB/s per core), with
- * one compile thread and with T, after COMPILE_WARM_UPS untimed ones.
+ * Compile (measured first): wj_module_new + wj_module_delete of the large
+ * module and of the COMPILE.wasm files, in MB/s of code section (median
+ * over R runs) over wall time and over the CPU time of all threads (MB/s
+ * per core), with one compile thread and with T, after COMPILE_WARM_UPS
+ * untimed ones.
  *
  * Every instance of a module with functions is checked once (the exports
  * return what bench_func_result says), so a broken runtime fails loudly
@@ -506,21 +507,15 @@ int main(int argc, char **argv)
         snprintf(targets[count++].name, sizeof targets->name, "%s", short_name(wasi_path));
     }
 
-    printf("wasmjail %s: bench/instantiate, median and min of %d runs, us per instantiation\n",
-           wj_version(), run_count);
-    printf("instantiation: wj_store_new + wj_instance_new + wj_store_delete (for WASI also\n"
-           "  wj_wasi_new and wj_wasi_import); parallel: %d threads at once, wall time over\n"
-           "  the instantiations of one thread\n\n",
+    /* Compilation first, in a fresh process: after thousands of
+     * instantiations malloc's state makes the same compilation slower
+     * (the large module by a fifth). */
+    printf("wasmjail %s: bench/instantiate, median and min of %d runs\n\n", wj_version(),
+           run_count);
+    printf("compile: wj_module_new + wj_module_delete, with 1 and %d compile threads\n"
+           "  (wj_config_set_compile_threads); MB/s of code section over wall time, and\n"
+           "  per core: over the CPU time of all threads\n",
            threads);
-    printf("%-10s %-20s %6s %6s %10s %10s %10s %10s\n", "allocator", "module", "funcs", "slots",
-           "seq_med", "seq_min", "par_med", "par_min");
-    for (size_t i = 0; i < nchosen; i++)
-        measure_allocator(chosen[i], targets, count, threads);
-
-    printf("compile: wj_module_new + wj_module_delete, median and min of %d runs, with 1\n"
-           "  and %d compile threads (wj_config_set_compile_threads); MB/s of code section\n"
-           "  over wall time, and per core: over the CPU time of all threads\n",
-           run_count, threads);
     printf("%-30s %7s %10s %10s %10s %10s %10s %10s\n", "module", "threads", "code_bytes",
            "median_ms", "min_ms", "MB/s", "cpu_ms", "MB/cpu_s");
     compile_rows("large (generated)", targets[BENCH_LARGE].bytes, targets[BENCH_LARGE].len,
@@ -531,6 +526,15 @@ int main(int argc, char **argv)
         compile_rows(short_name(argv[arg]), bytes, len, threads);
         free(bytes);
     }
+
+    printf("\ninstantiation, us: wj_store_new + wj_instance_new + wj_store_delete (for WASI\n"
+           "  also wj_wasi_new and wj_wasi_import); parallel: %d threads at once, wall time\n"
+           "  over the instantiations of one thread\n",
+           threads);
+    printf("%-10s %-20s %6s %6s %10s %10s %10s %10s\n", "allocator", "module", "funcs", "slots",
+           "seq_med", "seq_min", "par_med", "par_min");
+    for (size_t i = 0; i < nchosen; i++)
+        measure_allocator(chosen[i], targets, count, threads);
     for (int i = 0; i < count; i++)
         free(targets[i].bytes);
     return 0;

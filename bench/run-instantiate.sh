@@ -1,10 +1,11 @@
 #!/bin/sh
-# Instantiation and compile throughput, measured in-process by
-# bench/instantiate (see bench/instantiate.c): us per instantiation of the
-# generated modules (empty, memory, data, small, large) and of the example
-# WASI program, sequentially and on one thread per CPU, median and min of
-# RUNS runs; the large/small ratio; then compile MB/s of code section for
-# the generated large module and Sightglass's gcc-loops.
+# Compile throughput and instantiation, measured in-process by
+# bench/instantiate (see bench/instantiate.c): compile MB/s of code section
+# for the generated large module and Sightglass's gcc-loops (1 and N
+# compile threads); then us per instantiation of the generated modules
+# (empty, memory, data, small, large) and of the example WASI program,
+# sequentially and on one thread per CPU, with the default and the pooling
+# allocator, median and min of RUNS runs, and the large/small ratio.
 #   make bench && bench/run-instantiate.sh [RUNS] [SIGHTGLASS_DIR]
 # Extra options go to bench/instantiate through INSTANTIATE_FLAGS, e.g.
 #   INSTANTIATE_FLAGS='--threads 4 --allocator default' bench/run-instantiate.sh
