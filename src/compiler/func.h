@@ -146,8 +146,9 @@ typedef struct module_out {
 } module_out;
 
 /* One function's compilation. The buffers (pointers with their
- * capacities) stay with a worker from one function to the next
- * (compile.c); everything else starts afresh for each function. */
+ * capacities, the last fields) stay with a worker from one function to the
+ * next (compile.c); everything before them starts afresh for each
+ * function. */
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
@@ -161,18 +162,11 @@ typedef struct fn {
     const wasm_functype *type;
 
     uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
-    uint8_t *local_types;      /* nparams + nlocals */
-    int32_t *local_off;        /* per local: its home's displacement from rbp */
     uint32_t locals_units;     /* of the declared locals */
-    int8_t *local_reg;         /* per local: its pinned register, or -1 */
-    uint64_t *pin_weight;      /* per local: pin.c's scratch */
-    bool *pin_written;         /* per local: pin.c's scratch */
-    size_t locals_cap;         /* entries of the five per-local arrays */
     pin pins[MAX_PINS];
     uint32_t npins;
 
-    ventry *stack;
-    uint32_t height, stack_cap;
+    uint32_t height;      /* of the operand stack */
     uint64_t max_units;   /* of the operand stack's slots */
     uint32_t max_out;     /* units of the outgoing area calls need */
     uint32_t used;        /* bitmask of allocated registers (ids 0-31) */
@@ -184,24 +178,39 @@ typedef struct fn {
     uint32_t cache_stamp[32];  /* per register: last use, for LRU reclaim */
     uint32_t cache_clock;
 
-    ctrl *ctrls;
-    uint32_t nctrls, ctrl_cap;
-    VEC(fixup) fixups;
-    VEC(stub) stubs;
-    VEC(lazy_stub) lazy_stubs;
-    VEC(v128) vconsts;
-    VEC(vconst_ref) vconst_refs;
+    uint32_t nctrls;
 
     /* Metering (meter.c), when the engine asks for it. */
     bool fuel_checks, epoch_checks;
     uint32_t fuel_imm;    /* imm32 of the current run's fuel add; 0: none yet */
     uint32_t fuel_cost;   /* of the current run's instructions so far */
     bool fuel_pending;    /* a run started; its add waits for a costly instruction */
-    VEC(epoch_stub) epoch_stubs;
 
     uint32_t frame_patch; /* imm32 of `sub rsp, N` */
     uint32_t pos;         /* module offset of the current instruction */
     bool failed;
+
+    /* Kept from one function to the next: the prologue's fixed start
+     * (func.c), */
+    uint8_t head[32];
+    uint32_t head_len, head_frame_at, head_jump_at; /* head_len 0: not made yet */
+    /* and the buffers (the VECs emptied). */
+    uint8_t *local_types;      /* nparams + nlocals */
+    int32_t *local_off;        /* per local: its home's displacement from rbp */
+    int8_t *local_reg;         /* per local: its pinned register, or -1 */
+    uint64_t *pin_weight;      /* per local: pin.c's scratch */
+    bool *pin_written;         /* per local: pin.c's scratch */
+    size_t locals_cap;         /* entries of the five per-local arrays */
+    ventry *stack;
+    uint32_t stack_cap;
+    ctrl *ctrls;
+    uint32_t ctrl_cap;
+    VEC(fixup) fixups;
+    VEC(stub) stubs;
+    VEC(lazy_stub) lazy_stubs;
+    VEC(v128) vconsts;
+    VEC(vconst_ref) vconst_refs;
+    VEC(epoch_stub) epoch_stubs;
 } fn;
 
 /* The largest frame a function may have (1 GiB): offsets within it fit

@@ -35,7 +35,11 @@ static uint64_t use_weight(uint32_t loops)
 static bool weigh(const fn *f, uint64_t *weight, bool *written)
 {
     const wasm_func *func = &f->m->funcs[f->index];
-    wasm_error rerr = {0};
+    /* Reader errors are not reported from here; only kind is read before
+     * a failure writes the rest (zeroing all of it costs more than small
+     * bodies' reading). */
+    wasm_error rerr;
+    rerr.kind = WASM_ERR_NONE;
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
     /* One bit per open block: 1 for a loop. Deeper blocks than 64 count as

@@ -65,18 +65,25 @@ typedef struct x86_rm {
 } x86_rm;
 _Static_assert(sizeof(x86_rm) == 8, "x86_rm fits one register");
 
-static inline x86_rm R_(int reg) { return (x86_rm){.mem = false, .reg = (int8_t)reg}; }
-static inline x86_rm M_(int base, int32_t disp)
+/* The operands are made from their bits in a register (the x86-64 ABI's
+ * layout: bit-fields from the lowest bit of byte 0, then reg, base, index,
+ * disp): built field by field, GCC stores the fields to the stack and
+ * loads them back as one quadword, a store-forwarding stall per operand. */
+static inline x86_rm rm_bits(uint64_t bits)
 {
-    return (x86_rm){.mem = true, .base = (int8_t)base, .index = -1, .disp = disp};
+    x86_rm rm;
+    memcpy(&rm, &bits, sizeof rm);
+    return rm;
 }
+enum { RM_MEM = 1, RM_RIP = 2 };
+static inline x86_rm R_(int reg) { return rm_bits((uint64_t)(uint8_t)reg << 8); }
 static inline x86_rm MI_(int base, int index, int scale, int32_t disp)
 {
-    return (x86_rm){.mem = true, .base = (int8_t)base, .index = (int8_t)index,
-                    .scale = (uint8_t)scale, .disp = disp};
+    return rm_bits(RM_MEM | (uint64_t)scale << 2 | (uint64_t)(uint8_t)base << 16 |
+                   (uint64_t)(uint8_t)index << 24 | (uint64_t)(uint32_t)disp << 32);
 }
-
-static inline x86_rm RIP_(void) { return (x86_rm){.mem = true, .rip = true, .index = -1}; }
+static inline x86_rm M_(int base, int32_t disp) { return MI_(base, -1, 0, disp); }
+static inline x86_rm RIP_(void) { return rm_bits(RM_MEM | RM_RIP | (uint64_t)0xff << 24); /* no index */ }
 
 /* Instruction sizes. */
 enum { SZ8 = 1, SZ16 = 2, SZ32 = 4, SZ64 = 8 };
