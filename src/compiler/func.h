@@ -163,8 +163,7 @@ typedef struct fn {
 
     uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
     uint32_t locals_units;     /* of the declared locals */
-    pin pins[MAX_PINS];
-    uint32_t npins;
+    uint32_t npins;            /* of pins[] */
 
     uint32_t height;      /* of the operand stack */
     uint64_t max_units;   /* of the operand stack's slots */
@@ -174,8 +173,6 @@ typedef struct fn {
     /* The write-through cache of unpinned locals (lcache.c): registers
      * (a subset of `used`) holding the current value of a local. */
     uint32_t cached;
-    uint32_t cache_local[32];  /* per register: the local it holds */
-    uint32_t cache_stamp[32];  /* per register: last use, for LRU reclaim */
     uint32_t cache_clock;
 
     uint32_t nctrls;
@@ -190,10 +187,14 @@ typedef struct fn {
     uint32_t pos;         /* module offset of the current instruction */
     bool failed;
 
-    /* Kept from one function to the next: the prologue's fixed start
-     * (func.c), */
+    /* Not cleared from one function to the next: the prologue's fixed
+     * start (func.c), */
     uint8_t head[32];
     uint32_t head_len, head_frame_at, head_jump_at; /* head_len 0: not made yet */
+    /* arrays read only where npins and cached say they were written, */
+    pin pins[MAX_PINS];
+    uint32_t cache_local[32];  /* per cached register: the local it holds */
+    uint32_t cache_stamp[32];  /* per cached register: last use, for LRU reclaim */
     /* and the buffers (the VECs emptied). */
     uint8_t *local_types;      /* nparams + nlocals */
     int32_t *local_off;        /* per local: its home's displacement from rbp */
