@@ -267,7 +267,13 @@ void load_into(fn *f, const ventry *e, int reg);
  * returns true and fills *rm for REG/LOCAL/STACK. Take it after the
  * instruction's allocations: a local's may name a cache register. */
 bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
-void materialize_flags(fn *f);
+void flags_to_reg(fn *f); /* the flags on top of the stack into a register */
+/* Inline: most instructions find no flags, and call this first. */
+static inline void materialize_flags(fn *f)
+{
+    if (f->height && top(f, 0)->kind == V_FLAGS)
+        flags_to_reg(f);
+}
 /* Stores every entry that is not in its canonical slot there. */
 void spill_all(fn *f);
 /* Writes a value to memory (16 bytes for v128, 8 for i64/f64/refs, 4 for
@@ -333,7 +339,14 @@ void call_indirect_target(fn *f, uint32_t type, uint32_t table, int idx);
 void tables_finish(fn *f); /* after the body: the slow paths */
 
 /* ---- meter.c ---- */
-void meter_count(fn *f, unsigned op); /* before each live instruction (WASM_OP_*) */
+void meter_count_fuel(fn *f, unsigned op);
+/* Before each live instruction (WASM_OP_*); inline so that compiling
+ * without fuel costs no call per instruction. */
+static inline void meter_count(fn *f, unsigned op)
+{
+    if (f->fuel_checks)
+        meter_count_fuel(f, op);
+}
 void meter_run(fn *f);   /* where control may enter or leave: a new fuel run */
 /* At function entries and loop headers, where nothing but pinned locals is
  * in registers (it uses rax): a checked fuel run and an epoch check. */
