@@ -89,9 +89,9 @@ static void emit_stubs(fn *f)
     }
 }
 
-/* The start of every prologue, the same bytes but for the frame size and
- * the stack check's jump; its positions of those go to *frame_at and
- * *jump_at. */
+/* The start of every prologue: the same bytes in every function but for
+ * the frame size and the stack check's jump, whose positions go to
+ * *frame_at and *jump_at. */
 static void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
 {
     x86_push(cb, RBP);                                   /* push rbp */

@@ -189,7 +189,7 @@ typedef struct fn {
 
     /* Not cleared from one function to the next: the prologue's fixed
      * start (func.c), */
-    uint8_t head[32];
+    uint8_t head[48]; /* 27 bytes; 35 if both its loads took 32-bit displacements */
     uint32_t head_len, head_frame_at, head_jump_at; /* head_len 0: not made yet */
     /* arrays read only where npins and cached say they were written, */
     pin pins[MAX_PINS];

@@ -83,7 +83,10 @@ static inline x86_rm MI_(int base, int index, int scale, int32_t disp)
                    (uint64_t)(uint8_t)index << 24 | (uint64_t)(uint32_t)disp << 32);
 }
 static inline x86_rm M_(int base, int32_t disp) { return MI_(base, -1, 0, disp); }
-static inline x86_rm RIP_(void) { return rm_bits(RM_MEM | RM_RIP | (uint64_t)0xff << 24); /* no index */ }
+static inline x86_rm RIP_(void)
+{
+    return rm_bits(RM_MEM | RM_RIP | (uint64_t)0xff << 24); /* index -1: none */
+}
 
 /* Instruction sizes. */
 enum { SZ8 = 1, SZ16 = 2, SZ32 = 4, SZ64 = 8 };
