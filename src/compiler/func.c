@@ -89,18 +89,51 @@ static void emit_stubs(fn *f)
     }
 }
 
-static void prologue(fn *f)
+/* The start of every prologue: the same bytes in every function but for
+ * the frame size and the stack check's jump, whose positions go to
+ * *frame_at and *jump_at. */
+static void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
 {
-    codebuf *cb = f->cb;
     x86_push(cb, RBP);                                   /* push rbp */
     x86_mov_rr(cb, SZ64, RBP, R_(RSP));                  /* mov rbp, rsp */
     x86_enc(cb, 0, true, 0x81, 1, ALU_SUB, R_(RSP), false); /* sub rsp, imm32 (patched) */
-    f->frame_patch = cb->len;
+    *frame_at = cb->len;
     cb_u32(cb, 0);
     x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_STORE)); /* mov r11, [r15+store] */
     x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(SCRATCH, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
-    trap_if(f, CC_B, WJ_TRAP_STACK_EXHAUSTED);           /* jb stub */
+    *jump_at = x86_jcc(cb, CC_B);                        /* jb stub */
     x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
+}
+
+/* Copies the head, emitted once per worker into f->head: emitted
+ * instruction by instruction for every function, it cost as much as a
+ * small function's body. */
+static void copy_head(fn *f)
+{
+    codebuf *cb = f->cb;
+    if (!f->head_len) {
+        codebuf head = {0};
+        emit_head(&head, &f->head_frame_at, &f->head_jump_at);
+        if (!head.oom && head.len <= sizeof f->head) {
+            memcpy(f->head, head.p, head.len);
+            f->head_len = head.len;
+        }
+        cb_free(&head);
+        if (!f->head_len) {
+            fn_oom(f);
+            return;
+        }
+    }
+    uint32_t at = cb->len;
+    cb_bytes(cb, f->head, f->head_len);
+    f->frame_patch = at + f->head_frame_at;
+    trap_jump(f, at + f->head_jump_at, WJ_TRAP_STACK_EXHAUSTED);
+}
+
+static void prologue(fn *f)
+{
+    codebuf *cb = f->cb;
+    copy_head(f);
     meter_check(f);
     reload_membase(f);
     /* Declared locals start zeroed: locals_units qwords below the vmctx. */
@@ -309,7 +342,11 @@ static unsigned skip_dead(fn *f, wasm_reader *r)
 static bool compile_body(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
-    wasm_error rerr = {0};
+    /* Reader errors are not reported from here; only kind is read before
+     * a failure writes the rest (zeroing all of it costs more than small
+     * bodies' reading). */
+    wasm_error rerr;
+    rerr.kind = WASM_ERR_NONE;
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
     /* the function's own block (control.c grows the array by doubling) */

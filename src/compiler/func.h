@@ -146,8 +146,9 @@ typedef struct module_out {
 } module_out;
 
 /* One function's compilation. The buffers (pointers with their
- * capacities) stay with a worker from one function to the next
- * (compile.c); everything else starts afresh for each function. */
+ * capacities, the last fields) stay with a worker from one function to the
+ * next (compile.c); everything before them starts afresh for each
+ * function. */
 typedef struct fn {
     const wasm_module *m;
     const uint32_t *type_ids;
@@ -161,18 +162,10 @@ typedef struct fn {
     const wasm_functype *type;
 
     uint32_t nparams, nlocals; /* nlocals: declared, parameters excluded */
-    uint8_t *local_types;      /* nparams + nlocals */
-    int32_t *local_off;        /* per local: its home's displacement from rbp */
     uint32_t locals_units;     /* of the declared locals */
-    int8_t *local_reg;         /* per local: its pinned register, or -1 */
-    uint64_t *pin_weight;      /* per local: pin.c's scratch */
-    bool *pin_written;         /* per local: pin.c's scratch */
-    size_t locals_cap;         /* entries of the five per-local arrays */
-    pin pins[MAX_PINS];
-    uint32_t npins;
+    uint32_t npins;            /* of pins[] */
 
-    ventry *stack;
-    uint32_t height, stack_cap;
+    uint32_t height;      /* of the operand stack */
     uint64_t max_units;   /* of the operand stack's slots */
     uint32_t max_out;     /* units of the outgoing area calls need */
     uint32_t used;        /* bitmask of allocated registers (ids 0-31) */
@@ -180,28 +173,45 @@ typedef struct fn {
     /* The write-through cache of unpinned locals (lcache.c): registers
      * (a subset of `used`) holding the current value of a local. */
     uint32_t cached;
-    uint32_t cache_local[32];  /* per register: the local it holds */
-    uint32_t cache_stamp[32];  /* per register: last use, for LRU reclaim */
     uint32_t cache_clock;
 
-    ctrl *ctrls;
-    uint32_t nctrls, ctrl_cap;
-    VEC(fixup) fixups;
-    VEC(stub) stubs;
-    VEC(lazy_stub) lazy_stubs;
-    VEC(v128) vconsts;
-    VEC(vconst_ref) vconst_refs;
+    uint32_t nctrls;
 
     /* Metering (meter.c), when the engine asks for it. */
     bool fuel_checks, epoch_checks;
     uint32_t fuel_imm;    /* imm32 of the current run's fuel add; 0: none yet */
     uint32_t fuel_cost;   /* of the current run's instructions so far */
     bool fuel_pending;    /* a run started; its add waits for a costly instruction */
-    VEC(epoch_stub) epoch_stubs;
 
     uint32_t frame_patch; /* imm32 of `sub rsp, N` */
     uint32_t pos;         /* module offset of the current instruction */
     bool failed;
+
+    /* Not cleared from one function to the next: the prologue's fixed
+     * start (func.c), */
+    uint8_t head[48]; /* 27 bytes; 35 if both its loads took 32-bit displacements */
+    uint32_t head_len, head_frame_at, head_jump_at; /* head_len 0: not made yet */
+    /* arrays read only where npins and cached say they were written, */
+    pin pins[MAX_PINS];
+    uint32_t cache_local[32];  /* per cached register: the local it holds */
+    uint32_t cache_stamp[32];  /* per cached register: last use, for LRU reclaim */
+    /* and the buffers (the VECs emptied). */
+    uint8_t *local_types;      /* nparams + nlocals */
+    int32_t *local_off;        /* per local: its home's displacement from rbp */
+    int8_t *local_reg;         /* per local: its pinned register, or -1 */
+    uint64_t *pin_weight;      /* per local: pin.c's scratch */
+    bool *pin_written;         /* per local: pin.c's scratch */
+    size_t locals_cap;         /* entries of the five per-local arrays */
+    ventry *stack;
+    uint32_t stack_cap;
+    ctrl *ctrls;
+    uint32_t ctrl_cap;
+    VEC(fixup) fixups;
+    VEC(stub) stubs;
+    VEC(lazy_stub) lazy_stubs;
+    VEC(v128) vconsts;
+    VEC(vconst_ref) vconst_refs;
+    VEC(epoch_stub) epoch_stubs;
 } fn;
 
 /* The largest frame a function may have (1 GiB): offsets within it fit
@@ -257,7 +267,13 @@ void load_into(fn *f, const ventry *e, int reg);
  * returns true and fills *rm for REG/LOCAL/STACK. Take it after the
  * instruction's allocations: a local's may name a cache register. */
 bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
-void materialize_flags(fn *f);
+void flags_to_reg(fn *f); /* the flags on top of the stack into a register */
+/* Inline: most instructions find no flags, and call this first. */
+static inline void materialize_flags(fn *f)
+{
+    if (f->height && top(f, 0)->kind == V_FLAGS)
+        flags_to_reg(f);
+}
 /* Stores every entry that is not in its canonical slot there. */
 void spill_all(fn *f);
 /* Writes a value to memory (16 bytes for v128, 8 for i64/f64/refs, 4 for
@@ -323,7 +339,14 @@ void call_indirect_target(fn *f, uint32_t type, uint32_t table, int idx);
 void tables_finish(fn *f); /* after the body: the slow paths */
 
 /* ---- meter.c ---- */
-void meter_count(fn *f, unsigned op); /* before each live instruction (WASM_OP_*) */
+void meter_count_fuel(fn *f, unsigned op);
+/* Before each live instruction (WASM_OP_*); inline so that compiling
+ * without fuel costs no call per instruction. */
+static inline void meter_count(fn *f, unsigned op)
+{
+    if (f->fuel_checks)
+        meter_count_fuel(f, op);
+}
 void meter_run(fn *f);   /* where control may enter or leave: a new fuel run */
 /* At function entries and loop headers, where nothing but pinned locals is
  * in registers (it uses rax): a checked fuel run and an epoch check. */

@@ -60,10 +60,8 @@ static void fuel_close(fn *f)
     f->fuel_pending = false;
 }
 
-void meter_count(fn *f, unsigned op)
+void meter_count_fuel(fn *f, unsigned op)
 {
-    if (!f->fuel_checks)
-        return;
     uint32_t cost = op_cost(op);
     if (cost && f->fuel_pending)
         fuel_emit(f, false);

@@ -31,47 +31,66 @@ static uint64_t use_weight(uint32_t loops)
 }
 
 /* Weighs every local's uses; marks the written ones. False on bad bytes
- * (not expected: the body was validated). */
+ * (not expected: the body was validated). The cursor stays in a register
+ * and the reader is synced only around an instruction with immediates
+ * other than a one-byte local index: kept in the reader, whose address the
+ * decoder takes, each step stored the cursor and loaded it back. */
 static bool weigh(const fn *f, uint64_t *weight, bool *written)
 {
     const wasm_func *func = &f->m->funcs[f->index];
-    wasm_error rerr = {0};
-    wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
-                     .end = f->m->bytes + func->body_end, .err = &rerr};
+    /* Reader errors are not reported from here; only kind is read before
+     * a failure writes the rest (zeroing all of it costs more than small
+     * bodies' reading). */
+    wasm_error rerr;
+    rerr.kind = WASM_ERR_NONE;
+    wasm_reader r = {.base = f->m->bytes, .end = f->m->bytes + func->body_end, .err = &rerr};
+    const uint8_t *p = f->m->bytes + func->body, *end = r.end;
+    size_t nlocals = nlocals_all(f);
     /* One bit per open block: 1 for a loop. Deeper blocks than 64 count as
      * non-loops, which only makes the weights less precise. */
     uint64_t loop_bits = 0;
     uint32_t depth = 0, loops = 0;
-    while (!wasm_reader_eof(&r)) {
+    while (p < end) {
+        uint8_t op = *p++;
+        if (op >= WASM_OP_LOCAL_GET && op <= WASM_OP_LOCAL_TEE && p < end && *p < 0x80) {
+            uint32_t local = *p++;
+            if (local >= nlocals)
+                return false;
+            weight[local] += use_weight(loops);
+            written[local] |= op != WASM_OP_LOCAL_GET;
+            continue;
+        }
+        if (wasm_opinfos[op].imm == WASM_IMM_NONE) {
+            if (op == WASM_OP_END && depth > 0 && --depth < 64) {
+                loops -= (uint32_t)(loop_bits & 1);
+                loop_bits >>= 1;
+            }
+            continue;
+        }
         wasm_instr ins;
-        if (!wasm_decode_instr(&r, f->m->features, &ins))
+        r.p = p;
+        if (!wasm_decode_immediates(&r, op, f->m->features, &ins))
             return false;
-        switch (ins.op) {
+        p = r.p;
+        switch (op) {
         case WASM_OP_LOCAL_GET:
         case WASM_OP_LOCAL_SET:
         case WASM_OP_LOCAL_TEE:
-            if (ins.index >= nlocals_all(f))
+            if (ins.index >= nlocals)
                 return false;
             weight[ins.index] += use_weight(loops);
-            if (ins.op != WASM_OP_LOCAL_GET)
-                written[ins.index] = true;
+            written[ins.index] |= op != WASM_OP_LOCAL_GET;
             break;
         case WASM_OP_BLOCK:
         case WASM_OP_LOOP:
         case WASM_OP_IF: {
-            bool loop = ins.op == WASM_OP_LOOP;
+            bool loop = op == WASM_OP_LOOP;
             if (depth < 64)
                 loop_bits = loop_bits << 1 | loop;
             depth++;
             loops += loop;
             break;
         }
-        case WASM_OP_END:
-            if (depth > 0 && --depth < 64) {
-                loops -= (uint32_t)(loop_bits & 1);
-                loop_bits >>= 1;
-            }
-            break;
         }
     }
     return true;

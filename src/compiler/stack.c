@@ -285,15 +285,13 @@ bool entry_rm(fn *f, const ventry *e, x86_rm *rm)
     }
 }
 
-void materialize_flags(fn *f)
+void flags_to_reg(fn *f)
 {
-    if (f->height && top(f, 0)->kind == V_FLAGS) {
-        ventry e = *top(f, 0);
-        f->height--; /* not a candidate for spilling while we allocate */
-        int reg = reg_alloc(f, false);
-        load_into(f, &e, reg);
-        push_reg(f, WASM_I32, reg);
-    }
+    ventry e = *top(f, 0);
+    f->height--; /* not a candidate for spilling while we allocate */
+    int reg = reg_alloc(f, false);
+    load_into(f, &e, reg);
+    push_reg(f, WASM_I32, reg);
 }
 
 void mem_move(fn *f, uint8_t type, x86_rm dst, x86_rm src)

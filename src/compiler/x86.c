@@ -25,51 +25,6 @@ void cb_free(codebuf *cb)
     *cb = (codebuf){0};
 }
 
-void x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int reg, x86_rm rm,
-             bool rex)
-{
-    /* The bytes go straight into the buffer: assembled in a local array
-     * and copied, they stall the copy's loads on store forwarding. */
-    if (cb->len + 16 > cb->cap && !cb_grow(cb, 16))
-        return;
-    uint8_t *b = cb->p + cb->len;
-    int n = 0;
-    if (prefix)
-        b[n++] = prefix;
-    int x = rm.mem && rm.index >= 0 ? rm.index >> 3 : 0;
-    int bb = rm.rip ? 0 : rm.mem ? rm.base >> 3 : rm.reg >> 3;
-    uint8_t r = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | (x & 1) << 1 | (bb & 1));
-    if (r != 0x40 || rex)
-        b[n++] = r;
-    for (int i = 0; i < oplen; i++)
-        b[n++] = (uint8_t)(op >> (8 * i));
-    int rr = reg & 7;
-    if (rm.rip) {
-        b[n++] = (uint8_t)(rr << 3 | 5); /* mod 00, r/m 101: [rip + disp32] */
-        memcpy(b + n, &rm.disp, 4);
-        n += 4;
-    } else if (!rm.mem) {
-        b[n++] = (uint8_t)(0xc0 | rr << 3 | (rm.reg & 7));
-    } else {
-        int base = rm.base & 7;
-        int mod = rm.disp == 0 && base != RBP ? 0 : rm.disp >= -128 && rm.disp <= 127 ? 1 : 2;
-        if (rm.index < 0 && base != RSP) {
-            b[n++] = (uint8_t)(mod << 6 | rr << 3 | base);
-        } else {
-            b[n++] = (uint8_t)(mod << 6 | rr << 3 | 4);
-            int idx = rm.index < 0 ? 4 : rm.index & 7;
-            b[n++] = (uint8_t)(rm.scale << 6 | idx << 3 | base);
-        }
-        if (mod == 1)
-            b[n++] = (uint8_t)rm.disp;
-        else if (mod == 2) {
-            memcpy(b + n, &rm.disp, 4);
-            n += 4;
-        }
-    }
-    cb->len += (uint32_t)n;
-}
-
 /* Byte-sized operands of registers 4-7 need a REX prefix to mean
  * spl/bpl/sil/dil rather than ah/ch/dh/bh. */
 static bool byte_rex(int reg, x86_rm rm)

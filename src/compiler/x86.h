@@ -50,29 +50,43 @@ enum {
 };
 
 /* A register or memory operand: [base + index*(1<<scale) + disp], or
- * [rip + disp32]. */
+ * [rip + disp32]. Eight bytes, so it is passed by value in one register:
+ * passed in two, or on the stack, its fields were stored bytewise by the
+ * caller and loaded back by the emitter, which stalled on store
+ * forwarding. */
 typedef struct x86_rm {
-    bool mem;
-    bool rip;     /* mem: rip-relative, disp patched later */
-    int8_t reg;   /* !mem */
-    int8_t base;  /* mem */
-    int8_t index; /* -1: none */
-    uint8_t scale;
+    bool mem : 1;
+    bool rip : 1;       /* mem: rip-relative, disp patched later */
+    uint8_t scale : 2;  /* mem */
+    int8_t reg;         /* !mem */
+    int8_t base;        /* mem */
+    int8_t index;       /* -1: none */
     int32_t disp;
 } x86_rm;
+_Static_assert(sizeof(x86_rm) == 8, "x86_rm fits one register");
 
-static inline x86_rm R_(int reg) { return (x86_rm){.mem = false, .reg = (int8_t)reg}; }
-static inline x86_rm M_(int base, int32_t disp)
+/* The operands are made from their bits in a register (the x86-64 ABI's
+ * layout: bit-fields from the lowest bit of byte 0, then reg, base, index,
+ * disp): built field by field, GCC stores the fields to the stack and
+ * loads them back as one quadword, a store-forwarding stall per operand. */
+static inline x86_rm rm_bits(uint64_t bits)
 {
-    return (x86_rm){.mem = true, .base = (int8_t)base, .index = -1, .disp = disp};
+    x86_rm rm;
+    memcpy(&rm, &bits, sizeof rm);
+    return rm;
 }
+enum { RM_MEM = 1, RM_RIP = 2 };
+static inline x86_rm R_(int reg) { return rm_bits((uint64_t)(uint8_t)reg << 8); }
 static inline x86_rm MI_(int base, int index, int scale, int32_t disp)
 {
-    return (x86_rm){.mem = true, .base = (int8_t)base, .index = (int8_t)index,
-                    .scale = (uint8_t)scale, .disp = disp};
+    return rm_bits(RM_MEM | (uint64_t)scale << 2 | (uint64_t)(uint8_t)base << 16 |
+                   (uint64_t)(uint8_t)index << 24 | (uint64_t)(uint32_t)disp << 32);
 }
-
-static inline x86_rm RIP_(void) { return (x86_rm){.mem = true, .rip = true, .index = -1}; }
+static inline x86_rm M_(int base, int32_t disp) { return MI_(base, -1, 0, disp); }
+static inline x86_rm RIP_(void)
+{
+    return rm_bits(RM_MEM | RM_RIP | (uint64_t)0xff << 24); /* index -1: none */
+}
 
 /* Instruction sizes. */
 enum { SZ8 = 1, SZ16 = 2, SZ32 = 4, SZ64 = 8 };
@@ -80,9 +94,53 @@ enum { SZ8 = 1, SZ16 = 2, SZ32 = 4, SZ64 = 8 };
 /* The general form: [prefix] [REX] opcode ModRM [SIB] [disp]. `op` holds 1
  * to 3 opcode bytes, first byte lowest. `rex` forces a REX prefix (byte
  * registers sil/dil/spl/bpl). Returns nothing: an immediate, if any,
- * follows. */
-void x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int reg, x86_rm rm,
-             bool rex);
+ * follows. Always inlined: each emitter's constant prefix, opcode and
+ * operand kinds then fold away, and the operand is not passed through
+ * memory (a call with this many arguments spills it to the stack). */
+static inline __attribute__((always_inline)) void
+x86_enc(codebuf *cb, uint8_t prefix, bool w, uint32_t op, int oplen, int reg, x86_rm rm, bool rex)
+{
+    /* The bytes go straight into the buffer: assembled in a local array
+     * and copied, they stall the copy's loads on store forwarding. */
+    if (cb->len + 16 > cb->cap && !cb_grow(cb, 16))
+        return;
+    uint8_t *b = cb->p + cb->len;
+    int n = 0;
+    if (prefix)
+        b[n++] = prefix;
+    int x = rm.mem && rm.index >= 0 ? rm.index >> 3 : 0;
+    int bb = rm.rip ? 0 : rm.mem ? rm.base >> 3 : rm.reg >> 3;
+    uint8_t r = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 | (x & 1) << 1 | (bb & 1));
+    if (r != 0x40 || rex)
+        b[n++] = r;
+    for (int i = 0; i < oplen; i++)
+        b[n++] = (uint8_t)(op >> (8 * i));
+    int rr = reg & 7;
+    if (rm.rip) {
+        b[n++] = (uint8_t)(rr << 3 | 5); /* mod 00, r/m 101: [rip + disp32] */
+        memcpy(b + n, &rm.disp, 4);
+        n += 4;
+    } else if (!rm.mem) {
+        b[n++] = (uint8_t)(0xc0 | rr << 3 | (rm.reg & 7));
+    } else {
+        int base = rm.base & 7;
+        int mod = rm.disp == 0 && base != RBP ? 0 : rm.disp >= -128 && rm.disp <= 127 ? 1 : 2;
+        if (rm.index < 0 && base != RSP) {
+            b[n++] = (uint8_t)(mod << 6 | rr << 3 | base);
+        } else {
+            b[n++] = (uint8_t)(mod << 6 | rr << 3 | 4);
+            int idx = rm.index < 0 ? 4 : rm.index & 7;
+            b[n++] = (uint8_t)(rm.scale << 6 | idx << 3 | base);
+        }
+        if (mod == 1)
+            b[n++] = (uint8_t)rm.disp;
+        else if (mod == 2) {
+            memcpy(b + n, &rm.disp, 4);
+            n += 4;
+        }
+    }
+    cb->len += (uint32_t)n;
+}
 
 /* ---- integer ---- */
 /* ALU group: ADD=0 OR=1 AND=4 SUB=5 XOR=6 CMP=7 (the /digit of 81 /d). */

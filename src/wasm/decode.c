@@ -879,15 +879,16 @@ static bool decode_code(decoder *d)
     for (uint32_t i = 0; i < n; i++) {
         wasm_func *f = i < d->nfunc_decls ? &m->funcs[m->nfunc_imports + i] : &scratch;
         scratch = (wasm_func){0};
-        uint32_t size, nruns, cap;
+        uint32_t size, nruns, cap = 0;
         f->decl = (uint32_t)wasm_reader_pos(&d->r);
         if (!wasm_read_len(&d->r, &size))
             return false;
         const uint8_t *end = d->r.p + size;
         if (!wasm_read_u32(&d->r, &nruns))
             return false;
-        wasm_local_run *runs = alloc_vec(d, nruns, sizeof *runs, &cap);
-        if (!runs)
+        /* Many functions declare no locals: they get no array. */
+        wasm_local_run *runs = nruns ? alloc_vec(d, nruns, sizeof *runs, &cap) : NULL;
+        if (nruns && !runs)
             return false;
         uint64_t total = 0;
         for (uint32_t k = 0; k < nruns; k++) {

@@ -62,6 +62,30 @@ bool wasm_read_leb_slow(wasm_reader *r, unsigned bits, bool is_signed, uint64_t 
     return true;
 }
 
+bool wasm_read_s32_slow(wasm_reader *r, int32_t *out)
+{
+    /* Two and three bytes (constants within +-2^20) without the general
+     * loop: only a fifth byte can be too long or too large. */
+    const uint8_t *p = r->p;
+    if (r->end - p >= 2 && p[1] < 0x80) {
+        uint32_t v = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+        *out = (int32_t)(v << 18) >> 18; /* sign-extend bit 13 */
+        r->p += 2;
+        return true;
+    }
+    if (r->end - p >= 3 && p[2] < 0x80) {
+        uint32_t v = (uint32_t)(p[0] & 0x7f) | (uint32_t)(p[1] & 0x7f) << 7 | (uint32_t)p[2] << 14;
+        *out = (int32_t)(v << 11) >> 11; /* sign-extend bit 20 */
+        r->p += 3;
+        return true;
+    }
+    uint64_t v;
+    if (!wasm_read_leb_slow(r, 32, true, &v))
+        return false;
+    *out = (int32_t)(uint32_t)v;
+    return true;
+}
+
 /* As in the reference decoder, the bound counts the length's own bytes. */
 bool wasm_read_len(wasm_reader *r, uint32_t *out)
 {

@@ -53,6 +53,8 @@ static inline bool wasm_read_u8(wasm_reader *r, uint8_t *out)
 }
 
 bool wasm_read_leb_slow(wasm_reader *r, unsigned bits, bool is_signed, uint64_t *out);
+/* wasm_read_s32 past its first byte. */
+bool wasm_read_s32_slow(wasm_reader *r, int32_t *out);
 
 static inline bool wasm_read_u32(wasm_reader *r, uint32_t *out)
 {
@@ -80,11 +82,7 @@ static inline bool wasm_read_s32(wasm_reader *r, int32_t *out)
         *out = (int32_t)((uint32_t)b << 25) >> 25; /* sign-extend bit 6 */
         return true;
     }
-    uint64_t v;
-    if (!wasm_read_leb_slow(r, 32, true, &v))
-        return false;
-    *out = (int32_t)(uint32_t)v;
-    return true;
+    return wasm_read_s32_slow(r, out);
 }
 
 static inline bool wasm_read_u64(wasm_reader *r, uint64_t *out)
