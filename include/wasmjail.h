@@ -167,10 +167,10 @@ WJ_API void wj_config_set_memory_images(wj_config *config, bool enabled);
  * is ever visible to the next), without system calls on the way in.
  * Taking and giving back slots is lock-free. An instantiation over a limit
  * fails with a WJ_ERROR_RESOURCE error naming it. Memories of the API
- * (wj_memory_new) take memory slots too; tables of the API do not. A
- * memory no slot can hold fails the same way: a 64-bit one, or one that
- * may grow past the memory reservation (lower memory_size, or declare a
- * maximum).
+ * (wj_memory_new) take memory slots too; tables of the API do not. Every
+ * memory lives in a slot, which bounds it: a dynamic one (memory64, or
+ * one that may grow past the memory reservation) keeps its explicit
+ * checks there and grows up to the slot's reservation + guard bytes.
  */
 typedef struct wj_pooling_config {
     uint32_t instances;             /* alive at once (default 1000) */

@@ -174,26 +174,19 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         wasm_fail(err, WASM_ERR_UNSUPPORTED, WASM_NO_OFFSET, "unsupported: shared memory");
         return NULL;
     }
+    bool pooled = slots && slots->pooled;
     uint64_t max = vm_memory_max_pages(limits, limit_bytes);
+    /* Under pooling every memory lives in a slot, which bounds it. */
+    if (pooled)
+        max = min_u64(max, slots->extent / PAGE);
     if (limits->min > max) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
                   "%smemory of %llu pages is over the limit of %llu pages",
-                  slots && slots->pooled ? "pooling allocator: " : "",
-                  (unsigned long long)limits->min, (unsigned long long)max);
+                  pooled ? "pooling allocator: " : "", (unsigned long long)limits->min,
+                  (unsigned long long)max);
         return NULL;
     }
     vm_memory_plan plan = vm_plan_memory(limits, limit_bytes, config);
-    if (plan.dynamic && slots && slots->pooled) { /* it would live outside the pool */
-        if (limits->is64)
-            wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                      "pooling allocator: 64-bit memories are not pooled");
-        else
-            wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,
-                      "pooling allocator: a memory that may grow to %llu pages is over the "
-                      "memory reservation of %llu bytes",
-                      (unsigned long long)max, (unsigned long long)config->reservation);
-        return NULL;
-    }
     linear_memory *mem = calloc(1, sizeof *mem);
     if (!mem) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
@@ -202,7 +195,7 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
     mem->limits = *limits;
     mem->max_pages = max;
     mem->dynamic = plan.dynamic;
-    if (plan.dynamic) {
+    if (plan.dynamic && !pooled) {
         /* A memory of no pages still gets one (PROT_NONE): a base distinct
          * from NULL that faults. */
         uint64_t need = max_u64(min_u64(limits->min, max_bytes(mem) / PAGE) * PAGE, PAGE);
@@ -210,7 +203,10 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         mem->vm.base = reserve_initial(mem, config, need, &got);
         mem->mapped = got;
     } else {
-        mem->slots = slots && slots->extent == plan.extent ? slots : NULL;
+        /* Static, or pooled: a pooled dynamic memory (memory64, or one
+         * that may outgrow the reservation) keeps its explicit checks in
+         * a slot it never leaves. */
+        mem->slots = pooled || (slots && slots->extent == plan.extent) ? slots : NULL;
         mem->slot = mem->slots ? slots_take(mem->slots) : NULL;
         if (mem->slot) {
             mem->vm.base = mem->slot->base;
@@ -223,7 +219,7 @@ linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
         } else {
             mem->vm.base = reserve(NULL, plan.extent);
         }
-        mem->mapped = plan.extent;
+        mem->mapped = mem->slot ? mem->slots->extent : plan.extent;
     }
     if (!mem->vm.base) {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET,

@@ -57,8 +57,9 @@ typedef struct linear_memory {
  * lies, which must be inside those pages and only given for a static
  * memory. A static memory takes its reservation from `slots` (may be NULL)
  * when one is free and gives it back there. NULL on failure with *err
- * filled: over the limit, out of memory or of pooled slots, a dynamic
- * memory for pooled slots (resource), shared memory (unsupported). */
+ * filled: over the limit, out of memory or of pooled slots (resource),
+ * shared memory (unsupported). Under pooling every memory is in a slot,
+ * which bounds its size, dynamic ones included. */
 linear_memory *memory_new(const wasm_limits *limits, uint64_t limit_bytes,
                           const vm_memory_config *config, memory_slots *slots,
                           memory_image *image, wasm_error *err);

@@ -59,9 +59,12 @@ run core/simd core/simd
 run core/simd-dynamic --dynamic-memories core/simd
 run core/simd-metered --meter core/simd
 run core/simd-pooling --pooling core/simd
+run core/simd-no-images --no-memory-images core/simd
 run memory64 --features memory64 memory64
+run memory64-pooling --pooling --features memory64 memory64
 run multi-memory --features multi-memory multi-memory
 run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
 run multi-memory-pooling --pooling --features multi-memory multi-memory
+run multi-memory-no-images --no-memory-images --features multi-memory multi-memory
 
 exit $failed

@@ -1163,7 +1163,10 @@ END_TEST
 
 /* Memories that would be dynamic (live outside the pool) are refused: a
  * memory reservation of 1 GiB under memory_size's 4 GiB, and memory64. */
-START_TEST(limit_static_memories)
+/* Memories that are dynamic (one that may outgrow the memory reservation,
+ * memory64) live in a slot too under pooling: bounded by it (reservation
+ * + guard: 3 GiB here), with their explicit checks, never moving. */
+START_TEST(pooled_dynamic_memories)
 {
     wj_pooling_config pool = small_pool(2);
     pool.memories = 1;
@@ -1172,39 +1175,40 @@ START_TEST(limit_static_memories)
     wj_config_set_memory_reservation(config, 1u << 30);
     wj_config_set_pooling(config, &pool);
     wj_engine *engine = wj_engine_new(config);
+    wj_config_delete(config);
     ck_assert_ptr_nonnull(engine);
     wj_store *store = wj_store_new(engine);
-    wj_module *unbounded = compile(engine, "(module (memory 1))");
-    wj_module *bounded = compile(engine, "(module (memory 1 16384))");
-    instantiate_fails(store, unbounded,
-                      "pooling allocator: a memory that may grow to 65536 pages is over the "
-                      "memory reservation of 1073741824 bytes");
+    wj_module *unbounded = compile(
+        engine, "(module (memory (export \"mem\") 1)\n"
+                "  (func (export \"grow\") (param i32) (result i32) (memory.grow (local.get 0)))\n"
+                "  (func (export \"load\") (param i32) (result i32) (i32.load (local.get 0))))");
+    wj_instance *inst = instantiate(store, unbounded, NULL, 0);
+    uint8_t *base = wj_memory_data(memory_of(inst));
+    ck_assert_int_eq(call(inst, "grow", 1, 49151), 1); /* to the slot's 49152 pages */
+    ck_assert_int_eq(call(inst, "grow", 1, 1), -1);
+    ck_assert_int_eq(call(inst, "load", 1, (int32_t)0xbffffffc), 0);
+    call_traps(inst, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "load", 1, (int32_t)0xbffffffd);
+    ck_assert_ptr_eq(wj_memory_data(memory_of(inst)), base); /* it never moved */
+    instantiate_fails(store, unbounded, "pooling allocator: all 1 memory slots are in use");
+    wj_store_delete(store);
+
     size_t len;
-    uint8_t *bytes = wat_to_wasm_opts("(module (memory i64 1 1))",
-                                      (const char *const[]){"--enable-memory64", NULL}, &len);
+    uint8_t *bytes = wat_to_wasm_opts(
+        "(module (memory (export \"mem\") i64 1 1)\n"
+        "  (func (export \"load\") (param i32) (result i32)\n"
+        "    (i32.load (i64.extend_i32_u (local.get 0)))))",
+        (const char *const[]){"--enable-memory64", NULL}, &len);
     wj_module *memory64;
     ck_assert_no_wj_error(wj_module_new(engine, bytes, len, &memory64));
     free(bytes);
-    instantiate_fails(store, memory64, "pooling allocator: 64-bit memories are not pooled");
-    instantiate(store, bounded, NULL, 0);
-    instantiate_fails(store, bounded, "pooling allocator: all 1 memory slots are in use");
-    wj_store_delete(store);
-    wj_module_delete(unbounded);
-    wj_module_delete(bounded);
-    wj_module_delete(memory64);
-    wj_engine_delete(engine);
-
-    /* memory_size within the reservation: every memory is in a slot */
-    pool.memory_size = 1u << 30;
-    wj_config_set_pooling(config, &pool);
-    engine = wj_engine_new(config);
-    wj_config_delete(config);
     store = wj_store_new(engine);
-    unbounded = compile(engine, "(module (memory 1))");
-    instantiate(store, unbounded, NULL, 0);
-    instantiate_fails(store, unbounded, "pooling allocator: all 1 memory slots are in use");
+    inst = instantiate(store, memory64, NULL, 0); /* in the slot given back */
+    ck_assert_ptr_eq(wj_memory_data(memory_of(inst)), base);
+    ck_assert_int_eq(call(inst, "load", 1, 65532), 0);
+    call_traps(inst, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "load", 1, 65533);
     wj_store_delete(store);
     wj_module_delete(unbounded);
+    wj_module_delete(memory64);
     wj_engine_delete(engine);
 }
 END_TEST
@@ -1501,7 +1505,7 @@ int main(void)
     tcase_add_test(limits, limit_per_instance);
     tcase_add_test(limits, limit_memory_size);
     tcase_add_test(limits, limit_table_elements);
-    tcase_add_test(limits, limit_static_memories);
+    tcase_add_test(limits, pooled_dynamic_memories);
     tcase_add_test(limits, limit_instance_size);
     tcase_add_test(limits, limit_total_memories_and_tables);
     suite_add_tcase(s, limits);
