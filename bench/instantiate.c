@@ -40,9 +40,7 @@
  * rather than report a time. bench/run-instantiate.sh runs it.
  */
 #define _GNU_SOURCE /* sysconf's _SC_NPROCESSORS_ONLN */
-#include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +51,7 @@
 #include <wasmjail.h>
 
 #include "modules.h"
+#include "util.h"
 
 #define MAX_RUNS 99
 #define MAX_THREADS 256
@@ -61,59 +60,13 @@
 #define CODE_SECTION_ID 10
 #define COMPILE_WARM_UPS 5 /* untimed compilations before the timed ones */
 
+const char *bench_program = "instantiate";
 static int run_count = 7;
-
-static _Noreturn void fail(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    fputs("instantiate: ", stderr);
-    vfprintf(stderr, format, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double clock_ns(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static double now_ns(void)
-{
-    return clock_ns(CLOCK_MONOTONIC);
-}
 
 /* CPU time of every thread of the process (compile threads included). */
 static double cpu_ns(void)
 {
     return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail("%s: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            buf = realloc(buf, cap);
-            if (!buf)
-                fail("%s: out of memory", path);
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f))
-        fail("%s: read error", path);
-    fclose(f);
-    *len = n;
-    return buf;
 }
 
 typedef struct stats {

@@ -20,14 +20,14 @@
  * are reported. Every result is checked, so that a broken runtime fails
  * loudly rather than reporting a time. bench/run-latency.sh runs it.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <wasmjail.h>
+
+#include "util.h"
 
 #define MAX_RUNS 99
 #define CODE_SECTION_ID 10
@@ -42,49 +42,8 @@
 /* Compilations per run: about this many module bytes, within [1, 1000]. */
 #define COMPILE_BYTES_PER_RUN (16u << 20)
 
+const char *bench_program = "latency-bench";
 static int run_count = 7;
-
-static _Noreturn void fail(const char *format, ...)
-{
-    va_list ap;
-    va_start(ap, format);
-    fputs("latency-bench: ", stderr);
-    vfprintf(stderr, format, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    exit(1);
-}
-
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail("%s: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t cap = 0, n = 0, got;
-    do {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            buf = realloc(buf, cap);
-            if (!buf)
-                fail("%s: out of memory", path);
-        }
-        got = fread(buf + n, 1, cap - n, f);
-        n += got;
-    } while (got > 0);
-    if (ferror(f))
-        fail("%s: read error", path);
-    fclose(f);
-    *len = n;
-    return buf;
-}
 
 static wj_val i32_val(uint32_t value)
 {
