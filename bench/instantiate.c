@@ -69,24 +69,6 @@ static double cpu_ns(void)
     return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 }
 
-typedef struct stats {
-    double median, min;
-} stats;
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static stats summarize(double *samples)
-{
-    qsort(samples, (size_t)run_count, sizeof *samples, compare_doubles);
-    int mid = run_count / 2;
-    double median = run_count % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
-    return (stats){median, samples[0]};
-}
-
 /* ==== allocators ============================================================ */
 
 /* An engine configuration under which every module is measured. */
@@ -284,7 +266,7 @@ static stats time_instantiation(const bench_target *t, int threads, uint32_t ite
     timed_run(t, threads, iterations); /* warm-up */
     for (int r = 0; r < run_count; r++)
         samples[r] = timed_run(t, threads, iterations);
-    return summarize(samples);
+    return summarize(samples, run_count);
 }
 
 /* ==== compilation ============================================================ */
@@ -326,7 +308,7 @@ static void compile_rows(const char *name, const uint8_t *bytes, size_t len, int
             wall[r] = now_ns() - start;
             cpu[r] = cpu_ns() - cpu_start;
         }
-        stats s = summarize(wall), c = summarize(cpu);
+        stats s = summarize(wall, run_count), c = summarize(cpu, run_count);
         printf("%-30s %7d %10llu %10.2f %10.2f %10.1f %10.2f %10.1f\n", name, n,
                (unsigned long long)code_bytes, s.median / 1e6, s.min / 1e6,
                (double)code_bytes / (s.median / 1e9) / 1e6, c.median / 1e6,

@@ -55,25 +55,6 @@ static wj_val i32_val(uint32_t value)
 /* A timed operation: performs `iterations` operations, checking each. */
 typedef void (*operation_fn)(void *ctx, uint32_t iterations);
 
-typedef struct latency {
-    double median_ns;
-    double min_ns;
-} latency;
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static latency summarize(double *samples)
-{
-    qsort(samples, (size_t)run_count, sizeof *samples, compare_doubles);
-    int mid = run_count / 2;
-    double median = run_count % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
-    return (latency){median, samples[0]};
-}
-
 static double time_run(operation_fn op, void *ctx, uint32_t iterations)
 {
     double start = now_ns();
@@ -82,19 +63,19 @@ static double time_run(operation_fn op, void *ctx, uint32_t iterations)
 }
 
 /* Time per operation. The warm-up run faults in code, data and stacks. */
-static latency time_per_op(operation_fn op, void *ctx, uint32_t iterations)
+static stats time_per_op(operation_fn op, void *ctx, uint32_t iterations)
 {
     double samples[MAX_RUNS];
     op(ctx, iterations);
     for (int r = 0; r < run_count; r++)
         samples[r] = time_run(op, ctx, iterations) / iterations;
-    return summarize(samples);
+    return summarize(samples, run_count);
 }
 
 /* Time per operation of `op` minus that of `baseline`: the cost of what
  * `op` adds to the same loop. The two alternate within each run so that
  * both see the same machine state. */
-static latency time_per_op_net(operation_fn op, void *op_ctx, operation_fn baseline,
+static stats time_per_op_net(operation_fn op, void *op_ctx, operation_fn baseline,
                                void *baseline_ctx, uint32_t iterations)
 {
     double samples[MAX_RUNS];
@@ -104,12 +85,12 @@ static latency time_per_op_net(operation_fn op, void *op_ctx, operation_fn basel
         double base = time_run(baseline, baseline_ctx, iterations);
         samples[r] = (time_run(op, op_ctx, iterations) - base) / iterations;
     }
-    return summarize(samples);
+    return summarize(samples, run_count);
 }
 
-static void print_row(const char *operation, latency l)
+static void print_row(const char *operation, stats l)
 {
-    printf("%-50s %12.1f %12.1f\n", operation, l.median_ns, l.min_ns);
+    printf("%-50s %12.1f %12.1f\n", operation, l.median, l.min);
     fflush(stdout);
 }
 
@@ -358,10 +339,10 @@ static void print_compile_row(const compilation *c, uint64_t code_bytes)
 {
     uint32_t iterations = COMPILE_BYTES_PER_RUN / (c->len ? c->len : 1);
     iterations = iterations < 1 ? 1 : iterations > 1000 ? 1000 : iterations;
-    latency l = time_per_op(compile_and_delete, (void *)c, iterations);
+    stats l = time_per_op(compile_and_delete, (void *)c, iterations);
     printf("%-38s %10llu %10llu %10.3f %10.3f %10.1f\n", c->name, (unsigned long long)c->len,
-           (unsigned long long)code_bytes, l.median_ns / 1e6, l.min_ns / 1e6,
-           (double)code_bytes / (l.median_ns / 1e9) / 1e6);
+           (unsigned long long)code_bytes, l.median / 1e6, l.min / 1e6,
+           (double)code_bytes / (l.median / 1e9) / 1e6);
     fflush(stdout);
 }
 

@@ -24,6 +24,20 @@ double clock_ns(clockid_t clock)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+stats summarize(double *samples, int n)
+{
+    qsort(samples, (size_t)n, sizeof *samples, compare_doubles);
+    int mid = n / 2;
+    double median = n % 2 ? samples[mid] : (samples[mid - 1] + samples[mid]) / 2;
+    return (stats){median, samples[0]};
+}
+
 uint8_t *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");

@@ -1,5 +1,5 @@
-/* What the benchmark programs share: failing loudly, clocks, reading a
- * module file. */
+/* What the benchmark programs share: failing loudly, clocks, the median
+ * of runs, reading a module file. */
 #ifndef WJ_BENCH_UTIL_H
 #define WJ_BENCH_UTIL_H
 
@@ -17,6 +17,12 @@ static inline double now_ns(void)
 {
     return clock_ns(CLOCK_MONOTONIC);
 }
+
+typedef struct stats {
+    double median, min;
+} stats;
+/* The median and minimum of n samples, which it sorts. */
+stats summarize(double *samples, int n);
 
 /* The whole file, malloc'd; fails on any error. */
 uint8_t *read_file(const char *path, size_t *len);
