@@ -339,6 +339,22 @@ static unsigned skip_dead(fn *f, wasm_reader *r)
     }
 }
 
+bool peek_instr(fn *f, wasm_instr *ins)
+{
+    wasm_reader r = *f->body;
+    if (r.p >= r.end || !wasm_decode_instr(&r, f->m->features, ins))
+        return false;
+    f->peeked = r.p;
+    return true;
+}
+
+void take_instr(fn *f, const wasm_instr *ins)
+{
+    f->pos = (uint32_t)wasm_reader_pos(f->body);
+    f->body->p = f->peeked;
+    meter_count(f, ins->op);
+}
+
 static bool compile_body(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
@@ -349,6 +365,7 @@ static bool compile_body(fn *f)
     rerr.kind = WASM_ERR_NONE;
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
+    f->body = &r;
     /* the function's own block (control.c grows the array by doubling) */
     if (!f->ctrls) {
         f->ctrls = malloc(16 * sizeof *f->ctrls);
