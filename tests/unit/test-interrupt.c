@@ -1327,5 +1327,5 @@ static Suite *interrupt_suite(void)
 
 int main(void)
 {
-    return unit_run(interrupt_suite());
+    return unit_run_tiers(interrupt_suite, &fx_strategy);
 }
