@@ -21,7 +21,7 @@ void bench_run(void)
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++)
             for (int k = 0; k < n; k++)
-                A[i][j][k] = B[i][j][k] = (double)(i + j + (n - k)) * 10 / n;
+                A[i][j][k] = B[i][j][k] = (double)((i * j + k * (n - k)) % 17) * 10 / n;
     for (int t = 0; t < steps; t++) {
         step(n, A, B);
         step(n, B, A);

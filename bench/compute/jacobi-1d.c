@@ -8,8 +8,8 @@ void bench_run(void)
 {
     int n = SIZE(NL, 40), steps = SIZE(30000, 6);
     for (int i = 0; i < n; i++) {
-        A[i] = (i + 2.0) / n;
-        B[i] = (i + 3.0) / n;
+        A[i] = (double)(i * i % 97) / 97.0;
+        B[i] = (double)((3 * i * i + i) % 89) / 89.0;
     }
     for (int t = 0; t < steps; t++) {
         for (int i = 1; i < n - 1; i++)
