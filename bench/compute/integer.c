@@ -13,7 +13,7 @@
 static volatile uint16_t seed_a = 0, seed_b = 0, seed_c = 0x66;
 
 /* CRC-16 (polynomial 0x8005 reflected as 0xa001), bit by bit. */
-static uint16_t crc8(uint8_t byte, uint16_t crc)
+static uint16_t crc16_byte(uint8_t byte, uint16_t crc)
 {
     for (int i = 0; i < 8; i++) {
         int carry = (byte ^ crc) & 1;
@@ -23,14 +23,14 @@ static uint16_t crc8(uint8_t byte, uint16_t crc)
     return crc;
 }
 
-static uint16_t crc16(uint16_t v, uint16_t crc)
+static uint16_t crc16_u16(uint16_t v, uint16_t crc)
 {
-    return crc8((uint8_t)(v >> 8), crc8((uint8_t)v, crc));
+    return crc16_byte((uint8_t)(v >> 8), crc16_byte((uint8_t)v, crc));
 }
 
-static uint16_t crc32v(uint32_t v, uint16_t crc)
+static uint16_t crc16_u32(uint32_t v, uint16_t crc)
 {
-    return crc16((uint16_t)(v >> 16), crc16((uint16_t)v, crc));
+    return crc16_u16((uint16_t)(v >> 16), crc16_u16((uint16_t)v, crc));
 }
 
 /* --- linked lists ---------------------------------------------------------- */
@@ -139,11 +139,11 @@ static uint16_t bench_list(struct node **list, uint16_t iter, uint16_t crc)
             missed++;
         *list = list_reverse(*list);
     }
-    crc = crc16((uint16_t)found, crc16((uint16_t)missed, crc));
+    crc = crc16_u16((uint16_t)found, crc16_u16((uint16_t)missed, crc));
     *list = list_sort(*list, by_data);
     int n = 0;
     for (struct node *p = *list; p && n < 64; p = p->next, n++)
-        crc = crc16((uint16_t)p->data, crc);
+        crc = crc16_u16((uint16_t)p->data, crc);
     /* Change one node so that the next iteration sorts a different list. */
     struct node *p = *list;
     for (int i = 0; i < iter % LIST_LEN; i++)
@@ -206,7 +206,7 @@ static uint16_t bench_matrix(int16_t val, uint16_t crc)
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++)
             mat_c[i][j] = (int32_t)mat_a[i][j] * val;
-    crc = crc16((uint16_t)mat_sum(limit), crc);
+    crc = crc16_u16((uint16_t)mat_sum(limit), crc);
     /* C[i][0] = A vec */
     for (int i = 0; i < MAT_N; i++) {
         int32_t s = 0;
@@ -214,7 +214,7 @@ static uint16_t bench_matrix(int16_t val, uint16_t crc)
             s += (int32_t)mat_a[i][j] * vec[j];
         mat_c[i][0] = s;
     }
-    crc = crc16((uint16_t)mat_sum(limit), crc);
+    crc = crc16_u16((uint16_t)mat_sum(limit), crc);
     /* C = A B */
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++) {
@@ -223,7 +223,7 @@ static uint16_t bench_matrix(int16_t val, uint16_t crc)
                 s += (int32_t)mat_a[i][k] * mat_b[k][j];
             mat_c[i][j] = s;
         }
-    crc = crc16((uint16_t)mat_sum(limit), crc);
+    crc = crc16_u16((uint16_t)mat_sum(limit), crc);
     /* C = A B with bit fields of every product */
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++) {
@@ -234,7 +234,7 @@ static uint16_t bench_matrix(int16_t val, uint16_t crc)
             }
             mat_c[i][j] = s;
         }
-    crc = crc16((uint16_t)mat_sum(limit), crc);
+    crc = crc16_u16((uint16_t)mat_sum(limit), crc);
     /* A -= val: back to where it was */
     for (int i = 0; i < MAT_N; i++)
         for (int j = 0; j < MAT_N; j++)
@@ -342,7 +342,7 @@ static uint16_t bench_state(uint16_t seed, uint16_t crc)
                 text[i] ^= (char)(seed & 0x1f);
     }
     for (int s = 0; s < NSTATES; s++)
-        crc = crc16((uint16_t)transitions[s], crc16((uint16_t)finals[s], crc));
+        crc = crc16_u16((uint16_t)transitions[s], crc16_u16((uint16_t)finals[s], crc));
     return crc;
 }
 
@@ -358,7 +358,7 @@ void bench_run(void)
         crc_list = bench_list(&list, (uint16_t)i, crc_list);
         crc_matrix = bench_matrix((int16_t)(c + (i & 0xff)), crc_matrix);
         crc_state = bench_state((uint16_t)(c ^ i), crc_state);
-        crc = crc16(crc_list, crc16(crc_matrix, crc32v((uint32_t)crc_state << 16 | (uint16_t)i, crc)));
+        crc = crc16_u16(crc_list, crc16_u16(crc_matrix, crc16_u32((uint32_t)crc_state << 16 | (uint16_t)i, crc)));
     }
     check_i64(crc_list);
     check_i64(crc_matrix);
