@@ -138,8 +138,38 @@ static void trap_here(backend *be, uint32_t code, uint32_t wasm)
         be_fail(be, "out of memory");
 }
 
+static bool same_place(backend *be, ir_ref a, ir_ref b);
+
+/* A block that only jumps on, with nothing to move on the way (the phis
+ * of where it goes already hold their values), is never emitted:
+ * branches to it go where it goes. */
+static bool is_trampoline(backend *be, uint32_t b)
+{
+    ir_func *f = be->ir;
+    const ir_block *blk = &f->blocks[b];
+    if (blk->first != blk->last || !blk->first || ir_at(f, blk->first)->op != WASM_OP_BR ||
+        blk->succs[0] == b)
+        return false;
+    const ir_block *to = &f->blocks[blk->succs[0]];
+    uint32_t k = 0;
+    while (k < to->npreds && to->preds[k] != b)
+        k++;
+    for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
+        if (be->uses[p] && !same_place(be, p, ir_at(f, p)->args[k]))
+            return false;
+    return true;
+}
+
+static uint32_t resolve(backend *be, uint32_t b)
+{
+    for (uint32_t hops = 0; hops < 64 && is_trampoline(be, b); hops++)
+        b = be->ir->blocks[b].succs[0];
+    return b;
+}
+
 static void jump_to(backend *be, int cc, uint32_t block)
 {
+    block = resolve(be, block);
     if (be->label[block] != UINT32_MAX) {
         if (cc < 0)
             x86_jmp_to(be->cb, be->label[block]);
@@ -332,8 +362,17 @@ static void op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool comm
             d = TMP;
         }
     }
-    load_gpr(be, d, a);
     int32_t imm;
+    bool a_reg = !is_const(be, a) && be->reg[a] != NO_REG;
+    if (alu == ALU_ADD && a_reg && be->reg[a] != d &&
+        (imm32_of(be, b, size, &imm) || (!is_const(be, b) && be->reg[b] != NO_REG))) {
+        /* d = a + b without a copy first; the 32-bit lea wraps as i32.add */
+        x86_lea(be->cb, size, d,
+                is_const(be, b) ? M_(be->reg[a], imm) : MI_(be->reg[a], be->reg[b], 0, 0));
+        put(be, v, d);
+        return;
+    }
+    load_gpr(be, d, a);
     if (alu >= 0 && imm32_of(be, b, size, &imm))
         x86_alu_ri(be->cb, alu, size, R_(d), imm); /* op d, imm */
     else if (alu >= 0)
@@ -427,8 +466,16 @@ static void op_float_binary(backend *be, ir_ref v, ir_inst *in, uint8_t sse)
     bool dbl = in->type == WASM_F64;
     ir_ref a = in->args[0], b = in->args[1];
     int d = dst_xmm(be, v);
-    if (!is_const(be, b) && be->reg[b] == d && a != b)
-        d = XTMP;
+    if (!is_const(be, b) && be->reg[b] == d && a != b) {
+        /* Addition and multiplication commute; with two NaNs either one's
+         * payload is a valid result. */
+        if (sse == SSE_ADD || sse == SSE_MUL) {
+            ir_ref t = a;
+            a = b, b = t;
+        } else {
+            d = XTMP;
+        }
+    }
     load_xmm(be, d - 16, a);
     x86_sse(be->cb, dbl, sse, d - 16, xmm_operand(be, b)); /* addsd d, b */
     put(be, v, d);
@@ -733,7 +780,7 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
     switch (blk->nsuccs == 1 && in->op == WASM_OP_BR_TABLE ? WASM_OP_BR : in->op) {
     case WASM_OP_BR:
         edge_moves(be, b, blk->succs[0]);
-        if (blk->succs[0] != next)
+        if (resolve(be, blk->succs[0]) != next)
             jump_to(be, -1, blk->succs[0]);
         return;
     case WASM_OP_BR_IF: {
@@ -750,7 +797,7 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
                 x86_test_rr(be->cb, SZ32, rm, rm.reg); /* test c, c */
             cc = CC_NE;
         }
-        uint32_t taken = blk->succs[0], other = blk->succs[1];
+        uint32_t taken = resolve(be, blk->succs[0]), other = resolve(be, blk->succs[1]);
         if (taken == next) {
             jump_to(be, cc ^ 1, other);
         } else {
@@ -922,6 +969,12 @@ bool emit_function(backend *be)
     trap_jump(be, jump_at, WJ_TRAP_STACK_EXHAUSTED, be->env->m->funcs[f->index].body);
     if (be->env->m->nmemories)
         x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+    /* the blocks to emit: trampolines go */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < be->norder; i++)
+        if (i == 0 || !is_trampoline(be, be->order[i]))
+            be->order[n++] = be->order[i];
+    be->norder = n;
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
         be->label[b] = cb->len;

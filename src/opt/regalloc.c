@@ -61,7 +61,13 @@ bool allocate_registers(backend *be)
                 c++;
             bool across_call = c < ncalls && calls[c] < end && calls[c] + 1 < end;
             int reg = NO_REG;
-            if (!across_call) {
+            /* Two-address x86 computes into its first operand: the result
+             * takes that register when the operand ends here. */
+            ir_ref first = in->nargs && in->op != IR_PHI ? in->args[0] : 0;
+            if (!across_call && first && be->reg[first] != NO_REG && !holder[(int)be->reg[first]] &&
+                in_xmm(ir_at(f, first)->type) == in_xmm(in->type))
+                reg = be->reg[first];
+            if (!across_call && reg == NO_REG) {
                 if (in_xmm(in->type)) {
                     for (int x = 0; x < NXMM && reg == NO_REG; x++)
                         if (!holder[XREG(x)])
