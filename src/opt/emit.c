@@ -616,10 +616,32 @@ static x86_rm global_rm(backend *be, uint32_t g)
     return M_(R11, 0);
 }
 
+/* Stores (or loads back) the values in registers live across call v. */
+static void save_across(backend *be, ir_ref call, bool restore)
+{
+    for (uint32_t i = 0; i < be->save_count[call]; i++) {
+        ir_ref w = be->saves.v[be->save_first[call] + i];
+        int r = be->reg[w];
+        if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
+            continue; /* spilled after all; a parameter's home holds it */
+        x86_rm slot = M_(RBP, be->save_slot[w]);
+        uint8_t t = inst(be, w)->type;
+        if (r >= 16 && restore)
+            x86_movs_load(be->cb, t == WASM_F64, r - 16, slot);
+        else if (r >= 16)
+            x86_movs_store(be->cb, t == WASM_F64, slot, r - 16);
+        else if (restore)
+            x86_mov_rr(be->cb, size_of(t), r, slot);
+        else
+            x86_mov_mr(be->cb, size_of(t), slot, r);
+    }
+}
+
 static void op_call(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     const wasm_module *m = be->env->m;
+    save_across(be, v, false);
     uint32_t func = (uint32_t)in->imm;
     const wasm_functype *t = wasm_func_type(m, func);
     uint32_t units = 0;
@@ -653,8 +675,10 @@ static void op_call(backend *be, ir_ref v, ir_inst *in)
         if (m->nmemories)
             x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
     }
+    /* the result first: a saved value may live in rax's or xmm0's place */
     if (in->type)
         put(be, v, is_xmm_type(in->type) ? XREG(0) : RAX);
+    save_across(be, v, true);
 }
 
 static void op_convert(backend *be, ir_ref v, ir_inst *in)
@@ -840,10 +864,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {
-            uint32_t u = 0;
-            for (uint32_t p = 0; p < in->imm; p++)
-                u += vm_slot_units(be->ir->type->params[p]);
-            x86_rm home = M_(RBP, (int32_t)(16 + VM_UNIT * u));
+            x86_rm home = M_(RBP, param_home(be, v));
             if (is_xmm_type(in->type))
                 x86_movs_load(cb, in->type == WASM_F64, be->reg[v] - 16, home);
             else
