@@ -92,7 +92,8 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
 /* Function i by tier 2, if it covers it. */
 static bool optimized(const job *j, chunk_out *c, uint32_t i)
 {
-    opt_env env = {.m = j->m, .plans = j->plans, .fuel_checks = j->env->fuel_checks,
+    opt_env env = {.m = j->m, .plans = j->plans, .type_ids = j->env->type_ids,
+                   .fuel_checks = j->env->fuel_checks,
                    .epoch_checks = j->env->epoch_checks};
     const char *why;
     return opt_compile(&env, i, &c->out, &why);

@@ -7,27 +7,6 @@
 
 #define BIT(r) (1u << (r))
 
-/* The bits of v as an f32 or f64. */
-static uint64_t fbits(double v, bool dbl)
-{
-    if (dbl) {
-        uint64_t b;
-        memcpy(&b, &v, 8);
-        return b;
-    }
-    float s = (float)v;
-    uint32_t b;
-    memcpy(&b, &s, 4);
-    return b;
-}
-
-/* xmm15 = constant */
-static void load_fconst(fn *f, bool dbl, double v)
-{
-    x86_mov_ri64(f->cb, SCRATCH, fbits(v, dbl));                    /* mov r11, bits */
-    x86_movd_xr(f->cb, dbl ? SZ64 : SZ32, XSCRATCH, R_(SCRATCH));   /* movq xmm15, r11 */
-}
-
 static int xreg(int reg) { return reg - 16; }
 
 static void compare(fn *f, bool dbl, uint8_t k)
@@ -150,77 +129,17 @@ static void arith(fn *f, bool dbl, uint8_t k)
     }
 }
 
-/* Float -> integer. Ranges: the source must lie strictly between lo and hi
- * (lo_incl: lo itself is valid). */
+static void trap_jump_cb(void *ctx, uint32_t jump, uint32_t code)
+{
+    trap_jump(ctx, jump, code);
+}
+
+/* Float -> integer (convert.c), trapping or saturating. */
 static void to_int(fn *f, bool dbl, bool to64, bool is_signed, bool sat)
 {
-    codebuf *cb = f->cb;
-    double lo, hi;
-    bool lo_incl;
-    if (is_signed) {
-        hi = to64 ? 9223372036854775808.0 : 2147483648.0;
-        lo = to64 ? -9223372036854775808.0 : (dbl ? -2147483649.0 : -2147483648.0);
-        lo_incl = to64 || !dbl;
-    } else {
-        hi = to64 ? 18446744073709551616.0 : 4294967296.0;
-        lo = -1.0;
-        lo_incl = false;
-    }
     int x = pop_reg(f, 0);
-    int xx = xreg(x);
     int r = reg_alloc(f, false);
-    int size = to64 ? SZ64 : SZ32;
-    uint32_t exits[4];
-    int nexits = 0;
-    if (sat)
-        x86_alu_mr(cb, ALU_XOR, SZ32, R_(r), r); /* xor r, r: NaN gives 0 */
-    x86_ucomis(cb, dbl, xx, R_(xx)); /* ucomis x, x */
-    if (sat)
-        exits[nexits++] = x86_jcc(cb, CC_P); /* jp done */
-    else
-        trap_if(f, CC_P, WJ_TRAP_BAD_CONVERSION);
-    load_fconst(f, dbl, lo);
-    x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, lo */
-    int below = lo_incl ? CC_B : CC_BE;
-    if (sat) {
-        uint32_t in = x86_jcc(cb, below ^ 1);
-        uint64_t min = is_signed ? (to64 ? (uint64_t)INT64_MIN : 0x80000000u) : 0;
-        x86_mov_ri64(cb, r, min);
-        exits[nexits++] = x86_jmp(cb);
-        x86_bind(cb, in, cb->len);
-    } else {
-        trap_if(f, below, WJ_TRAP_INT_OVERFLOW);
-    }
-    load_fconst(f, dbl, hi);
-    x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, hi */
-    if (sat) {
-        uint32_t in = x86_jcc(cb, CC_B);
-        uint64_t max = is_signed ? (to64 ? (uint64_t)INT64_MAX : 0x7fffffffu)
-                                 : (to64 ? UINT64_MAX : 0xffffffffu);
-        x86_mov_ri64(cb, r, max);
-        exits[nexits++] = x86_jmp(cb);
-        x86_bind(cb, in, cb->len);
-    } else {
-        trap_if(f, CC_AE, WJ_TRAP_INT_OVERFLOW);
-    }
-    if (is_signed) {
-        x86_cvtts2si(cb, dbl, size, r, xx); /* cvttss2si r, x */
-    } else if (!to64) {
-        x86_cvtts2si(cb, dbl, SZ64, r, xx); /* cvttss2si r64, x: exact below 2^32 */
-    } else {
-        load_fconst(f, dbl, 9223372036854775808.0);
-        x86_ucomis(cb, dbl, xx, R_(XSCRATCH)); /* ucomis x, 2^63 */
-        uint32_t big = x86_jcc(cb, CC_AE);
-        x86_cvtts2si(cb, dbl, SZ64, r, xx);  /* cvttss2si r64, x */
-        uint32_t done = x86_jmp(cb);
-        x86_bind(cb, big, cb->len);
-        x86_sse(cb, dbl, SSE_SUB, xx, R_(XSCRATCH)); /* subss x, 2^63 */
-        x86_cvtts2si(cb, dbl, SZ64, r, xx);          /* cvttss2si r64, x */
-        x86_btc_i(cb, SZ64, r, 63);                  /* btc r, 63: + 2^63 */
-        x86_bind(cb, done, cb->len);
-    }
-    for (int i = 0; i < nexits; i++)
-        x86_bind(cb, exits[i], cb->len);
+    emit_trunc(f->cb, dbl, to64, is_signed, sat, r, xreg(x), trap_jump_cb, f);
     reg_free(f, x);
     push_reg(f, to64 ? WASM_I64 : WASM_I32, r);
 }
@@ -232,30 +151,12 @@ static void from_int(fn *f, bool dbl, bool from64, bool is_signed)
     int r = pop_reg(f, 0);
     int x = reg_alloc(f, true);
     int xx = xreg(x);
-    x86_logic_ps(cb, 0x57, xx, xx); /* xorps x, x: no false dependency */
-    if (!from64) {
-        if (is_signed) {
-            x86_cvtsi2s(cb, dbl, SZ32, xx, R_(r)); /* cvtsi2ss x, r32 */
-        } else {
-            x86_mov_rr(cb, SZ32, r, R_(r));        /* mov r32, r32 */
-            x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r)); /* cvtsi2ss x, r64 */
-        }
-    } else if (is_signed) {
-        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r)); /* cvtsi2ss x, r64 */
+    if (from64 && !is_signed) {
+        emit_convert_u64(cb, dbl, xx, r);
     } else {
-        x86_test_rr(cb, SZ64, R_(r), r);             /* test r, r */
-        uint32_t big = x86_jcc(cb, CC_S);            /* js big */
-        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(r));       /* cvtsi2ss x, r64 */
-        uint32_t done = x86_jmp(cb);
-        x86_bind(cb, big, cb->len);
-        /* halve, keeping the lost bit sticky so rounding stays exact */
-        x86_mov_rr(cb, SZ64, SCRATCH, R_(r));        /* mov r11, r */
-        x86_shift_i(cb, 5, SZ64, R_(SCRATCH), 1);    /* shr r11, 1 */
-        x86_alu_ri(cb, ALU_AND, SZ32, R_(r), 1);     /* and r32, 1 */
-        x86_alu_rr(cb, ALU_OR, SZ64, SCRATCH, R_(r)); /* or r11, r */
-        x86_cvtsi2s(cb, dbl, SZ64, xx, R_(SCRATCH)); /* cvtsi2ss x, r11 */
-        x86_sse(cb, dbl, SSE_ADD, xx, R_(xx));       /* addss x, x */
-        x86_bind(cb, done, cb->len);
+        x86_logic_ps(cb, 0x57, xx, xx); /* xorps x, x: no false dependency */
+        /* an i32 is zero-extended in its register: unsigned converts as i64 */
+        x86_cvtsi2s(cb, dbl, from64 || !is_signed ? SZ64 : SZ32, xx, R_(r)); /* cvtsi2ss x, r */
     }
     reg_free(f, r);
     push_reg(f, dbl ? WASM_F64 : WASM_F32, x);

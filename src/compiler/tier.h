@@ -54,4 +54,14 @@ bool out_reloc(module_out *o, uint32_t at, uint32_t func);
  * *jump_at. */
 void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at);
 
+/* Float <-> integer conversions (convert.c). A trap is a jcc handed to
+ * the tier's `trap`, which routes it to a stub. */
+typedef void (*trap_jump_fn)(void *ctx, uint32_t jump, uint32_t code);
+/* r = the float in xmm x truncated to an integer as wasm's trunc (traps)
+ * or trunc_sat; clobbers r11, xmm15 and x. */
+void emit_trunc(codebuf *cb, bool dbl, bool to64, bool is_signed, bool sat, int r, int x,
+                trap_jump_fn trap, void *ctx);
+/* xmm x = the u64 in r as a float; clobbers r11 and r. */
+void emit_convert_u64(codebuf *cb, bool dbl, int x, int r);
+
 #endif

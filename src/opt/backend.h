@@ -31,6 +31,16 @@ typedef struct jump_fixup {
     uint32_t at, block; /* a rel32 to bind to the block's label */
 } jump_fixup;
 
+/* A jump table entry: the int32 distance from the table to a block. */
+typedef struct table_entry {
+    uint32_t at, block, base;
+} table_entry;
+
+/* The slow path of a call_indirect whose element is not made yet. */
+typedef struct lazy_path {
+    uint32_t jump, resume, wasm, table;
+} lazy_path;
+
 typedef struct trap_stub {
     uint32_t jump, code, wasm; /* the jcc to it, the trap, the wasm offset */
 } trap_stub;
@@ -64,7 +74,9 @@ typedef struct backend {
     uint32_t *label;  /* per block: its code offset, UINT32_MAX before it is emitted */
     VEC(jump_fixup) fixups;
     VEC(trap_stub) stubs;
-    uint32_t frame_patch;
+    VEC(table_entry) table_entries;
+    VEC(lazy_path) lazy_paths;
+    uint32_t trap_wasm; /* the wasm offset of the instruction being emitted */
 } backend;
 
 bool be_fail(backend *be, const char *why);
@@ -73,6 +85,13 @@ bool order_blocks(backend *be);        /* order.c */
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */
+
+/* Instructions that call out and clobber every register. */
+static inline bool is_call_op(uint16_t op)
+{
+    return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
+           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL;
+}
 
 /* A parameter's home: the caller's outgoing area, above the frame. */
 int32_t param_home(backend *be, ir_ref param);

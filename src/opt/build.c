@@ -576,8 +576,17 @@ static bool instr(builder *b, const wasm_instr *ins)
     case WASM_OP_F64_CONST:
         return op_const(b, ins);
     }
-    /* SIMD, tables, references and bulk memory stay with tier 1 for now. */
-    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7) || ins->info->nin == WASM_CUSTOM_SIG)
+    if (op == WASM_OP_MEMORY_COPY) { /* aux: the destination's memory; imm: the source's */
+        b->height -= 3;
+        ir_ref r = emit(b, b->cur, op, 0, 3, b->stack + b->height, ins->copy.src);
+        if (r)
+            ir_at(b->f, r)->aux = ins->copy.dst;
+        return r != 0;
+    }
+    /* SIMD, tables, references and the rest of bulk memory stay with tier 1
+     * for now. */
+    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7 && op != WASM_OP_MEMORY_FILL) ||
+        ins->info->nin == WASM_CUSTOM_SIG)
         return fail(b, ins->info->name ? ins->info->name : "an unknown instruction");
     return op_fixed(b, ins);
 }

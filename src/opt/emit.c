@@ -132,6 +132,12 @@ static void trap_jump(backend *be, uint32_t jump, uint32_t code, uint32_t wasm)
         be_fail(be, "out of memory");
 }
 
+static void trap_cb(void *ctx, uint32_t jump, uint32_t code)
+{
+    backend *be = ctx;
+    trap_jump(be, jump, code, be->trap_wasm);
+}
+
 static void trap_here(backend *be, uint32_t code, uint32_t wasm)
 {
     if (!out_trap(be->out, be->cb->len, code, wasm))
@@ -637,16 +643,13 @@ static void save_across(backend *be, ir_ref call, bool restore)
     }
 }
 
-static void op_call(backend *be, ir_ref v, ir_inst *in)
+/* The arguments to the outgoing area, as tier 1 passes them. */
+static void pass_args(backend *be, const wasm_functype *t, const ir_ref *args)
 {
     codebuf *cb = be->cb;
-    const wasm_module *m = be->env->m;
-    save_across(be, v, false);
-    uint32_t func = (uint32_t)in->imm;
-    const wasm_functype *t = wasm_func_type(m, func);
     uint32_t units = 0;
-    for (uint32_t i = 0; i < in->nargs; i++) {
-        ir_ref a = in->args[i];
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        ir_ref a = args[i];
         x86_rm dst = M_(RSP, (int32_t)(VM_UNIT * units));
         uint8_t type = t->params[i];
         if (is_xmm_type(type) && !is_const(be, a) && be->reg[a] != NO_REG) {
@@ -659,26 +662,159 @@ static void op_call(backend *be, ir_ref v, ir_inst *in)
     }
     if (units > be->max_out)
         be->max_out = units;
-    if (func >= m->nfunc_imports) {
-        uint32_t at = x86_call_rel(cb); /* call rel32 */
-        if (!out_reloc(be->out, at, func - m->nfunc_imports))
-            be_fail(be, "out of memory");
-        if (!out_addr(be->out, cb->len - 1, in->wasm))
-            be_fail(be, "out of memory");
-    } else {
-        x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
-        x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */
-        x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE));            /* call [r11+code] */
-        if (!out_addr(be->out, cb->len - 1, in->wasm))
-            be_fail(be, "out of memory");
-        x86_mov_rr(cb, SZ64, R15, M_(RBP, -8)); /* mov r15, [rbp-8] */
-        if (m->nmemories)
-            x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
-    }
+}
+
+static void map_call(backend *be, uint32_t wasm)
+{
+    if (!out_addr(be->out, be->cb->len - 1, wasm)) /* the call's last byte */
+        be_fail(be, "out of memory");
+}
+
+/* After a call that may have entered another instance. */
+static void reload_context(backend *be)
+{
+    x86_mov_rr(be->cb, SZ64, R15, M_(RBP, -8)); /* mov r15, [rbp-8] */
+    if (be->env->m->nmemories)
+        x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+}
+
+/* The result in its place, then what the call clobbered back. */
+static void after_call(backend *be, ir_ref v, ir_inst *in)
+{
     /* the result first: a saved value may live in rax's or xmm0's place */
     if (in->type)
         put(be, v, is_xmm_type(in->type) ? XREG(0) : RAX);
     save_across(be, v, true);
+}
+
+static void op_call(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    const wasm_module *m = be->env->m;
+    uint32_t func = (uint32_t)in->imm;
+    save_across(be, v, false);
+    pass_args(be, wasm_func_type(m, func), in->args);
+    if (func >= m->nfunc_imports) {
+        uint32_t at = x86_call_rel(cb); /* call rel32 */
+        if (!out_reloc(be->out, at, func - m->nfunc_imports))
+            be_fail(be, "out of memory");
+        map_call(be, in->wasm);
+    } else {
+        x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
+        x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */
+        x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE));            /* call [r11+code] */
+        map_call(be, in->wasm);
+        reload_context(be);
+    }
+    after_call(be, v, in);
+}
+
+/*
+ * call_indirect through funcref table `aux` (tier 1's sequence, tables.c):
+ * the bounds check, the element (tagged: bit 0 set once made, 0 before, a
+ * null 1) with one test for "not made or null" whose slow path makes it
+ * (the lazy trampoline keeps every register) or traps, the type check.
+ */
+static void op_call_indirect(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    const wasm_module *m = be->env->m;
+    uint32_t type = (uint32_t)in->imm, table = in->aux;
+    const wasm_functype *t = &m->types[type];
+    save_across(be, v, false);
+    pass_args(be, t, in->args);
+    load_gpr(be, RCX, in->args[t->nparams]); /* the element index */
+    x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_table(m, table))); /* mov r11, [r15+table] */
+    x86_alu_rr(cb, ALU_CMP, SZ32, RCX, M_(R11, VM_TABLE_SIZE));        /* cmp ecx, [r11+size] */
+    trap_jump(be, x86_jcc(cb, CC_AE), WJ_TRAP_UNDEFINED_ELEMENT, in->wasm);
+    x86_mov_rr(cb, SZ64, R11, M_(R11, VM_TABLE_ELEMS)); /* mov r11, [r11+elems] */
+    x86_mov_rr(cb, SZ64, R11, MI_(R11, RCX, 3, 0));     /* mov r11, [r11+rcx*8] */
+    uint32_t resume = cb->len;
+    x86_alu_ri(cb, ALU_CMP, SZ64, R_(R11), 1); /* cmp r11, 1 */
+    uint32_t jump = x86_jcc(cb, CC_BE);        /* jbe slow */
+    if (!VEC_PUSH_OK(be->lazy_paths, {jump, resume, in->wasm, table}))
+        be_fail(be, "out of memory");
+    /* r11 is tagged: every displacement takes the tag off */
+    x86_alu_ri(cb, ALU_CMP, SZ32, M_(R11, VM_FUNCREF_TYPE - 1),
+               (int32_t)be->env->type_ids[type]); /* cmp dword [r11+type-1], id */
+    trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_INDIRECT_TYPE, in->wasm);
+    x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX - 1)); /* mov r15, [r11+vmctx-1] */
+    x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE - 1));            /* call [r11+code-1] */
+    map_call(be, in->wasm);
+    reload_context(be);
+    after_call(be, v, in);
+}
+
+/* The slow paths of call_indirect, after the body: an initialised null
+ * traps; an element not made yet is made, and the check runs again. */
+static void emit_lazy_paths(backend *be)
+{
+    codebuf *cb = be->cb;
+    for (uint32_t i = 0; i < be->lazy_paths.n; i++) {
+        const lazy_path *p = &be->lazy_paths.v[i];
+        x86_bind(cb, p->jump, cb->len);
+        x86_test_rr(cb, SZ64, R_(R11), R11); /* test r11, r11 */
+        trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_UNINITIALIZED_ELEMENT, p->wasm);
+        if (p->table) {
+            x86_mov_ri64(cb, R11, (uint64_t)p->table << 32);  /* mov r11, table << 32 */
+            x86_alu_rr(cb, ALU_OR, SZ64, R11, R_(RCX));       /* or r11, rcx */
+        } else {
+            x86_mov_rr(cb, SZ32, R11, R_(RCX)); /* mov r11d, ecx */
+        }
+        x86_call_rm(cb, M_(R15, VMCTX_LAZY)); /* call [r15+lazy] */
+        map_call(be, p->wasm);
+        x86_jmp_to(cb, p->resume); /* jmp back to the check */
+    }
+}
+
+/* Calls C function `func` with vmctx in rdi (the caller loaded the other
+ * arguments); the result, if any, and the saved values follow. */
+static void libcall(backend *be, ir_ref v, ir_inst *in, const void *func)
+{
+    codebuf *cb = be->cb;
+    x86_mov_rr(cb, SZ64, RDI, R_(R15));                    /* mov rdi, r15 */
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func);      /* mov rax, func */
+    x86_call_rm(cb, R_(RAX));                              /* call rax */
+    map_call(be, in->wasm);
+    after_call(be, v, in);
+}
+
+/* memory.size and memory.grow of a static memory 0 (its base stays). */
+static void op_memory(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    const wasm_module *m = be->env->m;
+    if (in->op == WASM_OP_MEMORY_SIZE) {
+        int d = dst_gpr(be, v);
+        x86_mov_rr(cb, SZ64, d, M_(R15, (int32_t)vmctx_memory(m, 0))); /* mov d, [r15+mem] */
+        x86_mov_rr(cb, SZ32, d, M_(d, VM_MEMORY_PAGES));                /* mov d, [d+pages] */
+        put(be, v, d);
+        return;
+    }
+    save_across(be, v, false);
+    load_gpr(be, RDX, in->args[0]);     /* the delta */
+    x86_mov_ri64(cb, RSI, 0);           /* mov esi, memory 0 */
+    libcall(be, v, in, (const void *)wj__memory_grow);
+}
+
+/* memory.fill and memory.copy within memory 0: libcalls that trap out of
+ * bounds. */
+static void op_bulk(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    save_across(be, v, false);
+    /* the operands (dst, value or src, n) go to the argument registers
+     * after the memory indices; none of them is allocated */
+    bool fill = in->op == WASM_OP_MEMORY_FILL;
+    static const uint8_t fill_regs[] = {RDX, RCX, R8}, copy_regs[] = {RCX, R8, R9};
+    for (int i = 0; i < 3; i++)
+        load_gpr(be, fill ? fill_regs[i] : copy_regs[i], in->args[i]);
+    x86_mov_ri64(cb, RSI, 0); /* mov esi, memory 0 (both memories for copy) */
+    if (!fill)
+        x86_mov_ri64(cb, RDX, 0);
+    libcall(be, v, in, fill ? (const void *)wj__memory_fill : (const void *)wj__memory_copy);
+    x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
+    trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
 }
 
 static void op_convert(backend *be, ir_ref v, ir_inst *in)
@@ -735,10 +871,28 @@ static void op_convert(backend *be, ir_ref v, ir_inst *in)
         put(be, v, d);
         return;
     }
-    default: { /* f32.reinterpret_i32, f64.reinterpret_i64 */
+    case WASM_OP_F32_CONVERT_I64_U: case WASM_OP_F64_CONVERT_I64_U: {
+        int d = dst_xmm(be, v);
+        load_gpr(be, RCX, a);
+        emit_convert_u64(cb, in->type == WASM_F64, d - 16, RCX);
+        put(be, v, d);
+        return;
+    }
+    case WASM_OP_F32_REINTERPRET_I32: case WASM_OP_F64_REINTERPRET_I64: {
         int d = dst_xmm(be, v);
         load_gpr(be, R11, a);
         x86_movd_xr(cb, size_of(in->type), d - 16, R_(R11)); /* movq d, r11 */
+        put(be, v, d);
+        return;
+    }
+    default: { /* trunc (0xa8-0xab, 0xae-0xb1) and trunc_sat (0xfc00-0xfc07) */
+        uint32_t k = in->op >> 8 == 0xfc ? in->op & 7u
+                     : in->op <= WASM_OP_I32_TRUNC_F64_U ? (uint32_t)(in->op - WASM_OP_I32_TRUNC_F32_S)
+                                                         : (uint32_t)(4 + in->op - WASM_OP_I64_TRUNC_F32_S);
+        bool dbl = k == 2 || k == 3 || k == 6 || k == 7;
+        int d = dst_gpr(be, v);
+        load_xmm(be, XTMP - 16, a); /* the conversion may change it */
+        emit_trunc(cb, dbl, k >= 4, !(k & 1), in->op >> 8 == 0xfc, d, XTMP - 16, trap_cb, be);
         put(be, v, d);
         return;
     }
@@ -749,35 +903,36 @@ static void op_select(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     ir_ref a = in->args[0], b = in->args[1], c = in->args[2];
-    x86_rm crm = gpr_operand(be, c);
-    if (is_xmm_type(in->type)) {
-        int d = dst_xmm(be, v);
-        if (!is_const(be, b) && be->reg[b] == d)
-            d = XTMP;
-        if (crm.mem)
-            x86_alu_ri(cb, ALU_CMP, SZ32, crm, 0);
+    bool x = is_xmm_type(in->type);
+    int d = x ? dst_xmm(be, v) : dst_gpr(be, v);
+    if (is_const(be, c)) { /* known: a copy */
+        ir_ref pick = (uint32_t)inst(be, c)->imm ? a : b;
+        if (x)
+            load_xmm(be, d - 16, pick);
         else
-            x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
-        /* the moves below leave the flags alone (constants: mov, movq) */
+            load_gpr(be, d, pick);
+        put(be, v, d);
+        return;
+    }
+    if (!is_const(be, b) && be->reg[b] == d)
+        d = x ? XTMP : TMP;
+    x86_rm crm = loc(be, c);
+    if (crm.mem || (!x && crm.reg == d)) {
+        load_gpr(be, RCX, c);
+        crm = R_(RCX);
+    }
+    x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
+    /* the moves below leave the flags alone (constants: mov, movq) */
+    if (x) {
         load_xmm(be, d - 16, a);
         uint32_t keep = x86_jcc(cb, CC_NE); /* jnz keep */
         load_xmm(be, d - 16, b);
         x86_bind(cb, keep, cb->len);
-        put(be, v, d);
-        return;
+    } else {
+        load_gpr(be, d, a);
+        x86_rm brm = is_const(be, b) ? (load_gpr(be, R11, b), R_(R11)) : loc(be, b);
+        x86_cmov(cb, CC_E, size_of(in->type), d, brm); /* cmovz d, b */
     }
-    int size = size_of(in->type);
-    int d = dst_gpr(be, v);
-    if (!is_const(be, b) && be->reg[b] == d)
-        d = TMP;
-    if (crm.mem || crm.reg == d) {
-        load_gpr(be, RCX, c);
-        crm = R_(RCX);
-    }
-    load_gpr(be, d, a);
-    x86_rm brm = is_const(be, b) ? (load_gpr(be, R11, b), R_(R11)) : loc(be, b);
-    x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
-    x86_cmov(cb, CC_E, size, d, brm);                      /* cmovz d, b */
     put(be, v, d);
 }
 
@@ -832,18 +987,22 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
         return;
     }
     case WASM_OP_BR_TABLE: {
-        /* a compare chain (opt.c keeps tables short) */
-        x86_rm rm = gpr_operand(be, in->args[0]);
-        int r = rm.reg;
-        if (rm.mem) {
-            x86_mov_rr(be->cb, SZ32, RCX, rm);
-            r = RCX;
-        }
-        for (uint32_t i = 0; i + 1 < blk->nsuccs; i++) {
-            x86_alu_ri(be->cb, ALU_CMP, SZ32, R_(r), (int32_t)i); /* cmp idx, i */
-            jump_to(be, CC_E, blk->succs[i]);
-        }
-        jump_to(be, -1, blk->succs[blk->nsuccs - 1]);
+        /* ecx = index; past the table: the default; else a jump through a
+         * table of int32 distances from the table, after the code */
+        codebuf *cb = be->cb;
+        uint32_t n = blk->nsuccs - 1;
+        load_gpr(be, RCX, in->args[0]);
+        x86_alu_ri(cb, ALU_CMP, SZ32, R_(RCX), (int32_t)n); /* cmp ecx, n */
+        jump_to(be, CC_AE, blk->succs[n]);                    /* jae default */
+        uint32_t disp = x86_lea_rip(cb, R11);                  /* lea r11, [rip+table] */
+        x86_movsx(cb, SZ64, RCX, SZ32, MI_(R11, RCX, 2, 0));  /* movsxd rcx, [r11+rcx*4] */
+        x86_alu_rr(cb, ALU_ADD, SZ64, RCX, R_(R11));           /* add rcx, r11 */
+        x86_jmp_rm(cb, R_(RCX));                               /* jmp rcx */
+        if (!VEC_PUSH_OK(be->table_entries, {disp, UINT32_MAX, n}))
+            be_fail(be, "out of memory");
+        for (uint32_t i = 0; i < n; i++)
+            if (!VEC_PUSH_OK(be->table_entries, {0, resolve(be, blk->succs[i]), 0}))
+                be_fail(be, "out of memory");
         return;
     }
     case WASM_OP_RETURN:
@@ -860,6 +1019,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
 {
     uint16_t op = in->op;
     codebuf *cb = be->cb;
+    be->trap_wasm = in->wasm;
     if (op == IR_PHI || is_const_op(op))
         return;
     if (op == IR_PARAM) {
@@ -926,6 +1086,9 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     }
     case WASM_OP_SELECT: op_select(be, v, in); return;
     case WASM_OP_CALL: op_call(be, v, in); return;
+    case WASM_OP_CALL_INDIRECT: op_call_indirect(be, v, in); return;
+    case WASM_OP_MEMORY_SIZE: case WASM_OP_MEMORY_GROW: op_memory(be, v, in); return;
+    case WASM_OP_MEMORY_FILL: case WASM_OP_MEMORY_COPY: op_bulk(be, v, in); return;
     case WASM_OP_GLOBAL_GET: {
         uint32_t g = (uint32_t)in->imm;
         x86_rm m = global_rm(be, g);
@@ -962,6 +1125,23 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         return;
     }
     op_convert(be, v, in);
+}
+
+/* The jump tables of br_table: each a header entry (the lea's disp32,
+ * block UINT32_MAX, its length) then its targets. */
+static void emit_jump_tables(backend *be)
+{
+    codebuf *cb = be->cb;
+    for (uint32_t i = 0; i < be->table_entries.n;) {
+        const table_entry *h = &be->table_entries.v[i];
+        static const uint8_t pad[4] = {0xcc, 0xcc, 0xcc, 0xcc};
+        cb_bytes(cb, pad, -cb->len % 4);
+        uint32_t base = cb->len;
+        cb_patch32(cb, h->at, base - (h->at + 4)); /* the lea's rip-relative disp32 */
+        for (uint32_t k = 0; k < h->base; k++)
+            cb_u32(cb, be->label[be->table_entries.v[i + 1 + k].block] - base);
+        i += 1 + h->base;
+    }
 }
 
 static void emit_stubs(backend *be)
@@ -1009,7 +1189,9 @@ bool emit_function(backend *be)
     }
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
+    emit_lazy_paths(be);
     emit_stubs(be);
+    emit_jump_tables(be);
     uint64_t frame = 8 + 8 * (uint64_t)be->frame_slots + VM_UNIT * (uint64_t)be->max_out;
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > INT32_MAX / 2)

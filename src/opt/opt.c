@@ -36,8 +36,6 @@ static const char *unsupported(const opt_env *env, ir_func *f)
     if (f->type->nresults > 1)
         return "several results";
     for (uint32_t b = 0; b < f->nblocks; b++) {
-        if (f->blocks[b].nsuccs > 16 && ir_at(f, f->blocks[b].last)->op == WASM_OP_BR_TABLE)
-            return "a large br_table";
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
             uint16_t op = in->op;
@@ -53,19 +51,21 @@ static const char *unsupported(const opt_env *env, ir_func *f)
                     return "a memory access that needs a check";
                 continue;
             }
-            if (op == WASM_OP_CALL) {
-                const wasm_functype *t = wasm_func_type(m, (uint32_t)in->imm);
+            if (op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT) {
+                const wasm_functype *t = op == WASM_OP_CALL ? wasm_func_type(m, (uint32_t)in->imm)
+                                                            : &m->types[in->imm];
                 for (uint32_t i = 0; i < t->nparams; i++)
                     if (t->params[i] == WASM_V128)
                         return "v128 arguments";
                 continue;
             }
-            if ((op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
-                (op >= WASM_OP_I64_TRUNC_F32_S && op <= WASM_OP_I64_TRUNC_F64_U) ||
-                op == WASM_OP_F32_CONVERT_I64_U || op == WASM_OP_F64_CONVERT_I64_U ||
-                op >> 8 == 0xfc || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_SIZE ||
-                op == WASM_OP_MEMORY_GROW)
-                return wasm_op_name(op);
+            if (op == WASM_OP_MEMORY_SIZE || op == WASM_OP_MEMORY_GROW ||
+                op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY) {
+                /* memory 0, static and 32-bit (its base never moves) */
+                if (in->aux != 0 || m->memories[0].is64 || env->plans[0].dynamic ||
+                    (op == WASM_OP_MEMORY_COPY && in->imm != 0))
+                    return wasm_op_name(op);
+            }
         }
     }
     return NULL;
@@ -75,8 +75,7 @@ static const char *unsupported(const opt_env *env, ir_func *f)
  * growth, and what may trap (loads, division, float to int). */
 static bool has_effects(uint16_t op)
 {
-    return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
-           (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_LOAD32_U) ||
+    return is_call_op(op) || (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_LOAD32_U) ||
            (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
            (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||
            (op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
@@ -136,6 +135,8 @@ static void backend_free(backend *be)
     free(be->saves.v);
     free(be->label);
     free(be->fixups.v);
+    free(be->table_entries.v);
+    free(be->lazy_paths.v);
     free(be->stubs.v);
 }
 

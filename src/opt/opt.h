@@ -17,6 +17,7 @@
 typedef struct opt_env {
     const wasm_module *m;
     const vm_memory_plan *plans; /* per memory */
+    const uint32_t *type_ids;    /* the module's types -> the engine's ids */
     bool fuel_checks, epoch_checks;
 } opt_env;
 

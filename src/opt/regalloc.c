@@ -67,7 +67,7 @@ bool allocate_registers(backend *be)
     for (uint32_t i = 0; i < be->norder; i++) {
         for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next) {
             ir_inst *in = ir_at(f, v);
-            if (in->op == WASM_OP_CALL && !record_saves(be, v, active, nactive))
+            if (is_call_op(in->op) && !record_saves(be, v, active, nactive))
                 return false;
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0)
                 continue;

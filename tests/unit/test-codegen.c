@@ -1162,6 +1162,34 @@ START_TEST(select_pinned)
 }
 END_TEST
 
+/* select with constants in every operand: a constant condition, constant
+ * values with a variable condition (tier 2 once loaded both into one
+ * scratch register and chose wrongly: a fuzzer's reduction). */
+static const char select_consts_wat[] =
+    "(module\n"
+    "  (func (export \"k\") (result i32)\n"
+    "    (select (i32.const 0) (i32.const 210) (i32.const 0)))\n"
+    "  (func (export \"c\") (param i32) (result i32)\n"
+    "    (select (i32.const 7) (i32.const 210) (local.get 0)))\n"
+    "  (func (export \"f\") (param i32) (result f64)\n"
+    "    (select (f64.const 1.5) (f64.const -2.25) (local.get 0)))\n"
+    "  (func (export \"fk\") (result f64)\n"
+    "    (select (f64.const 1.5) (f64.const -2.25) (i32.const 1))))\n";
+
+START_TEST(select_constants)
+{
+    fixture fx;
+    fx_open(&fx, select_consts_wat, "select constants");
+    expect_(__LINE__, &fx, "k", VALS(v_i32(210)), NULL, 0);
+    EXPECT(&fx, "c", VALS(v_i32(210)), VALS(v_i32(0)));
+    EXPECT(&fx, "c", VALS(v_i32(7)), VALS(v_i32(-3)));
+    EXPECT(&fx, "f", VALS(v_f64(-2.25)), VALS(v_i32(0)));
+    EXPECT(&fx, "f", VALS(v_f64(1.5)), VALS(v_i32(1)));
+    expect_(__LINE__, &fx, "fk", VALS(v_f64(1.5)), NULL, 0);
+    fx_close(&fx);
+}
+END_TEST
+
 START_TEST(branches_carry_pinned)
 {
     fixture fx;
@@ -1607,6 +1635,7 @@ static Suite *codegen_suite(void)
     tcase_set_timeout(ops, 30);
     tcase_add_test(ops, reinterpret_pinned);
     tcase_add_test(ops, select_pinned);
+    tcase_add_test(ops, select_constants);
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);
