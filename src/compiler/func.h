@@ -296,6 +296,13 @@ void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value);
 void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index);
 uint32_t vconst_index(fn *f, v128 value);
 void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
+/* An f32/f64 constant's entry: its bits in the low bytes, zeros above. */
+uint32_t fconst_index(fn *f, uint64_t bits);
+/* [rip+constant `index`] as an operand. After each instruction that takes
+ * it (ending with its disp32: no immediate), vconst_use binds it; other
+ * operands are left alone, so operands of any kind may pass through. */
+x86_rm vconst_rm(uint32_t index);
+void vconst_use(fn *f, x86_rm rm);
 void vconst_finish(fn *f); /* after the body: the pool, the references bound */
 
 /* ---- lcache.c ---- */
@@ -380,6 +387,12 @@ void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
 /* ---- intops.c / floatops.c / memops.c ---- */
 bool op_int(fn *f, uint8_t op);
 bool op_float(fn *f, uint8_t op);
+/* A float right operand for SSE instructions: its register or memory, its
+ * constant in the pool (vconst_use after the instruction), or xmm15. */
+x86_rm float_operand(fn *f, const ventry *b);
+/* After ucomis of a comparison (k: eq ne lt gt le ge from f32.eq/f64.eq,
+ * its operands freed): pushes the result. */
+void float_compare_result(fn *f, uint8_t k);
 bool op_misc(fn *f, const wasm_instr *ins);      /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, const wasm_instr *ins);  /* locals, globals, refs, tables */

@@ -1,6 +1,7 @@
 /*
- * The constant pool: 16-byte values (v128.const, masks of SIMD lowerings)
- * placed after a function's code, 16-byte aligned so that SSE instructions
+ * The constant pool: 16-byte values (v128.const, masks of SIMD and sign
+ * lowerings, f32/f64 constants in their low bytes) placed after a
+ * function's code, 16-byte aligned so that SSE instructions
  * may take them as memory operands, and read rip-relative. Function code
  * starts are 16-byte aligned in a page-aligned mapping, so alignment within
  * the module's buffer is alignment in memory.
@@ -18,10 +19,30 @@ uint32_t vconst_index(fn *f, v128 value)
     return f->vconsts.n ? f->vconsts.n - 1 : 0;
 }
 
+uint32_t fconst_index(fn *f, uint64_t bits)
+{
+    v128 v = {0};
+    memcpy(v.b, &bits, 8); /* an f32's upper four bytes are zero */
+    return vconst_index(f, v);
+}
+
 /* Records the disp32 just emitted (the instruction's last 4 bytes). */
 static void vconst_ref_here(fn *f, uint32_t index)
 {
     VEC_PUSH(f, f->vconst_refs, {f->cb->len - 4, index});
+}
+
+x86_rm vconst_rm(uint32_t index)
+{
+    x86_rm rm = RIP_();
+    rm.disp = (int32_t)index;
+    return rm;
+}
+
+void vconst_use(fn *f, x86_rm rm)
+{
+    if (rm.rip)
+        vconst_ref_here(f, (uint32_t)rm.disp);
 }
 
 void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index)
