@@ -73,6 +73,18 @@ void trap_jump(fn *f, uint32_t jump, uint32_t code)
     VEC_PUSH(f, f->stubs, {jump, code, f->pos});
 }
 
+unsigned peek_op(fn *f)
+{
+    const wasm_reader *r = f->reader;
+    return r->p < r->end ? *r->p : 0;
+}
+
+void skip_op(fn *f, unsigned op)
+{
+    f->reader->p++;
+    meter_count(f, op);
+}
+
 static void emit_stubs(fn *f)
 {
     for (uint32_t i = 0; i < f->stubs.n; i++) {
@@ -349,6 +361,7 @@ static bool compile_body(fn *f)
     rerr.kind = WASM_ERR_NONE;
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
+    f->reader = &r;
     /* the function's own block (control.c grows the array by doubling) */
     if (!f->ctrls) {
         f->ctrls = malloc(16 * sizeof *f->ctrls);

@@ -10,6 +10,7 @@
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
  *   heap.c      loads, stores and memory.* for every kind of memory
+ *   fold.c      loads folded into the operator that consumes them
  *   memops.c    locals, globals, references, table.* libcalls
  *   tables.c    table elements, funcref tags and their slow path, ref.func
  *   pin.c       the locals that live in registers for the whole function
@@ -185,6 +186,7 @@ typedef struct fn {
 
     uint32_t frame_patch; /* imm32 of `sub rsp, N` */
     uint32_t pos;         /* module offset of the current instruction */
+    wasm_reader *reader;  /* at the next instruction (peek_op) */
     bool failed;
 
     /* Not cleared from one function to the next: the prologue's fixed
@@ -338,6 +340,11 @@ void trap_site(fn *f, uint32_t code);
 void trap_call(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
+/* The next instruction's first byte (its opcode, below 0xfc), 0 at the end. */
+unsigned peek_op(fn *f);
+/* Takes the next instruction, of opcode `op` (one byte, no immediates),
+ * as compiled with the current one; it still counts for fuel. */
+void skip_op(fn *f, unsigned op);
 
 /* ---- tables.c ---- */
 void op_table(fn *f, const wasm_instr *ins); /* table.get, table.set, ref.func */
@@ -384,8 +391,15 @@ void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b); /* 0xFC 8-11 */
 void reload_membase(fn *f);          /* r14 = memory 0's base */
 void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
 
+/* ---- fold.c ---- */
+/* A full-width load of `type` (its address on top) folded with the
+ * operator that follows, which is taken too; false (nothing emitted) when
+ * that one cannot take it as its memory operand. */
+bool fold_load(fn *f, uint8_t type, uint32_t mem, uint64_t offset);
+
 /* ---- intops.c / floatops.c / memops.c ---- */
 bool op_int(fn *f, uint8_t op);
+extern const uint8_t int_compare_cc[10]; /* of eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
 bool op_float(fn *f, uint8_t op);
 /* A float right operand for SSE instructions: its register or memory, its
  * constant in the pool (vconst_use after the instruction), or xmm15. */
