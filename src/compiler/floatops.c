@@ -154,12 +154,12 @@ static void arith(fn *f, bool dbl, uint8_t k)
     } else if (k <= 10) {
         ventry *b = top(f, 0);
         f->height--;
-        int a = pop_reg(f, b->kind == V_REG ? BIT(b->reg) : 0);
+        int a = pop_dest(f, b->kind == V_REG ? BIT(b->reg) : 0);
         x86_rm brm = float_operand(f, b);
         x86_sse(f->cb, dbl, binop[k - 7], xreg(a), brm); /* addss a, b */
         vconst_use(f, brm);
         free_entry(f, b);
-        push_reg(f, type, a);
+        push_dest(f, type, a);
     } else {
         minmax(f, dbl, k == 12);
     }

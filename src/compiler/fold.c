@@ -51,37 +51,46 @@ static fold fold_of(uint8_t type, unsigned op)
 
 bool fold_load(fn *f, uint8_t type, uint32_t mem, uint64_t offset)
 {
-    unsigned op = peek_op(f);
-    fold k = fold_of(type, op);
+    wasm_instr next;
     /* the left operand is below the address */
-    if (k.kind == F_NONE || mem != 0 || f->height < 2 || top(f, 1)->type != type)
+    if (mem != 0 || f->height < 2 || top(f, 1)->type != type || !peek_instr(f, &next))
         return false;
+    fold k = fold_of(type, next.op);
+    if (k.kind == F_NONE)
+        return false;
+    uint32_t pos = f->pos; /* the load's, its access's trap site's */
+    take_instr(f, &next);
+    f->pos = pos;
     codebuf *cb = f->cb;
     bool dbl = type == WASM_F64;
     int size = type_size(type);
     int idx;
     x86_rm m = heap_address(f, mem, offset, size, &idx);
-    /* A register serving as the index (a cached local's too) stays. */
-    int a = pop_reg(f, m.index >= 0 ? 1u << m.index : 0);
-    skip_op(f, op);
+    /* A register serving as the index stays. x = x op load updates a
+     * pinned x in place (pop_dest), unless the index is a cache register,
+     * which pop_dest's copies of older reads of x might reclaim. */
+    uint32_t avoid = m.index >= 0 ? 1u << m.index : 0;
+    bool result = k.kind != F_CMP && k.kind != F_UCOMI;
+    int a = result && (idx >= 0 || !(f->cached & avoid)) ? pop_dest(f, avoid) : pop_reg(f, avoid);
+    f->pos = pos;
     trap_site(f, WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
     switch (k.kind) {
-    case F_ALU: x86_alu_rr(cb, k.how, size, a, m); break;              /* op a, [m] */
-    case F_MUL: x86_imul_rr(cb, size, a, m); break;                    /* imul a, [m] */
-    case F_CMP: x86_alu_rr(cb, ALU_CMP, size, a, m); break;            /* cmp a, [m] */
-    case F_SSE: x86_sse(cb, dbl, k.how, a - 16, m); break;             /* opsd a, [m] */
-    default: x86_ucomis(cb, dbl, a - 16, m); break;                    /* ucomisd a, [m] */
+    case F_ALU: x86_alu_rr(cb, k.how, size, a, m); break;   /* op a, [m] */
+    case F_MUL: x86_imul_rr(cb, size, a, m); break;         /* imul a, [m] */
+    case F_CMP: x86_alu_rr(cb, ALU_CMP, size, a, m); break; /* cmp a, [m] */
+    case F_SSE: x86_sse(cb, dbl, k.how, a - 16, m); break;  /* opsd a, [m] */
+    default: x86_ucomis(cb, dbl, a - 16, m); break;         /* ucomisd a, [m] */
     }
     if (idx >= 0)
         reg_free(f, idx);
-    if (k.kind == F_CMP) {
-        reg_free(f, a);
-        push_flags(f, k.how);
-    } else if (k.kind == F_UCOMI) {
-        reg_free(f, a);
-        float_compare_result(f, k.how);
-    } else {
-        push_reg(f, type, a);
+    if (result) {
+        push_dest(f, type, a);
+        return true;
     }
+    reg_free(f, a);
+    if (k.kind == F_CMP)
+        push_flags(f, k.how);
+    else
+        float_compare_result(f, k.how);
     return true;
 }

@@ -73,18 +73,6 @@ void trap_jump(fn *f, uint32_t jump, uint32_t code)
     VEC_PUSH(f, f->stubs, {jump, code, f->pos});
 }
 
-unsigned peek_op(fn *f)
-{
-    const wasm_reader *r = f->reader;
-    return r->p < r->end ? *r->p : 0;
-}
-
-void skip_op(fn *f, unsigned op)
-{
-    f->reader->p++;
-    meter_count(f, op);
-}
-
 static void emit_stubs(fn *f)
 {
     for (uint32_t i = 0; i < f->stubs.n; i++) {
@@ -351,6 +339,22 @@ static unsigned skip_dead(fn *f, wasm_reader *r)
     }
 }
 
+bool peek_instr(fn *f, wasm_instr *ins)
+{
+    wasm_reader r = *f->body;
+    if (r.p >= r.end || !wasm_decode_instr(&r, f->m->features, ins))
+        return false;
+    f->peeked = r.p;
+    return true;
+}
+
+void take_instr(fn *f, const wasm_instr *ins)
+{
+    f->pos = (uint32_t)wasm_reader_pos(f->body);
+    f->body->p = f->peeked;
+    meter_count(f, ins->op);
+}
+
 static bool compile_body(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
@@ -361,7 +365,7 @@ static bool compile_body(fn *f)
     rerr.kind = WASM_ERR_NONE;
     wasm_reader r = {.base = f->m->bytes, .p = f->m->bytes + func->body,
                      .end = f->m->bytes + func->body_end, .err = &rerr};
-    f->reader = &r;
+    f->body = &r;
     /* the function's own block (control.c grows the array by doubling) */
     if (!f->ctrls) {
         f->ctrls = malloc(16 * sizeof *f->ctrls);

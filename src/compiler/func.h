@@ -186,8 +186,14 @@ typedef struct fn {
 
     uint32_t frame_patch; /* imm32 of `sub rsp, N` */
     uint32_t pos;         /* module offset of the current instruction */
-    wasm_reader *reader;  /* at the next instruction (peek_op) */
     bool failed;
+
+    wasm_reader *body;      /* the body's reader, past the current instruction */
+    const uint8_t *peeked;  /* where peek_instr's instruction ends */
+    /* An operator updating a pinned local in place (pop_dest): the local,
+     * and whether its result stays on the stack (local.tee). */
+    uint32_t dest_local;
+    bool dest_pending, dest_tee;
 
     /* Not cleared from one function to the next: the prologue's fixed
      * start (func.c), */
@@ -270,6 +276,12 @@ void load_into(fn *f, const ventry *e, int reg);
  * instruction's allocations: a local's may name a cache register. */
 bool entry_rm(fn *f, const ventry *e, x86_rm *rm);
 void flags_to_reg(fn *f); /* the flags on top of the stack into a register */
+/* The destination of an operator whose left operand is on top: a register
+ * the caller owns, as pop_reg, or, for `local.get x ... op local.set x`
+ * (or local.tee x) with x pinned, x's register, updated in place: the
+ * local.set is taken. The result goes with push_dest. */
+int pop_dest(fn *f, uint32_t avoid);
+void push_dest(fn *f, uint8_t type, int reg);
 /* Inline: most instructions find no flags, and call this first. */
 static inline void materialize_flags(fn *f)
 {
@@ -340,11 +352,12 @@ void trap_site(fn *f, uint32_t code);
 void trap_call(fn *f, uint32_t code);
 /* Maps the call instruction just emitted to the current wasm instruction. */
 void addr_call(fn *f);
-/* The next instruction's first byte (its opcode, below 0xfc), 0 at the end. */
-unsigned peek_op(fn *f);
-/* Takes the next instruction, of opcode `op` (one byte, no immediates),
- * as compiled with the current one; it still counts for fuel. */
-void skip_op(fn *f, unsigned op);
+/* The next instruction, decoded but not taken; false at the end of the
+ * body. An operator that takes it in too (a fused pair) calls take_instr
+ * before emitting code: it is counted for fuel as if compiled alone, and
+ * f->pos becomes its offset. */
+bool peek_instr(fn *f, wasm_instr *ins);
+void take_instr(fn *f, const wasm_instr *ins);
 
 /* ---- tables.c ---- */
 void op_table(fn *f, const wasm_instr *ins); /* table.get, table.set, ref.func */

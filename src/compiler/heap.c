@@ -154,7 +154,11 @@ static void store(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
     ventry *v = top(f, 0);
     int32_t imm = 0;
     int vr = -1;
-    if (v->kind == V_CONST && (size[k] < 8 || (int64_t)v->imm == (int32_t)v->imm) &&
+    bool pinned = v->kind == V_LOCAL && f->local_reg[v->local] >= 0;
+    if (pinned) { /* stored from its register, which stays the local's */
+        vr = f->local_reg[v->local];
+        f->height--;
+    } else if (v->kind == V_CONST && (size[k] < 8 || (int64_t)v->imm == (int32_t)v->imm) &&
         !is_float(v->type)) {
         imm = (int32_t)v->imm;
         f->height--;
@@ -173,7 +177,7 @@ static void store(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
         x86_movs_store(cb, op == 0x39, m, vr - 16); /* movss/movsd [m], x */
     else
         x86_mov_mr(cb, size[k], m, vr);             /* mov size [m], r */
-    if (vr >= 0)
+    if (vr >= 0 && !pinned)
         reg_free(f, vr);
     if (idx >= 0)
         reg_free(f, idx);

@@ -30,23 +30,61 @@ static x86_rm operand(fn *f, const ventry *b)
     return R_(SCRATCH);
 }
 
+/* add d, a, b with a in a register it must keep (a pinned or cached
+ * local) and b a constant, a register or such a local: lea d, [a+b]
+ * leaves a alone, where a copy would take a mov first. The 32-bit lea
+ * wraps as i32.add does. */
+static bool add_by_lea(fn *f, uint8_t type, int size)
+{
+    ventry *b = top(f, 0), *a = top(f, 1);
+    int32_t imm = 0;
+    bool b_imm = imm_operand(b, size, &imm);
+    if (a->kind != V_LOCAL || local_reg(f, a) < 0 ||
+        !(b_imm || b->kind == V_REG || (b->kind == V_LOCAL && local_reg(f, b) >= 0)))
+        return false;
+    wasm_instr next;
+    if (f->local_reg[a->local] >= 0 && peek_instr(f, &next) &&
+        (next.op == WASM_OP_LOCAL_SET || next.op == WASM_OP_LOCAL_TEE) &&
+        next.index == a->local)
+        return false; /* updated in place by alu: add x, b */
+    f->height -= 2;
+    int d = b->kind == V_REG ? b->reg : reg_alloc(f, false);
+    /* The allocation may have reclaimed a cache register: such a local is
+     * in its home then. */
+    int ra = local_reg(f, a), rb = b->kind == V_REG ? b->reg : b_imm ? 0 : local_reg(f, b);
+    if (ra >= 0 && rb >= 0) {
+        x86_lea(f->cb, size, d, b_imm ? M_(ra, imm) : MI_(ra, rb, 0, 0)); /* lea d, [a+b] */
+    } else {
+        x86_rm brm;
+        load_into(f, a, d);
+        if (b_imm)
+            x86_alu_ri(f->cb, ALU_ADD, size, R_(d), imm); /* add d, imm */
+        else if (entry_rm(f, b, &brm))
+            x86_alu_rr(f->cb, ALU_ADD, size, d, brm); /* add d, b */
+    }
+    push_reg(f, type, d);
+    return true;
+}
+
 static void alu(fn *f, uint8_t type, int op)
 {
     int size = type_size(type);
     int32_t imm;
+    if (op == ALU_ADD && add_by_lea(f, type, size))
+        return;
     if (imm_operand(top(f, 0), size, &imm)) {
         f->height--;
-        int a = pop_reg(f, 0);
+        int a = pop_dest(f, 0);
         x86_alu_ri(f->cb, op, size, R_(a), imm); /* op a, imm */
-        push_reg(f, type, a);
+        push_dest(f, type, a);
         return;
     }
     ventry *b = top(f, 0);
     f->height--;
-    int a = pop_reg(f, b->kind == V_REG ? BIT(b->reg) : 0);
+    int a = pop_dest(f, b->kind == V_REG ? BIT(b->reg) : 0);
     x86_alu_rr(f->cb, op, size, a, operand(f, b)); /* op a, b */
     free_entry(f, b);
-    push_reg(f, type, a);
+    push_dest(f, type, a);
 }
 
 static void mul(fn *f, uint8_t type)
@@ -54,10 +92,10 @@ static void mul(fn *f, uint8_t type)
     int size = type_size(type);
     ventry *b = top(f, 0);
     f->height--;
-    int a = pop_reg(f, b->kind == V_REG ? BIT(b->reg) : 0);
+    int a = pop_dest(f, b->kind == V_REG ? BIT(b->reg) : 0);
     x86_imul_rr(f->cb, size, a, operand(f, b)); /* imul a, b */
     free_entry(f, b);
-    push_reg(f, type, a);
+    push_dest(f, type, a);
 }
 
 static void compare(fn *f, int size, int cc)
@@ -164,9 +202,9 @@ static void shift(fn *f, uint8_t type, int digit)
     if (b->kind == V_CONST) {
         uint8_t n = (uint8_t)(b->imm & (size == SZ32 ? 31 : 63));
         f->height--;
-        int a = pop_reg(f, 0);
+        int a = pop_dest(f, 0);
         x86_shift_i(f->cb, digit, size, R_(a), n); /* shl a, n */
-        push_reg(f, type, a);
+        push_dest(f, type, a);
         return;
     }
     reg_evict(f, RCX);
@@ -175,10 +213,10 @@ static void shift(fn *f, uint8_t type, int digit)
     load_into(f, b, RCX); /* mov ecx, b */
     if (b->kind == V_REG && b->reg != RCX)
         reg_free(f, b->reg);
-    int a = pop_reg(f, BIT(RCX));
+    int a = pop_dest(f, BIT(RCX));
     x86_shift_cl(f->cb, digit, size, R_(a)); /* shl a, cl */
     reg_free(f, RCX);
-    push_reg(f, type, a);
+    push_dest(f, type, a);
 }
 
 static void bitcount(fn *f, uint8_t type, uint8_t op)

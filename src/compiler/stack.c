@@ -272,6 +272,38 @@ int pop_reg(fn *f, uint32_t avoid)
     return reg;
 }
 
+int pop_dest(fn *f, uint32_t avoid)
+{
+    const ventry *e = top(f, 0);
+    int reg = e->kind == V_LOCAL ? f->local_reg[e->local] : -1;
+    wasm_instr next;
+    if (reg < 0 || (avoid & (1u << reg)) || !peek_instr(f, &next) ||
+        (next.op != WASM_OP_LOCAL_SET && next.op != WASM_OP_LOCAL_TEE) ||
+        next.index != e->local)
+        return pop_reg(f, avoid);
+    take_instr(f, &next);
+    f->height--;
+    /* Older reads of the local still on the stack take its old value. The
+     * right operand, already popped, may read it too: the operator reads
+     * it before it writes. */
+    invalidate_local(f, e->local);
+    f->dest_pending = true;
+    f->dest_local = e->local;
+    f->dest_tee = next.op == WASM_OP_LOCAL_TEE;
+    return reg;
+}
+
+void push_dest(fn *f, uint8_t type, int reg)
+{
+    if (!f->dest_pending) {
+        push_reg(f, type, reg);
+        return;
+    }
+    f->dest_pending = false;
+    if (f->dest_tee)
+        push_local(f, f->dest_local);
+}
+
 bool entry_rm(fn *f, const ventry *e, x86_rm *rm)
 {
     switch (e->kind) {

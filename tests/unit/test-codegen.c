@@ -1425,6 +1425,156 @@ START_TEST(many_params_from_wasm)
 }
 END_TEST
 
+/* ==== 6. operators updating a pinned local in place ================================== */
+
+/* `x = x op b` compiles to `op x, b` on x's register (the local.set taken
+ * with the operator), `x + b` into another local to `lea`; "update" mixes
+ * both with an older read of x still on the stack, a tee and `x + x`;
+ * the int ops, every operator that updates in place, with a variable
+ * count in rcx; "addr" uses wrapping 32-bit sums as addresses and stores
+ * pinned locals. Loops make the locals heavy enough to be pinned. */
+static const char update_wat[] =
+    "(module\n"
+    "  (func (export \"update\") (param $x @T) (param $n i32) (result @T @T)\n"
+    "    (local $y @T)\n"
+    "    (loop $l\n"
+    "      (local.set $x (@T.add (local.get $x) (@T.const 3)))\n"
+    "      (local.set $x (@T.mul (local.get $x) (@T.const 2)))\n"
+    "      (local.set $x (@T.sub (local.get $x) (local.get $y)))\n"
+    "      (local.set $y (@T.add (local.get $y) (local.get $x)))\n"
+    "      (local.set $x (@T.add (local.get $x) (local.get $x)))\n"
+    "      local.get $y\n"
+    "      local.get $x\n"
+    "      (local.tee $x (@T.sub (local.get $x) (@T.const 1)))\n"
+    "      @T.sub\n"
+    "      @T.add\n"
+    "      local.set $y\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    local.get $x\n"
+    "    (@T.add (local.get $y) (local.get $x))))\n";
+
+static void update_ref(double *x, double *y, int n)
+{
+    do {
+        *x = (*x + 3) * 2 - *y;
+        *y += *x;
+        *x += *x;
+        double old = *x;
+        *x -= 1;
+        *y += old - *x;
+    } while (--n);
+    *y += *x;
+}
+
+START_TEST(update_in_place)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_typed(&fx, update_wat, t);
+    for (int n = 1; n <= 5; n += 2) {
+        double x = 1, y = 0;
+        update_ref(&x, &y, n);
+        EXPECT(&fx, "update", VALS(typed(t, x), typed(t, y)), VALS(typed(t, 1), v_i32(n)));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+static const char intops_wat[] =
+    "(module\n"
+    "  (func (export \"intops\") (param $x @T) (param $s @T) (param $n i32) (result @T)\n"
+    "    (local $a @T)\n"
+    "    (loop $l\n"
+    "      (local.set $x (@T.and (local.get $x) (@T.const 0x7ffffff7)))\n"
+    "      (local.set $x (@T.or (local.get $x) (@T.const 0x100)))\n"
+    "      (local.set $x (@T.xor (local.get $x) (local.get $s)))\n"
+    "      (local.set $x (@T.shl (local.get $x) (@T.const 3)))\n"
+    "      (local.set $x (@T.shr_u (local.get $x) (local.get $s)))\n"
+    "      (local.set $x (@T.rotl (local.get $x) (@T.const 5)))\n"
+    "      (local.set $x (@T.shr_s (local.get $x) (@T.const 1)))\n"
+    "      (local.set $x (@T.rotr (local.get $x) (local.get $s)))\n"
+    "      (local.set $x (@T.mul (local.get $x) (local.get $s)))\n"
+    "      (local.set $x (@T.sub (local.get $x) (@T.const -7)))\n"
+    "      (local.set $a (@T.add (local.get $a) (local.get $x)))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    local.get $a))\n";
+
+/* The same in `bits`-bit unsigned arithmetic. */
+static uint64_t intops_ref(uint64_t x, uint64_t s, int n, int bits)
+{
+    uint64_t mask = bits == 32 ? 0xffffffffu : UINT64_MAX, a = 0;
+    unsigned c = (unsigned)(s & (uint64_t)(bits - 1));
+    do {
+        x &= 0x7ffffff7;
+        x |= 0x100;
+        x ^= s;
+        x = (x << 3) & mask;
+        x >>= c;
+        x = ((x << 5) | (x >> (bits - 5))) & mask;
+        uint64_t sign = x >> (bits - 1);
+        x = (x >> 1) | (sign << (bits - 1));
+        if (c)
+            x = ((x >> c) | (x << (bits - c))) & mask;
+        x = (x * s) & mask;
+        x = (x + 7) & mask;
+        a = (a + x) & mask;
+    } while (--n);
+    return a;
+}
+
+START_TEST(int_ops_in_place)
+{
+    const numtype *t = &numtypes[_i];
+    int bits = _i == 0 ? 32 : 64;
+    fixture fx;
+    open_typed(&fx, intops_wat, t);
+    static const uint64_t xs[] = {0x12345678, 0xfedcba98, 1};
+    static const uint64_t ss[] = {3, 0x25, 0xffffffffffffffe1};
+    for (int i = 0; i < 3; i++) {
+        uint64_t x = xs[i], sh = ss[i] & (bits == 32 ? 0xffffffffu : UINT64_MAX);
+        uint64_t want = intops_ref(x, sh, 7, bits);
+        wj_val vx = bits == 32 ? v_u32((uint32_t)x) : v_u64(x);
+        wj_val vs = bits == 32 ? v_u32((uint32_t)sh) : v_u64(sh);
+        wj_val vw = bits == 32 ? v_u32((uint32_t)want) : v_u64(want);
+        EXPECT(&fx, "intops", VALS(vw), VALS(vx, vs, v_i32(7)));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
+static const char addr_wat[] =
+    "(module\n"
+    "  (memory 1)\n"
+    "  (data (i32.const 16) \"\\01\\00\\00\\00\\02\\00\\00\\00\")\n"
+    "  (func (export \"addr\") (param $x i32) (param $y i32) (param $d f64) (param $k i64)\n"
+    "                        (result i32 f64 i64)\n"
+    "    (local $i i32) (local $acc i32)\n"
+    "    (loop $l\n"
+    "      (local.set $acc (i32.add (local.get $acc)\n"
+    "                               (i32.load (i32.add (local.get $x) (i32.const 0x20)))))\n"
+    "      (local.set $acc (i32.add (local.get $acc)\n"
+    "                               (i32.load (i32.add (local.get $x) (local.get $y)))))\n"
+    "      (f64.store (i32.const 64) (local.get $d))\n"
+    "      (i64.store (i32.const 72) (local.get $k))\n"
+    "      (local.set $d (f64.add (local.get $d) (f64.const 0.5)))\n"
+    "      (local.set $k (i64.add (local.get $k) (i64.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "                          (i32.const 3))))\n"
+    "    local.get $acc\n"
+    "    (f64.load (i32.const 64))\n"
+    "    (i64.load (i32.const 72))))\n";
+
+START_TEST(wrapping_addresses_and_pinned_stores)
+{
+    fixture fx;
+    fx_open(&fx, addr_wat, "addr");
+    /* 0xfffffff0 + 0x20 and + 0x24 wrap to 16 and 20: 3 * (1 + 2) */
+    EXPECT(&fx, "addr", VALS(v_i32(9), v_f64(2.0), v_i64(-1)),
+           VALS(v_u32(0xfffffff0), v_i32(0x24), v_f64(1.0), v_i64(-3)));
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -1453,6 +1603,13 @@ static Suite *codegen_suite(void)
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);
+
+    TCase *inplace = tcase_create("in-place updates");
+    tcase_set_timeout(inplace, 30);
+    tcase_add_loop_test(inplace, update_in_place, 0, 4);
+    tcase_add_loop_test(inplace, int_ops_in_place, 0, 2);
+    tcase_add_test(inplace, wrapping_addresses_and_pinned_stores);
+    suite_add_tcase(s, inplace);
     return s;
 }
 

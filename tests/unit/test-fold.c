@@ -5,7 +5,8 @@
  *      operator of every type, against a C reference and against the same
  *      operator on a value first stored to a local (never folded), with
  *      the left operand a pinned local (which must keep its value), an
- *      unpinned one, a constant, a computed value and a spilled one; in
+ *      unpinned one, a constant, a computed value and a spilled one, and
+ *      x = x op load updating a pinned x in place; in
  *      static and dynamic (explicitly checked) memories and memory64;
  *   2. float constants read from the function's constant pool: every
  *      float operator with a constant on either side, the sign masks on
@@ -234,6 +235,12 @@ static char *fold_module(const numtype *t, const char *at)
         fprintf(o, " (func (export \"%s_spilled\") (param $a %s) (param $p %s) (result %s)\n"
                    "  (%s.%s (local.get $a) (%s.load offset=8 (call $id (local.get $p)))))\n",
                 op, T, at, R, T, op, T);
+        /* x = x op load, in place when x is pinned; an older read of x
+         * keeps the old value: the pair (old a, a op m) */
+        if (!is_compare(op))
+            fprintf(o, " (func (export \"%s_inplace\") (param $a %s) (param $p %s) (result %s %s)\n"
+                       "  (local.get $a) (local.set $a (%s.%s (local.get $a) %s)) (local.get $a))\n",
+                    op, T, at, T, T, T, op, ld);
         /* a comparison fused with a branch */
         if (is_compare(op))
             fprintf(o, " (func (export \"%s_branch\") (param $a %s) (param $p %s) (result i32)\n"
@@ -378,6 +385,16 @@ static void run_folds(const numtype *t, const wj_config *config, bool mem64)
                         ck_assert_msg(val_bits(res[1]) == a, "%s %s: $a became 0x%llx, was 0x%llx",
                                       t->name, name, (unsigned long long)val_bits(res[1]),
                                       (unsigned long long)a);
+                }
+                if (!cmp) {
+                    snprintf(name, sizeof name, "%s_inplace", op);
+                    wj_val res[4] = {{0}};
+                    trap = fx_call(&fx, name, args, 2, res);
+                    ck_assert_msg(trap == NULL, "%s: trap %s", name, wj_trap_message(trap));
+                    ck_assert_msg(val_bits(res[0]) == a, "%s %s: the older read is 0x%llx, not 0x%llx",
+                                  t->name, name, (unsigned long long)val_bits(res[0]),
+                                  (unsigned long long)a);
+                    check_result(t, name, a, m, res[1], ref, want, nan);
                 }
                 if (cmp) {
                     snprintf(name, sizeof name, "%s_branch", op);

@@ -1682,7 +1682,10 @@ static const char folded_wat[] =
     "  (func (export \"cmp\") (param $a i64) (param $p @A) (result i32)\n"
     "    (i64.lt_u (local.get $a) (i64.load offset=8 (local.get $p))))\n"
     "  (func (export \"fcmp\") (param $a f64) (param $p @A) (result i32)\n"
-    "    (f64.gt (local.get $a) (f64.load offset=8 (local.get $p)))))\n";
+    "    (f64.gt (local.get $a) (f64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"inplace\") (param $a f64) (param $p @A) (result f64)\n"
+    "    (local.set $a (f64.add (local.get $a) (f64.load offset=8 (local.get $p))))\n"
+    "    (local.get $a)))\n";
 
 /* _i: 0 a static memory (the fault's signal), 1 a dynamic one and 2
  * memory64 (explicit checks before the access). */
@@ -1721,6 +1724,8 @@ START_TEST(folded_load_traps)
         EXPECT_TRAP(&fx, "f64", code, oob, SITE(0x2b, 0x03, 0x08, 0xa3), ARGS(v_f64(1), p));
         EXPECT_TRAP(&fx, "cmp", code, oob, SITE(0x29, 0x03, 0x08, 0x54), ARGS(v_i64(1), p));
         EXPECT_TRAP(&fx, "fcmp", code, oob, SITE(0x2b, 0x03, 0x08, 0x64), ARGS(v_f64(1), p));
+        EXPECT_TRAP(&fx, "inplace", code, oob, SITE(0x2b, 0x03, 0x08, 0xa0, 0x21, 0x00),
+                    ARGS(v_f64(1), p));
     }
     /* in bounds, the last bytes: zeros */
     wj_val last4 = _i == 2 ? v_i64(65536 - 8 - 4) : v_i32(65536 - 8 - 4);
