@@ -122,6 +122,12 @@ typedef struct v128 {
     uint8_t b[16];
 } v128;
 
+/* A slot of the pool's index by value (vconst.c); live when its generation
+ * is the current function's. */
+typedef struct vconst_slot {
+    uint32_t gen, index;
+} vconst_slot;
+
 /* A direct call to a function compiled later. */
 typedef struct call_reloc {
     uint32_t at;
@@ -219,6 +225,8 @@ typedef struct fn {
     VEC(lazy_stub) lazy_stubs;
     VEC(v128) vconsts;
     VEC(vconst_ref) vconst_refs;
+    vconst_slot *vconst_slots; /* a power of two of them, at most half live */
+    uint32_t vconst_slot_cap, vconst_gen;
     VEC(epoch_stub) epoch_stubs;
 } fn;
 

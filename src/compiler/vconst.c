@@ -6,17 +6,68 @@
  * starts are 16-byte aligned in a page-aligned mapping, so alignment within
  * the module's buffer is alignment in memory.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "func.h"
 
+static uint32_t vconst_hash(const v128 *v)
+{
+    uint64_t lo, hi;
+    memcpy(&lo, v->b, 8);
+    memcpy(&hi, v->b + 8, 8);
+    return (uint32_t)((lo * UINT64_C(0x9e3779b97f4a7c15) ^ hi * UINT64_C(0xc2b2ae3d27d4eb4f)) >> 32);
+}
+
+/* The free or matching slot of `value` (probing linearly). */
+static vconst_slot *vconst_slot_of(fn *f, const v128 *value)
+{
+    uint32_t mask = f->vconst_slot_cap - 1;
+    for (uint32_t h = vconst_hash(value) & mask;; h = (h + 1) & mask) {
+        vconst_slot *s = &f->vconst_slots[h];
+        if (s->gen != f->vconst_gen || !memcmp(f->vconsts.v[s->index].b, value->b, 16))
+            return s;
+    }
+}
+
+/* Room for one more entry in the index, at most half full; false when out
+ * of memory. */
+static bool vconst_reserve(fn *f)
+{
+    uint32_t n = f->vconsts.n;
+    if (2 * (n + 1) <= f->vconst_slot_cap)
+        return true;
+    uint32_t cap = f->vconst_slot_cap ? 2 * f->vconst_slot_cap : 64;
+    vconst_slot *s = realloc(f->vconst_slots, cap * sizeof *s);
+    if (!s)
+        return fn_oom(f);
+    memset(s, 0, cap * sizeof *s); /* generation 0: never live */
+    f->vconst_slots = s;
+    f->vconst_slot_cap = cap;
+    for (uint32_t i = 0; i < n; i++)
+        *vconst_slot_of(f, &f->vconsts.v[i]) = (vconst_slot){f->vconst_gen, i};
+    return true;
+}
+
+/* Equal values share an entry, found through a hash index: a function
+ * may hold thousands of float constants. */
 uint32_t vconst_index(fn *f, v128 value)
 {
-    for (uint32_t i = 0; i < f->vconsts.n; i++)
-        if (!memcmp(f->vconsts.v[i].b, value.b, 16))
-            return i;
-    VEC_PUSH(f, f->vconsts, value);
-    return f->vconsts.n ? f->vconsts.n - 1 : 0;
+    /* A function's first entry starts a generation: the index empties. */
+    if (f->vconsts.n == 0 && ++f->vconst_gen == 0) {
+        if (f->vconst_slots)
+            memset(f->vconst_slots, 0, f->vconst_slot_cap * sizeof *f->vconst_slots);
+        f->vconst_gen = 1;
+    }
+    if (!vconst_reserve(f))
+        return 0;
+    vconst_slot *s = vconst_slot_of(f, &value);
+    if (s->gen == f->vconst_gen)
+        return s->index;
+    if (!VEC_PUSH(f, f->vconsts, value))
+        return 0;
+    *s = (vconst_slot){f->vconst_gen, f->vconsts.n - 1};
+    return s->index;
 }
 
 uint32_t fconst_index(fn *f, uint64_t bits)
