@@ -56,7 +56,8 @@ void op_call(fn *f, uint32_t func)
     codebuf *cb = f->cb;
     if (func >= m->nfunc_imports) {
         uint32_t at = x86_call_rel(cb); /* call rel32 */
-        VEC_PUSH(f, f->out->relocs, {at, func - m->nfunc_imports});
+        if (!out_reloc(f->out, at, func - m->nfunc_imports))
+            fn_oom(f);
         addr_call(f);
         reload_membase_if_moved(f);
     } else {

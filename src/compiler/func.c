@@ -7,19 +7,6 @@
 #include "wasm/opcodes.h"
 #include "wasmjail.h"
 
-bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need)
-{
-    uint32_t c = *cap ? *cap : 16;
-    while (c < need)
-        c *= 2;
-    void *p = realloc(*v, (size_t)c * elem);
-    if (!p)
-        return false;
-    *v = p;
-    *cap = c;
-    return true;
-}
-
 bool fn_oom(fn *f)
 {
     if (!f->failed)
@@ -39,12 +26,8 @@ bool fn_unsupported(fn *f, const char *what)
 
 static void addr_at(fn *f, uint32_t at)
 {
-    module_out *o = f->out;
-    if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == at) {
-        o->addrs.v[o->addrs.n - 1].wasm = f->pos;
-        return;
-    }
-    VEC_PUSH(f, o->addrs, {at, f->pos});
+    if (!out_addr(f->out, at, f->pos))
+        fn_oom(f);
 }
 
 void addr_call(fn *f)
@@ -57,8 +40,8 @@ void addr_call(fn *f)
 
 void trap_site(fn *f, uint32_t code)
 {
-    addr_at(f, f->cb->len);
-    VEC_PUSH(f, f->out->traps, {f->cb->len, code});
+    if (!out_trap(f->out, f->cb->len, code, f->pos))
+        fn_oom(f);
 }
 
 void trap_call(fn *f, uint32_t code)
@@ -87,22 +70,6 @@ static void emit_stubs(fn *f)
             x86_mov_rr(f->cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
         trap_call(f, s->code);
     }
-}
-
-/* The start of every prologue: the same bytes in every function but for
- * the frame size and the stack check's jump, whose positions go to
- * *frame_at and *jump_at. */
-static void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
-{
-    x86_push(cb, RBP);                                   /* push rbp */
-    x86_mov_rr(cb, SZ64, RBP, R_(RSP));                  /* mov rbp, rsp */
-    x86_enc(cb, 0, true, 0x81, 1, ALU_SUB, R_(RSP), false); /* sub rsp, imm32 (patched) */
-    *frame_at = cb->len;
-    cb_u32(cb, 0);
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_STORE)); /* mov r11, [r15+store] */
-    x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(SCRATCH, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
-    *jump_at = x86_jcc(cb, CC_B);                        /* jb stub */
-    x86_mov_mr(cb, SZ64, M_(RBP, -8), VMCTX);            /* mov [rbp-8], r15 */
 }
 
 /* Copies the head, emitted once per worker into f->head: emitted

@@ -41,6 +41,7 @@
 #include <stdint.h>
 
 #include "compiler.h"
+#include "tier.h"
 #include "vmctx.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
@@ -128,12 +129,6 @@ typedef struct vconst_slot {
     uint32_t gen, index;
 } vconst_slot;
 
-/* A direct call to a function compiled later. */
-typedef struct call_reloc {
-    uint32_t at;
-    uint32_t func; /* defined-function index (module index - imports) */
-} call_reloc;
-
 /* A local kept in a register for the whole function (pin.c). */
 typedef struct pin {
     uint32_t local;
@@ -142,15 +137,6 @@ typedef struct pin {
 } pin;
 #define MAX_PINS 16 /* gpr_pins and xmm_pins (pin.c) */
 
-#define VEC(T) struct { T *v; uint32_t n, cap; }
-
-typedef struct module_out {
-    codebuf code;
-    uint32_t trap_thunk; /* code offset of the jump to wj__trap_trampoline */
-    VEC(compiled_trap) traps;
-    VEC(compiled_addr) addrs;
-    VEC(call_reloc) relocs;
-} module_out;
 
 /* One function's compilation. The buffers (pointers with their
  * capacities, the last fields) stay with a worker from one function to the
@@ -241,8 +227,8 @@ static inline size_t nlocals_all(const fn *f)
     return (size_t)f->nparams + f->nlocals;
 }
 
-/* Appends to a VEC, growing it; false when out of memory. */
-bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
+/* Appends to a VEC, growing it; false (and the function failed) when out
+ * of memory. */
 #define VEC_PUSH(f, vec, ...)                                                              \
     ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
                                      (vec).n + 1)                                          \

@@ -1,0 +1,56 @@
+/* The module output every tier writes to (tier.h). */
+#include <stdlib.h>
+
+#include "tier.h"
+#include "vmctx.h"
+
+bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need)
+{
+    uint32_t c = *cap ? *cap : 16;
+    while (c < need)
+        c *= 2;
+    void *p = realloc(*v, (size_t)c * elem);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = c;
+    return true;
+}
+
+#define PUSH(vec, ...)                                                                     \
+    ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
+                                     (vec).n + 1)                                          \
+         ? ((vec).v[(vec).n++] = (__typeof__(*(vec).v))__VA_ARGS__, true)                  \
+         : false)
+
+bool out_addr(module_out *o, uint32_t native, uint32_t wasm)
+{
+    if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == native) {
+        o->addrs.v[o->addrs.n - 1].wasm = wasm;
+        return true;
+    }
+    return PUSH(o->addrs, {native, wasm});
+}
+
+bool out_trap(module_out *o, uint32_t native, uint32_t code, uint32_t wasm)
+{
+    return out_addr(o, native, wasm) && PUSH(o->traps, {native, code});
+}
+
+bool out_reloc(module_out *o, uint32_t at, uint32_t func)
+{
+    return PUSH(o->relocs, {at, func});
+}
+
+void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
+{
+    x86_push(cb, RBP);                                   /* push rbp */
+    x86_mov_rr(cb, SZ64, RBP, R_(RSP));                  /* mov rbp, rsp */
+    x86_enc(cb, 0, true, 0x81, 1, ALU_SUB, R_(RSP), false); /* sub rsp, imm32 (patched) */
+    *frame_at = cb->len;
+    cb_u32(cb, 0);
+    x86_mov_rr(cb, SZ64, R11, M_(R15, VMCTX_STORE)); /* mov r11, [r15+store] */
+    x86_alu_rr(cb, ALU_CMP, SZ64, RSP, M_(R11, VM_STORE_STACK_LIMIT)); /* cmp rsp, [r11+limit] */
+    *jump_at = x86_jcc(cb, CC_B);                        /* jb stub */
+    x86_mov_mr(cb, SZ64, M_(RBP, -8), R15);              /* mov [rbp-8], r15 */
+}

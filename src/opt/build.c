@@ -1,0 +1,759 @@
+/*
+ * wasm -> SSA (ir.h), in one pass over the body through the shared decoder.
+ *
+ * Locals become values by the on-the-fly construction of Braun et al.
+ * ("Simple and Efficient Construction of Static Single Assignment Form",
+ * CC 2013): each block records the value last written to each local; a
+ * read in a block that wrote none asks its predecessors, through a phi
+ * where there are several. A block whose predecessors are not all known
+ * yet (a loop header until the loop's end, a block's end until its end)
+ * is not sealed: reads there make incomplete phis, given their operands
+ * when it is sealed. The operand stack holds values; what a branch carries
+ * to a block's end becomes a phi there, and a loop's parameters are phis
+ * of its header. Phis that turn out to merge a single value are removed
+ * at the end.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+typedef struct incomplete {
+    uint32_t local;
+    ir_ref phi;
+    struct incomplete *next;
+} incomplete;
+
+/* An open wasm block, loop, if or the function's own block. */
+typedef struct bctl {
+    uint16_t kind; /* WASM_OP_BLOCK, _LOOP, _IF, or 0 for the function */
+    uint32_t height; /* of the value stack below the parameters */
+    uint32_t nparams, nresults;
+    const uint8_t *params, *results; /* results NULL: the one type `single` */
+    uint8_t single;
+    uint32_t target;     /* where branches to it go: a loop's header, else its end */
+    uint32_t else_block; /* if: the false arm's block, UINT32_MAX once `else` came */
+    ir_ref *vals;        /* loop: its parameters' phis; else per edge to the end, its values */
+    uint32_t nvals, vals_cap;
+    ir_ref *if_params;   /* if: its parameters, which the false arm starts with */
+} bctl;
+
+typedef struct builder {
+    ir_func *f;
+    const wasm_module *m;
+    const char *why;
+    uint32_t nlocals; /* parameters included */
+    uint8_t *local_types;
+    ir_ref **defs;          /* per block: per local, its current value (or NULL) */
+    incomplete **pending;   /* per block: incomplete phis */
+    uint32_t defs_cap;
+    uint64_t defs_left; /* entries the per-block tables may still take */
+    ir_ref *stack;
+    uint32_t height, stack_cap;
+    bctl *ctls;
+    uint32_t nctls, ctls_cap;
+    uint32_t cur; /* the current block; UINT32_MAX in unreachable code */
+    uint32_t pos; /* module offset of the current instruction */
+} builder;
+
+#define DEAD UINT32_MAX
+/* Entries of the per-block tables of locals a function may take (64 MiB). */
+#define DEFS_BUDGET ((uint64_t)16 << 20)
+
+static bool fail(builder *b, const char *why)
+{
+    if (!b->why)
+        b->why = why;
+    return false;
+}
+
+static bool oom(builder *b) { return fail(b, "out of memory"); }
+
+static bool grow(builder *b, void **v, uint32_t *cap, size_t size, uint32_t need)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, (size_t)n * size);
+    if (!p)
+        return oom(b);
+    memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+    *v = p;
+    *cap = n;
+    return true;
+}
+
+static uint32_t new_block(builder *b)
+{
+    uint32_t k = ir_new_block(b->f, b->pos);
+    if (k == UINT32_MAX) {
+        oom(b);
+        return DEAD;
+    }
+    uint32_t cap = b->defs_cap;
+    if (!grow(b, (void **)&b->defs, &cap, sizeof *b->defs, k + 1))
+        return DEAD;
+    cap = b->defs_cap;
+    if (!grow(b, (void **)&b->pending, &cap, sizeof *b->pending, k + 1))
+        return DEAD;
+    b->defs_cap = cap;
+    return k;
+}
+
+static ir_ref emit(builder *b, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
+                   const ir_ref *args, uint64_t imm)
+{
+    ir_ref r = ir_append(b->f, block, op, type, nargs, args, imm);
+    if (!r)
+        oom(b);
+    else
+        ir_at(b->f, r)->wasm = b->pos;
+    return r;
+}
+
+/* Constants live in the entry block, which dominates every use. */
+static ir_ref konst(builder *b, uint8_t type, uint64_t bits)
+{
+    uint16_t c;
+    switch (type) {
+    case WASM_I32: c = WASM_OP_I32_CONST; break;
+    case WASM_I64: c = WASM_OP_I64_CONST; break;
+    case WASM_F32: c = WASM_OP_F32_CONST; break;
+    case WASM_F64: c = WASM_OP_F64_CONST; break;
+    default: c = WASM_OP_REF_NULL; break; /* a null reference */
+    }
+    return emit(b, 0, c, type, 0, NULL, bits);
+}
+
+/* ---- the value stack ---- */
+
+static bool push(builder *b, ir_ref v)
+{
+    if (!v || !grow(b, (void **)&b->stack, &b->stack_cap, sizeof *b->stack, b->height + 1))
+        return false;
+    b->stack[b->height++] = v;
+    return true;
+}
+
+static ir_ref pop(builder *b) { return b->stack[--b->height]; }
+
+/* ---- locals (Braun et al.) ---- */
+
+static ir_ref read_local(builder *b, uint32_t block, uint32_t local);
+
+static bool write_local(builder *b, uint32_t block, uint32_t local, ir_ref v)
+{
+    if (!b->defs[block]) {
+        /* Blocks times locals can be large: past the budget the function
+         * stays in tier 1. */
+        if (b->defs_left < b->nlocals)
+            return fail(b, "a function too large for tier 2");
+        b->defs_left -= b->nlocals;
+        b->defs[block] = wasm_arena_alloc(&b->f->arena, b->nlocals, sizeof **b->defs);
+        if (!b->defs[block])
+            return oom(b);
+    }
+    b->defs[block][local] = v;
+    return true;
+}
+
+static bool phi_operands(builder *b, uint32_t local, ir_ref phi)
+{
+    ir_block *blk = &b->f->blocks[ir_at(b->f, phi)->block];
+    for (uint32_t i = 0; i < blk->npreds; i++) {
+        ir_ref v = read_local(b, blk->preds[i], local);
+        if (!v || !ir_add_arg(b->f, phi, v))
+            return oom(b);
+        blk = &b->f->blocks[ir_at(b->f, phi)->block]; /* blocks may have moved */
+    }
+    return true;
+}
+
+static ir_ref read_local(builder *b, uint32_t block, uint32_t local)
+{
+    if (b->defs[block] && b->defs[block][local])
+        return b->defs[block][local];
+    ir_block *blk = &b->f->blocks[block];
+    uint8_t type = b->local_types[local];
+    ir_ref v;
+    if (!blk->sealed) {
+        v = emit(b, block, IR_PHI, type, 0, NULL, 0);
+        incomplete *p = wasm_arena_alloc(&b->f->arena, 1, sizeof *p);
+        if (!v || !p)
+            return oom(b), 0;
+        *p = (incomplete){local, v, b->pending[block]};
+        b->pending[block] = p;
+    } else if (blk->npreds == 1) {
+        v = read_local(b, blk->preds[0], local);
+    } else if (blk->npreds == 0) {
+        v = konst(b, type, 0); /* unreachable: any value will do */
+    } else {
+        v = emit(b, block, IR_PHI, type, 0, NULL, 0);
+        /* Recorded before its operands are read: loops through this block
+         * find it. */
+        if (!v || !write_local(b, block, local, v) || !phi_operands(b, local, v))
+            return 0;
+    }
+    if (!v || !write_local(b, block, local, v))
+        return 0;
+    return v;
+}
+
+static bool seal(builder *b, uint32_t block)
+{
+    b->f->blocks[block].sealed = true;
+    for (incomplete *p = b->pending[block]; p; p = p->next)
+        if (!phi_operands(b, p->local, p->phi))
+            return false;
+    b->pending[block] = NULL;
+    return true;
+}
+
+/* ---- control ---- */
+
+static bool set_succs(builder *b, uint32_t block, uint32_t n, const uint32_t *succs)
+{
+    ir_block *blk = &b->f->blocks[block];
+    blk->succs = wasm_arena_alloc(&b->f->arena, n, sizeof *blk->succs);
+    if (!blk->succs)
+        return oom(b);
+    memcpy(blk->succs, succs, n * sizeof *succs);
+    blk->nsuccs = n;
+    return true;
+}
+
+static bctl *label(builder *b, uint32_t depth) { return &b->ctls[b->nctls - 1 - depth]; }
+
+static uint8_t result_type(const bctl *c, uint32_t i)
+{
+    return c->results ? c->results[i] : c->single;
+}
+
+static uint32_t label_arity(const bctl *c)
+{
+    return c->kind == WASM_OP_LOOP ? c->nparams : c->nresults;
+}
+
+/* The edge from the current block to label `c`, carrying the top values of
+ * the stack (left there). */
+static bool edge_to(builder *b, bctl *c)
+{
+    if (!ir_add_pred(b->f, c->target, b->cur))
+        return oom(b);
+    uint32_t n = label_arity(c);
+    const ir_ref *top = b->stack + b->height - n;
+    if (c->kind == WASM_OP_LOOP) {
+        for (uint32_t i = 0; i < n; i++)
+            if (!ir_add_arg(b->f, c->vals[i], top[i]))
+                return oom(b);
+        return true;
+    }
+    if (!grow(b, (void **)&c->vals, &c->vals_cap, sizeof *c->vals, c->nvals + n))
+        return false;
+    memcpy(c->vals + c->nvals, top, n * sizeof *top);
+    c->nvals += n;
+    return true;
+}
+
+/* Ends the current block with a terminator; the code after it is
+ * unreachable until a label that something branches to. */
+static bool terminate(builder *b, uint16_t op, uint32_t nargs, const ir_ref *args, uint32_t nsuccs,
+                      const uint32_t *succs)
+{
+    if (!emit(b, b->cur, op, 0, nargs, args, 0))
+        return false;
+    return set_succs(b, b->cur, nsuccs, succs);
+}
+
+static bool open_ctl(builder *b, uint16_t kind, const wasm_instr *ins)
+{
+    const wasm_module *m = b->m;
+    if (!grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, b->nctls + 1))
+        return false;
+    bctl c = {.kind = kind, .else_block = DEAD};
+    if (ins->block.type == WASM_BLOCK_FUNCTYPE) {
+        const wasm_functype *t = &m->types[ins->block.index];
+        c.nparams = t->nparams, c.params = t->params;
+        c.nresults = t->nresults, c.results = t->results;
+    } else if (ins->block.type != WASM_BLOCK_EMPTY) {
+        c.nresults = 1;
+        c.single = ins->block.type;
+    }
+    c.height = b->height - c.nparams;
+    b->ctls[b->nctls++] = c;
+    return true;
+}
+
+static bool op_block(builder *b, const wasm_instr *ins)
+{
+    if (!open_ctl(b, WASM_OP_BLOCK, ins))
+        return false;
+    bctl *c = label(b, 0);
+    c->target = new_block(b);
+    return c->target != DEAD;
+}
+
+static bool op_loop(builder *b, const wasm_instr *ins)
+{
+    if (!open_ctl(b, WASM_OP_LOOP, ins))
+        return false;
+    uint32_t header = new_block(b);
+    if (header == DEAD)
+        return false;
+    bctl *c = label(b, 0);
+    c->target = header;
+    b->f->blocks[header].loop_header = true;
+    if (!grow(b, (void **)&c->vals, &c->vals_cap, sizeof *c->vals, c->nparams))
+        return false;
+    for (uint32_t i = 0; i < c->nparams; i++)
+        if (!(c->vals[i] = emit(b, header, IR_PHI, c->params[i], 0, NULL, 0)))
+            return false;
+    if (!terminate(b, WASM_OP_BR, 0, NULL, 1, &header) || !edge_to(b, c))
+        return false;
+    for (uint32_t i = 0; i < c->nparams; i++)
+        b->stack[c->height + i] = c->vals[i];
+    b->cur = header;
+    return true;
+}
+
+static bool op_if(builder *b, const wasm_instr *ins)
+{
+    ir_ref cond = pop(b);
+    if (!open_ctl(b, WASM_OP_IF, ins))
+        return false;
+    uint32_t then = new_block(b), other = new_block(b), end = new_block(b);
+    if (then == DEAD || other == DEAD || end == DEAD)
+        return false;
+    bctl *c = label(b, 0);
+    c->target = end;
+    c->else_block = other;
+    c->if_params = wasm_arena_alloc(&b->f->arena, c->nparams + 1, sizeof *c->if_params);
+    if (!c->if_params)
+        return oom(b);
+    memcpy(c->if_params, b->stack + c->height, c->nparams * sizeof *c->if_params);
+    uint32_t succs[2] = {then, other};
+    if (!terminate(b, WASM_OP_BR_IF, 1, &cond, 2, succs) || !ir_add_pred(b->f, then, b->cur) ||
+        !ir_add_pred(b->f, other, b->cur) || !seal(b, then) || !seal(b, other))
+        return oom(b);
+    b->cur = then;
+    return true;
+}
+
+/* The end of a live arm (or block body) falls through to the end. */
+static bool fall_through(builder *b, bctl *c)
+{
+    if (b->cur == DEAD)
+        return true;
+    return terminate(b, WASM_OP_BR, 0, NULL, 1, &c->target) && edge_to(b, c);
+}
+
+static bool op_else(builder *b)
+{
+    bctl *c = label(b, 0);
+    if (!fall_through(b, c))
+        return false;
+    b->height = c->height;
+    for (uint32_t i = 0; i < c->nparams; i++)
+        push(b, c->if_params[i]);
+    b->cur = c->else_block;
+    c->else_block = DEAD;
+    return true;
+}
+
+static bool op_end(builder *b)
+{
+    bctl *c = label(b, 0);
+    if (c->kind == WASM_OP_LOOP) {
+        /* Every branch back to the header is known now. */
+        if (!seal(b, c->target))
+            return false;
+        free(c->vals);
+        b->nctls--;
+        return true;
+    }
+    if (c->kind == 0) { /* the function's end: return its results */
+        b->nctls--; /* its vals stay for build_body */
+        if (b->cur == DEAD)
+            return true;
+        uint32_t n = b->f->type->nresults;
+        return terminate(b, WASM_OP_RETURN, n, b->stack + b->height - n, 0, NULL);
+    }
+    if (!fall_through(b, c))
+        return false;
+    if (c->else_block != DEAD) { /* an if without else: the false arm passes its parameters */
+        b->cur = c->else_block;
+        b->height = c->height;
+        for (uint32_t i = 0; i < c->nparams; i++)
+            push(b, c->if_params[i]);
+        if (!fall_through(b, c))
+            return false;
+    }
+    b->height = c->height;
+    uint32_t end = c->target;
+    if (!seal(b, end))
+        return false;
+    ir_block *blk = &b->f->blocks[end];
+    b->nctls--;
+    if (blk->npreds == 0) {
+        b->cur = DEAD;
+        return true;
+    }
+    b->cur = end;
+    bool ok = true;
+    uint32_t n = c->nresults, npreds = blk->npreds;
+    for (uint32_t i = 0; i < n; i++) {
+        ir_ref v = c->vals[i];
+        bool same = true;
+        for (uint32_t e = 1; e < npreds; e++)
+            same &= c->vals[e * n + i] == v;
+        if (!same) {
+            v = emit(b, end, IR_PHI, result_type(c, i), 0, NULL, 0);
+            for (uint32_t e = 0; e < npreds && v; e++)
+                if (!ir_add_arg(b->f, v, c->vals[e * n + i]))
+                    v = 0, oom(b);
+        }
+        ok = ok && push(b, v);
+    }
+    free(c->vals);
+    return ok;
+}
+
+static bool op_br(builder *b, uint32_t depth)
+{
+    bctl *c = label(b, depth);
+    if (!terminate(b, WASM_OP_BR, 0, NULL, 1, &c->target) || !edge_to(b, c))
+        return false;
+    b->cur = DEAD;
+    return true;
+}
+
+static bool op_br_if(builder *b, uint32_t depth)
+{
+    ir_ref cond = pop(b);
+    bctl *c = label(b, depth);
+    uint32_t next = new_block(b);
+    if (next == DEAD)
+        return false;
+    c = label(b, depth);
+    uint32_t succs[2] = {c->target, next};
+    if (!terminate(b, WASM_OP_BR_IF, 1, &cond, 2, succs) || !edge_to(b, c) ||
+        !ir_add_pred(b->f, next, b->cur) || !seal(b, next))
+        return oom(b);
+    b->cur = next;
+    return true;
+}
+
+static bool op_br_table(builder *b, const wasm_instr *ins)
+{
+    ir_ref index = pop(b);
+    uint32_t n = ins->br_table.count + 1;
+    uint32_t *succs = wasm_arena_alloc(&b->f->arena, n, sizeof *succs);
+    if (!succs)
+        return oom(b);
+    const uint8_t *p = ins->br_table.targets;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t depth = i + 1 < n ? wasm_next_label(&p) : ins->br_table.default_label;
+        succs[i] = label(b, depth)->target;
+    }
+    if (!emit(b, b->cur, WASM_OP_BR_TABLE, 0, 1, &index, 0))
+        return false;
+    ir_block *blk = &b->f->blocks[b->cur];
+    blk->succs = succs;
+    blk->nsuccs = n;
+    p = ins->br_table.targets;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t depth = i + 1 < n ? wasm_next_label(&p) : ins->br_table.default_label;
+        if (!edge_to(b, label(b, depth)))
+            return false;
+    }
+    b->cur = DEAD;
+    return true;
+}
+
+/* ---- everything else ---- */
+
+static uint8_t addr_type(const builder *b, uint32_t mem)
+{
+    return b->m->memories[mem].is64 ? WASM_I64 : WASM_I32;
+}
+
+/* An operator of fixed signature: its operands popped, its result pushed. */
+static bool op_fixed(builder *b, const wasm_instr *ins)
+{
+    const wasm_opinfo *info = ins->info;
+    uint32_t n = info->nin;
+    ir_ref args[3];
+    b->height -= n;
+    memcpy(args, b->stack + b->height, n * sizeof *args);
+    uint64_t imm = 0;
+    uint32_t aux = 0;
+    switch (info->imm) {
+    case WASM_IMM_NONE: break;
+    case WASM_IMM_MEMARG: imm = ins->memarg.offset, aux = ins->memarg.memory; break;
+    case WASM_IMM_MEMORY: aux = ins->index; break;
+    default: return fail(b, info->name);
+    }
+    uint8_t type = info->out == WASM_ADDR ? addr_type(b, aux) : info->out;
+    ir_ref r = emit(b, b->cur, ins->op, type, n, args, imm);
+    if (!r)
+        return false;
+    ir_at(b->f, r)->aux = aux;
+    return type == WASM_ANY || push(b, r);
+}
+
+static bool op_call(builder *b, const wasm_instr *ins)
+{
+    bool indirect = ins->op == WASM_OP_CALL_INDIRECT;
+    const wasm_functype *t = indirect ? &b->m->types[ins->call_indirect.type]
+                                      : wasm_func_type(b->m, ins->index);
+    if (t->nresults > 1)
+        return fail(b, "a call with several results");
+    uint32_t n = t->nparams + indirect;
+    b->height -= n;
+    ir_ref r = emit(b, b->cur, ins->op, t->nresults ? t->results[0] : 0, n, b->stack + b->height,
+                    indirect ? ins->call_indirect.type : ins->index);
+    if (!r)
+        return false;
+    if (indirect)
+        ir_at(b->f, r)->aux = ins->call_indirect.table;
+    return t->nresults == 0 || push(b, r);
+}
+
+static bool op_const(builder *b, const wasm_instr *ins)
+{
+    switch (ins->op) {
+    case WASM_OP_I32_CONST: return push(b, konst(b, WASM_I32, (uint32_t)ins->i32));
+    case WASM_OP_I64_CONST: return push(b, konst(b, WASM_I64, (uint64_t)ins->i64));
+    case WASM_OP_F32_CONST: return push(b, konst(b, WASM_F32, ins->f32));
+    default: return push(b, konst(b, WASM_F64, ins->f64));
+    }
+}
+
+static bool instr(builder *b, const wasm_instr *ins)
+{
+    uint16_t op = ins->op;
+    switch (op) {
+    case WASM_OP_NOP: return true;
+    case WASM_OP_BLOCK: return op_block(b, ins);
+    case WASM_OP_LOOP: return op_loop(b, ins);
+    case WASM_OP_IF: return op_if(b, ins);
+    case WASM_OP_ELSE: return op_else(b);
+    case WASM_OP_END: return op_end(b);
+    case WASM_OP_BR: return op_br(b, ins->index);
+    case WASM_OP_BR_IF: return op_br_if(b, ins->index);
+    case WASM_OP_BR_TABLE: return op_br_table(b, ins);
+    case WASM_OP_RETURN: {
+        uint32_t n = b->f->type->nresults;
+        if (!terminate(b, WASM_OP_RETURN, n, b->stack + b->height - n, 0, NULL))
+            return false;
+        b->cur = DEAD;
+        return true;
+    }
+    case WASM_OP_UNREACHABLE:
+        if (!terminate(b, WASM_OP_UNREACHABLE, 0, NULL, 0, NULL))
+            return false;
+        b->cur = DEAD;
+        return true;
+    case WASM_OP_CALL: case WASM_OP_CALL_INDIRECT: return op_call(b, ins);
+    case WASM_OP_DROP: b->height--; return true;
+    case WASM_OP_SELECT: case WASM_OP_SELECT_T: {
+        ir_ref args[3];
+        args[2] = pop(b), args[1] = pop(b), args[0] = pop(b);
+        return push(b, emit(b, b->cur, WASM_OP_SELECT, ir_at(b->f, args[0])->type, 3, args, 0));
+    }
+    case WASM_OP_LOCAL_GET: return push(b, read_local(b, b->cur, ins->index));
+    case WASM_OP_LOCAL_SET: return write_local(b, b->cur, ins->index, pop(b));
+    case WASM_OP_LOCAL_TEE: return write_local(b, b->cur, ins->index, b->stack[b->height - 1]);
+    case WASM_OP_GLOBAL_GET:
+        return push(b, emit(b, b->cur, op, b->m->globals[ins->index].type.type, 0, NULL, ins->index));
+    case WASM_OP_GLOBAL_SET: {
+        ir_ref v = pop(b);
+        return emit(b, b->cur, op, 0, 1, &v, ins->index) != 0;
+    }
+    case WASM_OP_I32_CONST: case WASM_OP_I64_CONST: case WASM_OP_F32_CONST:
+    case WASM_OP_F64_CONST:
+        return op_const(b, ins);
+    }
+    /* SIMD, tables, references and bulk memory stay with tier 1 for now. */
+    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7) || ins->info->nin == WASM_CUSTOM_SIG)
+        return fail(b, ins->info->name ? ins->info->name : "an unknown instruction");
+    return op_fixed(b, ins);
+}
+
+/* Skips unreachable code up to the else or end closing the innermost
+ * block; returns that instruction's opcode, 0 on bad bytes. */
+static uint16_t skip_dead(builder *b, wasm_reader *r)
+{
+    uint32_t depth = 0;
+    for (;;) {
+        wasm_instr ins;
+        b->pos = (uint32_t)wasm_reader_pos(r);
+        if (!wasm_decode_instr(r, b->m->features, &ins))
+            return 0;
+        switch (ins.op) {
+        case WASM_OP_BLOCK: case WASM_OP_LOOP: case WASM_OP_IF: depth++; break;
+        case WASM_OP_END:
+            if (depth-- == 0)
+                return ins.op;
+            break;
+        case WASM_OP_ELSE:
+            if (depth == 0)
+                return ins.op;
+            break;
+        }
+    }
+}
+
+/* Phis whose operands are one value besides themselves go (Braun et al.'s
+ * trivial phis): each is replaced by that value, to a fixed point. */
+static void remove_trivial_phis(ir_func *f, ir_ref *repl)
+{
+    bool changed = true;
+    while (changed) {
+        changed = false;
+        for (ir_ref r = 1; r < f->ninsts; r++) {
+            ir_inst *in = ir_at(f, r);
+            if (in->op != IR_PHI || repl[r])
+                continue;
+            ir_ref same = 0;
+            bool trivial = true;
+            for (uint32_t i = 0; i < in->nargs && trivial; i++) {
+                ir_ref a = in->args[i];
+                while (repl[a])
+                    a = repl[a];
+                if (a == r || a == same)
+                    continue;
+                trivial = same == 0;
+                same = a;
+            }
+            if (trivial && same) {
+                repl[r] = same;
+                changed = true;
+            }
+        }
+    }
+    for (ir_ref r = 1; r < f->ninsts; r++) {
+        ir_inst *in = ir_at(f, r);
+        if (repl[r]) {
+            ir_remove(f, r);
+            continue;
+        }
+        for (uint32_t i = 0; i < in->nargs; i++)
+            while (repl[in->args[i]])
+                in->args[i] = repl[in->args[i]];
+    }
+}
+
+static bool build_body(builder *b)
+{
+    ir_func *f = b->f;
+    const wasm_func *func = &b->m->funcs[f->index];
+    wasm_error rerr = {0};
+    wasm_reader r = {.base = b->m->bytes, .p = b->m->bytes + func->body,
+                     .end = b->m->bytes + func->body_end, .err = &rerr};
+    b->pos = func->body;
+    b->cur = new_block(b);
+    if (b->cur == DEAD || !seal(b, b->cur))
+        return false;
+    for (uint32_t i = 0; i < b->nlocals; i++) {
+        uint8_t t = b->local_types[i];
+        ir_ref v = i < f->type->nparams ? emit(b, 0, IR_PARAM, t, 0, NULL, i) : konst(b, t, 0);
+        if (!v || !write_local(b, 0, i, v))
+            return false;
+    }
+    if (!grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, 1))
+        return false;
+    b->ctls[b->nctls++] = (bctl){.nresults = f->type->nresults, .results = f->type->results,
+                                 .else_block = DEAD};
+    b->ctls[0].target = new_block(b); /* where a br to the function's label returns */
+    if (b->ctls[0].target == DEAD)
+        return false;
+    while (b->nctls) {
+        wasm_instr ins;
+        if (b->cur == DEAD) {
+            ins.op = skip_dead(b, &r);
+            if (!ins.op)
+                return fail(b, "malformed body");
+        } else {
+            b->pos = (uint32_t)wasm_reader_pos(&r);
+            if (!wasm_decode_instr(&r, b->m->features, &ins))
+                return fail(b, "malformed body");
+        }
+        if (!instr(b, &ins))
+            return false;
+    }
+    /* Branches to the function's label return what they carry. */
+    bctl *c = &b->ctls[0];
+    ir_block *ret = &f->blocks[c->target];
+    if (ret->npreds) {
+        b->cur = c->target;
+        if (!seal(b, b->cur))
+            return false;
+        b->height = 0;
+        uint32_t n = c->nresults;
+        for (uint32_t i = 0; i < n; i++) {
+            ir_ref phi = emit(b, b->cur, IR_PHI, result_type(c, i), 0, NULL, 0);
+            if (!phi)
+                return false;
+            for (uint32_t e = 0; e < ret->npreds; e++)
+                if (!ir_add_arg(f, phi, c->vals[e * n + i]))
+                    return oom(b);
+            push(b, phi);
+        }
+        if (!terminate(b, WASM_OP_RETURN, n, b->stack, 0, NULL))
+            return false;
+    }
+    return true;
+}
+
+bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, const char **why)
+{
+    memset(f, 0, sizeof *f);
+    f->m = m;
+    f->index = index;
+    f->type = wasm_func_type(m, index);
+    const wasm_func *func = &m->funcs[index];
+    builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET};
+    /* Validation bounds the count of locals well below 2^32. */
+    b.nlocals = f->type->nparams + func->nlocals;
+    b.local_types = malloc((size_t)b.nlocals + 1);
+    bool ok = b.local_types != NULL || oom(&b);
+    if (ok) {
+        memcpy(b.local_types, f->type->params, f->type->nparams);
+        uint32_t k = f->type->nparams;
+        for (uint32_t i = 0; i < func->nlocal_runs; i++) {
+            memset(b.local_types + k, func->local_runs[i].type, func->local_runs[i].count);
+            k += func->local_runs[i].count;
+        }
+        for (uint32_t i = 0; i < b.nlocals && ok; i++)
+            if (b.local_types[i] == WASM_V128)
+                ok = fail(&b, "v128 locals");
+        for (uint32_t i = 0; i < f->type->nresults && ok; i++)
+            if (f->type->results[i] == WASM_V128)
+                ok = fail(&b, "v128 results");
+    }
+    ok = ok && build_body(&b);
+    if (ok) {
+        ir_ref *repl = calloc(f->ninsts, sizeof *repl);
+        ok = repl != NULL || oom(&b);
+        if (ok)
+            remove_trivial_phis(f, repl);
+        free(repl);
+    }
+    for (uint32_t i = 0; i < b.nctls; i++) /* open when it failed */
+        free(b.ctls[i].vals);
+    if (b.ctls && b.nctls == 0)
+        free(b.ctls[0].vals); /* the function's, kept past its end */
+    free(b.local_types);
+    free(b.defs);
+    free(b.pending);
+    free(b.stack);
+    free(b.ctls);
+    if (!ok) {
+        *why = b.why;
+        ir_free(f);
+    }
+    return ok;
+}

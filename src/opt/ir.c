@@ -1,0 +1,135 @@
+/* The IR's storage: blocks, instructions and their lists (ir.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* Grows *v (elements of `size`, capacity *cap) to hold `need`. */
+static bool grow(void **v, uint32_t *cap, size_t size, uint32_t need)
+{
+    if (need <= *cap)
+        return true;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*v, (size_t)n * size);
+    if (!p)
+        return false;
+    memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
+    *v = p;
+    *cap = n;
+    return true;
+}
+
+uint32_t ir_new_block(ir_func *f, uint32_t wasm)
+{
+    if (!grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
+        return UINT32_MAX;
+    f->blocks[f->nblocks] = (ir_block){.wasm = wasm};
+    return f->nblocks++;
+}
+
+/* Links r into its block after `after` (0: at the front). */
+static void link_after(ir_func *f, ir_block *b, ir_ref after, ir_ref r)
+{
+    ir_inst *in = ir_at(f, r);
+    ir_ref next = after ? ir_at(f, after)->next : b->first;
+    in->prev = after;
+    in->next = next;
+    if (after)
+        ir_at(f, after)->next = r;
+    else
+        b->first = r;
+    if (next)
+        ir_at(f, next)->prev = r;
+    else
+        b->last = r;
+}
+
+ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
+                 const ir_ref *args, uint64_t imm)
+{
+    if (f->ninsts == 0)
+        f->ninsts = 1; /* ir_ref 0 is none */
+    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 1))
+        return 0;
+    ir_ref r = f->ninsts++;
+    ir_inst *in = ir_at(f, r);
+    *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm, .nargs = nargs,
+                    .args_cap = nargs};
+    if (nargs) {
+        in->args = wasm_arena_alloc(&f->arena, nargs, sizeof *in->args);
+        if (!in->args)
+            return 0;
+        memcpy(in->args, args, nargs * sizeof *args);
+    }
+    ir_block *b = &f->blocks[block];
+    ir_ref after = b->last;
+    if (op == IR_PHI) { /* after the block's phis */
+        after = 0;
+        for (ir_ref p = b->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
+            after = p;
+    } else if (after && ir_is_terminator(ir_at(f, after)->op) && !ir_is_terminator(op)) {
+        after = ir_at(f, after)->prev;
+    }
+    link_after(f, b, after, r);
+    return r;
+}
+
+bool ir_add_arg(ir_func *f, ir_ref r, ir_ref arg)
+{
+    ir_inst *in = ir_at(f, r);
+    if (in->nargs == in->args_cap) {
+        uint32_t cap = in->args_cap ? 2 * in->args_cap : 2;
+        ir_ref *args = wasm_arena_alloc(&f->arena, cap, sizeof *args);
+        if (!args)
+            return false;
+        if (in->nargs)
+            memcpy(args, in->args, in->nargs * sizeof *args);
+        in->args = args;
+        in->args_cap = cap;
+    }
+    in->args[in->nargs++] = arg;
+    return true;
+}
+
+bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from)
+{
+    ir_block *b = &f->blocks[to];
+    if (b->npreds == b->preds_cap) {
+        uint32_t cap = b->preds_cap ? 2 * b->preds_cap : 2;
+        uint32_t *preds = wasm_arena_alloc(&f->arena, cap, sizeof *preds);
+        if (!preds)
+            return false;
+        if (b->npreds)
+            memcpy(preds, b->preds, b->npreds * sizeof *preds);
+        b->preds = preds;
+        b->preds_cap = cap;
+    }
+    b->preds[b->npreds++] = from;
+    return true;
+}
+
+void ir_remove(ir_func *f, ir_ref r)
+{
+    ir_inst *in = ir_at(f, r);
+    ir_block *b = &f->blocks[in->block];
+    if (in->prev)
+        ir_at(f, in->prev)->next = in->next;
+    else
+        b->first = in->next;
+    if (in->next)
+        ir_at(f, in->next)->prev = in->prev;
+    else
+        b->last = in->prev;
+    in->prev = in->next = 0;
+    in->flags |= IR_DEAD;
+}
+
+void ir_free(ir_func *f)
+{
+    free(f->insts);
+    free(f->blocks);
+    wasm_arena_free(&f->arena);
+    memset(f, 0, sizeof *f);
+}

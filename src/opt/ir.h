@@ -1,0 +1,136 @@
+/*
+ * Tier 2's intermediate representation: one function in SSA form.
+ *
+ * A function is a graph of basic blocks; a block is a list of instructions,
+ * its phis first and one terminator last. Every instruction is a value
+ * (ir_ref, its index) defined once. Operators keep the wasm opcode ids they
+ * come from (WASM_OP_I32_ADD, WASM_OP_F64_LOAD, WASM_OP_CALL, ...), so their
+ * semantics are the spec's and every pass and the lowering read the same
+ * names; the few that wasm has no opcode for are IR_* below. Terminators
+ * are wasm's too: br (jump), br_if (two-way branch), br_table (switch),
+ * return and unreachable (trap).
+ *
+ * Locals do not exist here: build.c turns local.get/set into SSA values
+ * (phis where control merges), as do block parameters and results.
+ *
+ * Everything lives in one arena (wasm/arena.h), freed with the function.
+ */
+#ifndef WJ_OPT_IR_H
+#define WJ_OPT_IR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "wasm/arena.h"
+#include "wasm/module.h"
+#include "wasm/opcodes.h"
+
+typedef uint32_t ir_ref; /* an instruction; 0 is none */
+
+/* Operators with no wasm opcode: ids in the range wasm leaves unused. */
+enum {
+    IR_PHI = 0xe0,   /* args: one value per predecessor, in the block's order */
+    IR_PARAM = 0xe1, /* imm: the parameter's index */
+};
+
+/* Instruction flags. */
+enum {
+    IR_DEAD = 1,    /* removed: no longer in a block's list */
+};
+
+typedef struct ir_inst {
+    uint16_t op;     /* a wasm opcode id (WASM_OP_*) or IR_* */
+    uint8_t type;    /* of the result: WASM_I32 ... WASM_V128, refs; 0: none */
+    uint8_t flags;
+    uint32_t block;
+    ir_ref prev, next; /* in the block's list; 0 at its ends */
+    uint32_t wasm;   /* module offset of the wasm instruction: traps, calls */
+    uint32_t nargs, args_cap;
+    ir_ref *args;
+    /* Constants: the bits. Loads and stores: the memarg's offset. Calls and
+     * global.get/set: the function or global index. Terminators: see
+     * ir_block.succs. */
+    uint64_t imm;
+    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table */
+} ir_inst;
+
+typedef struct ir_block {
+    ir_ref first, last;
+    /* Predecessors, each once per edge (a br_table may reach a block more
+     * than once), in the order of phis' operands. */
+    uint32_t npreds, preds_cap;
+    uint32_t *preds;
+    /* Successors, as the terminator orders them: br_if's taken then
+     * fall-through; br_table's targets then its default. */
+    uint32_t nsuccs;
+    uint32_t *succs;
+    uint32_t wasm;   /* module offset where it starts */
+    bool sealed;     /* every predecessor known (build.c) */
+    bool loop_header;
+} ir_block;
+
+typedef struct ir_func {
+    wasm_arena arena;
+    const wasm_module *m;
+    uint32_t index; /* module function index */
+    const wasm_functype *type;
+    ir_inst *insts; /* [0] unused: ir_ref 0 is none */
+    uint32_t ninsts, insts_cap;
+    ir_block *blocks; /* [0] is the entry */
+    uint32_t nblocks, blocks_cap;
+} ir_func;
+
+static inline ir_inst *ir_at(ir_func *f, ir_ref r) { return &f->insts[r]; }
+
+/* Whether an instruction ends its block. */
+static inline bool ir_is_terminator(uint16_t op)
+{
+    return op == WASM_OP_BR || op == WASM_OP_BR_IF || op == WASM_OP_BR_TABLE ||
+           op == WASM_OP_RETURN || op == WASM_OP_UNREACHABLE;
+}
+
+/* Builds the SSA form of defined function `index` (module index) of a
+ * validated module. False when the function uses what tier 2 does not
+ * compile yet (*why names it) or memory ran out (*why "out of memory");
+ * the function then stays in tier 1. */
+bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, const char **why);
+void ir_free(ir_func *f);
+
+/* Checks the invariants every pass keeps (terminators last, phis first
+ * with one operand per predecessor, edges agreeing both ways, operands
+ * that are live instructions, every use dominated by its definition);
+ * NULL or what is wrong. */
+const char *ir_verify(ir_func *f);
+
+/* The function in text, one instruction a line, for tests and debugging. */
+void ir_print(ir_func *f, FILE *out);
+
+/* ---- analyses (dom.c) ---- */
+typedef struct ir_dom {
+    uint32_t *rpo;   /* the blocks reachable from the entry, in reverse postorder */
+    uint32_t nrpo;
+    uint32_t *order; /* per block: its index in rpo, UINT32_MAX when unreachable */
+    uint32_t *idom;  /* per block: its immediate dominator (the entry's is itself),
+                      * UINT32_MAX when unreachable */
+} ir_dom;
+bool ir_dominators(ir_func *f, ir_dom *d); /* false when out of memory */
+bool ir_dominates(const ir_dom *d, uint32_t a, uint32_t b); /* block a dominates block b */
+void ir_dom_free(ir_dom *d);
+
+/* ---- for passes (ir.c) ---- */
+/* A new block; UINT32_MAX when out of memory. */
+uint32_t ir_new_block(ir_func *f, uint32_t wasm);
+/* A new instruction appended to `block` (before its terminator if it has
+ * one and `op` is not one); 0 when out of memory. */
+ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
+                 const ir_ref *args, uint64_t imm);
+/* Adds the edge from -> to (to's predecessor list); false when out of memory. */
+bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from);
+/* Appends an operand (a phi's, as its block gains a predecessor); false
+ * when out of memory. */
+bool ir_add_arg(ir_func *f, ir_ref r, ir_ref arg);
+/* Unlinks an instruction from its block. */
+void ir_remove(ir_func *f, ir_ref r);
+
+#endif

@@ -1,0 +1,62 @@
+/* The IR in text (ir_print): a block a paragraph, an instruction a line,
+ *   v12:i32 = i32.add v10, v11
+ * with wasm's names for its operators. */
+#include <inttypes.h>
+
+#include "ir.h"
+
+static const char *type_name(uint8_t t)
+{
+    switch (t) {
+    case WASM_I32: return "i32";
+    case WASM_I64: return "i64";
+    case WASM_F32: return "f32";
+    case WASM_F64: return "f64";
+    case WASM_V128: return "v128";
+    case WASM_FUNCREF: return "funcref";
+    case WASM_EXTERNREF: return "externref";
+    default: return "?";
+    }
+}
+
+static const char *op_name(uint16_t op)
+{
+    switch (op) {
+    case IR_PHI: return "phi";
+    case IR_PARAM: return "param";
+    default: {
+        const char *n = wasm_op_name(op);
+        return n ? n : "?";
+    }
+    }
+}
+
+void ir_print(ir_func *f, FILE *out)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        const ir_block *blk = &f->blocks[b];
+        fprintf(out, "b%" PRIu32 "%s:", b, blk->loop_header ? " (loop)" : "");
+        for (uint32_t i = 0; i < blk->npreds; i++)
+            fprintf(out, "%s b%" PRIu32, i ? "," : " <-", blk->preds[i]);
+        fputc('\n', out);
+        for (ir_ref r = blk->first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            fputs("  ", out);
+            if (in->type)
+                fprintf(out, "v%" PRIu32 ":%s = ", r, type_name(in->type));
+            fputs(op_name(in->op), out);
+            bool has_imm = in->op == IR_PARAM || (in->op >= WASM_OP_I32_CONST &&
+                                                  in->op <= WASM_OP_F64_CONST) ||
+                           in->op == WASM_OP_CALL || in->op == WASM_OP_GLOBAL_GET ||
+                           in->op == WASM_OP_GLOBAL_SET ||
+                           (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32);
+            if (has_imm)
+                fprintf(out, " %#" PRIx64, in->imm);
+            for (uint32_t i = 0; i < in->nargs; i++)
+                fprintf(out, "%s v%" PRIu32, i ? "," : "", in->args[i]);
+            for (uint32_t i = 0; ir_is_terminator(in->op) && i < blk->nsuccs; i++)
+                fprintf(out, "%s b%" PRIu32, i || in->nargs ? "," : "", blk->succs[i]);
+            fputc('\n', out);
+        }
+    }
+}

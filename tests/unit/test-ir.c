@@ -1,0 +1,306 @@
+/* Tier 2's IR (src/opt): SSA construction from wasm bodies and the
+ * verifier. Each test builds a function written in the text format and
+ * checks the IR's shape (which values are phis, what was declined), and
+ * that ir_verify accepts it; a corpus test builds every function of the
+ * bundled benchmark module and of the Sightglass programs when present. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt/ir.h"
+#include "unit.h"
+#include "wasm/module.h"
+#include "wat.h"
+
+static wasm_module *decode_wat(const char *wat)
+{
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, len, WASM_FEATURE_SIMD | WASM_FEATURE_MEMORY64, &err);
+    free(bytes);
+    ck_assert_msg(m && wasm_validate(m, &err), "module: %s", err.message);
+    return m;
+}
+
+/* Builds defined function `func` (module index) and verifies it. */
+static void build_ok(ir_func *f, const wasm_module *m, uint32_t func)
+{
+    const char *why = NULL;
+    ck_assert_msg(ir_build(f, m, func, &why), "function %u declined: %s", func, why);
+    const char *bad = ir_verify(f);
+    if (bad) {
+        ir_print(f, stderr);
+        ck_abort_msg("function %u: %s", func, bad);
+    }
+}
+
+/* Live instructions of operator `op` in the function. */
+static uint32_t count_op(ir_func *f, uint16_t op)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            n += ir_at(f, r)->op == op;
+    return n;
+}
+
+/* The operand of the function's (single) return. */
+static ir_inst *returned(ir_func *f)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        ir_ref r = f->blocks[b].last;
+        if (r && ir_at(f, r)->op == WASM_OP_RETURN) {
+            ck_assert_uint_eq(ir_at(f, r)->nargs, 1);
+            return ir_at(f, ir_at(f, r)->args[0]);
+        }
+    }
+    ck_abort_msg("no return");
+    return NULL;
+}
+
+START_TEST(straight_line_has_no_phis)
+{
+    wasm_module *m = decode_wat("(module (func (param i32 i32) (result i32) (local i32)\n"
+                                "  (local.set 2 (i32.add (local.get 0) (local.get 1)))\n"
+                                "  (local.set 2 (i32.mul (local.get 2) (local.get 2)))\n"
+                                "  (local.get 2)))");
+    ir_func f;
+    build_ok(&f, m, 0);
+    ck_assert_uint_eq(count_op(&f, IR_PHI), 0);
+    ck_assert_uint_eq(count_op(&f, IR_PARAM), 2);
+    ir_inst *mul = returned(&f);
+    ck_assert_uint_eq(mul->op, WASM_OP_I32_MUL);
+    ck_assert_uint_eq(mul->args[0], mul->args[1]); /* both the add */
+    ck_assert_uint_eq(ir_at(&f, mul->args[0])->op, WASM_OP_I32_ADD);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(loop_carried_locals_become_header_phis)
+{
+    /* i and sum change in the loop, n does not: two phis in the header */
+    wasm_module *m = decode_wat("(module (func (param $n i32) (result i32)\n"
+                                "  (local $i i32) (local $sum i32)\n"
+                                "  (loop $l\n"
+                                "    (local.set $sum (i32.add (local.get $sum) (local.get $i)))\n"
+                                "    (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+                                "    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+                                "  (local.get $sum)))");
+    ir_func f;
+    build_ok(&f, m, 0);
+    ck_assert_uint_eq(count_op(&f, IR_PHI), 2);
+    uint32_t headers = 0;
+    for (uint32_t b = 0; b < f.nblocks; b++)
+        headers += f.blocks[b].loop_header;
+    ck_assert_uint_eq(headers, 1);
+    ir_inst *sum = returned(&f);
+    ck_assert_uint_eq(sum->op, WASM_OP_I32_ADD); /* the last iteration's sum */
+    ck_assert_uint_eq(ir_at(&f, sum->args[0])->op, IR_PHI);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(if_else_merges_into_a_phi)
+{
+    wasm_module *m = decode_wat("(module (func (param i32) (result i32) (local i32)\n"
+                                "  (if (local.get 0)\n"
+                                "    (then (local.set 1 (i32.const 7)))\n"
+                                "    (else (local.set 1 (i32.const 9))))\n"
+                                "  (local.get 1))\n"
+                                " (func (param i32) (result i32) (local i32)\n"
+                                "  (local.set 1 (i32.const 5))\n"
+                                "  (if (local.get 0) (then (nop)))\n"
+                                "  (local.get 1)))");
+    ir_func f;
+    build_ok(&f, m, 0);
+    ir_inst *phi = returned(&f);
+    ck_assert_uint_eq(phi->op, IR_PHI);
+    ck_assert_uint_eq(phi->nargs, 2);
+    ck_assert_uint_eq(ir_at(&f, phi->args[0])->imm, 7);
+    ck_assert_uint_eq(ir_at(&f, phi->args[1])->imm, 9);
+    ir_free(&f);
+    /* unchanged on both arms: the phi is trivial and goes */
+    build_ok(&f, m, 1);
+    ck_assert_uint_eq(count_op(&f, IR_PHI), 0);
+    ck_assert_uint_eq(returned(&f)->imm, 5);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(block_results_and_branches)
+{
+    /* a block whose result comes from a br_if, a br_table and the
+     * fall-through; a loop with a parameter; unreachable code after br */
+    wasm_module *m = decode_wat(
+        "(module (type $t (func (param i32) (result i32)))\n"
+        " (func (param i32) (result i32)\n"
+        "  (block $out (result i32)\n"
+        "    (br_if $out (i32.const 1) (i32.eqz (local.get 0)))\n"
+        "    (drop)\n"
+        "    (block $a (result i32)\n"
+        "      (block $b (result i32)\n"
+        "        (br_table $a $b $out (i32.const 2) (local.get 0)))\n"
+        "      (i32.add (i32.const 10)))\n"
+        "    (i32.add (i32.const 20))\n"
+        "    (br $out)\n"
+        "    (i32.const 4)))\n"
+        " (func (param i32) (result i32)\n"
+        "  (local.get 0)\n"
+        "  (loop $l (param i32) (result i32)\n"
+        "    (i32.sub (i32.const 1))\n"
+        "    (local.tee 0)\n"
+        "    (br_if $l (local.get 0))))\n"
+        " (func (result i32)\n"
+        "  (block (result i32) (return (i32.const 1)) (unreachable)))\n"
+        " (func (param i32) (result i32)\n"
+        "  (br 0 (local.get 0))))");
+    ir_func f;
+    build_ok(&f, m, 0);
+    ir_inst *phi = returned(&f);
+    ck_assert_uint_eq(phi->op, IR_PHI);
+    ck_assert_uint_eq(phi->nargs, 3); /* br_if, br_table's default, br */
+    ck_assert_uint_eq(count_op(&f, WASM_OP_BR_TABLE), 1);
+    ir_free(&f);
+    build_ok(&f, m, 1);
+    ck_assert_uint_eq(count_op(&f, IR_PHI), 1); /* the loop's parameter */
+    ir_free(&f);
+    build_ok(&f, m, 2);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_RETURN), 1);
+    ir_free(&f);
+    build_ok(&f, m, 3);
+    ck_assert_uint_eq(returned(&f)->op, IR_PARAM);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(what_tier_2_declines)
+{
+    wasm_module *m = decode_wat("(module (memory 1)\n"
+                                " (func (param v128) (result v128) (local.get 0))\n"
+                                " (func (memory.fill (i32.const 0) (i32.const 0) (i32.const 0))))");
+    ir_func f;
+    const char *why = NULL;
+    ck_assert(!ir_build(&f, m, 0, &why));
+    ck_assert_str_eq(why, "v128 locals");
+    ck_assert(!ir_build(&f, m, 1, &why));
+    ck_assert_str_eq(why, "memory.fill");
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(verifier_catches_broken_ir)
+{
+    static const char loop[] = "(module (func (param $n i32) (result i32) (local $i i32)\n"
+                               "  (loop $l\n"
+                               "    (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+                               "    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+                               "  (local.get $i)))";
+    wasm_module *m = decode_wat(loop);
+    ir_func f;
+    build_ok(&f, m, 0);
+    ir_ref phi = 0;
+    for (ir_ref r = 1; r < f.ninsts && !phi; r++)
+        if (ir_at(&f, r)->op == IR_PHI)
+            phi = r;
+    ck_assert_uint_ne(phi, 0);
+    ir_inst *in = ir_at(&f, phi);
+    in->nargs--;
+    ck_assert_str_eq(ir_verify(&f), "a phi's operands do not match its block's predecessors");
+    in->nargs++;
+    /* the add's operand becomes the return's value, defined after it */
+    ir_inst *ret = returned(&f);
+    ir_ref add = (ir_ref)(ret - f.insts);
+    ir_ref saved = ir_at(&f, add)->args[0];
+    ir_at(&f, add)->args[0] = add;
+    ck_assert_str_eq(ir_verify(&f), "a use not dominated by its definition");
+    ir_at(&f, add)->args[0] = saved;
+    uint32_t b = ir_at(&f, add)->block;
+    f.blocks[b].nsuccs = 0;
+    ck_assert_str_eq(ir_verify(&f), "a terminator's successors do not match it");
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* Every function of a module builds (or is declined) and verifies;
+ * returns how many were built. */
+static uint32_t build_all(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    rewind(fp);
+    uint8_t *bytes = malloc((size_t)n);
+    ck_assert(bytes && fread(bytes, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, (size_t)n, WASM_FEATURE_SIMD, &err);
+    free(bytes);
+    ck_assert_msg(m && wasm_validate(m, &err), "%s: %s", path, err.message);
+    uint32_t built = 0;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        ir_func f;
+        const char *why = NULL;
+        if (!ir_build(&f, m, i, &why)) {
+            ck_assert_msg(strcmp(why, "out of memory") != 0, "%s: out of memory", path);
+            continue;
+        }
+        const char *bad = ir_verify(&f);
+        if (bad)
+            ir_print(&f, stderr);
+        ck_assert_msg(bad == NULL, "%s: function %u: %s", path, i, bad);
+        ir_free(&f);
+        built++;
+    }
+    wasm_module_free(m);
+    return built;
+}
+
+START_TEST(corpus_builds_and_verifies)
+{
+    const char *srcdir = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench/kernels/kernels.wasm", srcdir ? srcdir : ".");
+    ck_assert_uint_gt(build_all(path), 5);
+    const char *sg = getenv("SIGHTGLASS");
+    DIR *d = sg ? opendir(sg) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/benchmark.wasm", sg, e->d_name);
+        build_all(path);
+    }
+    if (d)
+        closedir(d);
+}
+END_TEST
+
+static Suite *ir_suite(void)
+{
+    Suite *s = suite_create("ir");
+    TCase *t = tcase_create("build");
+    tcase_set_timeout(t, 120);
+    tcase_add_test(t, straight_line_has_no_phis);
+    tcase_add_test(t, loop_carried_locals_become_header_phis);
+    tcase_add_test(t, if_else_merges_into_a_phi);
+    tcase_add_test(t, block_results_and_branches);
+    tcase_add_test(t, what_tier_2_declines);
+    tcase_add_test(t, verifier_catches_broken_ir);
+    tcase_add_test(t, corpus_builds_and_verifies);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(ir_suite());
+}
