@@ -3,7 +3,7 @@
  * its exports with i32 arguments, printing the results; the wasm side of
  * bench/run-kernels.sh (timed as a whole process, start-up included).
  *
- *   bench/invoke [--dynamic-memories] FILE.wasm EXPORT [I32...]
+ *   bench/invoke [--dynamic-memories] [--optimized] FILE.wasm EXPORT [I32...]
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -41,8 +41,12 @@ int main(int argc, char **argv)
     bool dynamic = argc > 1 && strcmp(argv[1], "--dynamic-memories") == 0;
     if (dynamic)
         argc--, argv++;
+    bool optimized = argc > 1 && strcmp(argv[1], "--optimized") == 0;
+    if (optimized)
+        argc--, argv++;
     if (argc < 3) {
-        fprintf(stderr, "usage: invoke [--dynamic-memories] FILE.wasm EXPORT [I32...]\n");
+        fprintf(stderr, "usage: invoke [--dynamic-memories] [--optimized] FILE.wasm EXPORT "
+                        "[I32...]\n");
         return 2;
     }
     size_t len;
@@ -58,6 +62,7 @@ int main(int argc, char **argv)
         return 1;
     }
     wj_config_set_dynamic_memories(config, dynamic);
+    wj_config_set_strategy(config, optimized ? WJ_STRATEGY_OPTIMIZED : WJ_STRATEGY_BASELINE);
     wj_engine *engine = wj_engine_new(config);
     wj_config_delete(config);
     wj_store *store = wj_store_new(engine);

@@ -202,6 +202,13 @@ WJ_API void wj_config_set_pooling(wj_config *config, const wj_pooling_config *po
  * compiled code, trap tables and errors are the same for every setting. */
 WJ_API void wj_config_set_compile_threads(wj_config *config, uint32_t threads);
 
+/* How functions are compiled. BASELINE (the default): the single-pass
+ * tier only, the fastest to compile. OPTIMIZED: the optimizing tier for
+ * every function it covers (its coverage grows; the others stay
+ * baseline), compiled before the module is returned. */
+typedef enum wj_strategy { WJ_STRATEGY_BASELINE, WJ_STRATEGY_OPTIMIZED } wj_strategy;
+WJ_API void wj_config_set_strategy(wj_config *config, wj_strategy strategy);
+
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);
 WJ_API void wj_engine_delete(wj_engine *engine);

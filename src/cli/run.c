@@ -28,6 +28,7 @@ enum {
     OPT_JAIL,
     OPT_TIMEOUT,
     OPT_FUEL,
+    OPT_TIER,
     OPT_HELP,
 };
 
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
     {"jail", no_argument, NULL, OPT_JAIL},
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"fuel", required_argument, NULL, OPT_FUEL},
+    {"tier", required_argument, NULL, OPT_TIER},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -86,6 +88,10 @@ void cmd_run_help(FILE *out)
             "                              sleep, ends it only once the call returns)\n"
             "      --fuel N                stop it with a trap once it has executed about N\n"
             "                              instructions\n"
+            "      --tier TIER             how to compile: baseline (the single-pass\n"
+            "                              compiler, the default) or optimized (the\n"
+            "                              optimizing compiler for every function it\n"
+            "                              covers yet, before the program starts)\n"
             "  -h, --help                  show this help and exit\n"
             "\n"
             "Exit status: the program's own (proc_exit), 134 when it traps (a report with\n"
@@ -248,6 +254,16 @@ static int parse_options(int argc, char **argv, run_options *o)
         }
         case OPT_DYNAMIC_MEMORIES:
             wj_config_set_dynamic_memories(o->config, true);
+            break;
+        case OPT_TIER:
+            if (strcmp(optarg, "baseline") != 0 && strcmp(optarg, "optimized") != 0) {
+                o->status = cli_usage_error("run: --tier '%s': expected baseline or optimized",
+                                            optarg);
+                return -1;
+            }
+            wj_config_set_strategy(o->config, strcmp(optarg, "optimized") == 0
+                                                  ? WJ_STRATEGY_OPTIMIZED
+                                                  : WJ_STRATEGY_BASELINE);
             break;
         case OPT_FEATURES:
             if (!cli_parse_features(o->config, optarg)) {

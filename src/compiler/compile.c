@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "func.h"
+#include "opt/opt.h"
 #include "wasm/parallel.h"
 
 #define PAGE_SIZE 4096u
@@ -88,6 +89,15 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
     f->vconsts.n = f->vconst_refs.n = f->epoch_stubs.n = 0;
 }
 
+/* Function i by tier 2, if it covers it. */
+static bool optimized(const job *j, chunk_out *c, uint32_t i)
+{
+    opt_env env = {.m = j->m, .plans = j->plans, .fuel_checks = j->env->fuel_checks,
+                   .epoch_checks = j->env->epoch_checks};
+    const char *why;
+    return opt_compile(&env, i, &c->out, &why);
+}
+
 /* Compiles chunk k with the worker's fn; false when a function failed. */
 static bool compile_chunk(void *ctx, void *worker, uint32_t k)
 {
@@ -115,6 +125,8 @@ static bool compile_chunk(void *ctx, void *worker, uint32_t k)
     for (uint32_t i = chunk->first; i < chunk->end; i++) {
         cb_bytes(cb, int3, -cb->len % 16); /* functions start 16-aligned */
         j->starts[i - j->m->nfunc_imports] = cb->len;
+        if (j->env->optimize && optimized(j, c, i))
+            continue;
         fn_begin(f, j, c, i);
         if (!compile_function(f) || cb->oom) {
             if (!c->err.kind)

@@ -54,6 +54,7 @@ typedef struct compile_env {
     bool epoch_checks;         /* at function entries and loop headers */
     bool fuel_checks;          /* fuel charged per run of instructions */
     uint32_t threads;          /* that may compile at once (0 or 1: this one) */
+    bool optimize;             /* tier 2 for the functions it covers */
 } compile_env;
 
 /* Compiles every defined function of `m` (already validated). On failure

@@ -229,11 +229,7 @@ static inline size_t nlocals_all(const fn *f)
 
 /* Appends to a VEC, growing it; false (and the function failed) when out
  * of memory. */
-#define VEC_PUSH(f, vec, ...)                                                              \
-    ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
-                                     (vec).n + 1)                                          \
-         ? ((vec).v[(vec).n++] = (__typeof__(*(vec).v))__VA_ARGS__, true)                  \
-         : fn_oom(f))
+#define VEC_PUSH(f, vec, ...) (VEC_PUSH_OK(vec, __VA_ARGS__) ? true : fn_oom(f))
 
 bool fn_oom(fn *f);
 bool fn_unsupported(fn *f, const char *what);

@@ -17,29 +17,23 @@ bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need)
     return true;
 }
 
-#define PUSH(vec, ...)                                                                     \
-    ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
-                                     (vec).n + 1)                                          \
-         ? ((vec).v[(vec).n++] = (__typeof__(*(vec).v))__VA_ARGS__, true)                  \
-         : false)
-
 bool out_addr(module_out *o, uint32_t native, uint32_t wasm)
 {
     if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == native) {
         o->addrs.v[o->addrs.n - 1].wasm = wasm;
         return true;
     }
-    return PUSH(o->addrs, {native, wasm});
+    return VEC_PUSH_OK(o->addrs, {native, wasm});
 }
 
 bool out_trap(module_out *o, uint32_t native, uint32_t code, uint32_t wasm)
 {
-    return out_addr(o, native, wasm) && PUSH(o->traps, {native, code});
+    return out_addr(o, native, wasm) && VEC_PUSH_OK(o->traps, {native, code});
 }
 
 bool out_reloc(module_out *o, uint32_t at, uint32_t func)
 {
-    return PUSH(o->relocs, {at, func});
+    return VEC_PUSH_OK(o->relocs, {at, func});
 }
 
 void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)

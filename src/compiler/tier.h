@@ -19,6 +19,12 @@
 
 /* Grows a VEC's array to hold `need` elements; false when out of memory. */
 bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need);
+/* Appends to a VEC; false when out of memory. */
+#define VEC_PUSH_OK(vec, ...)                                                              \
+    ((vec).n < (vec).cap || vec_grow((void **)&(vec).v, &(vec).cap, sizeof *(vec).v,       \
+                                     (vec).n + 1)                                          \
+         ? ((vec).v[(vec).n++] = (__typeof__(*(vec).v))__VA_ARGS__, true)                  \
+         : false)
 
 /* A direct call to a function compiled later. */
 typedef struct call_reloc {

@@ -100,6 +100,11 @@ void wj_config_set_compile_threads(wj_config *config, uint32_t threads)
     config->compile_threads = threads;
 }
 
+void wj_config_set_strategy(wj_config *config, wj_strategy strategy)
+{
+    config->strategy = strategy;
+}
+
 void wj_pooling_config_init(wj_pooling_config *pooling)
 {
     *pooling = (wj_pooling_config){

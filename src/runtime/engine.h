@@ -24,6 +24,7 @@ struct wj_config {
     bool pooling;             /* the pooling allocator, with these limits: */
     wj_pooling_config pool;
     uint32_t compile_threads; /* 0: one per online CPU (an engine's is resolved) */
+    wj_strategy strategy;
 };
 
 /* The pooling allocator's reservations (memories: wj_engine.slots). */

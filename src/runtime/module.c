@@ -81,7 +81,8 @@ static wj_error *compile_and_plan(wj_module *module)
                        .max_memory_size = engine->config.max_memory_size,
                        .epoch_checks = engine->config.epoch_interruption,
                        .fuel_checks = engine->config.consume_fuel,
-                       .threads = engine->config.compile_threads};
+                       .threads = engine->config.compile_threads,
+                       .optimize = engine->config.strategy == WJ_STRATEGY_OPTIMIZED};
     wasm_error werr = {0};
     if (!compile_module(module->wasm, &env, &module->code, &werr))
         return rt_error_from_wasm(&werr);

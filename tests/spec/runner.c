@@ -22,6 +22,7 @@ struct options {
     bool meter;            /* epoch checks and fuel compiled in */
     bool no_memory_images; /* data segments copied, never mapped */
     bool pooling;          /* the pooling allocator */
+    bool optimized;        /* --tier optimized */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -55,7 +56,8 @@ char *format(const char *fmt, ...)
 static void usage(FILE *out)
 {
     fputs("usage: spec-runner [--features memory64,multi-memory] [--dynamic-memories]\n"
-          "                   [--meter] [--no-memory-images] [--pooling] [--name LABEL]\n"
+          "                   [--meter] [--no-memory-images] [--pooling] [--tier TIER]\n"
+          "                   [--name LABEL]\n"
           "                   [--verbose] [--wast2json PATH] PATH...\n"
           "Converts each .wast file (or each *.wast file in a PATH that is a folder) with\n"
           "wast2json (default: $WAST2JSON, else wast2json from $PATH) and checks every\n"
@@ -66,6 +68,7 @@ static void usage(FILE *out)
           "compiles in epoch checks and fuel, with limits never reached.\n"
           "--no-memory-images copies data segments instead of mapping memory images.\n"
           "--pooling instantiates with the pooling allocator (limits the suite fits).\n"
+          "--tier baseline|optimized compiles with that strategy (default baseline).\n"
           "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
@@ -119,6 +122,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"meter", no_argument, NULL, 'm'},
         {"no-memory-images", no_argument, NULL, 'i'},
         {"pooling", no_argument, NULL, 'p'},
+        {"tier", required_argument, NULL, 't'},
         {"name", required_argument, NULL, 'n'},
         {"verbose", no_argument, NULL, 'v'},
         {"wast2json", required_argument, NULL, 'w'},
@@ -139,6 +143,13 @@ static int parse_options(int argc, char **argv, struct options *options)
         case 'm': options->meter = true; break;
         case 'i': options->no_memory_images = true; break;
         case 'p': options->pooling = true; break;
+        case 't':
+            if (strcmp(optarg, "baseline") && strcmp(optarg, "optimized")) {
+                fprintf(stderr, "spec-runner: --tier: '%s' is not baseline or optimized\n", optarg);
+                return EXIT_USAGE;
+            }
+            options->optimized = strcmp(optarg, "optimized") == 0;
+            break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
         case 'w': options->conversion.wast2json = optarg; break;
@@ -172,6 +183,8 @@ static wj_engine *new_engine(const struct options *options)
     wj_config_set_epoch_interruption(config, options->meter);
     wj_config_set_consume_fuel(config, options->meter);
     wj_config_set_memory_images(config, !options->no_memory_images);
+    wj_config_set_strategy(config, options->optimized ? WJ_STRATEGY_OPTIMIZED
+                                                      : WJ_STRATEGY_BASELINE);
     if (options->pooling) {
         /* What the suite's files keep alive at once, with room to spare. */
         wj_pooling_config pooling;

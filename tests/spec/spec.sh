@@ -66,5 +66,12 @@ run multi-memory --features multi-memory multi-memory
 run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
 run multi-memory-pooling --pooling --features multi-memory multi-memory
 run multi-memory-no-images --no-memory-images --features multi-memory multi-memory
+# The optimizing tier, for every function it covers.
+run core-optimized --tier optimized core
+run core-optimized-dynamic --tier optimized --dynamic-memories core
+run core-optimized-metered --tier optimized --meter core
+run core/simd-optimized --tier optimized core/simd
+run memory64-optimized --tier optimized --features memory64 memory64
+run multi-memory-optimized --tier optimized --features multi-memory multi-memory
 
 exit $failed

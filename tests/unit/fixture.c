@@ -4,17 +4,23 @@
 #include "fixture.h"
 #include "wat.h"
 
-void fx_prepare(fixture *fx, const char *wat, const wj_config *config)
+wj_strategy fx_strategy = WJ_STRATEGY_BASELINE;
+
+void fx_prepare(fixture *fx, const char *wat, wj_config *config)
 {
     fx_prepare_opts(fx, wat, NULL, config);
 }
 
 void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
-                     const wj_config *config)
+                     wj_config *config)
 {
     memset(fx, 0, sizeof *fx);
     fx->bytes = wat_to_wasm_opts(wat, wat_opts, &fx->len);
-    fx->engine = wj_engine_new(config);
+    wj_config *own = config ? NULL : wj_config_new();
+    ck_assert_ptr_nonnull(config ? config : own);
+    wj_config_set_strategy(config ? config : own, fx_strategy);
+    fx->engine = wj_engine_new(config ? config : own);
+    wj_config_delete(own);
     ck_assert_ptr_nonnull(fx->engine);
     wj_error *err = wj_module_new(fx->engine, fx->bytes, fx->len, &fx->module);
     ck_assert_no_wj_error(err);
@@ -36,7 +42,7 @@ void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n)
     ck_assert_ptr_nonnull(fx->instance);
 }
 
-void fx_open(fixture *fx, const char *wat, const wj_config *config)
+void fx_open(fixture *fx, const char *wat, wj_config *config)
 {
     fx_prepare(fx, wat, config);
     fx_instantiate(fx, NULL, 0);

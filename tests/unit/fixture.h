@@ -27,14 +27,18 @@ typedef struct fixture {
 #define ck_assert_no_trap(t) \
     ck_assert_msg((t) == NULL, "unexpected trap: %s", (t) ? wj_trap_message(t) : "")
 
+/* The strategy every fixture's engine compiles with (the config given is
+ * set to it): main runs the suite once per tier with unit_run_tiers. */
+extern wj_strategy fx_strategy;
+
 /* Engine (with `config`, may be NULL), store and module; no instance yet. */
-void fx_prepare(fixture *fx, const char *wat, const wj_config *config);
+void fx_prepare(fixture *fx, const char *wat, wj_config *config);
 /* The same with extra wat2wasm options (see wat_to_wasm_opts). */
 void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
-                     const wj_config *config);
+                     wj_config *config);
 void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n);
 /* Both, without imports. */
-void fx_open(fixture *fx, const char *wat, const wj_config *config);
+void fx_open(fixture *fx, const char *wat, wj_config *config);
 void fx_close(fixture *fx);
 wj_extern fx_export(const fixture *fx, const char *name, wj_extern_kind kind);
 wj_func *fx_func(const fixture *fx, const char *name);

@@ -212,6 +212,9 @@ static wj_trap *host_cb(void *env, wj_caller *caller, const wj_val *args, wj_val
     return NULL;
 }
 
+/* What the engines compile with: main runs the suite under each tier. */
+static wj_strategy strategy;
+
 /* Converts, compiles and instantiates `wat`; every import must be the
  * function "env" "host". */
 static void fx_open(fixture *fx, const char *wat, const char *label)
@@ -220,7 +223,11 @@ static void fx_open(fixture *fx, const char *wat, const char *label)
     fx->label = label;
     size_t len;
     uint8_t *bytes = wat_to_wasm(wat, &len);
-    fx->engine = wj_engine_new(NULL);
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_strategy(config, strategy);
+    fx->engine = wj_engine_new(config);
+    wj_config_delete(config);
     ck_assert_ptr_nonnull(fx->engine);
     wj_error *err = wj_module_new(fx->engine, bytes, len, &fx->module);
     free(bytes);
@@ -1615,5 +1622,5 @@ static Suite *codegen_suite(void)
 
 int main(void)
 {
-    return unit_run(codegen_suite());
+    return unit_run_tiers(codegen_suite, &strategy);
 }

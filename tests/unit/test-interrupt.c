@@ -1372,5 +1372,5 @@ static Suite *interrupt_suite(void)
 
 int main(void)
 {
-    return unit_run(interrupt_suite());
+    return unit_run_tiers(interrupt_suite, &fx_strategy);
 }

@@ -308,5 +308,5 @@ static Suite *lcache_suite(void)
 
 int main(void)
 {
-    return unit_run(lcache_suite());
+    return unit_run_tiers(lcache_suite, &fx_strategy);
 }

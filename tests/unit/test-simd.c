@@ -184,7 +184,7 @@ static char *text_close(text *t)
 /* memory64 and multi-memory on for every module (SIMD is wabt's default). */
 static const char *const wat_opts[] = {"--enable-memory64", "--enable-multi-memory", NULL};
 
-static void open_with(fixture *fx, const char *wat, const wj_config *config,
+static void open_with(fixture *fx, const char *wat, wj_config *config,
                       const wj_extern *imports, size_t n)
 {
     fx_prepare_opts(fx, wat, wat_opts, config);
@@ -303,7 +303,7 @@ static wj_trap *vclobber_cb(void *env, wj_caller *caller, const wj_val *args, wj
 
 /* A module whose imports are "env" "scramble" and "env" "vclobber" (any,
  * in any order), both counting their calls in *calls. */
-static void open_scrambled(fixture *fx, const char *wat, const wj_config *config, int *calls)
+static void open_scrambled(fixture *fx, const char *wat, wj_config *config, int *calls)
 {
     fx_prepare_opts(fx, wat, wat_opts, config);
     size_t n = wj_module_import_count(fx->module);
@@ -1579,5 +1579,5 @@ static Suite *simd_suite(void)
 
 int main(void)
 {
-    return unit_run(simd_suite());
+    return unit_run_tiers(simd_suite, &fx_strategy);
 }

@@ -1226,7 +1226,7 @@ END_TEST
 /* ==== 7. the stack limit ============================================================== */
 
 /* How deep $deep recursed before "call stack exhausted" (twice: the same). */
-static int32_t max_depth(const wj_config *config)
+static int32_t max_depth(wj_config *config)
 {
     fixture fx;
     fx_open(&fx, deep_wat, config);
@@ -1366,7 +1366,7 @@ static void *small_stack_main(void *arg)
 }
 
 /* Each recursion on threads with stacks of 64 KiB to 8 MiB, with `config`. */
-static void recurse_on_small_stacks(const wj_config *config)
+static void recurse_on_small_stacks(wj_config *config)
 {
     char *wat = small_stack_wat();
     fixture fx;
@@ -1866,5 +1866,5 @@ int main(void)
 {
     if (getenv(SIGCHAIN_ENV))
         return sigchain_child();
-    return unit_run(traps_suite());
+    return unit_run_tiers(traps_suite, &fx_strategy);
 }

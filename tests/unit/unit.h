@@ -4,8 +4,11 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <wasmjail.h>
 
 /* Error kinds by name, for failure messages: the src/wasm numbering
  * (none, malformed, invalid, unsupported, resource), which wj_error_kind
@@ -37,6 +40,22 @@ static inline int unit_run(Suite *s)
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* Runs the suite once per compilation strategy, *strategy set to each
+ * (the suite's engines compile with it): both tiers pass the same tests. */
+static inline int unit_run_tiers(Suite *(*make_suite)(void), wj_strategy *strategy)
+{
+    static const wj_strategy tiers[] = {WJ_STRATEGY_BASELINE, WJ_STRATEGY_OPTIMIZED};
+    int status = EXIT_SUCCESS;
+    for (size_t i = 0; i < sizeof tiers / sizeof *tiers; i++) {
+        *strategy = tiers[i];
+        printf("tier: %s\n", tiers[i] == WJ_STRATEGY_OPTIMIZED ? "optimized" : "baseline");
+        fflush(stdout);
+        if (unit_run(make_suite()) != EXIT_SUCCESS)
+            status = EXIT_FAILURE;
+    }
+    return status;
 }
 
 #endif

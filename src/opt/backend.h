@@ -1,0 +1,78 @@
+/*
+ * Tier 2's back end (src/opt): from SSA to x86-64.
+ *
+ *   order.c     splits critical edges, orders the blocks (reverse postorder)
+ *   live.c      liveness, one live interval per value over that order
+ *   regalloc.c  linear scan over the intervals
+ *   emit.c      the instructions, phi moves at the ends of blocks, traps
+ *
+ * Positions: instruction k of the linear order uses its operands at 2k and
+ * defines its value at 2k + 1, so a value whose last use is an
+ * instruction may give its register to that instruction's result.
+ *
+ * Registers: rbx rsi rdi r8 r9 r10 r12 r13 and xmm0-13 are allocated; rax,
+ * rcx and rdx serve as the temporaries of instructions that need them
+ * (division, shifts, results that cannot go to their register) and r11,
+ * xmm14 and xmm15 as scratch; r14 holds memory 0's base and r15 vmctx as
+ * in tier 1. Every register is caller-saved in our convention: values
+ * live across a call live in their stack slot.
+ */
+#ifndef WJ_OPT_BACKEND_H
+#define WJ_OPT_BACKEND_H
+
+#include "compiler/tier.h"
+#include "ir.h"
+#include "opt.h"
+
+#define NO_REG (-1)
+#define XREG(n) (16 + (n))
+
+typedef struct jump_fixup {
+    uint32_t at, block; /* a rel32 to bind to the block's label */
+} jump_fixup;
+
+typedef struct trap_stub {
+    uint32_t jump, code, wasm; /* the jcc to it, the trap, the wasm offset */
+} trap_stub;
+
+typedef struct backend {
+    ir_func *ir;
+    const opt_env *env;
+    module_out *out;
+    codebuf *cb;
+    const char *why;
+
+    uint32_t *order;  /* blocks in code order */
+    uint32_t norder;
+    uint32_t *pos;    /* per instruction: its index k in the linear order */
+    uint32_t *block_start, *block_end; /* per block: positions of its first and last */
+
+    uint32_t *start, *end; /* per value: its interval */
+    uint32_t *uses;        /* per value: operands naming it */
+    int8_t *reg;           /* per value: its register, or NO_REG */
+    int32_t *slot;         /* per value without a register: its frame offset (rbp) */
+    uint32_t frame_slots;  /* 8-byte slots below [rbp-8] */
+    uint32_t max_out;      /* units of the outgoing argument area */
+    bool has_calls;
+
+    /* emission */
+    uint32_t *label;  /* per block: its code offset, UINT32_MAX before it is emitted */
+    VEC(jump_fixup) fixups;
+    VEC(trap_stub) stubs;
+    uint32_t frame_patch;
+} backend;
+
+bool be_fail(backend *be, const char *why);
+
+bool order_blocks(backend *be);        /* order.c */
+bool compute_intervals(backend *be);   /* live.c */
+bool allocate_registers(backend *be);  /* regalloc.c */
+bool emit_function(backend *be);       /* emit.c */
+
+/* Whether a value needs no register: constants are rematerialized. */
+static inline bool is_const_op(uint16_t op)
+{
+    return op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST;
+}
+
+#endif

@@ -1,0 +1,125 @@
+/* Liveness and live intervals (backend.h). Live-in sets are bitsets per
+ * block, solved backwards to a fixed point; a value's interval runs from
+ * its definition to its last use or the end of the last block (in code
+ * order) where it is live out: one range, holes included, which is
+ * conservative and enough for linear scan. Constants are left out: they
+ * are rematerialized where used. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+/* Bits of the live sets the analysis may take (32 MiB). */
+#define LIVE_BITS_MAX ((uint64_t)1 << 28)
+
+typedef uint64_t word;
+
+static bool tracked(ir_func *f, ir_ref v)
+{
+    const ir_inst *in = ir_at(f, v);
+    return in->type && !is_const_op(in->op);
+}
+
+static void set(word *s, ir_ref v) { s[v / 64] |= (word)1 << (v % 64); }
+static void clear(word *s, ir_ref v) { s[v / 64] &= ~((word)1 << (v % 64)); }
+
+/* The values live out of block b: its successors' live-in sets without
+ * their phis, and the phis' operands on the edges from b. */
+static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, word *out)
+{
+    ir_func *f = be->ir;
+    const ir_block *blk = &f->blocks[b];
+    memset(out, 0, words * sizeof *out);
+    for (uint32_t i = 0; i < blk->nsuccs; i++) {
+        uint32_t s = blk->succs[i];
+        const word *in = live_in + (size_t)s * words;
+        for (uint32_t w = 0; w < words; w++)
+            out[w] |= in[w];
+        const ir_block *sb = &f->blocks[s];
+        for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next) {
+            clear(out, r);
+            for (uint32_t k = 0; k < sb->npreds; k++)
+                if (sb->preds[k] == b && tracked(f, ir_at(f, r)->args[k]))
+                    set(out, ir_at(f, r)->args[k]);
+        }
+    }
+}
+
+bool compute_intervals(backend *be)
+{
+    ir_func *f = be->ir;
+    uint32_t nv = f->ninsts, nb = f->nblocks, words = (nv + 63) / 64;
+    if ((uint64_t)words * 64 * nb > LIVE_BITS_MAX)
+        return be_fail(be, "a function too large for tier 2");
+    be->pos = calloc(nv, sizeof *be->pos);
+    be->block_start = calloc(nb, sizeof *be->block_start);
+    be->block_end = calloc(nb, sizeof *be->block_end);
+    be->start = calloc(nv, sizeof *be->start);
+    be->end = calloc(nv, sizeof *be->end);
+    be->uses = calloc(nv, sizeof *be->uses);
+    word *live_in = calloc((size_t)words * nb, sizeof *live_in);
+    word *cur = malloc(words * sizeof *cur);
+    bool ok = be->pos && be->block_start && be->block_end && be->start && be->end && be->uses &&
+              live_in && cur;
+    if (!ok) {
+        free(live_in);
+        free(cur);
+        return be_fail(be, "out of memory");
+    }
+    /* positions, definitions and uses */
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < be->norder; i++) {
+        uint32_t b = be->order[i];
+        be->block_start[b] = 2 * k;
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *in = ir_at(f, r);
+            be->pos[r] = k;
+            be->start[r] = in->op == IR_PHI ? 2 * be->pos[f->blocks[b].first] : 2 * k + 1;
+            be->end[r] = be->start[r];
+            for (uint32_t a = 0; a < in->nargs; a++) {
+                ir_ref v = in->args[a];
+                be->uses[v]++;
+                if (in->op != IR_PHI && be->end[v] < 2 * k)
+                    be->end[v] = 2 * k;
+            }
+            k++;
+        }
+        be->block_end[b] = 2 * k - 1;
+    }
+    /* live-in sets, backwards to a fixed point */
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (uint32_t i = be->norder; i-- > 0;) {
+            uint32_t b = be->order[i];
+            live_out(be, live_in, words, b, cur);
+            for (ir_ref r = f->blocks[b].last; r; r = ir_at(f, r)->prev) {
+                ir_inst *in = ir_at(f, r);
+                clear(cur, r);
+                if (in->op == IR_PHI)
+                    continue;
+                for (uint32_t a = 0; a < in->nargs; a++)
+                    if (tracked(f, in->args[a]))
+                        set(cur, in->args[a]);
+            }
+            word *in = live_in + (size_t)b * words;
+            if (memcmp(in, cur, words * sizeof *cur)) {
+                memcpy(in, cur, words * sizeof *cur);
+                changed = true;
+            }
+        }
+    }
+    /* a value live out of a block lives to its end */
+    for (uint32_t i = 0; i < be->norder; i++) {
+        uint32_t b = be->order[i];
+        live_out(be, live_in, words, b, cur);
+        for (uint32_t w = 0; w < words; w++)
+            for (word bits = cur[w]; bits; bits &= bits - 1) {
+                ir_ref v = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                if (be->end[v] < be->block_end[b])
+                    be->end[v] = be->block_end[b];
+            }
+    }
+    free(live_in);
+    free(cur);
+    return true;
+}
