@@ -13,8 +13,9 @@
  *      NaN payloads and zeros, and pools of hundreds of distinct and
  *      repeated constants.
  *
- * Out-of-bounds folded loads (trap code and wasm offset) are in test-traps,
- * their fuel in test-interrupt. Modules are written in the text format and
+ * The suite runs under both tiers (the semantics are every tier's). Out-of-
+ * bounds folded loads (trap code and wasm offset) are in test-traps, their
+ * fuel in test-interrupt. Modules are written in the text format and
  * converted by wabt's wat2wasm (wat.h). */
 #define _GNU_SOURCE
 #include <math.h>
@@ -326,7 +327,7 @@ static void check_result(const numtype *t, const char *fn, uint64_t a, uint64_t 
 }
 
 /* Runs every operator and variant of type `t` over all pairs of values. */
-static void run_folds(const numtype *t, const wj_config *config, bool mem64)
+static void run_folds(const numtype *t, wj_config *config, bool mem64)
 {
     const char *const *ops = t->is_float ? float_ops : int_ops;
     size_t nops = t->is_float ? sizeof float_ops / sizeof *float_ops
@@ -632,5 +633,5 @@ static Suite *fold_suite(void)
 
 int main(void)
 {
-    return unit_run(fold_suite());
+    return unit_run_tiers(fold_suite, &fx_strategy);
 }
