@@ -51,6 +51,11 @@ typedef struct backend {
     uint32_t *uses;        /* per value: operands naming it */
     int8_t *reg;           /* per value: its register, or NO_REG */
     int32_t *slot;         /* per value without a register: its frame offset (rbp) */
+    int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */
+    /* Per call: the values saved around it, save_count[call] of them from
+     * saves.v[save_first[call]]. */
+    uint32_t *save_first, *save_count;
+    VEC(ir_ref) saves;
     uint32_t frame_slots;  /* 8-byte slots below [rbp-8] */
     uint32_t max_out;      /* units of the outgoing argument area */
     bool has_calls;
@@ -68,6 +73,9 @@ bool order_blocks(backend *be);        /* order.c */
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */
+
+/* A parameter's home: the caller's outgoing area, above the frame. */
+int32_t param_home(backend *be, ir_ref param);
 
 /* Whether a value needs no register: constants are rematerialized. */
 static inline bool is_const_op(uint16_t op)

@@ -138,8 +138,38 @@ static void trap_here(backend *be, uint32_t code, uint32_t wasm)
         be_fail(be, "out of memory");
 }
 
+static bool same_place(backend *be, ir_ref a, ir_ref b);
+
+/* A block that only jumps on, with nothing to move on the way (the phis
+ * of where it goes already hold their values), is never emitted:
+ * branches to it go where it goes. */
+static bool is_trampoline(backend *be, uint32_t b)
+{
+    ir_func *f = be->ir;
+    const ir_block *blk = &f->blocks[b];
+    if (blk->first != blk->last || !blk->first || ir_at(f, blk->first)->op != WASM_OP_BR ||
+        blk->succs[0] == b)
+        return false;
+    const ir_block *to = &f->blocks[blk->succs[0]];
+    uint32_t k = 0;
+    while (k < to->npreds && to->preds[k] != b)
+        k++;
+    for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
+        if (be->uses[p] && !same_place(be, p, ir_at(f, p)->args[k]))
+            return false;
+    return true;
+}
+
+static uint32_t resolve(backend *be, uint32_t b)
+{
+    for (uint32_t hops = 0; hops < 64 && is_trampoline(be, b); hops++)
+        b = be->ir->blocks[b].succs[0];
+    return b;
+}
+
 static void jump_to(backend *be, int cc, uint32_t block)
 {
+    block = resolve(be, block);
     if (be->label[block] != UINT32_MAX) {
         if (cc < 0)
             x86_jmp_to(be->cb, be->label[block]);
@@ -332,8 +362,17 @@ static void op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool comm
             d = TMP;
         }
     }
-    load_gpr(be, d, a);
     int32_t imm;
+    bool a_reg = !is_const(be, a) && be->reg[a] != NO_REG;
+    if (alu == ALU_ADD && a_reg && be->reg[a] != d &&
+        (imm32_of(be, b, size, &imm) || (!is_const(be, b) && be->reg[b] != NO_REG))) {
+        /* d = a + b without a copy first; the 32-bit lea wraps as i32.add */
+        x86_lea(be->cb, size, d,
+                is_const(be, b) ? M_(be->reg[a], imm) : MI_(be->reg[a], be->reg[b], 0, 0));
+        put(be, v, d);
+        return;
+    }
+    load_gpr(be, d, a);
     if (alu >= 0 && imm32_of(be, b, size, &imm))
         x86_alu_ri(be->cb, alu, size, R_(d), imm); /* op d, imm */
     else if (alu >= 0)
@@ -427,8 +466,16 @@ static void op_float_binary(backend *be, ir_ref v, ir_inst *in, uint8_t sse)
     bool dbl = in->type == WASM_F64;
     ir_ref a = in->args[0], b = in->args[1];
     int d = dst_xmm(be, v);
-    if (!is_const(be, b) && be->reg[b] == d && a != b)
-        d = XTMP;
+    if (!is_const(be, b) && be->reg[b] == d && a != b) {
+        /* Addition and multiplication commute; with two NaNs either one's
+         * payload is a valid result. */
+        if (sse == SSE_ADD || sse == SSE_MUL) {
+            ir_ref t = a;
+            a = b, b = t;
+        } else {
+            d = XTMP;
+        }
+    }
     load_xmm(be, d - 16, a);
     x86_sse(be->cb, dbl, sse, d - 16, xmm_operand(be, b)); /* addsd d, b */
     put(be, v, d);
@@ -569,10 +616,32 @@ static x86_rm global_rm(backend *be, uint32_t g)
     return M_(R11, 0);
 }
 
+/* Stores (or loads back) the values in registers live across call v. */
+static void save_across(backend *be, ir_ref call, bool restore)
+{
+    for (uint32_t i = 0; i < be->save_count[call]; i++) {
+        ir_ref w = be->saves.v[be->save_first[call] + i];
+        int r = be->reg[w];
+        if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
+            continue; /* spilled after all; a parameter's home holds it */
+        x86_rm slot = M_(RBP, be->save_slot[w]);
+        uint8_t t = inst(be, w)->type;
+        if (r >= 16 && restore)
+            x86_movs_load(be->cb, t == WASM_F64, r - 16, slot);
+        else if (r >= 16)
+            x86_movs_store(be->cb, t == WASM_F64, slot, r - 16);
+        else if (restore)
+            x86_mov_rr(be->cb, size_of(t), r, slot);
+        else
+            x86_mov_mr(be->cb, size_of(t), slot, r);
+    }
+}
+
 static void op_call(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     const wasm_module *m = be->env->m;
+    save_across(be, v, false);
     uint32_t func = (uint32_t)in->imm;
     const wasm_functype *t = wasm_func_type(m, func);
     uint32_t units = 0;
@@ -606,8 +675,10 @@ static void op_call(backend *be, ir_ref v, ir_inst *in)
         if (m->nmemories)
             x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
     }
+    /* the result first: a saved value may live in rax's or xmm0's place */
     if (in->type)
         put(be, v, is_xmm_type(in->type) ? XREG(0) : RAX);
+    save_across(be, v, true);
 }
 
 static void op_convert(backend *be, ir_ref v, ir_inst *in)
@@ -733,7 +804,7 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
     switch (blk->nsuccs == 1 && in->op == WASM_OP_BR_TABLE ? WASM_OP_BR : in->op) {
     case WASM_OP_BR:
         edge_moves(be, b, blk->succs[0]);
-        if (blk->succs[0] != next)
+        if (resolve(be, blk->succs[0]) != next)
             jump_to(be, -1, blk->succs[0]);
         return;
     case WASM_OP_BR_IF: {
@@ -750,7 +821,7 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
                 x86_test_rr(be->cb, SZ32, rm, rm.reg); /* test c, c */
             cc = CC_NE;
         }
-        uint32_t taken = blk->succs[0], other = blk->succs[1];
+        uint32_t taken = resolve(be, blk->succs[0]), other = resolve(be, blk->succs[1]);
         if (taken == next) {
             jump_to(be, cc ^ 1, other);
         } else {
@@ -793,10 +864,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {
-            uint32_t u = 0;
-            for (uint32_t p = 0; p < in->imm; p++)
-                u += vm_slot_units(be->ir->type->params[p]);
-            x86_rm home = M_(RBP, (int32_t)(16 + VM_UNIT * u));
+            x86_rm home = M_(RBP, param_home(be, v));
             if (is_xmm_type(in->type))
                 x86_movs_load(cb, in->type == WASM_F64, be->reg[v] - 16, home);
             else
@@ -922,6 +990,12 @@ bool emit_function(backend *be)
     trap_jump(be, jump_at, WJ_TRAP_STACK_EXHAUSTED, be->env->m->funcs[f->index].body);
     if (be->env->m->nmemories)
         x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+    /* the blocks to emit: trampolines go */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < be->norder; i++)
+        if (i == 0 || !is_trampoline(be, be->order[i]))
+            be->order[n++] = be->order[i];
+    be->norder = n;
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
         be->label[b] = cb->len;

@@ -130,6 +130,10 @@ static void backend_free(backend *be)
     free(be->uses);
     free(be->reg);
     free(be->slot);
+    free(be->save_slot);
+    free(be->save_first);
+    free(be->save_count);
+    free(be->saves.v);
     free(be->label);
     free(be->fixups.v);
     free(be->stubs.v);

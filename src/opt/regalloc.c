@@ -1,9 +1,10 @@
 /* Linear scan (Poletto and Sarkar) over the intervals of live.c, in code
  * order: at each definition, intervals that ended give their registers
  * back; a value takes a free register of its class, or the interval that
- * ends last (it or an active one) goes to a stack slot. A value live
- * across a call goes to its slot from the start, since calls clobber every
- * register. A parameter's slot is its home in the caller's area. */
+ * ends last (it or an active one) goes to a stack slot. Calls clobber
+ * every register: the values live across one are saved to a slot before it
+ * and reloaded after it (be->saves). A parameter's slot is its home in the
+ * caller's area, which holds it already. */
 #include <stdlib.h>
 
 #include "backend.h"
@@ -19,32 +20,55 @@ static int32_t new_slot(backend *be)
     return -(int32_t)(16 + 8 * be->frame_slots++);
 }
 
+/* The values in registers live across call `call`: each gets a save slot
+ * (a parameter's home is one already). Values spilled later drop out at
+ * emission, which saves only what still has a register. */
+static bool record_saves(backend *be, ir_ref call, const ir_ref *active, uint32_t nactive)
+{
+    uint32_t at = 2 * be->pos[call];
+    be->save_first[call] = be->saves.n;
+    for (uint32_t a = 0; a < nactive; a++) {
+        ir_ref w = active[a];
+        if (be->start[w] >= at || be->end[w] <= at + 1)
+            continue;
+        if (!be->save_slot[w])
+            be->save_slot[w] = ir_at(be->ir, w)->op == IR_PARAM ? param_home(be, w) : new_slot(be);
+        if (!VEC_PUSH_OK(be->saves, w))
+            return be_fail(be, "out of memory");
+    }
+    be->save_count[call] = be->saves.n - be->save_first[call];
+    return true;
+}
+
+int32_t param_home(backend *be, ir_ref param)
+{
+    uint32_t u = 0;
+    for (uint32_t p = 0; p < ir_at(be->ir, param)->imm; p++)
+        u += vm_slot_units(be->ir->type->params[p]);
+    return (int32_t)(16 + VM_UNIT * u);
+}
+
 bool allocate_registers(backend *be)
 {
     ir_func *f = be->ir;
     uint32_t nv = f->ninsts;
     be->reg = malloc(nv);
     be->slot = calloc(nv, sizeof *be->slot);
-    uint32_t *calls = malloc(nv * sizeof *calls);
-    if (!be->reg || !be->slot || !calls) {
-        free(calls);
+    be->save_slot = calloc(nv, sizeof *be->save_slot);
+    be->save_first = calloc(nv, sizeof *be->save_first);
+    be->save_count = calloc(nv, sizeof *be->save_count);
+    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count)
         return be_fail(be, "out of memory");
-    }
-    /* call positions, ascending */
-    uint32_t ncalls = 0;
-    for (uint32_t i = 0; i < be->norder; i++)
-        for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next)
-            if (ir_at(f, r)->op == WASM_OP_CALL)
-                calls[ncalls++] = 2 * be->pos[r];
     ir_ref active[NREGS];
     uint32_t nactive = 0;
     ir_ref holder[32] = {0}; /* per register id: the value holding it */
     for (ir_ref r = 0; r < nv; r++)
         be->reg[r] = NO_REG;
-    uint32_t c = 0; /* the first call at or after the current definition */
     for (uint32_t i = 0; i < be->norder; i++) {
         for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next) {
             ir_inst *in = ir_at(f, v);
+            if (in->op == WASM_OP_CALL && !record_saves(be, v, active, nactive))
+                return false;
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0)
                 continue;
             uint32_t start = be->start[v], end = be->end[v];
@@ -57,11 +81,14 @@ bool allocate_registers(backend *be)
                     a++;
                 }
             }
-            while (c < ncalls && calls[c] < start)
-                c++;
-            bool across_call = c < ncalls && calls[c] < end && calls[c] + 1 < end;
             int reg = NO_REG;
-            if (!across_call) {
+            /* Two-address x86 computes into its first operand: the result
+             * takes that register when the operand ends here. */
+            ir_ref first = in->nargs && in->op != IR_PHI ? in->args[0] : 0;
+            if (first && be->reg[first] != NO_REG && !holder[(int)be->reg[first]] &&
+                in_xmm(ir_at(f, first)->type) == in_xmm(in->type))
+                reg = be->reg[first];
+            if (reg == NO_REG) {
                 if (in_xmm(in->type)) {
                     for (int x = 0; x < NXMM && reg == NO_REG; x++)
                         if (!holder[XREG(x)])
@@ -102,13 +129,8 @@ bool allocate_registers(backend *be)
     /* parameters without a register stay in their home */
     for (ir_ref v = 1; v < nv; v++) {
         ir_inst *in = ir_at(f, v);
-        if (in->op == IR_PARAM && !(in->flags & IR_DEAD) && be->reg[v] == NO_REG) {
-            uint32_t u = 0;
-            for (uint32_t p = 0; p < in->imm; p++)
-                u += vm_slot_units(f->type->params[p]);
-            be->slot[v] = (int32_t)(16 + VM_UNIT * u);
-        }
+        if (in->op == IR_PARAM && !(in->flags & IR_DEAD) && be->reg[v] == NO_REG)
+            be->slot[v] = param_home(be, v);
     }
-    free(calls);
     return true;
 }

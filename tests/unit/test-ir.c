@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "opt/ir.h"
+#include "opt/opt.h"
 #include "unit.h"
 #include "wasm/module.h"
 #include "wat.h"
@@ -229,6 +230,46 @@ START_TEST(verifier_catches_broken_ir)
 }
 END_TEST
 
+/* What tier 2 compiles and what it leaves to tier 1, with the reason. */
+START_TEST(tier2_compiles_or_declines)
+{
+    wasm_module *m = decode_wat(
+        "(module (memory 1)\n"
+        " (func $sum (param $n i32) (result i32) (local $i i32) (local $s i32)\n"
+        "  (loop $l\n"
+        "    (local.set $s (i32.add (local.get $s) (i32.load (local.get $i))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4)))\n"
+        "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        " (func (param i32) (result i32) (call $sum (local.get 0)))\n"
+        " (func (param f64) (result i32) (i32.trunc_f64_s (local.get 0)))\n"
+        " (func (param i32) (result i32) (i32.load offset=4294967295 (local.get 0))))");
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    opt_env env = {.m = m, .plans = &plan};
+    module_out out = {0};
+    const char *why = NULL;
+    ck_assert_msg(opt_compile(&env, 0, &out, &why), "declined: %s", why);
+    ck_assert_msg(opt_compile(&env, 1, &out, &why), "declined: %s", why);
+    ck_assert_uint_eq(out.relocs.n, 1); /* the call */
+    ck_assert_uint_ge(out.traps.n, 2);  /* the load, the stack check */
+    uint32_t len = out.code.len;
+    ck_assert(!opt_compile(&env, 2, &out, &why));
+    ck_assert_str_eq(why, "i32.trunc_f64_s");
+    ck_assert(!opt_compile(&env, 3, &out, &why));
+    ck_assert_str_eq(why, "a memory access that needs a check");
+    ck_assert_uint_eq(out.code.len, len); /* nothing left behind */
+    env.fuel_checks = true;
+    ck_assert(!opt_compile(&env, 0, &out, &why));
+    ck_assert_str_eq(why, "fuel and epochs");
+    cb_free(&out.code);
+    free(out.traps.v);
+    free(out.addrs.v);
+    free(out.relocs.v);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Every function of a module builds (or is declined) and verifies;
  * returns how many were built. */
 static uint32_t build_all(const char *path)
@@ -295,6 +336,7 @@ static Suite *ir_suite(void)
     tcase_add_test(t, block_results_and_branches);
     tcase_add_test(t, what_tier_2_declines);
     tcase_add_test(t, verifier_catches_broken_ir);
+    tcase_add_test(t, tier2_compiles_or_declines);
     tcase_add_test(t, corpus_builds_and_verifies);
     suite_add_tcase(s, t);
     return s;
