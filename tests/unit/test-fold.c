@@ -315,8 +315,12 @@ static void check_result(const numtype *t, const char *fn, uint64_t a, uint64_t 
                          wj_val ref, uint64_t want, bool want_nan)
 {
     uint64_t g = val_bits(got);
+    /* Tier 1 folds into the very instruction it would run on a register,
+     * so even the NaN's payload stays; other tiers may return any NaN the
+     * spec allows. */
     if (want_nan)
-        ck_assert_msg(val_is_nan(got) && g == val_bits(ref),
+        ck_assert_msg(val_is_nan(got) &&
+                          (fx_strategy != WJ_STRATEGY_BASELINE || g == val_bits(ref)),
                       "%s %s(0x%llx, [0x%llx]): 0x%llx, want the unfolded NaN 0x%llx", t->name,
                       fn, (unsigned long long)a, (unsigned long long)m, (unsigned long long)g,
                       (unsigned long long)val_bits(ref));
