@@ -1,30 +1,33 @@
 /* Float instructions with exact IEEE semantics, and every conversion
  * between integers and floats (trapping and saturating). */
-#include <string.h>
 
 #include "func.h"
+#include "simd.h"
 #include "wasmjail.h"
 
 #define BIT(r) (1u << (r))
 
 static int xreg(int reg) { return reg - 16; }
 
-static void compare(fn *f, bool dbl, uint8_t k)
+x86_rm float_operand(fn *f, const ventry *b)
+{
+    x86_rm rm;
+    if (b->kind == V_CONST)
+        return vconst_rm(fconst_index(f, b->imm));
+    if (entry_rm(f, b, &rm))
+        return rm;
+    load_into(f, b, XMM(XSCRATCH));
+    return R_(XSCRATCH);
+}
+
+void float_compare_result(fn *f, uint8_t k)
 {
     codebuf *cb = f->cb;
-    int b = pop_reg(f, 0);
-    int a = pop_reg(f, BIT(b));
     if (k >= 2) {
-        /* lt and le compare b with a: "b above a" is false when unordered */
-        bool swap = k == 2 || k == 4;
-        x86_ucomis(cb, dbl, xreg(swap ? b : a), R_(xreg(swap ? a : b))); /* ucomis */
-        reg_free(f, a), reg_free(f, b);
         push_flags(f, k <= 3 ? CC_A : CC_AE); /* lt gt: above; le ge: above or equal */
         return;
     }
     /* eq / ne need two flags: ZF and PF (unordered) */
-    x86_ucomis(cb, dbl, xreg(a), R_(xreg(b)));
-    reg_free(f, a), reg_free(f, b);
     int r = reg_alloc(f, false);
     if (k == 0) {
         x86_setcc(cb, CC_E, r);                      /* sete r8 */
@@ -39,37 +42,52 @@ static void compare(fn *f, bool dbl, uint8_t k)
     push_reg(f, WASM_I32, r);
 }
 
-/* Sign-bit operations go through the scratch GPR. */
+static void compare(fn *f, bool dbl, uint8_t k)
+{
+    /* lt and le compare b with a: "b above a" is false when unordered. The
+     * right operand of ucomis may be memory or a constant, the left not. */
+    bool swap = k == 2 || k == 4;
+    int left;
+    ventry *right;
+    if (swap) {
+        left = pop_reg(f, 0);
+        right = top(f, 0);
+        f->height--;
+    } else {
+        right = top(f, 0);
+        f->height--;
+        left = pop_reg(f, right->kind == V_REG ? BIT(right->reg) : 0);
+    }
+    x86_rm rm = float_operand(f, right);
+    x86_ucomis(f->cb, dbl, xreg(left), rm); /* ucomis left, right */
+    vconst_use(f, rm);
+    free_entry(f, right);
+    reg_free(f, left);
+    float_compare_result(f, k);
+}
+
+/* Sign-bit operations: bitwise with the pool's masks (the SIMD ones,
+ * which cover the scalar in the low lane), so NaN payloads stay. */
 static void sign_op(fn *f, bool dbl, uint8_t k)
 {
-    codebuf *cb = f->cb;
-    int size = dbl ? SZ64 : SZ32;
+    v128 sign = dbl ? v_i64(UINT64_C(1) << 63) : v_i32(UINT32_C(1) << 31);
+    v128 rest = dbl ? v_i64(INT64_MAX) : v_i32(INT32_MAX);
     uint8_t type = dbl ? WASM_F64 : WASM_F32;
     if (k == 13) { /* copysign */
         int b = pop_reg(f, 0);
         int a = pop_reg(f, BIT(b));
-        int t = reg_alloc(f, false);
-        x86_movd_rx(cb, size, R_(SCRATCH), xreg(a)); /* movq r11, a */
-        x86_movd_rx(cb, size, R_(t), xreg(b));       /* movq t, b */
-        x86_shift_i(cb, 4, size, R_(SCRATCH), 1);    /* shl r11, 1 */
-        x86_shift_i(cb, 5, size, R_(SCRATCH), 1);    /* shr r11, 1 */
-        x86_shift_i(cb, 5, size, R_(t), dbl ? 63 : 31); /* shr t, 63 */
-        x86_shift_i(cb, 4, size, R_(t), dbl ? 63 : 31); /* shl t, 63 */
-        x86_alu_rr(cb, ALU_OR, size, SCRATCH, R_(t));   /* or r11, t */
-        x86_movd_xr(cb, size, xreg(a), R_(SCRATCH));    /* movq a, r11 */
-        reg_free(f, t), reg_free(f, b);
+        vconst_op(f, 0, 0x54, xreg(a), rest);   /* andps a, [~sign] */
+        vconst_op(f, 0, 0x54, xreg(b), sign);   /* andps b, [sign] */
+        x86_logic_ps(f->cb, 0x56, xreg(a), xreg(b)); /* orps a, b */
+        reg_free(f, b);
         push_reg(f, type, a);
         return;
     }
     int a = pop_reg(f, 0);
-    x86_movd_rx(cb, size, R_(SCRATCH), xreg(a)); /* movq r11, a */
-    if (k == 0) { /* abs */
-        x86_shift_i(cb, 4, size, R_(SCRATCH), 1); /* shl r11, 1 */
-        x86_shift_i(cb, 5, size, R_(SCRATCH), 1); /* shr r11, 1 */
-    } else {      /* neg */
-        x86_btc_i(cb, size, SCRATCH, dbl ? 63 : 31); /* btc r11, 63 */
-    }
-    x86_movd_xr(cb, size, xreg(a), R_(SCRATCH)); /* movq a, r11 */
+    if (k == 0)
+        vconst_op(f, 0, 0x54, xreg(a), rest); /* andps a, [~sign] */
+    else
+        vconst_op(f, 0, 0x57, xreg(a), sign); /* xorps a, [sign] */
     push_reg(f, type, a);
 }
 
@@ -116,12 +134,9 @@ static void arith(fn *f, bool dbl, uint8_t k)
         ventry *b = top(f, 0);
         f->height--;
         int a = pop_dest(f, b->kind == V_REG ? BIT(b->reg) : 0);
-        x86_rm brm;
-        if (b->kind == V_CONST || !entry_rm(f, b, &brm)) {
-            load_into(f, b, XMM(XSCRATCH));
-            brm = R_(XSCRATCH);
-        }
+        x86_rm brm = float_operand(f, b);
         x86_sse(f->cb, dbl, binop[k - 7], xreg(a), brm); /* addss a, b */
+        vconst_use(f, brm);
         free_entry(f, b);
         push_dest(f, type, a);
     } else {

@@ -152,6 +152,7 @@ void fn_free(fn *f)
     free(f->pin_written);
     free(f->vconsts.v);
     free(f->vconst_refs.v);
+    free(f->vconst_slots);
     free(f->stack);
     free(f->ctrls);
     free(f->fixups.v);

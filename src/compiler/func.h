@@ -10,6 +10,7 @@
  *   intops.c    integer arithmetic, comparisons, conversions between ints
  *   floatops.c  float arithmetic and every int <-> float conversion
  *   heap.c      loads, stores and memory.* for every kind of memory
+ *   fold.c      loads folded into the operator that consumes them
  *   memops.c    locals, globals, references, table.* libcalls
  *   tables.c    table elements, funcref tags and their slow path, ref.func
  *   pin.c       the locals that live in registers for the whole function
@@ -122,6 +123,11 @@ typedef struct v128 {
     uint8_t b[16];
 } v128;
 
+/* A slot of the pool's index by value (vconst.c); live when its generation
+ * is the current function's. */
+typedef struct vconst_slot {
+    uint32_t gen, index;
+} vconst_slot;
 
 /* A local kept in a register for the whole function (pin.c). */
 typedef struct pin {
@@ -205,6 +211,8 @@ typedef struct fn {
     VEC(lazy_stub) lazy_stubs;
     VEC(v128) vconsts;
     VEC(vconst_ref) vconst_refs;
+    vconst_slot *vconst_slots; /* a power of two of them, at most half live */
+    uint32_t vconst_slot_cap, vconst_gen;
     VEC(epoch_stub) epoch_stubs;
 } fn;
 
@@ -292,6 +300,13 @@ void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value);
 void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index);
 uint32_t vconst_index(fn *f, v128 value);
 void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
+/* An f32/f64 constant's entry: its bits in the low bytes, zeros above. */
+uint32_t fconst_index(fn *f, uint64_t bits);
+/* [rip+constant `index`] as an operand. After each instruction that takes
+ * it (ending with its disp32: no immediate), vconst_use binds it; other
+ * operands are left alone, so operands of any kind may pass through. */
+x86_rm vconst_rm(uint32_t index);
+void vconst_use(fn *f, x86_rm rm);
 void vconst_finish(fn *f); /* after the body: the pool, the references bound */
 
 /* ---- lcache.c ---- */
@@ -379,9 +394,22 @@ void op_memory_bulk(fn *f, uint32_t op, uint32_t a, uint32_t b); /* 0xFC 8-11 */
 void reload_membase(fn *f);          /* r14 = memory 0's base */
 void reload_membase_if_moved(fn *f); /* ... after a call, when it is dynamic */
 
+/* ---- fold.c ---- */
+/* A full-width load of `type` (its address on top) folded with the
+ * operator that follows, which is taken too; false (nothing emitted) when
+ * that one cannot take it as its memory operand. */
+bool fold_load(fn *f, uint8_t type, uint32_t mem, uint64_t offset);
+
 /* ---- intops.c / floatops.c / memops.c ---- */
 bool op_int(fn *f, uint8_t op);
+extern const uint8_t int_compare_cc[10]; /* of eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
 bool op_float(fn *f, uint8_t op);
+/* A float right operand for SSE instructions: its register or memory, its
+ * constant in the pool (vconst_use after the instruction), or xmm15. */
+x86_rm float_operand(fn *f, const ventry *b);
+/* After ucomis of a comparison (k: eq ne lt gt le ge from f32.eq/f64.eq,
+ * its operands freed): pushes the result. */
+void float_compare_result(fn *f, uint8_t k);
 bool op_misc(fn *f, const wasm_instr *ins);      /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, const wasm_instr *ins);  /* locals, globals, refs, tables */

@@ -118,6 +118,8 @@ static void load(fn *f, uint8_t op, uint32_t mem, uint64_t offset)
                                    WASM_I64, WASM_I64};
     codebuf *cb = f->cb;
     int k = op - 0x28;
+    if (op <= 0x2b && fold_load(f, type[k], mem, offset))
+        return;
     int idx;
     x86_rm m = heap_address(f, mem, offset, size[k], &idx);
     bool fl = is_float(type[k]);

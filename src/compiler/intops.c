@@ -240,7 +240,7 @@ static void bitcount(fn *f, uint8_t type, uint8_t op)
     push_reg(f, type, a);
 }
 
-static const uint8_t compare_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G,
+const uint8_t int_compare_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G,
                                        CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
 /* i32 ops 0x67-0x78 and i64 ops 0x79-0x8a in the same order */
@@ -290,11 +290,11 @@ bool op_int(fn *f, uint8_t op)
     if (op == 0x45) {
         eqz(f, SZ32);
     } else if (op >= 0x46 && op <= 0x4f) {
-        compare(f, SZ32, compare_cc[op - 0x46]);
+        compare(f, SZ32, int_compare_cc[op - 0x46]);
     } else if (op == 0x50) {
         eqz(f, SZ64);
     } else if (op >= 0x51 && op <= 0x5a) {
-        compare(f, SZ64, compare_cc[op - 0x51]);
+        compare(f, SZ64, int_compare_cc[op - 0x51]);
     } else if (op >= 0x67 && op <= 0x78) {
         arith(f, WASM_I32, (uint8_t)(op - 0x67));
     } else if (op >= 0x79 && op <= 0x8a) {

@@ -231,8 +231,9 @@ void load_into(fn *f, const ventry *e, int reg)
             if (e->imm == 0) {
                 x86_logic_ps(cb, 0x57, reg - 16, reg - 16); /* xorps x, x */
             } else {
-                x86_mov_ri64(cb, SCRATCH, e->imm);
-                x86_movd_xr(cb, type_size(e->type), reg - 16, R_(SCRATCH));
+                x86_rm c = vconst_rm(fconst_index(f, e->imm));
+                x86_movs_load(cb, type_size(e->type) == SZ64, reg - 16, c); /* movss/movsd x, [rip+c] */
+                vconst_use(f, c);
             }
         } else {
             x86_mov_ri64(cb, reg, e->type == WASM_I32 ? (uint32_t)e->imm : e->imm);

@@ -1111,6 +1111,50 @@ START_TEST(fuel_instruction_costs)
 }
 END_TEST
 
+/* Loads folded into the operator after them (src/compiler/fold.c): both
+ * instructions are charged.
+ *   add(a, p): local.get local.get i32.load i32.add                     4
+ *   sum(n): the loop's run, n times: local.get local.get f64.load
+ *     f64.add local.set local.get i32.const i32.add local.tee local.get
+ *     i32.lt_u br_if (12), then local.get (1): 12n + 1
+ *   below(a, p): local.get local.get i64.load i64.lt_u (fused with)
+ *     br_if, then i32.const (6), or i32.const and the free return (6) */
+static const char folded_wat[] =
+    "(module $folded\n"
+    "  (memory 1)\n"
+    "  (data (i32.const 0) \"\\05\\00\\00\\00\\00\\00\\00\\00\")\n"
+    "  (func (export \"add\") (param $a i32) (param $p i32) (result i32)\n"
+    "    local.get $a local.get $p i32.load i32.add)\n"
+    "  (func (export \"sum\") (param $n i32) (result f64) (local $i i32) (local $s f64)\n"
+    "    loop $l\n"
+    "      local.get $s local.get $i f64.load f64.add local.set $s\n"
+    "      local.get $i i32.const 8 i32.add local.tee $i local.get $n i32.lt_u br_if $l\n"
+    "    end\n"
+    "    local.get $s)\n"
+    "  (func (export \"below\") (param $a i64) (param $p i32) (result i32)\n"
+    "    block $b\n"
+    "      local.get $a local.get $p i64.load i64.lt_u br_if $b\n"
+    "      i32.const 1 return\n"
+    "    end\n"
+    "    i32.const 2))\n";
+
+START_TEST(fuel_folded_loads)
+{
+    fixture fx;
+    open_with(&fx, folded_wat, FUEL);
+    set_fuel(&fx, 1000);
+    wj_val res;
+    ck_assert_uint_eq(FUEL_OF(&fx, "add", &res, ARGS(v_i32(3), v_i32(0))), 4);
+    ck_assert_int_eq(res.of.i32, 8);
+    ck_assert_uint_eq(FUEL_OF(&fx, "sum", &res, ARGS(v_i32(24))), 12 * 3 + 1);
+    ck_assert_uint_eq(FUEL_OF(&fx, "below", &res, ARGS(v_i64(4), v_i32(0))), 6);
+    ck_assert_int_eq(res.of.i32, 2);
+    ck_assert_uint_eq(FUEL_OF(&fx, "below", &res, ARGS(v_i64(5), v_i32(0))), 6);
+    ck_assert_int_eq(res.of.i32, 1);
+    fx_close(&fx);
+}
+END_TEST
+
 /* $host does arbitrary work in C and reads the fuel; $id is wasm. */
 static const char host_wat[] =
     "(module $hostcalls\n"
@@ -1314,6 +1358,7 @@ static Suite *interrupt_suite(void)
     tcase_add_test(fuel, fuel_runs_out);
     tcase_add_test(fuel, fuel_clamps_to_int64_max);
     tcase_add_test(fuel, fuel_instruction_costs);
+    tcase_add_test(fuel, fuel_folded_loads);
     tcase_add_test(fuel, fuel_host_functions_consume_none);
     suite_add_tcase(s, fuel);
 

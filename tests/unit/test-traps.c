@@ -1664,6 +1664,79 @@ START_TEST(explicit_bounds_checks_take_no_signal)
 }
 END_TEST
 
+/* Loads folded into the operator after them (src/compiler/fold.c): the
+ * operator's instruction is the faulting access, whose site must carry the
+ * load's offset (each SITE: the load's bytes, then the operator's). "@A" is
+ * the address type. */
+static const char folded_wat[] =
+    "(module $folded\n"
+    "  (memory @A 1)\n"
+    "  (func (export \"i32\") (param $a i32) (param $p @A) (result i32)\n"
+    "    (i32.add (local.get $a) (i32.load offset=8 (local.get $p))))\n"
+    "  (func (export \"i64\") (param $a i64) (param $p @A) (result i64)\n"
+    "    (i64.sub (local.get $a) (i64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"f32\") (param $a f32) (param $p @A) (result f32)\n"
+    "    (f32.mul (local.get $a) (f32.load offset=8 (local.get $p))))\n"
+    "  (func (export \"f64\") (param $a f64) (param $p @A) (result f64)\n"
+    "    (f64.div (local.get $a) (f64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"cmp\") (param $a i64) (param $p @A) (result i32)\n"
+    "    (i64.lt_u (local.get $a) (i64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"fcmp\") (param $a f64) (param $p @A) (result i32)\n"
+    "    (f64.gt (local.get $a) (f64.load offset=8 (local.get $p))))\n"
+    "  (func (export \"inplace\") (param $a f64) (param $p @A) (result f64)\n"
+    "    (local.set $a (f64.add (local.get $a) (f64.load offset=8 (local.get $p))))\n"
+    "    (local.get $a)))\n";
+
+/* _i: 0 a static memory (the fault's signal), 1 a dynamic one and 2
+ * memory64 (explicit checks before the access). */
+START_TEST(folded_load_traps)
+{
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    wj_config *config = wj_config_new();
+    wj_config_set_dynamic_memories(config, _i == 1);
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, _i == 2);
+    static const char *const m64[] = {"--enable-memory64", NULL};
+    char wat[sizeof folded_wat + 64];
+    const char *at = _i == 2 ? "i64" : "i32";
+    size_t o = 0;
+    for (const char *p = folded_wat; *p; p++) {
+        if (p[0] == '@' && p[1] == 'A') {
+            o += (size_t)snprintf(wat + o, sizeof wat - o, "%s", at);
+            p++;
+        } else {
+            wat[o++] = *p;
+        }
+    }
+    wat[o] = 0;
+    fixture fx;
+    fx_prepare_opts(&fx, wat, m64, config);
+    fx_instantiate(&fx, NULL, 0);
+    /* the bytes at 65533 cross the end; so do the 8 at 65529 */
+    int64_t over[] = {65536 - 8 - 3, 65536 - 8 - 7, -1, 65536};
+    for (size_t k = 0; k < sizeof over / sizeof *over; k++) {
+        wj_val p = _i == 2 ? v_i64(over[k]) : v_i32((int32_t)over[k]);
+        if (k != 1) { /* at 65529, the 4-byte loads are in bounds */
+            EXPECT_TRAP(&fx, "i32", code, oob, SITE(0x28, 0x02, 0x08, 0x6a), ARGS(v_i32(1), p));
+            EXPECT_TRAP(&fx, "f32", code, oob, SITE(0x2a, 0x02, 0x08, 0x94), ARGS(v_f32(1), p));
+        }
+        EXPECT_TRAP(&fx, "i64", code, oob, SITE(0x29, 0x03, 0x08, 0x7d), ARGS(v_i64(1), p));
+        EXPECT_TRAP(&fx, "f64", code, oob, SITE(0x2b, 0x03, 0x08, 0xa3), ARGS(v_f64(1), p));
+        EXPECT_TRAP(&fx, "cmp", code, oob, SITE(0x29, 0x03, 0x08, 0x54), ARGS(v_i64(1), p));
+        EXPECT_TRAP(&fx, "fcmp", code, oob, SITE(0x2b, 0x03, 0x08, 0x64), ARGS(v_f64(1), p));
+        EXPECT_TRAP(&fx, "inplace", code, oob, SITE(0x2b, 0x03, 0x08, 0xa0, 0x21, 0x00),
+                    ARGS(v_f64(1), p));
+    }
+    /* in bounds, the last bytes: zeros */
+    wj_val last4 = _i == 2 ? v_i64(65536 - 8 - 4) : v_i32(65536 - 8 - 4);
+    wj_val last8 = _i == 2 ? v_i64(65536 - 8 - 8) : v_i32(65536 - 8 - 8);
+    EXPECT_I32(&fx, "i32", 5, ARGS(v_i32(5), last4));
+    EXPECT_I32(&fx, "cmp", 0, ARGS(v_i64(5), last8));
+    fx_close(&fx);
+    wj_config_delete(config);
+}
+END_TEST
+
 /* $spin loops until the fuel runs out, called from $outer. */
 static const char fuel_wat[] =
     "(module $fuel\n"
@@ -1782,6 +1855,7 @@ static Suite *traps_suite(void)
     TCase *no_signal = tcase_create("explicit traps take no signal");
     tcase_add_test(no_signal, explicit_traps_take_no_signal);
     tcase_add_test(no_signal, explicit_bounds_checks_take_no_signal);
+    tcase_add_loop_test(no_signal, folded_load_traps, 0, 3);
     tcase_add_test(no_signal, explicit_trap_backtraces_take_no_signal);
     tcase_add_test(no_signal, guard_region_faults_take_a_signal);
     suite_add_tcase(s, no_signal);
