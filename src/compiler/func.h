@@ -200,8 +200,9 @@ typedef struct fn {
     int32_t *local_off;        /* per local: its home's displacement from rbp */
     int8_t *local_reg;         /* per local: its pinned register, or -1 */
     uint64_t *pin_weight;      /* per local: pin.c's scratch */
-    bool *pin_written;         /* per local: pin.c's scratch */
-    size_t locals_cap;         /* entries of the five per-local arrays */
+    uint8_t *local_flags;      /* per local: LOCAL_* (pin.c) */
+    uint32_t *assign_log;      /* per local: pin.c's scratch */
+    size_t locals_cap;         /* entries of the six per-local arrays */
     ventry *stack;
     uint32_t stack_cap;
     ctrl *ctrls;
@@ -212,6 +213,7 @@ typedef struct fn {
     VEC(v128) vconsts;
     VEC(vconst_ref) vconst_refs;
     VEC(epoch_stub) epoch_stubs;
+    VEC(uint32_t) block_marks; /* pin.c's scratch */
 } fn;
 
 /* The largest frame a function may have (1 GiB): offsets within it fit
@@ -313,8 +315,16 @@ int lcache_reclaim(fn *f, bool xmm, uint32_t avoid);
 int local_reg(fn *f, const ventry *e);
 
 /* ---- pin.c ---- */
-void pin_locals(fn *f);  /* chooses them and takes their registers */
-void pins_enter(fn *f);  /* prologue: parameters loaded, the others zeroed */
+/* What pin_locals found about each local (local_flags). */
+enum {
+    LOCAL_WRITTEN = 1,  /* set somewhere in the body */
+    LOCAL_ASSIGNED = 2, /* the scan's state: definitely set at this point */
+    LOCAL_READ_UNSET = 4, /* some read may come before any write: starts zeroed */
+};
+/* Weighs the locals' uses, chooses the pinned ones and takes their
+ * registers, and finds the locals that need zeroing. */
+void pin_locals(fn *f);
+void pins_enter(fn *f);  /* prologue: parameters loaded, LOCAL_READ_UNSET ones zeroed */
 void pins_save(fn *f);   /* before a call: written ones to their homes */
 void pins_reload(fn *f); /* after a call */
 

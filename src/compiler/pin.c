@@ -7,6 +7,11 @@
  * need no shuffling. Every register is caller-saved in our calling
  * convention, so calls store written pinned locals to their home slots
  * first and reload all of them afterwards.
+ *
+ * The same pass finds the declared locals that a read may reach before any
+ * write (LOCAL_READ_UNSET): only those start zeroed (func.c). Compiled C
+ * sets nearly every local before reading it, so most prologues zero
+ * nothing.
  */
 #include <string.h>
 
@@ -30,12 +35,40 @@ static uint64_t use_weight(uint32_t loops)
     return (uint64_t)1 << (2 * (loops < 12 ? loops : 12));
 }
 
-/* Weighs every local's uses; marks the written ones. False on bad bytes
- * (not expected: the body was validated). The cursor stays in a register
- * and the reader is synced only around an instruction with immediates
- * other than a one-byte local index: kept in the reader, whose address the
- * decoder takes, each step stored the cursor and loaded it back. */
-static bool weigh(const fn *f, uint64_t *weight, bool *written)
+/* One local.get/set/tee at loop depth `loops`. The definite-assignment
+ * scan (that of the function-references proposal for non-defaultable
+ * locals): a set makes the local assigned for the rest of its block, and
+ * a read of a local not assigned there may see its initial zero. */
+static inline void access(fn *f, uint32_t *nlog, uint8_t op, uint32_t local, uint32_t loops)
+{
+    uint8_t *flags = f->local_flags;
+    f->pin_weight[local] += use_weight(loops);
+    if (op == WASM_OP_LOCAL_GET) {
+        flags[local] |= (uint8_t)((~flags[local] & LOCAL_ASSIGNED) << 1); /* READ_UNSET */
+    } else {
+        if (!(flags[local] & LOCAL_ASSIGNED))
+            f->assign_log[(*nlog)++] = local; /* a local is in the log once at most */
+        flags[local] |= LOCAL_WRITTEN | LOCAL_ASSIGNED;
+    }
+}
+
+/* Undoes the assignments logged since `mark`: at a block's end or else,
+ * the locals assigned inside it are assigned no more. */
+static void unassign(fn *f, uint32_t *nlog, uint32_t mark)
+{
+    while (*nlog > mark)
+        f->local_flags[f->assign_log[--*nlog]] &= (uint8_t)~LOCAL_ASSIGNED;
+}
+
+/* One pass over the body: weighs every local's uses, marks the written
+ * ones, and scans for definite assignment (access). False on bad bytes
+ * (not expected: the body was validated) or out of memory. The cursor
+ * stays in a register and the reader is synced only around an instruction
+ * with immediates other than a one-byte local index: kept in the reader,
+ * whose address the decoder takes, each step stored the cursor and loaded
+ * it back. Code after br, return or unreachable is scanned like the rest:
+ * a read there may only mark a local that needs no zeroing. */
+static bool weigh(fn *f)
 {
     const wasm_func *func = &f->m->funcs[f->index];
     /* Reader errors are not reported from here; only kind is read before
@@ -46,24 +79,27 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
     wasm_reader r = {.base = f->m->bytes, .end = f->m->bytes + func->body_end, .err = &rerr};
     const uint8_t *p = f->m->bytes + func->body, *end = r.end;
     size_t nlocals = nlocals_all(f);
-    /* One bit per open block: 1 for a loop. Deeper blocks than 64 count as
-     * non-loops, which only makes the weights less precise. */
-    uint64_t loop_bits = 0;
-    uint32_t depth = 0, loops = 0;
+    /* Per open block: the assignment log's length at its start, shifted
+     * left once, with bit 0 set for a loop. */
+    f->block_marks.n = 0;
+    uint32_t nlog = 0, loops = 0;
     while (p < end) {
         uint8_t op = *p++;
         if (op >= WASM_OP_LOCAL_GET && op <= WASM_OP_LOCAL_TEE && p < end && *p < 0x80) {
             uint32_t local = *p++;
             if (local >= nlocals)
                 return false;
-            weight[local] += use_weight(loops);
-            written[local] |= op != WASM_OP_LOCAL_GET;
+            access(f, &nlog, op, local, loops);
             continue;
         }
         if (wasm_opinfos[op].imm == WASM_IMM_NONE) {
-            if (op == WASM_OP_END && depth > 0 && --depth < 64) {
-                loops -= (uint32_t)(loop_bits & 1);
-                loop_bits >>= 1;
+            if ((op == WASM_OP_END || op == WASM_OP_ELSE) && f->block_marks.n) {
+                uint32_t mark = f->block_marks.v[f->block_marks.n - 1];
+                unassign(f, &nlog, mark >> 1);
+                if (op == WASM_OP_END) {
+                    f->block_marks.n--;
+                    loops -= mark & 1;
+                }
             }
             continue;
         }
@@ -78,16 +114,14 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
         case WASM_OP_LOCAL_TEE:
             if (ins.index >= nlocals)
                 return false;
-            weight[ins.index] += use_weight(loops);
-            written[ins.index] |= op != WASM_OP_LOCAL_GET;
+            access(f, &nlog, op, ins.index, loops);
             break;
         case WASM_OP_BLOCK:
         case WASM_OP_LOOP:
         case WASM_OP_IF: {
             bool loop = op == WASM_OP_LOOP;
-            if (depth < 64)
-                loop_bits = loop_bits << 1 | loop;
-            depth++;
+            if (!VEC_PUSH(f, f->block_marks, nlog << 1 | loop))
+                return false;
             loops += loop;
             break;
         }
@@ -97,9 +131,9 @@ static bool weigh(const fn *f, uint64_t *weight, bool *written)
 }
 
 /* Pins the heaviest locals of one class to the registers in `regs`. */
-static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
-                   const uint8_t *regs, uint32_t nregs)
+static void choose(fn *f, bool xmm, const uint8_t *regs, uint32_t nregs)
 {
+    const uint64_t *weight = f->pin_weight;
     size_t n = nlocals_all(f);
     for (uint32_t k = 0; k < nregs; k++) {
         uint32_t best = UINT32_MAX;
@@ -112,7 +146,7 @@ static void choose(fn *f, const uint64_t *weight, const bool *written, bool xmm,
             return;
         f->local_reg[best] = (int8_t)regs[k];
         f->used |= 1u << regs[k];
-        f->pins[f->npins++] = (pin){best, regs[k], written[best]};
+        f->pins[f->npins++] = (pin){best, regs[k], f->local_flags[best] & LOCAL_WRITTEN};
     }
 }
 
@@ -120,17 +154,19 @@ void pin_locals(fn *f)
 {
     /* The arrays have room for n + 1 entries (setup_locals). */
     size_t n = nlocals_all(f);
-    uint64_t *weight = f->pin_weight;
-    bool *written = f->pin_written;
     memset(f->local_reg, -1, n);
-    memset(weight, 0, (n + 1) * sizeof *weight);
-    memset(written, 0, (n + 1) * sizeof *written);
-    /* Unreadable bytes leave every local in memory; the body's own
-     * compilation reports them. */
-    if (weigh(f, weight, written)) {
-        choose(f, weight, written, false, gpr_pins, sizeof gpr_pins);
-        choose(f, weight, written, true, xmm_pins, sizeof xmm_pins);
+    memset(f->pin_weight, 0, (n + 1) * sizeof *f->pin_weight);
+    /* Parameters are assigned from the start, and never in the log. */
+    memset(f->local_flags, LOCAL_ASSIGNED, f->nparams);
+    memset(f->local_flags + f->nparams, 0, n + 1 - f->nparams);
+    /* Unreadable bytes leave every local in memory, zeroed; the body's
+     * own compilation reports them. */
+    if (!weigh(f)) {
+        memset(f->local_flags, LOCAL_WRITTEN | LOCAL_READ_UNSET, n);
+        return;
     }
+    choose(f, false, gpr_pins, sizeof gpr_pins);
+    choose(f, true, xmm_pins, sizeof xmm_pins);
 }
 
 static void pin_load(fn *f, const pin *p)
@@ -144,6 +180,8 @@ void pins_enter(fn *f)
         const pin *p = &f->pins[k];
         if (p->local < f->nparams)
             pin_load(f, p);
+        else if (!(f->local_flags[p->local] & LOCAL_READ_UNSET))
+            continue; /* garbage until its first set */
         else if (IS_XMM(p->reg))
             x86_logic_ps(f->cb, 0x57, p->reg - 16, p->reg - 16); /* xorps x, x */
         else

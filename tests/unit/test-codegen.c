@@ -1,9 +1,9 @@
 /* Register allocation in the compiler, through the public API (linked against
  * libwasmjail.la): the pinned locals of src/compiler/pin.c (the most used
- * locals of a function stay in rbx r12 r13 rsi rdi r8 and xmm8-14 for the
- * whole function, saved around calls) and the lazy reads of locals on the
+ * locals of a function stay in rbx r12 r13 rsi rdi r8 and xmm5-14 for the
+ * whole function, saved around calls), the lazy reads of locals on the
  * operand stack (a local written while an older read of it is still on the
- * stack).
+ * stack), and the zeroing of only the locals that may be read unset.
  *
  * Every test checks a result computed by hand or by a C reference loop that
  * mirrors the wasm code step by step. Float arithmetic is kept exact (small
@@ -1425,6 +1425,307 @@ START_TEST(many_params_from_wasm)
 }
 END_TEST
 
+/* ==== 7. locals zeroed only where a read may come before a write ===================== */
+
+/* The prologue zeroes only the declared locals that some read may reach
+ * before any write (pin.c's definite-assignment scan). Every export first
+ * calls $dirty, whose frame (the same rbp: both are called from the same
+ * place) fills the first DIRTY_UNITS units below the vmctx with garbage and
+ * which leaves garbage in every pin register (rbx r12 r13 rsi rdi r8 and
+ * xmm5-14 hold its hot locals), so a local that should have been zeroed
+ * and was not reads garbage. */
+#define DIRTY_UNITS 20010
+
+/* $dirty's text: DIRTY_UNITS i64 locals set to garbage once, then 6 i64 and
+ * 10 v128 locals set in a loop (the heaviest: pinned). */
+static char *dirty_func(void)
+{
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    fprintf(out, "  (func $dirty");
+    for (int i = 0; i < DIRTY_UNITS + 6; i++)
+        fprintf(out, " (local i64)");
+    for (int i = 0; i < 10; i++)
+        fprintf(out, " (local v128)");
+    fprintf(out, "\n");
+    for (int i = 0; i < DIRTY_UNITS + 16; i++) {
+        if (i == DIRTY_UNITS)
+            fprintf(out, "    (loop $l\n");
+        fprintf(out, i < DIRTY_UNITS + 6 ? "    (local.set %d (i64.const 0x5a5a5a5a5a5a5a5a))\n"
+                                         : "    (local.set %d (v128.const i64x2 0x5a5a5a5a5a5a5a5a "
+                                           "0x5a5a5a5a5a5a5a5a))\n",
+                i);
+    }
+    fprintf(out, "    ))\n");
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+/* `wat` with @DIRTY replaced by $dirty and @T by `type`. */
+static void open_dirty(fixture *fx, const char *wat, const char *type)
+{
+    char *dirty = dirty_func();
+    char *with_dirty = replace_all(wat, "@DIRTY", dirty);
+    char *text = replace_all(with_dirty, "@T", type);
+    fx_open(fx, text, type);
+    free(text);
+    free(with_dirty);
+    free(dirty);
+}
+
+/* Each function of type @T reads one local $x at a point where only some
+ * paths (or the first loop iteration) have set it: 0 on the others. */
+static const char zero_wat[] =
+    "(module\n"
+    "@DIRTY"
+    /* set in the then arm only: 7 or 0 */
+    "  (func $arm (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then (local.set $x (@T.const 7))))\n"
+    "    (local.get $x))\n"
+    /* set in the else arm only: 0 or 9 */
+    "  (func $arm_else (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then) (else (local.set $x (@T.const 9))))\n"
+    "    (local.get $x))\n"
+    /* set in the then arm, read in the else arm: 1 or 0 */
+    "  (func $then_else (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (result @T) (local.get $c)\n"
+    "      (then (local.set $x (@T.const 1)) (local.get $x))\n"
+    "      (else (local.get $x))))\n"
+    /* set after a br_if out of the block: 0 or 3 */
+    "  (func $br_out (param $c i32) (result @T) (local $x @T)\n"
+    "    (block (br_if 0 (local.get $c)) (local.set $x (@T.const 3)))\n"
+    "    (local.get $x))\n"
+    /* read in a branch before the set: 0 or 5 */
+    "  (func $early (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then (return (local.get $x))))\n"
+    "    (local.set $x (@T.const 5))\n"
+    "    (local.get $x))\n"
+    /* set in an outer and an inner block, read in between and after:
+     * c = 0: 0; 1: (2 + 2) + 4; 2: (2 + 2) + 0 */
+    "  (func $nested (param $c i32) (result @T) (local $x @T) (local $y @T)\n"
+    "    (block\n"
+    "      (br_if 0 (i32.eqz (local.get $c)))\n"
+    "      (local.set $x (@T.const 2))\n"
+    "      (block (br_if 0 (i32.eq (local.get $c) (i32.const 2)))\n"
+    "        (local.set $y (@T.const 4)))\n"
+    "      (local.set $x (@T.add (local.get $x) (local.get $x))))\n"
+    "    (@T.add (local.get $x) (local.get $y)))\n"
+    /* twelve locals read at the top of the loop and set below: the first
+     * iteration adds 0s; iteration k adds p0..p11 = (k - 1) + 0..11. The
+     * GPR or xmm class has more hot locals than pin registers. */
+    "  (func $loop (param $n i32) (result @T)\n"
+    "    (local $i i32) (local $x @T) (local $sum @T)\n"
+    "    (local $p0 @T) (local $p1 @T) (local $p2 @T) (local $p3 @T) (local $p4 @T)\n"
+    "    (local $p5 @T) (local $p6 @T) (local $p7 @T) (local $p8 @T) (local $p9 @T)\n"
+    "    (local $p10 @T) (local $p11 @T)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (@T.add (local.get $sum) (@T.add (@T.add (@T.add (local.get $p0)\n"
+    "        (local.get $p1)) (@T.add (local.get $p2) (local.get $p3))) (@T.add (@T.add\n"
+    "        (local.get $p4) (local.get $p5)) (@T.add (local.get $p6) (local.get $p7))))))\n"
+    "      (local.set $sum (@T.add (local.get $sum) (@T.add (@T.add (local.get $p8)\n"
+    "        (local.get $p9)) (@T.add (local.get $p10) (local.get $p11)))))\n"
+    "      (local.set $p0 (local.get $x))\n"
+    "      (local.set $p1 (@T.add (local.get $x) (@T.const 1)))\n"
+    "      (local.set $p2 (@T.add (local.get $x) (@T.const 2)))\n"
+    "      (local.set $p3 (@T.add (local.get $x) (@T.const 3)))\n"
+    "      (local.set $p4 (@T.add (local.get $x) (@T.const 4)))\n"
+    "      (local.set $p5 (@T.add (local.get $x) (@T.const 5)))\n"
+    "      (local.set $p6 (@T.add (local.get $x) (@T.const 6)))\n"
+    "      (local.set $p7 (@T.add (local.get $x) (@T.const 7)))\n"
+    "      (local.set $p8 (@T.add (local.get $x) (@T.const 8)))\n"
+    "      (local.set $p9 (@T.add (local.get $x) (@T.const 9)))\n"
+    "      (local.set $p10 (@T.add (local.get $x) (@T.const 10)))\n"
+    "      (local.set $p11 (@T.add (local.get $x) (@T.const 11)))\n"
+    "      (local.set $x (@T.add (local.get $x) (@T.const 1)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (local.get $sum))\n"
+    /* $x, never written, pinned: reloaded from its home after each call */
+    "  (func $id (param i32) (result i32) (local.get 0))\n"
+    "  (func $unwritten (param $n i32) (result @T) (local $i i32) (local $x @T) (local $sum @T)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (@T.add (@T.add (local.get $sum) (local.get $x)) (@T.const 1)))\n"
+    "      (local.set $i (call $id (i32.add (local.get $i) (i32.const 1))))\n"
+    "      (local.set $sum (@T.add (@T.add (local.get $sum) (local.get $x)) (@T.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (@T.add (local.get $sum) (local.get $x)))\n"
+    "  (func (export \"arm\") (param i32) (result @T) (call $dirty) (call $arm (local.get 0)))\n"
+    "  (func (export \"unwritten\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $unwritten (local.get 0)))\n"
+    "  (func (export \"arm_else\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $arm_else (local.get 0)))\n"
+    "  (func (export \"then_else\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $then_else (local.get 0)))\n"
+    "  (func (export \"br_out\") (param i32) (result @T) (call $dirty) (call $br_out (local.get 0)))\n"
+    "  (func (export \"early\") (param i32) (result @T) (call $dirty) (call $early (local.get 0)))\n"
+    "  (func (export \"nested\") (param i32) (result @T) (call $dirty) (call $nested (local.get 0)))\n"
+    "  (func (export \"loop\") (param i32) (result @T) (call $dirty) (call $loop (local.get 0))))\n";
+
+static double zero_loop_ref(int n)
+{
+    double sum = 0;
+    for (int k = 1; k < n; k++)
+        sum += 12 * (k - 1) + 66;
+    return sum;
+}
+
+START_TEST(zeroed_locals_typed)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_dirty(&fx, zero_wat, t->name);
+    static const struct {
+        const char *name;
+        double when0, when1;
+    } cases[] = {{"arm", 0, 7}, {"arm_else", 9, 0}, {"then_else", 0, 1},
+                 {"br_out", 3, 0}, {"early", 5, 0}, {"nested", 0, 8}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        expect_(__LINE__, &fx, cases[k].name, VALS(typed(t, cases[k].when0)), VALS(v_i32(0)));
+        expect_(__LINE__, &fx, cases[k].name, VALS(typed(t, cases[k].when1)), VALS(v_i32(1)));
+    }
+    EXPECT(&fx, "nested", VALS(typed(t, 4)), VALS(v_i32(2)));
+    /* by hand: iteration 1 adds 0 + 1 + ... + 11 = 66, iteration 2 adds 78 */
+    ck_assert(zero_loop_ref(3) == 144);
+    for (int n = 1; n <= 4; n++)
+        EXPECT(&fx, "loop", VALS(typed(t, zero_loop_ref(n))), VALS(v_i32(n)));
+    EXPECT(&fx, "unwritten", VALS(typed(t, 6)), VALS(v_i32(3)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* v128 locals (16 bytes to zero): set in one arm, and twelve read at the
+ * top of a loop (10 pinned, 2 in memory); results are lane 0 + 3 * lane 1
+ * of i64x2 views, so both halves count. */
+static const char zero_v128_wat[] =
+    "(module\n"
+    "@DIRTY"
+    "  (func $lanes (param $v v128) (result i64)\n"
+    "    (i64.add (i64x2.extract_lane 0 (local.get $v))\n"
+    "             (i64.mul (i64x2.extract_lane 1 (local.get $v)) (i64.const 3))))\n"
+    "  (func $arm (param $c i32) (result i64) (local $x v128)\n"
+    "    (if (local.get $c) (then (local.set $x (v128.const i64x2 7 5))))\n"
+    "    (call $lanes (local.get $x)))\n"
+    "  (func $loop (param $n i32) (result i64)\n"
+    "    (local $i i32) (local $x v128) (local $sum v128)\n"
+    "    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128) (local $p4 v128)\n"
+    "    (local $p5 v128) (local $p6 v128) (local $p7 v128) (local $p8 v128) (local $p9 v128)\n"
+    "    (local $p10 v128) (local $p11 v128)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (i64x2.add (local.get $sum) (i64x2.add (i64x2.add (i64x2.add\n"
+    "        (local.get $p0) (local.get $p1)) (i64x2.add (local.get $p2) (local.get $p3)))\n"
+    "        (i64x2.add (i64x2.add (local.get $p4) (local.get $p5)) (i64x2.add (local.get $p6)\n"
+    "        (local.get $p7))))))\n"
+    "      (local.set $sum (i64x2.add (local.get $sum) (i64x2.add (i64x2.add (local.get $p8)\n"
+    "        (local.get $p9)) (i64x2.add (local.get $p10) (local.get $p11)))))\n"
+    "      (local.set $p0 (local.get $x))\n"
+    "      (local.set $p1 (i64x2.add (local.get $x) (v128.const i64x2 1 1)))\n"
+    "      (local.set $p2 (i64x2.add (local.get $x) (v128.const i64x2 2 2)))\n"
+    "      (local.set $p3 (i64x2.add (local.get $x) (v128.const i64x2 3 3)))\n"
+    "      (local.set $p4 (i64x2.add (local.get $x) (v128.const i64x2 4 4)))\n"
+    "      (local.set $p5 (i64x2.add (local.get $x) (v128.const i64x2 5 5)))\n"
+    "      (local.set $p6 (i64x2.add (local.get $x) (v128.const i64x2 6 6)))\n"
+    "      (local.set $p7 (i64x2.add (local.get $x) (v128.const i64x2 7 7)))\n"
+    "      (local.set $p8 (i64x2.add (local.get $x) (v128.const i64x2 8 8)))\n"
+    "      (local.set $p9 (i64x2.add (local.get $x) (v128.const i64x2 9 9)))\n"
+    "      (local.set $p10 (i64x2.add (local.get $x) (v128.const i64x2 10 10)))\n"
+    "      (local.set $p11 (i64x2.add (local.get $x) (v128.const i64x2 11 11)))\n"
+    "      (local.set $x (i64x2.add (local.get $x) (v128.const i64x2 1 1)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (call $lanes (local.get $sum)))\n"
+    "  (func (export \"arm\") (param i32) (result i64) (call $dirty) (call $arm (local.get 0)))\n"
+    "  (func (export \"loop\") (param i32) (result i64) (call $dirty) (call $loop (local.get 0))))\n";
+
+START_TEST(zeroed_locals_v128)
+{
+    fixture fx;
+    open_dirty(&fx, zero_v128_wat, "v128");
+    EXPECT(&fx, "arm", VALS(v_i64(0)), VALS(v_i32(0)));
+    EXPECT(&fx, "arm", VALS(v_i64(7 + 3 * 5)), VALS(v_i32(1)));
+    for (int n = 1; n <= 4; n++)
+        EXPECT(&fx, "loop", VALS(v_i64(4 * (int64_t)zero_loop_ref(n))), VALS(v_i32(n)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* A function of `count` declared locals of `type`, of which those at
+ * `unset` (indices, ascending) are read before any write: the result is
+ * the sum of all locals, with local i set to i + 1 before the reads unless
+ * it is in `unset`. An f64 $w and a v128 $v (read unset: 2 more units to
+ * zero) sit in the middle. */
+static char *locals_func(const char *name, int count, const char *type, const int *unset,
+                         int nunset)
+{
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    fprintf(out, "  (func $%s (result i64) (local $w f64)", name);
+    for (int i = 0; i < count; i++)
+        fprintf(out, i == count / 2 ? " (local $v v128) (local %s)" : " (local %s)", type);
+    fprintf(out, "\n    (local.set $w (f64.const 0.5))\n");
+    /* locals are numbered after $w (0), and $v sits before local count/2 */
+    for (int i = 0, u = 0; i < count; i++) {
+        if (u < nunset && unset[u] == i)
+            u++;
+        else
+            fprintf(out, "    (local.set %d (%s.const %d))\n", 1 + i + (i >= count / 2), type,
+                    i + 1);
+    }
+    fprintf(out, "    (i64.add (i64x2.extract_lane 0 (local.get $v))"
+                 " (i64x2.extract_lane 1 (local.get $v)))\n"
+                 "    (i64.trunc_f64_s (local.get $w)) (i64.add)\n");
+    for (int i = 0; i < count; i++)
+        fprintf(out, "    (local.get %d)%s (i64.add)\n", 1 + i + (i >= count / 2),
+                strcmp(type, "i32") ? "" : " (i64.extend_i32_u)");
+    fprintf(out, "  )\n  (func (export \"%s\") (result i64) (call $dirty) (call $%s))\n", name,
+            name);
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+/* The sum locals_func's function returns. */
+static int64_t locals_sum(int count, const int *unset, int nunset)
+{
+    int64_t sum = 0;
+    for (int i = 0, u = 0; i < count; i++) {
+        if (u < nunset && unset[u] == i)
+            u++;
+        else
+            sum += i + 1;
+    }
+    return sum;
+}
+
+/* Hundreds and thousands of locals: a few read unset (zeroed with a store
+ * each, some at 32-bit displacements), many (zeroed with rep stosq over
+ * their span: the first and the last local are among them). */
+START_TEST(zeroed_locals_many)
+{
+    static const int few[] = {0, 1, 150, 299};
+    static const int many[] = {0, 3, 5, 7, 10, 20, 30, 40, 50, 60, 70, 80, 90,
+                               100, 120, 140, 160, 180, 200, 299};
+    static const int huge[] = {0, 1, 2, 9999, 10000, 19997, 19998};
+    char *fns[] = {locals_func("few", 300, "i32", few, 4),
+                   locals_func("many", 300, "i64", many, 20),
+                   locals_func("huge", 19999, "i64", huge, 7)};
+    char *body = malloc(strlen(fns[0]) + strlen(fns[1]) + strlen(fns[2]) + 64);
+    ck_assert_ptr_nonnull(body);
+    sprintf(body, "(module\n@DIRTY%s%s%s)\n", fns[0], fns[1], fns[2]);
+    fixture fx;
+    open_dirty(&fx, body, "many");
+    expect_(__LINE__, &fx, "few", VALS(v_i64(locals_sum(300, few, 4))), NULL, 0);
+    expect_(__LINE__, &fx, "many", VALS(v_i64(locals_sum(300, many, 20))), NULL, 0);
+    expect_(__LINE__, &fx, "huge", VALS(v_i64(locals_sum(19999, huge, 7))), NULL, 0);
+    fx_close(&fx);
+    for (int i = 0; i < 3; i++)
+        free(fns[i]);
+    free(body);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -1453,6 +1754,13 @@ static Suite *codegen_suite(void)
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);
+
+    TCase *zero = tcase_create("zeroed locals");
+    tcase_set_timeout(zero, 60);
+    tcase_add_loop_test(zero, zeroed_locals_typed, 0, 4);
+    tcase_add_test(zero, zeroed_locals_v128);
+    tcase_add_test(zero, zeroed_locals_many);
+    suite_add_tcase(s, zero);
     return s;
 }
 
