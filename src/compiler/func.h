@@ -133,7 +133,7 @@ typedef struct pin {
     uint8_t reg;
     bool written; /* set anywhere in the body: calls must save it */
 } pin;
-#define MAX_PINS 16 /* gpr_pins and xmm_pins (pin.c) */
+#define MAX_PINS 18 /* gpr_pins, gpr_extra_pins and xmm_pins (pin.c) */
 
 #define VEC(T) struct { T *v; uint32_t n, cap; }
 

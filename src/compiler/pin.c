@@ -26,8 +26,16 @@
  * and only for locals used more than once, so functions with few such
  * locals leave the rest to the stack. */
 static const uint8_t gpr_pins[] = {RBX, R12, R13, RSI, RDI, R8};
+/* Two more, from the operand stack's pool, for functions whose loops use
+ * more locals than that (an integer DP kernel reloaded its bounds and
+ * bases from the frame each step): the pool keeps rax, rcx and rdx, all
+ * that division needs at once (rax, rdx and the divisor), and no
+ * instruction holds more GPRs than three. */
+static const uint8_t gpr_extra_pins[] = {R9, R10};
 static const uint8_t xmm_pins[] = {XMM(14), XMM(13), XMM(12), XMM(11), XMM(10),
                                    XMM(9),  XMM(8),  XMM(7),  XMM(6),  XMM(5)};
+_Static_assert(sizeof gpr_pins + sizeof gpr_extra_pins + sizeof xmm_pins <= MAX_PINS,
+               "fn.pins has room for every pin");
 
 /* A use inside k nested loops weighs 4^k: inner loops dominate. */
 static uint64_t use_weight(uint32_t loops)
@@ -67,8 +75,9 @@ static void unassign(fn *f, uint32_t *nlog, uint32_t mark)
  * with immediates other than a one-byte local index: kept in the reader,
  * whose address the decoder takes, each step stored the cursor and loaded
  * it back. Code after br, return or unreachable is scanned like the rest:
- * a read there may only mark a local that needs no zeroing. */
-static bool weigh(fn *f)
+ * a read there may only mark a local that needs no zeroing. *call_weight
+ * weighs the calls (and libcalls), which save and reload the pins. */
+static bool weigh(fn *f, uint64_t *call_weight)
 {
     const wasm_func *func = &f->m->funcs[f->index];
     /* Reader errors are not reported from here; only kind is read before
@@ -108,7 +117,7 @@ static bool weigh(fn *f)
         if (!wasm_decode_immediates(&r, op, f->m->features, &ins))
             return false;
         p = r.p;
-        switch (op) {
+        switch (ins.op) {
         case WASM_OP_LOCAL_GET:
         case WASM_OP_LOCAL_SET:
         case WASM_OP_LOCAL_TEE:
@@ -125,13 +134,20 @@ static bool weigh(fn *f)
             loops += loop;
             break;
         }
+        case WASM_OP_CALL:
+        case WASM_OP_CALL_INDIRECT:
+        case WASM_OP_MEMORY_GROW:
+        case WASM_OP_MEMORY_INIT ... WASM_OP_TABLE_FILL:
+            *call_weight += use_weight(loops);
+            break;
         }
     }
     return true;
 }
 
-/* Pins the heaviest locals of one class to the registers in `regs`. */
-static void choose(fn *f, bool xmm, const uint8_t *regs, uint32_t nregs)
+/* Pins the heaviest locals of one class to the registers in `regs`, as
+ * long as they weigh at least `min`; returns how many. */
+static uint32_t choose(fn *f, bool xmm, const uint8_t *regs, uint32_t nregs, uint64_t min)
 {
     const uint64_t *weight = f->pin_weight;
     size_t n = nlocals_all(f);
@@ -141,13 +157,13 @@ static void choose(fn *f, bool xmm, const uint8_t *regs, uint32_t nregs)
             if (f->local_reg[i] < 0 && in_xmm(f->local_types[i]) == xmm &&
                 (best == UINT32_MAX || weight[i] > weight[best]))
                 best = i;
-        /* A local used once outside loops gains nothing from a register. */
-        if (best == UINT32_MAX || weight[best] < 2)
-            return;
+        if (best == UINT32_MAX || weight[best] < min)
+            return k;
         f->local_reg[best] = (int8_t)regs[k];
         f->used |= 1u << regs[k];
         f->pins[f->npins++] = (pin){best, regs[k], f->local_flags[best] & LOCAL_WRITTEN};
     }
+    return nregs;
 }
 
 void pin_locals(fn *f)
@@ -161,12 +177,18 @@ void pin_locals(fn *f)
     memset(f->local_flags + f->nparams, 0, n + 1 - f->nparams);
     /* Unreadable bytes leave every local in memory, zeroed; the body's
      * own compilation reports them. */
-    if (!weigh(f)) {
+    uint64_t call_weight = 0;
+    if (!weigh(f, &call_weight)) {
         memset(f->local_flags, LOCAL_WRITTEN | LOCAL_READ_UNSET, n);
         return;
     }
-    choose(f, false, gpr_pins, sizeof gpr_pins);
-    choose(f, true, xmm_pins, sizeof xmm_pins);
+    /* A local used once outside loops gains nothing from a register. */
+    if (choose(f, false, gpr_pins, sizeof gpr_pins, 2) == sizeof gpr_pins)
+        /* The extra pins go to locals that outweigh the calls twice (a
+         * call stores and reloads each pin, a use in a register saves
+         * about one access) by 4 uses in a loop. */
+        choose(f, false, gpr_extra_pins, sizeof gpr_extra_pins, 2 * call_weight + 16);
+    choose(f, true, xmm_pins, sizeof xmm_pins, 2);
 }
 
 static void pin_load(fn *f, const pin *p)

@@ -1726,6 +1726,233 @@ START_TEST(zeroed_locals_many)
 }
 END_TEST
 
+/* ==== 8. more pinned GPRs where loops use more locals ================================ */
+
+/* The recurrences below use eight i32 locals plus a counter and a bound in
+ * one loop (six pins, and r9 r10 taken from the operand stack's pool), and
+ * "nine" ten f64 locals as well (every xmm pin). "nine_calls" calls a wasm
+ * function that writes its own pins and the host (which scrambles r9 and
+ * r10 too) in the outer loop; "nine_divshift" divides and shifts by
+ * variable amounts (rax, rcx and rdx, what is left of the pool) and builds
+ * an expression deep enough to spill. */
+#define NINE_STEP                                                                          \
+    "      (local.set $a (i32.add (local.get $a) (local.get $i)))\n"                       \
+    "      (local.set $b (i32.xor (local.get $b) (i32.mul (local.get $a) (i32.const 3))))\n" \
+    "      (local.set $c (i32.add (local.get $c) (i32.shr_u (local.get $b) (i32.const 1))))\n" \
+    "      (local.set $d (i32.add (i32.sub (local.get $d) (local.get $c)) (local.get $a)))\n" \
+    "      (local.set $e (i32.add (local.get $e)\n"                                        \
+    "        (i32.mul (i32.or (local.get $d) (i32.const 1)) (local.get $b))))\n"           \
+    "      (local.set $g (i32.sub (i32.add (local.get $g) (local.get $e)) (local.get $d)))\n" \
+    "      (local.set $h (i32.xor (local.get $h) (i32.add (local.get $g) (local.get $c))))\n" \
+    "      (local.set $k (i32.add (local.get $k) (i32.mul (local.get $h) (i32.const 7))))\n"
+
+#define NINE_RESULT                                                                        \
+    "    (i32.add (i32.xor (i32.xor (local.get $a) (i32.rotl (local.get $b) (i32.const 3)))\n" \
+    "                      (i32.xor (i32.rotl (local.get $c) (i32.const 7))\n"             \
+    "                               (i32.rotl (local.get $d) (i32.const 11))))\n"          \
+    "             (i32.xor (i32.xor (i32.rotl (local.get $e) (i32.const 13))\n"            \
+    "                               (i32.rotl (local.get $g) (i32.const 17)))\n"           \
+    "                      (i32.xor (i32.rotl (local.get $h) (i32.const 19))\n"            \
+    "                               (i32.rotl (local.get $k) (i32.const 23)))))\n"
+
+#define NINE_LOCALS                                                                        \
+    "    (local $i i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)\n"     \
+    "    (local $e i32) (local $g i32) (local $h i32) (local $k i32)\n"
+
+static const char extra_wat[] =
+    "(module\n"
+    "  (import \"env\" \"host\" (func $host (param i32 f64) (result i32 f64)))\n"
+    "  (func $nine (export \"nine\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64) (local $x4 f64)\n"
+    "    (local $x5 f64) (local $x6 f64) (local $x7 f64) (local $x8 f64) (local $x9 f64)\n"
+    "    (loop $l\n"
+    NINE_STEP
+    "      (local.set $x0 (f64.add (local.get $x0) (f64.const 0.5)))\n"
+    "      (local.set $x1 (f64.add (local.get $x1) (local.get $x0)))\n"
+    "      (local.set $x2 (f64.add (local.get $x2) (local.get $x1)))\n"
+    "      (local.set $x3 (f64.sub (local.get $x3) (local.get $x2)))\n"
+    "      (local.set $x4 (f64.add (local.get $x4) (local.get $x3)))\n"
+    "      (local.set $x5 (f64.add (local.get $x5) (local.get $x0)))\n"
+    "      (local.set $x6 (f64.sub (local.get $x6) (local.get $x5)))\n"
+    "      (local.set $x7 (f64.add (local.get $x7) (local.get $x6)))\n"
+    "      (local.set $x8 (f64.add (local.get $x8) (local.get $x7)))\n"
+    "      (local.set $x9 (f64.sub (local.get $x9) (local.get $x8)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (i32.add\n"
+    NINE_RESULT
+    "      (i32.trunc_sat_f64_s (f64.add (f64.add (f64.add (local.get $x4) (local.get $x9))\n"
+    "                                         (f64.add (local.get $x2) (local.get $x7)))\n"
+    "                                (f64.add (local.get $x3) (local.get $x8))))))\n"
+    "  (func (export \"nine_calls\") (param $n i32) (param $m i32) (result i32)\n"
+    NINE_LOCALS
+    "    (local $j i32)\n"
+    "    (loop $outer\n"
+    "      (local.set $a (i32.add (local.get $a) (call $nine (i32.const 3))))\n"
+    "      (local.get $j) (f64.const 0.5) (call $host) (drop)\n"
+    "      (local.set $b (i32.add (local.get $b)))\n"
+    "      (local.set $i (i32.const 0))\n"
+    "      (loop $l\n"
+    NINE_STEP
+    "        (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "        (br_if $l (i32.lt_u (local.get $i) (local.get $m))))\n"
+    "      (local.set $j (i32.add (local.get $j) (i32.const 1)))\n"
+    "      (br_if $outer (i32.lt_u (local.get $j) (local.get $n))))\n"
+    NINE_RESULT
+    "  )\n"
+    "  (func (export \"nine_divshift\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (loop $l\n"
+    "      (local.set $a (i32.add (local.get $a) (i32.add (local.get $i) (i32.const 0x9e3779b9))))\n"
+    "      (local.set $b (i32.xor (local.get $b) (i32.shl (local.get $a) (local.get $i))))\n"
+    "      (local.set $c (i32.add (local.get $c) (i32.shr_u (local.get $b) (local.get $a))))\n"
+    "      (local.set $d (i32.add (local.get $d)\n"
+    "        (i32.div_u (local.get $c) (i32.add (i32.and (local.get $a) (i32.const 255))\n"
+    "                                           (i32.const 1)))))\n"
+    "      (local.set $e (i32.xor (local.get $e)\n"
+    "        (i32.rem_u (local.get $d) (i32.add (i32.and (local.get $b) (i32.const 127))\n"
+    "                                           (i32.const 3)))))\n"
+    "      (local.set $g (i32.add (local.get $g)\n"
+    "        (i32.div_s (i32.sub (local.get $e) (local.get $c))\n"
+    "                   (i32.or (i32.and (local.get $h) (i32.const 255)) (i32.const 1)))))\n"
+    "      (local.set $h (i32.add (local.get $h)\n"
+    "        (i32.rem_s (local.get $g) (i32.add (i32.and (local.get $c) (i32.const 63))\n"
+    "                                          (i32.const 1)))))\n"
+    /* four products live at once, then a division: more than rax rcx rdx */
+    "      (local.set $k (i32.add (local.get $k)\n"
+    "        (i32.add (i32.mul (local.get $a) (local.get $b))\n"
+    "          (i32.add (i32.mul (local.get $c) (local.get $d))\n"
+    "            (i32.add (i32.mul (local.get $e) (local.get $g))\n"
+    "              (i32.div_u (i32.mul (local.get $h) (local.get $k))\n"
+    "                         (i32.rotl (i32.add (local.get $i) (i32.const 1))\n"
+    "                                   (local.get $e))))))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    NINE_RESULT
+    "  )\n"
+    /* every register of the pool holding a value (rax rcx rdx, with r9 r10
+     * if they are not pinned) when a division needs rax and rdx */
+    "  (func (export \"div_pressure\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (loop $l\n"
+    NINE_STEP
+    "      (local.set $k (i32.add (i32.mul (local.get $a) (local.get $b))\n"
+    "        (i32.add (i32.mul (local.get $c) (local.get $d))\n"
+    "          (i32.add (i32.mul (local.get $e) (local.get $g))\n"
+    "            (i32.add (i32.mul (local.get $h) (local.get $i))\n"
+    "              (i32.add (i32.mul (local.get $a) (local.get $c))\n"
+    "                (i32.div_u (local.get $h) (local.get $n))))))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    NINE_RESULT
+    "  ))\n";
+
+typedef struct nine {
+    uint32_t i, a, b, c, d, e, g, h, k;
+} nine;
+
+static uint32_t rotl32(uint32_t v, unsigned n)
+{
+    n &= 31;
+    return n ? v << n | v >> (32 - n) : v;
+}
+
+static void nine_step(nine *s)
+{
+    s->a += s->i;
+    s->b ^= s->a * 3;
+    s->c += s->b >> 1;
+    s->d = s->d - s->c + s->a;
+    s->e += (s->d | 1) * s->b;
+    s->g = s->g + s->e - s->d;
+    s->h ^= s->g + s->c;
+    s->k += s->h * 7;
+}
+
+static uint32_t nine_result(const nine *s)
+{
+    return (s->a ^ rotl32(s->b, 3) ^ rotl32(s->c, 7) ^ rotl32(s->d, 11)) +
+           (rotl32(s->e, 13) ^ rotl32(s->g, 17) ^ rotl32(s->h, 19) ^ rotl32(s->k, 23));
+}
+
+static uint32_t nine_ref(uint32_t n)
+{
+    nine s = {0};
+    double x[10] = {0};
+    do {
+        nine_step(&s);
+        x[0] += 0.5, x[1] += x[0], x[2] += x[1], x[3] -= x[2], x[4] += x[3];
+        x[5] += x[0], x[6] -= x[5], x[7] += x[6], x[8] += x[7], x[9] -= x[8];
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s) + (uint32_t)trunc_sat_i32(((x[4] + x[9]) + (x[2] + x[7])) + (x[3] + x[8]));
+}
+
+static uint32_t nine_calls_ref(uint32_t n, uint32_t m)
+{
+    nine s = {0};
+    uint32_t j = 0;
+    do {
+        s.a += nine_ref(3);
+        s.b += host_ref(j);
+        s.i = 0;
+        do {
+            nine_step(&s);
+            s.i++;
+        } while (s.i < m);
+        j++;
+    } while (j < n);
+    return nine_result(&s);
+}
+
+static uint32_t div_pressure_ref(uint32_t n)
+{
+    nine s = {0};
+    do {
+        nine_step(&s);
+        s.k = s.a * s.b + (s.c * s.d + (s.e * s.g + (s.h * s.i + (s.a * s.c + s.h / n))));
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s);
+}
+
+static uint32_t nine_divshift_ref(uint32_t n)
+{
+    nine s = {0};
+    do {
+        s.a += s.i + 0x9e3779b9u;
+        s.b ^= s.a << (s.i & 31);
+        s.c += s.b >> (s.a & 31);
+        s.d += s.c / ((s.a & 255) + 1);
+        s.e ^= s.d % ((s.b & 127) + 3);
+        s.g += (uint32_t)((int32_t)(s.e - s.c) / (int32_t)((s.h & 255) | 1));
+        s.h += (uint32_t)((int32_t)s.g % (int32_t)((s.c & 63) + 1));
+        s.k += s.a * s.b + (s.c * s.d + (s.e * s.g + s.h * s.k / rotl32(s.i + 1, s.e)));
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s);
+}
+
+START_TEST(extra_pins)
+{
+    fixture fx;
+    fx_open(&fx, extra_wat, "extra");
+    /* by hand, one step: a..k stay 0 (i = 0); x0..x9 = 0.5 0.5 0.5 -0.5 -0.5
+     * 0.5 -0.5 -0.5 -0.5 0.5, so (x4 + x9) + (x2 + x7) + (x3 + x8) = -1 */
+    ck_assert_uint_eq(nine_ref(1), UINT32_MAX);
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "nine", VALS(v_u32(nine_ref(n))), VALS(v_u32(n)));
+    EXPECT(&fx, "nine_calls", VALS(v_u32(nine_calls_ref(5, 7))), VALS(v_u32(5), v_u32(7)));
+    ck_assert_int_eq(fx.host_calls, 5);
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "nine_divshift", VALS(v_u32(nine_divshift_ref(n))), VALS(v_u32(n)));
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "div_pressure", VALS(v_u32(div_pressure_ref(n))), VALS(v_u32(n)));
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -1738,6 +1965,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(pins, many_params);
     tcase_add_test(pins, many_params_from_wasm);
     tcase_add_test(pins, trap_in_loop_then_call);
+    tcase_add_test(pins, extra_pins);
     suite_add_tcase(s, pins);
 
     TCase *lazy = tcase_create("lazy reads");
