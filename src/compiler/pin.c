@@ -43,29 +43,26 @@ static uint64_t use_weight(uint32_t loops)
     return (uint64_t)1 << (2 * (loops < 12 ? loops : 12));
 }
 
-/* One local.get/set/tee at loop depth `loops`. The definite-assignment
+/* One local.get/set/tee, whose use weighs `w`. The definite-assignment
  * scan (that of the function-references proposal for non-defaultable
  * locals): a set makes the local assigned for the rest of its block, and
- * a read of a local not assigned there may see its initial zero. */
-static inline void access(fn *f, uint32_t *nlog, uint8_t op, uint32_t local, uint32_t loops)
+ * a read of a local not assigned there may see its initial zero. A local
+ * is in the log of assignments (nlog entries; returns the new count) once
+ * at most. The arrays come in registers: the flags' byte stores may alias
+ * anything, so each access through f reloaded them. */
+static inline uint32_t access(uint64_t *weight, uint8_t *flags, uint32_t *log, uint32_t nlog,
+                              uint8_t op, uint32_t local, uint64_t w)
 {
-    uint8_t *flags = f->local_flags;
-    f->pin_weight[local] += use_weight(loops);
+    weight[local] += w;
+    uint8_t was = flags[local];
     if (op == WASM_OP_LOCAL_GET) {
-        flags[local] |= (uint8_t)((~flags[local] & LOCAL_ASSIGNED) << 1); /* READ_UNSET */
-    } else {
-        if (!(flags[local] & LOCAL_ASSIGNED))
-            f->assign_log[(*nlog)++] = local; /* a local is in the log once at most */
-        flags[local] |= LOCAL_WRITTEN | LOCAL_ASSIGNED;
+        flags[local] = was | (uint8_t)((~was & LOCAL_ASSIGNED) << 1); /* READ_UNSET */
+        return nlog;
     }
-}
-
-/* Undoes the assignments logged since `mark`: at a block's end or else,
- * the locals assigned inside it are assigned no more. */
-static void unassign(fn *f, uint32_t *nlog, uint32_t mark)
-{
-    while (*nlog > mark)
-        f->local_flags[f->assign_log[--*nlog]] &= (uint8_t)~LOCAL_ASSIGNED;
+    flags[local] = was | LOCAL_WRITTEN | LOCAL_ASSIGNED;
+    if (!(was & LOCAL_ASSIGNED))
+        log[nlog++] = local;
+    return nlog;
 }
 
 /* One pass over the body: weighs every local's uses, marks the written
@@ -88,26 +85,34 @@ static bool weigh(fn *f, uint64_t *call_weight)
     wasm_reader r = {.base = f->m->bytes, .end = f->m->bytes + func->body_end, .err = &rerr};
     const uint8_t *p = f->m->bytes + func->body, *end = r.end;
     size_t nlocals = nlocals_all(f);
+    uint64_t *weight = f->pin_weight;
+    uint8_t *flags = f->local_flags;
+    uint32_t *log = f->assign_log;
     /* Per open block: the assignment log's length at its start, shifted
      * left once, with bit 0 set for a loop. */
     f->block_marks.n = 0;
     uint32_t nlog = 0, loops = 0;
+    uint64_t w = use_weight(0);
     while (p < end) {
         uint8_t op = *p++;
         if (op >= WASM_OP_LOCAL_GET && op <= WASM_OP_LOCAL_TEE && p < end && *p < 0x80) {
             uint32_t local = *p++;
             if (local >= nlocals)
                 return false;
-            access(f, &nlog, op, local, loops);
+            nlog = access(weight, flags, log, nlog, op, local, w);
             continue;
         }
         if (wasm_opinfos[op].imm == WASM_IMM_NONE) {
             if ((op == WASM_OP_END || op == WASM_OP_ELSE) && f->block_marks.n) {
+                /* the locals assigned inside the block (or the then arm)
+                 * are assigned no more */
                 uint32_t mark = f->block_marks.v[f->block_marks.n - 1];
-                unassign(f, &nlog, mark >> 1);
+                while (nlog > mark >> 1)
+                    flags[log[--nlog]] &= (uint8_t)~LOCAL_ASSIGNED;
                 if (op == WASM_OP_END) {
                     f->block_marks.n--;
-                    loops -= mark & 1;
+                    if (mark & 1)
+                        w = use_weight(--loops);
                 }
             }
             continue;
@@ -123,7 +128,7 @@ static bool weigh(fn *f, uint64_t *call_weight)
         case WASM_OP_LOCAL_TEE:
             if (ins.index >= nlocals)
                 return false;
-            access(f, &nlog, op, ins.index, loops);
+            nlog = access(weight, flags, log, nlog, op, ins.index, w);
             break;
         case WASM_OP_BLOCK:
         case WASM_OP_LOOP:
@@ -131,14 +136,15 @@ static bool weigh(fn *f, uint64_t *call_weight)
             bool loop = op == WASM_OP_LOOP;
             if (!VEC_PUSH(f, f->block_marks, nlog << 1 | loop))
                 return false;
-            loops += loop;
+            if (loop)
+                w = use_weight(++loops);
             break;
         }
         case WASM_OP_CALL:
         case WASM_OP_CALL_INDIRECT:
         case WASM_OP_MEMORY_GROW:
         case WASM_OP_MEMORY_INIT ... WASM_OP_TABLE_FILL:
-            *call_weight += use_weight(loops);
+            *call_weight += w;
             break;
         }
     }

@@ -1,7 +1,8 @@
 /* Register allocation in the compiler, through the public API (linked against
  * libwasmjail.la): the pinned locals of src/compiler/pin.c (the most used
- * locals of a function stay in rbx r12 r13 rsi rdi r8 and xmm5-14 for the
- * whole function, saved around calls), the lazy reads of locals on the
+ * locals of a function stay in rbx r12 r13 rsi rdi r8, r9 r10 too when its
+ * loops need them, and xmm5-14 for the whole function, saved around
+ * calls), the lazy reads of locals on the
  * operand stack (a local written while an older read of it is still on the
  * stack), and the zeroing of only the locals that may be read unset.
  *
@@ -1431,13 +1432,14 @@ END_TEST
  * before any write (pin.c's definite-assignment scan). Every export first
  * calls $dirty, whose frame (the same rbp: both are called from the same
  * place) fills the first DIRTY_UNITS units below the vmctx with garbage and
- * which leaves garbage in every pin register (rbx r12 r13 rsi rdi r8 and
- * xmm5-14 hold its hot locals), so a local that should have been zeroed
- * and was not reads garbage. */
+ * which leaves garbage in every pin register (rbx r12 r13 rsi rdi r8 r9 r10
+ * and xmm5-14 hold its hot locals), so a local that should have been
+ * zeroed and was not reads garbage. */
 #define DIRTY_UNITS 20010
 
-/* $dirty's text: DIRTY_UNITS i64 locals set to garbage once, then 6 i64 and
- * 10 v128 locals set in a loop (the heaviest: pinned). */
+/* $dirty's text: DIRTY_UNITS i64 locals set to garbage once, then 8 i64 and
+ * 10 v128 locals set in a loop nest (the heaviest: pinned, r9 and r10
+ * included). */
 static char *dirty_func(void)
 {
     char *text;
@@ -1445,20 +1447,20 @@ static char *dirty_func(void)
     FILE *out = open_memstream(&text, &len);
     ck_assert_ptr_nonnull(out);
     fprintf(out, "  (func $dirty");
-    for (int i = 0; i < DIRTY_UNITS + 6; i++)
+    for (int i = 0; i < DIRTY_UNITS + 8; i++)
         fprintf(out, " (local i64)");
     for (int i = 0; i < 10; i++)
         fprintf(out, " (local v128)");
     fprintf(out, "\n");
-    for (int i = 0; i < DIRTY_UNITS + 16; i++) {
+    for (int i = 0; i < DIRTY_UNITS + 18; i++) {
         if (i == DIRTY_UNITS)
-            fprintf(out, "    (loop $l\n");
-        fprintf(out, i < DIRTY_UNITS + 6 ? "    (local.set %d (i64.const 0x5a5a5a5a5a5a5a5a))\n"
+            fprintf(out, "    (loop $l (loop $m\n");
+        fprintf(out, i < DIRTY_UNITS + 8 ? "    (local.set %d (i64.const 0x5a5a5a5a5a5a5a5a))\n"
                                          : "    (local.set %d (v128.const i64x2 0x5a5a5a5a5a5a5a5a "
                                            "0x5a5a5a5a5a5a5a5a))\n",
                 i);
     }
-    fprintf(out, "    ))\n");
+    fprintf(out, "    )))\n");
     ck_assert_int_eq(fclose(out), 0);
     return text;
 }
