@@ -19,7 +19,8 @@
 #include "wasm/opcodes.h"
 
 /* GPRs that no instruction needs for itself (rax, rcx and rdx serve
- * division and shifts and stay in the pool, with r9 and r10), and xmm5-14:
+ * division and shifts and always stay in the pool; r9 and r10 do unless
+ * gpr_extra_pins takes them), and xmm5-14:
  * SIMD kernels keep a dozen vectors in locals, while the operand stack
  * rarely needs more than the five left (xmm0-4; an instruction holds at
  * most three operands and two temporaries). Pins are taken heaviest first
