@@ -97,24 +97,60 @@ static void copy_head(fn *f)
     trap_jump(f, at + f->head_jump_at, WJ_TRAP_STACK_EXHAUSTED);
 }
 
-static void prologue(fn *f)
+/* Whether a declared local's home must start zeroed: it may be read
+ * before it is written (pin.c), from the home unless pinned, and a pinned
+ * one never written is reloaded from it after calls. */
+static bool home_zeroed(const fn *f, size_t local)
+{
+    uint8_t flags = f->local_flags[local];
+    return (flags & LOCAL_READ_UNSET) && (f->local_reg[local] < 0 || !(flags & LOCAL_WRITTEN));
+}
+
+/* Up to this many units are zeroed with a store each (4 bytes, 7 with a
+ * 32-bit displacement); more with rep stosq over the span holding them. */
+#define ZERO_STORES_MAX 16
+
+/* Zeroes the homes of the declared locals that need it (home_zeroed). */
+static void zero_locals(fn *f)
 {
     codebuf *cb = f->cb;
+    size_t n = nlocals_all(f);
+    uint32_t units = 0;
+    int32_t low = 0, high = 0; /* the span of the homes to zero: [low, high) */
+    for (size_t i = f->nparams; i < n; i++)
+        if (home_zeroed(f, i)) {
+            int32_t size = (int32_t)(VM_UNIT * vm_slot_units(f->local_types[i]));
+            if (!units)
+                high = f->local_off[i] + size; /* homes go down from the first */
+            low = f->local_off[i];
+            units += (uint32_t)size / VM_UNIT;
+        }
+    if (!units)
+        return;
+    if (units > ZERO_STORES_MAX) {
+        x86_lea(cb, SZ64, RDI, M_(RBP, low));                   /* lea rdi, [rbp+low] */
+        x86_mov_ri64(cb, RCX, (uint32_t)(high - low) / VM_UNIT); /* mov ecx, units */
+        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);            /* xor eax, eax */
+        x86_rep_stosq(cb);                                      /* rep stosq */
+        return;
+    }
+    x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
+    for (size_t i = f->nparams; i < n; i++) {
+        if (!home_zeroed(f, i))
+            continue;
+        for (uint32_t u = 0; u < vm_slot_units(f->local_types[i]); u++) {
+            x86_rm unit = M_(RBP, f->local_off[i] + (int32_t)(VM_UNIT * u));
+            x86_mov_mr(cb, SZ64, unit, RAX); /* mov [home+8u], rax */
+        }
+    }
+}
+
+static void prologue(fn *f)
+{
     copy_head(f);
     meter_check(f);
     reload_membase(f);
-    /* Declared locals start zeroed: locals_units qwords below the vmctx. */
-    uint32_t n = f->locals_units;
-    if (n > 0 && n <= 8) {
-        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX); /* xor eax, eax */
-        for (uint32_t j = 0; j < n; j++)
-            x86_mov_mr(cb, SZ64, M_(RBP, -(int32_t)(16 + VM_UNIT * j)), RAX); /* mov [rbp-16-8j], rax */
-    } else if (n > 8) {
-        x86_lea(cb, SZ64, RDI, M_(RBP, -(int32_t)(8 + VM_UNIT * n))); /* lea rdi, [lowest] */
-        x86_mov_ri64(cb, RCX, n);                                /* mov ecx, n */
-        x86_alu_mr(cb, ALU_XOR, SZ32, R_(RAX), RAX);             /* xor eax, eax */
-        x86_rep_stosq(cb);                                       /* rep stosq */
-    }
+    zero_locals(f);
     pins_enter(f);
 }
 
@@ -137,7 +173,8 @@ static bool reserve_locals(fn *f, size_t n)
         !grow_locals(&f->local_off, n, sizeof *f->local_off) ||
         !grow_locals(&f->local_reg, n, sizeof *f->local_reg) ||
         !grow_locals(&f->pin_weight, n, sizeof *f->pin_weight) ||
-        !grow_locals(&f->pin_written, n, sizeof *f->pin_written))
+        !grow_locals(&f->local_flags, n, sizeof *f->local_flags) ||
+        !grow_locals(&f->assign_log, n, sizeof *f->assign_log))
         return fn_oom(f);
     f->locals_cap = n;
     return true;
@@ -149,7 +186,8 @@ void fn_free(fn *f)
     free(f->local_off);
     free(f->local_reg);
     free(f->pin_weight);
-    free(f->pin_written);
+    free(f->local_flags);
+    free(f->assign_log);
     free(f->vconsts.v);
     free(f->vconst_refs.v);
     free(f->vconst_slots);
@@ -159,6 +197,7 @@ void fn_free(fn *f)
     free(f->stubs.v);
     free(f->lazy_stubs.v);
     free(f->epoch_stubs.v);
+    free(f->block_marks.v);
 }
 
 /* Types and homes of the parameters and declared locals. */

@@ -135,7 +135,7 @@ typedef struct pin {
     uint8_t reg;
     bool written; /* set anywhere in the body: calls must save it */
 } pin;
-#define MAX_PINS 16 /* gpr_pins and xmm_pins (pin.c) */
+#define MAX_PINS 18 /* gpr_pins, gpr_extra_pins and xmm_pins (pin.c) */
 
 
 /* One function's compilation. The buffers (pointers with their
@@ -200,8 +200,9 @@ typedef struct fn {
     int32_t *local_off;        /* per local: its home's displacement from rbp */
     int8_t *local_reg;         /* per local: its pinned register, or -1 */
     uint64_t *pin_weight;      /* per local: pin.c's scratch */
-    bool *pin_written;         /* per local: pin.c's scratch */
-    size_t locals_cap;         /* entries of the five per-local arrays */
+    uint8_t *local_flags;      /* per local: LOCAL_* (pin.c) */
+    uint32_t *assign_log;      /* per local: pin.c's scratch */
+    size_t locals_cap;         /* entries of the six per-local arrays */
     ventry *stack;
     uint32_t stack_cap;
     ctrl *ctrls;
@@ -214,6 +215,7 @@ typedef struct fn {
     vconst_slot *vconst_slots; /* a power of two of them, at most half live */
     uint32_t vconst_slot_cap, vconst_gen;
     VEC(epoch_stub) epoch_stubs;
+    VEC(uint32_t) block_marks; /* pin.c's scratch */
 } fn;
 
 /* The largest frame a function may have (1 GiB): offsets within it fit
@@ -324,8 +326,16 @@ int lcache_reclaim(fn *f, bool xmm, uint32_t avoid);
 int local_reg(fn *f, const ventry *e);
 
 /* ---- pin.c ---- */
-void pin_locals(fn *f);  /* chooses them and takes their registers */
-void pins_enter(fn *f);  /* prologue: parameters loaded, the others zeroed */
+/* What pin_locals found about each local (local_flags). */
+enum {
+    LOCAL_WRITTEN = 1,  /* set somewhere in the body */
+    LOCAL_ASSIGNED = 2, /* the scan's state: definitely set at this point */
+    LOCAL_READ_UNSET = 4, /* some read may come before any write: starts zeroed */
+};
+/* Weighs the locals' uses, chooses the pinned ones and takes their
+ * registers, and finds the locals that need zeroing. */
+void pin_locals(fn *f);
+void pins_enter(fn *f);  /* prologue: parameters loaded, LOCAL_READ_UNSET ones zeroed */
 void pins_save(fn *f);   /* before a call: written ones to their homes */
 void pins_reload(fn *f); /* after a call */
 

@@ -148,9 +148,11 @@ static void divrem(fn *f, uint8_t type, bool is_signed, bool rem)
 {
     codebuf *cb = f->cb;
     int size = type_size(type);
+    /* rax taken before rdx is evicted, or rdx's value could move to rax */
     reg_evict(f, RAX);
+    f->used |= BIT(RAX);
     reg_evict(f, RDX);
-    f->used |= BIT(RAX) | BIT(RDX);
+    f->used |= BIT(RDX);
     ventry *bt = top(f, 0);
     bool b_const = bt->kind == V_CONST;
     uint64_t bval = size == SZ32 ? (uint64_t)(int64_t)(int32_t)bt->imm : bt->imm;

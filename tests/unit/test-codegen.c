@@ -1,9 +1,10 @@
 /* Register allocation in the compiler, through the public API (linked against
  * libwasmjail.la): the pinned locals of src/compiler/pin.c (the most used
- * locals of a function stay in rbx r12 r13 rsi rdi r8 and xmm8-14 for the
- * whole function, saved around calls) and the lazy reads of locals on the
+ * locals of a function stay in rbx r12 r13 rsi rdi r8, r9 r10 too when its
+ * loops need them, and xmm5-14 for the whole function, saved around
+ * calls), the lazy reads of locals on the
  * operand stack (a local written while an older read of it is still on the
- * stack).
+ * stack), and the zeroing of only the locals that may be read unset.
  *
  * Every test checks a result computed by hand or by a C reference loop that
  * mirrors the wasm code step by step. Float arithmetic is kept exact (small
@@ -1460,7 +1461,7 @@ START_TEST(many_params_from_wasm)
 }
 END_TEST
 
-/* ==== 6. operators updating a pinned local in place ================================== */
+/* ==== 7. operators updating a pinned local in place ================================== */
 
 /* `x = x op b` compiles to `op x, b` on x's register (the local.set taken
  * with the operator), `x + b` into another local to `lea`; "update" mixes
@@ -1610,6 +1611,535 @@ START_TEST(wrapping_addresses_and_pinned_stores)
 }
 END_TEST
 
+/* ==== 8. locals zeroed only where a read may come before a write ===================== */
+
+/* The prologue zeroes only the declared locals that some read may reach
+ * before any write (pin.c's definite-assignment scan). Every export first
+ * calls $dirty, whose frame (the same rbp: both are called from the same
+ * place) fills the first DIRTY_UNITS units below the vmctx with garbage and
+ * which leaves garbage in every pin register (rbx r12 r13 rsi rdi r8 r9 r10
+ * and xmm5-14 hold its hot locals), so a local that should have been
+ * zeroed and was not reads garbage. */
+#define DIRTY_UNITS 20010
+
+/* $dirty's text: DIRTY_UNITS i64 locals set to garbage once, then 8 i64 and
+ * 10 v128 locals set in a loop nest (the heaviest: pinned, r9 and r10
+ * included). */
+static char *dirty_func(void)
+{
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    fprintf(out, "  (func $dirty");
+    for (int i = 0; i < DIRTY_UNITS + 8; i++)
+        fprintf(out, " (local i64)");
+    for (int i = 0; i < 10; i++)
+        fprintf(out, " (local v128)");
+    fprintf(out, "\n");
+    for (int i = 0; i < DIRTY_UNITS + 18; i++) {
+        if (i == DIRTY_UNITS)
+            fprintf(out, "    (loop $l (loop $m\n");
+        fprintf(out, i < DIRTY_UNITS + 8 ? "    (local.set %d (i64.const 0x5a5a5a5a5a5a5a5a))\n"
+                                         : "    (local.set %d (v128.const i64x2 0x5a5a5a5a5a5a5a5a "
+                                           "0x5a5a5a5a5a5a5a5a))\n",
+                i);
+    }
+    fprintf(out, "    )))\n");
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+/* `wat` with @DIRTY replaced by $dirty and @T by `type`. */
+static void open_dirty(fixture *fx, const char *wat, const char *type)
+{
+    char *dirty = dirty_func();
+    char *with_dirty = replace_all(wat, "@DIRTY", dirty);
+    char *text = replace_all(with_dirty, "@T", type);
+    fx_open(fx, text, type);
+    free(text);
+    free(with_dirty);
+    free(dirty);
+}
+
+/* Each function of type @T reads one local $x at a point where only some
+ * paths (or the first loop iteration) have set it: 0 on the others. */
+static const char zero_wat[] =
+    "(module\n"
+    "@DIRTY"
+    /* set in the then arm only: 7 or 0 */
+    "  (func $arm (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then (local.set $x (@T.const 7))))\n"
+    "    (local.get $x))\n"
+    /* set in the else arm only: 0 or 9 */
+    "  (func $arm_else (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then) (else (local.set $x (@T.const 9))))\n"
+    "    (local.get $x))\n"
+    /* set in the then arm, read in the else arm: 1 or 0 */
+    "  (func $then_else (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (result @T) (local.get $c)\n"
+    "      (then (local.set $x (@T.const 1)) (local.get $x))\n"
+    "      (else (local.get $x))))\n"
+    /* set after a br_if out of the block: 0 or 3 */
+    "  (func $br_out (param $c i32) (result @T) (local $x @T)\n"
+    "    (block (br_if 0 (local.get $c)) (local.set $x (@T.const 3)))\n"
+    "    (local.get $x))\n"
+    /* read in a branch before the set: 0 or 5 */
+    "  (func $early (param $c i32) (result @T) (local $x @T)\n"
+    "    (if (local.get $c) (then (return (local.get $x))))\n"
+    "    (local.set $x (@T.const 5))\n"
+    "    (local.get $x))\n"
+    /* set in an outer and an inner block, read in between and after:
+     * c = 0: 0; 1: (2 + 2) + 4; 2: (2 + 2) + 0 */
+    "  (func $nested (param $c i32) (result @T) (local $x @T) (local $y @T)\n"
+    "    (block\n"
+    "      (br_if 0 (i32.eqz (local.get $c)))\n"
+    "      (local.set $x (@T.const 2))\n"
+    "      (block (br_if 0 (i32.eq (local.get $c) (i32.const 2)))\n"
+    "        (local.set $y (@T.const 4)))\n"
+    "      (local.set $x (@T.add (local.get $x) (local.get $x))))\n"
+    "    (@T.add (local.get $x) (local.get $y)))\n"
+    /* twelve locals read at the top of the loop and set below: the first
+     * iteration adds 0s; iteration k adds p0..p11 = (k - 1) + 0..11. The
+     * GPR or xmm class has more hot locals than pin registers. */
+    "  (func $loop (param $n i32) (result @T)\n"
+    "    (local $i i32) (local $x @T) (local $sum @T)\n"
+    "    (local $p0 @T) (local $p1 @T) (local $p2 @T) (local $p3 @T) (local $p4 @T)\n"
+    "    (local $p5 @T) (local $p6 @T) (local $p7 @T) (local $p8 @T) (local $p9 @T)\n"
+    "    (local $p10 @T) (local $p11 @T)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (@T.add (local.get $sum) (@T.add (@T.add (@T.add (local.get $p0)\n"
+    "        (local.get $p1)) (@T.add (local.get $p2) (local.get $p3))) (@T.add (@T.add\n"
+    "        (local.get $p4) (local.get $p5)) (@T.add (local.get $p6) (local.get $p7))))))\n"
+    "      (local.set $sum (@T.add (local.get $sum) (@T.add (@T.add (local.get $p8)\n"
+    "        (local.get $p9)) (@T.add (local.get $p10) (local.get $p11)))))\n"
+    "      (local.set $p0 (local.get $x))\n"
+    "      (local.set $p1 (@T.add (local.get $x) (@T.const 1)))\n"
+    "      (local.set $p2 (@T.add (local.get $x) (@T.const 2)))\n"
+    "      (local.set $p3 (@T.add (local.get $x) (@T.const 3)))\n"
+    "      (local.set $p4 (@T.add (local.get $x) (@T.const 4)))\n"
+    "      (local.set $p5 (@T.add (local.get $x) (@T.const 5)))\n"
+    "      (local.set $p6 (@T.add (local.get $x) (@T.const 6)))\n"
+    "      (local.set $p7 (@T.add (local.get $x) (@T.const 7)))\n"
+    "      (local.set $p8 (@T.add (local.get $x) (@T.const 8)))\n"
+    "      (local.set $p9 (@T.add (local.get $x) (@T.const 9)))\n"
+    "      (local.set $p10 (@T.add (local.get $x) (@T.const 10)))\n"
+    "      (local.set $p11 (@T.add (local.get $x) (@T.const 11)))\n"
+    "      (local.set $x (@T.add (local.get $x) (@T.const 1)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (local.get $sum))\n"
+    /* $x, never written, pinned: reloaded from its home after each call */
+    "  (func $id (param i32) (result i32) (local.get 0))\n"
+    "  (func $unwritten (param $n i32) (result @T) (local $i i32) (local $x @T) (local $sum @T)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (@T.add (@T.add (local.get $sum) (local.get $x)) (@T.const 1)))\n"
+    "      (local.set $i (call $id (i32.add (local.get $i) (i32.const 1))))\n"
+    "      (local.set $sum (@T.add (@T.add (local.get $sum) (local.get $x)) (@T.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (@T.add (local.get $sum) (local.get $x)))\n"
+    "  (func (export \"arm\") (param i32) (result @T) (call $dirty) (call $arm (local.get 0)))\n"
+    "  (func (export \"unwritten\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $unwritten (local.get 0)))\n"
+    "  (func (export \"arm_else\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $arm_else (local.get 0)))\n"
+    "  (func (export \"then_else\") (param i32) (result @T)\n"
+    "    (call $dirty) (call $then_else (local.get 0)))\n"
+    "  (func (export \"br_out\") (param i32) (result @T) (call $dirty) (call $br_out (local.get 0)))\n"
+    "  (func (export \"early\") (param i32) (result @T) (call $dirty) (call $early (local.get 0)))\n"
+    "  (func (export \"nested\") (param i32) (result @T) (call $dirty) (call $nested (local.get 0)))\n"
+    "  (func (export \"loop\") (param i32) (result @T) (call $dirty) (call $loop (local.get 0))))\n";
+
+static double zero_loop_ref(int n)
+{
+    double sum = 0;
+    for (int k = 1; k < n; k++)
+        sum += 12 * (k - 1) + 66;
+    return sum;
+}
+
+START_TEST(zeroed_locals_typed)
+{
+    const numtype *t = &numtypes[_i];
+    fixture fx;
+    open_dirty(&fx, zero_wat, t->name);
+    static const struct {
+        const char *name;
+        double when0, when1;
+    } cases[] = {{"arm", 0, 7}, {"arm_else", 9, 0}, {"then_else", 0, 1},
+                 {"br_out", 3, 0}, {"early", 5, 0}, {"nested", 0, 8}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        expect_(__LINE__, &fx, cases[k].name, VALS(typed(t, cases[k].when0)), VALS(v_i32(0)));
+        expect_(__LINE__, &fx, cases[k].name, VALS(typed(t, cases[k].when1)), VALS(v_i32(1)));
+    }
+    EXPECT(&fx, "nested", VALS(typed(t, 4)), VALS(v_i32(2)));
+    /* by hand: iteration 1 adds 0 + 1 + ... + 11 = 66, iteration 2 adds 78 */
+    ck_assert(zero_loop_ref(3) == 144);
+    for (int n = 1; n <= 4; n++)
+        EXPECT(&fx, "loop", VALS(typed(t, zero_loop_ref(n))), VALS(v_i32(n)));
+    EXPECT(&fx, "unwritten", VALS(typed(t, 6)), VALS(v_i32(3)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* v128 locals (16 bytes to zero): set in one arm, and twelve read at the
+ * top of a loop (10 pinned, 2 in memory); results are lane 0 + 3 * lane 1
+ * of i64x2 views, so both halves count. */
+static const char zero_v128_wat[] =
+    "(module\n"
+    "@DIRTY"
+    "  (func $lanes (param $v v128) (result i64)\n"
+    "    (i64.add (i64x2.extract_lane 0 (local.get $v))\n"
+    "             (i64.mul (i64x2.extract_lane 1 (local.get $v)) (i64.const 3))))\n"
+    "  (func $arm (param $c i32) (result i64) (local $x v128)\n"
+    "    (if (local.get $c) (then (local.set $x (v128.const i64x2 7 5))))\n"
+    "    (call $lanes (local.get $x)))\n"
+    "  (func $loop (param $n i32) (result i64)\n"
+    "    (local $i i32) (local $x v128) (local $sum v128)\n"
+    "    (local $p0 v128) (local $p1 v128) (local $p2 v128) (local $p3 v128) (local $p4 v128)\n"
+    "    (local $p5 v128) (local $p6 v128) (local $p7 v128) (local $p8 v128) (local $p9 v128)\n"
+    "    (local $p10 v128) (local $p11 v128)\n"
+    "    (loop $l\n"
+    "      (local.set $sum (i64x2.add (local.get $sum) (i64x2.add (i64x2.add (i64x2.add\n"
+    "        (local.get $p0) (local.get $p1)) (i64x2.add (local.get $p2) (local.get $p3)))\n"
+    "        (i64x2.add (i64x2.add (local.get $p4) (local.get $p5)) (i64x2.add (local.get $p6)\n"
+    "        (local.get $p7))))))\n"
+    "      (local.set $sum (i64x2.add (local.get $sum) (i64x2.add (i64x2.add (local.get $p8)\n"
+    "        (local.get $p9)) (i64x2.add (local.get $p10) (local.get $p11)))))\n"
+    "      (local.set $p0 (local.get $x))\n"
+    "      (local.set $p1 (i64x2.add (local.get $x) (v128.const i64x2 1 1)))\n"
+    "      (local.set $p2 (i64x2.add (local.get $x) (v128.const i64x2 2 2)))\n"
+    "      (local.set $p3 (i64x2.add (local.get $x) (v128.const i64x2 3 3)))\n"
+    "      (local.set $p4 (i64x2.add (local.get $x) (v128.const i64x2 4 4)))\n"
+    "      (local.set $p5 (i64x2.add (local.get $x) (v128.const i64x2 5 5)))\n"
+    "      (local.set $p6 (i64x2.add (local.get $x) (v128.const i64x2 6 6)))\n"
+    "      (local.set $p7 (i64x2.add (local.get $x) (v128.const i64x2 7 7)))\n"
+    "      (local.set $p8 (i64x2.add (local.get $x) (v128.const i64x2 8 8)))\n"
+    "      (local.set $p9 (i64x2.add (local.get $x) (v128.const i64x2 9 9)))\n"
+    "      (local.set $p10 (i64x2.add (local.get $x) (v128.const i64x2 10 10)))\n"
+    "      (local.set $p11 (i64x2.add (local.get $x) (v128.const i64x2 11 11)))\n"
+    "      (local.set $x (i64x2.add (local.get $x) (v128.const i64x2 1 1)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (call $lanes (local.get $sum)))\n"
+    "  (func (export \"arm\") (param i32) (result i64) (call $dirty) (call $arm (local.get 0)))\n"
+    "  (func (export \"loop\") (param i32) (result i64) (call $dirty) (call $loop (local.get 0))))\n";
+
+START_TEST(zeroed_locals_v128)
+{
+    fixture fx;
+    open_dirty(&fx, zero_v128_wat, "v128");
+    EXPECT(&fx, "arm", VALS(v_i64(0)), VALS(v_i32(0)));
+    EXPECT(&fx, "arm", VALS(v_i64(7 + 3 * 5)), VALS(v_i32(1)));
+    for (int n = 1; n <= 4; n++)
+        EXPECT(&fx, "loop", VALS(v_i64(4 * (int64_t)zero_loop_ref(n))), VALS(v_i32(n)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* A function of `count` declared locals of `type`, of which those at
+ * `unset` (indices, ascending) are read before any write: the result is
+ * the sum of all locals, with local i set to i + 1 before the reads unless
+ * it is in `unset`. An f64 $w and a v128 $v (read unset: 2 more units to
+ * zero) sit in the middle. */
+static char *locals_func(const char *name, int count, const char *type, const int *unset,
+                         int nunset)
+{
+    char *text;
+    size_t len;
+    FILE *out = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(out);
+    fprintf(out, "  (func $%s (result i64) (local $w f64)", name);
+    for (int i = 0; i < count; i++)
+        fprintf(out, i == count / 2 ? " (local $v v128) (local %s)" : " (local %s)", type);
+    fprintf(out, "\n    (local.set $w (f64.const 0.5))\n");
+    /* locals are numbered after $w (0), and $v sits before local count/2 */
+    for (int i = 0, u = 0; i < count; i++) {
+        if (u < nunset && unset[u] == i)
+            u++;
+        else
+            fprintf(out, "    (local.set %d (%s.const %d))\n", 1 + i + (i >= count / 2), type,
+                    i + 1);
+    }
+    fprintf(out, "    (i64.add (i64x2.extract_lane 0 (local.get $v))"
+                 " (i64x2.extract_lane 1 (local.get $v)))\n"
+                 "    (i64.trunc_f64_s (local.get $w)) (i64.add)\n");
+    for (int i = 0; i < count; i++)
+        fprintf(out, "    (local.get %d)%s (i64.add)\n", 1 + i + (i >= count / 2),
+                strcmp(type, "i32") ? "" : " (i64.extend_i32_u)");
+    fprintf(out, "  )\n  (func (export \"%s\") (result i64) (call $dirty) (call $%s))\n", name,
+            name);
+    ck_assert_int_eq(fclose(out), 0);
+    return text;
+}
+
+/* The sum locals_func's function returns. */
+static int64_t locals_sum(int count, const int *unset, int nunset)
+{
+    int64_t sum = 0;
+    for (int i = 0, u = 0; i < count; i++) {
+        if (u < nunset && unset[u] == i)
+            u++;
+        else
+            sum += i + 1;
+    }
+    return sum;
+}
+
+/* Hundreds and thousands of locals: a few read unset (zeroed with a store
+ * each, some at 32-bit displacements), many (zeroed with rep stosq over
+ * their span: the first and the last local are among them). */
+START_TEST(zeroed_locals_many)
+{
+    static const int few[] = {0, 1, 150, 299};
+    static const int many[] = {0, 3, 5, 7, 10, 20, 30, 40, 50, 60, 70, 80, 90,
+                               100, 120, 140, 160, 180, 200, 299};
+    static const int huge[] = {0, 1, 2, 9999, 10000, 19997, 19998};
+    char *fns[] = {locals_func("few", 300, "i32", few, 4),
+                   locals_func("many", 300, "i64", many, 20),
+                   locals_func("huge", 19999, "i64", huge, 7)};
+    char *body = malloc(strlen(fns[0]) + strlen(fns[1]) + strlen(fns[2]) + 64);
+    ck_assert_ptr_nonnull(body);
+    sprintf(body, "(module\n@DIRTY%s%s%s)\n", fns[0], fns[1], fns[2]);
+    fixture fx;
+    open_dirty(&fx, body, "many");
+    expect_(__LINE__, &fx, "few", VALS(v_i64(locals_sum(300, few, 4))), NULL, 0);
+    expect_(__LINE__, &fx, "many", VALS(v_i64(locals_sum(300, many, 20))), NULL, 0);
+    expect_(__LINE__, &fx, "huge", VALS(v_i64(locals_sum(19999, huge, 7))), NULL, 0);
+    fx_close(&fx);
+    for (int i = 0; i < 3; i++)
+        free(fns[i]);
+    free(body);
+}
+END_TEST
+
+/* ==== 9. more pinned GPRs where loops use more locals ================================ */
+
+/* The recurrences below use eight i32 locals plus a counter and a bound in
+ * one loop (six pins, and r9 r10 taken from the operand stack's pool), and
+ * "nine" ten f64 locals as well (every xmm pin). "nine_calls" calls a wasm
+ * function that writes its own pins and the host (which scrambles r9 and
+ * r10 too) in the outer loop; "nine_divshift" divides and shifts by
+ * variable amounts (rax, rcx and rdx, what is left of the pool) and builds
+ * an expression deep enough to spill. */
+#define NINE_STEP                                                                          \
+    "      (local.set $a (i32.add (local.get $a) (local.get $i)))\n"                       \
+    "      (local.set $b (i32.xor (local.get $b) (i32.mul (local.get $a) (i32.const 3))))\n" \
+    "      (local.set $c (i32.add (local.get $c) (i32.shr_u (local.get $b) (i32.const 1))))\n" \
+    "      (local.set $d (i32.add (i32.sub (local.get $d) (local.get $c)) (local.get $a)))\n" \
+    "      (local.set $e (i32.add (local.get $e)\n"                                        \
+    "        (i32.mul (i32.or (local.get $d) (i32.const 1)) (local.get $b))))\n"           \
+    "      (local.set $g (i32.sub (i32.add (local.get $g) (local.get $e)) (local.get $d)))\n" \
+    "      (local.set $h (i32.xor (local.get $h) (i32.add (local.get $g) (local.get $c))))\n" \
+    "      (local.set $k (i32.add (local.get $k) (i32.mul (local.get $h) (i32.const 7))))\n"
+
+#define NINE_RESULT                                                                        \
+    "    (i32.add (i32.xor (i32.xor (local.get $a) (i32.rotl (local.get $b) (i32.const 3)))\n" \
+    "                      (i32.xor (i32.rotl (local.get $c) (i32.const 7))\n"             \
+    "                               (i32.rotl (local.get $d) (i32.const 11))))\n"          \
+    "             (i32.xor (i32.xor (i32.rotl (local.get $e) (i32.const 13))\n"            \
+    "                               (i32.rotl (local.get $g) (i32.const 17)))\n"           \
+    "                      (i32.xor (i32.rotl (local.get $h) (i32.const 19))\n"            \
+    "                               (i32.rotl (local.get $k) (i32.const 23)))))\n"
+
+#define NINE_LOCALS                                                                        \
+    "    (local $i i32) (local $a i32) (local $b i32) (local $c i32) (local $d i32)\n"     \
+    "    (local $e i32) (local $g i32) (local $h i32) (local $k i32)\n"
+
+static const char extra_wat[] =
+    "(module\n"
+    "  (import \"env\" \"host\" (func $host (param i32 f64) (result i32 f64)))\n"
+    "  (func $nine (export \"nine\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (local $x0 f64) (local $x1 f64) (local $x2 f64) (local $x3 f64) (local $x4 f64)\n"
+    "    (local $x5 f64) (local $x6 f64) (local $x7 f64) (local $x8 f64) (local $x9 f64)\n"
+    "    (loop $l\n"
+    NINE_STEP
+    "      (local.set $x0 (f64.add (local.get $x0) (f64.const 0.5)))\n"
+    "      (local.set $x1 (f64.add (local.get $x1) (local.get $x0)))\n"
+    "      (local.set $x2 (f64.add (local.get $x2) (local.get $x1)))\n"
+    "      (local.set $x3 (f64.sub (local.get $x3) (local.get $x2)))\n"
+    "      (local.set $x4 (f64.add (local.get $x4) (local.get $x3)))\n"
+    "      (local.set $x5 (f64.add (local.get $x5) (local.get $x0)))\n"
+    "      (local.set $x6 (f64.sub (local.get $x6) (local.get $x5)))\n"
+    "      (local.set $x7 (f64.add (local.get $x7) (local.get $x6)))\n"
+    "      (local.set $x8 (f64.add (local.get $x8) (local.get $x7)))\n"
+    "      (local.set $x9 (f64.sub (local.get $x9) (local.get $x8)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    "    (i32.add\n"
+    NINE_RESULT
+    "      (i32.trunc_sat_f64_s (f64.add (f64.add (f64.add (local.get $x4) (local.get $x9))\n"
+    "                                         (f64.add (local.get $x2) (local.get $x7)))\n"
+    "                                (f64.add (local.get $x3) (local.get $x8))))))\n"
+    "  (func (export \"nine_calls\") (param $n i32) (param $m i32) (result i32)\n"
+    NINE_LOCALS
+    "    (local $j i32)\n"
+    "    (loop $outer\n"
+    "      (local.set $a (i32.add (local.get $a) (call $nine (i32.const 3))))\n"
+    "      (local.get $j) (f64.const 0.5) (call $host) (drop)\n"
+    "      (local.set $b (i32.add (local.get $b)))\n"
+    "      (local.set $i (i32.const 0))\n"
+    "      (loop $l\n"
+    NINE_STEP
+    "        (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "        (br_if $l (i32.lt_u (local.get $i) (local.get $m))))\n"
+    "      (local.set $j (i32.add (local.get $j) (i32.const 1)))\n"
+    "      (br_if $outer (i32.lt_u (local.get $j) (local.get $n))))\n"
+    NINE_RESULT
+    "  )\n"
+    "  (func (export \"nine_divshift\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (loop $l\n"
+    "      (local.set $a (i32.add (local.get $a) (i32.add (local.get $i) (i32.const 0x9e3779b9))))\n"
+    "      (local.set $b (i32.xor (local.get $b) (i32.shl (local.get $a) (local.get $i))))\n"
+    "      (local.set $c (i32.add (local.get $c) (i32.shr_u (local.get $b) (local.get $a))))\n"
+    "      (local.set $d (i32.add (local.get $d)\n"
+    "        (i32.div_u (local.get $c) (i32.add (i32.and (local.get $a) (i32.const 255))\n"
+    "                                           (i32.const 1)))))\n"
+    "      (local.set $e (i32.xor (local.get $e)\n"
+    "        (i32.rem_u (local.get $d) (i32.add (i32.and (local.get $b) (i32.const 127))\n"
+    "                                           (i32.const 3)))))\n"
+    "      (local.set $g (i32.add (local.get $g)\n"
+    "        (i32.div_s (i32.sub (local.get $e) (local.get $c))\n"
+    "                   (i32.or (i32.and (local.get $h) (i32.const 255)) (i32.const 1)))))\n"
+    "      (local.set $h (i32.add (local.get $h)\n"
+    "        (i32.rem_s (local.get $g) (i32.add (i32.and (local.get $c) (i32.const 63))\n"
+    "                                          (i32.const 1)))))\n"
+    /* four products live at once, then a division: more than rax rcx rdx */
+    "      (local.set $k (i32.add (local.get $k)\n"
+    "        (i32.add (i32.mul (local.get $a) (local.get $b))\n"
+    "          (i32.add (i32.mul (local.get $c) (local.get $d))\n"
+    "            (i32.add (i32.mul (local.get $e) (local.get $g))\n"
+    "              (i32.div_u (i32.mul (local.get $h) (local.get $k))\n"
+    "                         (i32.rotl (i32.add (local.get $i) (i32.const 1))\n"
+    "                                   (local.get $e))))))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    NINE_RESULT
+    "  )\n"
+    /* every register of the pool holding a value (rax rcx rdx, with r9 r10
+     * if they are not pinned) when a division needs rax and rdx */
+    "  (func (export \"div_pressure\") (param $n i32) (result i32)\n"
+    NINE_LOCALS
+    "    (loop $l\n"
+    NINE_STEP
+    "      (local.set $k (i32.add (i32.mul (local.get $a) (local.get $b))\n"
+    "        (i32.add (i32.mul (local.get $c) (local.get $d))\n"
+    "          (i32.add (i32.mul (local.get $e) (local.get $g))\n"
+    "            (i32.add (i32.mul (local.get $h) (local.get $i))\n"
+    "              (i32.add (i32.mul (local.get $a) (local.get $c))\n"
+    "                (i32.div_u (local.get $h) (local.get $n))))))))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+    NINE_RESULT
+    "  ))\n";
+
+typedef struct nine {
+    uint32_t i, a, b, c, d, e, g, h, k;
+} nine;
+
+static uint32_t rotl32(uint32_t v, unsigned n)
+{
+    n &= 31;
+    return n ? v << n | v >> (32 - n) : v;
+}
+
+static void nine_step(nine *s)
+{
+    s->a += s->i;
+    s->b ^= s->a * 3;
+    s->c += s->b >> 1;
+    s->d = s->d - s->c + s->a;
+    s->e += (s->d | 1) * s->b;
+    s->g = s->g + s->e - s->d;
+    s->h ^= s->g + s->c;
+    s->k += s->h * 7;
+}
+
+static uint32_t nine_result(const nine *s)
+{
+    return (s->a ^ rotl32(s->b, 3) ^ rotl32(s->c, 7) ^ rotl32(s->d, 11)) +
+           (rotl32(s->e, 13) ^ rotl32(s->g, 17) ^ rotl32(s->h, 19) ^ rotl32(s->k, 23));
+}
+
+static uint32_t nine_ref(uint32_t n)
+{
+    nine s = {0};
+    double x[10] = {0};
+    do {
+        nine_step(&s);
+        x[0] += 0.5, x[1] += x[0], x[2] += x[1], x[3] -= x[2], x[4] += x[3];
+        x[5] += x[0], x[6] -= x[5], x[7] += x[6], x[8] += x[7], x[9] -= x[8];
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s) + (uint32_t)trunc_sat_i32(((x[4] + x[9]) + (x[2] + x[7])) + (x[3] + x[8]));
+}
+
+static uint32_t nine_calls_ref(uint32_t n, uint32_t m)
+{
+    nine s = {0};
+    uint32_t j = 0;
+    do {
+        s.a += nine_ref(3);
+        s.b += host_ref(j);
+        s.i = 0;
+        do {
+            nine_step(&s);
+            s.i++;
+        } while (s.i < m);
+        j++;
+    } while (j < n);
+    return nine_result(&s);
+}
+
+static uint32_t div_pressure_ref(uint32_t n)
+{
+    nine s = {0};
+    do {
+        nine_step(&s);
+        s.k = s.a * s.b + (s.c * s.d + (s.e * s.g + (s.h * s.i + (s.a * s.c + s.h / n))));
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s);
+}
+
+static uint32_t nine_divshift_ref(uint32_t n)
+{
+    nine s = {0};
+    do {
+        s.a += s.i + 0x9e3779b9u;
+        s.b ^= s.a << (s.i & 31);
+        s.c += s.b >> (s.a & 31);
+        s.d += s.c / ((s.a & 255) + 1);
+        s.e ^= s.d % ((s.b & 127) + 3);
+        s.g += (uint32_t)((int32_t)(s.e - s.c) / (int32_t)((s.h & 255) | 1));
+        s.h += (uint32_t)((int32_t)s.g % (int32_t)((s.c & 63) + 1));
+        s.k += s.a * s.b + (s.c * s.d + (s.e * s.g + s.h * s.k / rotl32(s.i + 1, s.e)));
+        s.i++;
+    } while (s.i < n);
+    return nine_result(&s);
+}
+
+START_TEST(extra_pins)
+{
+    fixture fx;
+    fx_open(&fx, extra_wat, "extra");
+    /* by hand, one step: a..k stay 0 (i = 0); x0..x9 = 0.5 0.5 0.5 -0.5 -0.5
+     * 0.5 -0.5 -0.5 -0.5 0.5, so (x4 + x9) + (x2 + x7) + (x3 + x8) = -1 */
+    ck_assert_uint_eq(nine_ref(1), UINT32_MAX);
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "nine", VALS(v_u32(nine_ref(n))), VALS(v_u32(n)));
+    EXPECT(&fx, "nine_calls", VALS(v_u32(nine_calls_ref(5, 7))), VALS(v_u32(5), v_u32(7)));
+    ck_assert_int_eq(fx.host_calls, 5);
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "nine_divshift", VALS(v_u32(nine_divshift_ref(n))), VALS(v_u32(n)));
+    for (uint32_t n = 1; n <= 1000; n *= 10)
+        EXPECT(&fx, "div_pressure", VALS(v_u32(div_pressure_ref(n))), VALS(v_u32(n)));
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -1622,6 +2152,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(pins, many_params);
     tcase_add_test(pins, many_params_from_wasm);
     tcase_add_test(pins, trap_in_loop_then_call);
+    tcase_add_test(pins, extra_pins);
     suite_add_tcase(s, pins);
 
     TCase *lazy = tcase_create("lazy reads");
@@ -1646,6 +2177,13 @@ static Suite *codegen_suite(void)
     tcase_add_loop_test(inplace, int_ops_in_place, 0, 2);
     tcase_add_test(inplace, wrapping_addresses_and_pinned_stores);
     suite_add_tcase(s, inplace);
+
+    TCase *zero = tcase_create("zeroed locals");
+    tcase_set_timeout(zero, 60);
+    tcase_add_loop_test(zero, zeroed_locals_typed, 0, 4);
+    tcase_add_test(zero, zeroed_locals_v128);
+    tcase_add_test(zero, zeroed_locals_many);
+    suite_add_tcase(s, zero);
     return s;
 }
 
