@@ -41,6 +41,11 @@ typedef struct lazy_path {
     uint32_t jump, resume, wasm, table;
 } lazy_path;
 
+/* A use of a float constant of the pool. */
+typedef struct pool_ref {
+    uint32_t at, index; /* the disp32's position; the entry */
+} pool_ref;
+
 typedef struct trap_stub {
     uint32_t jump, code, wasm; /* the jcc to it, the trap, the wasm offset */
 } trap_stub;
@@ -76,6 +81,9 @@ typedef struct backend {
     VEC(trap_stub) stubs;
     VEC(table_entry) table_entries;
     VEC(lazy_path) lazy_paths;
+    uint32_t *pool_slot; /* per constant: its pool entry + 1, or 0 */
+    VEC(uint64_t) pool;
+    VEC(pool_ref) pool_refs;
     uint32_t trap_wasm; /* the wasm offset of the instruction being emitted */
 } backend;
 

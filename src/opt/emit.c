@@ -59,6 +59,28 @@ static void load_gpr(backend *be, int r, ir_ref v)
     x86_mov_rr(be->cb, size_of(in->type), r, loc(be, v)); /* mov r, v */
 }
 
+/* A float constant's place in the function's pool (after its code): a
+ * rip-relative operand, whose disp32 pool_used records once the
+ * instruction is emitted. */
+static x86_rm pool_operand(backend *be, ir_ref v)
+{
+    if (!be->pool_slot[v]) {
+        if (!VEC_PUSH_OK(be->pool, inst(be, v)->imm))
+            be_fail(be, "out of memory");
+        be->pool_slot[v] = be->pool.n;
+    }
+    x86_rm rm = RIP_();
+    rm.disp = (int32_t)(be->pool_slot[v] - 1);
+    return rm;
+}
+
+/* The instruction just emitted ends with rm's disp32. */
+static void pool_used(backend *be, x86_rm rm)
+{
+    if (rm.rip && !VEC_PUSH_OK(be->pool_refs, {be->cb->len - 4, (uint32_t)rm.disp}))
+        be_fail(be, "out of memory");
+}
+
 /* xmm x (0-15) = v. */
 static void load_xmm(backend *be, int x, ir_ref v)
 {
@@ -69,8 +91,9 @@ static void load_xmm(backend *be, int x, ir_ref v)
             x86_logic_ps(be->cb, 0x57, x, x); /* xorps x, x */
             return;
         }
-        x86_mov_ri64(be->cb, R11, in->imm);                      /* mov r11, bits */
-        x86_movd_xr(be->cb, dbl ? SZ64 : SZ32, x, R_(R11));       /* movq x, r11 */
+        x86_rm c = pool_operand(be, v);
+        x86_movs_load(be->cb, dbl, x, c); /* movsd x, [rip+c] */
+        pool_used(be, c);
         return;
     }
     int r = be->reg[v];
@@ -91,14 +114,15 @@ static x86_rm gpr_operand(backend *be, ir_ref v)
     return R_(R11);
 }
 
+/* An operand for v: its register, slot or pool entry (the caller hands
+ * it to pool_used after the instruction). */
 static x86_rm xmm_operand(backend *be, ir_ref v)
 {
     if (!is_const(be, v) && be->reg[v] != NO_REG)
         return R_(be->reg[v] - 16);
     if (!is_const(be, v))
         return M_(RBP, be->slot[v]);
-    load_xmm(be, XSCRATCH, v);
-    return R_(XSCRATCH);
+    return pool_operand(be, v);
 }
 
 /* The register to compute v into: its own, or the temporary. */
@@ -309,7 +333,9 @@ static int compare_flags(backend *be, ir_inst *in)
         bool swap = k == 2 || k == 4;
         ir_ref a = in->args[swap ? 1 : 0], b = in->args[swap ? 0 : 1];
         load_xmm(be, XTMP - 16, a);
-        x86_ucomis(be->cb, dbl, XTMP - 16, xmm_operand(be, b)); /* ucomis a, b */
+        x86_rm brm = xmm_operand(be, b);
+        x86_ucomis(be->cb, dbl, XTMP - 16, brm); /* ucomis a, b */
+        pool_used(be, brm);
         return k == 2 || k == 3 ? CC_A : CC_AE;
     }
     bool is64 = op >= WASM_OP_I64_EQ;
@@ -344,7 +370,9 @@ static void op_compare(backend *be, ir_ref v, ir_inst *in)
         op == WASM_OP_F64_NE) {
         bool dbl = op >= WASM_OP_F64_EQ, eq = op == WASM_OP_F32_EQ || op == WASM_OP_F64_EQ;
         load_xmm(be, XTMP - 16, in->args[0]);
-        x86_ucomis(be->cb, dbl, XTMP - 16, xmm_operand(be, in->args[1]));
+        x86_rm brm = xmm_operand(be, in->args[1]);
+        x86_ucomis(be->cb, dbl, XTMP - 16, brm);
+        pool_used(be, brm);
         x86_setcc(be->cb, eq ? CC_E : CC_NE, d);                 /* sete d */
         x86_setcc(be->cb, eq ? CC_NP : CC_P, R11);               /* setnp r11b */
         x86_alu_mr(be->cb, eq ? ALU_AND : ALU_OR, SZ8, R_(d), R11); /* and d, r11b */
@@ -483,7 +511,9 @@ static void op_float_binary(backend *be, ir_ref v, ir_inst *in, uint8_t sse)
         }
     }
     load_xmm(be, d - 16, a);
-    x86_sse(be->cb, dbl, sse, d - 16, xmm_operand(be, b)); /* addsd d, b */
+    x86_rm brm = xmm_operand(be, b);
+    x86_sse(be->cb, dbl, sse, d - 16, brm); /* addsd d, b */
+    pool_used(be, brm);
     put(be, v, d);
 }
 
@@ -1070,7 +1100,9 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     case WASM_OP_F32_COPYSIGN: case WASM_OP_F64_COPYSIGN: op_sign(be, v, in, 2); return;
     case WASM_OP_F32_SQRT: case WASM_OP_F64_SQRT: {
         int d = dst_xmm(be, v);
-        x86_sse(cb, in->type == WASM_F64, SSE_SQRT, d - 16, xmm_operand(be, in->args[0]));
+        x86_rm arm = xmm_operand(be, in->args[0]);
+        x86_sse(cb, in->type == WASM_F64, SSE_SQRT, d - 16, arm);
+        pool_used(be, arm);
         put(be, v, d);
         return;
     }
@@ -1144,6 +1176,23 @@ static void emit_jump_tables(backend *be)
     }
 }
 
+/* The float constants, 8-byte aligned, each in the low bytes of 8. */
+static void emit_pool(backend *be)
+{
+    codebuf *cb = be->cb;
+    if (!be->pool.n)
+        return;
+    static const uint8_t pad[8] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
+    cb_bytes(cb, pad, -cb->len % 8);
+    uint32_t base = cb->len;
+    for (uint32_t i = 0; i < be->pool.n; i++)
+        cb_u64(cb, be->pool.v[i]);
+    for (uint32_t i = 0; i < be->pool_refs.n; i++) {
+        uint32_t at = be->pool_refs.v[i].at;
+        cb_patch32(cb, at, base + 8 * be->pool_refs.v[i].index - (at + 4));
+    }
+}
+
 static void emit_stubs(backend *be)
 {
     codebuf *cb = be->cb;
@@ -1162,7 +1211,8 @@ bool emit_function(backend *be)
     ir_func *f = be->ir;
     codebuf *cb = be->cb;
     be->label = malloc(f->nblocks * sizeof *be->label);
-    if (!be->label)
+    be->pool_slot = calloc(f->ninsts, sizeof *be->pool_slot);
+    if (!be->label || !be->pool_slot)
         return be_fail(be, "out of memory");
     memset(be->label, 0xff, f->nblocks * sizeof *be->label);
     uint32_t frame_at, jump_at;
@@ -1192,6 +1242,7 @@ bool emit_function(backend *be)
     emit_lazy_paths(be);
     emit_stubs(be);
     emit_jump_tables(be);
+    emit_pool(be);
     uint64_t frame = 8 + 8 * (uint64_t)be->frame_slots + VM_UNIT * (uint64_t)be->max_out;
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > INT32_MAX / 2)

@@ -36,12 +36,14 @@ static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, wor
         for (uint32_t w = 0; w < words; w++)
             out[w] |= in[w];
         const ir_block *sb = &f->blocks[s];
-        for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next) {
+        /* the phis first, then their operands: an operand may be another
+         * phi of the same block (a loop's rotated values) */
+        for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
             clear(out, r);
+        for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
             for (uint32_t k = 0; k < sb->npreds; k++)
                 if (sb->preds[k] == b && tracked(f, ir_at(f, r)->args[k]))
                     set(out, ir_at(f, r)->args[k]);
-        }
     }
 }
 

@@ -137,6 +137,9 @@ static void backend_free(backend *be)
     free(be->fixups.v);
     free(be->table_entries.v);
     free(be->lazy_paths.v);
+    free(be->pool_slot);
+    free(be->pool.v);
+    free(be->pool_refs.v);
     free(be->stubs.v);
 }
 

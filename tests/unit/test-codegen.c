@@ -1191,6 +1191,50 @@ START_TEST(select_constants)
 }
 END_TEST
 
+/* Locals rotated through a loop: each phi of the header takes another
+ * phi's value on the back edge (tier 2 once lost such operands from its
+ * liveness, and reused their registers before the phis' moves). */
+static const char rotate_wat[] =
+    "(module\n"
+    "  (func (export \"rotate\") (param $n i32) (result i32)\n"
+    "    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $s i32)\n"
+    "    (local.set $a (i32.const 1)) (local.set $b (i32.const 2))\n"
+    "    (local.set $c (i32.const 3)) (local.set $d (i32.const 4))\n"
+    "    (loop $l\n"
+    "      (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 7)) (local.get $a)))\n"
+    "      (local.get $a)\n"
+    "      (local.set $a (local.get $b))\n"
+    "      (local.set $b (local.get $c))\n"
+    "      (local.set $c (local.get $d))\n"
+    "      (local.set $d)\n"
+    "      (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $b) (local.get $c))))\n"
+    "      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))\n"
+    "    (i32.add (local.get $s) (i32.add (i32.mul (local.get $a) (i32.const 1000))\n"
+    "      (i32.add (i32.mul (local.get $b) (i32.const 100))\n"
+    "        (i32.add (i32.mul (local.get $c) (i32.const 10)) (local.get $d)))))))\n";
+
+static uint32_t rotate_ref(uint32_t n)
+{
+    uint32_t a = 1, b = 2, c = 3, d = 4, s = 0;
+    do {
+        s = s * 7 + a;
+        uint32_t t = a;
+        a = b, b = c, c = d, d = t;
+        s ^= b * c;
+    } while (--n);
+    return s + a * 1000 + b * 100 + c * 10 + d;
+}
+
+START_TEST(rotated_locals)
+{
+    fixture fx;
+    fx_open(&fx, rotate_wat, "rotate");
+    for (uint32_t n = 1; n <= 9; n++)
+        EXPECT(&fx, "rotate", VALS(v_u32(rotate_ref(n))), VALS(v_u32(n)));
+    fx_close(&fx);
+}
+END_TEST
+
 START_TEST(branches_carry_pinned)
 {
     fixture fx;
@@ -2167,6 +2211,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(ops, reinterpret_pinned);
     tcase_add_test(ops, select_pinned);
     tcase_add_test(ops, select_constants);
+    tcase_add_test(ops, rotated_locals);
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);
