@@ -1,0 +1,166 @@
+/* Tier 2's calls (emit.h): direct, imported and indirect, libcalls, and
+ * the values saved around them. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/vmctx.h"
+#include "emit.h"
+#include "wasmjail.h"
+
+/* Stores (or loads back) the values in registers live across call v. */
+void be_save_across(backend *be, ir_ref call, bool restore)
+{
+    for (uint32_t i = 0; i < be->save_count[call]; i++) {
+        ir_ref w = be->saves.v[be->save_first[call] + i];
+        int r = be->reg[w];
+        if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
+            continue; /* spilled after all; a parameter's home holds it */
+        x86_rm slot = M_(RBP, be->save_slot[w]);
+        uint8_t t = inst(be, w)->type;
+        if (r >= 16 && restore)
+            x86_movs_load(be->cb, t == WASM_F64, r - 16, slot);
+        else if (r >= 16)
+            x86_movs_store(be->cb, t == WASM_F64, slot, r - 16);
+        else if (restore)
+            x86_mov_rr(be->cb, size_of(t), r, slot);
+        else
+            x86_mov_mr(be->cb, size_of(t), slot, r);
+    }
+}
+
+/* The arguments to the outgoing area, as tier 1 passes them. */
+static void pass_args(backend *be, const wasm_functype *t, const ir_ref *args)
+{
+    codebuf *cb = be->cb;
+    uint32_t units = 0;
+    for (uint32_t i = 0; i < t->nparams; i++) {
+        ir_ref a = args[i];
+        x86_rm dst = M_(RSP, (int32_t)(VM_UNIT * units));
+        uint8_t type = t->params[i];
+        if (is_xmm_type(type) && !is_const(be, a) && be->reg[a] != NO_REG) {
+            x86_movs_store(cb, type == WASM_F64, dst, be->reg[a] - 16);
+        } else {
+            be_load_gpr(be, R11, a); /* a float's bits move as an integer */
+            x86_mov_mr(cb, size_of(type), dst, R11);
+        }
+        units += vm_slot_units(type);
+    }
+    if (units > be->max_out)
+        be->max_out = units;
+}
+
+void be_map_call(backend *be, uint32_t wasm)
+{
+    if (!out_addr(be->out, be->cb->len - 1, wasm)) /* the call's last byte */
+        be_fail(be, "out of memory");
+}
+
+/* After a call that may have entered another instance. */
+static void reload_context(backend *be)
+{
+    x86_mov_rr(be->cb, SZ64, R15, M_(RBP, -8)); /* mov r15, [rbp-8] */
+    if (be->env->m->nmemories)
+        x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+}
+
+/* The result in its place, then what the call clobbered back. */
+static void after_call(backend *be, ir_ref v, ir_inst *in)
+{
+    /* the result first: a saved value may live in rax's or xmm0's place */
+    if (in->type)
+        be_put(be, v, is_xmm_type(in->type) ? XREG(0) : RAX);
+    be_save_across(be, v, true);
+}
+
+void be_op_call(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    const wasm_module *m = be->env->m;
+    uint32_t func = (uint32_t)in->imm;
+    be_save_across(be, v, false);
+    pass_args(be, wasm_func_type(m, func), in->args);
+    if (func >= m->nfunc_imports) {
+        uint32_t at = x86_call_rel(cb); /* call rel32 */
+        if (!out_reloc(be->out, at, func - m->nfunc_imports))
+            be_fail(be, "out of memory");
+        be_map_call(be, in->wasm);
+    } else {
+        x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
+        x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */
+        x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE));            /* call [r11+code] */
+        be_map_call(be, in->wasm);
+        reload_context(be);
+    }
+    after_call(be, v, in);
+}
+
+/*
+ * call_indirect through funcref table `aux` (tier 1's sequence, tables.c):
+ * the bounds check, the element (tagged: bit 0 set once made, 0 before, a
+ * null 1) with one test for "not made or null" whose slow path makes it
+ * (the lazy trampoline keeps every register) or traps, the type check.
+ */
+void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    const wasm_module *m = be->env->m;
+    uint32_t type = (uint32_t)in->imm, table = in->aux;
+    const wasm_functype *t = &m->types[type];
+    be_save_across(be, v, false);
+    pass_args(be, t, in->args);
+    be_load_gpr(be, RCX, in->args[t->nparams]); /* the element index */
+    x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_table(m, table))); /* mov r11, [r15+table] */
+    x86_alu_rr(cb, ALU_CMP, SZ32, RCX, M_(R11, VM_TABLE_SIZE));        /* cmp ecx, [r11+size] */
+    be_trap_jump(be, x86_jcc(cb, CC_AE), WJ_TRAP_UNDEFINED_ELEMENT, in->wasm);
+    x86_mov_rr(cb, SZ64, R11, M_(R11, VM_TABLE_ELEMS)); /* mov r11, [r11+elems] */
+    x86_mov_rr(cb, SZ64, R11, MI_(R11, RCX, 3, 0));     /* mov r11, [r11+rcx*8] */
+    uint32_t resume = cb->len;
+    x86_alu_ri(cb, ALU_CMP, SZ64, R_(R11), 1); /* cmp r11, 1 */
+    uint32_t jump = x86_jcc(cb, CC_BE);        /* jbe slow */
+    if (!VEC_PUSH_OK(be->lazy_paths, {jump, resume, in->wasm, table}))
+        be_fail(be, "out of memory");
+    /* r11 is tagged: every displacement takes the tag off */
+    x86_alu_ri(cb, ALU_CMP, SZ32, M_(R11, VM_FUNCREF_TYPE - 1),
+               (int32_t)be->env->type_ids[type]); /* cmp dword [r11+type-1], id */
+    be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_INDIRECT_TYPE, in->wasm);
+    x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX - 1)); /* mov r15, [r11+vmctx-1] */
+    x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE - 1));            /* call [r11+code-1] */
+    be_map_call(be, in->wasm);
+    reload_context(be);
+    after_call(be, v, in);
+}
+
+/* The slow paths of call_indirect, after the body: an initialised null
+ * traps; an element not made yet is made, and the check runs again. */
+void be_emit_lazy_paths(backend *be)
+{
+    codebuf *cb = be->cb;
+    for (uint32_t i = 0; i < be->lazy_paths.n; i++) {
+        const lazy_path *p = &be->lazy_paths.v[i];
+        x86_bind(cb, p->jump, cb->len);
+        x86_test_rr(cb, SZ64, R_(R11), R11); /* test r11, r11 */
+        be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_UNINITIALIZED_ELEMENT, p->wasm);
+        if (p->table) {
+            x86_mov_ri64(cb, R11, (uint64_t)p->table << 32);  /* mov r11, table << 32 */
+            x86_alu_rr(cb, ALU_OR, SZ64, R11, R_(RCX));       /* or r11, rcx */
+        } else {
+            x86_mov_rr(cb, SZ32, R11, R_(RCX)); /* mov r11d, ecx */
+        }
+        x86_call_rm(cb, M_(R15, VMCTX_LAZY)); /* call [r15+lazy] */
+        be_map_call(be, p->wasm);
+        x86_jmp_to(cb, p->resume); /* jmp back to the check */
+    }
+}
+
+/* Calls C function `func` with vmctx in rdi (the caller loaded the other
+ * arguments); the result, if any, and the saved values follow. */
+void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func)
+{
+    codebuf *cb = be->cb;
+    x86_mov_rr(cb, SZ64, RDI, R_(R15));                    /* mov rdi, r15 */
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func);      /* mov rax, func */
+    x86_call_rm(cb, R_(RAX));                              /* call rax */
+    be_map_call(be, in->wasm);
+    after_call(be, v, in);
+}
+

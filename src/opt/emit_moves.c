@@ -1,0 +1,141 @@
+/* Tier 2's control-flow edges (emit.h): blocks that only jump on,
+ * branches to blocks, and the parallel moves of phis on an edge. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler/vmctx.h"
+#include "emit.h"
+#include "wasmjail.h"
+
+
+/* A block that only jumps on, with nothing to move on the way (the phis
+ * of where it goes already hold their values), is never emitted:
+ * branches to it go where it goes. */
+bool be_is_trampoline(backend *be, uint32_t b)
+{
+    ir_func *f = be->ir;
+    const ir_block *blk = &f->blocks[b];
+    if (blk->first != blk->last || !blk->first || ir_at(f, blk->first)->op != WASM_OP_BR ||
+        blk->succs[0] == b)
+        return false;
+    const ir_block *to = &f->blocks[blk->succs[0]];
+    uint32_t k = 0;
+    while (k < to->npreds && to->preds[k] != b)
+        k++;
+    for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
+        if (be->uses[p] && !be_same_place(be, p, ir_at(f, p)->args[k]))
+            return false;
+    return true;
+}
+
+uint32_t be_resolve(backend *be, uint32_t b)
+{
+    for (uint32_t hops = 0; hops < 64 && be_is_trampoline(be, b); hops++)
+        b = be->ir->blocks[b].succs[0];
+    return b;
+}
+
+void be_jump_to(backend *be, int cc, uint32_t block)
+{
+    block = be_resolve(be, block);
+    if (be->label[block] != UINT32_MAX) {
+        if (cc < 0)
+            x86_jmp_to(be->cb, be->label[block]);
+        else
+            x86_jcc_to(be->cb, cc, be->label[block]);
+        return;
+    }
+    uint32_t at = cc < 0 ? x86_jmp(be->cb) : x86_jcc(be->cb, cc);
+    if (!VEC_PUSH_OK(be->fixups, {at, block}))
+        be_fail(be, "out of memory");
+}
+
+/* ---- phis: a parallel move on the edge from `from` to `to` ---- */
+
+bool be_same_place(backend *be, ir_ref a, ir_ref b)
+{
+    if (is_const(be, a) || is_const(be, b))
+        return false;
+    if (be->reg[a] != NO_REG || be->reg[b] != NO_REG)
+        return be->reg[a] == be->reg[b];
+    return be->slot[a] == be->slot[b];
+}
+
+/* dst's place = src. */
+static void move_value(backend *be, ir_ref dst, ir_ref src)
+{
+    ir_inst *d = inst(be, dst);
+    if (is_xmm_type(d->type)) {
+        int x = be->reg[dst] != NO_REG ? be->reg[dst] - 16 : XSCRATCH;
+        be_load_xmm(be, x, src);
+        be_put(be, dst, XREG(x));
+    } else {
+        int r = be->reg[dst] != NO_REG ? be->reg[dst] : R11;
+        be_load_gpr(be, r, src);
+        be_put(be, dst, r);
+    }
+}
+
+/* The moves of the phis of `to` on the edge from `from`, as one parallel
+ * copy: a move goes once no other pending move reads its destination;
+ * when only cycles remain, a destination's current value goes to the
+ * temporary of its class (rax, xmm14) and its readers read that. */
+void be_edge_moves(backend *be, uint32_t from, uint32_t to)
+{
+    ir_func *f = be->ir;
+    const ir_block *tb = &f->blocks[to];
+    uint32_t k = 0;
+    while (k < tb->npreds && tb->preds[k] != from)
+        k++;
+    struct {
+        ir_ref dst, src;
+        bool from_temp;
+    } moves[64];
+    uint32_t n = 0;
+    for (ir_ref p = tb->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next) {
+        ir_ref src = ir_at(f, p)->args[k];
+        if (be->uses[p] == 0 || be_same_place(be, p, src))
+            continue;
+        if (n == sizeof moves / sizeof *moves) {
+            be_fail(be, "too many phis on an edge");
+            return;
+        }
+        moves[n].dst = p, moves[n].src = src, moves[n].from_temp = false;
+        n++;
+    }
+    while (n) {
+        uint32_t i = 0;
+        for (; i < n; i++) {
+            bool blocked = false;
+            for (uint32_t j = 0; j < n && !blocked; j++)
+                blocked = j != i && !moves[j].from_temp && be_same_place(be, moves[j].src, moves[i].dst);
+            if (!blocked)
+                break;
+        }
+        if (i < n) {
+            bool x = is_xmm_type(inst(be, moves[i].dst)->type);
+            if (moves[i].from_temp)
+                be_put(be, moves[i].dst, x ? XTMP : TMP);
+            else
+                move_value(be, moves[i].dst, moves[i].src);
+            moves[i] = moves[--n];
+            continue;
+        }
+        /* only cycles: move 0's destination is read; save what it holds */
+        ir_ref d = moves[0].dst;
+        bool x = is_xmm_type(inst(be, d)->type), saved = false;
+        for (uint32_t j = 0; j < n; j++) {
+            if (moves[j].from_temp || !be_same_place(be, moves[j].src, d))
+                continue;
+            if (!saved) {
+                if (x)
+                    be_load_xmm(be, XTMP - 16, moves[j].src);
+                else
+                    be_load_gpr(be, TMP, moves[j].src);
+                saved = true;
+            }
+            moves[j].from_temp = true;
+        }
+    }
+}
+
