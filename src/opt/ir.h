@@ -90,6 +90,21 @@ static inline bool ir_is_terminator(uint16_t op)
            op == WASM_OP_RETURN || op == WASM_OP_UNREACHABLE;
 }
 
+/* Whether an operation does more than compute its value: calls, writes,
+ * memory growth, and what may trap (loads, division, float to int). Passes
+ * keep such operations, and their order. */
+static inline bool ir_has_effects(uint16_t op)
+{
+    return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
+           op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY || op == WASM_OP_GLOBAL_SET ||
+           (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
+           (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
+           (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||
+           (op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
+           (op >= WASM_OP_I64_TRUNC_F32_S && op <= WASM_OP_I64_TRUNC_F64_U) ||
+           ir_is_terminator(op);
+}
+
 /* Builds the SSA form of defined function `index` (module index) of a
  * validated module. False when the function uses what tier 2 does not
  * compile yet (*why names it) or memory ran out (*why "out of memory");

@@ -71,17 +71,6 @@ static const char *unsupported(const opt_env *env, ir_func *f)
     return NULL;
 }
 
-/* Whether an operation does more than compute its value: calls, memory
- * growth, and what may trap (loads, division, float to int). */
-static bool has_effects(uint16_t op)
-{
-    return is_call_op(op) || (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_LOAD32_U) ||
-           (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
-           (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||
-           (op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
-           (op >= WASM_OP_I64_TRUNC_F32_S && op <= WASM_OP_I64_TRUNC_F64_U);
-}
-
 /* Operations without effects whose value nobody uses go, to a fixed point
  * (a use count per value). Loads stay: they may trap. */
 static bool remove_dead_code(ir_func *f)
@@ -105,7 +94,7 @@ static bool remove_dead_code(ir_func *f)
         ir_ref r = work[--n];
         ir_inst *in = ir_at(f, r);
         uint16_t op = in->op;
-        bool pure = in->type && !has_effects(op);
+        bool pure = in->type && !ir_has_effects(op);
         if (!pure || (in->flags & IR_DEAD))
             continue;
         ir_remove(f, r);
