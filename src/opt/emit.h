@@ -8,6 +8,7 @@
  *   emit_num.c       comparisons, arithmetic, conversions, select
  *   emit_mem.c       loads, stores, globals, memory.size/grow, bulk memory
  *   emit_call.c      calls, call_indirect, libcalls, values saved around them
+ *   emit_ref.c       references and tables
  *
  * Each instruction is emitted with the registers and slots regalloc.c
  * chose, in tier 1's frame layout and calling convention; traps go through
@@ -81,5 +82,13 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in);
 void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in);
 void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func);
 void be_emit_lazy_paths(backend *be); /* after the body */
+
+/* ---- emit_ref.c ---- */
+void be_op_ref_is_null(backend *be, ir_ref v, ir_inst *in);
+void be_op_ref_func(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_get(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_set(backend *be, ir_inst *in);
+void be_op_table_size(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_call(backend *be, ir_ref v, ir_inst *in); /* grow, fill, copy, init, elem.drop */
 
 #endif
