@@ -88,7 +88,7 @@ START_TEST(results_over_parameters)
 }
 END_TEST
 
-/* A call with three results (and no parameters: the results need the
+/* A call with six results (and no parameters: the results need the
  * outgoing area) in a loop, with counters and a float live across it. */
 START_TEST(several_results_in_a_loop)
 {
@@ -96,30 +96,34 @@ START_TEST(several_results_in_a_loop)
     fx_open(&fx,
             "(module\n"
             " (global $g (mut i32) (i32.const 0))\n"
-            " (func $next (result i32 i64 f64)\n"
+            " (func $next (result i32 i64 f64 i32 i32 i32)\n"
             "  (global.set $g (i32.add (global.get $g) (i32.const 1)))\n"
             "  (global.get $g)\n"
             "  (i64.mul (i64.extend_i32_u (global.get $g)) (i64.const 1000))\n"
-            "  (f64.convert_i32_u (global.get $g)))\n"
+            "  (f64.convert_i32_u (global.get $g))\n"
+            "  (i32.mul (global.get $g) (i32.const 2))\n"
+            "  (i32.mul (global.get $g) (i32.const 3))\n"
+            "  (i32.mul (global.get $g) (i32.const 4)))\n"
             " (func (export \"run\") (param $n i32) (result i64)\n"
             "  (local $i i32) (local $a i32) (local $b i64) (local $c f64) (local $k i64)\n"
-            "  (local $w f64)\n"
+            "  (local $w f64) (local $e i32)\n"
             "  (local.set $k (i64.const 7)) (local.set $w (f64.const 0.5))\n"
             "  (loop $l\n"
             "   call $next\n"
+            "   i32.add i32.add local.set $e\n"
             "   local.get $w f64.mul local.get $c f64.add local.set $c\n"
             "   local.get $k i64.mul local.get $b i64.add local.set $b\n"
-            "   local.get $a i32.add local.set $a\n"
+            "   local.get $a i32.add local.get $e i32.add local.set $a\n"
             "   (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
             "                       (local.get $n))))\n"
             "  (i64.add (i64.add (local.get $b) (i64.extend_i32_u (local.get $a)))\n"
             "           (i64.add (i64.trunc_f64_s (local.get $c))\n"
             "                    (i64.mul (local.get $k) (i64.extend_i32_u (local.get $i)))))))",
             NULL);
-    /* n = 10: a = 55, b = 7 * 55000, c = 27.5, k * i = 70 */
+    /* n = 10: a = 55 * (1 + 2 + 3 + 4), b = 7 * 55000, c = 27.5, k * i = 70 */
     wj_val arg = v_i32(10), res;
     ck_assert_no_trap(fx_call(&fx, "run", &arg, 1, &res));
-    ck_assert_int_eq(res.of.i64, 7 * 55000 + 55 + 27 + 70);
+    ck_assert_int_eq(res.of.i64, 7 * 55000 + 550 + 27 + 70);
     fx_close(&fx);
 }
 END_TEST
@@ -208,7 +212,7 @@ START_TEST(call_indirect_after_table_set)
 END_TEST
 
 /* externrefs through locals (null at first, across a call), select, a
- * global and the table libcalls (grow, fill, copy, size). */
+ * global, table.get/set and the table libcalls (grow, fill, copy, size). */
 START_TEST(externrefs)
 {
     fixture fx;
@@ -230,7 +234,11 @@ START_TEST(externrefs)
             "  (table.copy $t $t (i32.const 0) (i32.const 3) (i32.const 1))\n"
             "  (i32.add (table.size $t)\n"
             "   (i32.add (i32.mul (ref.is_null (table.get $t (i32.const 0))) (i32.const 10))\n"
-            "            (i32.mul (ref.is_null (table.get $t (i32.const 1))) (i32.const 100))))))",
+            "            (i32.mul (ref.is_null (table.get $t (i32.const 1))) (i32.const 100)))))\n"
+            " (func (export \"set\") (param i32 externref) (table.set $t (local.get 0) (local.get 1)))\n"
+            " (func (export \"get\") (param i32) (result externref) (table.get $t (local.get 0)))\n"
+            " (func (export \"copy\") (param i32 i32 i32)\n"
+            "  (table.copy $t $t (local.get 0) (local.get 1) (local.get 2))))",
             NULL);
     wj_val res;
     ck_assert_no_trap(fx_call(&fx, "null_local", NULL, 0, &res));
@@ -245,6 +253,12 @@ START_TEST(externrefs)
     /* size 4; element 0 copied from 3 (&a), element 1 filled null */
     ck_assert_no_trap(fx_call(&fx, "grow", args, 1, &res));
     ck_assert_int_eq(res.of.i32, 4 + 100);
+    /* operands in registers the libcall's arguments take */
+    wj_val set[2] = {v_i32(2), v_ext(&b)}, copy[3] = {v_i32(1), v_i32(2), v_i32(1)};
+    ck_assert_no_trap(fx_call(&fx, "set", set, 2, NULL));
+    ck_assert_no_trap(fx_call(&fx, "copy", copy, 3, NULL));
+    ck_assert_no_trap(fx_call(&fx, "get", copy, 1, &res));
+    ck_assert_ptr_eq(res.of.externref, &b);
     fx_close(&fx);
 }
 END_TEST
