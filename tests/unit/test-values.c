@@ -88,28 +88,41 @@ START_TEST(results_over_parameters)
 }
 END_TEST
 
-/* A call with six results (and no parameters: the results need the
- * outgoing area) in a loop, with counters and a float live across it. */
+/* A call with 16 results (and no parameters: the results need the
+ * outgoing area, more than the frame's slack) in a loop, with counters and
+ * a float live across it. */
 START_TEST(several_results_in_a_loop)
 {
     fixture fx;
     fx_open(&fx,
             "(module\n"
             " (global $g (mut i32) (i32.const 0))\n"
-            " (func $next (result i32 i64 f64 i32 i32 i32)\n"
+            " (func $next (result i32 i64 f64 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)\n"
             "  (global.set $g (i32.add (global.get $g) (i32.const 1)))\n"
             "  (global.get $g)\n"
             "  (i64.mul (i64.extend_i32_u (global.get $g)) (i64.const 1000))\n"
             "  (f64.convert_i32_u (global.get $g))\n"
             "  (i32.mul (global.get $g) (i32.const 2))\n"
             "  (i32.mul (global.get $g) (i32.const 3))\n"
-            "  (i32.mul (global.get $g) (i32.const 4)))\n"
+            "  (i32.mul (global.get $g) (i32.const 4))\n"
+            "  (i32.mul (global.get $g) (i32.const 5))\n"
+            "  (i32.mul (global.get $g) (i32.const 6))\n"
+            "  (i32.mul (global.get $g) (i32.const 7))\n"
+            "  (i32.mul (global.get $g) (i32.const 8))\n"
+            "  (i32.mul (global.get $g) (i32.const 9))\n"
+            "  (i32.mul (global.get $g) (i32.const 10))\n"
+            "  (i32.mul (global.get $g) (i32.const 11))\n"
+            "  (i32.mul (global.get $g) (i32.const 12))\n"
+            "  (i32.mul (global.get $g) (i32.const 13))\n"
+            "  (i32.mul (global.get $g) (i32.const 14)))\n"
+
             " (func (export \"run\") (param $n i32) (result i64)\n"
             "  (local $i i32) (local $a i32) (local $b i64) (local $c f64) (local $k i64)\n"
             "  (local $w f64) (local $e i32)\n"
             "  (local.set $k (i64.const 7)) (local.set $w (f64.const 0.5))\n"
             "  (loop $l\n"
             "   call $next\n"
+            "   i32.add i32.add i32.add i32.add i32.add i32.add i32.add i32.add i32.add i32.add\n"
             "   i32.add i32.add local.set $e\n"
             "   local.get $w f64.mul local.get $c f64.add local.set $c\n"
             "   local.get $k i64.mul local.get $b i64.add local.set $b\n"
@@ -120,10 +133,30 @@ START_TEST(several_results_in_a_loop)
             "           (i64.add (i64.trunc_f64_s (local.get $c))\n"
             "                    (i64.mul (local.get $k) (i64.extend_i32_u (local.get $i)))))))",
             NULL);
-    /* n = 10: a = 55 * (1 + 2 + 3 + 4), b = 7 * 55000, c = 27.5, k * i = 70 */
+    /* n = 10: a = 55 * (1 + 2 + ... + 14), b = 7 * 55000, c = 27.5, k * i = 70 */
     wj_val arg = v_i32(10), res;
     ck_assert_no_trap(fx_call(&fx, "run", &arg, 1, &res));
-    ck_assert_int_eq(res.of.i64, 7 * 55000 + 550 + 27 + 70);
+    ck_assert_int_eq(res.of.i64, 7 * 55000 + 55 * 105 + 27 + 70);
+    fx_close(&fx);
+}
+END_TEST
+
+/* A call whose results need more room than the caller's frame has
+ * otherwise: the outgoing area is sized for them. */
+START_TEST(results_wider_than_the_frame)
+{
+    fixture fx;
+    fx_open(&fx,
+            "(module\n"
+            " (func $many (result i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)\n"
+            "  i32.const 1 i32.const 2 i32.const 3 i32.const 4 i32.const 5 i32.const 6\n"
+            "  i32.const 7 i32.const 8 i32.const 9 i32.const 10 i32.const 11 i32.const 12)\n"
+            " (func (export \"first\") (result i32)\n"
+            "  call $many drop drop drop drop drop drop drop drop drop drop drop))",
+            NULL);
+    wj_val res;
+    ck_assert_no_trap(fx_call(&fx, "first", NULL, 0, &res));
+    ck_assert_int_eq(res.of.i32, 1);
     fx_close(&fx);
 }
 END_TEST
@@ -270,6 +303,7 @@ static Suite *values_suite(void)
     tcase_add_test(mv, three_results);
     tcase_add_test(mv, results_over_parameters);
     tcase_add_test(mv, several_results_in_a_loop);
+    tcase_add_test(mv, results_wider_than_the_frame);
     suite_add_tcase(s, mv);
     TCase *refs = tcase_create("references");
     tcase_add_test(refs, table_get_makes_the_element);
