@@ -80,6 +80,8 @@ void be_save_across(backend *be, ir_ref call, bool restore);
 void be_map_call(backend *be, uint32_t wasm); /* the call just emitted to the address map */
 void be_op_call(backend *be, ir_ref v, ir_inst *in);
 void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in);
+/* rsi, rdx, ... = the immediates then in's operands, for be_libcall */
+void be_libcall_args(backend *be, ir_inst *in, const uint32_t *imms, uint32_t nimms);
 void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func);
 void be_emit_lazy_paths(backend *be); /* after the body */
 

@@ -75,13 +75,13 @@ static void take_results(backend *be, const wasm_functype *t, ir_inst *in)
         be->max_out = units;
     for (ir_ref r = in->next; r && inst(be, r)->op == IR_RESULT; r = inst(be, r)->next) {
         ir_inst *p = inst(be, r);
+        if (be->uses[r] == 0)
+            continue;
         uint32_t u = 0;
         for (uint32_t i = 0; i < p->imm; i++)
             u += vm_slot_units(t->results[i]);
         x86_rm src = M_(RSP, (int32_t)(VM_UNIT * u));
         int reg = be->reg[r];
-        if (be->uses[r] == 0)
-            continue;
         if (reg >= 16) {
             x86_movs_load(cb, p->type == WASM_F64, reg - 16, src);
         } else if (reg != NO_REG) {
@@ -187,6 +187,40 @@ void be_emit_lazy_paths(backend *be)
         x86_call_rm(cb, M_(R15, VMCTX_LAZY)); /* call [r15+lazy] */
         be_map_call(be, p->wasm);
         x86_jmp_to(cb, p->resume); /* jmp back to the check */
+    }
+}
+
+/* A libcall's arguments after vmctx: the immediates, then the operands.
+ * The operands are staged in the outgoing area first, so that loading one
+ * argument register never overwrites an operand still to be read (they
+ * may live in rsi, rdi, r8, r9). */
+void be_libcall_args(backend *be, ir_inst *in, const uint32_t *imms, uint32_t nimms)
+{
+    static const uint8_t abi[] = {RSI, RDX, RCX, R8, R9};
+    codebuf *cb = be->cb;
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        if (is_const(be, a))
+            continue;
+        int size = size_of(inst(be, a)->type);
+        x86_rm src = be_loc(be, a);
+        if (src.mem) {
+            x86_mov_rr(cb, size, R11, src); /* mov r11, [slot] */
+            src = R_(R11);
+        }
+        x86_mov_mr(cb, size, M_(RSP, (int32_t)(VM_UNIT * i)), src.reg); /* mov [rsp+i], a */
+    }
+    if (in->nargs > be->max_out)
+        be->max_out = in->nargs;
+    for (uint32_t i = 0; i < nimms; i++)
+        x86_mov_ri64(cb, abi[i], imms[i]); /* mov reg, imm */
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        int r = abi[nimms + i];
+        if (is_const(be, a))
+            be_load_gpr(be, r, a);
+        else
+            x86_mov_rr(cb, size_of(inst(be, a)->type), r, M_(RSP, (int32_t)(VM_UNIT * i)));
     }
 }
 

@@ -114,16 +114,10 @@ void be_op_memory(backend *be, ir_ref v, ir_inst *in)
 void be_op_bulk(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
-    be_save_across(be, v, false);
-    /* the operands (dst, value or src, n) go to the argument registers
-     * after the memory indices; none of them is allocated */
+    static const uint32_t memories[2] = {0, 0}; /* memory 0 (both memories for copy) */
     bool fill = in->op == WASM_OP_MEMORY_FILL;
-    static const uint8_t fill_regs[] = {RDX, RCX, R8}, copy_regs[] = {RCX, R8, R9};
-    for (int i = 0; i < 3; i++)
-        be_load_gpr(be, fill ? fill_regs[i] : copy_regs[i], in->args[i]);
-    x86_mov_ri64(cb, RSI, 0); /* mov esi, memory 0 (both memories for copy) */
-    if (!fill)
-        x86_mov_ri64(cb, RDX, 0);
+    be_save_across(be, v, false);
+    be_libcall_args(be, in, memories, fill ? 1 : 2);
     be_libcall(be, v, in, fill ? (const void *)wj__memory_fill : (const void *)wj__memory_copy);
     x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
     be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);

@@ -111,16 +111,10 @@ void be_op_table_size(backend *be, ir_ref v, ir_inst *in)
     be_put(be, v, d);
 }
 
-/*
- * table.grow, table.fill, table.copy, table.init and elem.drop: libcalls
- * (vmctx.h), the immediates then the operands in the argument registers.
- * The operands are staged in the outgoing area first, so that loading one
- * argument register never overwrites an operand still to be read.
- */
+/* table.grow, table.fill, table.copy, table.init and elem.drop: libcalls
+ * (vmctx.h) of the immediates then the operands. */
 void be_op_table_call(backend *be, ir_ref v, ir_inst *in)
 {
-    static const uint8_t abi[] = {RSI, RDX, RCX, R8, R9};
-    codebuf *cb = be->cb;
     uint32_t imms[2] = {(uint32_t)in->imm, in->aux}, nimms = 1;
     const void *func;
     switch (in->op) {
@@ -131,33 +125,11 @@ void be_op_table_call(backend *be, ir_ref v, ir_inst *in)
     default: func = (const void *)wj__elem_drop; break;
     }
     be_save_across(be, v, false);
-    for (uint32_t i = 0; i < in->nargs; i++) {
-        ir_ref a = in->args[i];
-        if (is_const(be, a))
-            continue;
-        int size = size_of(inst(be, a)->type);
-        x86_rm src = be_loc(be, a);
-        if (src.mem) {
-            x86_mov_rr(cb, size, R11, src); /* mov r11, [slot] */
-            src = R_(R11);
-        }
-        x86_mov_mr(cb, size, M_(RSP, (int32_t)(VM_UNIT * i)), src.reg); /* mov [rsp+i], a */
-    }
-    if (in->nargs > be->max_out)
-        be->max_out = in->nargs;
-    for (uint32_t i = 0; i < nimms; i++)
-        x86_mov_ri64(cb, abi[i], imms[i]); /* mov reg, imm */
-    for (uint32_t i = 0; i < in->nargs; i++) {
-        ir_ref a = in->args[i];
-        int r = abi[nimms + i];
-        if (is_const(be, a))
-            be_load_gpr(be, r, a);
-        else
-            x86_mov_rr(cb, size_of(inst(be, a)->type), r, M_(RSP, (int32_t)(VM_UNIT * i)));
-    }
+    be_libcall_args(be, in, imms, nimms);
     be_libcall(be, v, in, func);
     if (in->op == WASM_OP_TABLE_FILL || in->op == WASM_OP_TABLE_COPY ||
         in->op == WASM_OP_TABLE_INIT) {
+        codebuf *cb = be->cb;
         x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
         be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_TABLE_OUT_OF_BOUNDS, in->wasm);
     }

@@ -1,8 +1,9 @@
 /* Multi-value and references under both tiers (unit_run_tiers): functions
  * returning several values (from wasm and from the host), calls with
  * several results in a loop with values live across them, table elements
- * made on first use, ref.func, call_indirect through table.set, and
- * references in locals, select, globals and the table libcalls.
+ * made on first use, ref.func, call_indirect through table.set,
+ * references in locals, select, globals and the table libcalls, and the
+ * operands of libcalls (table.copy, memory.copy).
  *
  * Test modules are written in the text format and converted at test time
  * by wabt's wat2wasm (wat.h). */
@@ -296,6 +297,27 @@ START_TEST(externrefs)
 }
 END_TEST
 
+/* memory.copy's operands in registers its libcall's arguments take
+ * (its length in r8, which takes its source). */
+START_TEST(memory_copy_operands)
+{
+    fixture fx;
+    fx_open(&fx,
+            "(module (memory 1)\n"
+            " (data (i32.const 100) \"abcdefgh\")\n"
+            " (func (export \"f\") (param $x i32) (param $d i32) (param $s i32) (param $n i32)\n"
+            "   (result i32)\n"
+            "  (memory.copy (local.get $d) (local.get $s) (local.get $n))\n"
+            "  (i32.add (i32.mul (local.get $x) (i32.load8_u (i32.const 3)))\n"
+            "           (i32.load8_u (i32.const 4)))))",
+            NULL);
+    wj_val args[4] = {v_i32(2), v_i32(0), v_i32(100), v_i32(4)}, res;
+    ck_assert_no_trap(fx_call(&fx, "f", args, 4, &res));
+    ck_assert_int_eq(res.of.i32, 2 * 'd' + 0);
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *values_suite(void)
 {
     Suite *s = suite_create("values");
@@ -310,6 +332,7 @@ static Suite *values_suite(void)
     tcase_add_test(refs, ref_func_equality);
     tcase_add_test(refs, call_indirect_after_table_set);
     tcase_add_test(refs, externrefs);
+    tcase_add_test(refs, memory_copy_operands);
     suite_add_tcase(s, refs);
     return s;
 }
