@@ -133,7 +133,8 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     uint16_t op = in->op;
     codebuf *cb = be->cb;
     be->trap_wasm = in->wasm;
-    if (op == IR_PHI || op == IR_RESULT || is_const_op(op)) /* a call placed its results */
+    /* a call placed its results; a folded load is its user's operand */
+    if (op == IR_PHI || op == IR_RESULT || is_const_op(op) || be->folded[v])
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {
