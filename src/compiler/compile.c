@@ -93,6 +93,7 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
 static bool optimized(const job *j, chunk_out *c, uint32_t i)
 {
     opt_env env = {.m = j->m, .plans = j->plans, .type_ids = j->env->type_ids,
+                   .func_slots = j->env->func_slots, .nfunc_slots = j->env->nfunc_slots,
                    .fuel_checks = j->env->fuel_checks,
                    .epoch_checks = j->env->epoch_checks};
     const char *why;

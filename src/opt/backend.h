@@ -37,9 +37,14 @@ typedef struct table_entry {
     uint32_t at, block, base;
 } table_entry;
 
-/* The slow path of a call_indirect whose element is not made yet. */
+/* A slow path through the lazy trampoline: a funcref element not made
+ * yet (call_indirect's, where a null traps, or table.get's; the element's
+ * index in rcx) or a defined function's reference (ref.func). */
+enum { LAZY_CALL, LAZY_ELEM, LAZY_FUNC };
 typedef struct lazy_path {
-    uint32_t jump, resume, wasm, table;
+    uint32_t jump, resume, wasm;
+    uint32_t index; /* the table, or ref.func's function */
+    uint32_t kind;
 } lazy_path;
 
 /* A use of a float constant of the pool. */
@@ -101,16 +106,18 @@ bool emit_function(backend *be);       /* emit.c */
 static inline bool is_call_op(uint16_t op)
 {
     return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
-           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL;
+           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL ||
+           (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL && op != WASM_OP_TABLE_SIZE);
 }
 
 /* A parameter's home: the caller's outgoing area, above the frame. */
 int32_t param_home(backend *be, ir_ref param);
 
-/* Whether a value needs no register: constants are rematerialized. */
+/* Whether a value needs no register: constants (a null reference is 0)
+ * are rematerialized. */
 static inline bool is_const_op(uint16_t op)
 {
-    return op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST;
+    return (op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST) || op == WASM_OP_REF_NULL;
 }
 
 #endif

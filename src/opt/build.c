@@ -508,17 +508,49 @@ static bool op_call(builder *b, const wasm_instr *ins)
     bool indirect = ins->op == WASM_OP_CALL_INDIRECT;
     const wasm_functype *t = indirect ? &b->m->types[ins->call_indirect.type]
                                       : wasm_func_type(b->m, ins->index);
-    if (t->nresults > 1)
-        return fail(b, "a call with several results");
     uint32_t n = t->nparams + indirect;
     b->height -= n;
-    ir_ref r = emit(b, b->cur, ins->op, t->nresults ? t->results[0] : 0, n, b->stack + b->height,
-                    indirect ? ins->call_indirect.type : ins->index);
+    ir_ref r = emit(b, b->cur, ins->op, t->nresults == 1 ? t->results[0] : 0, n,
+                    b->stack + b->height, indirect ? ins->call_indirect.type : ins->index);
     if (!r)
         return false;
     if (indirect)
         ir_at(b->f, r)->aux = ins->call_indirect.table;
-    return t->nresults == 0 || push(b, r);
+    if (t->nresults == 1)
+        return push(b, r);
+    /* several results: a projection each, right after the call */
+    for (uint32_t i = 0; i < t->nresults; i++)
+        if (!push(b, emit(b, b->cur, IR_RESULT, t->results[i], 1, &r, i)))
+            return false;
+    return true;
+}
+
+/* References and tables: operands popped, imm and aux as ir.h says. */
+static bool op_reference(builder *b, const wasm_instr *ins)
+{
+    const wasm_module *m = b->m;
+    uint16_t op = ins->op;
+    uint32_t nargs = 0, imm = ins->index, aux = 0;
+    uint8_t type = 0;
+    switch (op) {
+    case WASM_OP_REF_NULL: return push(b, konst(b, ins->reftype, 0));
+    case WASM_OP_REF_IS_NULL: nargs = 1, type = WASM_I32; break;
+    case WASM_OP_REF_FUNC: type = WASM_FUNCREF; break;
+    case WASM_OP_TABLE_GET: nargs = 1, type = m->tables[imm].elem; break;
+    case WASM_OP_TABLE_SET: nargs = 2; break;
+    case WASM_OP_TABLE_SIZE: type = WASM_I32; break;
+    case WASM_OP_TABLE_GROW: nargs = 2, type = WASM_I32; break;
+    case WASM_OP_TABLE_FILL: nargs = 3; break;
+    case WASM_OP_TABLE_COPY: nargs = 3, imm = ins->copy.dst, aux = ins->copy.src; break;
+    case WASM_OP_TABLE_INIT: nargs = 3, imm = ins->init.dst, aux = ins->init.segment; break;
+    default: break; /* elem.drop */
+    }
+    b->height -= nargs;
+    ir_ref r = emit(b, b->cur, op, type, nargs, b->stack + b->height, imm);
+    if (!r)
+        return false;
+    ir_at(b->f, r)->aux = aux;
+    return !type || push(b, r);
 }
 
 static bool op_const(builder *b, const wasm_instr *ins)
@@ -583,8 +615,10 @@ static bool instr(builder *b, const wasm_instr *ins)
             ir_at(b->f, r)->aux = ins->copy.dst;
         return r != 0;
     }
-    /* SIMD, tables, references and the rest of bulk memory stay with tier 1
-     * for now. */
+    if ((op >= WASM_OP_REF_NULL && op <= WASM_OP_REF_FUNC) || op == WASM_OP_TABLE_GET ||
+        op == WASM_OP_TABLE_SET || (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL))
+        return op_reference(b, ins);
+    /* SIMD and the rest of bulk memory stay with tier 1 for now. */
     if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7 && op != WASM_OP_MEMORY_FILL) ||
         ins->info->nin == WASM_CUSTOM_SIG)
         return fail(b, ins->info->name ? ins->info->name : "an unknown instruction");

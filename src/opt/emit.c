@@ -12,6 +12,41 @@
 #include "emit.h"
 #include "wasmjail.h"
 
+/* Several results go to the caller's outgoing area, as tier 1 returns
+ * them (control.c), where the parameters' homes are: results still there
+ * are staged in this frame's outgoing area first. */
+static void return_results(backend *be, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0) {
+            x86_mov_rr(cb, SZ64, R11, M_(RBP, be->slot[a]));            /* mov r11, [home] */
+            x86_mov_mr(cb, SZ64, M_(RSP, (int32_t)(VM_UNIT * u)), R11); /* mov [rsp+u], r11 */
+        }
+        u += vm_slot_units(inst(be, a)->type);
+    }
+    if (u > be->max_out)
+        be->max_out = u;
+    u = 0;
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        uint8_t t = inst(be, a)->type;
+        x86_rm dst = M_(RBP, (int32_t)(16 + VM_UNIT * u));
+        if (!is_const(be, a) && be->reg[a] >= 16) {
+            x86_movs_store(cb, t == WASM_F64, dst, be->reg[a] - 16);
+        } else {
+            if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0)
+                x86_mov_rr(cb, SZ64, R11, M_(RSP, (int32_t)(VM_UNIT * u))); /* staged */
+            else
+                be_load_gpr(be, R11, a); /* a float's bits move as an integer */
+            x86_mov_mr(cb, size_of(t), dst, R11);
+        }
+        u += vm_slot_units(t);
+    }
+}
+
 static void emit_return(backend *be, ir_inst *in)
 {
     if (in->nargs == 1) {
@@ -20,6 +55,8 @@ static void emit_return(backend *be, ir_inst *in)
             be_load_xmm(be, 0, a);
         else
             be_load_gpr(be, RAX, a);
+    } else if (in->nargs > 1) {
+        return_results(be, in);
     }
     x86_mov_rr(be->cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
     x86_pop(be->cb, RBP);                   /* pop rbp */
@@ -96,7 +133,8 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     uint16_t op = in->op;
     codebuf *cb = be->cb;
     be->trap_wasm = in->wasm;
-    if (op == IR_PHI || is_const_op(op) || be->folded[v]) /* a folded load: its user's operand */
+    /* a call placed its results; a folded load is its user's operand */
+    if (op == IR_PHI || op == IR_RESULT || is_const_op(op) || be->folded[v])
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {
@@ -166,6 +204,15 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     case WASM_OP_CALL_INDIRECT: be_op_call_indirect(be, v, in); return;
     case WASM_OP_MEMORY_SIZE: case WASM_OP_MEMORY_GROW: be_op_memory(be, v, in); return;
     case WASM_OP_MEMORY_FILL: case WASM_OP_MEMORY_COPY: be_op_bulk(be, v, in); return;
+    case WASM_OP_REF_IS_NULL: be_op_ref_is_null(be, v, in); return;
+    case WASM_OP_REF_FUNC: be_op_ref_func(be, v, in); return;
+    case WASM_OP_TABLE_GET: be_op_table_get(be, v, in); return;
+    case WASM_OP_TABLE_SET: be_op_table_set(be, in); return;
+    case WASM_OP_TABLE_SIZE: be_op_table_size(be, v, in); return;
+    case WASM_OP_TABLE_GROW: case WASM_OP_TABLE_FILL: case WASM_OP_TABLE_COPY:
+    case WASM_OP_TABLE_INIT: case WASM_OP_ELEM_DROP:
+        be_op_table_call(be, v, in);
+        return;
     case WASM_OP_GLOBAL_GET: {
         uint32_t g = (uint32_t)in->imm;
         x86_rm m = be_global_rm(be, g);

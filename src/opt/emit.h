@@ -8,6 +8,7 @@
  *   emit_num.c       comparisons, arithmetic, conversions, select
  *   emit_mem.c       loads, stores, globals, memory.size/grow, bulk memory
  *   emit_call.c      calls, call_indirect, libcalls, values saved around them
+ *   emit_ref.c       references and tables
  *
  * Each instruction is emitted with the registers and slots regalloc.c
  * chose, in tier 1's frame layout and calling convention; traps go through
@@ -85,7 +86,17 @@ void be_save_across(backend *be, ir_ref call, bool restore);
 void be_map_call(backend *be, uint32_t wasm); /* the call just emitted to the address map */
 void be_op_call(backend *be, ir_ref v, ir_inst *in);
 void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in);
+/* rsi, rdx, ... = the immediates then in's operands, for be_libcall */
+void be_libcall_args(backend *be, ir_inst *in, const uint32_t *imms, uint32_t nimms);
 void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func);
 void be_emit_lazy_paths(backend *be); /* after the body */
+
+/* ---- emit_ref.c ---- */
+void be_op_ref_is_null(backend *be, ir_ref v, ir_inst *in);
+void be_op_ref_func(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_get(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_set(backend *be, ir_inst *in);
+void be_op_table_size(backend *be, ir_ref v, ir_inst *in);
+void be_op_table_call(backend *be, ir_ref v, ir_inst *in); /* grow, fill, copy, init, elem.drop */
 
 #endif

@@ -63,12 +63,44 @@ static void reload_context(backend *be)
         x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
 }
 
-/* The result in its place, then what the call clobbered back. */
-static void after_call(backend *be, ir_ref v, ir_inst *in)
+/* Several results come back in the outgoing area, as tier 1 returns
+ * them: each to its projection's place (the projections follow the call). */
+static void take_results(backend *be, const wasm_functype *t, ir_inst *in)
 {
-    /* the result first: a saved value may live in rax's or xmm0's place */
+    codebuf *cb = be->cb;
+    uint32_t units = 0;
+    for (uint32_t i = 0; i < t->nresults; i++)
+        units += vm_slot_units(t->results[i]);
+    if (units > be->max_out)
+        be->max_out = units;
+    for (ir_ref r = in->next; r && inst(be, r)->op == IR_RESULT; r = inst(be, r)->next) {
+        ir_inst *p = inst(be, r);
+        if (be->uses[r] == 0)
+            continue;
+        uint32_t u = 0;
+        for (uint32_t i = 0; i < p->imm; i++)
+            u += vm_slot_units(t->results[i]);
+        x86_rm src = M_(RSP, (int32_t)(VM_UNIT * u));
+        int reg = be->reg[r];
+        if (reg >= 16) {
+            x86_movs_load(cb, p->type == WASM_F64, reg - 16, src);
+        } else if (reg != NO_REG) {
+            x86_mov_rr(cb, size_of(p->type), reg, src);
+        } else {
+            x86_mov_rr(cb, SZ64, R11, src);
+            x86_mov_mr(cb, SZ64, M_(RBP, be->slot[r]), R11);
+        }
+    }
+}
+
+/* The results in their places, then what the call clobbered back. */
+static void after_call(backend *be, ir_ref v, ir_inst *in, const wasm_functype *t)
+{
+    /* the results first: a saved value may live in rax's or xmm0's place */
     if (in->type)
         be_put(be, v, is_xmm_type(in->type) ? XREG(0) : RAX);
+    else if (t && t->nresults > 1)
+        take_results(be, t, in);
     be_save_across(be, v, true);
 }
 
@@ -77,8 +109,9 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in)
     codebuf *cb = be->cb;
     const wasm_module *m = be->env->m;
     uint32_t func = (uint32_t)in->imm;
+    const wasm_functype *t = wasm_func_type(m, func);
     be_save_across(be, v, false);
-    pass_args(be, wasm_func_type(m, func), in->args);
+    pass_args(be, t, in->args);
     if (func >= m->nfunc_imports) {
         uint32_t at = x86_call_rel(cb); /* call rel32 */
         if (!out_reloc(be->out, at, func - m->nfunc_imports))
@@ -91,7 +124,7 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in)
         be_map_call(be, in->wasm);
         reload_context(be);
     }
-    after_call(be, v, in);
+    after_call(be, v, in, t);
 }
 
 /*
@@ -117,7 +150,7 @@ void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in)
     uint32_t resume = cb->len;
     x86_alu_ri(cb, ALU_CMP, SZ64, R_(R11), 1); /* cmp r11, 1 */
     uint32_t jump = x86_jcc(cb, CC_BE);        /* jbe slow */
-    if (!VEC_PUSH_OK(be->lazy_paths, {jump, resume, in->wasm, table}))
+    if (!VEC_PUSH_OK(be->lazy_paths, {jump, resume, in->wasm, table, LAZY_CALL}))
         be_fail(be, "out of memory");
     /* r11 is tagged: every displacement takes the tag off */
     x86_alu_ri(cb, ALU_CMP, SZ32, M_(R11, VM_FUNCREF_TYPE - 1),
@@ -127,21 +160,26 @@ void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in)
     x86_call_rm(cb, M_(R11, VM_FUNCREF_CODE - 1));            /* call [r11+code-1] */
     be_map_call(be, in->wasm);
     reload_context(be);
-    after_call(be, v, in);
+    after_call(be, v, in, t);
 }
 
-/* The slow paths of call_indirect, after the body: an initialised null
- * traps; an element not made yet is made, and the check runs again. */
+/* The slow paths of call_indirect, table.get and ref.func, after the
+ * body: for a call, an initialised null traps; what is not made yet is
+ * made (the answer in r11), and the check runs again. */
 void be_emit_lazy_paths(backend *be)
 {
     codebuf *cb = be->cb;
     for (uint32_t i = 0; i < be->lazy_paths.n; i++) {
         const lazy_path *p = &be->lazy_paths.v[i];
         x86_bind(cb, p->jump, cb->len);
-        x86_test_rr(cb, SZ64, R_(R11), R11); /* test r11, r11 */
-        be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_UNINITIALIZED_ELEMENT, p->wasm);
-        if (p->table) {
-            x86_mov_ri64(cb, R11, (uint64_t)p->table << 32);  /* mov r11, table << 32 */
+        if (p->kind == LAZY_CALL) {
+            x86_test_rr(cb, SZ64, R_(R11), R11); /* test r11, r11 */
+            be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_UNINITIALIZED_ELEMENT, p->wasm);
+        }
+        if (p->kind == LAZY_FUNC) {
+            x86_mov_ri64(cb, R11, VM_LAZY_FUNC | p->index); /* mov r11, LAZY_FUNC | func */
+        } else if (p->index) {
+            x86_mov_ri64(cb, R11, (uint64_t)p->index << 32);  /* mov r11, table << 32 */
             x86_alu_rr(cb, ALU_OR, SZ64, R11, R_(RCX));       /* or r11, rcx */
         } else {
             x86_mov_rr(cb, SZ32, R11, R_(RCX)); /* mov r11d, ecx */
@@ -149,6 +187,40 @@ void be_emit_lazy_paths(backend *be)
         x86_call_rm(cb, M_(R15, VMCTX_LAZY)); /* call [r15+lazy] */
         be_map_call(be, p->wasm);
         x86_jmp_to(cb, p->resume); /* jmp back to the check */
+    }
+}
+
+/* A libcall's arguments after vmctx: the immediates, then the operands.
+ * The operands are staged in the outgoing area first, so that loading one
+ * argument register never overwrites an operand still to be read (they
+ * may live in rsi, rdi, r8, r9). */
+void be_libcall_args(backend *be, ir_inst *in, const uint32_t *imms, uint32_t nimms)
+{
+    static const uint8_t abi[] = {RSI, RDX, RCX, R8, R9};
+    codebuf *cb = be->cb;
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        if (is_const(be, a))
+            continue;
+        int size = size_of(inst(be, a)->type);
+        x86_rm src = be_loc(be, a);
+        if (src.mem) {
+            x86_mov_rr(cb, size, R11, src); /* mov r11, [slot] */
+            src = R_(R11);
+        }
+        x86_mov_mr(cb, size, M_(RSP, (int32_t)(VM_UNIT * i)), src.reg); /* mov [rsp+i], a */
+    }
+    if (in->nargs > be->max_out)
+        be->max_out = in->nargs;
+    for (uint32_t i = 0; i < nimms; i++)
+        x86_mov_ri64(cb, abi[i], imms[i]); /* mov reg, imm */
+    for (uint32_t i = 0; i < in->nargs; i++) {
+        ir_ref a = in->args[i];
+        int r = abi[nimms + i];
+        if (is_const(be, a))
+            be_load_gpr(be, r, a);
+        else
+            x86_mov_rr(cb, size_of(inst(be, a)->type), r, M_(RSP, (int32_t)(VM_UNIT * i)));
     }
 }
 
@@ -161,6 +233,6 @@ void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func)
     x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)func);      /* mov rax, func */
     x86_call_rm(cb, R_(RAX));                              /* call rax */
     be_map_call(be, in->wasm);
-    after_call(be, v, in);
+    after_call(be, v, in, NULL);
 }
 

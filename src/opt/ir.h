@@ -32,6 +32,10 @@ typedef uint32_t ir_ref; /* an instruction; 0 is none */
 enum {
     IR_PHI = 0xe0,   /* args: one value per predecessor, in the block's order */
     IR_PARAM = 0xe1, /* imm: the parameter's index */
+    /* One result of a call with several (the call itself has no value):
+     * args {call}, imm: the result's index; the call's projections follow
+     * it in its block, in order. */
+    IR_RESULT = 0xe2,
 };
 
 /* Instruction flags. */
@@ -49,10 +53,12 @@ typedef struct ir_inst {
     uint32_t nargs, args_cap;
     ir_ref *args;
     /* Constants: the bits. Loads and stores: the memarg's offset. Calls and
-     * global.get/set: the function or global index. Terminators: see
-     * ir_block.succs. */
+     * global.get/set: the function or global index. Tables: the table
+     * (table.copy's destination), ref.func the function, elem.drop the
+     * segment. Terminators: see ir_block.succs. */
     uint64_t imm;
-    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table */
+    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
+                      * table.copy: the source table; table.init: the segment */
 } ir_inst;
 
 typedef struct ir_block {
@@ -91,12 +97,15 @@ static inline bool ir_is_terminator(uint16_t op)
 }
 
 /* Whether an operation does more than compute its value: calls, writes,
- * memory growth, and what may trap (loads, division, float to int). Passes
+ * memory and table growth, and what may trap (loads, table accesses,
+ * division, float to int); table.size goes with table.grow. Passes
  * keep such operations, and their order. */
 static inline bool ir_has_effects(uint16_t op)
 {
     return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
            op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY || op == WASM_OP_GLOBAL_SET ||
+           op == WASM_OP_TABLE_GET || op == WASM_OP_TABLE_SET ||
+           (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL) ||
            (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
            (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
            (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||

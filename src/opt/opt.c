@@ -33,15 +33,12 @@ static const char *unsupported(const opt_env *env, ir_func *f)
     const wasm_module *m = env->m;
     if (env->fuel_checks || env->epoch_checks)
         return "fuel and epochs";
-    if (f->type->nresults > 1)
-        return "several results";
     for (uint32_t b = 0; b < f->nblocks; b++) {
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
             uint16_t op = in->op;
-            if (in->type && in->type != WASM_I32 && in->type != WASM_I64 && in->type != WASM_F32 &&
-                in->type != WASM_F64)
-                return "references";
+            if (in->type == WASM_V128)
+                return "v128 values";
             if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
                 ir_ref a = in->args[0];
                 bool c = ir_at(f, a)->op == WASM_OP_I32_CONST;

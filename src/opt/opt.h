@@ -18,6 +18,8 @@ typedef struct opt_env {
     const wasm_module *m;
     const vm_memory_plan *plans; /* per memory */
     const uint32_t *type_ids;    /* the module's types -> the engine's ids */
+    const uint32_t *func_slots;  /* per defined function: its reference's slot (vmctx.h) */
+    uint32_t nfunc_slots;
     bool fuel_checks, epoch_checks;
 } opt_env;
 

@@ -24,6 +24,7 @@ static const char *op_name(uint16_t op)
     switch (op) {
     case IR_PHI: return "phi";
     case IR_PARAM: return "param";
+    case IR_RESULT: return "result";
     default: {
         const char *n = wasm_op_name(op);
         return n ? n : "?";
@@ -45,7 +46,7 @@ void ir_print(ir_func *f, FILE *out)
             if (in->type)
                 fprintf(out, "v%" PRIu32 ":%s = ", r, type_name(in->type));
             fputs(op_name(in->op), out);
-            bool has_imm = in->op == IR_PARAM || (in->op >= WASM_OP_I32_CONST &&
+            bool has_imm = in->op == IR_PARAM || in->op == IR_RESULT || (in->op >= WASM_OP_I32_CONST &&
                                                   in->op <= WASM_OP_F64_CONST) ||
                            in->op == WASM_OP_CALL || in->op == WASM_OP_GLOBAL_GET ||
                            in->op == WASM_OP_GLOBAL_SET ||

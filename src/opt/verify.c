@@ -85,8 +85,15 @@ static const char *check_operands(ir_func *f, const ir_dom *d, const uint32_t *s
                 if (a == 0 || a >= f->ninsts || (ir_at(f, a)->flags & IR_DEAD))
                     return "an operand that is no live instruction";
                 const ir_inst *def = ir_at(f, a);
-                if (def->type == 0)
+                if (in->op == IR_RESULT) {
+                    /* right after its call or the projection before */
+                    const ir_inst *prev = ir_at(f, in->prev);
+                    if ((def->op != WASM_OP_CALL && def->op != WASM_OP_CALL_INDIRECT) || !in->prev ||
+                        (in->prev != a && (prev->op != IR_RESULT || prev->args[0] != a)))
+                        return "a projection not right after its call";
+                } else if (def->type == 0) {
                     return "an operand that has no value";
+                }
                 uint32_t at = in->op == IR_PHI ? blk->preds[i] : b;
                 if (def->block == at && in->op != IR_PHI ? seq[a] >= seq[r]
                                                          : !ir_dominates(d, def->block, at))
