@@ -284,8 +284,18 @@ START_TEST(licm_hoists_invariants_to_the_preheader)
         "                                  (local.get $k))))))\n"
         "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
         "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        /* a load from an invariant address may trap: it stays */
+        " (func (param $p i32) (result i32) (local $i i32) (local $s i32)\n"
+        "  (loop $l\n"
+        "    (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                        (i32.const 10))))\n"
         "  (local.get $s)))");
     ir_func f;
+    optimize(&f, m, 1, LICM);
+    ck_assert_uint_eq(only(&f, WASM_OP_I32_LOAD)->block, loop_header(&f));
+    ir_free(&f);
     optimize(&f, m, 0, LICM);
     uint32_t h = loop_header(&f);
     ck_assert_uint_eq(f.blocks[h].npreds, 2);
