@@ -1,11 +1,15 @@
-/* Loop-invariant code motion: in each natural loop (a header and the
- * blocks that reach one of its back edges without passing it), a pure
- * instruction whose operands are all defined outside the loop moves to the
- * end of the loop's preheader. Pure operations cannot trap, so computing
- * one before a loop that runs zero times, or that would not have reached
- * it, is safe. Inner loops go first, so what leaves an inner loop may then
- * leave the outer one. A loop entered from more than one block, or from a
- * block that branches elsewhere too, has no preheader and is left alone. */
+/* Loop-invariant code motion: in each innermost natural loop (a header
+ * and the blocks that reach one of its back edges without passing it), a
+ * pure instruction whose operands are all defined outside the loop moves
+ * to the end of the loop's preheader. Pure operations cannot trap, so
+ * computing one before a loop that runs zero times, or that would not have
+ * reached it, is safe. Only innermost loops: that is where the gain is,
+ * while a value hoisted out of a whole nest stays live across all of it,
+ * and without live-range splitting the register allocator then spills it
+ * or another value inside the innermost loop (measured: gemm 7% slower
+ * when every level is done). A loop entered from more than one block, or
+ * from a block that branches elsewhere too, has no preheader and is left
+ * alone. */
 #include <stdlib.h>
 
 #include "passes.h"
@@ -65,7 +69,7 @@ bool opt_licm(ir_func *f, const ir_dom *d)
     uint32_t *mark = calloc(n, sizeof *mark), *work = malloc(n * sizeof *work);
     uint32_t *body = malloc(n * sizeof *body);
     bool ok = mark && work && body;
-    for (uint32_t i = d->nrpo; ok && i-- > 0;) { /* inner loops first */
+    for (uint32_t i = 0; ok && i < d->nrpo; i++) {
         uint32_t h = d->rpo[i], stamp = h + 1, nwork = 0, nbody = 0;
         if (!f->blocks[h].loop_header)
             continue;
@@ -83,6 +87,11 @@ bool opt_licm(ir_func *f, const ir_dom *d)
                     mark[p] = stamp, work[nwork++] = p;
             }
         }
+        bool innermost = true;
+        for (uint32_t k = 1; k < nbody; k++)
+            innermost &= !f->blocks[d->rpo[body[k]]].loop_header;
+        if (!innermost)
+            continue;
         qsort(body, nbody, sizeof *body, by_value);
         hoist(f, d, mark, stamp, body, nbody, pre);
     }

@@ -318,6 +318,50 @@ START_TEST(licm_hoists_invariants_to_the_preheader)
 }
 END_TEST
 
+/* The i32.mul whose second operand is the constant c (there must be one). */
+static ir_inst *mul_by(ir_func *f, uint64_t c)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *in = ir_at(f, r);
+            if (in->op == WASM_OP_I32_MUL && ir_at(f, in->args[1])->imm == c)
+                return in;
+        }
+    ck_abort_msg("no i32.mul by %llu", (unsigned long long)c);
+    return NULL;
+}
+
+START_TEST(licm_leaves_outer_loops_alone)
+{
+    /* i*40 is invariant in the inner loop and leaves it; n*3 is invariant
+     * in the outer loop but stays (only innermost loops are done) */
+    wasm_module *m = decode_wat(
+        "(module (func (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n"
+        "  (loop $outer\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (loop $inner\n"
+        "      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 40))))\n"
+        "      (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))\n"
+        "                              (local.get $n))))\n"
+        "    (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $n) (i32.const 3))))\n"
+        "    (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                            (local.get $n))))\n"
+        "  (local.get $s)))");
+    ir_func f;
+    optimize(&f, m, 0, LICM);
+    uint32_t outer = UINT32_MAX, inner = UINT32_MAX;
+    for (uint32_t b = 0; b < f.nblocks; b++)
+        if (f.blocks[b].loop_header)
+            *(f.blocks[b].preds[0] == 0 ? &outer : &inner) = b;
+    ck_assert_uint_ne(outer, UINT32_MAX);
+    ck_assert_uint_ne(inner, UINT32_MAX);
+    ck_assert_uint_eq(mul_by(&f, 40)->block, f.blocks[inner].preds[0]);
+    ck_assert_uint_ne(mul_by(&f, 3)->block, f.blocks[outer].preds[0]);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Runs every pass over each function of a module, verifying after each;
  * returns how many functions were built. */
 static uint32_t optimize_all(const char *path)
@@ -378,6 +422,7 @@ static Suite *passes_suite(void)
     tcase_add_test(t, identities_simplify);
     tcase_add_test(t, gvn_replaces_dominated_duplicates);
     tcase_add_test(t, licm_hoists_invariants_to_the_preheader);
+    tcase_add_test(t, licm_leaves_outer_loops_alone);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;
