@@ -68,6 +68,9 @@ void be_op_convert(backend *be, ir_ref v, ir_inst *in);
 void be_op_select(backend *be, ir_ref v, ir_inst *in);
 
 /* ---- emit_mem.c ---- */
+/* The operand of load or store `in`: memory 0 is static and the access
+ * needs no check (opt.c declined the others); may load r11. */
+x86_rm be_heap_operand(backend *be, ir_inst *in);
 void be_op_load(backend *be, ir_ref v, ir_inst *in);
 void be_op_store(backend *be, ir_inst *in);
 x86_rm be_global_rm(backend *be, uint32_t g); /* may load r11 */
