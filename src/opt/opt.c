@@ -152,7 +152,9 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
     *why = NULL;
     if (!ir_build(&f, env->m, index, why))
         return false;
-    *why = unsupported(env, &f);
+    /* What the back end covers is judged on the optimized IR: folding may
+     * turn an address into a constant whose access needs a check. */
+    *why = optimize(&f) ? unsupported(env, &f) : "out of memory";
     if (*why) {
         ir_free(&f);
         return false;
@@ -160,8 +162,8 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
     backend be = {.ir = &f, .env = env, .out = o, .cb = &o->code};
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
-    bool ok = (optimize(&f) || be_fail(&be, "out of memory")) && order_blocks(&be) &&
-              be_select(&be) && compute_intervals(&be) && allocate_registers(&be) && emit_function(&be);
+    bool ok = order_blocks(&be) && be_select(&be) && compute_intervals(&be) &&
+              allocate_registers(&be) && emit_function(&be);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;

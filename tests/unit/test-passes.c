@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opt/opt.h"
 #include "opt/passes.h"
 #include "unit.h"
 #include "wasm/module.h"
@@ -362,6 +363,31 @@ START_TEST(licm_leaves_outer_loops_alone)
 }
 END_TEST
 
+/* The back end elides the check of a constant address that it can prove
+ * in bounds, and was given only those: an address that folding makes
+ * constant must pass the same test, or the function stays in tier 1. */
+START_TEST(a_folded_address_is_checked_like_a_constant_one)
+{
+    wasm_module *m = decode_wat(
+        "(module (memory 1)\n"
+        " (func (result i32) (i32.load offset=22 (i32.and (i32.const -16) (i32.const -15))))\n"
+        " (func (result i32) (i32.load offset=22 (i32.and (i32.const 16) (i32.const -15)))))");
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    opt_env env = {.m = m, .plans = &plan};
+    module_out out = {0};
+    const char *why = NULL;
+    ck_assert(!opt_compile(&env, 0, &out, &why));
+    ck_assert_str_eq(why, "a memory access that needs a check");
+    ck_assert_msg(opt_compile(&env, 1, &out, &why), "declined: %s", why);
+    cb_free(&out.code);
+    free(out.traps.v);
+    free(out.addrs.v);
+    free(out.relocs.v);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Runs every pass over each function of a module, verifying after each;
  * returns how many functions were built. */
 static uint32_t optimize_all(const char *path)
@@ -423,6 +449,7 @@ static Suite *passes_suite(void)
     tcase_add_test(t, gvn_replaces_dominated_duplicates);
     tcase_add_test(t, licm_hoists_invariants_to_the_preheader);
     tcase_add_test(t, licm_leaves_outer_loops_alone);
+    tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;
