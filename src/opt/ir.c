@@ -126,6 +126,19 @@ void ir_remove(ir_func *f, ir_ref r)
     in->flags |= IR_DEAD;
 }
 
+void ir_move(ir_func *f, ir_ref r, uint32_t block)
+{
+    ir_remove(f, r);
+    ir_inst *in = ir_at(f, r);
+    ir_block *b = &f->blocks[block];
+    in->flags &= (uint8_t)~IR_DEAD;
+    in->block = block;
+    ir_ref after = b->last;
+    if (after && ir_is_terminator(ir_at(f, after)->op))
+        after = ir_at(f, after)->prev;
+    link_after(f, b, after, r);
+}
+
 void ir_free(ir_func *f)
 {
     free(f->insts);

@@ -156,5 +156,8 @@ bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from);
 bool ir_add_arg(ir_func *f, ir_ref r, ir_ref arg);
 /* Unlinks an instruction from its block. */
 void ir_remove(ir_func *f, ir_ref r);
+/* Moves a (non-phi, non-terminator) instruction to the end of `block`,
+ * before its terminator. */
+void ir_move(ir_func *f, ir_ref r, uint32_t block);
 
 #endif

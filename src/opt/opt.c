@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "passes.h"
 
 bool be_fail(backend *be, const char *why)
 {
@@ -104,6 +105,18 @@ static bool remove_dead_code(ir_func *f)
     return true;
 }
 
+/* The optimization passes (passes.h), in order; false when memory ran
+ * out. */
+static bool optimize(ir_func *f)
+{
+    ir_dom d;
+    if (!ir_dominators(f, &d))
+        return false;
+    bool ok = opt_simplify(f, &d) && opt_gvn(f, &d) && opt_licm(f, &d);
+    ir_dom_free(&d);
+    return ok && remove_dead_code(f);
+}
+
 static void backend_free(backend *be)
 {
     free(be->order);
@@ -136,7 +149,9 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
     *why = NULL;
     if (!ir_build(&f, env->m, index, why))
         return false;
-    *why = unsupported(env, &f);
+    /* What the back end covers is judged on the optimized IR: folding may
+     * turn an address into a constant whose access needs a check. */
+    *why = optimize(&f) ? unsupported(env, &f) : "out of memory";
     if (*why) {
         ir_free(&f);
         return false;
@@ -144,8 +159,8 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
     backend be = {.ir = &f, .env = env, .out = o, .cb = &o->code};
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
-    bool ok = (remove_dead_code(&f) || be_fail(&be, "out of memory")) && order_blocks(&be) &&
-              be_select(&be) && compute_intervals(&be) && allocate_registers(&be) && emit_function(&be);
+    bool ok = order_blocks(&be) && be_select(&be) && compute_intervals(&be) &&
+              allocate_registers(&be) && emit_function(&be);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;

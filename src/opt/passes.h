@@ -1,0 +1,39 @@
+/*
+ * Tier 2's optimization passes over the SSA IR (ir.h), run by opt.c in
+ * this order between ir_build and the back end; each keeps ir_verify's
+ * invariants. They share the dominators `d` of the function as built: none
+ * of them adds or removes an edge (licm.c only moves instructions into
+ * existing preheaders). Each returns false when memory ran out.
+ */
+#ifndef WJ_OPT_PASSES_H
+#define WJ_OPT_PASSES_H
+
+#include "ir.h"
+
+/* Constant folding and algebraic identities, on integers (simplify.c). */
+bool opt_simplify(ir_func *f, const ir_dom *d);
+/* Global value numbering over the dominator tree: a pure operation (or a
+ * phi) equal to one that dominates it is replaced by it (gvn.c). */
+bool opt_gvn(ir_func *f, const ir_dom *d);
+/* Loop-invariant code motion into loops' preheaders (licm.c). */
+bool opt_licm(ir_func *f, const ir_dom *d);
+
+/* Whether an instruction's value depends only on its operands and
+ * immediates and computing it has no effect, so that two equal ones are
+ * the same value and it may move or go (simplify.c). Reads of state that
+ * changes (memory.size, mutable globals) are not. */
+bool opt_is_pure(const ir_func *f, const ir_inst *in);
+
+/* Every use of r with repl[r] != 0 becomes a use of repl[r] (followed to
+ * the end of a chain), and r goes from its block (simplify.c). */
+void opt_replace_uses(ir_func *f, ir_ref *repl);
+
+/* repl[r] followed to the end of its chain. */
+static inline ir_ref opt_resolve(const ir_ref *repl, ir_ref r)
+{
+    while (repl[r])
+        r = repl[r];
+    return r;
+}
+
+#endif

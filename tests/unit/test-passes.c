@@ -1,0 +1,461 @@
+/* Tier 2's optimization passes (src/opt/passes.h): each test builds a
+ * function written in the text format, runs the passes up to the one it
+ * tests (ir_verify after each) and checks the IR: what was folded, what
+ * stayed because it may trap or is not exact, how many operations GVN
+ * left, which block LICM moved an instruction to. A corpus test runs every
+ * pass over the benchmark modules and verifies after each. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opt/opt.h"
+#include "opt/passes.h"
+#include "unit.h"
+#include "wasm/module.h"
+#include "wat.h"
+
+static wasm_module *decode_wat(const char *wat)
+{
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, len, 0, &err);
+    free(bytes);
+    ck_assert_msg(m && wasm_validate(m, &err), "module: %s", err.message);
+    return m;
+}
+
+static void verify(ir_func *f, const char *after)
+{
+    const char *bad = ir_verify(f);
+    if (bad) {
+        ir_print(f, stderr);
+        ck_abort_msg("after %s: %s", after, bad);
+    }
+}
+
+enum { SIMPLIFY = 1, GVN, LICM };
+
+/* Builds function `func` and runs the passes up to `last`. */
+static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
+{
+    const char *why = NULL;
+    ck_assert_msg(ir_build(f, m, func, &why), "function %u declined: %s", func, why);
+    verify(f, "ir_build");
+    ir_dom d;
+    ck_assert(ir_dominators(f, &d));
+    ck_assert(opt_simplify(f, &d));
+    verify(f, "opt_simplify");
+    if (last >= GVN) {
+        ck_assert(opt_gvn(f, &d));
+        verify(f, "opt_gvn");
+    }
+    if (last >= LICM) {
+        ck_assert(opt_licm(f, &d));
+        verify(f, "opt_licm");
+    }
+    ir_dom_free(&d);
+}
+
+static uint32_t count_op(ir_func *f, uint16_t op)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            n += ir_at(f, r)->op == op;
+    return n;
+}
+
+/* The live instruction of operator `op` (there must be one). */
+static ir_inst *only(ir_func *f, uint16_t op)
+{
+    ck_assert_uint_eq(count_op(f, op), 1);
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            if (ir_at(f, r)->op == op)
+                return ir_at(f, r);
+    return NULL;
+}
+
+/* The value the function returns. */
+static ir_inst *returned(ir_func *f) { return ir_at(f, only(f, WASM_OP_RETURN)->args[0]); }
+
+/* Each function returns one folded expression; the expected constant. */
+static const struct {
+    const char *expr;
+    uint64_t bits;
+} folds[] = {
+    {"(i32.add (i32.const 0x7fffffff) (i32.const 1))", 0x80000000},
+    {"(i32.mul (i32.const 0x10001) (i32.const 0x10001))", 0x20001},
+    {"(i32.sub (i32.const 1) (i32.const 2))", 0xffffffff},
+    {"(i32.shl (i32.const 1) (i32.const 33))", 2},
+    {"(i32.shr_s (i32.const -8) (i32.const 34))", 0xfffffffe},
+    {"(i32.shr_u (i32.const -8) (i32.const 34))", 0x3ffffffe},
+    {"(i32.rotl (i32.const 0x80000001) (i32.const 33))", 3},
+    {"(i32.rotr (i32.const 1) (i32.const 1))", 0x80000000},
+    {"(i32.div_s (i32.const -7) (i32.const 2))", 0xfffffffd},
+    {"(i32.rem_s (i32.const -7) (i32.const 2))", 0xffffffff},
+    {"(i32.rem_s (i32.const 0x80000000) (i32.const -1))", 0},
+    {"(i32.div_u (i32.const -7) (i32.const 2))", 0x7ffffffc},
+    {"(i32.clz (i32.const 1))", 31},
+    {"(i32.ctz (i32.const 0))", 32},
+    {"(i32.popcnt (i32.const -1))", 32},
+    {"(i32.lt_s (i32.const -1) (i32.const 0))", 1},
+    {"(i32.lt_u (i32.const -1) (i32.const 0))", 0},
+    {"(i32.eqz (i32.const 0))", 1},
+    {"(i32.extend8_s (i32.const 0x80))", 0xffffff80},
+    {"(i32.wrap_i64 (i64.const 0x100000005))", 5},
+    {"(i64.gt_s (i64.const -1) (i64.const 1))", 0},
+    {"(i32.wrap_i64 (i64.shl (i64.const 1) (i64.const 65)))", 2},
+    {"(i32.wrap_i64 (i64.shr_u (i64.extend_i32_s (i32.const -1)) (i64.const 32)))",
+     0xffffffff},
+    {"(i32.wrap_i64 (i64.shr_u (i64.extend_i32_u (i32.const -1)) (i64.const 32)))", 0},
+    {"(i32.wrap_i64 (i64.clz (i64.const 1)))", 63},
+    {"(select (i32.const 3) (i32.const 4) (i32.const 0))", 4},
+};
+
+START_TEST(constants_fold_as_wasm_defines)
+{
+    char wat[512];
+    snprintf(wat, sizeof wat, "(module (func (result i32) %s))", folds[_i].expr);
+    wasm_module *m = decode_wat(wat);
+    ir_func f;
+    optimize(&f, m, 0, SIMPLIFY);
+    ir_inst *v = returned(&f);
+    ck_assert_msg(v->op == WASM_OP_I32_CONST, "%s not folded", folds[_i].expr);
+    ck_assert_msg(v->imm == folds[_i].bits, "%s: %#llx", folds[_i].expr,
+                  (unsigned long long)v->imm);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* Divisions that trap, and float arithmetic, stay. */
+START_TEST(what_may_trap_or_is_inexact_stays)
+{
+    wasm_module *m = decode_wat(
+        "(module (func (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))\n"
+        " (func (result i64) (i64.rem_u (i64.const 5) (i64.const 0)))\n"
+        " (func (param f64) (result f64) (f64.add (local.get 0) (f64.const 0)))\n"
+        " (func (param i32) (result i32) (i32.div_u (local.get 0) (i32.const 0))))");
+    ir_func f;
+    optimize(&f, m, 0, SIMPLIFY);
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_DIV_S);
+    ir_free(&f);
+    optimize(&f, m, 1, SIMPLIFY);
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_I64_REM_U);
+    ir_free(&f);
+    optimize(&f, m, 2, SIMPLIFY); /* -0 + 0 is +0: no identity */
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_F64_ADD);
+    ir_free(&f);
+    optimize(&f, m, 3, SIMPLIFY);
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_DIV_U);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* Each function of the module is an identity on its parameter x (or
+ * folds to 0 where the name says so). */
+START_TEST(identities_simplify)
+{
+    static const char *const to_x[] = {
+        "(i32.add (i32.const 0) (local.get 0))",
+        "(i32.sub (local.get 0) (i32.const 0))",
+        "(i32.mul (local.get 0) (i32.const 1))",
+        "(i32.and (local.get 0) (i32.const -1))",
+        "(i32.or (i32.const 0) (local.get 0))",
+        "(i32.xor (local.get 0) (i32.const 0))",
+        "(i32.shl (local.get 0) (i32.const 32))",
+        "(i32.rotr (local.get 0) (i32.const 0))",
+        "(i32.div_s (local.get 0) (i32.const 1))",
+        "(i32.and (local.get 0) (local.get 0))",
+        "(select (local.get 0) (local.get 1) (i32.const 7))",
+    };
+    static const char *const to_zero[] = {
+        "(i32.sub (local.get 0) (local.get 0))",
+        "(i32.xor (local.get 0) (local.get 0))",
+        "(i32.mul (local.get 0) (i32.const 0))",
+        "(i32.and (i32.const 0) (local.get 0))",
+    };
+    char wat[512];
+    for (size_t i = 0; i < sizeof to_x / sizeof *to_x + sizeof to_zero / sizeof *to_zero; i++) {
+        bool zero = i >= sizeof to_x / sizeof *to_x;
+        const char *e = zero ? to_zero[i - sizeof to_x / sizeof *to_x] : to_x[i];
+        snprintf(wat, sizeof wat, "(module (func (param i32 i32) (result i32) %s))", e);
+        wasm_module *m = decode_wat(wat);
+        ir_func f;
+        optimize(&f, m, 0, SIMPLIFY);
+        ir_inst *v = returned(&f);
+        if (zero)
+            ck_assert_msg(v->op == WASM_OP_I32_CONST && v->imm == 0, "%s: not 0", e);
+        else
+            ck_assert_msg(v->op == IR_PARAM && v->imm == 0, "%s: not x", e);
+        ir_free(&f);
+        wasm_module_free(m);
+    }
+    /* eqz(eqz(c)) is c for a comparison c, not for another value; the
+     * shift by 33 is a shift by 1 */
+    wasm_module *m = decode_wat(
+        "(module (func (param i32 i32) (result i32)\n"
+        "  (i32.eqz (i32.eqz (i32.lt_u (local.get 0) (local.get 1)))))\n"
+        " (func (param i32) (result i32) (i32.eqz (i32.eqz (local.get 0))))\n"
+        " (func (param i32) (result i32) (i32.shl (local.get 0) (i32.const 33))))");
+    ir_func f;
+    optimize(&f, m, 0, SIMPLIFY);
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_LT_U);
+    ir_free(&f);
+    optimize(&f, m, 1, SIMPLIFY);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_EQZ), 2);
+    ir_free(&f);
+    optimize(&f, m, 2, SIMPLIFY);
+    ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_SHL);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(gvn_replaces_dominated_duplicates)
+{
+    wasm_module *m = decode_wat(
+        "(module (memory 1) (global $g (mut i32) (i32.const 0))\n"
+        /* a+b, b+a and a+b again: one add; a-b, b-a and their difference: three subs */
+        " (func (param i32 i32) (result i32)\n"
+        "  (i32.mul (i32.mul (i32.add (local.get 0) (local.get 1))\n"
+        "                    (i32.add (local.get 1) (local.get 0)))\n"
+        "           (i32.mul (i32.add (local.get 0) (local.get 1))\n"
+        "                    (i32.sub (i32.sub (local.get 0) (local.get 1))\n"
+        "                             (i32.sub (local.get 1) (local.get 0))))))\n"
+        /* the same add on both arms of an if: neither dominates the other */
+        " (func (param i32 i32) (result i32)\n"
+        "  (if (result i32) (local.get 0)\n"
+        "    (then (i32.add (local.get 0) (local.get 1)))\n"
+        "    (else (i32.add (local.get 0) (local.get 1)))))\n"
+        /* loads, and reads of a global around its write, stay */
+        " (func (param i32) (result i32)\n"
+        "  (global.get $g)\n"
+        "  (global.set $g (i32.const 5))\n"
+        "  (i32.add (global.get $g))\n"
+        "  (i32.store (local.get 0) (i32.const 1))\n"
+        "  (i32.add (i32.load (local.get 0)))\n"
+        "  (i32.add (i32.load (local.get 0)))))");
+    ir_func f;
+    optimize(&f, m, 0, GVN);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_ADD), 1);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_SUB), 3);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_MUL), 3);
+    ir_free(&f);
+    optimize(&f, m, 1, GVN);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_ADD), 2);
+    ir_free(&f);
+    optimize(&f, m, 2, GVN);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_GLOBAL_GET), 2);
+    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_LOAD), 2);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* The block of the loop's header (there must be one). */
+static uint32_t loop_header(ir_func *f)
+{
+    uint32_t h = UINT32_MAX;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        if (f->blocks[b].loop_header) {
+            ck_assert_uint_eq(h, UINT32_MAX);
+            h = b;
+        }
+    ck_assert_uint_ne(h, UINT32_MAX);
+    return h;
+}
+
+START_TEST(licm_hoists_invariants_to_the_preheader)
+{
+    /* n*12 and (n*12)+k are invariant; i*4 depends on the loop's phi; the
+     * load may trap and stays */
+    wasm_module *m = decode_wat(
+        "(module (memory 1)\n"
+        " (func (param $n i32) (param $k i32) (result i32) (local $i i32) (local $s i32)\n"
+        "  (loop $l\n"
+        "    (local.set $s (i32.add (local.get $s)\n"
+        "      (i32.load (i32.add (i32.mul (local.get $i) (i32.const 4))\n"
+        "                         (i32.add (i32.mul (local.get $n) (i32.const 12))\n"
+        "                                  (local.get $k))))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        /* a load from an invariant address may trap: it stays */
+        " (func (param $p i32) (result i32) (local $i i32) (local $s i32)\n"
+        "  (loop $l\n"
+        "    (local.set $s (i32.add (local.get $s) (i32.load (local.get $p))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                        (i32.const 10))))\n"
+        "  (local.get $s)))");
+    ir_func f;
+    optimize(&f, m, 1, LICM);
+    ck_assert_uint_eq(only(&f, WASM_OP_I32_LOAD)->block, loop_header(&f));
+    ir_free(&f);
+    optimize(&f, m, 0, LICM);
+    uint32_t h = loop_header(&f);
+    ck_assert_uint_eq(f.blocks[h].npreds, 2);
+    uint32_t pre = f.blocks[h].preds[0];
+    ir_inst *load = only(&f, WASM_OP_I32_LOAD);
+    ck_assert_uint_eq(load->block, h);
+    ir_inst *addr = ir_at(&f, load->args[0]);
+    ck_assert_uint_eq(addr->block, h);
+    ir_inst *base = ir_at(&f, addr->args[1]), *scaled = ir_at(&f, addr->args[0]);
+    if (scaled->op != WASM_OP_I32_MUL || ir_at(&f, scaled->args[0])->op != IR_PHI) {
+        ir_inst *t = base;
+        base = scaled, scaled = t;
+    }
+    ck_assert_uint_eq(scaled->block, h);
+    ck_assert_uint_eq(base->op, WASM_OP_I32_ADD);
+    ck_assert_uint_eq(base->block, pre);
+    ck_assert_uint_eq(ir_at(&f, base->args[0])->block, pre);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* The i32.mul whose second operand is the constant c (there must be one). */
+static ir_inst *mul_by(ir_func *f, uint64_t c)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *in = ir_at(f, r);
+            if (in->op == WASM_OP_I32_MUL && ir_at(f, in->args[1])->imm == c)
+                return in;
+        }
+    ck_abort_msg("no i32.mul by %llu", (unsigned long long)c);
+    return NULL;
+}
+
+START_TEST(licm_leaves_outer_loops_alone)
+{
+    /* i*40 is invariant in the inner loop and leaves it; n*3 is invariant
+     * in the outer loop but stays (only innermost loops are done) */
+    wasm_module *m = decode_wat(
+        "(module (func (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n"
+        "  (loop $outer\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (loop $inner\n"
+        "      (local.set $s (i32.add (local.get $s) (i32.mul (local.get $i) (i32.const 40))))\n"
+        "      (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))\n"
+        "                              (local.get $n))))\n"
+        "    (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $n) (i32.const 3))))\n"
+        "    (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                            (local.get $n))))\n"
+        "  (local.get $s)))");
+    ir_func f;
+    optimize(&f, m, 0, LICM);
+    uint32_t outer = UINT32_MAX, inner = UINT32_MAX;
+    for (uint32_t b = 0; b < f.nblocks; b++)
+        if (f.blocks[b].loop_header)
+            *(f.blocks[b].preds[0] == 0 ? &outer : &inner) = b;
+    ck_assert_uint_ne(outer, UINT32_MAX);
+    ck_assert_uint_ne(inner, UINT32_MAX);
+    ck_assert_uint_eq(mul_by(&f, 40)->block, f.blocks[inner].preds[0]);
+    ck_assert_uint_ne(mul_by(&f, 3)->block, f.blocks[outer].preds[0]);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* The back end elides the check of a constant address that it can prove
+ * in bounds, and was given only those: an address that folding makes
+ * constant must pass the same test, or the function stays in tier 1. */
+START_TEST(a_folded_address_is_checked_like_a_constant_one)
+{
+    wasm_module *m = decode_wat(
+        "(module (memory 1)\n"
+        " (func (result i32) (i32.load offset=22 (i32.and (i32.const -16) (i32.const -15))))\n"
+        " (func (result i32) (i32.load offset=22 (i32.and (i32.const 16) (i32.const -15)))))");
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    opt_env env = {.m = m, .plans = &plan};
+    module_out out = {0};
+    const char *why = NULL;
+    ck_assert(!opt_compile(&env, 0, &out, &why));
+    ck_assert_str_eq(why, "a memory access that needs a check");
+    ck_assert_msg(opt_compile(&env, 1, &out, &why), "declined: %s", why);
+    cb_free(&out.code);
+    free(out.traps.v);
+    free(out.addrs.v);
+    free(out.relocs.v);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* Runs every pass over each function of a module, verifying after each;
+ * returns how many functions were built. */
+static uint32_t optimize_all(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 0;
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    rewind(fp);
+    uint8_t *bytes = malloc((size_t)n);
+    ck_assert(bytes && fread(bytes, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, (size_t)n, WASM_FEATURE_SIMD, &err);
+    free(bytes);
+    ck_assert_msg(m && wasm_validate(m, &err), "%s: %s", path, err.message);
+    uint32_t built = 0;
+    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+        ir_func f;
+        const char *why = NULL;
+        if (!ir_build(&f, m, i, &why))
+            continue;
+        optimize(&f, m, i, LICM);
+        ir_free(&f);
+        built++;
+    }
+    wasm_module_free(m);
+    return built;
+}
+
+START_TEST(corpus_optimizes_and_verifies)
+{
+    const char *srcdir = getenv("top_srcdir");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/bench/kernels/kernels.wasm", srcdir ? srcdir : ".");
+    ck_assert_uint_gt(optimize_all(path), 5);
+    const char *sg = getenv("SIGHTGLASS");
+    DIR *d = sg ? opendir(sg) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/benchmark.wasm", sg, e->d_name);
+        optimize_all(path);
+    }
+    if (d)
+        closedir(d);
+}
+END_TEST
+
+static Suite *passes_suite(void)
+{
+    Suite *s = suite_create("passes");
+    TCase *t = tcase_create("passes");
+    tcase_set_timeout(t, 120);
+    tcase_add_loop_test(t, constants_fold_as_wasm_defines, 0, sizeof folds / sizeof *folds);
+    tcase_add_test(t, what_may_trap_or_is_inexact_stays);
+    tcase_add_test(t, identities_simplify);
+    tcase_add_test(t, gvn_replaces_dominated_duplicates);
+    tcase_add_test(t, licm_hoists_invariants_to_the_preheader);
+    tcase_add_test(t, licm_leaves_outer_loops_alone);
+    tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
+    tcase_add_test(t, corpus_optimizes_and_verifies);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    return unit_run(passes_suite());
+}
