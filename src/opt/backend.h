@@ -98,7 +98,8 @@ bool emit_function(backend *be);       /* emit.c */
 static inline bool is_call_op(uint16_t op)
 {
     return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
-           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL;
+           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_INIT ||
+           op == WASM_OP_DATA_DROP;
 }
 
 /* A parameter's home: the caller's outgoing area, above the frame. */
