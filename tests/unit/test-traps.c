@@ -330,11 +330,13 @@ static const char deep_wat[] =
     "  (func $deep (export \"deep\")\n"
     "    global.get $depth i32.const 1 i32.add global.set $depth call $deep))\n";
 
-/* Memory 0 growing in the middle of a function, directly and through a
- * call: with dynamic memories it moves, and what follows must use the new
- * base (the value stored before, a store to the new pages). */
+/* Memory 0 growing in the middle of a function, directly, through a call
+ * and through the host: with dynamic memories it moves, and what follows
+ * must use the new base (the value stored before, a store to the new
+ * pages). */
 static const char moves_wat[] =
     "(module\n"
+    "  (import \"host\" \"grow\" (func $host_grow))\n"
     "  (memory (export \"mem\") 1)\n"
     "  (func $grow (param i32) (result i32) (memory.grow (local.get 0)))\n"
     "  (func (export \"grow_then_load\") (param i32) (result i32)\n"
@@ -346,7 +348,12 @@ static const char moves_wat[] =
     "    (i32.store (local.get 0) (i32.const 40))\n"
     "    (drop (call $grow (i32.const 17)))\n"
     "    (i32.store (i32.const 2162684) (i32.const 2))\n"
-    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 2162684)))))\n";
+    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 2162684))))\n"
+    "  (func (export \"host_grow_then_load\") (param i32) (result i32)\n"
+    "    (i32.store (local.get 0) (i32.const 30))\n"
+    "    (call $host_grow)\n"
+    "    (i32.store (i32.const 4390908) (i32.const 3))\n"
+    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 4390908)))))\n";
 
 /* memory64: every width with i64 indices, an offset near 2^32 (index +
  * offset wraps around 2^64 for some indices), size, grow, fill. */
@@ -1305,22 +1312,63 @@ START_TEST(memory_grow_limits)
 }
 END_TEST
 
+/* Maps a page at `at` unless something is there: a dynamic memory whose
+ * reservation ends there cannot extend in place and must move. */
+static void *block_page_at(const uint8_t *at)
+{
+    void *p = mmap((void *)at, 65536, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    ck_assert_msg(p != MAP_FAILED || errno == EEXIST, "mmap: %s", strerror(errno));
+    return p;
+}
+
+/* The host function of moves_wat: grows memory 0 (env) by 34 pages. */
+static wj_trap *grow_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)caller, (void)args, (void)results;
+    uint64_t old = 0;
+    ck_assert(wj_memory_grow(*(wj_memory **)env, 34, &old));
+    return NULL;
+}
+
 START_TEST(memory_moves_when_it_grows)
 {
     fixture fx;
-    fx_open_memories(&fx, moves_wat, _i);
-    wj_memory *mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_dynamic_memories(config, _i);
+    fx_prepare(&fx, moves_wat, config);
+    wj_config_delete(config);
+    wj_memory *mem = NULL;
+    wj_extern imp = {.kind = WJ_EXTERN_FUNC,
+                     .of.func = wj_func_new(fx.store, &(wj_functype){0}, grow_cb, &mem, NULL)};
+    ck_assert_ptr_nonnull(imp.of.func);
+    fx_instantiate(&fx, &imp, 1);
+    mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    /* a dynamic memory reserves its size (one page), then twice the size
+     * it grows to (16 pages, 33): block the addresses after each */
     const uint8_t *before = wj_memory_data(mem);
+    void *block1 = _i ? block_page_at(before + 65536) : MAP_FAILED;
     EXPECT_I32(&fx, "grow_then_load", 49, ARGS(v_i32(65532)));
     const uint8_t *after = wj_memory_data(mem);
+    void *block2 = _i ? block_page_at(after + 32 * 65536) : MAP_FAILED;
     EXPECT_I32(&fx, "call_grow_then_load", 42, ARGS(v_i32(1048568)));
     ck_assert_uint_eq(wj_memory_size(mem), 33);
+    const uint8_t *later = wj_memory_data(mem);
+    void *block3 = _i ? block_page_at(later + 66 * 65536) : MAP_FAILED;
+    EXPECT_I32(&fx, "host_grow_then_load", 33, ARGS(v_i32(2162680)));
+    ck_assert_uint_eq(wj_memory_size(mem), 67);
     /* a dynamic memory 0 moved each time: the code read from new bases */
     if (_i) {
         ck_assert_ptr_ne(before, after);
-        ck_assert_ptr_ne(after, wj_memory_data(mem));
+        ck_assert_ptr_ne(after, later);
+        ck_assert_ptr_ne(later, wj_memory_data(mem));
     }
     fx_close(&fx);
+    void *blocks[] = {block1, block2, block3};
+    for (int i = 0; i < 3; i++)
+        if (blocks[i] != MAP_FAILED)
+            munmap(blocks[i], 65536);
 }
 END_TEST
 
