@@ -85,6 +85,10 @@ typedef struct backend {
     VEC(uint64_t) pool;
     VEC(pool_ref) pool_refs;
     uint32_t trap_wasm; /* the wasm offset of the instruction being emitted */
+    /* rdx holds memory rdx_memory - 1's vm_memory after access rdx_access
+     * (emit_mem.c: checks of one memory share it within a block) */
+    uint32_t rdx_memory;
+    ir_ref rdx_access;
 } backend;
 
 bool be_fail(backend *be, const char *why);

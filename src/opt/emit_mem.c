@@ -25,9 +25,41 @@ static int base_reg(backend *be, uint32_t mem)
 {
     if (mem == 0)
         return R14;
+    be->rdx_memory = 0;
     x86_mov_rr(be->cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* mov rdx, [r15+mem] */
     x86_mov_rr(be->cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE));                          /* mov rdx, [rdx+base] */
     return RDX;
+}
+
+/* Operations that leave rdx alone (emit_num.c's division is what writes
+ * it, besides calls): constants, loads and stores, comparisons, integer
+ * and float arithmetic but division and remainder. */
+static bool keeps_rdx(uint16_t op)
+{
+    return is_const_op(op) || (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
+           (op >= WASM_OP_I32_EQZ && op <= WASM_OP_F64_GE) ||
+           (op >= WASM_OP_I32_ADD && op <= WASM_OP_I32_MUL) ||
+           (op >= WASM_OP_I32_AND && op <= WASM_OP_I32_ROTR) ||
+           (op >= WASM_OP_I64_ADD && op <= WASM_OP_I64_MUL) ||
+           (op >= WASM_OP_I64_AND && op <= WASM_OP_I64_ROTR) ||
+           (op >= WASM_OP_F32_ADD && op <= WASM_OP_F32_DIV) ||
+           (op >= WASM_OP_F64_ADD && op <= WASM_OP_F64_DIV);
+}
+
+/* Whether rdx still holds memory `mem`'s vm_memory at access `in`: the
+ * check of an earlier access of the same block loaded it, and nothing
+ * since may have written rdx. */
+static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
+{
+    if (be->rdx_memory != mem + 1)
+        return false;
+    for (ir_ref r = in->prev; r; r = inst(be, r)->prev) {
+        if (r == be->rdx_access)
+            return true;
+        if (!keeps_rdx(inst(be, r)->op))
+            return false;
+    }
+    return false;
 }
 
 /*
@@ -56,22 +88,32 @@ static x86_rm heap_operand(backend *be, ir_inst *in, int size)
         return MI_(base_reg(be, mem), i, 0, (int32_t)offset);
     }
     uint64_t end = offset + (uint64_t)size;
-    be_load_gpr(be, RCX, a);
+    bool have_memory = rdx_holds(be, in, mem);
     if (end < offset) { /* beyond 2^64: no index is in bounds */
         be_trap_jump(be, x86_jmp(cb), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
+        be->rdx_memory = 0;
         return MI_(R14, RCX, 0, 0);
     }
-    if (end <= INT32_MAX) {
+    if (end <= INT32_MAX && !is64(be, mem) && !is_const(be, a) && be->reg[a] != NO_REG) {
+        /* a zero-extended i32 plus end cannot wrap in 64 bits */
+        x86_lea(cb, SZ64, RCX, M_(be->reg[a], (int32_t)end)); /* lea rcx, [idx+end] */
+    } else if (end <= INT32_MAX) {
+        be_load_gpr(be, RCX, a);
         x86_alu_ri(cb, ALU_ADD, SZ64, R_(RCX), (int32_t)end); /* add rcx, end */
     } else {
+        be_load_gpr(be, RCX, a);
         x86_mov_ri64(cb, RDX, end);                         /* mov rdx, end */
         x86_alu_rr(cb, ALU_ADD, SZ64, RCX, R_(RDX));        /* add rcx, rdx */
+        have_memory = false;
     }
     if (is64(be, mem))
         be_trap_jump(be, x86_jcc(cb, CC_B), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* jc stub */
-    x86_mov_rr(cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* mov rdx, [r15+mem] */
+    if (!have_memory)
+        x86_mov_rr(cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* mov rdx, [r15+mem] */
     x86_alu_rr(cb, ALU_CMP, SZ64, RCX, M_(RDX, VM_MEMORY_SIZE));                 /* cmp rcx, [rdx+size] */
     be_trap_jump(be, x86_jcc(cb, CC_A), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* ja stub */
+    be->rdx_memory = mem == 0 ? 1 : 0;
+    be->rdx_access = (ir_ref)(in - be->ir->insts);
     if (mem == 0)
         return MI_(R14, RCX, 0, -size);
     x86_mov_rr(cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE)); /* mov rdx, [rdx+base] */

@@ -313,6 +313,9 @@ static const char bounds_wat[] =
     "    local.get 0 i32.load offset=65532)\n"
     "  (func (export \"load64_offset_65529\") (param i32) (result i64)\n"
     "    local.get 0 i64.load offset=65529)\n"
+    "  (func (export \"load_div_load\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.load local.get 1 i32.const 3 i32.div_u i32.add\n"
+    "    local.get 0 i32.load offset=4 i32.add)\n"
     "  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n"
     "  (func (export \"size\") (result i32) memory.size))\n";
 
@@ -1257,6 +1260,10 @@ START_TEST(memory_bounds_static_offsets)
     EXPECT_I32(&fx, "load_offset_4", (int32_t)0xdeadbeef, ARGS(v_i32(65528)));
     EXPECT_TRAP(&fx, "load_offset_4", code, oob, NOSITE, ARGS(v_i32(65529)));
     EXPECT_TRAP(&fx, "load64_offset_65529", code, oob, NOSITE, ARGS(v_i32(0)));
+    /* a division between two checks of one block (it writes rdx) */
+    EXPECT_OK(&fx, "store32", ARGS(v_i32(65528), v_i64(100)));
+    EXPECT_I32(&fx, "load_div_load", 100 + 7 + (int32_t)0xdeadbeef, ARGS(v_i32(65528), v_i32(21)));
+    EXPECT_TRAP(&fx, "load_div_load", code, oob, NOSITE, ARGS(v_i32(65529), v_i32(21)));
     fx_close(&fx);
 }
 END_TEST
