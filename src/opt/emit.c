@@ -96,7 +96,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     uint16_t op = in->op;
     codebuf *cb = be->cb;
     be->trap_wasm = in->wasm;
-    if (op == IR_PHI || is_const_op(op))
+    if (op == IR_PHI || is_const_op(op) || be->folded[v]) /* a folded load: its user's operand */
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {

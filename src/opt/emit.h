@@ -68,6 +68,9 @@ void be_op_convert(backend *be, ir_ref v, ir_inst *in);
 void be_op_select(backend *be, ir_ref v, ir_inst *in);
 
 /* ---- emit_mem.c ---- */
+/* The operand of load or store `in`, after its bounds check if it needs
+ * one; may load r11 (a spilled index), rcx (a checked one) and rdx. */
+x86_rm be_heap_operand(backend *be, ir_inst *in);
 void be_op_load(backend *be, ir_ref v, ir_inst *in);
 void be_op_store(backend *be, ir_inst *in);
 x86_rm be_global_rm(backend *be, uint32_t g); /* may load r11 */

@@ -69,8 +69,11 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
  * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
  * free here: the value stored and the result are elsewhere.
  */
-static x86_rm heap_operand(backend *be, ir_inst *in, int size)
+x86_rm be_heap_operand(backend *be, ir_inst *in)
 {
+    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
+    int size = sizes[in->op - WASM_OP_I32_LOAD];
     codebuf *cb = be->cb;
     uint32_t mem = in->aux;
     const vm_memory_plan *p = &be->env->plans[mem];
@@ -122,9 +125,8 @@ static x86_rm heap_operand(backend *be, ir_inst *in, int size)
 
 void be_op_load(backend *be, ir_ref v, ir_inst *in)
 {
-    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4};
     codebuf *cb = be->cb;
-    x86_rm m = heap_operand(be, in, sizes[in->op - WASM_OP_I32_LOAD]);
+    x86_rm m = be_heap_operand(be, in);
     if (is_xmm_type(in->type)) {
         int d = be_dst_xmm(be, v);
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
@@ -159,7 +161,7 @@ void be_op_store(backend *be, ir_inst *in)
     if (fl && !is_const(be, val)) {
         int x = be->reg[val] != NO_REG ? be->reg[val] - 16 : XSCRATCH;
         be_load_xmm(be, x, val);
-        x86_rm m = heap_operand(be, in, size);
+        x86_rm m = be_heap_operand(be, in);
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
         x86_movs_store(cb, size == 8, m, x); /* movsd [m], x */
         return;
@@ -174,7 +176,7 @@ void be_op_store(backend *be, ir_inst *in)
         else
             be_load_gpr(be, r, val);
     }
-    x86_rm m = heap_operand(be, in, size);
+    x86_rm m = be_heap_operand(be, in);
     be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
     if (as_imm)
         x86_mov_mi(cb, size, m, imm); /* mov size [m], imm */

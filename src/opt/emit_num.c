@@ -49,6 +49,17 @@ int be_compare_flags(backend *be, ir_inst *in)
     int cc = int_cc[op - (is64 ? WASM_OP_I64_EQ : WASM_OP_I32_EQ)];
     ir_ref a = in->args[0], b = in->args[1];
     int32_t imm;
+    if (be->folded[b]) { /* cmp a, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        int ar = be->reg[a];
+        if (ar == NO_REG) {
+            ar = m.index == RCX ? R11 : RCX; /* m's index: a spilled one in r11, a checked one in rcx */
+            be_load_gpr(be, ar, a);
+        }
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        x86_alu_rr(be->cb, ALU_CMP, size, ar, m);
+        return cc;
+    }
     bool b_imm = be_imm32_of(be, b, size, &imm);
     x86_rm arm;
     if (is_const(be, a) || (be->reg[a] == NO_REG && !b_imm)) {
@@ -103,6 +114,19 @@ void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutat
         }
     }
     int32_t imm;
+    if (be->folded[b]) { /* op d, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        if (m.base == d || m.index == d)
+            d = TMP;
+        be_load_gpr(be, d, a);
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        if (alu >= 0)
+            x86_alu_rr(be->cb, alu, size, d, m);
+        else
+            x86_imul_rr(be->cb, size, d, m);
+        be_put(be, v, d);
+        return;
+    }
     bool a_reg = !is_const(be, a) && be->reg[a] != NO_REG;
     if (alu == ALU_ADD && a_reg && be->reg[a] != d &&
         (be_imm32_of(be, b, size, &imm) || (!is_const(be, b) && be->reg[b] != NO_REG))) {
@@ -215,6 +239,14 @@ void be_op_float_binary(backend *be, ir_ref v, ir_inst *in, uint8_t sse)
         } else {
             d = XTMP;
         }
+    }
+    if (be->folded[b]) { /* addsd d, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        be_load_xmm(be, d - 16, a);
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        x86_sse(be->cb, dbl, sse, d - 16, m);
+        be_put(be, v, d);
+        return;
     }
     be_load_xmm(be, d - 16, a);
     x86_rm brm = be_xmm_operand(be, b);

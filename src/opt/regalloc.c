@@ -69,7 +69,7 @@ bool allocate_registers(backend *be)
             ir_inst *in = ir_at(f, v);
             if (is_call_op(in->op) && !record_saves(be, v, active, nactive))
                 return false;
-            if (!in->type || is_const_op(in->op) || be->uses[v] == 0)
+            if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
                 continue;
             uint32_t start = be->start[v], end = be->end[v];
             /* expire */
