@@ -26,8 +26,9 @@ static int base_reg(backend *be, uint32_t mem)
     if (mem == 0)
         return R14;
     be->rdx_memory = 0;
-    x86_mov_rr(be->cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* mov rdx, [r15+mem] */
-    x86_mov_rr(be->cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE));                          /* mov rdx, [rdx+base] */
+    int32_t slot = (int32_t)vmctx_memory(be->env->m, mem);
+    x86_mov_rr(be->cb, SZ64, RDX, M_(R15, slot));           /* mov rdx, [r15+mem] */
+    x86_mov_rr(be->cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE)); /* mov rdx, [rdx+base] */
     return RDX;
 }
 
@@ -63,7 +64,8 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
 }
 
 /*
- * The operand of a load or store of `size` bytes (tier 1's heap_address).
+ * The operand of load or store `in` (tier 1's heap_address, in->aux its
+ * memory).
  * No check where the static mapping catches the access; otherwise index +
  * offset + size <= the memory's size in 64 bits (a memory64 index can wrap
  * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
@@ -112,8 +114,8 @@ x86_rm be_heap_operand(backend *be, ir_inst *in)
     if (is64(be, mem))
         be_trap_jump(be, x86_jcc(cb, CC_B), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* jc stub */
     if (!have_memory)
-        x86_mov_rr(cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* mov rdx, [r15+mem] */
-    x86_alu_rr(cb, ALU_CMP, SZ64, RCX, M_(RDX, VM_MEMORY_SIZE));                 /* cmp rcx, [rdx+size] */
+        x86_mov_rr(cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* rdx = mem */
+    x86_alu_rr(cb, ALU_CMP, SZ64, RCX, M_(RDX, VM_MEMORY_SIZE)); /* cmp rcx, [rdx+size] */
     be_trap_jump(be, x86_jcc(cb, CC_A), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* ja stub */
     be->rdx_memory = mem == 0 ? 1 : 0;
     be->rdx_access = (ir_ref)(in - be->ir->insts);
@@ -202,8 +204,8 @@ void be_reload_membase(backend *be, bool always)
     if (!m->nmemories)
         return;
     if (be->env->plans[0].dynamic) {
-        x86_mov_rr(be->cb, SZ64, R14, M_(R15, (int32_t)vmctx_memory(m, 0))); /* mov r14, [r15+mem0] */
-        x86_mov_rr(be->cb, SZ64, R14, M_(R14, VM_MEMORY_BASE));              /* mov r14, [r14+base] */
+        x86_mov_rr(be->cb, SZ64, R14, M_(R15, (int32_t)vmctx_memory(m, 0))); /* r14 = mem0 */
+        x86_mov_rr(be->cb, SZ64, R14, M_(R14, VM_MEMORY_BASE)); /* mov r14, [r14+base] */
     } else if (always) {
         x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
     }

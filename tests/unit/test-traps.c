@@ -316,6 +316,11 @@ static const char bounds_wat[] =
     "  (func (export \"load_div_load\") (param i32 i32) (result i32)\n"
     "    local.get 0 i32.load local.get 1 i32.const 3 i32.div_u i32.add\n"
     "    local.get 0 i32.load offset=4 i32.add)\n"
+    "  (func (export \"cmp_spilled\") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)\n"
+    "    (result i32)\n"
+    "    local.get 1 local.get 2 i32.add local.get 3 i32.add local.get 4 i32.add\n"
+    "    local.get 5 i32.add local.get 6 i32.add local.get 7 i32.add local.get 8 i32.add\n"
+    "    local.get 9 local.get 0 i32.load i32.lt_u i32.add)\n"
     "  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n"
     "  (func (export \"size\") (result i32) memory.size))\n";
 
@@ -1264,6 +1269,15 @@ START_TEST(memory_bounds_static_offsets)
     EXPECT_OK(&fx, "store32", ARGS(v_i32(65528), v_i64(100)));
     EXPECT_I32(&fx, "load_div_load", 100 + 7 + (int32_t)0xdeadbeef, ARGS(v_i32(65528), v_i32(21)));
     EXPECT_TRAP(&fx, "load_div_load", code, oob, NOSITE, ARGS(v_i32(65529), v_i32(21)));
+    /* a load folded into a compare whose other operand is spilled (ten
+     * parameters): the check's index and that operand in two registers */
+#define CMP_ARGS(addr, x)                                                                      \
+    ARGS(v_i32(addr), v_i32(1), v_i32(2), v_i32(3), v_i32(4), v_i32(5), v_i32(6), v_i32(7), \
+         v_i32(8), v_i32(x))
+    EXPECT_I32(&fx, "cmp_spilled", 36 + 1, CMP_ARGS(65528, 50));
+    EXPECT_I32(&fx, "cmp_spilled", 36, CMP_ARGS(65528, 150));
+    EXPECT_TRAP(&fx, "cmp_spilled", code, oob, NOSITE, CMP_ARGS(65533, 50));
+#undef CMP_ARGS
     fx_close(&fx);
 }
 END_TEST
