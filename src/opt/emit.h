@@ -55,6 +55,9 @@ void be_edge_moves(backend *be, uint32_t from, uint32_t to);
 
 /* ---- emit_num.c ---- */
 bool be_is_compare(uint16_t op); /* one that can set the flags for its branch */
+/* A comparison whose only user, the next instruction, is a br_if or select
+ * that takes the flags: it emits nothing of its own. */
+bool be_fused_compare(backend *be, ir_ref v);
 int be_compare_flags(backend *be, ir_inst *in); /* the condition that holds when true */
 void be_op_compare(backend *be, ir_ref v, ir_inst *in);
 void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutative); /* alu < 0: imul */

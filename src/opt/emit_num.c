@@ -11,6 +11,16 @@
 
 static const uint8_t int_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
+bool be_fused_compare(backend *be, ir_ref v)
+{
+    ir_inst *in = inst(be, v), *user = in->next ? inst(be, in->next) : NULL;
+    if (!be_is_compare(in->op) || be->uses[v] != 1 || !user)
+        return false;
+    return (user->op == WASM_OP_BR_IF && user->args[0] == v) ||
+           (user->op == WASM_OP_SELECT && user->args[2] == v && user->args[0] != v &&
+            user->args[1] != v);
+}
+
 bool be_is_compare(uint16_t op)
 {
     return (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U) ||
@@ -405,22 +415,28 @@ void be_op_select(backend *be, ir_ref v, ir_inst *in)
     }
     if (!is_const(be, b) && be->reg[b] == d)
         d = x ? XTMP : TMP;
-    x86_rm crm = be_loc(be, c);
-    if (crm.mem || (!x && crm.reg == d)) {
-        be_load_gpr(be, RCX, c);
-        crm = R_(RCX);
+    int cc; /* holds when a is chosen */
+    if (be_fused_compare(be, c)) {
+        cc = be_compare_flags(be, inst(be, c)); /* cmp ... */
+    } else {
+        x86_rm crm = be_loc(be, c);
+        if (crm.mem || (!x && crm.reg == d)) {
+            be_load_gpr(be, RCX, c);
+            crm = R_(RCX);
+        }
+        x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
+        cc = CC_NE;
     }
-    x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
-    /* the moves below leave the flags alone (constants: mov, movq) */
+    /* the moves below leave the flags alone (constants: mov, movsd, xorps) */
     if (x) {
         be_load_xmm(be, d - 16, a);
-        uint32_t keep = x86_jcc(cb, CC_NE); /* jnz keep */
+        uint32_t keep = x86_jcc(cb, cc); /* jcc keep */
         be_load_xmm(be, d - 16, b);
         x86_bind(cb, keep, cb->len);
     } else {
         be_load_gpr(be, d, a);
         x86_rm brm = is_const(be, b) ? (be_load_gpr(be, R11, b), R_(R11)) : be_loc(be, b);
-        x86_cmov(cb, CC_E, size_of(in->type), d, brm); /* cmovz d, b */
+        x86_cmov(cb, cc ^ 1, size_of(in->type), d, brm); /* cmov!cc d, b */
     }
     be_put(be, v, d);
 }
