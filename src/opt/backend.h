@@ -92,6 +92,10 @@ typedef struct backend {
     VEC(uint64_t) pool;
     VEC(pool_ref) pool_refs;
     uint32_t trap_wasm; /* the wasm offset of the instruction being emitted */
+    /* rdx holds memory rdx_memory - 1's vm_memory after access rdx_access
+     * (emit_mem.c: checks of one memory share it within a block) */
+    uint32_t rdx_memory;
+    ir_ref rdx_access;
 } backend;
 
 bool be_fail(backend *be, const char *why);
@@ -106,7 +110,8 @@ bool emit_function(backend *be);       /* emit.c */
 static inline bool is_call_op(uint16_t op)
 {
     return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
-           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL ||
+           op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_INIT ||
+           op == WASM_OP_DATA_DROP ||
            (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL && op != WASM_OP_TABLE_SIZE);
 }
 

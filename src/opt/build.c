@@ -608,17 +608,22 @@ static bool instr(builder *b, const wasm_instr *ins)
     case WASM_OP_F64_CONST:
         return op_const(b, ins);
     }
-    if (op == WASM_OP_MEMORY_COPY) { /* aux: the destination's memory; imm: the source's */
+    if (op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_INIT) {
+        /* aux: the (destination's) memory; imm: the source's, or the segment */
+        bool copy = op == WASM_OP_MEMORY_COPY;
         b->height -= 3;
-        ir_ref r = emit(b, b->cur, op, 0, 3, b->stack + b->height, ins->copy.src);
+        ir_ref r = emit(b, b->cur, op, 0, 3, b->stack + b->height,
+                        copy ? ins->copy.src : ins->init.segment);
         if (r)
-            ir_at(b->f, r)->aux = ins->copy.dst;
+            ir_at(b->f, r)->aux = copy ? ins->copy.dst : ins->init.dst;
         return r != 0;
     }
+    if (op == WASM_OP_DATA_DROP)
+        return emit(b, b->cur, op, 0, 0, NULL, ins->index) != 0;
     if ((op >= WASM_OP_REF_NULL && op <= WASM_OP_REF_FUNC) || op == WASM_OP_TABLE_GET ||
         op == WASM_OP_TABLE_SET || (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL))
         return op_reference(b, ins);
-    /* SIMD and the rest of bulk memory stay with tier 1 for now. */
+    /* SIMD stays with tier 1 for now. */
     if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7 && op != WASM_OP_MEMORY_FILL) ||
         ins->info->nin == WASM_CUSTOM_SIG)
         return fail(b, ins->info->name ? ins->info->name : "an unknown instruction");

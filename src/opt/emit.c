@@ -203,7 +203,10 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     case WASM_OP_CALL: be_op_call(be, v, in); return;
     case WASM_OP_CALL_INDIRECT: be_op_call_indirect(be, v, in); return;
     case WASM_OP_MEMORY_SIZE: case WASM_OP_MEMORY_GROW: be_op_memory(be, v, in); return;
-    case WASM_OP_MEMORY_FILL: case WASM_OP_MEMORY_COPY: be_op_bulk(be, v, in); return;
+    case WASM_OP_MEMORY_FILL: case WASM_OP_MEMORY_COPY: case WASM_OP_MEMORY_INIT:
+    case WASM_OP_DATA_DROP:
+        be_op_bulk(be, v, in);
+        return;
     case WASM_OP_REF_IS_NULL: be_op_ref_is_null(be, v, in); return;
     case WASM_OP_REF_FUNC: be_op_ref_func(be, v, in); return;
     case WASM_OP_TABLE_GET: be_op_table_get(be, v, in); return;
@@ -310,8 +313,7 @@ bool emit_function(backend *be)
     uint32_t frame_at, jump_at;
     emit_head(cb, &frame_at, &jump_at);
     be_trap_jump(be, jump_at, WJ_TRAP_STACK_EXHAUSTED, be->env->m->funcs[f->index].body);
-    if (be->env->m->nmemories)
-        x86_mov_rr(cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+    be_reload_membase(be, true);
     /* the blocks to emit: trampolines go */
     uint32_t n = 0;
     for (uint32_t i = 0; i < be->norder; i++)

@@ -72,14 +72,15 @@ void be_op_convert(backend *be, ir_ref v, ir_inst *in);
 void be_op_select(backend *be, ir_ref v, ir_inst *in);
 
 /* ---- emit_mem.c ---- */
-/* The operand of load or store `in`: memory 0 is static and the access
- * needs no check (opt.c declined the others); may load r11. */
+/* The operand of load or store `in`, after its bounds check if it needs
+ * one; may load r11 (a spilled index), rcx (a checked one) and rdx. */
 x86_rm be_heap_operand(backend *be, ir_inst *in);
 void be_op_load(backend *be, ir_ref v, ir_inst *in);
 void be_op_store(backend *be, ir_inst *in);
 x86_rm be_global_rm(backend *be, uint32_t g); /* may load r11 */
+void be_reload_membase(backend *be, bool always); /* r14 (!always: if memory 0 moves) */
 void be_op_memory(backend *be, ir_ref v, ir_inst *in); /* memory.size, memory.grow */
-void be_op_bulk(backend *be, ir_ref v, ir_inst *in);   /* memory.fill, memory.copy */
+void be_op_bulk(backend *be, ir_ref v, ir_inst *in);   /* memory.fill/copy/init, data.drop */
 
 /* ---- emit_call.c ---- */
 void be_save_across(backend *be, ir_ref call, bool restore);

@@ -59,8 +59,7 @@ void be_map_call(backend *be, uint32_t wasm)
 static void reload_context(backend *be)
 {
     x86_mov_rr(be->cb, SZ64, R15, M_(RBP, -8)); /* mov r15, [rbp-8] */
-    if (be->env->m->nmemories)
-        x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+    be_reload_membase(be, true);
 }
 
 /* Several results come back in the outgoing area, as tier 1 returns
@@ -117,6 +116,7 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in)
         if (!out_reloc(be->out, at, func - m->nfunc_imports))
             be_fail(be, "out of memory");
         be_map_call(be, in->wasm);
+        be_reload_membase(be, false); /* the callee may have grown memory 0 */
     } else {
         x86_mov_rr(cb, SZ64, R11, M_(R15, (int32_t)vmctx_func(m, func))); /* mov r11, [r15+func] */
         x86_mov_rr(cb, SZ64, R15, M_(R11, VM_FUNCREF_VMCTX)); /* mov r15, [r11+vmctx] */

@@ -7,16 +7,122 @@
 #include "emit.h"
 #include "wasmjail.h"
 
+static bool is64(backend *be, uint32_t mem) { return be->env->m->memories[mem].is64; }
+
+/* No check is needed when the furthest byte an access can touch lies in
+ * the static memory's mapping (it faults there if out of bounds) and the
+ * displacement fits an instruction, as in tier 1 (heap.c). */
+static bool check_elided(const vm_memory_plan *p, uint64_t max_index, uint64_t offset, int size)
+{
+    if (p->dynamic || offset > INT32_MAX - (uint64_t)size || max_index > p->extent)
+        return false;
+    return offset + (uint64_t)size <= p->extent - max_index;
+}
+
+/* The register holding memory `mem`'s base: r14 for memory 0, else rdx
+ * (loaded here through its vm_memory). */
+static int base_reg(backend *be, uint32_t mem)
+{
+    if (mem == 0)
+        return R14;
+    be->rdx_memory = 0;
+    int32_t slot = (int32_t)vmctx_memory(be->env->m, mem);
+    x86_mov_rr(be->cb, SZ64, RDX, M_(R15, slot));           /* mov rdx, [r15+mem] */
+    x86_mov_rr(be->cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE)); /* mov rdx, [rdx+base] */
+    return RDX;
+}
+
+/* Operations that leave rdx alone (emit_num.c's division is what writes
+ * it, besides calls): constants, loads and stores, comparisons, integer
+ * and float arithmetic but division and remainder. */
+static bool keeps_rdx(uint16_t op)
+{
+    return is_const_op(op) || (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
+           (op >= WASM_OP_I32_EQZ && op <= WASM_OP_F64_GE) ||
+           (op >= WASM_OP_I32_ADD && op <= WASM_OP_I32_MUL) ||
+           (op >= WASM_OP_I32_AND && op <= WASM_OP_I32_ROTR) ||
+           (op >= WASM_OP_I64_ADD && op <= WASM_OP_I64_MUL) ||
+           (op >= WASM_OP_I64_AND && op <= WASM_OP_I64_ROTR) ||
+           (op >= WASM_OP_F32_ADD && op <= WASM_OP_F32_DIV) ||
+           (op >= WASM_OP_F64_ADD && op <= WASM_OP_F64_DIV);
+}
+
+/* Whether rdx still holds memory `mem`'s vm_memory at access `in`: the
+ * check of an earlier access of the same block loaded it, and nothing
+ * since may have written rdx. */
+static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
+{
+    if (be->rdx_memory != mem + 1)
+        return false;
+    for (ir_ref r = in->prev; r; r = inst(be, r)->prev) {
+        if (r == be->rdx_access)
+            return true;
+        if (!keeps_rdx(inst(be, r)->op))
+            return false;
+    }
+    return false;
+}
+
+/*
+ * The operand of load or store `in` (tier 1's heap_address, in->aux its
+ * memory).
+ * No check where the static mapping catches the access; otherwise index +
+ * offset + size <= the memory's size in 64 bits (a memory64 index can wrap
+ * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
+ * free here: the value stored and the result are elsewhere.
+ */
 x86_rm be_heap_operand(backend *be, ir_inst *in)
 {
+    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
+    int size = sizes[in->op - WASM_OP_I32_LOAD];
+    codebuf *cb = be->cb;
+    uint32_t mem = in->aux;
+    const vm_memory_plan *p = &be->env->plans[mem];
     ir_ref a = in->args[0];
-    int32_t disp = (int32_t)in->imm;
-    if (is_const(be, a))
-        return M_(R14, (int32_t)((uint32_t)inst(be, a)->imm + in->imm));
-    if (be->reg[a] != NO_REG)
-        return MI_(R14, be->reg[a], 0, disp);
-    x86_mov_rr(be->cb, SZ32, R11, be_loc(be, a)); /* mov r11d, [slot] */
-    return MI_(R14, R11, 0, disp);
+    uint64_t offset = in->imm;
+    if (is_const(be, a) && !is64(be, mem)) {
+        uint64_t ea = (uint32_t)inst(be, a)->imm + offset;
+        if (check_elided(p, 0, ea, size))
+            return M_(base_reg(be, mem), (int32_t)ea);
+    }
+    if (check_elided(p, UINT32_MAX, offset, size)) {
+        /* an i32 in a register is zero-extended: a valid 64-bit index */
+        int i = be->reg[a] != NO_REG ? be->reg[a] : R11;
+        be_load_gpr(be, i, a); /* mov r11d, [slot] when spilled */
+        return MI_(base_reg(be, mem), i, 0, (int32_t)offset);
+    }
+    uint64_t end = offset + (uint64_t)size;
+    bool have_memory = rdx_holds(be, in, mem);
+    if (end < offset) { /* beyond 2^64: no index is in bounds */
+        be_trap_jump(be, x86_jmp(cb), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
+        be->rdx_memory = 0;
+        return MI_(R14, RCX, 0, 0);
+    }
+    if (end <= INT32_MAX && !is64(be, mem) && !is_const(be, a) && be->reg[a] != NO_REG) {
+        /* a zero-extended i32 plus end cannot wrap in 64 bits */
+        x86_lea(cb, SZ64, RCX, M_(be->reg[a], (int32_t)end)); /* lea rcx, [idx+end] */
+    } else if (end <= INT32_MAX) {
+        be_load_gpr(be, RCX, a);
+        x86_alu_ri(cb, ALU_ADD, SZ64, R_(RCX), (int32_t)end); /* add rcx, end */
+    } else {
+        be_load_gpr(be, RCX, a);
+        x86_mov_ri64(cb, RDX, end);                         /* mov rdx, end */
+        x86_alu_rr(cb, ALU_ADD, SZ64, RCX, R_(RDX));        /* add rcx, rdx */
+        have_memory = false;
+    }
+    if (is64(be, mem))
+        be_trap_jump(be, x86_jcc(cb, CC_B), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* jc stub */
+    if (!have_memory)
+        x86_mov_rr(cb, SZ64, RDX, M_(R15, (int32_t)vmctx_memory(be->env->m, mem))); /* rdx = mem */
+    x86_alu_rr(cb, ALU_CMP, SZ64, RCX, M_(RDX, VM_MEMORY_SIZE)); /* cmp rcx, [rdx+size] */
+    be_trap_jump(be, x86_jcc(cb, CC_A), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm); /* ja stub */
+    be->rdx_memory = mem == 0 ? 1 : 0;
+    be->rdx_access = (ir_ref)(in - be->ir->insts);
+    if (mem == 0)
+        return MI_(R14, RCX, 0, -size);
+    x86_mov_rr(cb, SZ64, RDX, M_(RDX, VM_MEMORY_BASE)); /* mov rdx, [rdx+base] */
+    return MI_(RDX, RCX, 0, -size);
 }
 
 void be_op_load(backend *be, ir_ref v, ir_inst *in)
@@ -89,47 +195,78 @@ x86_rm be_global_rm(backend *be, uint32_t g)
     return M_(R11, 0);
 }
 
-/* memory.size and memory.grow of a static memory 0 (its base stays). */
+/* r14 = memory 0's base, after anything that may have grown memory 0 or
+ * entered another instance (always) or after a call within this one
+ * (!always: only a dynamic memory moves). */
+void be_reload_membase(backend *be, bool always)
+{
+    const wasm_module *m = be->env->m;
+    if (!m->nmemories)
+        return;
+    if (be->env->plans[0].dynamic) {
+        x86_mov_rr(be->cb, SZ64, R14, M_(R15, (int32_t)vmctx_memory(m, 0))); /* r14 = mem0 */
+        x86_mov_rr(be->cb, SZ64, R14, M_(R14, VM_MEMORY_BASE)); /* mov r14, [r14+base] */
+    } else if (always) {
+        x86_mov_rr(be->cb, SZ64, R14, M_(R15, VMCTX_MEMORY0_BASE)); /* mov r14, [r15+base0] */
+    }
+}
+
+/* memory.size and memory.grow of memory `aux`: page counts of memory64
+ * are 64-bit. */
 void be_op_memory(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     const wasm_module *m = be->env->m;
     if (in->op == WASM_OP_MEMORY_SIZE) {
         int d = be_dst_gpr(be, v);
-        x86_mov_rr(cb, SZ64, d, M_(R15, (int32_t)vmctx_memory(m, 0))); /* mov d, [r15+mem] */
-        x86_mov_rr(cb, SZ32, d, M_(d, VM_MEMORY_PAGES));                /* mov d, [d+pages] */
+        x86_mov_rr(cb, SZ64, d, M_(R15, (int32_t)vmctx_memory(m, in->aux))); /* mov d, [r15+mem] */
+        x86_mov_rr(cb, size_of(in->type), d, M_(d, VM_MEMORY_PAGES));        /* mov d, [d+pages] */
         be_put(be, v, d);
         return;
     }
     be_save_across(be, v, false);
-    be_load_gpr(be, RDX, in->args[0]);     /* the delta */
-    x86_mov_ri64(cb, RSI, 0);           /* mov esi, memory 0 */
+    be_load_gpr(be, RDX, in->args[0]); /* the delta */
+    x86_mov_ri64(cb, RSI, in->aux);    /* mov esi, memory */
     be_libcall(be, v, in, (const void *)wj__memory_grow);
+    /* imports may name one memory twice: any grow may move memory 0 */
+    be_reload_membase(be, false);
 }
 
-/* memory.fill and memory.copy within memory 0: libcalls that trap out of
- * bounds. */
+/*
+ * The bulk operations as libcalls (vmctx.h), those that access memory
+ * trapping out of bounds:
+ *   memory.fill mem (dst, value, n)     wj__memory_fill(mem, dst, value, n)
+ *   memory.copy dst src (dst, src, n)   wj__memory_copy(dst, src, dst, src, n)
+ *   memory.init seg mem (dst, src, n)   wj__memory_init(mem, seg, dst, src, n)
+ *   data.drop seg                       wj__data_drop(seg)
+ * None of them grows a memory.
+ */
 void be_op_bulk(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     be_save_across(be, v, false);
-    /* The operands (dst, value or src, n) are read into registers the
-     * allocator never hands out first: r8 and r9, arguments too, may hold
-     * operands not read yet. */
-    bool fill = in->op == WASM_OP_MEMORY_FILL;
-    be_load_gpr(be, fill ? RDX : RCX, in->args[0]);
-    be_load_gpr(be, fill ? RCX : RAX, in->args[1]);
-    be_load_gpr(be, R11, in->args[2]);
-    if (fill) {
-        x86_mov_rr(cb, SZ64, R8, R_(R11)); /* mov r8, n */
-    } else {
-        x86_mov_rr(cb, SZ64, R8, R_(RAX)); /* mov r8, src */
-        x86_mov_rr(cb, SZ64, R9, R_(R11)); /* mov r9, n */
-        x86_mov_ri64(cb, RDX, 0);          /* mov edx, memory 0 (the source's) */
+    if (in->op == WASM_OP_DATA_DROP) {
+        x86_mov_ri64(cb, RSI, in->imm); /* mov esi, segment */
+        be_libcall(be, v, in, (const void *)wj__data_drop);
+        return;
     }
-    x86_mov_ri64(cb, RSI, 0); /* mov esi, memory 0 */
-    be_libcall(be, v, in, fill ? (const void *)wj__memory_fill : (const void *)wj__memory_copy);
+    /* The operands go to the argument registers after the immediates. They
+     * may live in r8 or r9 themselves: the last goes through r11 so that
+     * loading the others cannot overwrite it. */
+    bool fill = in->op == WASM_OP_MEMORY_FILL;
+    static const uint8_t fill_regs[] = {RDX, RCX, R8}, other_regs[] = {RCX, R8, R9};
+    const uint8_t *regs = fill ? fill_regs : other_regs;
+    be_load_gpr(be, R11, in->args[2]);
+    be_load_gpr(be, regs[0], in->args[0]);
+    be_load_gpr(be, regs[1], in->args[1]);
+    x86_mov_rr(cb, SZ64, regs[2], R_(R11));
+    x86_mov_ri64(cb, RSI, in->aux); /* mov esi, memory (the destination's) */
+    if (!fill)
+        x86_mov_ri64(cb, RDX, in->imm); /* mov edx, the source memory or the segment */
+    const void *func = fill ? (const void *)wj__memory_fill
+                       : in->op == WASM_OP_MEMORY_COPY ? (const void *)wj__memory_copy
+                                                       : (const void *)wj__memory_init;
+    be_libcall(be, v, in, func);
     x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
     be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
 }
-

@@ -62,9 +62,9 @@ int be_compare_flags(backend *be, ir_inst *in)
     if (be->folded[b]) { /* cmp a, [m] */
         x86_rm m = be_heap_operand(be, inst(be, b));
         int ar = be->reg[a];
-        if (ar == NO_REG) {
-            be_load_gpr(be, RCX, a); /* r11 may hold m's index */
-            ar = RCX;
+        if (ar == NO_REG) { /* not m's index: r11 when spilled, rcx when checked */
+            ar = m.index == RCX ? R11 : RCX;
+            be_load_gpr(be, ar, a);
         }
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
         x86_alu_rr(be->cb, ALU_CMP, size, ar, m);

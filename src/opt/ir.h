@@ -103,7 +103,8 @@ static inline bool ir_is_terminator(uint16_t op)
 static inline bool ir_has_effects(uint16_t op)
 {
     return op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT || op == WASM_OP_MEMORY_GROW ||
-           op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY || op == WASM_OP_GLOBAL_SET ||
+           op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY || op == WASM_OP_MEMORY_INIT ||
+           op == WASM_OP_DATA_DROP || op == WASM_OP_GLOBAL_SET ||
            op == WASM_OP_TABLE_GET || op == WASM_OP_TABLE_SET ||
            (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL) ||
            (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||

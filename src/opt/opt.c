@@ -12,22 +12,6 @@ bool be_fail(backend *be, const char *why)
     return false;
 }
 
-/* No check is needed when the furthest byte an access can touch lies in
- * the static memory's mapping and the displacement fits (as tier 1's). */
-static bool check_elided(const vm_memory_plan *p, uint64_t max_index, uint64_t offset, int size)
-{
-    if (p->dynamic || offset > INT32_MAX - (uint64_t)size || max_index > p->extent)
-        return false;
-    return offset + (uint64_t)size <= p->extent - max_index;
-}
-
-static int access_size(uint16_t op)
-{
-    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
-                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
-    return sizes[op - WASM_OP_I32_LOAD];
-}
-
 /* What the back end covers so far; the rest stays in tier 1. */
 static const char *unsupported(const opt_env *env, ir_func *f)
 {
@@ -40,29 +24,12 @@ static const char *unsupported(const opt_env *env, ir_func *f)
             uint16_t op = in->op;
             if (in->type == WASM_V128)
                 return "v128 values";
-            if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
-                ir_ref a = in->args[0];
-                bool c = ir_at(f, a)->op == WASM_OP_I32_CONST;
-                uint64_t offset = c ? (uint32_t)ir_at(f, a)->imm + in->imm : in->imm;
-                if (in->aux != 0 || m->memories[0].is64 ||
-                    !check_elided(&env->plans[0], c ? 0 : UINT32_MAX, offset, access_size(op)))
-                    return "a memory access that needs a check";
-                continue;
-            }
             if (op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT) {
                 const wasm_functype *t = op == WASM_OP_CALL ? wasm_func_type(m, (uint32_t)in->imm)
                                                             : &m->types[in->imm];
                 for (uint32_t i = 0; i < t->nparams; i++)
                     if (t->params[i] == WASM_V128)
                         return "v128 arguments";
-                continue;
-            }
-            if (op == WASM_OP_MEMORY_SIZE || op == WASM_OP_MEMORY_GROW ||
-                op == WASM_OP_MEMORY_FILL || op == WASM_OP_MEMORY_COPY) {
-                /* memory 0, static and 32-bit (its base never moves) */
-                if (in->aux != 0 || m->memories[0].is64 || env->plans[0].dynamic ||
-                    (op == WASM_OP_MEMORY_COPY && in->imm != 0))
-                    return wasm_op_name(op);
             }
         }
     }

@@ -20,10 +20,10 @@
  * through the scalars it returns and logs and the memory that binaryen's
  * hashMemory export hashes.
  *
- * It does so in four configurations: the defaults (static memories behind
+ * It does so in five configurations: the defaults (static memories behind
  * guard regions), dynamic memories (explicit bounds checks), fuel (with a
  * budget no module can use up) and the optimizing tier (tier 1 against
- * tier 2). Each writes a transcript:
+ * tier 2), with static and with dynamic memories. Each writes a transcript:
  *
  *   rejected                     the module is malformed or invalid
  *   unsupported MESSAGE          it uses something wasmjail does not support
@@ -48,8 +48,8 @@
  * range or of a NaN: V8 tells those apart differently from the spec),
  * stack-exhausted, out-of-fuel, v128-to-js, or "other MESSAGE".
  *
- * Exit status: 0 with the transcript on stdout when the four agree; 1 when
- * they do not (all four on stderr); 2 when the file cannot be read or the
+ * Exit status: 0 with the transcript on stdout when the five agree; 1 when
+ * they do not (all five on stderr); 2 when the file cannot be read or the
  * driver fails. Public API only.
  */
 #include <inttypes.h>
@@ -63,9 +63,16 @@
 /* More than any binaryen -ttf module uses: running out would be a bug. */
 #define FUEL (UINT64_C(1) << 60)
 
-enum config { CONFIG_DEFAULT, CONFIG_DYNAMIC, CONFIG_FUEL, CONFIG_OPTIMIZED, CONFIG_COUNT };
-static const char *const config_names[CONFIG_COUNT] = {"default", "dynamic-memories", "fuel",
-                                                       "optimized"};
+enum config {
+    CONFIG_DEFAULT,
+    CONFIG_DYNAMIC,
+    CONFIG_FUEL,
+    CONFIG_OPTIMIZED,
+    CONFIG_OPTIMIZED_DYNAMIC,
+    CONFIG_COUNT
+};
+static const char *const config_names[CONFIG_COUNT] = {
+    "default", "dynamic-memories", "fuel", "optimized", "optimized dynamic-memories"};
 
 static void print_val(FILE *out, const wj_val *v)
 {
@@ -279,10 +286,11 @@ static char *transcript(const uint8_t *bytes, size_t len, enum config config)
         wj_config_delete(c);
         return NULL;
     }
-    wj_config_set_dynamic_memories(c, config == CONFIG_DYNAMIC);
+    bool optimized = config == CONFIG_OPTIMIZED || config == CONFIG_OPTIMIZED_DYNAMIC;
+    wj_config_set_dynamic_memories(c, config == CONFIG_DYNAMIC ||
+                                          config == CONFIG_OPTIMIZED_DYNAMIC);
     wj_config_set_consume_fuel(c, config == CONFIG_FUEL);
-    wj_config_set_strategy(c, config == CONFIG_OPTIMIZED ? WJ_STRATEGY_OPTIMIZED
-                                                         : WJ_STRATEGY_BASELINE);
+    wj_config_set_strategy(c, optimized ? WJ_STRATEGY_OPTIMIZED : WJ_STRATEGY_BASELINE);
     wj_engine *engine = wj_engine_new(c);
     wj_config_delete(c);
     bool ok = engine != NULL;

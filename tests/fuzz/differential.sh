@@ -1,7 +1,8 @@
 #!/bin/sh
 # Differential fuzzing: random valid modules from binaryen's `wasm-opt -ttf`,
-# run by wasmjail in four configurations (defaults, dynamic memories, fuel,
-# the optimizing tier: tests/fuzz/diff-run) and by V8 (node tests/fuzz/diff-node.mjs); every
+# run by wasmjail in five configurations (defaults, dynamic memories, fuel,
+# the optimizing tier with static and dynamic memories: tests/fuzz/diff-run)
+# and by V8 (node tests/fuzz/diff-node.mjs); every
 # logged value, result and trap kind, and the hash of memory after every
 # call (binaryen's hashMemory export), must agree.
 #

@@ -14,8 +14,16 @@ void fx_prepare(fixture *fx, const char *wat, wj_config *config)
 void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
                      wj_config *config)
 {
+    size_t len;
+    uint8_t *bytes = wat_to_wasm_opts(wat, wat_opts, &len);
+    fx_prepare_bytes(fx, bytes, len, config);
+}
+
+void fx_prepare_bytes(fixture *fx, uint8_t *bytes, size_t len, wj_config *config)
+{
     memset(fx, 0, sizeof *fx);
-    fx->bytes = wat_to_wasm_opts(wat, wat_opts, &fx->len);
+    fx->bytes = bytes;
+    fx->len = len;
     wj_config *own = config ? NULL : wj_config_new();
     ck_assert_ptr_nonnull(config ? config : own);
     wj_config_set_strategy(config ? config : own, fx_strategy);

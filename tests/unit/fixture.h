@@ -36,6 +36,8 @@ void fx_prepare(fixture *fx, const char *wat, wj_config *config);
 /* The same with extra wat2wasm options (see wat_to_wasm_opts). */
 void fx_prepare_opts(fixture *fx, const char *wat, const char *const *wat_opts,
                      wj_config *config);
+/* The same from module bytes (malloc'd: the fixture frees them). */
+void fx_prepare_bytes(fixture *fx, uint8_t *bytes, size_t len, wj_config *config);
 void fx_instantiate(fixture *fx, const wj_extern *imports, size_t n);
 /* Both, without imports. */
 void fx_open(fixture *fx, const char *wat, wj_config *config);

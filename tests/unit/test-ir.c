@@ -184,15 +184,16 @@ END_TEST
 
 START_TEST(what_tier_2_declines)
 {
-    wasm_module *m = decode_wat("(module (memory 1) (data \"x\")\n"
+    wasm_module *m = decode_wat("(module\n"
                                 " (func (param v128) (result v128) (local.get 0))\n"
-                                " (func (memory.init 0 (i32.const 0) (i32.const 0) (i32.const 1))))");
+                                " (func (result i32)\n"
+                                "  (i32x4.extract_lane 1 (v128.const i32x4 1 2 3 4))))");
     ir_func f;
     const char *why = NULL;
     ck_assert(!ir_build(&f, m, 0, &why));
     ck_assert_str_eq(why, "v128 locals");
     ck_assert(!ir_build(&f, m, 1, &why));
-    ck_assert_str_eq(why, "memory.init");
+    ck_assert_str_eq(why, "v128.const");
     wasm_module_free(m);
 }
 END_TEST
@@ -280,7 +281,8 @@ START_TEST(tier2_compiles_or_declines)
         "  (local.get $s))\n"
         " (func (param i32) (result i32) (call $sum (local.get 0)))\n"
         " (func (param i32) (result funcref) (table.get 0 (local.get 0)))\n"
-        " (func (param i32) (result i32) (i32.load offset=4294967295 (local.get 0))))");
+        " (func (param i32) (result i32) (i32.load offset=4294967295 (local.get 0)))\n"
+        " (func (param v128) (result v128) (local.get 0)))");
     vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
     vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
     opt_env env = {.m = m, .plans = &plan};
@@ -292,9 +294,13 @@ START_TEST(tier2_compiles_or_declines)
     ck_assert_uint_ge(out.traps.n, 2);  /* the load, the stack check */
     ck_assert_msg(opt_compile(&env, 2, &out, &why), "declined: %s", why);
     uint32_t len = out.code.len;
-    ck_assert(!opt_compile(&env, 3, &out, &why));
-    ck_assert_str_eq(why, "a memory access that needs a check");
+    ck_assert(!opt_compile(&env, 4, &out, &why));
+    ck_assert_str_eq(why, "v128 locals");
     ck_assert_uint_eq(out.code.len, len); /* nothing left behind */
+    /* a load that needs a check: the stack check, the load, the check's stub */
+    uint32_t traps = out.traps.n;
+    ck_assert_msg(opt_compile(&env, 3, &out, &why), "declined: %s", why);
+    ck_assert_uint_eq(out.traps.n, traps + 3);
     env.fuel_checks = true;
     ck_assert(!opt_compile(&env, 0, &out, &why));
     ck_assert_str_eq(why, "fuel and epochs");

@@ -1,7 +1,8 @@
 /* The trap subsystem through the public API (linked against libwasmjail.la):
  * every trap kind with its code and message, backtraces, host traps and
  * nested host/wasm calls, traps on two threads at once, chaining to a
- * host's own SIGSEGV handler, 32-bit memory bounds, the wasm stack limit,
+ * host's own SIGSEGV handler, memory bounds (static and dynamic memories,
+ * memory64, multi-memory, a moving memory 0), the wasm stack limit,
  * a compile/instantiate/trap/delete loop for leak checkers, and explicit
  * traps taking no signal.
  *
@@ -28,6 +29,7 @@
 
 #include "fixture.h"
 #include "unit.h"
+#include "wasm_builder.h"
 #include "wat.h"
 
 /* ==== helpers: the code section ==================================================== */
@@ -179,6 +181,18 @@ static wj_val expect_ok_(int line, const fixture *fx, const char *name, const wj
 #define EXPECT_I64(fx, name, want, args) \
     ck_assert_int_eq(expect_ok_(__LINE__, fx, name, args).of.i64, (int64_t)(want))
 
+/* Opens `wat` with dynamic memories (explicit checks, a memory 0 that
+ * moves when it grows) or the default static ones: the loop tests run
+ * both, as each tier compiles each differently. */
+static void fx_open_memories(fixture *fx, const char *wat, bool dynamic)
+{
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_dynamic_memories(config, dynamic);
+    fx_open(fx, wat, config);
+    wj_config_delete(config);
+}
+
 /* Blocks (or unblocks) on the calling thread every signal a trap could come
  * through. Explicit checks trap without a signal; were one to take a
  * signal while it is blocked, the synchronous fault would kill the process.
@@ -299,6 +313,14 @@ static const char bounds_wat[] =
     "    local.get 0 i32.load offset=65532)\n"
     "  (func (export \"load64_offset_65529\") (param i32) (result i64)\n"
     "    local.get 0 i64.load offset=65529)\n"
+    "  (func (export \"load_div_load\") (param i32 i32) (result i32)\n"
+    "    local.get 0 i32.load local.get 1 i32.const 3 i32.div_u i32.add\n"
+    "    local.get 0 i32.load offset=4 i32.add)\n"
+    "  (func (export \"cmp_spilled\") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32)\n"
+    "    (result i32)\n"
+    "    local.get 1 local.get 2 i32.add local.get 3 i32.add local.get 4 i32.add\n"
+    "    local.get 5 i32.add local.get 6 i32.add local.get 7 i32.add local.get 8 i32.add\n"
+    "    local.get 9 local.get 0 i32.load i32.lt_u i32.add)\n"
     "  (func (export \"grow\") (param i32) (result i32) local.get 0 memory.grow)\n"
     "  (func (export \"size\") (result i32) memory.size))\n";
 
@@ -316,6 +338,81 @@ static const char deep_wat[] =
     "  (func $deep (export \"deep\")\n"
     "    global.get $depth i32.const 1 i32.add global.set $depth call $deep))\n";
 
+/* Memory 0 growing in the middle of a function, directly, through a call
+ * and through the host: with dynamic memories it moves, and what follows
+ * must use the new base (the value stored before, a store to the new
+ * pages). */
+static const char moves_wat[] =
+    "(module\n"
+    "  (import \"host\" \"grow\" (func $host_grow))\n"
+    "  (memory (export \"mem\") 1)\n"
+    "  (func $grow (param i32) (result i32) (memory.grow (local.get 0)))\n"
+    "  (func (export \"grow_then_load\") (param i32) (result i32)\n"
+    "    (i32.store (local.get 0) (i32.const 42))\n"
+    "    (drop (memory.grow (i32.const 15)))\n"
+    "    (i32.store (i32.const 1048572) (i32.const 7))\n"
+    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 1048572))))\n"
+    "  (func (export \"call_grow_then_load\") (param i32) (result i32)\n"
+    "    (i32.store (local.get 0) (i32.const 40))\n"
+    "    (drop (call $grow (i32.const 17)))\n"
+    "    (i32.store (i32.const 2162684) (i32.const 2))\n"
+    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 2162684))))\n"
+    "  (func (export \"host_grow_then_load\") (param i32) (result i32)\n"
+    "    (i32.store (local.get 0) (i32.const 30))\n"
+    "    (call $host_grow)\n"
+    "    (i32.store (i32.const 4390908) (i32.const 3))\n"
+    "    (i32.add (i32.load (local.get 0)) (i32.load (i32.const 4390908)))))\n";
+
+/* memory64: every width with i64 indices, an offset near 2^32 (index +
+ * offset wraps around 2^64 for some indices), size, grow, fill. */
+static const char mem64_wat[] =
+    "(module\n"
+    "  (memory (export \"mem\") i64 1)\n"
+    "  (func (export \"load8\") (param i64) (result i64) local.get 0 i64.load8_u)\n"
+    "  (func (export \"load16\") (param i64) (result i64) local.get 0 i64.load16_u)\n"
+    "  (func (export \"load32\") (param i64) (result i64) local.get 0 i64.load32_u)\n"
+    "  (func (export \"load64\") (param i64) (result i64) local.get 0 i64.load)\n"
+    "  (func (export \"store8\") (param i64 i64) local.get 0 local.get 1 i64.store8)\n"
+    "  (func (export \"store16\") (param i64 i64) local.get 0 local.get 1 i64.store16)\n"
+    "  (func (export \"store32\") (param i64 i64) local.get 0 local.get 1 i64.store32)\n"
+    "  (func (export \"store64\") (param i64 i64) local.get 0 local.get 1 i64.store)\n"
+    "  (func (export \"load_offset_4g_less_1\") (param i64) (result i64)\n"
+    "    local.get 0 i64.load32_u offset=4294967295)\n"
+    "  (func (export \"size\") (result i64) memory.size)\n"
+    "  (func (export \"grow\") (param i64) (result i64) local.get 0 memory.grow)\n"
+    "  (func (export \"fill\") (param i64 i32 i64) local.get 0 local.get 1 local.get 2 memory.fill))\n";
+
+/* Three memories of different sizes (memory 2 has two pages): loads from
+ * memories 1 and 2 in one function, also with indices spilled to the
+ * frame (ten loads live at once), size, grow, fill and copy. */
+static const char multi_wat[] =
+    "(module\n"
+    "  (memory $m0 (export \"mem0\") 1)\n"
+    "  (memory $m1 (export \"mem1\") 1)\n"
+    "  (memory $m2 (export \"mem2\") 2)\n"
+    "  (data (memory $m1) (i32.const 0) \"\\01\\00\\00\\00\\02\\00\\00\\00\\03\\00\\00\\00\\04\\00\\00\\00\\05\")\n"
+    "  (data (memory $m2) (i32.const 0) \"\\10\\00\\00\\00\\20\\00\\00\\00\\30\\00\\00\\00\\40\\00\\00\\00\\50\")\n"
+    "  (data (memory $m2) (i32.const 131068) \"\\07\\00\\00\\00\")\n"
+    "  (func (export \"load1\") (param i32) (result i32) (i32.load $m1 (local.get 0)))\n"
+    "  (func (export \"load2\") (param i32) (result i32) (i32.load $m2 (local.get 0)))\n"
+    "  (func (export \"store2\") (param i32 i32) (i32.store $m2 (local.get 0) (local.get 1)))\n"
+    "  (func (export \"sum12\") (param i32 i32) (result i32)\n"
+    "    (i32.add (i32.load $m1 (local.get 0)) (i32.load8_u $m2 offset=1 (local.get 1))))\n"
+    "  (func (export \"pressure\") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)\n"
+    "    (i32.load $m1 (local.get 0)) (i32.load $m2 (local.get 1))\n"
+    "    (i32.load $m1 (local.get 2)) (i32.load $m2 (local.get 3))\n"
+    "    (i32.load $m1 (local.get 4)) (i32.load $m2 (local.get 5))\n"
+    "    (i32.load $m1 (local.get 6)) (i32.load $m2 (local.get 7))\n"
+    "    (i32.load $m1 (local.get 8)) (i32.load $m2 (local.get 9))\n"
+    "    i32.add i32.add i32.add i32.add i32.add i32.add i32.add i32.add i32.add)\n"
+    "  (func (export \"size1\") (result i32) (memory.size $m1))\n"
+    "  (func (export \"size2\") (result i32) (memory.size $m2))\n"
+    "  (func (export \"grow1\") (param i32) (result i32) (memory.grow $m1 (local.get 0)))\n"
+    "  (func (export \"fill1\") (param i32 i32 i32)\n"
+    "    (memory.fill $m1 (local.get 0) (local.get 1) (local.get 2)))\n"
+    "  (func (export \"copy12\") (param i32 i32 i32)\n"
+    "    (memory.copy $m1 $m2 (local.get 0) (local.get 1) (local.get 2))))\n";
+
 /* ==== 1. every trap kind ============================================================= */
 
 START_TEST(trap_unreachable)
@@ -330,7 +427,7 @@ END_TEST
 START_TEST(trap_memory_out_of_bounds)
 {
     fixture fx;
-    fx_open(&fx, kinds_wat, NULL);
+    fx_open_memories(&fx, kinds_wat, _i);
     const char *oob = "out of bounds memory access";
     EXPECT_OK(&fx, "store", ARGS(v_i32(65532), v_i32(0x12345678)));
     EXPECT_I32(&fx, "load", 0x12345678, ARGS(v_i32(65532)));
@@ -551,7 +648,7 @@ END_TEST
 START_TEST(trap_bulk_memory_out_of_bounds)
 {
     fixture fx;
-    fx_open(&fx, kinds_wat, NULL);
+    fx_open_memories(&fx, kinds_wat, _i);
     const char *msg = "out of bounds memory access";
     wj_trap_code oob = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
     wj_memory *mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
@@ -1099,12 +1196,12 @@ START_TEST(host_fault_chains_to_previous_handler)
 }
 END_TEST
 
-/* ==== 6. 32-bit memory bounds ========================================================= */
+/* ==== 6. memory bounds: static and dynamic, memory64, multi-memory ================== */
 
 START_TEST(memory_bounds_each_width)
 {
     fixture fx;
-    fx_open(&fx, bounds_wat, NULL);
+    fx_open_memories(&fx, bounds_wat, _i);
     const char *oob = "out of bounds memory access";
     wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
     static const char *const loads[] = {"load8", "load16", "load32", "load64"};
@@ -1142,7 +1239,7 @@ END_TEST
 START_TEST(memory_bounds_static_offsets)
 {
     fixture fx;
-    fx_open(&fx, bounds_wat, NULL);
+    fx_open_memories(&fx, bounds_wat, _i);
     const char *oob = "out of bounds memory access";
     wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
     /* the largest offset with the largest index: 0x1fffffffe, no wrap-around */
@@ -1168,6 +1265,19 @@ START_TEST(memory_bounds_static_offsets)
     EXPECT_I32(&fx, "load_offset_4", (int32_t)0xdeadbeef, ARGS(v_i32(65528)));
     EXPECT_TRAP(&fx, "load_offset_4", code, oob, NOSITE, ARGS(v_i32(65529)));
     EXPECT_TRAP(&fx, "load64_offset_65529", code, oob, NOSITE, ARGS(v_i32(0)));
+    /* a division between two checks of one block (it writes rdx) */
+    EXPECT_OK(&fx, "store32", ARGS(v_i32(65528), v_i64(100)));
+    EXPECT_I32(&fx, "load_div_load", 100 + 7 + (int32_t)0xdeadbeef, ARGS(v_i32(65528), v_i32(21)));
+    EXPECT_TRAP(&fx, "load_div_load", code, oob, NOSITE, ARGS(v_i32(65529), v_i32(21)));
+    /* a load folded into a compare whose other operand is spilled (ten
+     * parameters): the check's index and that operand in two registers */
+#define CMP_ARGS(addr, x)                                                                      \
+    ARGS(v_i32(addr), v_i32(1), v_i32(2), v_i32(3), v_i32(4), v_i32(5), v_i32(6), v_i32(7), \
+         v_i32(8), v_i32(x))
+    EXPECT_I32(&fx, "cmp_spilled", 36 + 1, CMP_ARGS(65528, 50));
+    EXPECT_I32(&fx, "cmp_spilled", 36, CMP_ARGS(65528, 150));
+    EXPECT_TRAP(&fx, "cmp_spilled", code, oob, NOSITE, CMP_ARGS(65533, 50));
+#undef CMP_ARGS
     fx_close(&fx);
 }
 END_TEST
@@ -1219,6 +1329,226 @@ START_TEST(memory_grow_limits)
     EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(0x10000)));
     EXPECT_I32(&fx, "grow", -1, ARGS(v_i32(-1)));
     EXPECT_I32(&fx, "size", 1, NOARGS);
+    fx_close(&fx);
+}
+END_TEST
+
+/* Maps a page at `at` unless something is there: a dynamic memory whose
+ * reservation ends there cannot extend in place and must move. */
+static void *block_page_at(const uint8_t *at)
+{
+    void *p = mmap((void *)at, 65536, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    ck_assert_msg(p != MAP_FAILED || errno == EEXIST, "mmap: %s", strerror(errno));
+    return p;
+}
+
+/* The host function of moves_wat: grows memory 0 (env) by 34 pages. */
+static wj_trap *grow_cb(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)caller, (void)args, (void)results;
+    uint64_t old = 0;
+    ck_assert(wj_memory_grow(*(wj_memory **)env, 34, &old));
+    return NULL;
+}
+
+START_TEST(memory_moves_when_it_grows)
+{
+    fixture fx;
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_dynamic_memories(config, _i);
+    fx_prepare(&fx, moves_wat, config);
+    wj_config_delete(config);
+    wj_memory *mem = NULL;
+    wj_extern imp = {.kind = WJ_EXTERN_FUNC,
+                     .of.func = wj_func_new(fx.store, &(wj_functype){0}, grow_cb, &mem, NULL)};
+    ck_assert_ptr_nonnull(imp.of.func);
+    fx_instantiate(&fx, &imp, 1);
+    mem = fx_export(&fx, "mem", WJ_EXTERN_MEMORY).of.memory;
+    /* a dynamic memory reserves its size (one page), then twice the size
+     * it grows to (16 pages, 33): block the addresses after each */
+    const uint8_t *before = wj_memory_data(mem);
+    void *block1 = _i ? block_page_at(before + 65536) : MAP_FAILED;
+    EXPECT_I32(&fx, "grow_then_load", 49, ARGS(v_i32(65532)));
+    const uint8_t *after = wj_memory_data(mem);
+    void *block2 = _i ? block_page_at(after + 32 * 65536) : MAP_FAILED;
+    EXPECT_I32(&fx, "call_grow_then_load", 42, ARGS(v_i32(1048568)));
+    ck_assert_uint_eq(wj_memory_size(mem), 33);
+    const uint8_t *later = wj_memory_data(mem);
+    void *block3 = _i ? block_page_at(later + 66 * 65536) : MAP_FAILED;
+    EXPECT_I32(&fx, "host_grow_then_load", 33, ARGS(v_i32(2162680)));
+    ck_assert_uint_eq(wj_memory_size(mem), 67);
+    /* a dynamic memory 0 moved each time: the code read from new bases */
+    if (_i) {
+        ck_assert_ptr_ne(before, after);
+        ck_assert_ptr_ne(after, later);
+        ck_assert_ptr_ne(later, wj_memory_data(mem));
+    }
+    fx_close(&fx);
+    void *blocks[] = {block1, block2, block3};
+    for (int i = 0; i < 3; i++)
+        if (blocks[i] != MAP_FAILED)
+            munmap(blocks[i], 65536);
+}
+END_TEST
+
+START_TEST(memory64_bounds_and_offsets)
+{
+    static const char *const opts[] = {"--enable-memory64", NULL};
+    static const char *const loads[] = {"load8", "load16", "load32", "load64"};
+    static const char *const stores[] = {"store8", "store16", "store32", "store64"};
+    static const int widths[] = {1, 2, 4, 8};
+    static const uint64_t masks[] = {0xff, 0xffff, 0xffffffff, UINT64_MAX};
+    const int64_t pattern = (int64_t)0x8877665544332211ull;
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
+    wj_config_set_dynamic_memories(config, _i);
+    fixture fx;
+    fx_prepare_opts(&fx, mem64_wat, opts, config);
+    wj_config_delete(config);
+    fx_instantiate(&fx, NULL, 0);
+
+    for (int64_t pages = 1; pages <= 2; pages++) {
+        int64_t end = pages * 65536;
+        for (int w = 0; w < 4; w++) {
+            int64_t last = end - widths[w];
+            EXPECT_OK(&fx, stores[w], ARGS(v_i64(last), v_i64(pattern)));
+            EXPECT_I64(&fx, loads[w], (uint64_t)pattern & masks[w], ARGS(v_i64(last)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i64(last + 1)));
+            EXPECT_TRAP(&fx, stores[w], code, oob, NOSITE, ARGS(v_i64(last + 1), v_i64(0)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i64(INT64_MIN)));
+            EXPECT_TRAP(&fx, loads[w], code, oob, NOSITE, ARGS(v_i64(-1)));
+            /* index + size wraps around 2^64 */
+            EXPECT_TRAP(&fx, stores[w], code, oob, NOSITE, ARGS(v_i64(-1), v_i64(0)));
+        }
+        if (pages == 1) {
+            EXPECT_I64(&fx, "size", 1, NOARGS);
+            EXPECT_I64(&fx, "grow", 1, ARGS(v_i64(1)));
+            EXPECT_I64(&fx, "size", 2, NOARGS);
+            EXPECT_I64(&fx, "load64", 0, ARGS(v_i64(65536)));
+        }
+    }
+    /* an offset near 2^32: past the memory, and wrapping with huge indices */
+    EXPECT_TRAP(&fx, "load_offset_4g_less_1", code, oob, NOSITE, ARGS(v_i64(0)));
+    EXPECT_TRAP(&fx, "load_offset_4g_less_1", code, oob, NOSITE,
+                ARGS(v_i64(-(INT64_C(1) << 32) + 100)));
+    /* memory.fill: up to the last byte, one past it, a length wrapping */
+    EXPECT_OK(&fx, "fill", ARGS(v_i64(131070), v_i32(0x5a), v_i64(2)));
+    EXPECT_I64(&fx, "load16", 0x5a5a, ARGS(v_i64(131070)));
+    EXPECT_TRAP(&fx, "fill", code, oob, NOSITE, ARGS(v_i64(131070), v_i32(0), v_i64(3)));
+    EXPECT_TRAP(&fx, "fill", code, oob, NOSITE, ARGS(v_i64(2), v_i32(0), v_i64(-1)));
+    EXPECT_I64(&fx, "load16", 0x5a5a, ARGS(v_i64(131070)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* A memory64 module exporting "load": (i64) -> i64, one load `op` with a
+ * static offset wat2wasm does not accept (beyond 2^32), built in bytes. */
+static void fx_open_load64(fixture *fx, uint8_t op, uint64_t offset, bool dynamic)
+{
+    wb body = {0}, b = {0};
+    wb_raw(&body, 0x00, 0x20, 0x00, op, 0x00); /* no locals; local.get 0; op align=0 */
+    wb_u64(&body, offset);
+    wb_byte(&body, 0x0b);
+    wb_module(&b, &(wb_spec){
+        .types = WB_BLOB(1, 0x60, 1, 0x7e, 1, 0x7e),
+        .memories = WB_BLOB(1, 0x04, 1), /* i64, min 1 */
+        .exports = WB_BLOB(1, 4, 'l', 'o', 'a', 'd', 0x00, 0),
+        .body = wb_as_blob(&body),
+    });
+    wb_free(&body);
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, true);
+    wj_config_set_dynamic_memories(config, dynamic);
+    fx_prepare_bytes(fx, b.data, b.len, config);
+    wj_config_delete(config);
+    fx_instantiate(fx, NULL, 0);
+}
+
+START_TEST(memory64_offsets_near_2_64)
+{
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    fixture fx;
+    /* offset + size beyond 2^64: no index is in bounds */
+    fx_open_load64(&fx, 0x31 /* i64.load8_u */, UINT64_MAX, _i);
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(0)));
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(101)));
+    fx_close(&fx);
+    /* index + offset + size wraps around 2^64 to 100, an end in bounds */
+    fx_open_load64(&fx, 0x29 /* i64.load */, UINT64_MAX - 15, _i);
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(0)));
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(108)));
+    fx_close(&fx);
+    /* 2^32 + 8: past the memory, or wrapping to 100 */
+    fx_open_load64(&fx, 0x29, (UINT64_C(1) << 32) + 8, _i);
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(0)));
+    EXPECT_TRAP(&fx, "load", code, oob, NOSITE, ARGS(v_i64(-(INT64_C(1) << 32) - 16 + 100)));
+    fx_close(&fx);
+}
+END_TEST
+
+START_TEST(multi_memory_loads_and_bulk)
+{
+    static const char *const opts[] = {"--enable-multi-memory", NULL};
+    const char *oob = "out of bounds memory access";
+    wj_trap_code code = WJ_TRAP_MEMORY_OUT_OF_BOUNDS;
+    wj_config *config = wj_config_new();
+    ck_assert_ptr_nonnull(config);
+    wj_config_set_feature(config, WJ_FEATURE_MULTI_MEMORY, true);
+    wj_config_set_dynamic_memories(config, _i);
+    fixture fx;
+    fx_prepare_opts(&fx, multi_wat, opts, config);
+    wj_config_delete(config);
+    fx_instantiate(&fx, NULL, 0);
+    const uint8_t *data0 = wj_memory_data(fx_export(&fx, "mem0", WJ_EXTERN_MEMORY).of.memory);
+    const uint8_t *data1 = wj_memory_data(fx_export(&fx, "mem1", WJ_EXTERN_MEMORY).of.memory);
+    const uint8_t *data2 = wj_memory_data(fx_export(&fx, "mem2", WJ_EXTERN_MEMORY).of.memory);
+
+    EXPECT_I32(&fx, "load1", 2, ARGS(v_i32(4)));
+    EXPECT_I32(&fx, "load2", 0x20, ARGS(v_i32(4)));
+    EXPECT_I32(&fx, "sum12", 3 + 0x40, ARGS(v_i32(8), v_i32(11)));
+    /* each memory's own bound: memory 1 has one page, memory 2 two */
+    EXPECT_I32(&fx, "load1", 0, ARGS(v_i32(65532)));
+    EXPECT_TRAP(&fx, "load1", code, oob, NOSITE, ARGS(v_i32(65533)));
+    EXPECT_TRAP(&fx, "load1", code, oob, NOSITE, ARGS(v_i32(131068)));
+    EXPECT_I32(&fx, "load2", 7, ARGS(v_i32(131068)));
+    EXPECT_TRAP(&fx, "load2", code, oob, NOSITE, ARGS(v_i32(131069)));
+    EXPECT_TRAP(&fx, "sum12", code, oob, NOSITE, ARGS(v_i32(0), v_i32(131071)));
+    EXPECT_I32(&fx, "pressure", 1 + 0x20 + 3 + 0x40 + 5 + 0x10 + 2 + 0x30 + 4 + 7,
+               ARGS(v_i32(0), v_i32(4), v_i32(8), v_i32(12), v_i32(16), v_i32(0), v_i32(4),
+                    v_i32(8), v_i32(12), v_i32(131068)));
+    EXPECT_TRAP(&fx, "pressure", code, oob, NOSITE,
+                ARGS(v_i32(0), v_i32(4), v_i32(8), v_i32(12), v_i32(16), v_i32(0), v_i32(4),
+                     v_i32(8), v_i32(12), v_i32(131069)));
+    /* a store reaches memory 2 only */
+    EXPECT_OK(&fx, "store2", ARGS(v_i32(100), v_i32(0x11223344)));
+    ck_assert_uint_eq(data2[100], 0x44);
+    ck_assert_uint_eq(data1[100], 0);
+    ck_assert_uint_eq(data0[100], 0);
+    /* size and grow of memory 1 */
+    EXPECT_I32(&fx, "size1", 1, NOARGS);
+    EXPECT_I32(&fx, "size2", 2, NOARGS);
+    EXPECT_I32(&fx, "grow1", 1, ARGS(v_i32(1)));
+    EXPECT_I32(&fx, "size1", 2, NOARGS);
+    EXPECT_I32(&fx, "load1", 0, ARGS(v_i32(131068)));
+    EXPECT_TRAP(&fx, "load1", code, oob, NOSITE, ARGS(v_i32(131069)));
+    data1 = wj_memory_data(fx_export(&fx, "mem1", WJ_EXTERN_MEMORY).of.memory);
+    /* fill memory 1, copy memory 2 into memory 1, and their traps */
+    EXPECT_OK(&fx, "fill1", ARGS(v_i32(131070), v_i32(0x77), v_i32(2)));
+    ck_assert_uint_eq(data1[131071], 0x77);
+    EXPECT_TRAP(&fx, "fill1", code, oob, NOSITE, ARGS(v_i32(131070), v_i32(0), v_i32(3)));
+    EXPECT_OK(&fx, "copy12", ARGS(v_i32(200), v_i32(131068), v_i32(4)));
+    ck_assert_uint_eq(data1[200], 7);
+    EXPECT_TRAP(&fx, "copy12", code, oob, NOSITE, ARGS(v_i32(200), v_i32(131069), v_i32(4)));
+    EXPECT_TRAP(&fx, "copy12", code, oob, NOSITE, ARGS(v_i32(131069), v_i32(0), v_i32(4)));
+    ck_assert_uint_eq(data1[131071], 0x77);
+    ck_assert_uint_eq(data0[200], 0);
     fx_close(&fx);
 }
 END_TEST
@@ -1814,14 +2144,14 @@ static Suite *traps_suite(void)
     Suite *s = suite_create("traps");
     TCase *kinds = tcase_create("kinds");
     tcase_add_test(kinds, trap_unreachable);
-    tcase_add_test(kinds, trap_memory_out_of_bounds);
+    tcase_add_loop_test(kinds, trap_memory_out_of_bounds, 0, 2);
     tcase_add_test(kinds, trap_integer_divide_by_zero);
     tcase_add_test(kinds, trap_integer_overflow);
     tcase_add_test(kinds, trap_float_truncation_overflow);
     tcase_add_test(kinds, trap_invalid_conversion);
     tcase_add_test(kinds, trap_call_indirect);
     tcase_add_test(kinds, trap_table_out_of_bounds);
-    tcase_add_test(kinds, trap_bulk_memory_out_of_bounds);
+    tcase_add_loop_test(kinds, trap_bulk_memory_out_of_bounds, 0, 2);
     tcase_add_test(kinds, trap_call_stack_exhausted);
     suite_add_tcase(s, kinds);
 
@@ -1839,9 +2169,13 @@ static Suite *traps_suite(void)
     suite_add_tcase(s, threads);
 
     TCase *memory = tcase_create("memory bounds");
-    tcase_add_test(memory, memory_bounds_each_width);
-    tcase_add_test(memory, memory_bounds_static_offsets);
+    tcase_add_loop_test(memory, memory_bounds_each_width, 0, 2);
+    tcase_add_loop_test(memory, memory_bounds_static_offsets, 0, 2);
     tcase_add_test(memory, memory_grow_limits);
+    tcase_add_loop_test(memory, memory_moves_when_it_grows, 0, 2);
+    tcase_add_loop_test(memory, memory64_bounds_and_offsets, 0, 2);
+    tcase_add_loop_test(memory, memory64_offsets_near_2_64, 0, 2);
+    tcase_add_loop_test(memory, multi_memory_loads_and_bulk, 0, 2);
     suite_add_tcase(s, memory);
 
     TCase *limits = tcase_create("limits and leaks");
