@@ -8,6 +8,7 @@
  *   emit_num.c       comparisons, arithmetic, conversions, select
  *   emit_mem.c       loads, stores, globals, memory.size/grow, bulk memory
  *   emit_call.c      calls, call_indirect, libcalls, values saved around them
+ *   emit_meter.c     fuel charges and checks, epoch checks
  *
  * Each instruction is emitted with the registers and slots regalloc.c
  * chose, in tier 1's frame layout and calling convention; traps go through
@@ -81,5 +82,10 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in);
 void be_op_call_indirect(backend *be, ir_ref v, ir_inst *in);
 void be_libcall(backend *be, ir_ref v, ir_inst *in, const void *func);
 void be_emit_lazy_paths(backend *be); /* after the body */
+
+/* ---- emit_meter.c ---- */
+void be_op_fuel(backend *be, ir_inst *in);        /* IR_FUEL, IR_FUEL_CHECK */
+void be_op_epoch_check(backend *be, ir_inst *in);
+void be_emit_epoch_paths(backend *be); /* after the body */
 
 #endif

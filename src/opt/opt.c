@@ -31,8 +31,6 @@ static int access_size(uint16_t op)
 static const char *unsupported(const opt_env *env, ir_func *f)
 {
     const wasm_module *m = env->m;
-    if (env->fuel_checks || env->epoch_checks)
-        return "fuel and epochs";
     if (f->type->nresults > 1)
         return "several results";
     for (uint32_t b = 0; b < f->nblocks; b++) {
@@ -126,6 +124,7 @@ static void backend_free(backend *be)
     free(be->fixups.v);
     free(be->table_entries.v);
     free(be->lazy_paths.v);
+    free(be->epoch_paths.v);
     free(be->pool_slot);
     free(be->pool.v);
     free(be->pool_refs.v);
@@ -136,7 +135,7 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
 {
     ir_func f;
     *why = NULL;
-    if (!ir_build(&f, env->m, index, why))
+    if (!ir_build_metered(&f, env->m, index, env->fuel_checks, env->epoch_checks, why))
         return false;
     *why = unsupported(env, &f);
     if (*why) {
