@@ -225,9 +225,11 @@ static bool seal(builder *b, uint32_t block)
  * 1 calls meter_run or meter_check:
  *   - after if, br_if, call and call_indirect (their own cost is the
  *     ending run's: charged before they branch or call);
- *   - at else, and at the end of an if, or of a block that a branch
- *     targets or whose body ended unreachable (a block's end reached only
- *     by falling through continues the run, as does a loop's end);
+ *   - at else, at the end of an if without else (its false edge jumps
+ *     there), and at the end of a block or if-else that a branch or the
+ *     then arm's end jumps to, or whose (else) body ended unreachable: an
+ *     end reached only by falling through continues the run, as does a
+ *     loop's end;
  *   - at the function's entry and at loop headers, where the run is
  *     checked: IR_FUEL_CHECK charges it and traps when out of fuel, then
  *     IR_EPOCH_CHECK.
@@ -450,10 +452,10 @@ static bool op_end(builder *b)
         uint32_t n = b->f->type->nresults;
         return terminate(b, WASM_OP_RETURN, n, b->stack + b->height - n, 0, NULL);
     }
-    bool body_live = b->cur != DEAD;
+    bool body_live = b->cur != DEAD, no_else = c->else_block != DEAD;
     if (!fall_through(b, c))
         return false;
-    if (c->else_block != DEAD) { /* an if without else: the false arm passes its parameters */
+    if (no_else) { /* an if without else: the false arm passes its parameters */
         b->cur = c->else_block;
         b->height = c->height;
         for (uint32_t i = 0; i < c->nparams; i++)
@@ -473,7 +475,7 @@ static bool op_end(builder *b)
     }
     b->cur = end;
     /* tier 1: "jumps come in, or only they can reach what follows" */
-    if (c->kind == WASM_OP_IF || !body_live || blk->npreds > 1)
+    if (no_else || !body_live || blk->npreds > 1)
         meter_run(b);
     bool ok = true;
     uint32_t n = c->nresults, npreds = blk->npreds;

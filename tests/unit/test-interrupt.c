@@ -1240,7 +1240,11 @@ END_TEST
  *     (1, its own run: the branch's block end starts the next); then one
  *     run across block $d's end, which no branch targets: i32.const
  *     local.get i32.div_u, i32.const (4), all charged before the division
- *     may trap. 7 when x is 0, 6 when it is 1, trapping or not. */
+ *     may trap. 7 when x is 0, 6 when it is 1, trapping or not.
+ *   ifelse(x, z): the entry's local.get if (2); when x is 1 br (1); when
+ *     0 one run across the if's end, which only the else arm reaches (the
+ *     then arm branches away): i32.const local.get i32.div_u, i32.const
+ *     (4). 3 or 6, trapping or not. */
 static const char runs_wat[] =
     "(module $runs\n"
     "  (import \"env\" \"host\" (func $host (param i32) (result i32)))\n"
@@ -1258,7 +1262,12 @@ static const char runs_wat[] =
     "  (func (export \"blocks\") (param $x i32) (param $z i32)\n"
     "    block $c local.get $x br_if $c i32.const 9 drop end\n"
     "    block $d i32.const 1 local.get $z i32.div_u drop end\n"
-    "    i32.const 1 drop))\n";
+    "    i32.const 1 drop)\n"
+    "  (func (export \"ifelse\") (param $x i32) (param $z i32)\n"
+    "    block $out\n"
+    "      local.get $x if br $out else i32.const 1 local.get $z i32.div_u drop end\n"
+    "      i32.const 1 drop\n"
+    "    end))\n";
 
 /* The fuel left at each host call and epoch callback, in order. */
 typedef struct fuel_trace {
@@ -1333,6 +1342,8 @@ START_TEST(fuel_runs_around_calls_and_branches)
     EXPECT_TRACE(&t, 994 - 16, 994 - 36, 994 - 56);
     ck_assert_uint_eq(FUEL_OF(&fx, "blocks", &res, ARGS(v_i32(0), v_i32(1))), 7);
     ck_assert_uint_eq(FUEL_OF(&fx, "blocks", &res, ARGS(v_i32(1), v_i32(1))), 6);
+    ck_assert_uint_eq(FUEL_OF(&fx, "ifelse", &res, ARGS(v_i32(0), v_i32(1))), 6);
+    ck_assert_uint_eq(FUEL_OF(&fx, "ifelse", &res, ARGS(v_i32(1), v_i32(1))), 3);
     /* The division traps inside its run, which was charged whole. */
     for (int32_t x = 0; x < 2; x++) {
         const wj_val args[] = {v_i32(x), v_i32(0)};
@@ -1341,6 +1352,11 @@ START_TEST(fuel_runs_around_calls_and_branches)
                     args, 2);
         ck_assert_uint_eq(before - get_fuel(&fx), x ? 6 : 7);
     }
+    const wj_val zeros[] = {v_i32(0), v_i32(0)};
+    uint64_t before = get_fuel(&fx);
+    EXPECT_TRAP(&fx, "ifelse", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", NULL, zeros,
+                2);
+    ck_assert_uint_eq(before - get_fuel(&fx), 6);
     fx_close(&fx);
 }
 END_TEST
