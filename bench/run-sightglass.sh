@@ -2,7 +2,7 @@
 # The Sightglass programs ($SIGHTGLASS, see its README.md) under wasmjail,
 # against Node's WASI as a reference:
 #
-#   bench/run-sightglass.sh [-n RUNS] [--heaps | --meter] [--no-node] [PROGRAM...]
+#   bench/run-sightglass.sh [-n RUNS] [--heaps | --meter | --tiers] [--no-node] [PROGRAM...]
 #
 # What is measured: each program's own measured region, the time between its
 # calls of the imports bench.start and bench.end, in nanoseconds. wasmjail
@@ -29,6 +29,8 @@
 #               and with fuel (`--fuel 1000000000000000000`), the three
 #               alternating, ratios epochs/neither and fuel/neither (neither
 #               limit is ever reached: what is measured is the checks' cost)
+#   --tiers     instead: wasmjail's baseline compiler vs `--tier optimized`,
+#               ratio optimized/baseline
 #   --no-node   wasmjail alone, no ratios
 #   PROGRAM     a folder (bz2, shootout), folder/name (shootout/shootout-fib2)
 #               or a name (shootout-fib2); default: every program
@@ -54,13 +56,14 @@
 set -u
 
 usage() {
-    echo "usage: $0 [-n RUNS] [--heaps | --meter] [--no-node] [PROGRAM...]" >&2
+    echo "usage: $0 [-n RUNS] [--heaps | --meter | --tiers] [--no-node] [PROGRAM...]" >&2
     exit 2
 }
 
 runs=5
 heaps=
 meter=
+tiers=
 use_node=1
 programs=()
 while [ $# -gt 0 ]; do
@@ -74,6 +77,7 @@ while [ $# -gt 0 ]; do
     --runs=*) runs=${1#--runs=}; shift ;;
     --heaps) heaps=1; shift ;;
     --meter) meter=1; shift ;;
+    --tiers) tiers=1; shift ;;
     --no-node) use_node=; shift ;;
     -h | --help) usage ;;
     --) shift; programs+=("$@"); break ;;
@@ -84,8 +88,8 @@ done
 case $runs in
 '' | *[!0-9]* | 0) echo "run-sightglass: RUNS must be a positive integer, not '$runs'" >&2; exit 2 ;;
 esac
-if [ -n "$heaps" ] && [ -n "$meter" ]; then
-    echo "run-sightglass: --heaps and --meter are two different comparisons: one at a time" >&2
+if [ $(( ${heaps:-0} + ${meter:-0} + ${tiers:-0} )) -gt 1 ]; then
+    echo "run-sightglass: --heaps, --meter and --tiers are different comparisons: one at a time" >&2
     exit 2
 fi
 
@@ -111,7 +115,7 @@ if [ ! -d "$sightglass" ]; then
 fi
 sightglass=$(cd "$sightglass" && pwd)
 
-if [ -n "$heaps" ] || [ -n "$meter" ]; then
+if [ -n "$heaps" ] || [ -n "$meter" ] || [ -n "$tiers" ]; then
     use_node=
 elif [ -n "$use_node" ] && ! command -v node >/dev/null 2>&1; then
     echo "run-sightglass: node is not installed: wasmjail alone" >&2
@@ -201,6 +205,10 @@ if [ -n "$heaps" ]; then
     labels=(static dynamic)
     opts=("" "--dynamic-memories")
     ratios=("1 0 dyn/static")
+elif [ -n "$tiers" ]; then
+    labels=(baseline optimized)
+    opts=("" "--tier optimized")
+    ratios=("1 0 opt/base")
 elif [ -n "$meter" ]; then
     labels=(neither epochs fuel)
     opts=("" "--timeout 1h" "--fuel 1000000000000000000")

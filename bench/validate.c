@@ -3,7 +3,9 @@
  * MB/s of module bytes on one core; with --compile, of wj_module_new
  * (decode, validate and compile to machine code).
  *
- *   bench/validate [--compile] [--runs N] [--min-time SECONDS] FILE.wasm...
+ *   bench/validate [--compile [--optimized]] [--runs N] [--min-time SECONDS] FILE.wasm...
+ * (--optimized: compiled by tier 2, WJ_STRATEGY_OPTIMIZED; run it under
+ * taskset -c 0 for one core's rate)
  *
  * Each file is validated repeatedly for at least --min-time per run; the
  * median of --runs runs is reported (as milliseconds per module, with the
@@ -126,9 +128,14 @@ int main(int argc, char **argv)
     int runs = 7;
     double min_time = 0.3;
     int first = 1;
+    bool optimized = false;
     if (first < argc && strcmp(argv[first], "--compile") == 0) {
         compile = true;
         first++;
+        if (first < argc && strcmp(argv[first], "--optimized") == 0) {
+            optimized = true;
+            first++;
+        }
     }
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first += 2) {
         if (first + 1 >= argc)
@@ -144,6 +151,7 @@ int main(int argc, char **argv)
         goto usage;
 
     wj_config *config = wj_config_new();
+    wj_config_set_strategy(config, optimized ? WJ_STRATEGY_OPTIMIZED : WJ_STRATEGY_BASELINE);
     wj_engine *engine = wj_engine_new(config);
     wj_config_delete(config);
     double total_bytes = 0, total_code = 0, total_seconds = 0;
@@ -175,6 +183,7 @@ int main(int argc, char **argv)
     return 0;
 
 usage:
-    fprintf(stderr, "usage: validate [--compile] [--runs N] [--min-time SECONDS] FILE.wasm...\n");
+    fprintf(stderr, "usage: validate [--compile [--optimized]] [--runs N] [--min-time SECONDS] "
+                    "FILE.wasm...\n");
     return 2;
 }

@@ -2,6 +2,7 @@
  * Tier 2's back end (src/opt): from SSA to x86-64.
  *
  *   order.c     splits critical edges, orders the blocks (reverse postorder)
+ *   select.c    loads folded into the operators that use them
  *   live.c      liveness, one live interval per value over that order
  *   regalloc.c  linear scan over the intervals
  *   emit.c      the instructions, phi moves at the ends of blocks, traps
@@ -67,6 +68,7 @@ typedef struct backend {
     uint32_t *pos;    /* per instruction: its index k in the linear order */
     uint32_t *block_start, *block_end; /* per block: positions of its first and last */
 
+    bool *folded;          /* per value: a load folded into its user, the next (select.c) */
     uint32_t *start, *end; /* per value: its interval */
     uint32_t *uses;        /* per value: operands naming it */
     int8_t *reg;           /* per value: its register, or NO_REG */
@@ -96,6 +98,7 @@ typedef struct backend {
 bool be_fail(backend *be, const char *why);
 
 bool order_blocks(backend *be);        /* order.c */
+bool be_select(backend *be);           /* select.c */
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */

@@ -42,7 +42,7 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
         ir_ref c = in->args[0];
         ir_inst *ci = inst(be, c);
         int cc;
-        if (be_is_compare(ci->op) && be->uses[c] == 1 && ci->block == b && ci->next == be->ir->blocks[b].last) {
+        if (be_fused_compare(be, c)) {
             cc = be_compare_flags(be, ci);
         } else {
             x86_rm rm = be_gpr_operand(be, c);
@@ -96,7 +96,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     uint16_t op = in->op;
     codebuf *cb = be->cb;
     be->trap_wasm = in->wasm;
-    if (op == IR_PHI || is_const_op(op))
+    if (op == IR_PHI || is_const_op(op) || be->folded[v]) /* a folded load: its user's operand */
         return;
     if (op == IR_PARAM) {
         if (be->reg[v] != NO_REG) {
@@ -109,8 +109,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         return;
     }
     /* a comparison that its branch fuses emits nothing here */
-    if (be_is_compare(op) && be->uses[v] == 1 && in->next && inst(be, in->next)->op == WASM_OP_BR_IF &&
-        inst(be, in->next)->args[0] == v)
+    if (be_fused_compare(be, v))
         return;
     if (op >= WASM_OP_I32_EQZ && op <= WASM_OP_F64_GE) {
         be_op_compare(be, v, in);

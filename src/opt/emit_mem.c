@@ -7,9 +7,7 @@
 #include "emit.h"
 #include "wasmjail.h"
 
-/* The operand of a load or store: memory 0 is static and the access needs
- * no check (opt.c declined the others). */
-static x86_rm heap_operand(backend *be, ir_inst *in)
+x86_rm be_heap_operand(backend *be, ir_inst *in)
 {
     ir_ref a = in->args[0];
     int32_t disp = (int32_t)in->imm;
@@ -24,7 +22,7 @@ static x86_rm heap_operand(backend *be, ir_inst *in)
 void be_op_load(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
-    x86_rm m = heap_operand(be, in);
+    x86_rm m = be_heap_operand(be, in);
     if (is_xmm_type(in->type)) {
         int d = be_dst_xmm(be, v);
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
@@ -59,7 +57,7 @@ void be_op_store(backend *be, ir_inst *in)
     if (fl && !is_const(be, val)) {
         int x = be->reg[val] != NO_REG ? be->reg[val] - 16 : XSCRATCH;
         be_load_xmm(be, x, val);
-        x86_rm m = heap_operand(be, in);
+        x86_rm m = be_heap_operand(be, in);
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
         x86_movs_store(cb, size == 8, m, x); /* movsd [m], x */
         return;
@@ -74,7 +72,7 @@ void be_op_store(backend *be, ir_inst *in)
         else
             be_load_gpr(be, r, val);
     }
-    x86_rm m = heap_operand(be, in);
+    x86_rm m = be_heap_operand(be, in);
     be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
     if (as_imm)
         x86_mov_mi(cb, size, m, imm); /* mov size [m], imm */
@@ -115,15 +113,21 @@ void be_op_bulk(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     be_save_across(be, v, false);
-    /* the operands (dst, value or src, n) go to the argument registers
-     * after the memory indices; none of them is allocated */
+    /* The operands (dst, value or src, n) are read into registers the
+     * allocator never hands out first: r8 and r9, arguments too, may hold
+     * operands not read yet. */
     bool fill = in->op == WASM_OP_MEMORY_FILL;
-    static const uint8_t fill_regs[] = {RDX, RCX, R8}, copy_regs[] = {RCX, R8, R9};
-    for (int i = 0; i < 3; i++)
-        be_load_gpr(be, fill ? fill_regs[i] : copy_regs[i], in->args[i]);
-    x86_mov_ri64(cb, RSI, 0); /* mov esi, memory 0 (both memories for copy) */
-    if (!fill)
-        x86_mov_ri64(cb, RDX, 0);
+    be_load_gpr(be, fill ? RDX : RCX, in->args[0]);
+    be_load_gpr(be, fill ? RCX : RAX, in->args[1]);
+    be_load_gpr(be, R11, in->args[2]);
+    if (fill) {
+        x86_mov_rr(cb, SZ64, R8, R_(R11)); /* mov r8, n */
+    } else {
+        x86_mov_rr(cb, SZ64, R8, R_(RAX)); /* mov r8, src */
+        x86_mov_rr(cb, SZ64, R9, R_(R11)); /* mov r9, n */
+        x86_mov_ri64(cb, RDX, 0);          /* mov edx, memory 0 (the source's) */
+    }
+    x86_mov_ri64(cb, RSI, 0); /* mov esi, memory 0 */
     be_libcall(be, v, in, fill ? (const void *)wj__memory_fill : (const void *)wj__memory_copy);
     x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
     be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);

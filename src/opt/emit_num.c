@@ -11,6 +11,16 @@
 
 static const uint8_t int_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
+bool be_fused_compare(backend *be, ir_ref v)
+{
+    ir_inst *in = inst(be, v), *user = in->next ? inst(be, in->next) : NULL;
+    if (!be_is_compare(in->op) || be->uses[v] != 1 || !user)
+        return false;
+    return (user->op == WASM_OP_BR_IF && user->args[0] == v) ||
+           (user->op == WASM_OP_SELECT && user->args[2] == v && user->args[0] != v &&
+            user->args[1] != v);
+}
+
 bool be_is_compare(uint16_t op)
 {
     return (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U) ||
@@ -49,6 +59,17 @@ int be_compare_flags(backend *be, ir_inst *in)
     int cc = int_cc[op - (is64 ? WASM_OP_I64_EQ : WASM_OP_I32_EQ)];
     ir_ref a = in->args[0], b = in->args[1];
     int32_t imm;
+    if (be->folded[b]) { /* cmp a, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        int ar = be->reg[a];
+        if (ar == NO_REG) {
+            be_load_gpr(be, RCX, a); /* r11 may hold m's index */
+            ar = RCX;
+        }
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        x86_alu_rr(be->cb, ALU_CMP, size, ar, m);
+        return cc;
+    }
     bool b_imm = be_imm32_of(be, b, size, &imm);
     x86_rm arm;
     if (is_const(be, a) || (be->reg[a] == NO_REG && !b_imm)) {
@@ -103,6 +124,19 @@ void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutat
         }
     }
     int32_t imm;
+    if (be->folded[b]) { /* op d, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        if (m.base == d || m.index == d)
+            d = TMP;
+        be_load_gpr(be, d, a);
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        if (alu >= 0)
+            x86_alu_rr(be->cb, alu, size, d, m);
+        else
+            x86_imul_rr(be->cb, size, d, m);
+        be_put(be, v, d);
+        return;
+    }
     bool a_reg = !is_const(be, a) && be->reg[a] != NO_REG;
     if (alu == ALU_ADD && a_reg && be->reg[a] != d &&
         (be_imm32_of(be, b, size, &imm) || (!is_const(be, b) && be->reg[b] != NO_REG))) {
@@ -215,6 +249,14 @@ void be_op_float_binary(backend *be, ir_ref v, ir_inst *in, uint8_t sse)
         } else {
             d = XTMP;
         }
+    }
+    if (be->folded[b]) { /* addsd d, [m] */
+        x86_rm m = be_heap_operand(be, inst(be, b));
+        be_load_xmm(be, d - 16, a);
+        be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, inst(be, b)->wasm);
+        x86_sse(be->cb, dbl, sse, d - 16, m);
+        be_put(be, v, d);
+        return;
     }
     be_load_xmm(be, d - 16, a);
     x86_rm brm = be_xmm_operand(be, b);
@@ -373,22 +415,28 @@ void be_op_select(backend *be, ir_ref v, ir_inst *in)
     }
     if (!is_const(be, b) && be->reg[b] == d)
         d = x ? XTMP : TMP;
-    x86_rm crm = be_loc(be, c);
-    if (crm.mem || (!x && crm.reg == d)) {
-        be_load_gpr(be, RCX, c);
-        crm = R_(RCX);
+    int cc; /* holds when a is chosen */
+    if (be_fused_compare(be, c)) {
+        cc = be_compare_flags(be, inst(be, c)); /* cmp ... */
+    } else {
+        x86_rm crm = be_loc(be, c);
+        if (crm.mem || (!x && crm.reg == d)) {
+            be_load_gpr(be, RCX, c);
+            crm = R_(RCX);
+        }
+        x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
+        cc = CC_NE;
     }
-    x86_test_rr(cb, SZ32, crm, crm.reg); /* test c, c */
-    /* the moves below leave the flags alone (constants: mov, movq) */
+    /* the moves below leave the flags alone (constants: mov, movsd, xorps) */
     if (x) {
         be_load_xmm(be, d - 16, a);
-        uint32_t keep = x86_jcc(cb, CC_NE); /* jnz keep */
+        uint32_t keep = x86_jcc(cb, cc); /* jcc keep */
         be_load_xmm(be, d - 16, b);
         x86_bind(cb, keep, cb->len);
     } else {
         be_load_gpr(be, d, a);
         x86_rm brm = is_const(be, b) ? (be_load_gpr(be, R11, b), R_(R11)) : be_loc(be, b);
-        x86_cmov(cb, CC_E, size_of(in->type), d, brm); /* cmovz d, b */
+        x86_cmov(cb, cc ^ 1, size_of(in->type), d, brm); /* cmov!cc d, b */
     }
     be_put(be, v, d);
 }

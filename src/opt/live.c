@@ -78,11 +78,13 @@ bool compute_intervals(backend *be)
             be->pos[r] = k;
             be->start[r] = in->op == IR_PHI ? 2 * be->pos[f->blocks[b].first] : 2 * k + 1;
             be->end[r] = be->start[r];
+            /* a folded load's operands are read by its user, the next one */
+            uint32_t at = be->folded[r] ? 2 * (k + 1) : 2 * k;
             for (uint32_t a = 0; a < in->nargs; a++) {
                 ir_ref v = in->args[a];
                 be->uses[v]++;
-                if (in->op != IR_PHI && be->end[v] < 2 * k)
-                    be->end[v] = 2 * k;
+                if (in->op != IR_PHI && be->end[v] < at)
+                    be->end[v] = at;
             }
             k++;
         }

@@ -108,6 +108,7 @@ static bool remove_dead_code(ir_func *f)
 static void backend_free(backend *be)
 {
     free(be->order);
+    free(be->folded);
     free(be->pos);
     free(be->block_start);
     free(be->block_end);
@@ -146,7 +147,7 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
     bool ok = (remove_dead_code(&f) || be_fail(&be, "out of memory")) && order_blocks(&be) &&
-              compute_intervals(&be) && allocate_registers(&be) && emit_function(&be);
+              be_select(&be) && compute_intervals(&be) && allocate_registers(&be) && emit_function(&be);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;

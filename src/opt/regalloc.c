@@ -54,11 +54,23 @@ bool allocate_registers(backend *be)
     uint32_t nv = f->ninsts;
     be->reg = malloc(nv);
     be->slot = calloc(nv, sizeof *be->slot);
+    /* per value: a phi (allocated earlier, in a loop header) taking it */
+    ir_ref *phi_of = calloc(nv, sizeof *phi_of);
+    if (!phi_of)
+        return be_fail(be, "out of memory");
+    for (uint32_t i = 0; i < be->norder; i++)
+        for (ir_ref r = f->blocks[be->order[i]].first; r && ir_at(f, r)->op == IR_PHI;
+             r = ir_at(f, r)->next)
+            for (uint32_t k = 0; k < ir_at(f, r)->nargs; k++)
+                if (be->start[ir_at(f, r)->args[k]] > be->start[r])
+                    phi_of[ir_at(f, r)->args[k]] = r;
     be->save_slot = calloc(nv, sizeof *be->save_slot);
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
-    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count)
+    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count) {
+        free(phi_of);
         return be_fail(be, "out of memory");
+    }
     ir_ref active[NREGS];
     uint32_t nactive = 0;
     ir_ref holder[32] = {0}; /* per register id: the value holding it */
@@ -67,9 +79,11 @@ bool allocate_registers(backend *be)
     for (uint32_t i = 0; i < be->norder; i++) {
         for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next) {
             ir_inst *in = ir_at(f, v);
-            if (is_call_op(in->op) && !record_saves(be, v, active, nactive))
+            if (is_call_op(in->op) && !record_saves(be, v, active, nactive)) {
+                free(phi_of);
                 return false;
-            if (!in->type || is_const_op(in->op) || be->uses[v] == 0)
+            }
+            if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
                 continue;
             uint32_t start = be->start[v], end = be->end[v];
             /* expire */
@@ -82,11 +96,17 @@ bool allocate_registers(backend *be)
                 }
             }
             int reg = NO_REG;
+            /* A value that a phi takes on a back edge goes to the phi's
+             * register when it is free: the edge needs no move (a loop's
+             * accumulator stays in one register). */
+            ir_ref phi = phi_of[v];
+            if (phi && be->reg[phi] != NO_REG && !holder[(int)be->reg[phi]])
+                reg = be->reg[phi];
             /* Two-address x86 computes into its first operand: the result
              * takes that register when the operand ends here. */
             ir_ref first = in->nargs && in->op != IR_PHI ? in->args[0] : 0;
-            if (first && be->reg[first] != NO_REG && !holder[(int)be->reg[first]] &&
-                in_xmm(ir_at(f, first)->type) == in_xmm(in->type))
+            if (reg == NO_REG && first && be->reg[first] != NO_REG &&
+                !holder[(int)be->reg[first]] && in_xmm(ir_at(f, first)->type) == in_xmm(in->type))
                 reg = be->reg[first];
             if (reg == NO_REG) {
                 if (in_xmm(in->type)) {
@@ -126,6 +146,7 @@ bool allocate_registers(backend *be)
             }
         }
     }
+    free(phi_of);
     /* parameters without a register stay in their home */
     for (ir_ref v = 1; v < nv; v++) {
         ir_inst *in = ir_at(f, v);

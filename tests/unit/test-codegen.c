@@ -1235,6 +1235,40 @@ START_TEST(rotated_locals)
 }
 END_TEST
 
+/* memory.copy and memory.fill with operands computed into the registers
+ * that are also the libcall's argument registers (tier 2 once overwrote
+ * a length in r8 with the source: a fuzzer's reduction). */
+static const char bulk_regs_wat[] =
+    "(module\n"
+    "  (memory 1)\n"
+    "  (global $n (mut i32) (i32.const 2147483647))\n"
+    "  (global $m (mut i32) (i32.const 4))\n"
+    "  (func (export \"copy\") (param $big i32) (result i32)\n"
+    "    (i32.store (i32.const 8) (i32.const 0x11223344))\n"
+    "    (memory.copy (i32.and (i32.const 0) (i32.const 15))\n"
+    "                 (i32.and (i32.const -904) (i32.const 15))\n"
+    "                 (select (global.get $n) (global.get $m) (local.get $big)))\n"
+    "    (i32.load (i32.const 0)))\n"
+    "  (func (export \"fill\") (param $big i32) (result i32)\n"
+    "    (memory.fill (i32.and (i32.const 17) (i32.const 31))\n"
+    "                 (i32.add (global.get $m) (i32.const 0x40))\n"
+    "                 (select (global.get $n) (global.get $m) (local.get $big)))\n"
+    "    (i32.load (i32.const 17))))\n";
+
+START_TEST(bulk_operands_in_argument_registers)
+{
+    fixture fx;
+    fx_open(&fx, bulk_regs_wat, "bulk");
+    EXPECT(&fx, "copy", VALS(v_i32(0x11223344)), VALS(v_i32(0)));
+    EXPECT(&fx, "fill", VALS(v_i32(0x44444444)), VALS(v_i32(0)));
+    EXPECT_TRAP(&fx, "copy", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_i32(1)));
+    EXPECT_TRAP(&fx, "fill", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_i32(1)));
+    fx_close(&fx);
+}
+END_TEST
+
 START_TEST(branches_carry_pinned)
 {
     fixture fx;
@@ -2212,6 +2246,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(ops, select_pinned);
     tcase_add_test(ops, select_constants);
     tcase_add_test(ops, rotated_locals);
+    tcase_add_test(ops, bulk_operands_in_argument_registers);
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);

@@ -1,0 +1,77 @@
+/* Instruction selection decisions made before allocation (backend.h): a
+ * full-width load whose single user is the very next instruction, an
+ * operator with a memory form, becomes that operator's memory operand
+ * (`addsd x, [r14+i]`, `cmp r, [r14+i]`): the value needs no register, and
+ * nothing with an effect runs between the load and its user, so the trap
+ * (at the load's wasm offset) happens in the same order. */
+#include <stdlib.h>
+
+#include "backend.h"
+
+static bool foldable_load(uint16_t op)
+{
+    return op == WASM_OP_I32_LOAD || op == WASM_OP_I64_LOAD || op == WASM_OP_F32_LOAD ||
+           op == WASM_OP_F64_LOAD;
+}
+
+static bool commutative(uint16_t op)
+{
+    switch (op) {
+    case WASM_OP_I32_ADD: case WASM_OP_I32_MUL: case WASM_OP_I32_AND: case WASM_OP_I32_OR:
+    case WASM_OP_I32_XOR: case WASM_OP_I64_ADD: case WASM_OP_I64_MUL: case WASM_OP_I64_AND:
+    case WASM_OP_I64_OR: case WASM_OP_I64_XOR: case WASM_OP_F32_ADD: case WASM_OP_F32_MUL:
+    case WASM_OP_F64_ADD: case WASM_OP_F64_MUL:
+        return true;
+    }
+    return false;
+}
+
+static bool int_compare(uint16_t op)
+{
+    return (op >= WASM_OP_I32_EQ && op <= WASM_OP_I32_GE_U) ||
+           (op >= WASM_OP_I64_EQ && op <= WASM_OP_I64_GE_U);
+}
+
+/* Operators whose second operand may be memory (emit_num.c). */
+static bool takes_memory(uint16_t op)
+{
+    return commutative(op) || int_compare(op) || op == WASM_OP_I32_SUB ||
+           op == WASM_OP_I64_SUB || op == WASM_OP_F32_SUB || op == WASM_OP_F64_SUB ||
+           op == WASM_OP_F32_DIV || op == WASM_OP_F64_DIV;
+}
+
+bool be_select(backend *be)
+{
+    ir_func *f = be->ir;
+    be->folded = calloc(f->ninsts, sizeof *be->folded);
+    uint32_t *uses = calloc(f->ninsts, sizeof *uses);
+    if (!be->folded || !uses) {
+        free(uses);
+        return be_fail(be, "out of memory");
+    }
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
+                uses[ir_at(f, r)->args[i]]++;
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *load = ir_at(f, r), *user = load->next ? ir_at(f, load->next) : NULL;
+            if (!foldable_load(load->op) || load->aux != 0 || uses[r] != 1 || !user ||
+                !takes_memory(user->op) || user->nargs != 2 || user->args[0] == user->args[1])
+                continue;
+            if (user->args[0] == r && commutative(user->op)) { /* the load second */
+                user->args[0] = user->args[1];
+                user->args[1] = r;
+            }
+            if (user->args[1] != r)
+                continue;
+            /* a compare's first operand must not need r11, which a spilled
+             * index may take: a constant there stays unfolded */
+            if (int_compare(user->op) && is_const_op(ir_at(f, user->args[0])->op))
+                continue;
+            be->folded[r] = true;
+        }
+    }
+    free(uses);
+    return true;
+}
