@@ -21,23 +21,6 @@
 #include "vmctx.h"
 #include "wasmjail.h"
 
-/* What wasmtime charges too: instructions that emit no work are free. */
-static uint32_t op_cost(unsigned op)
-{
-    switch (op) {
-    case 0x00: /* unreachable */
-    case 0x01: /* nop */
-    case 0x02: /* block */
-    case 0x03: /* loop */
-    case 0x05: /* else */
-    case 0x0b: /* end */
-    case 0x0f: /* return */
-    case 0x1a: /* drop */
-        return 0;
-    }
-    return 1;
-}
-
 static void fuel_emit(fn *f, bool check)
 {
     codebuf *cb = f->cb;
@@ -62,7 +45,7 @@ static void fuel_close(fn *f)
 
 void meter_count_fuel(fn *f, unsigned op)
 {
-    uint32_t cost = op_cost(op);
+    uint32_t cost = meter_op_cost(op);
     if (cost && f->fuel_pending)
         fuel_emit(f, false);
     f->fuel_cost += cost;

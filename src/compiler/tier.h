@@ -64,4 +64,22 @@ void emit_trunc(codebuf *cb, bool dbl, bool to64, bool is_signed, bool sat, int 
 /* xmm x = the u64 in r as a float; clobbers r11 and r. */
 void emit_convert_u64(codebuf *cb, bool dbl, int x, int r);
 
+/* The fuel an instruction (WASM_OP_*) costs, in both tiers. What wasmtime
+ * charges too: instructions that emit no work are free. */
+static inline uint32_t meter_op_cost(unsigned op)
+{
+    switch (op) {
+    case 0x00: /* unreachable */
+    case 0x01: /* nop */
+    case 0x02: /* block */
+    case 0x03: /* loop */
+    case 0x05: /* else */
+    case 0x0b: /* end */
+    case 0x0f: /* return */
+    case 0x1a: /* drop */
+        return 0;
+    }
+    return 1;
+}
+
 #endif

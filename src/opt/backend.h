@@ -52,6 +52,11 @@ typedef struct pool_ref {
     uint32_t at, index; /* the disp32's position; the entry */
 } pool_ref;
 
+/* The slow path of an epoch check. */
+typedef struct epoch_path {
+    uint32_t jump, resume, wasm;
+} epoch_path;
+
 typedef struct trap_stub {
     uint32_t jump, code, wasm; /* the jcc to it, the trap, the wasm offset */
 } trap_stub;
@@ -88,6 +93,7 @@ typedef struct backend {
     VEC(trap_stub) stubs;
     VEC(table_entry) table_entries;
     VEC(lazy_path) lazy_paths;
+    VEC(epoch_path) epoch_paths;
     uint32_t *pool_slot; /* per constant: its pool entry + 1, or 0 */
     VEC(uint64_t) pool;
     VEC(pool_ref) pool_refs;

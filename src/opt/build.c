@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compiler/tier.h"
 #include "ir.h"
 
 typedef struct incomplete {
@@ -54,6 +55,10 @@ typedef struct builder {
     uint32_t nctls, ctls_cap;
     uint32_t cur; /* the current block; UINT32_MAX in unreachable code */
     uint32_t pos; /* module offset of the current instruction */
+    bool fuel, epochs; /* metering (tier 1's, see "metering" below) */
+    ir_ref run;        /* the current fuel run's IR_FUEL(_CHECK), or 0 */
+    uint32_t run_cost;
+    bool run_pending;  /* a run started whose charge waits for a costly instruction */
 } builder;
 
 #define DEAD UINT32_MAX
@@ -211,6 +216,71 @@ static bool seal(builder *b, uint32_t block)
     return true;
 }
 
+/* ---- metering ----
+ *
+ * Exactly tier 1's (compiler/meter.c), so that the fuel left where a host
+ * function runs or a trap or return happens, and which check traps, are
+ * the same in both tiers. Fuel is charged per run of live instructions,
+ * each costing meter_op_cost. A run ends, and the next starts, where tier
+ * 1 calls meter_run or meter_check:
+ *   - after if, br_if, call and call_indirect (their own cost is the
+ *     ending run's: charged before they branch or call);
+ *   - at else, at the end of an if without else (its false edge jumps
+ *     there), and at the end of a block or if-else that a branch or the
+ *     then arm's end jumps to, or whose (else) body ended unreachable: an
+ *     end reached only by falling through continues the run, as does a
+ *     loop's end;
+ *   - at the function's entry and at loop headers, where the run is
+ *     checked: IR_FUEL_CHECK charges it and traps when out of fuel, then
+ *     IR_EPOCH_CHECK.
+ * Unreachable code costs nothing. An unchecked run's IR_FUEL goes where its
+ * first costly instruction is (only free ones, without effects, come
+ * before it; a run of free ones charges nothing). The charge is the run's
+ * whole cost, known when it ends. */
+
+static void run_close(builder *b)
+{
+    if (b->run)
+        ir_at(b->f, b->run)->imm = b->run_cost;
+    b->run = 0;
+    b->run_cost = 0;
+    b->run_pending = false;
+}
+
+/* Before each live instruction. */
+static bool meter_count(builder *b, uint16_t op)
+{
+    uint32_t cost = meter_op_cost(op);
+    if (!b->fuel || !cost)
+        return true;
+    if (b->run_pending) {
+        b->run = emit(b, b->cur, IR_FUEL, 0, 0, NULL, 0);
+        b->run_pending = false;
+    }
+    b->run_cost += cost;
+    return b->run != 0;
+}
+
+/* Where control may enter or leave: a new run. */
+static void meter_run(builder *b)
+{
+    if (!b->fuel)
+        return;
+    run_close(b);
+    b->run_pending = true;
+}
+
+/* At the function's entry and loop headers (b->cur). */
+static bool meter_check(builder *b)
+{
+    if (b->fuel) {
+        run_close(b);
+        if (!(b->run = emit(b, b->cur, IR_FUEL_CHECK, 0, 0, NULL, 0)))
+            return false;
+    }
+    return !b->epochs || emit(b, b->cur, IR_EPOCH_CHECK, 0, 0, NULL, 0);
+}
+
 /* ---- control ---- */
 
 static bool set_succs(builder *b, uint32_t block, uint32_t n, const uint32_t *succs)
@@ -315,7 +385,7 @@ static bool op_loop(builder *b, const wasm_instr *ins)
     for (uint32_t i = 0; i < c->nparams; i++)
         b->stack[c->height + i] = c->vals[i];
     b->cur = header;
-    return true;
+    return meter_check(b);
 }
 
 static bool op_if(builder *b, const wasm_instr *ins)
@@ -338,6 +408,7 @@ static bool op_if(builder *b, const wasm_instr *ins)
         !ir_add_pred(b->f, other, b->cur) || !seal(b, then) || !seal(b, other))
         return oom(b);
     b->cur = then;
+    meter_run(b);
     return true;
 }
 
@@ -359,6 +430,7 @@ static bool op_else(builder *b)
         push(b, c->if_params[i]);
     b->cur = c->else_block;
     c->else_block = DEAD;
+    meter_run(b);
     return true;
 }
 
@@ -380,9 +452,10 @@ static bool op_end(builder *b)
         uint32_t n = b->f->type->nresults;
         return terminate(b, WASM_OP_RETURN, n, b->stack + b->height - n, 0, NULL);
     }
+    bool body_live = b->cur != DEAD, no_else = c->else_block != DEAD;
     if (!fall_through(b, c))
         return false;
-    if (c->else_block != DEAD) { /* an if without else: the false arm passes its parameters */
+    if (no_else) { /* an if without else: the false arm passes its parameters */
         b->cur = c->else_block;
         b->height = c->height;
         for (uint32_t i = 0; i < c->nparams; i++)
@@ -401,6 +474,9 @@ static bool op_end(builder *b)
         return true;
     }
     b->cur = end;
+    /* tier 1: "jumps come in, or only they can reach what follows" */
+    if (no_else || !body_live || blk->npreds > 1)
+        meter_run(b);
     bool ok = true;
     uint32_t n = c->nresults, npreds = blk->npreds;
     for (uint32_t i = 0; i < n; i++) {
@@ -442,6 +518,7 @@ static bool op_br_if(builder *b, uint32_t depth)
         !ir_add_pred(b->f, next, b->cur) || !seal(b, next))
         return oom(b);
     b->cur = next;
+    meter_run(b);
     return true;
 }
 
@@ -516,6 +593,7 @@ static bool op_call(builder *b, const wasm_instr *ins)
         return false;
     if (indirect)
         ir_at(b->f, r)->aux = ins->call_indirect.table;
+    meter_run(b); /* a call ends the run: what follows is charged after it */
     if (t->nresults == 1)
         return push(b, r);
     /* several results: a projection each, right after the call */
@@ -716,7 +794,7 @@ static bool build_body(builder *b)
     b->ctls[b->nctls++] = (bctl){.nresults = f->type->nresults, .results = f->type->results,
                                  .else_block = DEAD};
     b->ctls[0].target = new_block(b); /* where a br to the function's label returns */
-    if (b->ctls[0].target == DEAD)
+    if (b->ctls[0].target == DEAD || !meter_check(b))
         return false;
     while (b->nctls) {
         wasm_instr ins;
@@ -728,10 +806,13 @@ static bool build_body(builder *b)
             b->pos = (uint32_t)wasm_reader_pos(&r);
             if (!wasm_decode_instr(&r, b->m->features, &ins))
                 return fail(b, "malformed body");
+            if (!meter_count(b, ins.op))
+                return false;
         }
         if (!instr(b, &ins))
             return false;
     }
+    run_close(b);
     /* Branches to the function's label return what they carry. */
     bctl *c = &b->ctls[0];
     ir_block *ret = &f->blocks[c->target];
@@ -756,14 +837,15 @@ static bool build_body(builder *b)
     return true;
 }
 
-bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, const char **why)
+bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, bool epochs,
+                      const char **why)
 {
     memset(f, 0, sizeof *f);
     f->m = m;
     f->index = index;
     f->type = wasm_func_type(m, index);
     const wasm_func *func = &m->funcs[index];
-    builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET};
+    builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET, .fuel = fuel, .epochs = epochs};
     /* Validation bounds the count of locals well below 2^32. */
     b.nlocals = f->type->nparams + func->nlocals;
     b.local_types = malloc((size_t)b.nlocals + 1);

@@ -200,6 +200,8 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         return;
     }
     case WASM_OP_SELECT: be_op_select(be, v, in); return;
+    case IR_FUEL: case IR_FUEL_CHECK: be_op_fuel(be, in); return;
+    case IR_EPOCH_CHECK: be_op_epoch_check(be, in); return;
     case WASM_OP_CALL: be_op_call(be, v, in); return;
     case WASM_OP_CALL_INDIRECT: be_op_call_indirect(be, v, in); return;
     case WASM_OP_MEMORY_SIZE: case WASM_OP_MEMORY_GROW: be_op_memory(be, v, in); return;
@@ -334,6 +336,7 @@ bool emit_function(backend *be)
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
     be_emit_lazy_paths(be);
+    be_emit_epoch_paths(be);
     emit_stubs(be);
     emit_jump_tables(be);
     emit_pool(be);

@@ -9,6 +9,7 @@
  *   emit_mem.c       loads, stores, globals, memory.size/grow, bulk memory
  *   emit_call.c      calls, call_indirect, libcalls, values saved around them
  *   emit_ref.c       references and tables
+ *   emit_meter.c     fuel charges and checks, epoch checks
  *
  * Each instruction is emitted with the registers and slots regalloc.c
  * chose, in tier 1's frame layout and calling convention; traps go through
@@ -99,5 +100,9 @@ void be_op_table_get(backend *be, ir_ref v, ir_inst *in);
 void be_op_table_set(backend *be, ir_inst *in);
 void be_op_table_size(backend *be, ir_ref v, ir_inst *in);
 void be_op_table_call(backend *be, ir_ref v, ir_inst *in); /* grow, fill, copy, init, elem.drop */
+/* ---- emit_meter.c ---- */
+void be_op_fuel(backend *be, ir_inst *in);        /* IR_FUEL, IR_FUEL_CHECK */
+void be_op_epoch_check(backend *be, ir_inst *in);
+void be_emit_epoch_paths(backend *be); /* after the body */
 
 #endif

@@ -36,6 +36,10 @@ enum {
      * args {call}, imm: the result's index; the call's projections follow
      * it in its block, in order. */
     IR_RESULT = 0xe2,
+    /* Metering (build.c says where): effects, so passes keep them in place. */
+    IR_FUEL = 0xe3,        /* imm: the fuel a run costs, charged here */
+    IR_FUEL_CHECK = 0xe4,  /* the same, then out of fuel traps */
+    IR_EPOCH_CHECK = 0xe5, /* the epoch deadline's slow path when reached */
 };
 
 /* Instruction flags. */
@@ -97,8 +101,8 @@ static inline bool ir_is_terminator(uint16_t op)
 }
 
 /* Whether an operation does more than compute its value: calls, writes,
- * memory and table growth, and what may trap (loads, table accesses,
- * division, float to int); table.size goes with table.grow. Passes
+ * memory and table growth, metering, and what may trap (loads, table
+ * accesses, division, float to int); table.size goes with table.grow. Passes
  * keep such operations, and their order. */
 static inline bool ir_has_effects(uint16_t op)
 {
@@ -107,6 +111,7 @@ static inline bool ir_has_effects(uint16_t op)
            op == WASM_OP_DATA_DROP || op == WASM_OP_GLOBAL_SET ||
            op == WASM_OP_TABLE_GET || op == WASM_OP_TABLE_SET ||
            (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL) ||
+           op == IR_FUEL || op == IR_FUEL_CHECK || op == IR_EPOCH_CHECK ||
            (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
            (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
            (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||
@@ -116,10 +121,16 @@ static inline bool ir_has_effects(uint16_t op)
 }
 
 /* Builds the SSA form of defined function `index` (module index) of a
- * validated module. False when the function uses what tier 2 does not
- * compile yet (*why names it) or memory ran out (*why "out of memory");
- * the function then stays in tier 1. */
-bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, const char **why);
+ * validated module, with tier 1's fuel charges and checks (`fuel`) and
+ * epoch checks (`epochs`) as IR_FUEL* and IR_EPOCH_CHECK. False when the
+ * function uses what tier 2 does not compile yet (*why names it) or memory
+ * ran out (*why "out of memory"); the function then stays in tier 1. */
+bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, bool epochs,
+                      const char **why);
+static inline bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, const char **why)
+{
+    return ir_build_metered(f, m, index, false, false, why);
+}
 void ir_free(ir_func *f);
 
 /* Checks the invariants every pass keeps (terminators last, phis first

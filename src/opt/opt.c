@@ -16,8 +16,6 @@ bool be_fail(backend *be, const char *why)
 static const char *unsupported(const opt_env *env, ir_func *f)
 {
     const wasm_module *m = env->m;
-    if (env->fuel_checks || env->epoch_checks)
-        return "fuel and epochs";
     for (uint32_t b = 0; b < f->nblocks; b++) {
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
@@ -104,6 +102,7 @@ static void backend_free(backend *be)
     free(be->fixups.v);
     free(be->table_entries.v);
     free(be->lazy_paths.v);
+    free(be->epoch_paths.v);
     free(be->pool_slot);
     free(be->pool.v);
     free(be->pool_refs.v);
@@ -114,10 +113,9 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
 {
     ir_func f;
     *why = NULL;
-    if (!ir_build(&f, env->m, index, why))
+    if (!ir_build_metered(&f, env->m, index, env->fuel_checks, env->epoch_checks, why))
         return false;
-    /* What the back end covers is judged on the optimized IR: folding may
-     * turn an address into a constant whose access needs a check. */
+    /* What the back end covers is judged on the optimized IR. */
     *why = optimize(&f) ? unsupported(env, &f) : "out of memory";
     if (*why) {
         ir_free(&f);

@@ -25,6 +25,9 @@ static const char *op_name(uint16_t op)
     case IR_PHI: return "phi";
     case IR_PARAM: return "param";
     case IR_RESULT: return "result";
+    case IR_FUEL: return "fuel";
+    case IR_FUEL_CHECK: return "fuel.check";
+    case IR_EPOCH_CHECK: return "epoch.check";
     default: {
         const char *n = wasm_op_name(op);
         return n ? n : "?";
@@ -46,8 +49,9 @@ void ir_print(ir_func *f, FILE *out)
             if (in->type)
                 fprintf(out, "v%" PRIu32 ":%s = ", r, type_name(in->type));
             fputs(op_name(in->op), out);
-            bool has_imm = in->op == IR_PARAM || in->op == IR_RESULT || (in->op >= WASM_OP_I32_CONST &&
-                                                  in->op <= WASM_OP_F64_CONST) ||
+            bool has_imm = in->op == IR_PARAM || in->op == IR_RESULT || in->op == IR_FUEL ||
+                           in->op == IR_FUEL_CHECK ||
+                           (in->op >= WASM_OP_I32_CONST && in->op <= WASM_OP_F64_CONST) ||
                            in->op == WASM_OP_CALL || in->op == WASM_OP_GLOBAL_GET ||
                            in->op == WASM_OP_GLOBAL_SET ||
                            (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32);

@@ -22,8 +22,9 @@
  *
  * It does so in five configurations: the defaults (static memories behind
  * guard regions), dynamic memories (explicit bounds checks), fuel (with a
- * budget no module can use up) and the optimizing tier (tier 1 against
- * tier 2), with static and with dynamic memories. Each writes a transcript:
+ * budget no module can use up), the optimizing tier (tier 1 against tier
+ * 2), with static and with dynamic memories, and with fuel. Each writes a
+ * transcript:
  *
  *   rejected                     the module is malformed or invalid
  *   unsupported MESSAGE          it uses something wasmjail does not support
@@ -48,9 +49,13 @@
  * range or of a NaN: V8 tells those apart differently from the spec),
  * stack-exhausted, out-of-fuel, v128-to-js, or "other MESSAGE".
  *
- * Exit status: 0 with the transcript on stdout when the five agree; 1 when
- * they do not (all five on stderr); 2 when the file cannot be read or the
- * driver fails. Public API only.
+ * The two fuel configurations also write the fuel left at every import call
+ * and at the end of every call ("fuel N" lines), which must agree: both
+ * tiers charge the same fuel at the same points.
+ *
+ * Exit status: 0 with the transcript on stdout when all agree; 1 when they
+ * do not (all on stderr); 2 when the file cannot be read or the driver
+ * fails. Public API only.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,10 +74,32 @@ enum config {
     CONFIG_FUEL,
     CONFIG_OPTIMIZED,
     CONFIG_OPTIMIZED_DYNAMIC,
+    CONFIG_OPTIMIZED_FUEL,
     CONFIG_COUNT
 };
 static const char *const config_names[CONFIG_COUNT] = {
-    "default", "dynamic-memories", "fuel", "optimized", "optimized dynamic-memories"};
+    "default",   "dynamic-memories",           "fuel",
+    "optimized", "optimized dynamic-memories", "optimized-fuel"};
+
+static bool has_fuel(enum config c) { return c == CONFIG_FUEL || c == CONFIG_OPTIMIZED_FUEL; }
+
+/* In a fuel configuration: where the fuel left goes, and whose. */
+static FILE *fuel_out;
+static wj_store *fuel_store;
+
+static void print_fuel(void)
+{
+    uint64_t fuel = 0;
+    if (!fuel_out)
+        return;
+    wj_error *err = wj_store_get_fuel(fuel_store, &fuel);
+    if (err) {
+        fprintf(fuel_out, "fuel error %s\n", wj_error_message(err));
+        wj_error_delete(err);
+        return;
+    }
+    fprintf(fuel_out, "fuel %" PRIu64 "\n", fuel);
+}
 
 static void print_val(FILE *out, const wj_val *v)
 {
@@ -144,6 +171,7 @@ static bool has_v128(const uint8_t *types, uint32_t count)
 
 static wj_trap *log_hook(const fuzz_import *import, const wj_val *args)
 {
+    print_fuel();
     if (strcmp(import->info.module, "fuzzing-support") != 0 ||
         strncmp(import->info.name, "log-", 4) != 0)
         return NULL;
@@ -187,6 +215,7 @@ static bool call(FILE *out, wj_func *func)
             fputc('\n', out);
         }
     }
+    print_fuel();
     free(args);
     free(results);
     return true;
@@ -244,8 +273,10 @@ static bool run_module(FILE *out, wj_engine *engine, const wj_module *module, bo
     wj_store *store = wj_store_new(engine);
     if (!store)
         return false;
-    if (fuel)
+    if (fuel) {
         wj_error_delete(wj_store_set_fuel(store, FUEL)); /* on: no error */
+        fuel_store = store;
+    }
     bool ok = false;
     wj_error *err = NULL;
     wj_extern *imports = fuzz_imports_new(store, module, log_hook, out, &err);
@@ -268,28 +299,38 @@ static bool run_module(FILE *out, wj_engine *engine, const wj_module *module, bo
         wj_error_delete(err);
         ok = true;
     }
+    fuel_store = NULL;
     wj_store_delete(store);
     return ok;
 }
 
-/* The transcript of one configuration (malloc'd), or NULL on failure. */
-static char *transcript(const uint8_t *bytes, size_t len, enum config config)
+/* The transcript of one configuration (malloc'd), or NULL on failure; in
+ * a fuel configuration the fuel left at each point to *fuel_text. */
+static char *transcript(const uint8_t *bytes, size_t len, enum config config, char **fuel_text)
 {
     char *text = NULL;
-    size_t size = 0;
+    size_t size = 0, fuel_size = 0;
+    *fuel_text = NULL;
     FILE *out = open_memstream(&text, &size);
+    fuel_out = has_fuel(config) ? open_memstream(fuel_text, &fuel_size) : NULL;
     wj_config *c = wj_config_new();
-    if (!out || !c) {
+    if (!out || !c || (has_fuel(config) && !fuel_out)) {
         if (out)
             fclose(out);
+        if (fuel_out)
+            fclose(fuel_out);
+        fuel_out = NULL;
         free(text);
+        free(*fuel_text);
+        *fuel_text = NULL;
         wj_config_delete(c);
         return NULL;
     }
-    bool optimized = config == CONFIG_OPTIMIZED || config == CONFIG_OPTIMIZED_DYNAMIC;
+    bool optimized = config == CONFIG_OPTIMIZED || config == CONFIG_OPTIMIZED_DYNAMIC ||
+                     config == CONFIG_OPTIMIZED_FUEL;
     wj_config_set_dynamic_memories(c, config == CONFIG_DYNAMIC ||
                                           config == CONFIG_OPTIMIZED_DYNAMIC);
-    wj_config_set_consume_fuel(c, config == CONFIG_FUEL);
+    wj_config_set_consume_fuel(c, has_fuel(config));
     wj_config_set_strategy(c, optimized ? WJ_STRATEGY_OPTIMIZED : WJ_STRATEGY_BASELINE);
     wj_engine *engine = wj_engine_new(c);
     wj_config_delete(c);
@@ -306,12 +347,16 @@ static char *transcript(const uint8_t *bytes, size_t len, enum config config)
             fprintf(out, "compile error %s\n", wj_error_message(err));
         wj_error_delete(err);
     } else if (ok) {
-        ok = run_module(out, engine, module, config == CONFIG_FUEL);
+        ok = run_module(out, engine, module, has_fuel(config));
         wj_module_delete(module);
     }
     wj_engine_delete(engine);
-    if (fclose(out) != 0 || !ok) {
+    bool fuel_ok = !fuel_out || fclose(fuel_out) == 0;
+    fuel_out = NULL;
+    if (fclose(out) != 0 || !ok || !fuel_ok) {
         free(text);
+        free(*fuel_text);
+        *fuel_text = NULL;
         return NULL;
     }
     return text;
@@ -361,10 +406,10 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 2;
     }
-    char *texts[CONFIG_COUNT];
+    char *texts[CONFIG_COUNT], *fuel_texts[CONFIG_COUNT];
     int status = 0;
     for (int c = 0; c < CONFIG_COUNT; c++) {
-        texts[c] = transcript(bytes, len, c);
+        texts[c] = transcript(bytes, len, c, &fuel_texts[c]);
         if (!texts[c]) {
             fprintf(stderr, "diff-run: %s: the driver failed in configuration %s\n", argv[1],
                     config_names[c]);
@@ -378,11 +423,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "diff-run: %s: the configurations disagree\n", argv[1]);
         for (int c = 0; c < CONFIG_COUNT; c++)
             fprintf(stderr, "--- %s\n%s", config_names[c], texts[c]);
+    } else if (status == 0 && strcmp(fuel_texts[CONFIG_FUEL], fuel_texts[CONFIG_OPTIMIZED_FUEL])) {
+        status = 1;
+        fprintf(stderr, "diff-run: %s: the tiers charge different fuel\n", argv[1]);
+        fprintf(stderr, "--- fuel\n%s--- optimized-fuel\n%s", fuel_texts[CONFIG_FUEL],
+                fuel_texts[CONFIG_OPTIMIZED_FUEL]);
     } else if (status == 0) {
         fputs(texts[0], stdout);
     }
-    for (int c = 0; c < CONFIG_COUNT; c++)
+    for (int c = 0; c < CONFIG_COUNT; c++) {
         free(texts[c]);
+        free(fuel_texts[c]);
+    }
     free(bytes);
     return status;
 }

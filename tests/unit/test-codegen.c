@@ -1269,6 +1269,27 @@ START_TEST(bulk_operands_in_argument_registers)
 }
 END_TEST
 
+/* Addresses that constant folding computes (tier 2) out of the range a
+ * displacement can reach: the access must still trap, and an in-bounds
+ * one read the right bytes. */
+static const char folded_wat[] =
+    "(module (memory 1) (data (i32.const 22) \"\\07\\00\\00\\00\")\n"
+    "  (func (export \"out\") (result i32)\n"
+    "    (i32.load offset=22 (i32.and (i32.const -16) (i32.const -15))))\n"
+    "  (func (export \"in\") (result i32)\n"
+    "    (i32.load offset=22 (i32.and (i32.const 0) (i32.const -15)))))\n";
+
+START_TEST(folded_constant_addresses)
+{
+    fixture fx;
+    fx_open(&fx, folded_wat, "folded");
+    expect_trap_(__LINE__, &fx, "out", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                 "out of bounds memory access", NULL, 0);
+    expect_(__LINE__, &fx, "in", VALS(v_i32(7)), NULL, 0); /* the word at 22 */
+    fx_close(&fx);
+}
+END_TEST
+
 START_TEST(branches_carry_pinned)
 {
     fixture fx;
@@ -2247,6 +2268,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(ops, select_constants);
     tcase_add_test(ops, rotated_locals);
     tcase_add_test(ops, bulk_operands_in_argument_registers);
+    tcase_add_test(ops, folded_constant_addresses);
     tcase_add_test(ops, branches_carry_pinned);
     tcase_add_test(ops, loop_block_params);
     suite_add_tcase(s, ops);

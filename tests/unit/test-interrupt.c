@@ -1226,6 +1226,188 @@ START_TEST(fuel_host_functions_consume_none)
 }
 END_TEST
 
+/* Where runs begin and end, seen from the fuel left at each host call and
+ * epoch callback (fuel_trace), and from traps inside a run. By hand:
+ *   mid(x): local.get i32.const i32.add call (4), charged before the host
+ *     runs; then i32.const i32.mul (2): 6.
+ *   loop2(n), n even: the entry's run is empty (loop is free). Each loop
+ *     header run: local.get i32.const i32.add local.tee i32.const i32.and
+ *     br_if (7), back while i is odd; for even i a run local.get call (2,
+ *     drop is free), then local.get local.get i32.lt_u br_if (4), back
+ *     while i < n; after the loop local.get (1). The host calls see
+ *     16, 36, 56, ... charged; loop2(6) costs 6 * 7 + 3 * 6 + 1 = 61.
+ *   blocks(x, z): the entry's local.get br_if (2); when x is 0 i32.const
+ *     (1, its own run: the branch's block end starts the next); then one
+ *     run across block $d's end, which no branch targets: i32.const
+ *     local.get i32.div_u, i32.const (4), all charged before the division
+ *     may trap. 7 when x is 0, 6 when it is 1, trapping or not.
+ *   ifelse(x, z): the entry's local.get if (2); when x is 1 br (1); when
+ *     0 one run across the if's end, which only the else arm reaches (the
+ *     then arm branches away): i32.const local.get i32.div_u, i32.const
+ *     (4). 3 or 6, trapping or not. */
+static const char runs_wat[] =
+    "(module $runs\n"
+    "  (import \"env\" \"host\" (func $host (param i32) (result i32)))\n"
+    "  (func (export \"mid\") (param $x i32) (result i32)\n"
+    "    local.get $x i32.const 1 i32.add call $host\n"
+    "    i32.const 3 i32.mul)\n"
+    "  (func (export \"loop2\") (param $n i32) (result i32) (local $i i32)\n"
+    "    loop $l\n"
+    "      local.get $i i32.const 1 i32.add local.tee $i\n"
+    "      i32.const 1 i32.and br_if $l\n"
+    "      local.get $i call $host drop\n"
+    "      local.get $i local.get $n i32.lt_u br_if $l\n"
+    "    end\n"
+    "    local.get $i)\n"
+    "  (func (export \"blocks\") (param $x i32) (param $z i32)\n"
+    "    block $c local.get $x br_if $c i32.const 9 drop end\n"
+    "    block $d i32.const 1 local.get $z i32.div_u drop end\n"
+    "    i32.const 1 drop)\n"
+    "  (func (export \"ifelse\") (param $x i32) (param $z i32)\n"
+    "    block $out\n"
+    "      local.get $x if br $out else i32.const 1 local.get $z i32.div_u drop end\n"
+    "      i32.const 1 drop\n"
+    "    end))\n";
+
+/* The fuel left at each host call and epoch callback, in order. */
+typedef struct fuel_trace {
+    wj_store *store;
+    int n;
+    uint64_t seen[16];
+} fuel_trace;
+
+static void trace_fuel(fuel_trace *t)
+{
+    uint64_t fuel = 0;
+    wj_error *err = wj_store_get_fuel(t->store, &fuel);
+    if (err)
+        wj_error_delete(err);
+    if (t->n < 16)
+        t->seen[t->n] = err ? UINT64_MAX : fuel;
+    t->n++;
+}
+
+static wj_trap *trace_host(void *env, wj_caller *caller, const wj_val *args, wj_val *results)
+{
+    (void)caller;
+    trace_fuel(env);
+    results[0] = v_i32(args[0].of.i32 * 2);
+    return NULL;
+}
+
+/* At every check (ticks 0). */
+static wj_trap *trace_callback(void *env, wj_store *store, uint64_t *ticks)
+{
+    (void)store;
+    *ticks = 0;
+    trace_fuel(env);
+    return NULL;
+}
+
+static void open_runs(fixture *fx, fuel_trace *t, unsigned opts)
+{
+    prepare_with(fx, runs_wat, opts);
+    *t = (fuel_trace){.store = fx->store};
+    static const uint8_t i32[] = {WJ_I32};
+    wj_functype type = {1, 1, i32, i32};
+    wj_func *host = wj_func_new(fx->store, &type, trace_host, t, NULL);
+    ck_assert_ptr_nonnull(host);
+    wj_extern imports[] = {{.kind = WJ_EXTERN_FUNC, .of.func = host}};
+    fx_instantiate(fx, imports, 1);
+}
+
+#define EXPECT_TRACE(t, ...)                                                                 \
+    do {                                                                                    \
+        const uint64_t want_[] = {__VA_ARGS__};                                              \
+        int n_ = (int)(sizeof want_ / sizeof *want_);                                        \
+        ck_assert_int_eq((t)->n, n_);                                                        \
+        for (int i_ = 0; i_ < n_; i_++)                                                      \
+            ck_assert_msg((t)->seen[i_] == want_[i_], "trace[%d] = %llu, want %llu", i_,    \
+                          (unsigned long long)(t)->seen[i_], (unsigned long long)want_[i_]); \
+        (t)->n = 0;                                                                          \
+    } while (0)
+
+START_TEST(fuel_runs_around_calls_and_branches)
+{
+    fixture fx;
+    fuel_trace t;
+    open_runs(&fx, &t, FUEL);
+    set_fuel(&fx, 1000);
+    wj_val res;
+    ck_assert_uint_eq(FUEL_OF(&fx, "mid", &res, ARGS(v_i32(5))), 6);
+    ck_assert_int_eq(res.of.i32, 36);
+    EXPECT_TRACE(&t, 1000 - 4);
+    ck_assert_uint_eq(FUEL_OF(&fx, "loop2", &res, ARGS(v_i32(6))), 61);
+    ck_assert_int_eq(res.of.i32, 6);
+    EXPECT_TRACE(&t, 994 - 16, 994 - 36, 994 - 56);
+    ck_assert_uint_eq(FUEL_OF(&fx, "blocks", &res, ARGS(v_i32(0), v_i32(1))), 7);
+    ck_assert_uint_eq(FUEL_OF(&fx, "blocks", &res, ARGS(v_i32(1), v_i32(1))), 6);
+    ck_assert_uint_eq(FUEL_OF(&fx, "ifelse", &res, ARGS(v_i32(0), v_i32(1))), 6);
+    ck_assert_uint_eq(FUEL_OF(&fx, "ifelse", &res, ARGS(v_i32(1), v_i32(1))), 3);
+    /* The division traps inside its run, which was charged whole. */
+    for (int32_t x = 0; x < 2; x++) {
+        const wj_val args[] = {v_i32(x), v_i32(0)};
+        uint64_t before = get_fuel(&fx);
+        EXPECT_TRAP(&fx, "blocks", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", NULL,
+                    args, 2);
+        ck_assert_uint_eq(before - get_fuel(&fx), x ? 6 : 7);
+    }
+    const wj_val zeros[] = {v_i32(0), v_i32(0)};
+    uint64_t before = get_fuel(&fx);
+    EXPECT_TRAP(&fx, "ifelse", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", NULL, zeros,
+                2);
+    ck_assert_uint_eq(before - get_fuel(&fx), 6);
+    fx_close(&fx);
+}
+END_TEST
+
+/* loop2's checks: the 4th loop header needs 34 in all, the 5th 47; the
+ * unchecked runs between them may overdraw (the host then sees 0). */
+START_TEST(fuel_runs_out_at_a_loop_header)
+{
+    fixture fx;
+    fuel_trace t;
+    open_runs(&fx, &t, FUEL);
+    set_fuel(&fx, 33);
+    EXPECT_TRAP(&fx, "loop2", OUT_OF_FUEL, NULL, ARGS(v_i32(100)));
+    EXPECT_TRACE(&t, 33 - 16);
+    static const uint64_t tanks[] = {35, 36, 37, 46};
+    for (size_t i = 0; i < sizeof tanks / sizeof *tanks; i++) {
+        set_fuel(&fx, tanks[i]);
+        EXPECT_TRAP(&fx, "loop2", OUT_OF_FUEL, NULL, ARGS(v_i32(100)));
+        ck_assert_uint_eq(get_fuel(&fx), 0);
+        EXPECT_TRACE(&t, tanks[i] - 16, tanks[i] < 36 ? 0 : tanks[i] - 36);
+    }
+    set_fuel(&fx, 3);
+    EXPECT_TRAP(&fx, "mid", OUT_OF_FUEL, NULL, ARGS(v_i32(5)));
+    ck_assert_int_eq(t.n, 0);
+    fx_close(&fx);
+}
+END_TEST
+
+/* Each check charges its run before the epoch's slow path runs, which
+ * keeps the values in registers (i and n across the loop). */
+START_TEST(both_checks_in_order)
+{
+    fixture fx;
+    fuel_trace t;
+    open_runs(&fx, &t, EPOCH | FUEL);
+    wj_store_set_epoch_callback(fx.store, trace_callback, &t);
+    set_fuel(&fx, 1000);
+    wj_val res;
+    ck_assert_uint_eq(FUEL_OF(&fx, "mid", &res, ARGS(v_i32(5))), 6);
+    ck_assert_int_eq(res.of.i32, 36);
+    /* the entry's check, then the host */
+    EXPECT_TRACE(&t, 1000 - 4, 1000 - 4);
+    ck_assert_uint_eq(FUEL_OF(&fx, "loop2", &res, ARGS(v_i32(6))), 61);
+    ck_assert_int_eq(res.of.i32, 6);
+    /* entry, then per header and host call */
+    EXPECT_TRACE(&t, 994, 994 - 7, 994 - 14, 994 - 16, 994 - 27, 994 - 34, 994 - 36, 994 - 47,
+                 994 - 54, 994 - 56);
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== 5. both at once ================================================================== */
 
 /* The callback may refuel the store: a spin that 10 units would stop runs
@@ -1360,12 +1542,15 @@ static Suite *interrupt_suite(void)
     tcase_add_test(fuel, fuel_instruction_costs);
     tcase_add_test(fuel, fuel_folded_loads);
     tcase_add_test(fuel, fuel_host_functions_consume_none);
+    tcase_add_test(fuel, fuel_runs_around_calls_and_branches);
+    tcase_add_test(fuel, fuel_runs_out_at_a_loop_header);
     suite_add_tcase(s, fuel);
 
     TCase *both = tcase_create("both");
     tcase_set_timeout(both, 60);
     tcase_add_test(both, both_fuel_and_epoch);
     tcase_add_test(both, both_callback_refuels);
+    tcase_add_test(both, both_checks_in_order);
     suite_add_tcase(s, both);
     return s;
 }

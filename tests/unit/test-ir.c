@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "opt/ir.h"
+#include "wasmjail.h"
 #include "opt/opt.h"
 #include "unit.h"
 #include "wasm/module.h"
@@ -268,6 +269,72 @@ START_TEST(several_results_become_projections)
 }
 END_TEST
 
+/* The metering instructions of a function, block by block in the
+ * builder's order, each with its charge, and the calls and terminators
+ * between them: "C2 E call | ...". */
+static void metering_of(ir_func *f, char *buf, size_t size)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            const char *name = NULL;
+            char word[32];
+            switch (in->op) {
+            case IR_FUEL: snprintf(word, sizeof word, "F%u", (unsigned)in->imm); name = word; break;
+            case IR_FUEL_CHECK: snprintf(word, sizeof word, "C%u", (unsigned)in->imm); name = word; break;
+            case IR_EPOCH_CHECK: name = "E"; break;
+            case WASM_OP_CALL: name = "call"; break;
+            case WASM_OP_BR_IF: name = "br_if"; break;
+            case WASM_OP_RETURN: name = "return"; break;
+            case WASM_OP_UNREACHABLE: name = "unreachable"; break;
+            }
+            if (name)
+                n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? " " : "", name);
+            ck_assert_uint_lt(n, size);
+        }
+    }
+}
+
+/* Tier 1's runs (compiler/meter.c), as build.c places them. */
+START_TEST(metering_follows_tier_1)
+{
+    wasm_module *m = decode_wat(
+        "(module (func $g (param i32) (result i32) local.get 0)\n"
+        " (func (param $n i32) (result i32) (local $i i32)\n"
+        "  i32.const 1 call $g drop\n"           /* the entry's run: 2 */
+        "  loop $l\n"                            /* the header's: 7 */
+        "    local.get $i i32.const 1 i32.add local.tee $i\n"
+        "    i32.const 1 i32.and br_if $l\n"
+        "    local.get $i call $g drop\n"        /* 2 */
+        "    block $b local.get $n br_if $b\n"   /* 2 */
+        "      i32.const 0 drop\n"               /* 1 */
+        "    end\n"
+        "    block i32.const 0 drop end\n"       /* a block no branch targets: */
+        "    local.get $i local.get $n i32.lt_u br_if $l\n" /* 1 + 4 */
+        "  end\n"
+        "  nop\n"                                /* free, then after the br_if: 1 */
+        "  local.get $i\n"
+        "  return\n"
+        "  i32.const 5))\n");                    /* unreachable: free */
+    ir_func f;
+    const char *why = NULL;
+    ck_assert_msg(ir_build_metered(&f, m, 1, true, true, &why), "declined: %s", why);
+    ck_assert_ptr_null(ir_verify(&f));
+    char text[256];
+    metering_of(&f, text, sizeof text);
+    ck_assert_str_eq(text, "C2 E call C7 E br_if F2 call F2 br_if F5 F1 br_if F1 return");
+    ir_free(&f);
+    /* Without metering nothing of it. */
+    build_ok(&f, m, 1);
+    metering_of(&f, text, sizeof text);
+    ck_assert_str_eq(text, "call br_if call br_if br_if return");
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* What tier 2 compiles and what it leaves to tier 1, with the reason. */
 START_TEST(tier2_compiles_or_declines)
 {
@@ -301,9 +368,14 @@ START_TEST(tier2_compiles_or_declines)
     uint32_t traps = out.traps.n;
     ck_assert_msg(opt_compile(&env, 3, &out, &why), "declined: %s", why);
     ck_assert_uint_eq(out.traps.n, traps + 3);
-    env.fuel_checks = true;
-    ck_assert(!opt_compile(&env, 0, &out, &why));
-    ck_assert_str_eq(why, "fuel and epochs");
+    /* Metered: the checks at the entry and the loop header trap out of fuel. */
+    env.fuel_checks = env.epoch_checks = true;
+    traps = out.traps.n;
+    ck_assert_msg(opt_compile(&env, 0, &out, &why), "declined: %s", why);
+    uint32_t fuel_traps = 0;
+    for (uint32_t i = traps; i < out.traps.n; i++)
+        fuel_traps += out.traps.v[i].code == WJ_TRAP_OUT_OF_FUEL;
+    ck_assert_uint_eq(fuel_traps, 2);
     cb_free(&out.code);
     free(out.traps.v);
     free(out.addrs.v);
@@ -330,10 +402,12 @@ static uint32_t build_all(const char *path)
     free(bytes);
     ck_assert_msg(m && wasm_validate(m, &err), "%s: %s", path, err.message);
     uint32_t built = 0;
-    for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
+    for (uint32_t k = 0; k < 2 * (m->nfuncs - m->nfunc_imports); k++) {
+        uint32_t i = m->nfunc_imports + k / 2;
+        bool metered = k % 2; /* each also with fuel and epochs */
         ir_func f;
         const char *why = NULL;
-        if (!ir_build(&f, m, i, &why)) {
+        if (!ir_build_metered(&f, m, i, metered, metered, &why)) {
             ck_assert_msg(strcmp(why, "out of memory") != 0, "%s: out of memory", path);
             continue;
         }
@@ -342,7 +416,7 @@ static uint32_t build_all(const char *path)
             ir_print(&f, stderr);
         ck_assert_msg(bad == NULL, "%s: function %u: %s", path, i, bad);
         ir_free(&f);
-        built++;
+        built += !metered;
     }
     wasm_module_free(m);
     return built;
@@ -381,6 +455,7 @@ static Suite *ir_suite(void)
     tcase_add_test(t, what_tier_2_declines);
     tcase_add_test(t, verifier_catches_broken_ir);
     tcase_add_test(t, several_results_become_projections);
+    tcase_add_test(t, metering_follows_tier_1);
     tcase_add_test(t, tier2_compiles_or_declines);
     tcase_add_test(t, corpus_builds_and_verifies);
     suite_add_tcase(s, t);
