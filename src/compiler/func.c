@@ -319,33 +319,6 @@ static bool dispatch(fn *f, const wasm_instr *ins)
     return fn_unsupported(f, "opcode");
 }
 
-/* Skips an unreachable stretch up to the `else` or `end` that closes the
- * innermost block; returns that opcode (0 on error). */
-static unsigned skip_dead(fn *f, wasm_reader *r)
-{
-    uint32_t depth = 0;
-    for (;;) {
-        wasm_instr ins;
-        f->pos = (uint32_t)wasm_reader_pos(r);
-        if (!wasm_decode_instr(r, f->m->features, &ins))
-            return 0;
-        switch (ins.op) {
-        case WASM_OP_BLOCK: case WASM_OP_LOOP: case WASM_OP_IF:
-            depth++;
-            break;
-        case WASM_OP_END:
-            if (depth == 0)
-                return ins.op;
-            depth--;
-            break;
-        case WASM_OP_ELSE:
-            if (depth == 0)
-                return ins.op;
-            break;
-        }
-    }
-}
-
 bool peek_instr(fn *f, wasm_instr *ins)
 {
     wasm_reader r = *f->body;
@@ -387,7 +360,7 @@ static bool compile_body(fn *f)
         wasm_instr ins;
         if (f->ctrls[f->nctrls - 1].dead) {
             /* else and end carry no immediates */
-            ins.op = (uint16_t)skip_dead(f, &r);
+            ins.op = wasm_skip_dead(&r, f->m->features, &f->pos);
             if (!ins.op)
                 break;
         } else {

@@ -76,18 +76,7 @@ static bool oom(builder *b) { return fail(b, "out of memory"); }
 
 static bool grow(builder *b, void **v, uint32_t *cap, size_t size, uint32_t need)
 {
-    if (need <= *cap)
-        return true;
-    uint32_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*v, (size_t)n * size);
-    if (!p)
-        return oom(b);
-    memset((char *)p + (size_t)*cap * size, 0, (size_t)(n - *cap) * size);
-    *v = p;
-    *cap = n;
-    return true;
+    return ir_grow(v, cap, size, need) || oom(b);
 }
 
 static uint32_t new_block(builder *b)
@@ -708,30 +697,6 @@ static bool instr(builder *b, const wasm_instr *ins)
     return op_fixed(b, ins);
 }
 
-/* Skips unreachable code up to the else or end closing the innermost
- * block; returns that instruction's opcode, 0 on bad bytes. */
-static uint16_t skip_dead(builder *b, wasm_reader *r)
-{
-    uint32_t depth = 0;
-    for (;;) {
-        wasm_instr ins;
-        b->pos = (uint32_t)wasm_reader_pos(r);
-        if (!wasm_decode_instr(r, b->m->features, &ins))
-            return 0;
-        switch (ins.op) {
-        case WASM_OP_BLOCK: case WASM_OP_LOOP: case WASM_OP_IF: depth++; break;
-        case WASM_OP_END:
-            if (depth-- == 0)
-                return ins.op;
-            break;
-        case WASM_OP_ELSE:
-            if (depth == 0)
-                return ins.op;
-            break;
-        }
-    }
-}
-
 /* Phis whose operands are one value besides themselves go (Braun et al.'s
  * trivial phis): each is replaced by that value, to a fixed point. */
 static void remove_trivial_phis(ir_func *f, ir_ref *repl)
@@ -799,7 +764,7 @@ static bool build_body(builder *b)
     while (b->nctls) {
         wasm_instr ins;
         if (b->cur == DEAD) {
-            ins.op = skip_dead(b, &r);
+            ins.op = wasm_skip_dead(&r, b->m->features, &b->pos);
             if (!ins.op)
                 return fail(b, "malformed body");
         } else {

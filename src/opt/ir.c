@@ -4,8 +4,7 @@
 
 #include "ir.h"
 
-/* Grows *v (elements of `size`, capacity *cap) to hold `need`. */
-static bool grow(void **v, uint32_t *cap, size_t size, uint32_t need)
+bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need)
 {
     if (need <= *cap)
         return true;
@@ -23,7 +22,7 @@ static bool grow(void **v, uint32_t *cap, size_t size, uint32_t need)
 
 uint32_t ir_new_block(ir_func *f, uint32_t wasm)
 {
-    if (!grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
+    if (!ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
         return UINT32_MAX;
     f->blocks[f->nblocks] = (ir_block){.wasm = wasm};
     return f->nblocks++;
@@ -51,7 +50,7 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
 {
     if (f->ninsts == 0)
         f->ninsts = 1; /* ir_ref 0 is none */
-    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 1))
+    if (!ir_grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 1))
         return 0;
     ir_ref r = f->ninsts++;
     ir_inst *in = ir_at(f, r);
@@ -76,38 +75,33 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
     return r;
 }
 
+/* Appends x to an array in the arena, doubling it when full. */
+static bool arena_push(ir_func *f, uint32_t **v, uint32_t *n, uint32_t *cap, uint32_t x)
+{
+    if (*n == *cap) {
+        uint32_t c = *cap ? 2 * *cap : 2;
+        uint32_t *p = wasm_arena_alloc(&f->arena, c, sizeof *p);
+        if (!p)
+            return false;
+        if (*n)
+            memcpy(p, *v, *n * sizeof *p);
+        *v = p;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return true;
+}
+
 bool ir_add_arg(ir_func *f, ir_ref r, ir_ref arg)
 {
     ir_inst *in = ir_at(f, r);
-    if (in->nargs == in->args_cap) {
-        uint32_t cap = in->args_cap ? 2 * in->args_cap : 2;
-        ir_ref *args = wasm_arena_alloc(&f->arena, cap, sizeof *args);
-        if (!args)
-            return false;
-        if (in->nargs)
-            memcpy(args, in->args, in->nargs * sizeof *args);
-        in->args = args;
-        in->args_cap = cap;
-    }
-    in->args[in->nargs++] = arg;
-    return true;
+    return arena_push(f, &in->args, &in->nargs, &in->args_cap, arg);
 }
 
 bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from)
 {
     ir_block *b = &f->blocks[to];
-    if (b->npreds == b->preds_cap) {
-        uint32_t cap = b->preds_cap ? 2 * b->preds_cap : 2;
-        uint32_t *preds = wasm_arena_alloc(&f->arena, cap, sizeof *preds);
-        if (!preds)
-            return false;
-        if (b->npreds)
-            memcpy(preds, b->preds, b->npreds * sizeof *preds);
-        b->preds = preds;
-        b->preds_cap = cap;
-    }
-    b->preds[b->npreds++] = from;
-    return true;
+    return arena_push(f, &b->preds, &b->npreds, &b->preds_cap, from);
 }
 
 void ir_remove(ir_func *f, ir_ref r)

@@ -155,6 +155,9 @@ bool ir_dominates(const ir_dom *d, uint32_t a, uint32_t b); /* block a dominates
 void ir_dom_free(ir_dom *d);
 
 /* ---- for passes (ir.c) ---- */
+/* Grows a realloc'd array *v (elements of `size`, capacity *cap, new
+ * elements zeroed) to hold `need`; false when out of memory. */
+bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need);
 /* A new block; UINT32_MAX when out of memory. */
 uint32_t ir_new_block(ir_func *f, uint32_t wasm);
 /* A new instruction appended to `block` (before its terminator if it has

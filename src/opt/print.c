@@ -5,20 +5,6 @@
 
 #include "ir.h"
 
-static const char *type_name(uint8_t t)
-{
-    switch (t) {
-    case WASM_I32: return "i32";
-    case WASM_I64: return "i64";
-    case WASM_F32: return "f32";
-    case WASM_F64: return "f64";
-    case WASM_V128: return "v128";
-    case WASM_FUNCREF: return "funcref";
-    case WASM_EXTERNREF: return "externref";
-    default: return "?";
-    }
-}
-
 static const char *op_name(uint16_t op)
 {
     switch (op) {
@@ -47,7 +33,7 @@ void ir_print(ir_func *f, FILE *out)
             const ir_inst *in = ir_at(f, r);
             fputs("  ", out);
             if (in->type)
-                fprintf(out, "v%" PRIu32 ":%s = ", r, type_name(in->type));
+                fprintf(out, "v%" PRIu32 ":%s = ", r, wasm_type_name(in->type));
             fputs(op_name(in->op), out);
             bool has_imm = in->op == IR_PARAM || in->op == IR_RESULT || in->op == IR_FUEL ||
                            in->op == IR_FUEL_CHECK ||

@@ -248,6 +248,7 @@ static inline const wasm_functype *wasm_func_type(const wasm_module *m, uint32_t
 
 bool wasm_is_reftype(uint8_t type);
 bool wasm_is_valtype(uint8_t type); /* v128 included */
+const char *wasm_type_name(uint8_t type); /* "i32" ... "externref", else "any" */
 
 /* Reads the name section's contents; a malformed one is dropped. */
 void wasm_decode_names(wasm_module *m, const uint8_t *start, const uint8_t *end);

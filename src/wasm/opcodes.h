@@ -259,6 +259,10 @@ void wasm_block_functype(const struct wasm_module *m, const wasm_blocktype *bt,
  * function body; false with a malformed error on bad bytes. */
 bool wasm_skip_immediates(struct wasm_reader *r, uint8_t op, unsigned features);
 bool wasm_skip_body(struct wasm_reader *r, unsigned features);
+/* Steps over unreachable code up to the `else` or `end` that closes the
+ * innermost open block: returns that opcode (0 on bad bytes), its offset
+ * in *at (the compilers' error position while skipping). */
+uint16_t wasm_skip_dead(struct wasm_reader *r, unsigned features, uint32_t *at);
 
 /* Bodies are decoded during validation, but the spec reads them in stream
  * order: a malformed body among functions [from, to) replaces *err (and

@@ -44,3 +44,28 @@ bool wasm_find_malformed_body(const wasm_module *m, uint32_t from, uint32_t to, 
     }
     return false;
 }
+
+uint16_t wasm_skip_dead(wasm_reader *r, unsigned features, uint32_t *at)
+{
+    uint32_t depth = 0;
+    for (;;) {
+        wasm_instr ins;
+        *at = (uint32_t)wasm_reader_pos(r);
+        if (!wasm_decode_instr(r, features, &ins))
+            return 0;
+        switch (ins.op) {
+        case WASM_OP_BLOCK: case WASM_OP_LOOP: case WASM_OP_IF:
+            depth++;
+            break;
+        case WASM_OP_END:
+            if (depth == 0)
+                return ins.op;
+            depth--;
+            break;
+        case WASM_OP_ELSE:
+            if (depth == 0)
+                return ins.op;
+            break;
+        }
+    }
+}

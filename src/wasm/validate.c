@@ -93,7 +93,7 @@ static bool oom(validator *v)
     return wasm_fail(v->err, WASM_ERR_RESOURCE, v->op_at, "out of memory");
 }
 
-static const char *type_name(uint8_t t)
+const char *wasm_type_name(uint8_t t)
 {
     switch (t) {
     case WASM_I32: return "i32";
@@ -109,7 +109,7 @@ static const char *type_name(uint8_t t)
 
 static bool mismatch(validator *v, uint8_t want, uint8_t got)
 {
-    return invalid(v, "type mismatch: expected %s, found %s", type_name(want), type_name(got));
+    return invalid(v, "type mismatch: expected %s, found %s", wasm_type_name(want), wasm_type_name(got));
 }
 
 /* ---- the operand stack ---------------------------------------------------- */
@@ -160,7 +160,7 @@ static inline __attribute__((always_inline)) bool pop_expect(validator *v, uint8
     }
     if (c->unreachable)
         return true;
-    return invalid(v, "type mismatch: expected %s, the stack is empty", type_name(want));
+    return invalid(v, "type mismatch: expected %s, the stack is empty", wasm_type_name(want));
 }
 
 static inline bool pop_types(validator *v, uint32_t n, const uint8_t *types)
@@ -436,7 +436,7 @@ static bool peek_types(validator *v, uint32_t n, const uint8_t *types)
         if (k >= avail) {
             if (c->unreachable)
                 return true;
-            return invalid(v, "type mismatch: expected %s, the stack is empty", type_name(want));
+            return invalid(v, "type mismatch: expected %s, the stack is empty", wasm_type_name(want));
         }
         uint8_t got = v->vals[v->nvals - 1 - k];
         if (got != want && got != WASM_ANY)
@@ -488,7 +488,7 @@ static bool validate_call_indirect(validator *v, const wasm_instr *ins)
         return false;
     if (m->tables[table].elem != WASM_FUNCREF)
         return invalid(v, "type mismatch: call_indirect through a table of %s",
-                       type_name(m->tables[table].elem));
+                       wasm_type_name(m->tables[table].elem));
     return pop_expect(v, WASM_I32) && validate_call(v, &m->types[type]);
 }
 
@@ -542,7 +542,7 @@ static bool validate_table_init(validator *v, const wasm_instr *ins)
         return invalid(v, "unknown elem segment %u", x);
     if (m->elems[x].type != m->tables[y].elem)
         return invalid(v, "type mismatch: table.init of %s elements into a %s table",
-                       type_name(m->elems[x].type), type_name(m->tables[y].elem));
+                       wasm_type_name(m->elems[x].type), wasm_type_name(m->tables[y].elem));
     return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
 }
 
@@ -554,7 +554,7 @@ static bool validate_table_copy(validator *v, const wasm_instr *ins)
         return false;
     if (m->tables[x].elem != m->tables[y].elem)
         return invalid(v, "type mismatch: table.copy between %s and %s tables",
-                       type_name(m->tables[x].elem), type_name(m->tables[y].elem));
+                       wasm_type_name(m->tables[x].elem), wasm_type_name(m->tables[y].elem));
     return pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32) && pop_expect(v, WASM_I32);
 }
 
@@ -773,7 +773,7 @@ static bool validate_body(validator *v)
             if (!pop(v, &t))
                 return false;
             if (t != WASM_FUNCREF && t != WASM_EXTERNREF && t != WASM_ANY)
-                return invalid(v, "type mismatch: ref.is_null of %s", type_name(t));
+                return invalid(v, "type mismatch: ref.is_null of %s", wasm_type_name(t));
             ok = push(v, WASM_I32);
             break;
         case WASM_OP_REF_FUNC:

@@ -5,11 +5,11 @@
  * bundled example plugin, of the benchmark kernels and of the Sightglass
  * programs when present. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "opt/ir.h"
 #include "wasmjail.h"
 #include "opt/opt.h"
@@ -386,21 +386,8 @@ END_TEST
 
 /* Every function of a module builds (or is declined) and verifies;
  * returns how many were built. */
-static uint32_t build_all(const char *path)
+static uint32_t build_all(const wasm_module *m, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    rewind(fp);
-    uint8_t *bytes = malloc((size_t)n);
-    ck_assert(bytes && fread(bytes, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    wasm_error err = {0};
-    wasm_module *m = wasm_decode(bytes, (size_t)n, WASM_FEATURE_SIMD, &err);
-    free(bytes);
-    ck_assert_msg(m && wasm_validate(m, &err), "%s: %s", path, err.message);
     uint32_t built = 0;
     for (uint32_t k = 0; k < 2 * (m->nfuncs - m->nfunc_imports); k++) {
         uint32_t i = m->nfunc_imports + k / 2;
@@ -418,28 +405,12 @@ static uint32_t build_all(const char *path)
         ir_free(&f);
         built += !metered;
     }
-    wasm_module_free(m);
     return built;
 }
 
 START_TEST(corpus_builds_and_verifies)
 {
-    /* examples/hello.wasm is built with the library (make check runs from
-     * the top build directory); the benchmark kernels when `make bench`
-     * made them */
-    char path[4096];
-    ck_assert_uint_gt(build_all("examples/hello.wasm"), 5);
-    build_all("bench/kernels/kernels.wasm");
-    const char *sg = getenv("SIGHTGLASS");
-    DIR *d = sg ? opendir(sg) : NULL;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s/benchmark.wasm", sg, e->d_name);
-        build_all(path);
-    }
-    if (d)
-        closedir(d);
+    corpus_each(build_all);
 }
 END_TEST
 

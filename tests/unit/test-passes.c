@@ -5,11 +5,11 @@
  * left, which block LICM moved an instruction to. A corpus test runs every
  * pass over the benchmark modules and verifies after each. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "corpus.h"
 #include "opt/opt.h"
 #include "opt/passes.h"
 #include "unit.h"
@@ -392,21 +392,9 @@ END_TEST
 
 /* Runs every pass over each function of a module, verifying after each;
  * returns how many functions were built. */
-static uint32_t optimize_all(const char *path)
+static uint32_t optimize_all(const wasm_module *m, const char *path)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return 0;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    rewind(fp);
-    uint8_t *bytes = malloc((size_t)n);
-    ck_assert(bytes && fread(bytes, 1, (size_t)n, fp) == (size_t)n);
-    fclose(fp);
-    wasm_error err = {0};
-    wasm_module *m = wasm_decode(bytes, (size_t)n, WASM_FEATURE_SIMD, &err);
-    free(bytes);
-    ck_assert_msg(m && wasm_validate(m, &err), "%s: %s", path, err.message);
+    (void)path;
     uint32_t built = 0;
     for (uint32_t i = m->nfunc_imports; i < m->nfuncs; i++) {
         ir_func f;
@@ -417,26 +405,12 @@ static uint32_t optimize_all(const char *path)
         ir_free(&f);
         built++;
     }
-    wasm_module_free(m);
     return built;
 }
 
 START_TEST(corpus_optimizes_and_verifies)
 {
-    /* the example plugin make builds; the kernels when make bench made them */
-    char path[4096];
-    ck_assert_uint_gt(optimize_all("examples/hello.wasm"), 5);
-    optimize_all("bench/kernels/kernels.wasm");
-    const char *sg = getenv("SIGHTGLASS");
-    DIR *d = sg ? opendir(sg) : NULL;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s/benchmark.wasm", sg, e->d_name);
-        optimize_all(path);
-    }
-    if (d)
-        closedir(d);
+    corpus_each(optimize_all);
 }
 END_TEST
 
