@@ -278,7 +278,8 @@ static bool set_succs(builder *b, uint32_t block, uint32_t n, const uint32_t *su
     blk->succs = wasm_arena_alloc(&b->f->arena, n, sizeof *blk->succs);
     if (!blk->succs)
         return oom(b);
-    memcpy(blk->succs, succs, n * sizeof *succs);
+    if (n)
+        memcpy(blk->succs, succs, n * sizeof *succs);
     blk->nsuccs = n;
     return true;
 }
@@ -311,7 +312,8 @@ static bool edge_to(builder *b, bctl *c)
     }
     if (!grow(b, (void **)&c->vals, &c->vals_cap, sizeof *c->vals, c->nvals + n))
         return false;
-    memcpy(c->vals + c->nvals, top, n * sizeof *top);
+    if (n)
+        memcpy(c->vals + c->nvals, top, n * sizeof *top);
     c->nvals += n;
     return true;
 }
@@ -391,7 +393,8 @@ static bool op_if(builder *b, const wasm_instr *ins)
     c->if_params = wasm_arena_alloc(&b->f->arena, c->nparams + 1, sizeof *c->if_params);
     if (!c->if_params)
         return oom(b);
-    memcpy(c->if_params, b->stack + c->height, c->nparams * sizeof *c->if_params);
+    if (c->nparams)
+        memcpy(c->if_params, b->stack + c->height, c->nparams * sizeof *c->if_params);
     uint32_t succs[2] = {then, other};
     if (!terminate(b, WASM_OP_BR_IF, 1, &cond, 2, succs) || !ir_add_pred(b->f, then, b->cur) ||
         !ir_add_pred(b->f, other, b->cur) || !seal(b, then) || !seal(b, other))
@@ -552,7 +555,8 @@ static bool op_fixed(builder *b, const wasm_instr *ins)
     uint32_t n = info->nin;
     ir_ref args[3];
     b->height -= n;
-    memcpy(args, b->stack + b->height, n * sizeof *args);
+    if (n)
+        memcpy(args, b->stack + b->height, n * sizeof *args);
     uint64_t imm = 0;
     uint32_t aux = 0;
     switch (info->imm) {
@@ -754,7 +758,9 @@ static bool build_body(builder *b)
         if (!v || !write_local(b, 0, i, v))
             return false;
     }
-    if (!grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, 1))
+    /* the stack exists from the start: code takes pointers into it */
+    if (!grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, 1) ||
+        !grow(b, (void **)&b->stack, &b->stack_cap, sizeof *b->stack, 16))
         return false;
     b->ctls[b->nctls++] = (bctl){.nresults = f->type->nresults, .results = f->type->results,
                                  .else_block = DEAD};
@@ -816,7 +822,8 @@ bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fue
     b.local_types = malloc((size_t)b.nlocals + 1);
     bool ok = b.local_types != NULL || oom(&b);
     if (ok) {
-        memcpy(b.local_types, f->type->params, f->type->nparams);
+        if (f->type->nparams)
+            memcpy(b.local_types, f->type->params, f->type->nparams);
         uint32_t k = f->type->nparams;
         for (uint32_t i = 0; i < func->nlocal_runs; i++) {
             memset(b.local_types + k, func->local_runs[i].type, func->local_runs[i].count);
