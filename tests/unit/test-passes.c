@@ -400,8 +400,9 @@ static uint32_t optimize_all(const wasm_module *m, const char *path)
         ir_func f;
         const char *why = NULL;
         if (!ir_build(&f, m, i, &why))
-            continue;
-        optimize(&f, m, i, LICM);
+            continue; /* declined: tier 1's */
+        ir_free(&f);
+        optimize(&f, m, i, LICM); /* builds it again */
         ir_free(&f);
         built++;
     }
