@@ -4,6 +4,27 @@
 
 #include "corpus.h"
 #include "unit.h"
+#include "wat.h"
+
+wasm_module *test_wat_module(const char *wat)
+{
+    size_t len;
+    uint8_t *bytes = wat_to_wasm(wat, &len);
+    wasm_error err = {0};
+    wasm_module *m = wasm_decode(bytes, len, WASM_FEATURE_SIMD | WASM_FEATURE_MEMORY64, &err);
+    free(bytes);
+    ck_assert_msg(m && wasm_validate(m, &err), "module: %s", err.message);
+    return m;
+}
+
+uint32_t test_count_op(ir_func *f, uint16_t op)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            n += ir_at(f, r)->op == op;
+    return n;
+}
 
 /* The module in file `path`, or NULL when there is no such file. */
 static wasm_module *read_module(const char *path)

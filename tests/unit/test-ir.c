@@ -17,17 +17,6 @@
 #include "wasm/module.h"
 #include "wat.h"
 
-static wasm_module *decode_wat(const char *wat)
-{
-    size_t len;
-    uint8_t *bytes = wat_to_wasm(wat, &len);
-    wasm_error err = {0};
-    wasm_module *m = wasm_decode(bytes, len, WASM_FEATURE_SIMD | WASM_FEATURE_MEMORY64, &err);
-    free(bytes);
-    ck_assert_msg(m && wasm_validate(m, &err), "module: %s", err.message);
-    return m;
-}
-
 /* Builds defined function `func` (module index) and verifies it. */
 static void build_ok(ir_func *f, const wasm_module *m, uint32_t func)
 {
@@ -38,16 +27,6 @@ static void build_ok(ir_func *f, const wasm_module *m, uint32_t func)
         ir_print(f, stderr);
         ck_abort_msg("function %u: %s", func, bad);
     }
-}
-
-/* Live instructions of operator `op` in the function. */
-static uint32_t count_op(ir_func *f, uint16_t op)
-{
-    uint32_t n = 0;
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            n += ir_at(f, r)->op == op;
-    return n;
 }
 
 /* The operand of the function's (single) return. */
@@ -66,14 +45,14 @@ static ir_inst *returned(ir_func *f)
 
 START_TEST(straight_line_has_no_phis)
 {
-    wasm_module *m = decode_wat("(module (func (param i32 i32) (result i32) (local i32)\n"
+    wasm_module *m = test_wat_module("(module (func (param i32 i32) (result i32) (local i32)\n"
                                 "  (local.set 2 (i32.add (local.get 0) (local.get 1)))\n"
                                 "  (local.set 2 (i32.mul (local.get 2) (local.get 2)))\n"
                                 "  (local.get 2)))");
     ir_func f;
     build_ok(&f, m, 0);
-    ck_assert_uint_eq(count_op(&f, IR_PHI), 0);
-    ck_assert_uint_eq(count_op(&f, IR_PARAM), 2);
+    ck_assert_uint_eq(test_count_op(&f, IR_PHI), 0);
+    ck_assert_uint_eq(test_count_op(&f, IR_PARAM), 2);
     ir_inst *mul = returned(&f);
     ck_assert_uint_eq(mul->op, WASM_OP_I32_MUL);
     ck_assert_uint_eq(mul->args[0], mul->args[1]); /* both the add */
@@ -86,7 +65,7 @@ END_TEST
 START_TEST(loop_carried_locals_become_header_phis)
 {
     /* i and sum change in the loop, n does not: two phis in the header */
-    wasm_module *m = decode_wat("(module (func (param $n i32) (result i32)\n"
+    wasm_module *m = test_wat_module("(module (func (param $n i32) (result i32)\n"
                                 "  (local $i i32) (local $sum i32)\n"
                                 "  (loop $l\n"
                                 "    (local.set $sum (i32.add (local.get $sum) (local.get $i)))\n"
@@ -95,7 +74,7 @@ START_TEST(loop_carried_locals_become_header_phis)
                                 "  (local.get $sum)))");
     ir_func f;
     build_ok(&f, m, 0);
-    ck_assert_uint_eq(count_op(&f, IR_PHI), 2);
+    ck_assert_uint_eq(test_count_op(&f, IR_PHI), 2);
     uint32_t headers = 0;
     for (uint32_t b = 0; b < f.nblocks; b++)
         headers += f.blocks[b].loop_header;
@@ -110,7 +89,7 @@ END_TEST
 
 START_TEST(if_else_merges_into_a_phi)
 {
-    wasm_module *m = decode_wat("(module (func (param i32) (result i32) (local i32)\n"
+    wasm_module *m = test_wat_module("(module (func (param i32) (result i32) (local i32)\n"
                                 "  (if (local.get 0)\n"
                                 "    (then (local.set 1 (i32.const 7)))\n"
                                 "    (else (local.set 1 (i32.const 9))))\n"
@@ -129,7 +108,7 @@ START_TEST(if_else_merges_into_a_phi)
     ir_free(&f);
     /* unchanged on both arms: the phi is trivial and goes */
     build_ok(&f, m, 1);
-    ck_assert_uint_eq(count_op(&f, IR_PHI), 0);
+    ck_assert_uint_eq(test_count_op(&f, IR_PHI), 0);
     ck_assert_uint_eq(returned(&f)->imm, 5);
     ir_free(&f);
     wasm_module_free(m);
@@ -140,7 +119,7 @@ START_TEST(block_results_and_branches)
 {
     /* a block whose result comes from a br_if, a br_table and the
      * fall-through; a loop with a parameter; unreachable code after br */
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (type $t (func (param i32) (result i32)))\n"
         " (func (param i32) (result i32)\n"
         "  (block $out (result i32)\n"
@@ -168,13 +147,13 @@ START_TEST(block_results_and_branches)
     ir_inst *phi = returned(&f);
     ck_assert_uint_eq(phi->op, IR_PHI);
     ck_assert_uint_eq(phi->nargs, 3); /* br_if, br_table's default, br */
-    ck_assert_uint_eq(count_op(&f, WASM_OP_BR_TABLE), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_BR_TABLE), 1);
     ir_free(&f);
     build_ok(&f, m, 1);
-    ck_assert_uint_eq(count_op(&f, IR_PHI), 1); /* the loop's parameter */
+    ck_assert_uint_eq(test_count_op(&f, IR_PHI), 1); /* the loop's parameter */
     ir_free(&f);
     build_ok(&f, m, 2);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_RETURN), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_RETURN), 1);
     ir_free(&f);
     build_ok(&f, m, 3);
     ck_assert_uint_eq(returned(&f)->op, IR_PARAM);
@@ -185,7 +164,7 @@ END_TEST
 
 START_TEST(what_tier_2_declines)
 {
-    wasm_module *m = decode_wat("(module\n"
+    wasm_module *m = test_wat_module("(module\n"
                                 " (func (param v128) (result v128) (local.get 0))\n"
                                 " (func (result i32)\n"
                                 "  (i32x4.extract_lane 1 (v128.const i32x4 1 2 3 4))))");
@@ -206,7 +185,7 @@ START_TEST(verifier_catches_broken_ir)
                                "    (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
                                "    (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
                                "  (local.get $i)))";
-    wasm_module *m = decode_wat(loop);
+    wasm_module *m = test_wat_module(loop);
     ir_func f;
     build_ok(&f, m, 0);
     ir_ref phi = 0;
@@ -237,13 +216,13 @@ END_TEST
  * imm its index) follows it, and the function returns several values. */
 START_TEST(several_results_become_projections)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module\n"
         " (func $three (result i32 f64 i64) (i32.const 1) (f64.const 2) (i64.const 3))\n"
         " (func (result i32 f64) (call $three) (drop) (i64.const 0) (drop)))");
     ir_func f;
     build_ok(&f, m, 1);
-    ck_assert_uint_eq(count_op(&f, IR_RESULT), 3);
+    ck_assert_uint_eq(test_count_op(&f, IR_RESULT), 3);
     for (uint32_t b = 0; b < f.nblocks; b++)
         for (ir_ref r = f.blocks[b].first; r; r = ir_at(&f, r)->next) {
             ir_inst *in = ir_at(&f, r);
@@ -300,7 +279,7 @@ static void metering_of(ir_func *f, char *buf, size_t size)
 /* Tier 1's runs (compiler/meter.c), as build.c places them. */
 START_TEST(metering_follows_tier_1)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (func $g (param i32) (result i32) local.get 0)\n"
         " (func (param $n i32) (result i32) (local $i i32)\n"
         "  i32.const 1 call $g drop\n"           /* the entry's run: 2 */
@@ -338,7 +317,7 @@ END_TEST
 /* What tier 2 compiles and what it leaves to tier 1, with the reason. */
 START_TEST(tier2_compiles_or_declines)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (memory 1) (table 1 funcref)\n"
         " (func $sum (param $n i32) (result i32) (local $i i32) (local $s i32)\n"
         "  (loop $l\n"

@@ -16,17 +16,6 @@
 #include "wasm/module.h"
 #include "wat.h"
 
-static wasm_module *decode_wat(const char *wat)
-{
-    size_t len;
-    uint8_t *bytes = wat_to_wasm(wat, &len);
-    wasm_error err = {0};
-    wasm_module *m = wasm_decode(bytes, len, 0, &err);
-    free(bytes);
-    ck_assert_msg(m && wasm_validate(m, &err), "module: %s", err.message);
-    return m;
-}
-
 static void verify(ir_func *f, const char *after)
 {
     const char *bad = ir_verify(f);
@@ -59,19 +48,10 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
     ir_dom_free(&d);
 }
 
-static uint32_t count_op(ir_func *f, uint16_t op)
-{
-    uint32_t n = 0;
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            n += ir_at(f, r)->op == op;
-    return n;
-}
-
 /* The live instruction of operator `op` (there must be one). */
 static ir_inst *only(ir_func *f, uint16_t op)
 {
-    ck_assert_uint_eq(count_op(f, op), 1);
+    ck_assert_uint_eq(test_count_op(f, op), 1);
     for (uint32_t b = 0; b < f->nblocks; b++)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
             if (ir_at(f, r)->op == op)
@@ -120,7 +100,7 @@ START_TEST(constants_fold_as_wasm_defines)
 {
     char wat[512];
     snprintf(wat, sizeof wat, "(module (func (result i32) %s))", folds[_i].expr);
-    wasm_module *m = decode_wat(wat);
+    wasm_module *m = test_wat_module(wat);
     ir_func f;
     optimize(&f, m, 0, SIMPLIFY);
     ir_inst *v = returned(&f);
@@ -135,7 +115,7 @@ END_TEST
 /* Divisions that trap, and float arithmetic, stay. */
 START_TEST(what_may_trap_or_is_inexact_stays)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (func (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))\n"
         " (func (result i64) (i64.rem_u (i64.const 5) (i64.const 0)))\n"
         " (func (param f64) (result f64) (f64.add (local.get 0) (f64.const 0)))\n"
@@ -185,7 +165,7 @@ START_TEST(identities_simplify)
         bool zero = i >= sizeof to_x / sizeof *to_x;
         const char *e = zero ? to_zero[i - sizeof to_x / sizeof *to_x] : to_x[i];
         snprintf(wat, sizeof wat, "(module (func (param i32 i32) (result i32) %s))", e);
-        wasm_module *m = decode_wat(wat);
+        wasm_module *m = test_wat_module(wat);
         ir_func f;
         optimize(&f, m, 0, SIMPLIFY);
         ir_inst *v = returned(&f);
@@ -198,7 +178,7 @@ START_TEST(identities_simplify)
     }
     /* eqz(eqz(c)) is c for a comparison c, not for another value; the
      * shift by 33 is a shift by 1 */
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (func (param i32 i32) (result i32)\n"
         "  (i32.eqz (i32.eqz (i32.lt_u (local.get 0) (local.get 1)))))\n"
         " (func (param i32) (result i32) (i32.eqz (i32.eqz (local.get 0))))\n"
@@ -208,7 +188,7 @@ START_TEST(identities_simplify)
     ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_LT_U);
     ir_free(&f);
     optimize(&f, m, 1, SIMPLIFY);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_EQZ), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_EQZ), 2);
     ir_free(&f);
     optimize(&f, m, 2, SIMPLIFY);
     ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_SHL);
@@ -219,7 +199,7 @@ END_TEST
 
 START_TEST(gvn_replaces_dominated_duplicates)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (memory 1) (global $g (mut i32) (i32.const 0))\n"
         /* a+b, b+a and a+b again: one add; a-b, b-a and their difference: three subs */
         " (func (param i32 i32) (result i32)\n"
@@ -243,16 +223,16 @@ START_TEST(gvn_replaces_dominated_duplicates)
         "  (i32.add (i32.load (local.get 0)))))");
     ir_func f;
     optimize(&f, m, 0, GVN);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_ADD), 1);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_SUB), 3);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_MUL), 3);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_ADD), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_SUB), 3);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 3);
     ir_free(&f);
     optimize(&f, m, 1, GVN);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_ADD), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_ADD), 2);
     ir_free(&f);
     optimize(&f, m, 2, GVN);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_GLOBAL_GET), 2);
-    ck_assert_uint_eq(count_op(&f, WASM_OP_I32_LOAD), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_GLOBAL_GET), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_LOAD), 2);
     ir_free(&f);
     wasm_module_free(m);
 }
@@ -275,7 +255,7 @@ START_TEST(licm_hoists_invariants_to_the_preheader)
 {
     /* n*12 and (n*12)+k are invariant; i*4 depends on the loop's phi; the
      * load may trap and stays */
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (memory 1)\n"
         " (func (param $n i32) (param $k i32) (result i32) (local $i i32) (local $s i32)\n"
         "  (loop $l\n"
@@ -336,7 +316,7 @@ START_TEST(licm_leaves_outer_loops_alone)
 {
     /* i*40 is invariant in the inner loop and leaves it; n*3 is invariant
      * in the outer loop but stays (only innermost loops are done) */
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (func (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n"
         "  (loop $outer\n"
         "    (local.set $j (i32.const 0))\n"
@@ -369,7 +349,7 @@ END_TEST
  * (test-codegen's folded_constant_addresses runs both). */
 START_TEST(a_folded_address_is_checked_like_a_constant_one)
 {
-    wasm_module *m = decode_wat(
+    wasm_module *m = test_wat_module(
         "(module (memory 1)\n"
         " (func (result i32) (i32.load offset=22 (i32.and (i32.const -16) (i32.const -15))))\n"
         " (func (result i32) (i32.load offset=22 (i32.and (i32.const 16) (i32.const -15)))))");
