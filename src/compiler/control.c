@@ -250,10 +250,14 @@ bool op_control(fn *f, const wasm_instr *ins)
         /* Jumps come in, or only they can reach what follows. */
         if (c->kind == C_IF || c->fixups != UINT32_MAX || c->dead)
             meter_run(f);
+        /* Neither a jump nor the body's end reaches it: what follows is dead too. */
+        bool unreachable = c->dead && c->kind != C_IF && c->fixups == UINT32_MAX;
         mark_dead(f);
         f->nctrls--;
         for (uint32_t i = 0; i < c->nresults; i++)
             push_stack(f, c->results[i]);
+        if (unreachable)
+            mark_dead(f);
         return true;
     case 0x0c: /* br */
         spill_all(f);

@@ -1267,7 +1267,14 @@ static const char runs_wat[] =
     "    block $out\n"
     "      local.get $x if br $out else i32.const 1 local.get $z i32.div_u drop end\n"
     "      i32.const 1 drop\n"
-    "    end))\n";
+    "    end)\n"
+    /* The then arm's block never ends, so the if's end is reached only by
+     * falling through the else arm, whose run goes on after it. */
+    "  (func (export \"deadblock\") (param $x i32) (param $z i32) (result i32)\n"
+    "    local.get $x\n"
+    "    if (result i32) block (result i32) unreachable end i32.eqz\n"
+    "    else i32.const 1 local.get $z i32.div_u end\n"
+    "    i32.const 2 i32.add))\n";
 
 /* The fuel left at each host call and epoch callback, in order. */
 typedef struct fuel_trace {
@@ -1357,6 +1364,13 @@ START_TEST(fuel_runs_around_calls_and_branches)
     EXPECT_TRAP(&fx, "ifelse", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", NULL, zeros,
                 2);
     ck_assert_uint_eq(before - get_fuel(&fx), 6);
+    /* deadblock(0, z): if (2), then the else arm's run with what follows (5). */
+    ck_assert_uint_eq(FUEL_OF(&fx, "deadblock", &res, ARGS(v_i32(0), v_i32(1))), 7);
+    ck_assert_int_eq(res.of.i32, 3);
+    before = get_fuel(&fx);
+    EXPECT_TRAP(&fx, "deadblock", WJ_TRAP_INT_DIVIDE_BY_ZERO, "integer divide by zero", NULL,
+                zeros, 2);
+    ck_assert_uint_eq(before - get_fuel(&fx), 7);
     fx_close(&fx);
 }
 END_TEST
