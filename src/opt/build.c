@@ -12,6 +12,12 @@
  * to a block's end becomes a phi there, and a loop's parameters are phis
  * of its header. Phis that turn out to merge a single value are removed
  * at the end.
+ *
+ * An on-stack-replacement entry (ir_build_osr) is the same build with one
+ * more entry: block 0 defines every local as a parameter and jumps to the
+ * loop's header when the loop is reached, while the function's own entry
+ * becomes a block that nothing reaches; what only it reaches goes at the
+ * end, so the rest is an ordinary function.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +65,9 @@ typedef struct builder {
     ir_ref run;        /* the current fuel run's IR_FUEL(_CHECK), or 0 */
     uint32_t run_cost;
     bool run_pending;  /* a run started whose charge waits for a costly instruction */
+    bool osr;          /* building an OSR entry (ir_build_osr) */
+    uint32_t osr_loop; /* its loop's module offset */
+    bool osr_found;
 } builder;
 
 #define DEAD UINT32_MAX
@@ -356,6 +365,19 @@ static bool op_block(builder *b, const wasm_instr *ins)
     return c->target != DEAD;
 }
 
+/* OSR: the loop entered is reached; the entry block, whose locals are the
+ * parameters, jumps to its header. */
+static bool osr_enter(builder *b, const bctl *c)
+{
+    if (c->nparams)
+        return fail(b, "a loop with parameters");
+    if (b->height)
+        return fail(b, "values on the stack below the loop");
+    b->osr_found = true;
+    return emit(b, 0, WASM_OP_BR, 0, 0, NULL, 0) && set_succs(b, 0, 1, &c->target) &&
+           (ir_add_pred(b->f, c->target, 0) || oom(b));
+}
+
 static bool op_loop(builder *b, const wasm_instr *ins)
 {
     if (!open_ctl(b, WASM_OP_LOOP, ins))
@@ -376,6 +398,8 @@ static bool op_loop(builder *b, const wasm_instr *ins)
     for (uint32_t i = 0; i < c->nparams; i++)
         b->stack[c->height + i] = c->vals[i];
     b->cur = header;
+    if (b->osr && b->pos == b->osr_loop && !osr_enter(b, c))
+        return false;
     return meter_check(b);
 }
 
@@ -710,7 +734,7 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl)
         changed = false;
         for (ir_ref r = 1; r < f->ninsts; r++) {
             ir_inst *in = ir_at(f, r);
-            if (in->op != IR_PHI || repl[r])
+            if (in->op != IR_PHI || repl[r] || (in->flags & IR_DEAD))
                 continue;
             ir_ref same = 0;
             bool trivial = true;
@@ -758,6 +782,11 @@ static bool build_body(builder *b)
         if (!v || !write_local(b, 0, i, v))
             return false;
     }
+    /* OSR: the function's own entry follows, which nothing reaches (its
+     * locals read as zeros): the code up to the loop is built as usual,
+     * then goes with what only it reaches (remove_unreachable). */
+    if (b->osr && ((b->cur = new_block(b)) == DEAD || !seal(b, b->cur)))
+        return false;
     /* the stack exists from the start: code takes pointers into it */
     if (!grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, 1) ||
         !grow(b, (void **)&b->stack, &b->stack_cap, sizeof *b->stack, 16))
@@ -805,18 +834,56 @@ static bool build_body(builder *b)
         if (!terminate(b, WASM_OP_RETURN, n, b->stack, 0, NULL))
             return false;
     }
+    if (b->osr && !b->osr_found)
+        return fail(b, "no reachable loop at that offset");
     return true;
 }
 
-bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, bool epochs,
-                      const char **why)
+/* OSR: the blocks that block 0 does not reach go (the function's own entry
+ * and what only it reaches), and so do their edges into the rest, with
+ * the phi operands those carry. */
+static bool remove_unreachable(builder *b)
+{
+    ir_func *f = b->f;
+    ir_dom d;
+    if (!ir_dominators(f, &d))
+        return oom(b);
+    for (uint32_t k = 0; k < f->nblocks; k++) {
+        ir_block *blk = &f->blocks[k];
+        if (d.order[k] == UINT32_MAX) {
+            while (blk->first)
+                ir_remove(f, blk->first);
+            blk->npreds = blk->nsuccs = 0;
+            continue;
+        }
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < blk->npreds; i++) {
+            if (d.order[blk->preds[i]] == UINT32_MAX)
+                continue;
+            for (ir_ref r = blk->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
+                ir_at(f, r)->args[n] = ir_at(f, r)->args[i];
+            blk->preds[n++] = blk->preds[i];
+        }
+        for (ir_ref r = blk->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
+            ir_at(f, r)->nargs = n;
+        blk->npreds = n;
+    }
+    ir_dom_free(&d);
+    return true;
+}
+
+/* The function as ir_build_metered builds it, or with `osr` its OSR entry
+ * at osr_loop (ir_build_osr). */
+static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, bool epochs,
+                  bool osr, uint32_t osr_loop, const char **why)
 {
     memset(f, 0, sizeof *f);
     f->m = m;
     f->index = index;
     f->type = wasm_func_type(m, index);
     const wasm_func *func = &m->funcs[index];
-    builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET, .fuel = fuel, .epochs = epochs};
+    builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET, .fuel = fuel, .epochs = epochs,
+                 .osr = osr, .osr_loop = osr_loop};
     /* Validation bounds the count of locals well below 2^32. */
     b.nlocals = f->type->nparams + func->nlocals;
     b.local_types = malloc((size_t)b.nlocals + 1);
@@ -836,7 +903,19 @@ bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fue
             if (f->type->results[i] == WASM_V128)
                 ok = fail(&b, "v128 results");
     }
-    ok = ok && build_body(&b);
+    if (ok && osr) {
+        /* the OSR entry's type: every local a parameter */
+        wasm_functype *t = wasm_arena_alloc(&f->arena, 1, sizeof *t);
+        uint8_t *params = wasm_arena_alloc(&f->arena, (size_t)b.nlocals + 1, 1);
+        ok = (t && params) || oom(&b);
+        if (ok) {
+            memcpy(params, b.local_types, b.nlocals);
+            *t = (wasm_functype){.nparams = b.nlocals, .params = params,
+                                 .nresults = f->type->nresults, .results = f->type->results};
+            f->type = t;
+        }
+    }
+    ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
         ir_ref *repl = calloc(f->ninsts, sizeof *repl);
         ok = repl != NULL || oom(&b);
@@ -858,4 +937,16 @@ bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fue
         ir_free(f);
     }
     return ok;
+}
+
+bool ir_build_metered(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, bool epochs,
+                      const char **why)
+{
+    return build(f, m, index, fuel, epochs, false, 0, why);
+}
+
+bool ir_build_osr(ir_func *f, const wasm_module *m, uint32_t index, uint32_t loop_offset,
+                  bool fuel, bool epochs, const char **why)
+{
+    return build(f, m, index, fuel, epochs, true, loop_offset, why);
 }

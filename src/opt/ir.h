@@ -131,6 +131,15 @@ static inline bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, co
 {
     return ir_build_metered(f, m, index, false, false, why);
 }
+/* The same, as an on-stack-replacement entry at the loop whose `loop`
+ * opcode is at module offset loop_offset (opt.h, opt_compile_osr): f->type
+ * is the entry's own (in f's arena), every local a parameter; block 0
+ * holds the parameters and jumps to the loop's header, and the code before
+ * the loop, with what only it reaches, is gone. Also false when the loop
+ * has parameters or values below it on the stack, or is not a reachable
+ * loop of the function. */
+bool ir_build_osr(ir_func *f, const wasm_module *m, uint32_t index, uint32_t loop_offset,
+                  bool fuel, bool epochs, const char **why);
 void ir_free(ir_func *f);
 
 /* Checks the invariants every pass keeps (terminators last, phis first

@@ -109,19 +109,16 @@ static void backend_free(backend *be)
     free(be->stubs.v);
 }
 
-bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char **why)
+/* Compiles a function's IR f (then freed) at the end of o's code. */
+static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char **why)
 {
-    ir_func f;
-    *why = NULL;
-    if (!ir_build_metered(&f, env->m, index, env->fuel_checks, env->epoch_checks, why))
-        return false;
     /* What the back end covers is judged on the optimized IR. */
-    *why = optimize(&f) ? unsupported(env, &f) : "out of memory";
+    *why = optimize(f) ? unsupported(env, f) : "out of memory";
     if (*why) {
-        ir_free(&f);
+        ir_free(f);
         return false;
     }
-    backend be = {.ir = &f, .env = env, .out = o, .cb = &o->code};
+    backend be = {.ir = f, .env = env, .out = o, .cb = &o->code};
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
     bool ok = order_blocks(&be) && be_select(&be) && compute_intervals(&be) &&
@@ -131,6 +128,24 @@ bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char *
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;
     }
     backend_free(&be);
-    ir_free(&f);
+    ir_free(f);
     return ok;
+}
+
+bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char **why)
+{
+    ir_func f;
+    *why = NULL;
+    return ir_build_metered(&f, env->m, index, env->fuel_checks, env->epoch_checks, why) &&
+           compile_ir(env, &f, o, why);
+}
+
+bool opt_compile_osr(const opt_env *env, uint32_t index, uint32_t loop_offset, module_out *o,
+                     const char **why)
+{
+    ir_func f;
+    *why = NULL;
+    return ir_build_osr(&f, env->m, index, loop_offset, env->fuel_checks, env->epoch_checks,
+                        why) &&
+           compile_ir(env, &f, o, why);
 }

@@ -28,4 +28,16 @@ typedef struct opt_env {
  * compiles it) or memory ran out (*why "out of memory"). */
 bool opt_compile(const opt_env *env, uint32_t index, module_out *o, const char **why);
 
+/* Compiles defined function `index` (module index) as an on-stack-replacement
+ * entry at the loop whose `loop` opcode is at module byte offset `loop_offset`:
+ * a function whose parameters are all of the function's locals (parameters, then
+ * declared locals, in order), whose results are the function's, and whose code is
+ * the function's from that loop's header on. Metering is exactly the function's
+ * from the header on: the header's fuel/epoch checks come first; there is no
+ * function-entry check. False (nothing emitted, *why says why) when the loop has
+ * parameters or values below it on the stack, is unreachable, is not found, or
+ * tier 2 declines the function. */
+bool opt_compile_osr(const opt_env *env, uint32_t index, uint32_t loop_offset,
+                     module_out *o, const char **why);
+
 #endif
