@@ -23,6 +23,7 @@ typedef struct osr_loop {
     const char *why;
 } osr_loop;
 
+/* An open block, loop, if or the function's body, as loops_of follows it. */
 typedef struct frame {
     uint16_t kind;
     uint32_t height, nparams, nresults;
