@@ -202,12 +202,26 @@ WJ_API void wj_config_set_pooling(wj_config *config, const wj_pooling_config *po
  * compiled code, trap tables and errors are the same for every setting. */
 WJ_API void wj_config_set_compile_threads(wj_config *config, uint32_t threads);
 
-/* How functions are compiled. BASELINE (the default): the single-pass
- * tier only, the fastest to compile. OPTIMIZED: the optimizing tier for
- * every function it covers (its coverage grows; the others stay
- * baseline), compiled before the module is returned. */
-typedef enum wj_strategy { WJ_STRATEGY_BASELINE, WJ_STRATEGY_OPTIMIZED } wj_strategy;
+/* How functions are compiled. TIERED (the default): every function starts
+ * in the single-pass tier, the fastest to compile; a background thread of
+ * the engine (started when the first function gets hot, so wj_jail_enter
+ * must come before) compiles the functions that get hot with the
+ * optimizing tier, and calls switch to them, while a loop that runs long
+ * moves to them by on-stack replacement. Once jailed, no new code is
+ * made: hot functions stay in the single-pass tier. BASELINE: the single-pass tier only. OPTIMIZED:
+ * the optimizing tier for every function it covers (its coverage grows;
+ * the others stay baseline), compiled before the module is returned. */
+typedef enum wj_strategy {
+    WJ_STRATEGY_BASELINE,
+    WJ_STRATEGY_OPTIMIZED,
+    WJ_STRATEGY_TIERED,
+} wj_strategy;
 WJ_API void wj_config_set_strategy(wj_config *config, wj_strategy strategy);
+/* TIERED: a function is hot once its calls plus its loops' iterations
+ * reach `budget` (default 1000). 0 tiers up every function after its
+ * first call and every loop at its first iteration, the calling thread
+ * waiting for the code: for testing the tiers, not for speed. */
+WJ_API void wj_config_set_tier_up_budget(wj_config *config, uint32_t budget);
 
 /* The engine copies the configuration; config may be NULL for defaults. */
 WJ_API wj_engine *wj_engine_new(const wj_config *config);

@@ -88,10 +88,13 @@ void cmd_run_help(FILE *out)
             "                              sleep, ends it only once the call returns)\n"
             "      --fuel N                stop it with a trap once it has executed about N\n"
             "                              instructions\n"
-            "      --tier TIER             how to compile: baseline (the single-pass\n"
-            "                              compiler, the default) or optimized (the\n"
-            "                              optimizing compiler for every function it\n"
-            "                              covers yet, before the program starts)\n"
+            "      --tier TIER             how to compile: tiered (the default: the\n"
+            "                              single-pass compiler first, then the\n"
+            "                              optimizing one, on a background thread, for\n"
+            "                              the functions and loops that run hot),\n"
+            "                              baseline (the single-pass compiler only) or\n"
+            "                              optimized (the optimizing compiler for every\n"
+            "                              function it covers, before the program starts)\n"
             "  -h, --help                  show this help and exit\n"
             "\n"
             "Exit status: the program's own (proc_exit), 134 when it traps (a report with\n"
@@ -256,14 +259,17 @@ static int parse_options(int argc, char **argv, run_options *o)
             wj_config_set_dynamic_memories(o->config, true);
             break;
         case OPT_TIER:
-            if (strcmp(optarg, "baseline") != 0 && strcmp(optarg, "optimized") != 0) {
-                o->status = cli_usage_error("run: --tier '%s': expected baseline or optimized",
-                                            optarg);
+            if (strcmp(optarg, "tiered") == 0) {
+                wj_config_set_strategy(o->config, WJ_STRATEGY_TIERED);
+            } else if (strcmp(optarg, "baseline") == 0) {
+                wj_config_set_strategy(o->config, WJ_STRATEGY_BASELINE);
+            } else if (strcmp(optarg, "optimized") == 0) {
+                wj_config_set_strategy(o->config, WJ_STRATEGY_OPTIMIZED);
+            } else {
+                o->status = cli_usage_error(
+                    "run: --tier '%s': expected tiered, baseline or optimized", optarg);
                 return -1;
             }
-            wj_config_set_strategy(o->config, strcmp(optarg, "optimized") == 0
-                                                  ? WJ_STRATEGY_OPTIMIZED
-                                                  : WJ_STRATEGY_BASELINE);
             break;
         case OPT_FEATURES:
             if (!cli_parse_features(o->config, optarg)) {

@@ -53,16 +53,6 @@ static bool module_supported(const wasm_module *m, wasm_error *err)
     return true;
 }
 
-/* What the trap stubs of a chunk call (func.c: trap_call): a rel32 call
- * reaches it wherever the runtime was loaded. Before the chunk's first
- * function, so it is no frame's code: nothing faults or calls in it. */
-static void emit_trap_thunk(module_out *o)
-{
-    o->trap_thunk = o->code.len;
-    x86_mov_ri64(&o->code, SCRATCH, (uint64_t)(uintptr_t)wj__trap_trampoline); /* mov r11, trampoline */
-    x86_jmp_rm(&o->code, R_(SCRATCH));                                         /* jmp r11 */
-}
-
 /* Starts function `index` in f, its output going to c: every field afresh
  * but those from `head` on (func.h), which f keeps (the buffers emptied).
  * Only the fields before them are cleared: copying or clearing the whole
@@ -85,7 +75,8 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
     f->index = index;
     f->fuel_checks = j->env->fuel_checks;
     f->epoch_checks = j->env->epoch_checks;
-    f->fixups.n = f->stubs.n = f->lazy_stubs.n = 0;
+    f->tiered = j->env->tiered;
+    f->fixups.n = f->stubs.n = f->lazy_stubs.n = f->hot_sites.n = 0;
     f->vconsts.n = f->vconst_refs.n = f->epoch_stubs.n = 0;
 }
 
@@ -184,8 +175,21 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     }
     /* Populated at once: cheaper than a fault per page as it is filled. */
     size_t map_size = size ? (size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1) : PAGE_SIZE;
-    uint8_t *code = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    size_t reserved = j->env->tiered ? tier_up_reservation(map_size, j->m) : 0;
+    uint8_t *code;
+    if (reserved) { /* the pieces' room, inaccessible until they come */
+        code = mmap(NULL, map_size + reserved, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (code != MAP_FAILED &&
+            mmap(code, map_size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+            munmap(code, map_size + reserved);
+            code = MAP_FAILED;
+        }
+    } else {
+        code = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    }
     if (code == MAP_FAILED)
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory for code");
     for (uint32_t k = 0; k < j->nchunks; k++) {
@@ -203,12 +207,14 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
             x86_bind(&all, o->relocs.v[i].at + base[k], j->starts[o->relocs.v[i].func]);
     }
     if (mprotect(code, map_size, PROT_READ | PROT_EXEC) != 0) {
-        munmap(code, map_size);
+        munmap(code, map_size + reserved);
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "cannot map code executable");
     }
     out->code = code;
     out->code_size = size;
-    out->map_size = map_size;
+    out->map_size = map_size + reserved;
+    if (reserved && !(out->extra = tier_up_extra_new(map_size, j->m)))
+        return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
     return true;
 }
 
@@ -275,6 +281,7 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
 
 void compiled_code_free(compiled_code *c)
 {
+    tier_up_extra_free(c->extra);
     if (c->code)
         munmap(c->code, c->map_size);
     free(c->func_starts);

@@ -6,6 +6,8 @@
 #ifndef WJ_COMPILER_COMPILER_H
 #define WJ_COMPILER_COMPILER_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,10 +29,40 @@ typedef struct compiled_addr {
     uint32_t wasm;
 } compiled_addr;
 
+/* An address-map entry's wasm offset for a call whose frame is no wasm
+ * frame of its own (tier 1's frame below an on-stack replacement, whose
+ * function the replacement's frame shows): backtraces skip it. */
+#define COMPILED_NO_FRAME UINT32_MAX
+
+/* Code added to a compiled module while it runs (tiered execution): one
+ * function's tier-2 code or osr entry with its own tables, offsets from
+ * compiled_code.code. */
+typedef struct compiled_piece {
+    uint32_t start, end;
+    uint32_t func; /* module index */
+    uint32_t ntraps, naddrs;
+    compiled_trap *traps;
+    compiled_addr *addrs;
+} compiled_piece;
+
+/* The pieces, in the reservation past the module's code, in ascending
+ * order. Appended under `lock` while other threads run the code and look
+ * PCs up (signal handlers too): a piece is complete before the count that
+ * shows it is stored (release). */
+typedef struct compiled_extra {
+    pthread_mutex_t lock;
+    size_t used;               /* bytes of the mapping taken, from code */
+    uint32_t cap;
+    _Atomic uint32_t npieces;
+    compiled_piece *pieces;    /* cap of them */
+} compiled_extra;
+
 typedef struct compiled_code {
     uint8_t *code;      /* read + execute once compiled */
     size_t code_size;
-    size_t map_size;    /* of the mapping */
+    size_t map_size;    /* of the mapping: the code's pages, and with tiered
+                         * execution the reservation for the pieces */
+    compiled_extra *extra; /* tiered execution's pieces, or NULL */
     uint32_t first_func; /* index of the first defined function (= imports) */
     uint32_t nfuncs;     /* defined functions */
     uint32_t *func_starts; /* nfuncs code offsets, ascending; a function ends
@@ -55,6 +87,7 @@ typedef struct compile_env {
     bool fuel_checks;          /* fuel charged per run of instructions */
     uint32_t threads;          /* that may compile at once (0 or 1: this one) */
     bool optimize;             /* tier 2 for the functions it covers */
+    bool tiered;               /* tier 1 with budgets and tier-up paths (hot.c) */
 } compile_env;
 
 /* Compiles every defined function of `m` (already validated). On failure
@@ -63,6 +96,17 @@ typedef struct compile_env {
 bool compile_module(const wasm_module *m, const compile_env *env, compiled_code *out,
                     wasm_error *err);
 void compiled_code_free(compiled_code *c);
+
+/* Tiered execution (tierup.c): compiles defined function `func` (defined
+ * index) with tier 2, as its osr entry at the loop at module offset `loop`
+ * unless that is VM_TIER_AT_ENTRY, into c's reservation (env: the one c
+ * was compiled with). Its direct calls go to a callee's tier-2 entry in
+ * `tier` (vmctx.h) when it has one, else to its tier-1 code. Returns the
+ * code, or NULL when tier 2 declines it or there is no room or memory
+ * (*why says which). Thread-safe; the code runs as soon as it returns. */
+const void *compile_tier_up(const wasm_module *m, const compile_env *env, compiled_code *c,
+                            const vm_tier_func *tier, uint32_t func, uint32_t loop,
+                            const char **why);
 
 /* Lookups for trap recording and backtraces: async-signal-safe. */
 /* The trap code at code offset `offset`, or 0 when it is not a trap site. */

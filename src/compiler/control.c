@@ -200,6 +200,7 @@ bool op_control(fn *f, const wasm_instr *ins)
         c->head = cb->len;
         if (ins->op == 0x03) {
             lcache_clear(f); /* the back edges do not know the cache */
+            hot_loop(f, c);
             meter_check(f);
         }
         return true;

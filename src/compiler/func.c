@@ -147,6 +147,7 @@ static void zero_locals(fn *f)
 
 static void prologue(fn *f)
 {
+    hot_entry(f);
     copy_head(f);
     meter_check(f);
     reload_membase(f);
@@ -197,6 +198,7 @@ void fn_free(fn *f)
     free(f->stubs.v);
     free(f->lazy_stubs.v);
     free(f->epoch_stubs.v);
+    free(f->hot_sites.v);
     free(f->block_marks.v);
 }
 
@@ -392,6 +394,7 @@ bool compile_function(fn *f)
     tables_finish(f); /* before the trap stubs: it adds some */
     emit_stubs(f);
     meter_finish(f);
+    hot_finish(f);
     vconst_finish(f);
     uint64_t frame = VM_UNIT * (1 + (uint64_t)f->locals_units + f->max_units + f->max_out);
     frame = (frame + 15) & ~(uint64_t)15;

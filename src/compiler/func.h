@@ -113,6 +113,15 @@ typedef struct lazy_stub {
     bool func;       /* ref.func */
 } lazy_stub;
 
+/* A budget count-down of tiered code and where its out-of-line path
+ * (hot.c) resumes tier 1. */
+typedef struct hot_site {
+    uint32_t jump;   /* rel32 of the js to the path */
+    uint32_t resume; /* right after it */
+    uint32_t loop;   /* the loop's offset, VM_TIER_AT_ENTRY or VM_TIER_IN_LOOP */
+    uint32_t wasm;
+} hot_site;
+
 /* A 16-byte constant read rip-relative (vconst.c). */
 typedef struct vconst_ref {
     uint32_t at;    /* disp32 position; the instruction ends at at + 4 */
@@ -172,6 +181,7 @@ typedef struct fn {
 
     /* Metering (meter.c), when the engine asks for it. */
     bool fuel_checks, epoch_checks;
+    bool tiered;          /* budgets and tier-up paths (hot.c) */
     uint32_t fuel_imm;    /* imm32 of the current run's fuel add; 0: none yet */
     uint32_t fuel_cost;   /* of the current run's instructions so far */
     bool fuel_pending;    /* a run started; its add waits for a costly instruction */
@@ -215,6 +225,7 @@ typedef struct fn {
     vconst_slot *vconst_slots; /* a power of two of them, at most half live */
     uint32_t vconst_slot_cap, vconst_gen;
     VEC(epoch_stub) epoch_stubs;
+    VEC(hot_site) hot_sites;
     VEC(uint32_t) block_marks; /* pin.c's scratch */
 } fn;
 
@@ -338,6 +349,11 @@ void pin_locals(fn *f);
 void pins_enter(fn *f);  /* prologue: parameters loaded, LOCAL_READ_UNSET ones zeroed */
 void pins_save(fn *f);   /* before a call: written ones to their homes */
 void pins_reload(fn *f); /* after a call */
+
+/* ---- hot.c ---- */
+void hot_entry(fn *f);               /* the function's first instructions */
+void hot_loop(fn *f, const ctrl *c); /* at the header of loop c, opened last */
+void hot_finish(fn *f);              /* after the body: the out-of-line paths */
 
 /* ---- func.c ---- */
 bool compile_function(fn *f); /* f->m, type_ids, out, cb, err and index set */

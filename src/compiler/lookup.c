@@ -5,20 +5,47 @@
  */
 #include "compiler.h"
 
-uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset)
+/* The piece containing offset (past the module's own code), or NULL. */
+static const compiled_piece *piece_at(const compiled_code *c, uint32_t offset)
 {
-    uint32_t lo = 0, hi = c->ntraps;
+    if (!c->extra)
+        return NULL;
+    uint32_t lo = 0, hi = atomic_load_explicit(&c->extra->npieces, memory_order_acquire);
+    const compiled_piece *p = c->extra->pieces;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        uint32_t at = c->traps[mid].offset;
+        if (offset < p[mid].start)
+            hi = mid;
+        else if (offset >= p[mid].end)
+            lo = mid + 1;
+        else
+            return &p[mid];
+    }
+    return NULL;
+}
+
+static uint32_t trap_in(const compiled_trap *traps, uint32_t n, uint32_t offset)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        uint32_t at = traps[mid].offset;
         if (at == offset)
-            return c->traps[mid].code;
+            return traps[mid].code;
         if (at < offset)
             lo = mid + 1;
         else
             hi = mid;
     }
     return 0;
+}
+
+uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset)
+{
+    if (offset < c->code_size)
+        return trap_in(c->traps, c->ntraps, offset);
+    const compiled_piece *p = piece_at(c, offset);
+    return p ? trap_in(p->traps, p->ntraps, offset) : 0;
 }
 
 /* How many of the n ascending offsets are <= key. */
@@ -52,18 +79,27 @@ static uint32_t addrs_at_most(const compiled_addr *addrs, uint32_t n, uint32_t k
 bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
                      uint32_t *wasm_offset)
 {
-    if (offset >= c->code_size)
-        return false;
-    uint32_t i = starts_at_most(c->func_starts, c->nfuncs, offset);
-    if (i == 0)
-        return false; /* before the first function: the trap thunk or padding */
-    uint32_t start = c->func_starts[i - 1];
-    *func = c->first_func + (i - 1);
-
+    const compiled_addr *addrs = c->addrs;
+    uint32_t naddrs = c->naddrs, start;
+    if (offset < c->code_size) {
+        uint32_t i = starts_at_most(c->func_starts, c->nfuncs, offset);
+        if (i == 0)
+            return false; /* before the first function: the trap thunk or padding */
+        start = c->func_starts[i - 1];
+        *func = c->first_func + (i - 1);
+    } else {
+        const compiled_piece *p = piece_at(c, offset);
+        if (!p)
+            return false;
+        start = p->start;
+        *func = p->func;
+        addrs = p->addrs;
+        naddrs = p->naddrs;
+    }
     /* The last address-map entry at or before offset, if it is in this
      * function: a trap site or a call's last byte (return address - 1)
      * maps exactly; anything between them gets the instruction before. */
-    uint32_t j = addrs_at_most(c->addrs, c->naddrs, offset);
-    *wasm_offset = j > 0 && c->addrs[j - 1].native >= start ? c->addrs[j - 1].wasm : 0;
-    return true;
+    uint32_t j = addrs_at_most(addrs, naddrs, offset);
+    *wasm_offset = j > 0 && addrs[j - 1].native >= start ? addrs[j - 1].wasm : 0;
+    return *wasm_offset != COMPILED_NO_FRAME;
 }

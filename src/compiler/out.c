@@ -48,3 +48,10 @@ void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
     *jump_at = x86_jcc(cb, CC_B);                        /* jb stub */
     x86_mov_mr(cb, SZ64, M_(RBP, -8), R15);              /* mov [rbp-8], r15 */
 }
+
+void emit_trap_thunk(module_out *o)
+{
+    o->trap_thunk = o->code.len;
+    x86_mov_ri64(&o->code, R11, (uint64_t)(uintptr_t)wj__trap_trampoline); /* mov r11, trampoline */
+    x86_jmp_rm(&o->code, R_(R11));                                         /* jmp r11 */
+}

@@ -48,6 +48,18 @@ bool out_addr(module_out *o, uint32_t native, uint32_t wasm);
 bool out_trap(module_out *o, uint32_t native, uint32_t code, uint32_t wasm);
 bool out_reloc(module_out *o, uint32_t at, uint32_t func);
 
+/* What the trap stubs of a chunk of code call (func.c: trap_call): a rel32
+ * call reaches it wherever the runtime was loaded. It goes before the
+ * chunk's first function, so it is no frame's code: nothing faults or
+ * calls in it. */
+void emit_trap_thunk(module_out *o);
+
+/* Tiered execution's room for tier-2 code past a module's code of
+ * `map_size` bytes (tierup.c), and the record of what goes there. */
+size_t tier_up_reservation(size_t map_size, const wasm_module *m);
+compiled_extra *tier_up_extra_new(size_t map_size, const wasm_module *m);
+void tier_up_extra_free(compiled_extra *e);
+
 /* The start of every prologue: push rbp; mov rbp, rsp; sub rsp, N; the
  * stack check; vmctx to [rbp-8]. The positions of N's imm32 and of the
  * check's jb rel32 (to a WJ_TRAP_STACK_EXHAUSTED stub) go to *frame_at and

@@ -184,6 +184,8 @@ enum {
  *   [3]  const uint64_t *epoch: the engine's epoch counter
  *   [4]  wj__lazy_trampoline, called through the vmctx because compiled
  *        code may be mapped out of rel32 reach of the library
+ *   [5]  vm_tier_func *tier: the module's tier-up state (tiered execution;
+ *        NULL otherwise), shared by its instances
  *   then vm_memory *memories[nmemories]   (imported ones point at the exporter's)
  *        vm_table  *tables[ntables]
  *        uint64_t   globals[nglobals]     a defined global's value inline
@@ -207,7 +209,8 @@ enum {
     VMCTX_INSTANCE = 16,
     VMCTX_EPOCH = 24,
     VMCTX_LAZY = 32,
-    VMCTX_HEADER = 40,
+    VMCTX_TIER = 40,
+    VMCTX_HEADER = 48,
 };
 
 static inline uint32_t vmctx_memories(const wasm_module *m)
@@ -290,6 +293,52 @@ void wj__epoch_expired(void *vmctx, uintptr_t fp);
  * continues at the activation's landing pad: no signal is involved.
  */
 void wj__trap_trampoline(void);
+
+/*
+ * Tiered execution. Tier-1 code of a tiered module counts down its
+ * function's budget at the entry and at every loop header:
+ *     mov r11, [r15+VMCTX_TIER]; sub dword [r11+budget], 1; js hot
+ * and once it goes negative, the out-of-line path jumps to the function's
+ * tier-2 code if there is some (entry), or enters it at the loop's header
+ * (osr, for this loop), else asks wj__tier_up. On-stack replacement calls
+ * the osr entry with every local of the function as an argument (in
+ * order) and returns what it returns: a function of its own, compiled by
+ * tier 2, that runs the rest of the function from the loop header.
+ */
+typedef struct vm_osr {
+    uint32_t loop; /* module offset of the loop's `loop` opcode */
+    uint32_t pad_;
+    const void *code;
+} vm_osr;
+
+typedef struct vm_tier_func {
+    int32_t budget;     /* below 0: hot, take the slow path */
+    uint32_t pad_;
+    const void *entry;  /* the tier-2 code, once there is some */
+    const vm_osr *osr;  /* the latest on-stack-replacement entry, or NULL */
+} vm_tier_func;
+
+enum {
+    VM_TIER_FUNC_SIZE = sizeof(vm_tier_func),
+    VM_TIER_BUDGET = offsetof(vm_tier_func, budget),
+    VM_TIER_ENTRY = offsetof(vm_tier_func, entry),
+    VM_TIER_OSR = offsetof(vm_tier_func, osr),
+    VM_OSR_LOOP = offsetof(vm_osr, loop),
+    VM_OSR_CODE = offsetof(vm_osr, code),
+};
+
+/* What asks, when not a loop that can be replaced: the function's entry,
+ * or a loop that cannot (values below it on the stack, v128 locals). */
+#define VM_TIER_AT_ENTRY UINT32_MAX
+#define VM_TIER_IN_LOOP (UINT32_MAX - 1)
+
+/* The slow path's call (System V ABI, from a function's entry or a loop
+ * header) for defined function `func` (defined index) at loop `loop`
+ * (or VM_TIER_AT_ENTRY, VM_TIER_IN_LOOP): asks for the tier-2 code if
+ * nobody did, rearms the budget, and returns the code to enter now (the
+ * function's tier-2 entry, or the loop's osr entry; never for
+ * VM_TIER_IN_LOOP) or NULL to go on in tier 1. */
+const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop);
 
 /*
  * The slow path of what is made on first use, called from compiled code

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "runtime/error.h" /* wj_error objects */
+#include "runtime/tierup.h" /* no tier-2 code once jailed */
 #include "runtime/stack.h" /* the stack bounds a store needs, learnt first */
 #include "wasi/preopens.h"   /* the directories Landlock lets lookups reach */
 
@@ -58,5 +59,7 @@ wj_error *wj_jail_enter(wj_wasi *const *wasi, size_t count)
         err = jail_report_install();
     if (!err)
         err = jail_seccomp();
+    if (!err)
+        tier_up_forbid(); /* the filter refuses executable mappings */
     return err;
 }

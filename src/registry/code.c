@@ -54,7 +54,7 @@ bool code_registry_insert(code_registry *r, const compiled_code *code, const voi
 
     code_range add = {
         .start = (uintptr_t)code->code,
-        .end = (uintptr_t)code->code + code->code_size,
+        .end = (uintptr_t)code->code + code->map_size, /* tier-2 pieces too */
         .code = code,
         .owner = owner,
     };

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "tierup.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -20,6 +21,8 @@ static const struct wj_config default_config = {
     .max_memory_size = UINT64_C(4) << 30,
     .memory = {.reservation = UINT64_C(4) << 30, .guard = UINT64_C(2) << 30},
     .memory_images = true,
+    .strategy = WJ_STRATEGY_TIERED,
+    .tier_up_budget = 1000,
 };
 
 wj_config *wj_config_new(void)
@@ -105,6 +108,11 @@ void wj_config_set_strategy(wj_config *config, wj_strategy strategy)
     config->strategy = strategy;
 }
 
+void wj_config_set_tier_up_budget(wj_config *config, uint32_t budget)
+{
+    config->tier_up_budget = budget;
+}
+
 void wj_pooling_config_init(wj_pooling_config *pooling)
 {
     *pooling = (wj_pooling_config){
@@ -177,7 +185,8 @@ wj_engine *wj_engine_new(const wj_config *config)
     engine->slots = NULL;
     engine->pool = NULL;
     engine->spare_tables = NULL;
-    if (!engine->types || !(engine->config.pooling ? pool_new(engine) : spares_new(engine))) {
+    engine->tierup = tier_worker_new();
+    if (!engine->types || !engine->tierup || !(engine->config.pooling ? pool_new(engine) : spares_new(engine))) {
         wj_engine_delete(engine);
         return NULL;
     }
@@ -188,6 +197,7 @@ void wj_engine_delete(wj_engine *engine)
 {
     if (!engine)
         return;
+    tier_worker_free(engine->tierup); /* it may hold the last modules */
     type_registry_free(engine->types);
     slots_free(engine->slots);
     if (engine->pool) {

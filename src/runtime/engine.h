@@ -25,6 +25,7 @@ struct wj_config {
     wj_pooling_config pool;
     uint32_t compile_threads; /* 0: one per online CPU (an engine's is resolved) */
     wj_strategy strategy;
+    uint32_t tier_up_budget;  /* tiered: calls + iterations before tier 2 */
 };
 
 /* The pooling allocator's reservations (memories: wj_engine.slots). */
@@ -40,6 +41,7 @@ struct wj_engine {
     memory_slots *slots;    /* static memories' reservations for reuse, or NULL */
     instance_pool *pool;    /* with the pooling allocator */
     block_pool *spare_tables; /* without: table blocks kept for reuse */
+    struct tier_worker *tierup; /* tiered execution's compile thread (tierup.h) */
 };
 
 /* What the default allocator keeps for the next instances: freed static

@@ -10,6 +10,7 @@
 #include "link.h"
 #include "module.h"
 #include "store.h"
+#include "tierup.h"
 #include "trap.h"
 
 /*
@@ -133,6 +134,7 @@ static wj_error *allocate(wj_store *store, const wj_module *module, wj_instance 
     header[VMCTX_INSTANCE / 8] = inst;
     header[VMCTX_EPOCH / 8] = &store->engine->epoch;
     header[VMCTX_LAZY / 8] = (void *)wj__lazy_trampoline;
+    header[VMCTX_TIER / 8] = module->tier ? module_tier_funcs(module->tier) : NULL;
     *out = inst;
     return NULL;
 }

@@ -5,6 +5,7 @@
 #include "engine.h"
 #include "error.h"
 #include "module.h"
+#include "tierup.h"
 
 /* Module offsets are 32-bit throughout src/wasm. */
 #define MAX_MODULE_SIZE ((size_t)UINT32_MAX)
@@ -58,6 +59,7 @@ static void release_types(wj_module *module)
 /* Everything a module holds; what was not made yet is NULL or zero. */
 static void module_destroy(wj_module *module)
 {
+    module_tier_free(module->tier);
     free(module->func_slots);
     elems_plan_free(module);
     datas_plan_free(module);
@@ -74,7 +76,7 @@ static wj_error *compile_and_plan(wj_module *module)
     const wj_engine *engine = module->engine;
     if (!funcs_plan(module))
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
-    compile_env env = {.type_ids = module->type_ids,
+    module->env = (compile_env){.type_ids = module->type_ids,
                        .func_slots = module->func_slots,
                        .nfunc_slots = module->nfunc_slots,
                        .memory = engine->config.memory,
@@ -82,10 +84,13 @@ static wj_error *compile_and_plan(wj_module *module)
                        .epoch_checks = engine->config.epoch_interruption,
                        .fuel_checks = engine->config.consume_fuel,
                        .threads = engine->config.compile_threads,
-                       .optimize = engine->config.strategy == WJ_STRATEGY_OPTIMIZED};
+                       .optimize = engine->config.strategy == WJ_STRATEGY_OPTIMIZED,
+                       .tiered = engine->config.strategy == WJ_STRATEGY_TIERED};
     wasm_error werr = {0};
-    if (!compile_module(module->wasm, &env, &module->code, &werr))
+    if (!compile_module(module->wasm, &module->env, &module->code, &werr))
         return rt_error_from_wasm(&werr);
+    if (module->env.tiered && !(module->tier = module_tier_new(module, &module->env)))
+        return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     if (!elems_plan(module) || !datas_plan(module))
         return rt_error_new(WJ_ERROR_RESOURCE, WJ_NO_OFFSET, "out of memory");
     return NULL;

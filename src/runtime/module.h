@@ -25,6 +25,8 @@ struct wj_module {
     wasm_module *wasm;
     uint32_t *type_ids; /* module type index -> the engine's interned id */
     compiled_code code;
+    compile_env env;          /* what the code was compiled with */
+    struct module_tier *tier; /* tiered execution (tierup.h), or NULL */
     bool compiled; /* false: from wj_module_decode, inspection only */
     /* Per defined function that can have a reference (in an element
      * segment, exported, in a global's initialiser, the start function):

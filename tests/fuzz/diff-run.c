@@ -20,11 +20,12 @@
  * through the scalars it returns and logs and the memory that binaryen's
  * hashMemory export hashes.
  *
- * It does so in five configurations: the defaults (static memories behind
+ * It does so in seven configurations: the defaults (static memories behind
  * guard regions), dynamic memories (explicit bounds checks), fuel (with a
  * budget no module can use up), the optimizing tier (tier 1 against tier
- * 2), with static and with dynamic memories, and with fuel. Each writes a
- * transcript:
+ * 2), with static and with dynamic memories, and with fuel, and tiered
+ * execution moving every function and loop to tier 2 at once (on-stack
+ * replacement), with fuel. Each writes a transcript:
  *
  *   rejected                     the module is malformed or invalid
  *   unsupported MESSAGE          it uses something wasmjail does not support
@@ -49,9 +50,9 @@
  * range or of a NaN: V8 tells those apart differently from the spec),
  * stack-exhausted, out-of-fuel, v128-to-js, or "other MESSAGE".
  *
- * The two fuel configurations also write the fuel left at every import call
- * and at the end of every call ("fuel N" lines), which must agree: both
- * tiers charge the same fuel at the same points.
+ * The fuel configurations also write the fuel left at every import call
+ * and at the end of every call ("fuel N" lines), which must agree: every
+ * tier charges the same fuel at the same points, whenever it takes over.
  *
  * Exit status: 0 with the transcript on stdout when all agree; 1 when they
  * do not (all on stderr); 2 when the file cannot be read or the driver
@@ -75,13 +76,18 @@ enum config {
     CONFIG_OPTIMIZED,
     CONFIG_OPTIMIZED_DYNAMIC,
     CONFIG_OPTIMIZED_FUEL,
+    CONFIG_EAGER_FUEL,
     CONFIG_COUNT
 };
 static const char *const config_names[CONFIG_COUNT] = {
     "default",   "dynamic-memories",           "fuel",
-    "optimized", "optimized dynamic-memories", "optimized-fuel"};
+    "optimized", "optimized dynamic-memories", "optimized-fuel",
+    "eager-fuel"};
 
-static bool has_fuel(enum config c) { return c == CONFIG_FUEL || c == CONFIG_OPTIMIZED_FUEL; }
+static bool has_fuel(enum config c)
+{
+    return c == CONFIG_FUEL || c == CONFIG_OPTIMIZED_FUEL || c == CONFIG_EAGER_FUEL;
+}
 
 /* In a fuel configuration: where the fuel left goes, and whose. */
 static FILE *fuel_out;
@@ -331,7 +337,10 @@ static char *transcript(const uint8_t *bytes, size_t len, enum config config, ch
     wj_config_set_dynamic_memories(c, config == CONFIG_DYNAMIC ||
                                           config == CONFIG_OPTIMIZED_DYNAMIC);
     wj_config_set_consume_fuel(c, has_fuel(config));
-    wj_config_set_strategy(c, optimized ? WJ_STRATEGY_OPTIMIZED : WJ_STRATEGY_BASELINE);
+    wj_config_set_strategy(c, optimized                  ? WJ_STRATEGY_OPTIMIZED
+                              : config == CONFIG_EAGER_FUEL ? WJ_STRATEGY_TIERED
+                                                            : WJ_STRATEGY_BASELINE);
+    wj_config_set_tier_up_budget(c, 0);
     wj_engine *engine = wj_engine_new(c);
     wj_config_delete(c);
     bool ok = engine != NULL;
@@ -423,12 +432,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "diff-run: %s: the configurations disagree\n", argv[1]);
         for (int c = 0; c < CONFIG_COUNT; c++)
             fprintf(stderr, "--- %s\n%s", config_names[c], texts[c]);
-    } else if (status == 0 && strcmp(fuel_texts[CONFIG_FUEL], fuel_texts[CONFIG_OPTIMIZED_FUEL])) {
+    }
+    static const enum config fuel_compared[] = {CONFIG_OPTIMIZED_FUEL, CONFIG_EAGER_FUEL};
+    for (size_t i = 0; i < sizeof fuel_compared / sizeof *fuel_compared && status == 0; i++) {
+        enum config c = fuel_compared[i];
+        if (!strcmp(fuel_texts[CONFIG_FUEL], fuel_texts[c]))
+            continue;
         status = 1;
         fprintf(stderr, "diff-run: %s: the tiers charge different fuel\n", argv[1]);
-        fprintf(stderr, "--- fuel\n%s--- optimized-fuel\n%s", fuel_texts[CONFIG_FUEL],
-                fuel_texts[CONFIG_OPTIMIZED_FUEL]);
-    } else if (status == 0) {
+        fprintf(stderr, "--- fuel\n%s--- %s\n%s", fuel_texts[CONFIG_FUEL], config_names[c],
+                fuel_texts[c]);
+    }
+    if (status == 0) {
         fputs(texts[0], stdout);
     }
     for (int c = 0; c < CONFIG_COUNT; c++) {

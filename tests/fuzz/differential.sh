@@ -1,7 +1,8 @@
 #!/bin/sh
 # Differential fuzzing: random valid modules from binaryen's `wasm-opt -ttf`,
-# run by wasmjail in five configurations (defaults, dynamic memories, fuel,
-# the optimizing tier with static and dynamic memories and with fuel:
+# run by wasmjail in seven configurations (defaults, dynamic memories, fuel,
+# the optimizing tier with static and dynamic memories and with fuel, eager
+# tiered execution with fuel:
 # tests/fuzz/diff-run, which also compares the fuel left at every call
 # between the tiers) and by V8 (node tests/fuzz/diff-node.mjs); every
 # logged value, result and trap kind, and the hash of memory after every

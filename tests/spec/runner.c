@@ -22,7 +22,8 @@ struct options {
     bool meter;            /* epoch checks and fuel compiled in */
     bool no_memory_images; /* data segments copied, never mapped */
     bool pooling;          /* the pooling allocator */
-    bool optimized;        /* --tier optimized */
+    wj_strategy strategy;  /* --tier */
+    bool eager;            /* --tier eager: tiered, up at the first call or iteration */
     bool verbose;
     char *label; /* malloc'd */
     char **paths;
@@ -68,7 +69,9 @@ static void usage(FILE *out)
           "compiles in epoch checks and fuel, with limits never reached.\n"
           "--no-memory-images copies data segments instead of mapping memory images.\n"
           "--pooling instantiates with the pooling allocator (limits the suite fits).\n"
-          "--tier baseline|optimized compiles with that strategy (default baseline).\n"
+          "--tier baseline|optimized|tiered compiles with that strategy (default\n"
+          "baseline); eager is tiered with every function and loop moving to the\n"
+          "optimizing tier at its first call or iteration.\n"
           "Exits 0 iff nothing failed, 2 on usage errors.\n",
           out);
 }
@@ -144,11 +147,19 @@ static int parse_options(int argc, char **argv, struct options *options)
         case 'i': options->no_memory_images = true; break;
         case 'p': options->pooling = true; break;
         case 't':
-            if (strcmp(optarg, "baseline") && strcmp(optarg, "optimized")) {
-                fprintf(stderr, "spec-runner: --tier: '%s' is not baseline or optimized\n", optarg);
+            if (!strcmp(optarg, "baseline")) {
+                options->strategy = WJ_STRATEGY_BASELINE;
+            } else if (!strcmp(optarg, "optimized")) {
+                options->strategy = WJ_STRATEGY_OPTIMIZED;
+            } else if (!strcmp(optarg, "tiered") || !strcmp(optarg, "eager")) {
+                options->strategy = WJ_STRATEGY_TIERED;
+                options->eager = !strcmp(optarg, "eager");
+            } else {
+                fprintf(stderr,
+                        "spec-runner: --tier: '%s' is not baseline, optimized, tiered or eager\n",
+                        optarg);
                 return EXIT_USAGE;
             }
-            options->optimized = strcmp(optarg, "optimized") == 0;
             break;
         case 'n': label = optarg; break;
         case 'v': options->verbose = true; break;
@@ -183,8 +194,9 @@ static wj_engine *new_engine(const struct options *options)
     wj_config_set_epoch_interruption(config, options->meter);
     wj_config_set_consume_fuel(config, options->meter);
     wj_config_set_memory_images(config, !options->no_memory_images);
-    wj_config_set_strategy(config, options->optimized ? WJ_STRATEGY_OPTIMIZED
-                                                      : WJ_STRATEGY_BASELINE);
+    wj_config_set_strategy(config, options->strategy);
+    if (options->eager)
+        wj_config_set_tier_up_budget(config, 0);
     if (options->pooling) {
         /* What the suite's files keep alive at once, with room to spare. */
         wj_pooling_config pooling;

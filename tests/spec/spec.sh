@@ -73,5 +73,14 @@ run core-optimized-metered --tier optimized --meter core
 run core/simd-optimized --tier optimized core/simd
 run memory64-optimized --tier optimized --features memory64 memory64
 run multi-memory-optimized --tier optimized --features multi-memory multi-memory
+# Tiered execution with every function moving to the optimizing tier at its
+# first call, and every loop that can at its first iteration (on-stack
+# replacement).
+run core-eager --tier eager core
+run core-eager-dynamic --tier eager --dynamic-memories core
+run core-eager-metered --tier eager --meter core
+run core/simd-eager --tier eager core/simd
+run memory64-eager --tier eager --features memory64 memory64
+run multi-memory-eager --tier eager --features multi-memory multi-memory
 
 exit $failed

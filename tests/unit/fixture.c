@@ -4,7 +4,7 @@
 #include "fixture.h"
 #include "wat.h"
 
-wj_strategy fx_strategy = WJ_STRATEGY_BASELINE;
+unit_tier fx_tier = {"baseline", WJ_STRATEGY_BASELINE, 0};
 
 void fx_prepare(fixture *fx, const char *wat, wj_config *config)
 {
@@ -26,7 +26,7 @@ void fx_prepare_bytes(fixture *fx, uint8_t *bytes, size_t len, wj_config *config
     fx->len = len;
     wj_config *own = config ? NULL : wj_config_new();
     ck_assert_ptr_nonnull(config ? config : own);
-    wj_config_set_strategy(config ? config : own, fx_strategy);
+    unit_configure_tier(config ? config : own, &fx_tier);
     fx->engine = wj_engine_new(config ? config : own);
     wj_config_delete(own);
     ck_assert_ptr_nonnull(fx->engine);

@@ -27,9 +27,9 @@ typedef struct fixture {
 #define ck_assert_no_trap(t) \
     ck_assert_msg((t) == NULL, "unexpected trap: %s", (t) ? wj_trap_message(t) : "")
 
-/* The strategy every fixture's engine compiles with (the config given is
- * set to it): main runs the suite once per tier with unit_run_tiers. */
-extern wj_strategy fx_strategy;
+/* How every fixture's engine compiles (the config given is set to it):
+ * main runs the suite once per tier with unit_run_tiers. */
+extern unit_tier fx_tier;
 
 /* Engine (with `config`, may be NULL), store and module; no instance yet. */
 void fx_prepare(fixture *fx, const char *wat, wj_config *config);

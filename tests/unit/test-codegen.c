@@ -214,7 +214,7 @@ static wj_trap *host_cb(void *env, wj_caller *caller, const wj_val *args, wj_val
 }
 
 /* What the engines compile with: main runs the suite under each tier. */
-static wj_strategy strategy;
+static unit_tier tier;
 
 /* Converts, compiles and instantiates `wat`; every import must be the
  * function "env" "host". */
@@ -226,7 +226,7 @@ static void fx_open(fixture *fx, const char *wat, const char *label)
     uint8_t *bytes = wat_to_wasm(wat, &len);
     wj_config *config = wj_config_new();
     ck_assert_ptr_nonnull(config);
-    wj_config_set_strategy(config, strategy);
+    unit_configure_tier(config, &tier);
     fx->engine = wj_engine_new(config);
     wj_config_delete(config);
     ck_assert_ptr_nonnull(fx->engine);
@@ -2291,5 +2291,5 @@ static Suite *codegen_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(codegen_suite, &strategy);
+    return unit_run_tiers(codegen_suite, &tier);
 }

@@ -320,7 +320,7 @@ static void check_result(const numtype *t, const char *fn, uint64_t a, uint64_t 
      * spec allows. */
     if (want_nan)
         ck_assert_msg(val_is_nan(got) &&
-                          (fx_strategy != WJ_STRATEGY_BASELINE || g == val_bits(ref)),
+                          (fx_tier.strategy != WJ_STRATEGY_BASELINE || g == val_bits(ref)),
                       "%s %s(0x%llx, [0x%llx]): 0x%llx, want the unfolded NaN 0x%llx", t->name,
                       fn, (unsigned long long)a, (unsigned long long)m, (unsigned long long)g,
                       (unsigned long long)val_bits(ref));
@@ -637,5 +637,5 @@ static Suite *fold_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(fold_suite, &fx_strategy);
+    return unit_run_tiers(fold_suite, &fx_tier);
 }

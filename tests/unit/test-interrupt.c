@@ -1571,5 +1571,5 @@ static Suite *interrupt_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(interrupt_suite, &fx_strategy);
+    return unit_run_tiers(interrupt_suite, &fx_tier);
 }

@@ -308,5 +308,5 @@ static Suite *lcache_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(lcache_suite, &fx_strategy);
+    return unit_run_tiers(lcache_suite, &fx_tier);
 }

@@ -203,13 +203,14 @@ END_TEST
 
 /* ---- code registry --------------------------------------------------------- */
 
-/* A compiled_code covering [base, base + size) of a static buffer: the
- * registry only looks at the addresses. */
+/* A compiled_code mapping [base, base + size) of a static buffer: the
+ * registry only looks at the addresses. Its range is the whole mapping
+ * (tiered execution adds code past code_size). */
 static uint8_t arena[4096];
 
 static compiled_code code_at(size_t offset, size_t size)
 {
-    compiled_code c = {.code = arena + offset, .code_size = size};
+    compiled_code c = {.code = arena + offset, .code_size = size / 2 + 1, .map_size = size};
     return c;
 }
 
@@ -245,7 +246,7 @@ START_TEST(code_lookup_boundaries)
         ck_assert_msg(got && got->code == probes[i].want, "offset %zu: wrong range",
                       probes[i].offset);
         ck_assert_uint_eq(got->start, (uintptr_t)probes[i].want->code);
-        ck_assert_uint_eq(got->end, got->start + probes[i].want->code_size);
+        ck_assert_uint_eq(got->end, got->start + probes[i].want->map_size);
     }
     ck_assert_ptr_eq(code_registry_lookup(r, base + 100)->owner, &owner_a);
     ck_assert_ptr_eq(code_registry_lookup(r, base + 1010)->owner, &owner_c);
@@ -289,7 +290,7 @@ START_TEST(code_many_ranges)
     code_registry *r = code_registry_new();
     for (uint32_t k = 0; k < N; k++) {
         uint32_t i = (k * 7919) % N;
-        codes[i] = (compiled_code){.code = big + 4 * i, .code_size = 3};
+        codes[i] = (compiled_code){.code = big + 4 * i, .code_size = 3, .map_size = 3};
         ck_assert(code_registry_insert(r, &codes[i], &codes[i]));
     }
     for (uint32_t at = 0; at < 4 * N; at++) {
@@ -360,6 +361,47 @@ START_TEST(locate_function_and_wasm_offset)
 }
 END_TEST
 
+/* Tiered execution's pieces past the code: [600, 700) and [4096, 4200),
+ * two more functions' code with their own tables; the first piece maps
+ * a call as no wasm frame (an on-stack replacement's caller). */
+START_TEST(lookup_in_pieces)
+{
+    uint32_t starts[] = {16};
+    compiled_addr addrs[] = {{20, 0x30}};
+    compiled_trap piece0_traps[] = {{650, 3}}, piece1_traps[] = {{4100, 7}};
+    compiled_addr piece0_addrs[] = {{650, 0x44}, {660, COMPILED_NO_FRAME}};
+    compiled_addr piece1_addrs[] = {{4100, 0x55}};
+    compiled_piece pieces[] = {
+        {.start = 600, .end = 700, .func = 9, .ntraps = 1, .naddrs = 2,
+         .traps = piece0_traps, .addrs = piece0_addrs},
+        {.start = 4096, .end = 4200, .func = 8, .ntraps = 1, .naddrs = 1,
+         .traps = piece1_traps, .addrs = piece1_addrs},
+    };
+    compiled_extra extra = {.cap = 2, .pieces = pieces};
+    atomic_init(&extra.npieces, 2);
+    compiled_code c = {.code_size = 300, .map_size = 8192, .first_func = 5, .nfuncs = 1,
+                       .func_starts = starts, .naddrs = 1, .addrs = addrs, .extra = &extra};
+    ck_assert_uint_eq(compiled_trap_at(&c, 650), 3);
+    ck_assert_uint_eq(compiled_trap_at(&c, 4100), 7);
+    ck_assert_uint_eq(compiled_trap_at(&c, 651), 0);
+    ck_assert_uint_eq(compiled_trap_at(&c, 800), 0); /* between pieces */
+    uint32_t func = 0, wasm = 0;
+    ck_assert(compiled_locate(&c, 20, &func, &wasm));
+    ck_assert(func == 5 && wasm == 0x30);
+    ck_assert(compiled_locate(&c, 655, &func, &wasm));
+    ck_assert(func == 9 && wasm == 0x44);
+    ck_assert(compiled_locate(&c, 4150, &func, &wasm));
+    ck_assert(func == 8 && wasm == 0x55);
+    ck_assert(!compiled_locate(&c, 660, &func, &wasm)); /* no wasm frame */
+    ck_assert(!compiled_locate(&c, 500, &func, &wasm));
+    ck_assert(!compiled_locate(&c, 700, &func, &wasm));
+    /* a piece not published yet is not found */
+    atomic_store(&extra.npieces, 1);
+    ck_assert(!compiled_locate(&c, 4150, &func, &wasm));
+    ck_assert_uint_eq(compiled_trap_at(&c, 4100), 0);
+}
+END_TEST
+
 static Suite *registry_suite(void)
 {
     Suite *s = suite_create("registry");
@@ -379,6 +421,7 @@ static Suite *registry_suite(void)
     TCase *lookup = tcase_create("lookup");
     tcase_add_test(lookup, trap_table_lookup);
     tcase_add_test(lookup, locate_function_and_wasm_offset);
+    tcase_add_test(lookup, lookup_in_pieces);
     suite_add_tcase(s, lookup);
     return s;
 }

@@ -207,5 +207,5 @@ static Suite *simd_int_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(simd_int_suite, &fx_strategy);
+    return unit_run_tiers(simd_int_suite, &fx_tier);
 }

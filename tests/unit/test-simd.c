@@ -1579,5 +1579,5 @@ static Suite *simd_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(simd_suite, &fx_strategy);
+    return unit_run_tiers(simd_suite, &fx_tier);
 }

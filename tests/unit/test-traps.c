@@ -2200,5 +2200,5 @@ int main(void)
 {
     if (getenv(SIGCHAIN_ENV))
         return sigchain_child();
-    return unit_run_tiers(traps_suite, &fx_strategy);
+    return unit_run_tiers(traps_suite, &fx_tier);
 }

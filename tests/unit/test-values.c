@@ -339,5 +339,5 @@ static Suite *values_suite(void)
 
 int main(void)
 {
-    return unit_run_tiers(values_suite, &fx_strategy);
+    return unit_run_tiers(values_suite, &fx_tier);
 }

@@ -42,15 +42,31 @@ static inline int unit_run(Suite *s)
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-/* Runs the suite once per compilation strategy, *strategy set to each
- * (the suite's engines compile with it): both tiers pass the same tests. */
-static inline int unit_run_tiers(Suite *(*make_suite)(void), wj_strategy *strategy)
+/* How a suite's engines compile: a strategy and, tiered, the budget (0:
+ * every function and loop moves to the optimizing tier at once). */
+typedef struct unit_tier {
+    const char *name;
+    wj_strategy strategy;
+    uint32_t budget;
+} unit_tier;
+
+static inline void unit_configure_tier(wj_config *config, const unit_tier *tier)
 {
-    static const wj_strategy tiers[] = {WJ_STRATEGY_BASELINE, WJ_STRATEGY_OPTIMIZED};
+    wj_config_set_strategy(config, tier->strategy);
+    wj_config_set_tier_up_budget(config, tier->budget);
+}
+
+/* Runs the suite once per way of compiling, *tier set to each (the
+ * suite's engines compile with it): every tier passes the same tests. */
+static inline int unit_run_tiers(Suite *(*make_suite)(void), unit_tier *tier)
+{
+    static const unit_tier tiers[] = {{"baseline", WJ_STRATEGY_BASELINE, 0},
+                                      {"optimized", WJ_STRATEGY_OPTIMIZED, 0},
+                                      {"tiered, eager", WJ_STRATEGY_TIERED, 0}};
     int status = EXIT_SUCCESS;
     for (size_t i = 0; i < sizeof tiers / sizeof *tiers; i++) {
-        *strategy = tiers[i];
-        printf("tier: %s\n", tiers[i] == WJ_STRATEGY_OPTIMIZED ? "optimized" : "baseline");
+        *tier = tiers[i];
+        printf("tier: %s\n", tier->name);
         fflush(stdout);
         if (unit_run(make_suite()) != EXIT_SUCCESS)
             status = EXIT_FAILURE;

@@ -1,0 +1,164 @@
+/*
+ * Tier-1 code's side of tiered execution (vmctx.h: vm_tier_func): the
+ * budget counted down at the function's entry and at its loop headers,
+ * and the out-of-line paths that leave for tier-2 code once it is hot.
+ *
+ * At the entry nothing is pushed yet, so the path jumps to the tier-2
+ * entry as if called there. At a loop header, on-stack replacement: the
+ * operand stack below an eligible loop is empty and the cache of locals
+ * was just cleared, so the function's whole state is its locals (pinned
+ * registers or homes); they are passed as the arguments of the loop's osr
+ * entry, whose results this frame then returns. That call's return
+ * address maps to no wasm frame: backtraces show the function once, in
+ * its osr entry's frame.
+ */
+#include "func.h"
+
+/* Locals an osr entry takes at most: each is a store in the loop's
+ * out-of-line path and a unit of the outgoing area. */
+#define OSR_LOCALS_MAX 256
+
+/* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub */
+static void count_down(fn *f, uint32_t loop)
+{
+    codebuf *cb = f->cb;
+    int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER));        /* mov r11, [r15+tier] */
+    x86_alu_ri(cb, ALU_SUB, SZ32, M_(SCRATCH, at + VM_TIER_BUDGET), 1); /* sub dword [r11+budget], 1 */
+    uint32_t jump = x86_jcc(cb, CC_S);                           /* js stub */
+    VEC_PUSH(f, f->hot_sites, {jump, cb->len, loop, f->pos});
+}
+
+void hot_entry(fn *f)
+{
+    if (f->tiered)
+        count_down(f, VM_TIER_AT_ENTRY);
+}
+
+/* Whether the loop being opened (the top control) can be replaced: its
+ * state is the locals alone, none a v128 (tier 2 has none). */
+static bool osr_eligible(const fn *f, const ctrl *c)
+{
+    if (c->nparams || c->height || nlocals_all(f) > OSR_LOCALS_MAX)
+        return false;
+    for (size_t i = 0; i < nlocals_all(f); i++)
+        if (f->local_types[i] == WASM_V128)
+            return false;
+    return true;
+}
+
+void hot_loop(fn *f, const ctrl *c)
+{
+    if (!f->tiered)
+        return;
+    if (!osr_eligible(f, c)) {
+        count_down(f, VM_TIER_IN_LOOP);
+        return;
+    }
+    /* The osr entry's argument area: every local, or its results. */
+    uint32_t units = (uint32_t)nlocals_all(f);
+    if (units < f->type->nresults)
+        units = f->type->nresults;
+    if (f->max_out < units)
+        f->max_out = units;
+    count_down(f, f->pos);
+}
+
+/* mov rdi, r15; mov esi, func; mov edx, loop; call wj__tier_up: the code
+ * to enter comes back in rax. */
+static void ask(fn *f, uint32_t loop)
+{
+    codebuf *cb = f->cb;
+    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX));                                /* mov rdi, r15 */
+    x86_mov_ri64(cb, RSI, f->index - f->m->nfunc_imports);               /* mov esi, func */
+    x86_mov_ri64(cb, RDX, loop);                                         /* mov edx, loop */
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)wj__tier_up);             /* mov rax, wj__tier_up */
+    x86_call_rm(cb, R_(RAX));                                            /* call rax */
+}
+
+/* At the entry rsp is 8 off the 16-byte alignment of a call. */
+static void entry_stub(fn *f, const hot_site *s, int32_t at)
+{
+    codebuf *cb = f->cb;
+    x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_ENTRY)); /* mov rax, [r11+entry] */
+    x86_test_rr(cb, SZ64, R_(RAX), RAX);                       /* test rax, rax */
+    uint32_t go = x86_jcc(cb, CC_NE);                          /* jnz go */
+    x86_alu_ri(cb, ALU_SUB, SZ64, R_(RSP), 8);                 /* sub rsp, 8 */
+    ask(f, VM_TIER_AT_ENTRY);
+    x86_alu_ri(cb, ALU_ADD, SZ64, R_(RSP), 8);                 /* add rsp, 8 */
+    x86_test_rr(cb, SZ64, R_(RAX), RAX);                       /* test rax, rax */
+    x86_jcc_to(cb, CC_E, s->resume);                           /* jz resume */
+    x86_bind(cb, go, cb->len);
+    /* go: the budget stays spent, so calls keep coming here */
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER)); /* mov r11, [r15+tier] */
+    x86_mov_mi(cb, SZ32, M_(SCRATCH, at + VM_TIER_BUDGET), 0); /* mov dword [r11+budget], 0 */
+    x86_jmp_rm(cb, R_(RAX));                                  /* jmp rax */
+}
+
+/* The locals as the osr entry's arguments, its call, and this frame's
+ * return of what it returned. rax holds the entry. */
+static void enter_osr(fn *f)
+{
+    codebuf *cb = f->cb;
+    uint32_t n = (uint32_t)nlocals_all(f);
+    for (uint32_t i = 0; i < n; i++) {
+        x86_rm arg = M_(RSP, (int32_t)(VM_UNIT * i));
+        if (f->local_reg[i] >= 0)
+            reg_store(f, f->local_types[i], arg, f->local_reg[i]); /* mov [rsp+8i], pin */
+        else
+            mem_move(f, f->local_types[i], arg, local_home(f, i)); /* via r11 */
+    }
+    x86_call_rm(cb, R_(RAX)); /* call rax */
+    if (!out_addr(f->out, cb->len - 1, COMPILED_NO_FRAME))
+        fn_oom(f);
+    /* Two or more results came back in the argument area: they go on to
+     * this frame's own. */
+    const wasm_functype *t = f->type;
+    for (uint32_t i = 0; t->nresults > 1 && i < t->nresults; i++)
+        mem_move(f, t->results[i], M_(RBP, (int32_t)(16 + VM_UNIT * i)),
+                 M_(RSP, (int32_t)(VM_UNIT * i)));
+    x86_mov_rr(cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
+    x86_pop(cb, RBP);                   /* pop rbp */
+    x86_ret(cb);                        /* ret */
+}
+
+static void loop_stub(fn *f, const hot_site *s, int32_t at)
+{
+    codebuf *cb = f->cb;
+    uint32_t enter = 0, asking = 0;
+    if (s->loop != VM_TIER_IN_LOOP) {
+        x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_OSR)); /* mov rax, [r11+osr] */
+        x86_test_rr(cb, SZ64, R_(RAX), RAX);                     /* test rax, rax */
+        uint32_t none = x86_jcc(cb, CC_E);                       /* jz ask */
+        x86_alu_ri(cb, ALU_CMP, SZ32, M_(RAX, VM_OSR_LOOP), (int32_t)s->loop); /* cmp dword [rax+loop], loop */
+        uint32_t other = x86_jcc(cb, CC_NE);                     /* jne ask */
+        x86_mov_rr(cb, SZ64, RAX, M_(RAX, VM_OSR_CODE));         /* mov rax, [rax+code] */
+        enter = cb->len;
+        enter_osr(f);
+        asking = cb->len;
+        x86_bind(cb, none, asking);
+        x86_bind(cb, other, asking);
+    }
+    pins_save(f); /* the C call clobbers some pins' registers */
+    ask(f, s->loop);
+    pins_reload(f);
+    if (enter) {
+        x86_test_rr(cb, SZ64, R_(RAX), RAX); /* test rax, rax */
+        x86_jcc_to(cb, CC_NE, enter);        /* jnz enter */
+    }
+    x86_jmp_to(cb, s->resume); /* jmp resume */
+}
+
+void hot_finish(fn *f)
+{
+    int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+    for (uint32_t i = 0; i < f->hot_sites.n; i++) {
+        const hot_site *s = &f->hot_sites.v[i];
+        x86_bind(f->cb, s->jump, f->cb->len);
+        f->pos = s->wasm;
+        if (s->loop == VM_TIER_AT_ENTRY)
+            entry_stub(f, s, at);
+        else
+            loop_stub(f, s, at);
+    }
+}

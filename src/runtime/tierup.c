@@ -1,0 +1,277 @@
+/*
+ * Tiered execution's runtime side (tierup.h). Tier-1 code counts a
+ * function's budget down at its entry and loop headers; when it runs out,
+ * wj__tier_up asks the engine's worker thread for the function's tier-2
+ * code and, when a loop can be replaced on the stack, for that loop's osr
+ * entry (first: the loop is what runs now), and rearms the budget so that
+ * the loop asks again, and enters the code, a little later. The worker
+ * compiles (compiler/tierup.c) and publishes each entry with a release
+ * store; compiled code reads it with a plain load. A function tier 2
+ * declines keeps a budget that does not run out in practice.
+ *
+ * With a budget of 0 (wj_config_set_tier_up_budget) every function asks at
+ * its first call and every eligible loop at its first iteration, and the
+ * asking thread waits for the code: a test of the tiers. That first call
+ * goes on in tier 1, so that its loops are replaced on the stack; the
+ * calls after it run tier 2.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "engine.h"
+#include "instance.h"
+#include "module.h"
+#include "tierup.h"
+
+/* Iterations or calls between two asks while the code is being compiled. */
+#define REARM_BUDGET 1000
+/* The budget of what tier 2 declines: about forever. */
+#define NEVER_BUDGET INT32_MAX
+
+enum { ASKED_ENTRY = 1, DECLINED = 2 };
+
+struct module_tier {
+    vm_tier_func *funcs;   /* per defined function, read by compiled code */
+    uint8_t *asked;        /* per defined function: ASKED_ENTRY, DECLINED */
+    uint32_t *osr_asked;   /* per defined function: the loop last asked for */
+    vm_osr **osrs;         /* made so far: freed with the module */
+    uint32_t nosrs, osrs_cap;
+    const compile_env *env;
+};
+
+typedef struct tier_job {
+    const wj_module *module; /* holds a reference */
+    uint32_t func, loop;
+    struct tier_job *next;
+} tier_job;
+
+struct tier_worker {
+    pthread_mutex_t lock; /* the queue, and every module_tier's asked state */
+    pthread_cond_t wake;  /* a job came, or stop */
+    pthread_cond_t idle;  /* the queue ran empty */
+    tier_job *head, *tail;
+    bool started, stop, busy;
+    pthread_t thread;
+};
+
+static atomic_bool forbidden;
+
+void tier_up_forbid(void)
+{
+    atomic_store(&forbidden, true);
+}
+
+module_tier *module_tier_new(const wj_module *module, const compile_env *env)
+{
+    uint32_t n = module->code.nfuncs;
+    module_tier *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->funcs = calloc((size_t)n + 1, sizeof *t->funcs);
+    t->asked = calloc((size_t)n + 1, 1);
+    t->osr_asked = malloc(((size_t)n + 1) * sizeof *t->osr_asked);
+    if (!t->funcs || !t->asked || !t->osr_asked) {
+        module_tier_free(t);
+        return NULL;
+    }
+    uint32_t budget = module->engine->config.tier_up_budget;
+    for (uint32_t i = 0; i < n; i++) {
+        t->funcs[i].budget = budget > INT32_MAX ? INT32_MAX : (int32_t)budget;
+        t->osr_asked[i] = VM_TIER_AT_ENTRY;
+    }
+    t->env = env;
+    return t;
+}
+
+void module_tier_free(module_tier *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->nosrs; i++)
+        free(t->osrs[i]);
+    free(t->osrs);
+    free(t->funcs);
+    free(t->asked);
+    free(t->osr_asked);
+    free(t);
+}
+
+vm_tier_func *module_tier_funcs(module_tier *t)
+{
+    return t->funcs;
+}
+
+/* The code to enter now for (func, loop), or NULL. */
+static const void *ready(const vm_tier_func *f, uint32_t loop)
+{
+    if (loop == VM_TIER_AT_ENTRY)
+        return __atomic_load_n(&f->entry, __ATOMIC_ACQUIRE);
+    const vm_osr *o = __atomic_load_n(&f->osr, __ATOMIC_ACQUIRE);
+    return o && o->loop == loop ? o->code : NULL;
+}
+
+/* Compiles a job and publishes what came of it. */
+static void run_job(tier_worker *w, const tier_job *j)
+{
+    wj_module *module = (wj_module *)j->module;
+    module_tier *t = module->tier;
+    vm_tier_func *f = &t->funcs[j->func];
+    const char *why = NULL;
+    const void *code = compile_tier_up(module->wasm, t->env, &module->code, t->funcs, j->func,
+                                       j->loop, &why);
+    vm_osr *osr = NULL;
+    if (code && j->loop != VM_TIER_AT_ENTRY && (osr = malloc(sizeof *osr)))
+        *osr = (vm_osr){.loop = j->loop, .code = code};
+    pthread_mutex_lock(&w->lock);
+    if (osr && t->nosrs == t->osrs_cap) {
+        uint32_t cap = t->osrs_cap ? 2 * t->osrs_cap : 8;
+        vm_osr **grown = realloc(t->osrs, cap * sizeof *grown);
+        if (grown)
+            t->osrs = grown, t->osrs_cap = cap;
+    }
+    if (osr && t->nosrs < t->osrs_cap) {
+        t->osrs[t->nosrs++] = osr;
+        __atomic_store_n(&f->osr, osr, __ATOMIC_RELEASE);
+    } else if (j->loop != VM_TIER_AT_ENTRY) {
+        free(osr); /* the loop stays in tier 1; the function's entry may not */
+    } else if (code) {
+        __atomic_store_n(&f->entry, code, __ATOMIC_RELEASE);
+    } else {
+        t->asked[j->func] |= DECLINED;
+        __atomic_store_n(&f->budget, NEVER_BUDGET, __ATOMIC_RELAXED);
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void *worker_main(void *arg)
+{
+    tier_worker *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        tier_job *j = w->head;
+        if (!j) {
+            w->busy = false;
+            pthread_cond_broadcast(&w->idle);
+            pthread_cond_wait(&w->wake, &w->lock);
+            continue;
+        }
+        w->head = j->next;
+        if (!w->head)
+            w->tail = NULL;
+        w->busy = true;
+        pthread_mutex_unlock(&w->lock);
+        run_job(w, j);
+        module_release(j->module);
+        free(j);
+        pthread_mutex_lock(&w->lock);
+    }
+    w->busy = false;
+    pthread_cond_broadcast(&w->idle);
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+tier_worker *tier_worker_new(void)
+{
+    tier_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    if (pthread_mutex_init(&w->lock, NULL) != 0) {
+        free(w);
+        return NULL;
+    }
+    if (pthread_cond_init(&w->wake, NULL) != 0) {
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    if (pthread_cond_init(&w->idle, NULL) != 0) {
+        pthread_cond_destroy(&w->wake);
+        pthread_mutex_destroy(&w->lock);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void tier_worker_free(tier_worker *w)
+{
+    if (!w)
+        return;
+    pthread_mutex_lock(&w->lock);
+    w->stop = true;
+    pthread_cond_broadcast(&w->wake);
+    pthread_mutex_unlock(&w->lock);
+    if (w->started)
+        pthread_join(w->thread, NULL);
+    while (w->head) {
+        tier_job *j = w->head;
+        w->head = j->next;
+        module_release(j->module);
+        free(j);
+    }
+    pthread_cond_destroy(&w->idle);
+    pthread_cond_destroy(&w->wake);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}
+
+/* Queues (func, loop) under the lock; false when it cannot be compiled
+ * (out of memory, no thread). */
+static bool enqueue(tier_worker *w, const wj_module *module, uint32_t func, uint32_t loop)
+{
+    if (!w->started) {
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return false;
+        w->started = true;
+    }
+    tier_job *j = malloc(sizeof *j);
+    if (!j)
+        return false;
+    module_retain(module);
+    *j = (tier_job){.module = module, .func = func, .loop = loop};
+    if (w->tail)
+        w->tail->next = j;
+    else
+        w->head = j;
+    w->tail = j;
+    pthread_cond_signal(&w->wake);
+    return true;
+}
+
+const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
+{
+    const wj_module *module = instance_of(vmctx)->module;
+    module_tier *t = module->tier;
+    vm_tier_func *f = &t->funcs[func];
+    const void *code = ready(f, loop);
+    if (code)
+        return code;
+    tier_worker *w = module->engine->tierup;
+    bool wait = module->engine->config.tier_up_budget == 0;
+    pthread_mutex_lock(&w->lock);
+    bool ok = !atomic_load(&forbidden) && !(t->asked[func] & DECLINED);
+    /* The loop that runs first: it is why the function got hot. */
+    if (ok && loop != VM_TIER_AT_ENTRY && loop != VM_TIER_IN_LOOP && t->osr_asked[func] != loop) {
+        t->osr_asked[func] = loop;
+        ok = enqueue(w, module, func, loop);
+    }
+    if (ok && !(t->asked[func] & ASKED_ENTRY)) {
+        t->asked[func] |= ASKED_ENTRY;
+        ok = enqueue(w, module, func, VM_TIER_AT_ENTRY);
+    }
+    if (!ok)
+        t->asked[func] |= DECLINED;
+    while (ok && wait && (w->head || w->busy))
+        pthread_cond_wait(&w->idle, &w->lock);
+    /* Waiting, a function whose tier-2 entry is ready takes it at once. */
+    int32_t budget = t->asked[func] & DECLINED ? NEVER_BUDGET
+                     : wait && ready(f, VM_TIER_AT_ENTRY) ? 0
+                                                         : REARM_BUDGET;
+    __atomic_store_n(&f->budget, budget, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&w->lock);
+    /* Waiting, the call that asked stays in tier 1, so that its loops are
+     * replaced on the stack: the next calls take the entry. */
+    return loop == VM_TIER_IN_LOOP || (wait && loop == VM_TIER_AT_ENTRY) ? NULL : ready(f, loop);
+}
