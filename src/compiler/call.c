@@ -55,8 +55,7 @@ void op_call(fn *f, uint32_t func)
     pass_args(f, t);
     codebuf *cb = f->cb;
     if (func >= m->nfunc_imports) {
-        uint32_t at = x86_call_rel(cb); /* call rel32 */
-        if (!out_reloc(f->out, at, func - m->nfunc_imports))
+        if (!emit_direct_call(f->out, func - m->nfunc_imports, f->tiered))
             fn_oom(f);
         addr_call(f);
         reload_membase_if_moved(f);

@@ -36,6 +36,17 @@ bool out_reloc(module_out *o, uint32_t at, uint32_t func)
     return VEC_PUSH_OK(o->relocs, {at, func});
 }
 
+bool emit_direct_call(module_out *o, uint32_t func, bool tiered)
+{
+    codebuf *cb = &o->code;
+    if (!tiered)
+        return out_reloc(o, x86_call_rel(cb), func); /* call rel32 */
+    int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * func + VM_TIER_CALL);
+    x86_mov_rr(cb, SZ64, R11, M_(R15, VMCTX_TIER)); /* mov r11, [r15+tier] */
+    x86_call_rm(cb, M_(R11, at));                  /* call [r11+call] */
+    return true;
+}
+
 void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
 {
     x86_push(cb, RBP);                                   /* push rbp */

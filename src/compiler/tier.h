@@ -40,6 +40,11 @@ typedef struct module_out {
     VEC(call_reloc) relocs;
 } module_out;
 
+/* A direct call of defined function `func`: a rel32 bound when the module
+ * is joined, or in a tiered module through the callee's vm_tier_func.call
+ * (clobbering r11). False when out of memory. */
+bool emit_direct_call(module_out *o, uint32_t func, bool tiered);
+
 /* Each false when out of memory. */
 /* Maps code offset `native` to wasm offset `wasm` (the last mapping of an
  * offset wins). */

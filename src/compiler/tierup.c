@@ -78,8 +78,8 @@ static bool piece_tables(compiled_piece *p, const module_out *o, uint32_t base)
 
 /* Maps o's code as the next piece of c, under its lock: its address, or
  * NULL (*why). */
-static const uint8_t *place(compiled_code *c, const vm_tier_func *tier, const module_out *o,
-                            uint32_t func, const char **why)
+static const uint8_t *place(compiled_code *c, const module_out *o, uint32_t func,
+                            const char **why)
 {
     compiled_extra *e = c->extra;
     size_t size = ((size_t)o->code.len + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
@@ -98,16 +98,8 @@ static const uint8_t *place(compiled_code *c, const vm_tier_func *tier, const mo
         *why = "out of memory";
         return NULL;
     }
-    memcpy(at, o->code.p, o->code.len);
+    memcpy(at, o->code.p, o->code.len); /* no relocations: calls go through the tier table */
     memset(at + o->code.len, 0xcc, size - o->code.len);
-    for (uint32_t i = 0; i < o->relocs.n; i++) {
-        uint32_t callee = o->relocs.v[i].func, rel = o->relocs.v[i].at;
-        const uint8_t *target = tier[callee].entry;
-        if (!target)
-            target = c->code + c->func_starts[callee];
-        int32_t disp = (int32_t)(target - (at + rel + 4));
-        memcpy(at + rel, &disp, 4);
-    }
     if (mprotect(at, size, PROT_READ | PROT_EXEC) != 0) {
         free(p->traps);
         free(p->addrs);
@@ -120,8 +112,7 @@ static const uint8_t *place(compiled_code *c, const vm_tier_func *tier, const mo
 }
 
 const void *compile_tier_up(const wasm_module *m, const compile_env *env, compiled_code *c,
-                            const vm_tier_func *tier, uint32_t func, uint32_t loop,
-                            const char **why)
+                            uint32_t func, uint32_t loop, const char **why)
 {
     vm_memory_plan *plans = malloc(((size_t)m->nmemories + 1) * sizeof *plans);
     if (!plans) {
@@ -132,7 +123,8 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
         plans[i] = vm_plan_memory(&m->memories[i], env->max_memory_size, &env->memory);
     opt_env oe = {.m = m, .plans = plans, .type_ids = env->type_ids,
                   .func_slots = env->func_slots, .nfunc_slots = env->nfunc_slots,
-                  .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks};
+                  .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks,
+                  .tiered = true};
     module_out o = {0};
     uint32_t index = m->nfunc_imports + func;
     emit_trap_thunk(&o);
@@ -147,7 +139,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
         *why = "out of memory";
     else if (ok) {
         pthread_mutex_lock(&c->extra->lock);
-        code = place(c, tier, &o, index, why);
+        code = place(c, &o, index, why);
         pthread_mutex_unlock(&c->extra->lock);
     }
     cb_free(&o.code);

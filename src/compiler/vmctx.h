@@ -300,7 +300,9 @@ void wj__trap_trampoline(void);
  *     mov r11, [r15+VMCTX_TIER]; sub dword [r11+budget], 1; js hot
  * and once it goes negative, the out-of-line path jumps to the function's
  * tier-2 code if there is some (entry), or enters it at the loop's header
- * (osr, for this loop), else asks wj__tier_up. On-stack replacement calls
+ * (osr, for this loop), else asks wj__tier_up. Direct calls in either
+ * tier's code of a tiered module go through the callee's `call`, so that
+ * they reach its tier-2 code without passing through its tier-1 entry. On-stack replacement calls
  * the osr entry with every local of the function as an argument (in
  * order) and returns what it returns: a function of its own, compiled by
  * tier 2, that runs the rest of the function from the loop header.
@@ -316,6 +318,7 @@ typedef struct vm_tier_func {
     uint32_t pad_;
     const void *entry;  /* the tier-2 code, once there is some */
     const vm_osr *osr;  /* the latest on-stack-replacement entry, or NULL */
+    const void *call;   /* where direct calls go: the tier-1 code, then entry */
 } vm_tier_func;
 
 enum {
@@ -323,6 +326,7 @@ enum {
     VM_TIER_BUDGET = offsetof(vm_tier_func, budget),
     VM_TIER_ENTRY = offsetof(vm_tier_func, entry),
     VM_TIER_OSR = offsetof(vm_tier_func, osr),
+    VM_TIER_CALL = offsetof(vm_tier_func, call),
     VM_OSR_LOOP = offsetof(vm_osr, loop),
     VM_OSR_CODE = offsetof(vm_osr, code),
 };

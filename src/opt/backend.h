@@ -76,6 +76,7 @@ typedef struct backend {
     bool *folded;          /* per value: a load folded into its user, the next (select.c) */
     uint32_t *start, *end; /* per value: its interval */
     uint32_t *uses;        /* per value: operands naming it */
+    uint64_t *weight;      /* per value: its uses and definition, each 8^(loop depth) */
     int8_t *reg;           /* per value: its register, or NO_REG */
     int32_t *slot;         /* per value without a register: its frame offset (rbp) */
     int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */

@@ -112,8 +112,7 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in)
     be_save_across(be, v, false);
     pass_args(be, t, in->args);
     if (func >= m->nfunc_imports) {
-        uint32_t at = x86_call_rel(cb); /* call rel32 */
-        if (!out_reloc(be->out, at, func - m->nfunc_imports))
+        if (!emit_direct_call(be->out, func - m->nfunc_imports, be->env->tiered))
             be_fail(be, "out of memory");
         be_map_call(be, in->wasm);
         be_reload_membase(be, false); /* the callee may have grown memory 0 */

@@ -47,6 +47,40 @@ static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, wor
     }
 }
 
+/* Per block, how many loops hold it (NULL when out of memory). A loop is
+ * taken to run in code order from its header to its last back edge's
+ * source: reverse postorder keeps a loop's blocks together, and where it
+ * does not, the depth only weighs spill choices. */
+static uint8_t *loop_depths(backend *be)
+{
+    ir_func *f = be->ir;
+    uint8_t *depth = calloc(f->nblocks + 1, 1);
+    uint32_t *index = malloc(((size_t)f->nblocks + 1) * sizeof *index);
+    if (!depth || !index) {
+        free(depth);
+        free(index);
+        return NULL;
+    }
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        index[b] = UINT32_MAX; /* not in the order: unreachable */
+    for (uint32_t i = 0; i < be->norder; i++)
+        index[be->order[i]] = i;
+    for (uint32_t i = 0; i < be->norder; i++) {
+        const ir_block *h = &f->blocks[be->order[i]];
+        if (!h->loop_header)
+            continue;
+        uint32_t last = i;
+        for (uint32_t p = 0; p < h->npreds; p++)
+            if (index[h->preds[p]] != UINT32_MAX && index[h->preds[p]] > last)
+                last = index[h->preds[p]];
+        for (uint32_t j = i; j <= last; j++)
+            if (depth[be->order[j]] < UINT8_MAX)
+                depth[be->order[j]]++;
+    }
+    free(index);
+    return depth;
+}
+
 bool compute_intervals(backend *be)
 {
     ir_func *f = be->ir;
@@ -59,22 +93,27 @@ bool compute_intervals(backend *be)
     be->start = calloc(nv, sizeof *be->start);
     be->end = calloc(nv, sizeof *be->end);
     be->uses = calloc(nv, sizeof *be->uses);
+    be->weight = calloc(nv, sizeof *be->weight);
     word *live_in = calloc((size_t)words * nb, sizeof *live_in);
     word *cur = malloc(words * sizeof *cur);
+    uint8_t *depth = loop_depths(be);
     bool ok = be->pos && be->block_start && be->block_end && be->start && be->end && be->uses &&
-              live_in && cur;
+              be->weight && live_in && cur && depth;
     if (!ok) {
         free(live_in);
         free(cur);
+        free(depth);
         return be_fail(be, "out of memory");
     }
     /* positions, definitions and uses */
     uint32_t k = 0;
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
+        uint64_t w = (uint64_t)1 << (3 * (depth[b] < 8 ? depth[b] : 8));
         be->block_start[b] = 2 * k;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
+            be->weight[r] += w;
             be->pos[r] = k;
             be->start[r] = in->op == IR_PHI ? 2 * be->pos[f->blocks[b].first] : 2 * k + 1;
             be->end[r] = be->start[r];
@@ -83,6 +122,7 @@ bool compute_intervals(backend *be)
             for (uint32_t a = 0; a < in->nargs; a++) {
                 ir_ref v = in->args[a];
                 be->uses[v]++;
+                be->weight[v] += w;
                 if (in->op != IR_PHI && be->end[v] < at)
                     be->end[v] = at;
             }
@@ -90,6 +130,7 @@ bool compute_intervals(backend *be)
         }
         be->block_end[b] = 2 * k - 1;
     }
+    free(depth);
     /* live-in sets, backwards to a fixed point */
     for (bool changed = true; changed;) {
         changed = false;

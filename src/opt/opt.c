@@ -92,6 +92,7 @@ static void backend_free(backend *be)
     free(be->start);
     free(be->end);
     free(be->uses);
+    free(be->weight);
     free(be->reg);
     free(be->slot);
     free(be->save_slot);

@@ -21,6 +21,7 @@ typedef struct opt_env {
     const uint32_t *func_slots;  /* per defined function: its reference's slot (vmctx.h) */
     uint32_t nfunc_slots;
     bool fuel_checks, epoch_checks;
+    bool tiered; /* direct calls through the tier table (tier.h: emit_direct_call) */
 } opt_env;
 
 /* Compiles defined function `index` (module index) at the end of o's code.

@@ -1,7 +1,8 @@
 /* Linear scan (Poletto and Sarkar) over the intervals of live.c, in code
  * order: at each definition, intervals that ended give their registers
- * back; a value takes a free register of its class, or the interval that
- * ends last (it or an active one) goes to a stack slot. Calls clobber
+ * back; a value takes a free register of its class, or the lightest
+ * interval of the class (it or an active one: uses weighed by loop depth,
+ * live.c) goes to a stack slot, for all its life. Calls clobber
  * every register: the values live across one are saved to a slot before it
  * and reloaded after it (be->saves). A parameter's slot is its home in the
  * caller's area, which holds it already. */
@@ -38,6 +39,18 @@ static bool record_saves(backend *be, ir_ref call, const ir_ref *active, uint32_
     }
     be->save_count[call] = be->saves.n - be->save_first[call];
     return true;
+}
+
+/* Whether a is a better value to spill than b: less weight per position
+ * of its interval (compared as products: the weights are at most about
+ * 2^24 per use and intervals 2^32 positions), or as dense and ending later. */
+static bool lighter(const backend *be, ir_ref a, ir_ref b)
+{
+    unsigned __int128 wa = be->weight[a], wb = be->weight[b];
+    unsigned __int128 la = be->end[a] - be->start[a] + 1, lb = be->end[b] - be->start[b] + 1;
+    if (wa * lb != wb * la)
+        return wa * lb < wb * la;
+    return be->end[a] > be->end[b];
 }
 
 int32_t param_home(backend *be, ir_ref param)
@@ -85,7 +98,7 @@ bool allocate_registers(backend *be)
             }
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
                 continue;
-            uint32_t start = be->start[v], end = be->end[v];
+            uint32_t start = be->start[v];
             /* expire */
             for (uint32_t a = 0; a < nactive;) {
                 if (be->end[active[a]] < start) {
@@ -119,14 +132,19 @@ bool allocate_registers(backend *be)
                             reg = gprs[g];
                 }
                 if (reg == NO_REG) {
-                    /* spill whichever of the class ends last */
+                    /* spill the lightest of the class: the fewest uses
+                     * (weighed by loop depth, so that what an inner loop
+                     * uses stays) per position of its interval; of equal
+                     * densities the one ending last */
                     uint32_t victim = UINT32_MAX;
+                    ir_ref lightest = v;
                     for (uint32_t a = 0; a < nactive; a++) {
                         ir_ref w = active[a];
                         if (in_xmm(ir_at(f, w)->type) == in_xmm(in->type) &&
-                            be->end[w] > end && (victim == UINT32_MAX ||
-                                                 be->end[w] > be->end[active[victim]]))
+                            lighter(be, w, lightest)) {
                             victim = a;
+                            lightest = w;
+                        }
                     }
                     if (victim != UINT32_MAX) {
                         ir_ref w = active[victim];

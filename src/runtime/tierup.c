@@ -78,6 +78,7 @@ module_tier *module_tier_new(const wj_module *module, const compile_env *env)
     uint32_t budget = module->engine->config.tier_up_budget;
     for (uint32_t i = 0; i < n; i++) {
         t->funcs[i].budget = budget > INT32_MAX ? INT32_MAX : (int32_t)budget;
+        t->funcs[i].call = module->code.code + module->code.func_starts[i];
         t->osr_asked[i] = VM_TIER_AT_ENTRY;
     }
     t->env = env;
@@ -118,8 +119,8 @@ static void run_job(tier_worker *w, const tier_job *j)
     module_tier *t = module->tier;
     vm_tier_func *f = &t->funcs[j->func];
     const char *why = NULL;
-    const void *code = compile_tier_up(module->wasm, t->env, &module->code, t->funcs, j->func,
-                                       j->loop, &why);
+    const void *code =
+        compile_tier_up(module->wasm, t->env, &module->code, j->func, j->loop, &why);
     vm_osr *osr = NULL;
     if (code && j->loop != VM_TIER_AT_ENTRY && (osr = malloc(sizeof *osr)))
         *osr = (vm_osr){.loop = j->loop, .code = code};
@@ -137,6 +138,7 @@ static void run_job(tier_worker *w, const tier_job *j)
         free(osr); /* the loop stays in tier 1; the function's entry may not */
     } else if (code) {
         __atomic_store_n(&f->entry, code, __ATOMIC_RELEASE);
+        __atomic_store_n(&f->call, code, __ATOMIC_RELEASE);
     } else {
         t->asked[j->func] |= DECLINED;
         __atomic_store_n(&f->budget, NEVER_BUDGET, __ATOMIC_RELAXED);
