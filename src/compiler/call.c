@@ -55,7 +55,9 @@ void op_call(fn *f, uint32_t func)
     pass_args(f, t);
     codebuf *cb = f->cb;
     if (func >= m->nfunc_imports) {
-        if (!emit_direct_call(f->out, func - m->nfunc_imports, f->tiered))
+        /* rel32 even when tiered: a callee that is hot takes its tier-2
+         * entry, while tier-1 code keeps its quickest start-up */
+        if (!emit_direct_call(f->out, func - m->nfunc_imports, false))
             fn_oom(f);
         addr_call(f);
         reload_membase_if_moved(f);

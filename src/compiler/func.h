@@ -182,6 +182,7 @@ typedef struct fn {
     /* Metering (meter.c), when the engine asks for it. */
     bool fuel_checks, epoch_checks;
     bool tiered;          /* budgets and tier-up paths (hot.c) */
+    bool osr_loops;       /* tiered: some loop can be replaced on the stack */
     uint32_t fuel_imm;    /* imm32 of the current run's fuel add; 0: none yet */
     uint32_t fuel_cost;   /* of the current run's instructions so far */
     bool fuel_pending;    /* a run started; its add waits for a costly instruction */

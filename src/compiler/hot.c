@@ -14,9 +14,9 @@
  */
 #include "func.h"
 
-/* Locals an osr entry takes at most: each is a store in the loop's
- * out-of-line path and a unit of the outgoing area. */
-#define OSR_LOCALS_MAX 256
+/* Locals an osr entry takes at most: each is a store in the function's
+ * path to it and a unit of the outgoing area. */
+#define OSR_LOCALS_MAX 1024
 
 /* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub */
 static void count_down(fn *f, uint32_t loop)
@@ -61,6 +61,7 @@ void hot_loop(fn *f, const ctrl *c)
         units = f->type->nresults;
     if (f->max_out < units)
         f->max_out = units;
+    f->osr_loops = true;
     count_down(f, f->pos);
 }
 
@@ -122,15 +123,18 @@ static void enter_osr(fn *f)
     x86_ret(cb);                        /* ret */
 }
 
-static void loop_stub(fn *f, const hot_site *s, int32_t at)
+/* What every loop header's path goes on to, with the loop in edx and
+ * where to resume in rcx (neither ever holds a pin): the loop's osr entry
+ * when there is one, else the ask. */
+static void loop_path(fn *f, int32_t at)
 {
     codebuf *cb = f->cb;
     uint32_t enter = 0, asking = 0;
-    if (s->loop != VM_TIER_IN_LOOP) {
+    if (f->osr_loops) {
         x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_OSR)); /* mov rax, [r11+osr] */
         x86_test_rr(cb, SZ64, R_(RAX), RAX);                     /* test rax, rax */
         uint32_t none = x86_jcc(cb, CC_E);                       /* jz ask */
-        x86_alu_ri(cb, ALU_CMP, SZ32, M_(RAX, VM_OSR_LOOP), (int32_t)s->loop); /* cmp dword [rax+loop], loop */
+        x86_alu_rr(cb, ALU_CMP, SZ32, RDX, M_(RAX, VM_OSR_LOOP)); /* cmp edx, [rax+loop] */
         uint32_t other = x86_jcc(cb, CC_NE);                     /* jne ask */
         x86_mov_rr(cb, SZ64, RAX, M_(RAX, VM_OSR_CODE));         /* mov rax, [rax+code] */
         enter = cb->len;
@@ -140,25 +144,42 @@ static void loop_stub(fn *f, const hot_site *s, int32_t at)
         x86_bind(cb, other, asking);
     }
     pins_save(f); /* the C call clobbers some pins' registers */
-    ask(f, s->loop);
+    x86_push(cb, RCX); /* twice: rsp stays 16-aligned for the call */
+    x86_push(cb, RCX);
+    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX));                          /* mov rdi, r15 */
+    x86_mov_ri64(cb, RSI, f->index - f->m->nfunc_imports);         /* mov esi, func */
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)wj__tier_up);       /* mov rax, wj__tier_up */
+    x86_call_rm(cb, R_(RAX));                                      /* call rax */
+    x86_pop(cb, RCX);
+    x86_pop(cb, RCX);
     pins_reload(f);
     if (enter) {
         x86_test_rr(cb, SZ64, R_(RAX), RAX); /* test rax, rax */
         x86_jcc_to(cb, CC_NE, enter);        /* jnz enter */
     }
-    x86_jmp_to(cb, s->resume); /* jmp resume */
+    x86_jmp_rm(cb, R_(RCX)); /* jmp rcx: resume */
 }
 
 void hot_finish(fn *f)
 {
+    codebuf *cb = f->cb;
     int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+    uint32_t path = UINT32_MAX; /* the loops' shared path */
+    for (uint32_t i = 0; i < f->hot_sites.n && path == UINT32_MAX; i++)
+        if (f->hot_sites.v[i].loop != VM_TIER_AT_ENTRY) {
+            path = cb->len;
+            loop_path(f, at);
+        }
     for (uint32_t i = 0; i < f->hot_sites.n; i++) {
         const hot_site *s = &f->hot_sites.v[i];
-        x86_bind(f->cb, s->jump, f->cb->len);
+        x86_bind(cb, s->jump, cb->len);
         f->pos = s->wasm;
-        if (s->loop == VM_TIER_AT_ENTRY)
+        if (s->loop == VM_TIER_AT_ENTRY) {
             entry_stub(f, s, at);
-        else
-            loop_stub(f, s, at);
+            continue;
+        }
+        x86_mov_ri64(cb, RDX, s->loop);                 /* mov edx, loop */
+        x86_bind(cb, x86_lea_rip(cb, RCX), s->resume);  /* lea rcx, [rip+resume] */
+        x86_jmp_to(cb, path);                           /* jmp path */
     }
 }

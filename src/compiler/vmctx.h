@@ -300,9 +300,9 @@ void wj__trap_trampoline(void);
  *     mov r11, [r15+VMCTX_TIER]; sub dword [r11+budget], 1; js hot
  * and once it goes negative, the out-of-line path jumps to the function's
  * tier-2 code if there is some (entry), or enters it at the loop's header
- * (osr, for this loop), else asks wj__tier_up. Direct calls in either
- * tier's code of a tiered module go through the callee's `call`, so that
- * they reach its tier-2 code without passing through its tier-1 entry. On-stack replacement calls
+ * (osr, for this loop), else asks wj__tier_up. Direct calls in tier-2
+ * code of a tiered module go through the callee's `call`, so that they
+ * reach its tier-2 code without passing through its tier-1 entry. On-stack replacement calls
  * the osr entry with every local of the function as an argument (in
  * order) and returns what it returns: a function of its own, compiled by
  * tier 2, that runs the rest of the function from the loop header.

@@ -4,7 +4,8 @@
  * wj__tier_up asks the engine's worker thread for the function's tier-2
  * code and, when a loop can be replaced on the stack, for that loop's osr
  * entry (first: the loop is what runs now), and rearms the budget so that
- * the loop asks again, and enters the code, a little later. The worker
+ * the loop asks again, and enters the code, a little later. Nothing is
+ * asked for until SETTLE_NS after the first function got hot. The worker
  * compiles (compiler/tierup.c) and publishes each entry with a release
  * store; compiled code reads it with a plain load. A function tier 2
  * declines keeps a budget that does not run out in practice.
@@ -18,14 +19,21 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "engine.h"
 #include "instance.h"
 #include "module.h"
 #include "tierup.h"
 
-/* Iterations or calls between two asks while the code is being compiled. */
-#define REARM_BUDGET 1000
+/* Before tier-up starts, a hot function asks again after this many times
+ * its budget (each ask takes a lock and reads the clock); while its code
+ * is being compiled, after its budget. */
+#define SETTLE_REARMS 10
+/* How long after the engine's first hot function tier-up starts: a program
+ * that ends sooner never pays for the thread and the compiles (it runs in
+ * tier 1 alone, as fast), and a longer one loses a few ms of tier 2. */
+#define SETTLE_NS (5 * 1000000ull)
 /* The budget of what tier 2 declines: about forever. */
 #define NEVER_BUDGET INT32_MAX
 
@@ -52,6 +60,7 @@ struct tier_worker {
     pthread_cond_t idle;  /* the queue ran empty */
     tier_job *head, *tail;
     bool started, stop, busy;
+    uint64_t first_hot_ns; /* when a function first got hot, or 0 */
     pthread_t thread;
 };
 
@@ -242,6 +251,18 @@ static bool enqueue(tier_worker *w, const wj_module *module, uint32_t func, uint
     return true;
 }
 
+/* Whether SETTLE_NS passed since the first function got hot (under the
+ * lock). */
+static bool settled(tier_worker *w)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    if (!w->first_hot_ns)
+        w->first_hot_ns = now;
+    return now - w->first_hot_ns >= SETTLE_NS;
+}
+
 const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
 {
     const wj_module *module = instance_of(vmctx)->module;
@@ -251,8 +272,16 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
     if (code)
         return code;
     tier_worker *w = module->engine->tierup;
-    bool wait = module->engine->config.tier_up_budget == 0;
+    uint32_t budget = module->engine->config.tier_up_budget;
+    int32_t rearm = budget > INT32_MAX ? INT32_MAX : (int32_t)budget;
+    bool wait = budget == 0;
     pthread_mutex_lock(&w->lock);
+    if (!wait && !settled(w)) {
+        int32_t later = rearm > INT32_MAX / SETTLE_REARMS ? INT32_MAX : rearm * SETTLE_REARMS;
+        __atomic_store_n(&f->budget, later, __ATOMIC_RELAXED);
+        pthread_mutex_unlock(&w->lock);
+        return NULL;
+    }
     bool ok = !atomic_load(&forbidden) && !(t->asked[func] & DECLINED);
     /* The loop that runs first: it is why the function got hot. */
     if (ok && loop != VM_TIER_AT_ENTRY && loop != VM_TIER_IN_LOOP && t->osr_asked[func] != loop) {
@@ -267,11 +296,10 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
         t->asked[func] |= DECLINED;
     while (ok && wait && (w->head || w->busy))
         pthread_cond_wait(&w->idle, &w->lock);
-    /* Waiting, a function whose tier-2 entry is ready takes it at once. */
-    int32_t budget = t->asked[func] & DECLINED ? NEVER_BUDGET
-                     : wait && ready(f, VM_TIER_AT_ENTRY) ? 0
-                                                         : REARM_BUDGET;
-    __atomic_store_n(&f->budget, budget, __ATOMIC_RELAXED);
+    /* (Waiting, the budget is 0: the next call takes the entry.) */
+    if (t->asked[func] & DECLINED)
+        rearm = NEVER_BUDGET;
+    __atomic_store_n(&f->budget, rearm, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&w->lock);
     /* Waiting, the call that asked stays in tier 1, so that its loops are
      * replaced on the stack: the next calls take the entry. */

@@ -34,12 +34,14 @@ static wj_val call1(const fixture *fx, const char *name, const wj_val *args, siz
     return res[0];
 }
 
-/* Waits (a liveness bound, not a measure) until the worker published the
- * defined function's tier-2 entry. */
-static bool wait_for_entry(const fixture *fx, uint32_t defined)
+/* Calls sq(i) until the worker published its tier-2 entry (tier-up starts
+ * a few ms after the first hot function, and each call may ask again);
+ * false after 20 s, a liveness bound rather than a measure. */
+static bool call_until_tiered(const fixture *fx)
 {
-    for (int i = 0; i < 20000; i++) {
-        if (__atomic_load_n(&tier_func(fx, defined)->entry, __ATOMIC_ACQUIRE))
+    for (int32_t i = 0; i < 20000; i++) {
+        ck_assert_int_eq(call1(fx, "sq", (wj_val[]){v_i32(i)}, 1).of.i32, i * i);
+        if (__atomic_load_n(&tier_func(fx, 0)->entry, __ATOMIC_ACQUIRE))
             return true;
         nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
@@ -63,9 +65,7 @@ START_TEST(hot_function_moves_to_tier2)
     fixture fx;
     fx_open(&fx, calls_wat, NULL);
     ck_assert_ptr_null(tier_func(&fx, 0)->entry);
-    for (int32_t i = 0; i < 60; i++)
-        ck_assert_int_eq(call1(&fx, "sq", (wj_val[]){v_i32(i)}, 1).of.i32, i * i);
-    ck_assert(wait_for_entry(&fx, 0));
+    ck_assert(call_until_tiered(&fx));
     /* Calls now go through the tier-1 entry to tier 2, also from tier 1. */
     for (int32_t i = 0; i < 100; i++)
         ck_assert_int_eq(call1(&fx, "sq", (wj_val[]){v_i32(i - 50)}, 1).of.i32,
