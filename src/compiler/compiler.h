@@ -100,11 +100,12 @@ void compiled_code_free(compiled_code *c);
 /* Tiered execution (tierup.c): compiles defined function `func` (defined
  * index) with tier 2, as its osr entry at the loop at module offset `loop`
  * unless that is VM_TIER_AT_ENTRY, into c's reservation (env: the one c
- * was compiled with). Returns the code, or NULL when tier 2 declines it or
- * there is no room or memory (*why says which). Thread-safe; the code runs
- * as soon as it returns. */
+ * was compiled with). Returns the code, or NULL when tier 2 declines it,
+ * there is no room or memory, or *cancel was set meanwhile (*why says
+ * which). Thread-safe; the code runs as soon as it returns. */
 const void *compile_tier_up(const wasm_module *m, const compile_env *env, compiled_code *c,
-                            uint32_t func, uint32_t loop, const char **why);
+                            uint32_t func, uint32_t loop, const atomic_bool *cancel,
+                            const char **why);
 
 /* Lookups for trap recording and backtraces: async-signal-safe. */
 /* The trap code at code offset `offset`, or 0 when it is not a trap site. */

@@ -112,7 +112,8 @@ static const uint8_t *place(compiled_code *c, const module_out *o, uint32_t func
 }
 
 const void *compile_tier_up(const wasm_module *m, const compile_env *env, compiled_code *c,
-                            uint32_t func, uint32_t loop, const char **why)
+                            uint32_t func, uint32_t loop, const atomic_bool *cancel,
+                            const char **why)
 {
     vm_memory_plan *plans = malloc(((size_t)m->nmemories + 1) * sizeof *plans);
     if (!plans) {
@@ -124,7 +125,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
     opt_env oe = {.m = m, .plans = plans, .type_ids = env->type_ids,
                   .func_slots = env->func_slots, .nfunc_slots = env->nfunc_slots,
                   .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks,
-                  .tiered = true};
+                  .tiered = true, .cancel = cancel};
     module_out o = {0};
     uint32_t index = m->nfunc_imports + func;
     emit_trap_thunk(&o);

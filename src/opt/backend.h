@@ -108,6 +108,11 @@ typedef struct backend {
 bool be_fail(backend *be, const char *why);
 
 bool order_blocks(backend *be);        /* order.c */
+/* Whether the compile is no longer wanted (opt_env.cancel). */
+static inline bool be_cancelled(const backend *be)
+{
+    return be->env->cancel && atomic_load_explicit(be->env->cancel, memory_order_relaxed);
+}
 bool be_select(backend *be);           /* select.c */
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */

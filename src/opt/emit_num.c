@@ -173,11 +173,48 @@ void be_op_shift(backend *be, ir_ref v, ir_inst *in, int digit)
     be_put(be, v, d);
 }
 
+/* An i32 unsigned division or remainder by a constant d > 1: a multiply
+ * by m = ceil(2^64 / d), whose high half is the quotient for every 32-bit
+ * dividend (the error x * (m - 2^64/d) / 2^64 stays below 1/d), or for a
+ * power of two a shift or a mask. */
+static void divrem_u32_by(backend *be, ir_ref v, ir_ref a, uint32_t d, bool rem)
+{
+    codebuf *cb = be->cb;
+    int k = __builtin_ctz(d);
+    if ((d & (d - 1)) == 0) {
+        int r = be_dst_gpr(be, v);
+        be_load_gpr(be, r, a);
+        if (rem)
+            x86_alu_ri(cb, ALU_AND, SZ32, R_(r), (int32_t)(d - 1)); /* and r, d-1 */
+        else
+            x86_shift_i(cb, 5, SZ32, R_(r), (uint8_t)k); /* shr r, k */
+        be_put(be, v, r);
+        return;
+    }
+    x86_mov_rr(cb, SZ32, RAX, be_gpr_operand(be, a)); /* mov eax, a: zero-extended */
+    x86_mov_ri64(cb, R11, UINT64_MAX / d + 1);        /* mov r11, m */
+    x86_unary(cb, 4, SZ64, R_(R11));                  /* mul r11: rdx = a / d */
+    if (!rem) {
+        be_put(be, v, RDX);
+        return;
+    }
+    x86_mov_ri64(cb, R11, d);                         /* mov r11d, d */
+    x86_imul_rr(cb, SZ32, RDX, R_(R11));              /* imul edx, r11d */
+    x86_mov_rr(cb, SZ32, RAX, be_gpr_operand(be, a)); /* mov eax, a */
+    x86_alu_rr(cb, ALU_SUB, SZ32, RAX, R_(RDX));      /* sub eax, edx */
+    be_put(be, v, RAX);
+}
+
 void be_op_divrem(backend *be, ir_ref v, ir_inst *in, bool is_signed, bool rem)
 {
     codebuf *cb = be->cb;
     int size = size_of(in->type);
     ir_ref a = in->args[0], b = in->args[1];
+    bool nonzero = is_const(be, b) && inst(be, b)->imm != 0;
+    if (nonzero && !is_signed && size == SZ32 && (uint32_t)inst(be, b)->imm > 1) {
+        divrem_u32_by(be, v, a, (uint32_t)inst(be, b)->imm, rem);
+        return;
+    }
     x86_rm bop;
     if (is_const(be, b)) {
         be_load_gpr(be, RCX, b);
@@ -186,13 +223,20 @@ void be_op_divrem(backend *be, ir_ref v, ir_inst *in, bool is_signed, bool rem)
         bop = be_loc(be, b);
     }
     be_load_gpr(be, RAX, a);
-    if (bop.mem)
-        x86_alu_ri(cb, ALU_CMP, size, bop, 0); /* cmp [b], 0 */
-    else
-        x86_test_rr(cb, size, bop, bop.reg); /* test b, b */
-    be_trap_jump(be, x86_jcc(cb, CC_E), WJ_TRAP_INT_DIVIDE_BY_ZERO, in->wasm);
+    if (!nonzero) { /* a constant divisor other than 0 cannot trap */
+        if (bop.mem)
+            x86_alu_ri(cb, ALU_CMP, size, bop, 0); /* cmp [b], 0 */
+        else
+            x86_test_rr(cb, size, bop, bop.reg); /* test b, b */
+        be_trap_jump(be, x86_jcc(cb, CC_E), WJ_TRAP_INT_DIVIDE_BY_ZERO, in->wasm);
+    }
     uint32_t done = UINT32_MAX;
-    if (is_signed) {
+    bool may_be_minus_one = !nonzero || (size == SZ32 ? (int32_t)inst(be, b)->imm == -1
+                                                      : (int64_t)inst(be, b)->imm == -1);
+    if (is_signed && !may_be_minus_one) { /* no overflow to rule out */
+        x86_cdq(cb, size);           /* cdq / cqo */
+        x86_unary(cb, 7, size, bop); /* idiv b */
+    } else if (is_signed) {
         x86_alu_ri(cb, ALU_CMP, size, bop, -1);    /* cmp b, -1 */
         uint32_t normal = x86_jcc(cb, CC_NE);      /* jne normal */
         if (rem) {

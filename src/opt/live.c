@@ -133,6 +133,11 @@ bool compute_intervals(backend *be)
     free(depth);
     /* live-in sets, backwards to a fixed point */
     for (bool changed = true; changed;) {
+        if (be_cancelled(be)) { /* a large function's longest phase */
+            free(live_in);
+            free(cur);
+            return be_fail(be, "cancelled");
+        }
         changed = false;
         for (uint32_t i = be->norder; i-- > 0;) {
             uint32_t b = be->order[i];

@@ -111,6 +111,13 @@ static void backend_free(backend *be)
 }
 
 /* Compiles a function's IR f (then freed) at the end of o's code. */
+/* Between the back end's phases: false ("cancelled") once the compile is
+ * no longer wanted, so that tearing an engine down does not wait for it. */
+static bool go_on(backend *be)
+{
+    return !be_cancelled(be) || be_fail(be, "cancelled");
+}
+
 static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char **why)
 {
     /* What the back end covers is judged on the optimized IR. */
@@ -122,8 +129,9 @@ static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char
     backend be = {.ir = f, .env = env, .out = o, .cb = &o->code};
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
-    bool ok = order_blocks(&be) && be_select(&be) && compute_intervals(&be) &&
-              allocate_registers(&be) && emit_function(&be);
+    bool ok = go_on(&be) && order_blocks(&be) && be_select(&be) && go_on(&be) &&
+              compute_intervals(&be) && go_on(&be) && allocate_registers(&be) && go_on(&be) &&
+              emit_function(&be);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;

@@ -7,6 +7,7 @@
 #ifndef WJ_OPT_OPT_H
 #define WJ_OPT_OPT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@ typedef struct opt_env {
     uint32_t nfunc_slots;
     bool fuel_checks, epoch_checks;
     bool tiered; /* direct calls through the tier table (tier.h: emit_direct_call) */
+    const atomic_bool *cancel; /* once set, the compile stops ("cancelled"); may be NULL */
 } opt_env;
 
 /* Compiles defined function `index` (module index) at the end of o's code.

@@ -17,6 +17,7 @@
  * calls after it run tier 2.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -60,6 +61,7 @@ struct tier_worker {
     pthread_cond_t idle;  /* the queue ran empty */
     tier_job *head, *tail;
     bool started, stop, busy;
+    atomic_bool cancel;    /* stop: the compile in progress ends early */
     uint64_t first_hot_ns; /* when a function first got hot, or 0 */
     pthread_t thread;
 };
@@ -129,7 +131,7 @@ static void run_job(tier_worker *w, const tier_job *j)
     vm_tier_func *f = &t->funcs[j->func];
     const char *why = NULL;
     const void *code =
-        compile_tier_up(module->wasm, t->env, &module->code, j->func, j->loop, &why);
+        compile_tier_up(module->wasm, t->env, &module->code, j->func, j->loop, &w->cancel, &why);
     vm_osr *osr = NULL;
     if (code && j->loop != VM_TIER_AT_ENTRY && (osr = malloc(sizeof *osr)))
         *osr = (vm_osr){.loop = j->loop, .code = code};
@@ -212,6 +214,7 @@ void tier_worker_free(tier_worker *w)
         return;
     pthread_mutex_lock(&w->lock);
     w->stop = true;
+    atomic_store(&w->cancel, true);
     pthread_cond_broadcast(&w->wake);
     pthread_mutex_unlock(&w->lock);
     if (w->started)
@@ -233,7 +236,14 @@ void tier_worker_free(tier_worker *w)
 static bool enqueue(tier_worker *w, const wj_module *module, uint32_t func, uint32_t loop)
 {
     if (!w->started) {
-        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+        /* It runs no wasm: signals for the process go to threads that do
+         * (it starts with every signal blocked). */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        int err = pthread_create(&w->thread, NULL, worker_main, w);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (err != 0)
             return false;
         w->started = true;
     }

@@ -337,6 +337,57 @@ static uint32_t expect_trap_(int line, const fixture *fx, const char *name, size
 #define EXPECT_TRAP(fx, name, nres, code, message, args) \
     expect_trap_(__LINE__, fx, name, nres, code, message, args)
 
+/* ==== 0. division by constants ======================================================== */
+
+/* Every class of constant divisor (1, powers of two, small and large odd
+ * ones, near 2^31 and 2^32) against dividends at the edges: tier 2 turns
+ * unsigned i32 ones into a multiply or a shift, and drops the zero check
+ * of any constant divisor. */
+static const uint32_t divisors[] = {1, 2, 3, 6, 7, 10, 16, 641, 1000000007u, 0x7fffffffu,
+                                    0x80000000u, 0x80000001u, 0xfffffffeu, 0xffffffffu};
+static const uint32_t dividends[] = {0, 1, 2, 5, 6, 7, 99, 640, 641, 642, 1000000006u,
+                                     0x7ffffffeu, 0x7fffffffu, 0x80000000u, 0x80000001u,
+                                     0xcafebabeu, 0xfffffffdu, 0xfffffffeu, 0xffffffffu};
+#define NDIVISORS (sizeof divisors / sizeof *divisors)
+
+START_TEST(divide_by_constants)
+{
+    static const char *const ops[] = {"div_u", "rem_u", "div_s", "rem_s"};
+    char *wat = malloc(64 * 1024);
+    ck_assert_ptr_nonnull(wat);
+    size_t at = (size_t)sprintf(wat, "(module\n");
+    for (size_t d = 0; d < NDIVISORS; d++)
+        for (int op = 0; op < 4; op++)
+            at += (size_t)sprintf(wat + at,
+                                  "  (func (export \"%s%zu\") (param i32) (result i32)"
+                                  " local.get 0 i32.const %d i32.%s)\n",
+                                  ops[op], d, (int32_t)divisors[d], ops[op]);
+    sprintf(wat + at, ")\n");
+    fixture fx;
+    fx_open(&fx, wat, "divide_by_constants");
+    free(wat);
+    for (size_t d = 0; d < NDIVISORS; d++)
+        for (size_t x = 0; x < sizeof dividends / sizeof *dividends; x++) {
+            uint32_t u = dividends[x], k = divisors[d];
+            int32_t si = (int32_t)u, sk = (int32_t)k;
+            char name[32];
+            uint32_t want[4] = {u / k, u % k, 0, 0};
+            bool overflow = si == INT32_MIN && sk == -1;
+            want[2] = overflow ? 0 : (uint32_t)(si / sk);
+            want[3] = overflow ? 0 : (uint32_t)(si % sk);
+            for (int op = 0; op < 4; op++) {
+                snprintf(name, sizeof name, "%s%zu", ops[op], d);
+                if (op == 2 && overflow)
+                    EXPECT_TRAP(&fx, name, 1, WJ_TRAP_INT_OVERFLOW, "integer overflow",
+                                VALS(v_u32(u)));
+                else
+                    EXPECT(&fx, name, VALS(v_u32(want[op])), VALS(v_u32(u)));
+            }
+        }
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== 1. more hot locals than pin registers ============================================ */
 
 /* 5 i32 + 5 i64 + the counter (11 GPR locals for 6 registers) and 10 f64 +
@@ -2247,6 +2298,7 @@ static Suite *codegen_suite(void)
     TCase *pins = tcase_create("pinned locals");
     tcase_set_timeout(pins, 30);
     tcase_add_test(pins, pressure_more_locals_than_registers);
+    tcase_add_test(pins, divide_by_constants);
     tcase_add_loop_test(pins, pinned_across_calls, 0, (int)(sizeof clobbers / sizeof *clobbers));
     tcase_add_test(pins, many_params);
     tcase_add_test(pins, many_params_from_wasm);
