@@ -4,8 +4,8 @@
  * each chunk into its own buffers: a trap thunk, then its functions. The
  * chunks are then joined in function order into one mapping, written while
  * read-write and made read+execute (never both). A function's code does
- * not depend on where its chunk lands (chunks start 16-aligned like every
- * function; trap stubs call their own chunk's thunk; direct calls are
+ * not depend on where its chunk lands (chunks start 32-aligned, every
+ * function 16-aligned; trap stubs call their own chunk's thunk; direct calls are
  * relocations bound after the join), and the chunks do not depend on the
  * threads, so code, trap table, address map and errors are the same
  * whatever their number.
@@ -168,7 +168,8 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
 {
     uint64_t size = 0;
     for (uint32_t k = 0; k < j->nchunks; k++) {
-        base[k] = (uint32_t)((size + 15) & ~(uint64_t)15);
+        /* 32: what tier 2 aligns its loops to within the chunk */
+        base[k] = (uint32_t)((size + 31) & ~(uint64_t)31);
         size = base[k] + (uint64_t)j->outs[k].out.code.len;
         if (size > UINT32_MAX)
             return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory for code");

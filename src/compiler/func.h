@@ -79,6 +79,7 @@ typedef struct ctrl {
     uint32_t head;      /* C_LOOP: code offset of the loop header */
     uint32_t else_jump; /* C_IF: the jcc to the else branch, 0 when bound */
     uint32_t fixups;    /* first pending jump to the end (index into fn->fixups) */
+    uint32_t osr_loop;  /* tiered C_LOOP: its offset if replaced on the stack (hot.c) */
 } ctrl;
 
 typedef struct fixup {
@@ -117,8 +118,10 @@ typedef struct lazy_stub {
  * (hot.c) resumes tier 1. */
 typedef struct hot_site {
     uint32_t jump;   /* rel32 of the js to the path */
-    uint32_t resume; /* right after it */
-    uint32_t loop;   /* the loop's offset, VM_TIER_AT_ENTRY or VM_TIER_IN_LOOP */
+    uint32_t ready;  /* an osr loop's: rel32 of the jne taken when an osr entry is ready */
+    uint32_t resume; /* right after them */
+    uint32_t loop;   /* the replaced loop's offset, VM_TIER_AT_ENTRY or VM_TIER_IN_LOOP */
+    bool inner;      /* in a loop inside `loop`: asks for it, never enters */
     uint32_t wasm;
 } hot_site;
 
@@ -353,7 +356,7 @@ void pins_reload(fn *f); /* after a call */
 
 /* ---- hot.c ---- */
 void hot_entry(fn *f);               /* the function's first instructions */
-void hot_loop(fn *f, const ctrl *c); /* at the header of loop c, opened last */
+void hot_loop(fn *f, ctrl *c);       /* at the header of loop c, opened last */
 void hot_finish(fn *f);              /* after the body: the out-of-line paths */
 
 /* ---- func.c ---- */

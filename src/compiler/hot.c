@@ -18,25 +18,38 @@
  * path to it and a unit of the outgoing area. */
 #define OSR_LOCALS_MAX 1024
 
-/* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub */
-static void count_down(fn *f, uint32_t loop)
+/* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub (a loop's
+ * budget at loop headers); an osr loop's header also takes the path when
+ * the function's latest osr entry is set. */
+static void count_down(fn *f, uint32_t loop, bool inner)
 {
     codebuf *cb = f->cb;
     int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER));        /* mov r11, [r15+tier] */
-    x86_alu_ri(cb, ALU_SUB, SZ32, M_(SCRATCH, at + VM_TIER_BUDGET), 1); /* sub dword [r11+budget], 1 */
-    uint32_t jump = x86_jcc(cb, CC_S);                           /* js stub */
-    VEC_PUSH(f, f->hot_sites, {jump, cb->len, loop, f->pos});
+    bool entry = loop == VM_TIER_AT_ENTRY;
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER)); /* mov r11, [r15+tier] */
+    x86_alu_ri(cb, ALU_SUB, SZ32, M_(SCRATCH, at + (entry ? VM_TIER_BUDGET : VM_TIER_LOOP_BUDGET)),
+               1);                                       /* sub dword [r11+budget], 1 */
+    uint32_t jump = x86_jcc(cb, CC_S);                   /* js stub */
+    uint32_t ready = 0;
+    if (!entry && !inner && loop != VM_TIER_IN_LOOP) {
+        x86_alu_ri(cb, ALU_CMP, SZ64, M_(SCRATCH, at + VM_TIER_OSR), 0); /* cmp qword [r11+osr], 0 */
+        ready = x86_jcc(cb, CC_NE);                                     /* jne stub */
+    }
+    VEC_PUSH(f, f->hot_sites, {jump, ready, cb->len, loop, inner, f->pos});
 }
 
 void hot_entry(fn *f)
 {
     if (f->tiered)
-        count_down(f, VM_TIER_AT_ENTRY);
+        count_down(f, VM_TIER_AT_ENTRY, false);
 }
 
-/* Whether the loop being opened (the top control) can be replaced: its
- * state is the locals alone, none a v128 (tier 2 has none). */
+/* Whether the loop being opened (c, the top control) can be replaced on
+ * the stack, when it is an outermost loop: its state is the locals alone,
+ * none a v128 (tier 2 has none). Only outermost loops are: entering an
+ * inner one would give the osr entry a second way into the loops around
+ * it, of which tier 2 makes much slower code; a hot inner loop moves when
+ * its outermost loop comes round again. */
 static bool osr_eligible(const fn *f, const ctrl *c)
 {
     if (c->nparams || c->height || nlocals_all(f) > OSR_LOCALS_MAX)
@@ -47,34 +60,40 @@ static bool osr_eligible(const fn *f, const ctrl *c)
     return true;
 }
 
-void hot_loop(fn *f, const ctrl *c)
+void hot_loop(fn *f, ctrl *c)
 {
     if (!f->tiered)
         return;
-    if (!osr_eligible(f, c)) {
-        count_down(f, VM_TIER_IN_LOOP);
+    const ctrl *outer = NULL; /* the outermost loop around c */
+    for (uint32_t i = 0; i + 1 < f->nctrls && !outer; i++)
+        if (f->ctrls[i].kind == C_LOOP)
+            outer = &f->ctrls[i];
+    c->osr_loop = VM_TIER_IN_LOOP;
+    if (outer) {
+        count_down(f, outer->osr_loop, outer->osr_loop != VM_TIER_IN_LOOP);
         return;
     }
-    /* The osr entry's argument area: every local, or its results. */
-    uint32_t units = (uint32_t)nlocals_all(f);
-    if (units < f->type->nresults)
-        units = f->type->nresults;
-    if (f->max_out < units)
-        f->max_out = units;
-    f->osr_loops = true;
-    count_down(f, f->pos);
+    if (osr_eligible(f, c)) {
+        /* The osr entry's argument area: every local, or its results. */
+        uint32_t units = (uint32_t)nlocals_all(f);
+        if (units < f->type->nresults)
+            units = f->type->nresults;
+        if (f->max_out < units)
+            f->max_out = units;
+        f->osr_loops = true;
+        c->osr_loop = f->pos;
+    }
+    count_down(f, c->osr_loop, false);
 }
 
-/* mov rdi, r15; mov esi, func; mov edx, loop; call wj__tier_up: the code
- * to enter comes back in rax. */
-static void ask(fn *f, uint32_t loop)
+/* wj__tier_up(vmctx, func, edx, ecx): the code to enter comes back in rax. */
+static void ask(fn *f)
 {
     codebuf *cb = f->cb;
-    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX));                                /* mov rdi, r15 */
-    x86_mov_ri64(cb, RSI, f->index - f->m->nfunc_imports);               /* mov esi, func */
-    x86_mov_ri64(cb, RDX, loop);                                         /* mov edx, loop */
-    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)wj__tier_up);             /* mov rax, wj__tier_up */
-    x86_call_rm(cb, R_(RAX));                                            /* call rax */
+    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX));                    /* mov rdi, r15 */
+    x86_mov_ri64(cb, RSI, f->index - f->m->nfunc_imports);   /* mov esi, func */
+    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)wj__tier_up); /* mov rax, wj__tier_up */
+    x86_call_rm(cb, R_(RAX));                                /* call rax */
 }
 
 /* At the entry rsp is 8 off the 16-byte alignment of a call. */
@@ -85,7 +104,9 @@ static void entry_stub(fn *f, const hot_site *s, int32_t at)
     x86_test_rr(cb, SZ64, R_(RAX), RAX);                       /* test rax, rax */
     uint32_t go = x86_jcc(cb, CC_NE);                          /* jnz go */
     x86_alu_ri(cb, ALU_SUB, SZ64, R_(RSP), 8);                 /* sub rsp, 8 */
-    ask(f, VM_TIER_AT_ENTRY);
+    x86_mov_ri64(cb, RDX, VM_TIER_AT_ENTRY);                   /* mov edx, at entry */
+    x86_alu_mr(cb, ALU_XOR, SZ32, R_(RCX), RCX);               /* xor ecx, ecx */
+    ask(f);
     x86_alu_ri(cb, ALU_ADD, SZ64, R_(RSP), 8);                 /* add rsp, 8 */
     x86_test_rr(cb, SZ64, R_(RAX), RAX);                       /* test rax, rax */
     x86_jcc_to(cb, CC_E, s->resume);                           /* jz resume */
@@ -123,33 +144,36 @@ static void enter_osr(fn *f)
     x86_ret(cb);                        /* ret */
 }
 
-/* What every loop header's path goes on to, with the loop in edx and
- * where to resume in rcx (neither ever holds a pin): the loop's osr entry
- * when there is one, else the ask. */
-static void loop_path(fn *f, int32_t at)
+/* What loop headers' paths go on to, with the loop in edx and where to
+ * resume in rcx (neither ever holds a pin): with `osr`, the loop's osr
+ * entry when it is the latest (going on in tier 1 while it is compiled or
+ * when tier 2 declined it), else the ask; without, the ask on behalf of
+ * an outer loop. */
+static void loop_path(fn *f, int32_t at, bool osr)
 {
     codebuf *cb = f->cb;
-    uint32_t enter = 0, asking = 0;
-    if (f->osr_loops) {
+    uint32_t enter = 0, none = 0, other = 0;
+    if (osr) {
         x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_OSR)); /* mov rax, [r11+osr] */
         x86_test_rr(cb, SZ64, R_(RAX), RAX);                     /* test rax, rax */
-        uint32_t none = x86_jcc(cb, CC_E);                       /* jz ask */
+        none = x86_jcc(cb, CC_E);                                /* jz ask */
         x86_alu_rr(cb, ALU_CMP, SZ32, RDX, M_(RAX, VM_OSR_LOOP)); /* cmp edx, [rax+loop] */
-        uint32_t other = x86_jcc(cb, CC_NE);                     /* jne ask */
+        other = x86_jcc(cb, CC_NE);                              /* jne ask */
         x86_mov_rr(cb, SZ64, RAX, M_(RAX, VM_OSR_CODE));         /* mov rax, [rax+code] */
+        x86_test_rr(cb, SZ64, R_(RAX), RAX);                     /* test rax, rax */
+        uint32_t go = x86_jcc(cb, CC_NE);                        /* jnz enter */
+        x86_jmp_rm(cb, R_(RCX));                                 /* jmp rcx: not compiled yet */
         enter = cb->len;
+        x86_bind(cb, go, enter);
         enter_osr(f);
-        asking = cb->len;
-        x86_bind(cb, none, asking);
-        x86_bind(cb, other, asking);
+        x86_bind(cb, none, cb->len);
+        x86_bind(cb, other, cb->len);
     }
     pins_save(f); /* the C call clobbers some pins' registers */
     x86_push(cb, RCX); /* twice: rsp stays 16-aligned for the call */
     x86_push(cb, RCX);
-    x86_mov_rr(cb, SZ64, RDI, R_(VMCTX));                          /* mov rdi, r15 */
-    x86_mov_ri64(cb, RSI, f->index - f->m->nfunc_imports);         /* mov esi, func */
-    x86_mov_ri64(cb, RAX, (uint64_t)(uintptr_t)wj__tier_up);       /* mov rax, wj__tier_up */
-    x86_call_rm(cb, R_(RAX));                                      /* call rax */
+    x86_mov_ri64(cb, RCX, !osr); /* mov ecx, inner */
+    ask(f);
     x86_pop(cb, RCX);
     x86_pop(cb, RCX);
     pins_reload(f);
@@ -164,22 +188,26 @@ void hot_finish(fn *f)
 {
     codebuf *cb = f->cb;
     int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
-    uint32_t path = UINT32_MAX; /* the loops' shared path */
-    for (uint32_t i = 0; i < f->hot_sites.n && path == UINT32_MAX; i++)
-        if (f->hot_sites.v[i].loop != VM_TIER_AT_ENTRY) {
-            path = cb->len;
-            loop_path(f, at);
+    uint32_t paths[2] = {UINT32_MAX, UINT32_MAX}; /* the loops' shared paths: osr, inner */
+    for (uint32_t i = 0; i < f->hot_sites.n; i++) {
+        const hot_site *s = &f->hot_sites.v[i];
+        if (s->loop != VM_TIER_AT_ENTRY && paths[s->inner] == UINT32_MAX) {
+            paths[s->inner] = cb->len;
+            loop_path(f, at, !s->inner && f->osr_loops);
         }
+    }
     for (uint32_t i = 0; i < f->hot_sites.n; i++) {
         const hot_site *s = &f->hot_sites.v[i];
         x86_bind(cb, s->jump, cb->len);
+        if (s->ready)
+            x86_bind(cb, s->ready, cb->len);
         f->pos = s->wasm;
         if (s->loop == VM_TIER_AT_ENTRY) {
             entry_stub(f, s, at);
             continue;
         }
-        x86_mov_ri64(cb, RDX, s->loop);                 /* mov edx, loop */
-        x86_bind(cb, x86_lea_rip(cb, RCX), s->resume);  /* lea rcx, [rip+resume] */
-        x86_jmp_to(cb, path);                           /* jmp path */
+        x86_mov_ri64(cb, RDX, s->loop);                /* mov edx, loop */
+        x86_bind(cb, x86_lea_rip(cb, RCX), s->resume); /* lea rcx, [rip+resume] */
+        x86_jmp_to(cb, paths[s->inner]);               /* jmp path */
     }
 }

@@ -296,11 +296,14 @@ void wj__trap_trampoline(void);
 
 /*
  * Tiered execution. Tier-1 code of a tiered module counts down its
- * function's budget at the entry and at every loop header:
+ * function's budget at the entry and its loop budget at every loop header:
  *     mov r11, [r15+VMCTX_TIER]; sub dword [r11+budget], 1; js hot
  * and once it goes negative, the out-of-line path jumps to the function's
- * tier-2 code if there is some (entry), or enters it at the loop's header
- * (osr, for this loop), else asks wj__tier_up. Direct calls in tier-2
+ * tier-2 code if there is some (entry), else asks wj__tier_up. Only an
+ * outermost loop is replaced on the stack: its header also checks the
+ * function's latest osr entry (cmp qword [r11+osr], 0; jne hot) and enters
+ * it when it is this loop's and compiled; an inner loop's path asks on
+ * behalf of its outermost loop. Direct calls in tier-2
  * code of a tiered module go through the callee's `call`, so that they
  * reach its tier-2 code without passing through its tier-1 entry. On-stack replacement calls
  * the osr entry with every local of the function as an argument (in
@@ -314,8 +317,8 @@ typedef struct vm_osr {
 } vm_osr;
 
 typedef struct vm_tier_func {
-    int32_t budget;     /* below 0: hot, take the slow path */
-    uint32_t pad_;
+    int32_t budget;      /* counted at the entry; below 0: hot, take the slow path */
+    int32_t loop_budget; /* the same, counted at the loop headers */
     const void *entry;  /* the tier-2 code, once there is some */
     const vm_osr *osr;  /* the latest on-stack-replacement entry, or NULL */
     const void *call;   /* where direct calls go: the tier-1 code, then entry */
@@ -324,6 +327,7 @@ typedef struct vm_tier_func {
 enum {
     VM_TIER_FUNC_SIZE = sizeof(vm_tier_func),
     VM_TIER_BUDGET = offsetof(vm_tier_func, budget),
+    VM_TIER_LOOP_BUDGET = offsetof(vm_tier_func, loop_budget),
     VM_TIER_ENTRY = offsetof(vm_tier_func, entry),
     VM_TIER_OSR = offsetof(vm_tier_func, osr),
     VM_TIER_CALL = offsetof(vm_tier_func, call),
@@ -339,10 +343,11 @@ enum {
 /* The slow path's call (System V ABI, from a function's entry or a loop
  * header) for defined function `func` (defined index) at loop `loop`
  * (or VM_TIER_AT_ENTRY, VM_TIER_IN_LOOP): asks for the tier-2 code if
- * nobody did, rearms the budget, and returns the code to enter now (the
- * function's tier-2 entry, or the loop's osr entry; never for
- * VM_TIER_IN_LOOP) or NULL to go on in tier 1. */
-const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop);
+ * nobody did, rearms or stops the budget, and returns the code to enter
+ * now (the function's tier-2 entry, or the loop's osr entry) or NULL to go
+ * on in tier 1. `inner`: asked from a loop inside `loop`, which cannot
+ * enter its code (NULL then). */
+const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inner);
 
 /*
  * The slow path of what is made on first use, called from compiled code

@@ -271,6 +271,26 @@ uint32_t x86_lea_rip(codebuf *cb, int reg)
     return cb->len - 4;
 }
 
+void x86_align(codebuf *cb, uint32_t align)
+{
+    /* the recommended nops of 1 to 8 bytes (nop; 66 nop; nop dword [rax]; ...) */
+    static const uint8_t nops[8][8] = {
+        {0x90},
+        {0x66, 0x90},
+        {0x0f, 0x1f, 0x00},
+        {0x0f, 0x1f, 0x40, 0x00},
+        {0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00},
+        {0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00},
+        {0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00},
+    };
+    for (uint32_t pad = -cb->len & (align - 1); pad;) {
+        uint32_t n = pad < 8 ? pad : 8;
+        cb_bytes(cb, nops[n - 1], n);
+        pad -= n;
+    }
+}
+
 /* push r64: 50+r | pop r64: 58+r */
 void x86_push(codebuf *cb, int reg)
 {

@@ -182,6 +182,8 @@ static inline void x86_bind(codebuf *cb, uint32_t at, uint32_t target)
 }
 /* lea r64, [rip+disp32]; returns the disp32's position */
 uint32_t x86_lea_rip(codebuf *cb, int reg);
+/* Multi-byte nops up to the next multiple of `align` (a power of two). */
+void x86_align(codebuf *cb, uint32_t align);
 void x86_push(codebuf *cb, int reg);
 void x86_pop(codebuf *cb, int reg);
 void x86_ret(codebuf *cb);

@@ -324,6 +324,11 @@ bool emit_function(backend *be)
     be->norder = n;
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
+        /* A loop's header on a 32-byte boundary: where a short hot loop
+         * falls relative to fetch and decode lines changed its speed by up
+         * to a quarter from one layout to the next. */
+        if (f->blocks[b].loop_header)
+            x86_align(cb, 32);
         be->label[b] = cb->len;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);

@@ -40,12 +40,18 @@
 
 enum { ASKED_ENTRY = 1, DECLINED = 2 };
 
+/* A loop asked for on-stack replacement: compiled once its code is set,
+ * else being compiled or declined (either way not asked for again). */
+typedef struct osr_node {
+    vm_osr osr; /* what compiled code reads once it is the function's latest */
+    struct osr_node *next; /* the function's other loops */
+} osr_node;
+
 struct module_tier {
     vm_tier_func *funcs;   /* per defined function, read by compiled code */
     uint8_t *asked;        /* per defined function: ASKED_ENTRY, DECLINED */
-    uint32_t *osr_asked;   /* per defined function: the loop last asked for */
-    vm_osr **osrs;         /* made so far: freed with the module */
-    uint32_t nosrs, osrs_cap;
+    osr_node **osrs;       /* per defined function: its loops asked for */
+    uint32_t nfuncs;
     const compile_env *env;
 };
 
@@ -79,18 +85,19 @@ module_tier *module_tier_new(const wj_module *module, const compile_env *env)
     module_tier *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
+    t->nfuncs = n;
     t->funcs = calloc((size_t)n + 1, sizeof *t->funcs);
     t->asked = calloc((size_t)n + 1, 1);
-    t->osr_asked = malloc(((size_t)n + 1) * sizeof *t->osr_asked);
-    if (!t->funcs || !t->asked || !t->osr_asked) {
+    t->osrs = calloc((size_t)n + 1, sizeof *t->osrs);
+    if (!t->funcs || !t->asked || !t->osrs) {
         module_tier_free(t);
         return NULL;
     }
     uint32_t budget = module->engine->config.tier_up_budget;
     for (uint32_t i = 0; i < n; i++) {
         t->funcs[i].budget = budget > INT32_MAX ? INT32_MAX : (int32_t)budget;
+        t->funcs[i].loop_budget = t->funcs[i].budget;
         t->funcs[i].call = module->code.code + module->code.func_starts[i];
-        t->osr_asked[i] = VM_TIER_AT_ENTRY;
     }
     t->env = env;
     return t;
@@ -100,12 +107,14 @@ void module_tier_free(module_tier *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; i < t->nosrs; i++)
-        free(t->osrs[i]);
+    for (uint32_t i = 0; t->osrs && t->funcs && i < t->nfuncs; i++)
+        for (osr_node *o = t->osrs[i], *next; o; o = next) {
+            next = o->next;
+            free(o);
+        }
     free(t->osrs);
     free(t->funcs);
     free(t->asked);
-    free(t->osr_asked);
     free(t);
 }
 
@@ -123,6 +132,15 @@ static const void *ready(const vm_tier_func *f, uint32_t loop)
     return o && o->loop == loop ? o->code : NULL;
 }
 
+/* The function's node for `loop`, or NULL (under the lock). */
+static osr_node *osr_find(const module_tier *t, uint32_t func, uint32_t loop)
+{
+    osr_node *o = t->osrs[func];
+    while (o && o->osr.loop != loop)
+        o = o->next;
+    return o;
+}
+
 /* Compiles a job and publishes what came of it. */
 static void run_job(tier_worker *w, const tier_job *j)
 {
@@ -132,27 +150,23 @@ static void run_job(tier_worker *w, const tier_job *j)
     const char *why = NULL;
     const void *code =
         compile_tier_up(module->wasm, t->env, &module->code, j->func, j->loop, &w->cancel, &why);
-    vm_osr *osr = NULL;
-    if (code && j->loop != VM_TIER_AT_ENTRY && (osr = malloc(sizeof *osr)))
-        *osr = (vm_osr){.loop = j->loop, .code = code};
     pthread_mutex_lock(&w->lock);
-    if (osr && t->nosrs == t->osrs_cap) {
-        uint32_t cap = t->osrs_cap ? 2 * t->osrs_cap : 8;
-        vm_osr **grown = realloc(t->osrs, cap * sizeof *grown);
-        if (grown)
-            t->osrs = grown, t->osrs_cap = cap;
-    }
-    if (osr && t->nosrs < t->osrs_cap) {
-        t->osrs[t->nosrs++] = osr;
-        __atomic_store_n(&f->osr, osr, __ATOMIC_RELEASE);
-    } else if (j->loop != VM_TIER_AT_ENTRY) {
-        free(osr); /* the loop stays in tier 1; the function's entry may not */
+    if (j->loop != VM_TIER_AT_ENTRY) {
+        /* Its header enters it once it is the latest (it was made so
+         * when asked for); declined, the loop goes on in tier 1. */
+        if (code)
+            __atomic_store_n(&osr_find(t, j->func, j->loop)->osr.code, code, __ATOMIC_RELEASE);
     } else if (code) {
         __atomic_store_n(&f->entry, code, __ATOMIC_RELEASE);
         __atomic_store_n(&f->call, code, __ATOMIC_RELEASE);
+        /* The next call through the tier-1 entry takes it, rather than
+         * running tier 1 (and asking to replace its loops) until the
+         * budget runs out again. */
+        __atomic_store_n(&f->budget, 0, __ATOMIC_RELAXED);
     } else {
         t->asked[j->func] |= DECLINED;
         __atomic_store_n(&f->budget, NEVER_BUDGET, __ATOMIC_RELAXED);
+        __atomic_store_n(&f->loop_budget, NEVER_BUDGET, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&w->lock);
 }
@@ -273,14 +287,16 @@ static bool settled(tier_worker *w)
     return now - w->first_hot_ns >= SETTLE_NS;
 }
 
-const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
+const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inner)
 {
     const wj_module *module = instance_of(vmctx)->module;
     module_tier *t = module->tier;
     vm_tier_func *f = &t->funcs[func];
-    const void *code = ready(f, loop);
+    const void *code = inner ? NULL : ready(f, loop);
     if (code)
         return code;
+    bool at_entry = loop == VM_TIER_AT_ENTRY;
+    int32_t *counter = at_entry ? &f->budget : &f->loop_budget;
     tier_worker *w = module->engine->tierup;
     uint32_t budget = module->engine->config.tier_up_budget;
     int32_t rearm = budget > INT32_MAX ? INT32_MAX : (int32_t)budget;
@@ -288,15 +304,25 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
     pthread_mutex_lock(&w->lock);
     if (!wait && !settled(w)) {
         int32_t later = rearm > INT32_MAX / SETTLE_REARMS ? INT32_MAX : rearm * SETTLE_REARMS;
-        __atomic_store_n(&f->budget, later, __ATOMIC_RELAXED);
+        __atomic_store_n(counter, later, __ATOMIC_RELAXED);
         pthread_mutex_unlock(&w->lock);
         return NULL;
     }
     bool ok = !atomic_load(&forbidden) && !(t->asked[func] & DECLINED);
-    /* The loop that runs first: it is why the function got hot. */
-    if (ok && loop != VM_TIER_AT_ENTRY && loop != VM_TIER_IN_LOOP && t->osr_asked[func] != loop) {
-        t->osr_asked[func] = loop;
-        ok = enqueue(w, module, func, loop);
+    if (ok && !at_entry && loop != VM_TIER_IN_LOOP) {
+        osr_node *o = osr_find(t, func, loop);
+        if (!o && (o = calloc(1, sizeof *o))) {
+            /* The loop that runs first: it is why the function got hot. */
+            o->osr.loop = loop;
+            o->next = t->osrs[func];
+            t->osrs[func] = o;
+            ok = enqueue(w, module, func, loop);
+        }
+        ok = ok && o;
+        /* The latest, compiled or not: its header stops asking, and
+         * enters it once it is compiled. */
+        if (ok)
+            __atomic_store_n(&f->osr, &o->osr, __ATOMIC_RELEASE);
     }
     if (ok && !(t->asked[func] & ASKED_ENTRY)) {
         t->asked[func] |= ASKED_ENTRY;
@@ -306,12 +332,15 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop)
         t->asked[func] |= DECLINED;
     while (ok && wait && (w->head || w->busy))
         pthread_cond_wait(&w->idle, &w->lock);
-    /* (Waiting, the budget is 0: the next call takes the entry.) */
-    if (t->asked[func] & DECLINED)
-        rearm = NEVER_BUDGET;
-    __atomic_store_n(&f->budget, rearm, __ATOMIC_RELAXED);
+    /* The entry's count goes on while its code comes (waiting, 0: the
+     * next call takes it); the loops' stop, the osr check at the
+     * outermost header taking over. */
+    __atomic_store_n(counter, t->asked[func] & DECLINED || !at_entry ? NEVER_BUDGET : rearm,
+                     __ATOMIC_RELAXED);
     pthread_mutex_unlock(&w->lock);
     /* Waiting, the call that asked stays in tier 1, so that its loops are
      * replaced on the stack: the next calls take the entry. */
-    return loop == VM_TIER_IN_LOOP || (wait && loop == VM_TIER_AT_ENTRY) ? NULL : ready(f, loop);
+    if (inner || loop == VM_TIER_IN_LOOP || (wait && at_entry))
+        return NULL;
+    return ready(f, loop);
 }

@@ -180,6 +180,57 @@ START_TEST(osr_trap_backtrace)
 }
 END_TEST
 
+/* Inner loops move with their outermost loop: one osr entry for the
+ * whole nest (entering an inner loop would give tier 2 a second way into
+ * the outer one), however the phases inside it alternate. */
+static const char nest_wat[] =
+    "(module\n"
+    "  (func (export \"phases\") (param $n i32) (result i32) (local $i i32) (local $j i32)\n"
+    "      (local $s i32)\n"
+    "    loop $outer\n"
+    "      i32.const 0 local.set $j\n"
+    "      loop $a\n"
+    "        local.get $s local.get $j i32.add local.set $s\n"
+    "        local.get $j i32.const 1 i32.add local.tee $j i32.const 100 i32.lt_u br_if $a\n"
+    "      end\n"
+    "      i32.const 0 local.set $j\n"
+    "      loop $b\n"
+    "        local.get $s i32.const 3 i32.xor local.set $s\n"
+    "        local.get $j i32.const 1 i32.add local.tee $j i32.const 50 i32.lt_u br_if $b\n"
+    "      end\n"
+    "      local.get $i i32.const 1 i32.add local.tee $i local.get $n i32.lt_u br_if $outer\n"
+    "    end\n"
+    "    local.get $s))\n";
+
+START_TEST(nested_loops_move_together)
+{
+    use_budget(0);
+    fixture fx;
+    fx_open(&fx, nest_wat, NULL);
+    int32_t s = 0;
+    for (int i = 0; i < 40; i++) {
+        for (int j = 0; j < 100; j++)
+            s += j;
+        for (int j = 0; j < 50; j++)
+            s ^= 3;
+    }
+    ck_assert_int_eq(call1(&fx, "phases", (wj_val[]){v_i32(40)}, 1).of.i32, s);
+    /* the outer loop: `loop` then `i32.const 0`, the only such bytes */
+    uint32_t outer = 0;
+    for (size_t i = 0; i + 3 < fx.len && !outer; i++)
+        if (fx.bytes[i] == 0x03 && fx.bytes[i + 1] == 0x40 && fx.bytes[i + 2] == 0x41 &&
+            fx.bytes[i + 3] == 0x00)
+            outer = (uint32_t)i;
+    ck_assert_uint_ne(outer, 0);
+    const vm_osr *osr = tier_func(&fx, 0)->osr;
+    ck_assert_ptr_nonnull(osr);
+    ck_assert_uint_eq(osr->loop, outer);
+    /* the function's entry and that one osr entry */
+    ck_assert_uint_eq(atomic_load(&fx.module->code.extra->npieces), 2);
+    fx_close(&fx);
+}
+END_TEST
+
 /* Four threads, each with its own store and instance of one module, get
  * the same functions hot at once. */
 typedef struct runner {
@@ -278,6 +329,7 @@ static Suite *tierup_suite(void)
     tcase_add_test(tc, osr_carries_every_local_and_result);
     tcase_add_test(tc, osr_in_the_background);
     tcase_add_test(tc, osr_trap_backtrace);
+    tcase_add_test(tc, nested_loops_move_together);
     tcase_add_test(tc, threads_tier_up_together);
     tcase_add_test(tc, teardown_while_compiling);
     tcase_add_test(tc, forbidden_stays_in_tier1); /* forked: the others are not jailed */
