@@ -94,8 +94,6 @@ static bool optimized(const job *j, chunk_out *c, uint32_t i)
 /* Compiles chunk k with the worker's fn; false when a function failed. */
 static bool compile_chunk(void *ctx, void *worker, uint32_t k)
 {
-    static const uint8_t int3[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
-                                     0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
     job *j = ctx;
     fn *f = worker;
     const wasm_chunk *chunk = &j->chunks[k];
@@ -116,7 +114,7 @@ static bool compile_chunk(void *ctx, void *worker, uint32_t k)
              (uint32_t)entries);
     emit_trap_thunk(&c->out);
     for (uint32_t i = chunk->first; i < chunk->end; i++) {
-        cb_bytes(cb, int3, -cb->len % 16); /* functions start 16-aligned */
+        emit_func_align(cb);
         j->starts[i - j->m->nfunc_imports] = cb->len;
         if (j->env->optimize && optimized(j, c, i))
             continue;
@@ -176,7 +174,7 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     }
     /* Populated at once: cheaper than a fault per page as it is filled. */
     size_t map_size = size ? (size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1) : PAGE_SIZE;
-    size_t reserved = j->env->tiered ? tier_up_reservation(map_size, j->m) : 0;
+    size_t reserved = j->env->tiered ? tier_up_reservation(map_size) : 0;
     uint8_t *code;
     if (reserved) { /* the pieces' room, inaccessible until they come */
         code = mmap(NULL, map_size + reserved, PROT_NONE,
@@ -214,7 +212,7 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     out->code = code;
     out->code_size = size;
     out->map_size = map_size + reserved;
-    if (reserved && !(out->extra = tier_up_extra_new(map_size, j->m)))
+    if (reserved && !(out->extra = tier_up_extra_new(map_size)))
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
     return true;
 }

@@ -18,13 +18,19 @@
  * path to it and a unit of the outgoing area. */
 #define OSR_LOCALS_MAX 1024
 
+/* The function's vm_tier_func in the tier table. */
+static int32_t tier_at(const fn *f)
+{
+    return (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+}
+
 /* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub (a loop's
  * budget at loop headers); an osr loop's header also takes the path when
  * the function's latest osr entry is set. */
 static void count_down(fn *f, uint32_t loop, bool inner)
 {
     codebuf *cb = f->cb;
-    int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+    int32_t at = tier_at(f);
     bool entry = loop == VM_TIER_AT_ENTRY;
     x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER)); /* mov r11, [r15+tier] */
     x86_alu_ri(cb, ALU_SUB, SZ32, M_(SCRATCH, at + (entry ? VM_TIER_BUDGET : VM_TIER_LOOP_BUDGET)),
@@ -187,7 +193,7 @@ static void loop_path(fn *f, int32_t at, bool osr)
 void hot_finish(fn *f)
 {
     codebuf *cb = f->cb;
-    int32_t at = (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
+    int32_t at = tier_at(f);
     uint32_t paths[2] = {UINT32_MAX, UINT32_MAX}; /* the loops' shared paths: osr, inner */
     for (uint32_t i = 0; i < f->hot_sites.n; i++) {
         const hot_site *s = &f->hot_sites.v[i];

@@ -60,6 +60,13 @@ void emit_head(codebuf *cb, uint32_t *frame_at, uint32_t *jump_at)
     x86_mov_mr(cb, SZ64, M_(RBP, -8), R15);              /* mov [rbp-8], r15 */
 }
 
+void emit_func_align(codebuf *cb)
+{
+    static const uint8_t int3[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
+                                     0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
+    cb_bytes(cb, int3, -cb->len % 16);
+}
+
 void emit_trap_thunk(module_out *o)
 {
     o->trap_thunk = o->code.len;

@@ -59,10 +59,13 @@ bool out_reloc(module_out *o, uint32_t at, uint32_t func);
  * calls in it. */
 void emit_trap_thunk(module_out *o);
 
+/* Functions start 16-aligned, int3 before them. */
+void emit_func_align(codebuf *cb);
+
 /* Tiered execution's room for tier-2 code past a module's code of
  * `map_size` bytes (tierup.c), and the record of what goes there. */
-size_t tier_up_reservation(size_t map_size, const wasm_module *m);
-compiled_extra *tier_up_extra_new(size_t map_size, const wasm_module *m);
+size_t tier_up_reservation(size_t map_size);
+compiled_extra *tier_up_extra_new(size_t map_size);
 void tier_up_extra_free(compiled_extra *e);
 
 /* The start of every prologue: push rbp; mov rbp, rsp; sub rsp, N; the

@@ -19,20 +19,19 @@
 #define RESERVATION_MAX ((size_t)1 << 30)
 #define RESERVATION_BASE ((size_t)16 << 20)
 
-size_t tier_up_reservation(size_t map_size, const wasm_module *m)
+size_t tier_up_reservation(size_t map_size)
 {
-    (void)m;
     size_t want = 4 * map_size + RESERVATION_BASE;
     return want < RESERVATION_MAX ? want : RESERVATION_MAX;
 }
 
-compiled_extra *tier_up_extra_new(size_t map_size, const wasm_module *m)
+compiled_extra *tier_up_extra_new(size_t map_size)
 {
     compiled_extra *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
     /* At most one piece per page of the reservation. */
-    e->cap = (uint32_t)(tier_up_reservation(map_size, m) / PAGE_SIZE);
+    e->cap = (uint32_t)(tier_up_reservation(map_size) / PAGE_SIZE);
     e->pieces = malloc((size_t)e->cap * sizeof *e->pieces);
     if (!e->pieces || pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e->pieces);
@@ -129,9 +128,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
     module_out o = {0};
     uint32_t index = m->nfunc_imports + func;
     emit_trap_thunk(&o);
-    static const uint8_t int3[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc,
-                                     0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
-    cb_bytes(&o.code, int3, -o.code.len % 16); /* functions start 16-aligned */
+    emit_func_align(&o.code);
     uint32_t start = o.code.len;
     bool ok = loop == VM_TIER_AT_ENTRY ? opt_compile(&oe, index, &o, why)
                                        : opt_compile_osr(&oe, index, loop, &o, why);

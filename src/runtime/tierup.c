@@ -107,7 +107,7 @@ void module_tier_free(module_tier *t)
 {
     if (!t)
         return;
-    for (uint32_t i = 0; t->osrs && t->funcs && i < t->nfuncs; i++)
+    for (uint32_t i = 0; t->osrs && i < t->nfuncs; i++)
         for (osr_node *o = t->osrs[i], *next; o; o = next) {
             next = o->next;
             free(o);
