@@ -11,12 +11,14 @@
  * defines its value at 2k + 1, so a value whose last use is an
  * instruction may give its register to that instruction's result.
  *
- * Registers: rbx rsi rdi r8 r9 r10 r12 r13 and xmm0-13 are allocated; rax,
- * rcx and rdx serve as the temporaries of instructions that need them
- * (division, shifts, results that cannot go to their register) and r11,
- * xmm14 and xmm15 as scratch; r14 holds memory 0's base and r15 vmctx as
- * in tier 1. Every register is caller-saved in our convention: values
- * live across a call live in their stack slot.
+ * Registers: rbx rsi rdi r8 r9 r10 r12 r13 rcx rdx and xmm0-13 are
+ * allocated; rax is the temporary of results that cannot go to their
+ * register, r11, xmm14 and xmm15 are scratch; r14 holds memory 0's base
+ * and r15 vmctx as in tier 1. Some instructions need rcx or rdx (shifts
+ * by a variable count, division, checked accesses; be_temps): no value
+ * they use or define or that lives across them takes those. Every
+ * register is caller-saved in our convention: values live across a call
+ * are saved around it.
  */
 #ifndef WJ_OPT_BACKEND_H
 #define WJ_OPT_BACKEND_H
@@ -117,6 +119,15 @@ bool be_select(backend *be);           /* select.c */
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */
+/* Which of rcx and rdx (bits 1 << RCX, 1 << RDX) instruction v's code
+ * writes as temporaries; for a folded load or a fused comparison, its
+ * user's code does (emit.c). Calls are left out: the values live across
+ * them are saved, and their operands are read before any argument
+ * register is written. */
+unsigned be_temps(backend *be, ir_ref v);
+/* A comparison whose only user, the next instruction, is a br_if or select
+ * that takes the flags: it emits nothing of its own (emit_num.c). */
+bool be_fused_compare(backend *be, ir_ref v);
 
 /* Instructions that call out and clobber every register. */
 static inline bool is_call_op(uint16_t op)

@@ -256,6 +256,41 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
     be_op_convert(be, v, in);
 }
 
+unsigned be_temps(backend *be, ir_ref v)
+{
+    const unsigned c = 1u << RCX, cd = 1u << RCX | 1u << RDX;
+    ir_inst *in = inst(be, v);
+    uint16_t op = in->op;
+    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
+        return be_heap_temps(be, in);
+    if (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U && in->nargs == 2) {
+        /* cmp a, [m] with a spilled; cmp a, rcx for a wide constant */
+        int32_t imm;
+        ir_ref b = in->args[1];
+        bool wide = is_const(be, b) && !be_imm32_of(be, b, op >= WASM_OP_I64_EQ ? SZ64 : SZ32, &imm);
+        return be->folded[b] || wide ? c : 0;
+    }
+    switch (op) {
+    case WASM_OP_I32_SHL: case WASM_OP_I32_SHR_S: case WASM_OP_I32_SHR_U:
+    case WASM_OP_I32_ROTL: case WASM_OP_I32_ROTR:
+    case WASM_OP_I64_SHL: case WASM_OP_I64_SHR_S: case WASM_OP_I64_SHR_U:
+    case WASM_OP_I64_ROTL: case WASM_OP_I64_ROTR:
+        return is_const(be, in->args[1]) ? 0 : c;
+    case WASM_OP_I32_DIV_S: case WASM_OP_I32_DIV_U: case WASM_OP_I32_REM_S: case WASM_OP_I32_REM_U:
+    case WASM_OP_I64_DIV_S: case WASM_OP_I64_DIV_U: case WASM_OP_I64_REM_S: case WASM_OP_I64_REM_U:
+        return cd;
+    case WASM_OP_I32_CLZ: case WASM_OP_I32_CTZ: case WASM_OP_I64_CLZ: case WASM_OP_I64_CTZ:
+    case WASM_OP_F32_COPYSIGN: case WASM_OP_F64_COPYSIGN:
+    case WASM_OP_F32_CONVERT_I64_U: case WASM_OP_F64_CONVERT_I64_U:
+    case WASM_OP_BR_TABLE: case WASM_OP_TABLE_GET: case WASM_OP_TABLE_SET:
+        return c;
+    case WASM_OP_SELECT:
+        return is_const(be, in->args[2]) ? 0 : c;
+    default:
+        return 0;
+    }
+}
+
 /* The jump tables of br_table: each a header entry (the lea's disp32,
  * block UINT32_MAX, its length) then its targets. */
 static void emit_jump_tables(backend *be)

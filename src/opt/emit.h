@@ -57,9 +57,6 @@ void be_edge_moves(backend *be, uint32_t from, uint32_t to);
 
 /* ---- emit_num.c ---- */
 bool be_is_compare(uint16_t op); /* one that can set the flags for its branch */
-/* A comparison whose only user, the next instruction, is a br_if or select
- * that takes the flags: it emits nothing of its own. */
-bool be_fused_compare(backend *be, ir_ref v);
 int be_compare_flags(backend *be, ir_inst *in); /* the condition that holds when true */
 void be_op_compare(backend *be, ir_ref v, ir_inst *in);
 void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutative); /* alu < 0: imul */
@@ -76,6 +73,7 @@ void be_op_select(backend *be, ir_ref v, ir_inst *in);
 /* The operand of load or store `in`, after its bounds check if it needs
  * one; may load r11 (a spilled index), rcx (a checked one) and rdx. */
 x86_rm be_heap_operand(backend *be, ir_inst *in);
+unsigned be_heap_temps(backend *be, const ir_inst *in); /* of rcx and rdx, as be_temps */
 void be_op_load(backend *be, ir_ref v, ir_inst *in);
 void be_op_store(backend *be, ir_inst *in);
 x86_rm be_global_rm(backend *be, uint32_t g); /* may load r11 */

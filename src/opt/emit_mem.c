@@ -49,7 +49,8 @@ static bool keeps_rdx(uint16_t op)
 
 /* Whether rdx still holds memory `mem`'s vm_memory at access `in`: the
  * check of an earlier access of the same block loaded it, and nothing
- * since may have written rdx. */
+ * since may have written rdx (no value in between took it: none that
+ * lives across the access can, be_heap_temps). */
 static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
 {
     if (be->rdx_memory != mem + 1)
@@ -57,7 +58,7 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
     for (ir_ref r = in->prev; r; r = inst(be, r)->prev) {
         if (r == be->rdx_access)
             return true;
-        if (!keeps_rdx(inst(be, r)->op))
+        if (!keeps_rdx(inst(be, r)->op) || be->reg[r] == RDX)
             return false;
     }
     return false;
@@ -71,11 +72,23 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
  * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
  * free here: the value stored and the result are elsewhere.
  */
-x86_rm be_heap_operand(backend *be, ir_inst *in)
+static int access_size(const ir_inst *in)
 {
     static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
                                     4, 8, 4, 8, 1, 2, 1, 2, 4};
-    int size = sizes[in->op - WASM_OP_I32_LOAD];
+    return sizes[in->op - WASM_OP_I32_LOAD];
+}
+
+unsigned be_heap_temps(backend *be, const ir_inst *in)
+{
+    if (in->aux == 0 && check_elided(&be->env->plans[0], UINT32_MAX, in->imm, access_size(in)))
+        return 0;
+    return 1u << RCX | 1u << RDX;
+}
+
+x86_rm be_heap_operand(backend *be, ir_inst *in)
+{
+    int size = access_size(in);
     codebuf *cb = be->cb;
     uint32_t mem = in->aux;
     const vm_memory_plan *p = &be->env->plans[mem];
@@ -245,28 +258,18 @@ void be_op_bulk(backend *be, ir_ref v, ir_inst *in)
 {
     codebuf *cb = be->cb;
     be_save_across(be, v, false);
-    if (in->op == WASM_OP_DATA_DROP) {
-        x86_mov_ri64(cb, RSI, in->imm); /* mov esi, segment */
-        be_libcall(be, v, in, (const void *)wj__data_drop);
-        return;
-    }
-    /* The operands go to the argument registers after the immediates. They
-     * may live in r8 or r9 themselves: the last goes through r11 so that
-     * loading the others cannot overwrite it. */
-    bool fill = in->op == WASM_OP_MEMORY_FILL;
-    static const uint8_t fill_regs[] = {RDX, RCX, R8}, other_regs[] = {RCX, R8, R9};
-    const uint8_t *regs = fill ? fill_regs : other_regs;
-    be_load_gpr(be, R11, in->args[2]);
-    be_load_gpr(be, regs[0], in->args[0]);
-    be_load_gpr(be, regs[1], in->args[1]);
-    x86_mov_rr(cb, SZ64, regs[2], R_(R11));
-    x86_mov_ri64(cb, RSI, in->aux); /* mov esi, memory (the destination's) */
-    if (!fill)
-        x86_mov_ri64(cb, RDX, in->imm); /* mov edx, the source memory or the segment */
-    const void *func = fill ? (const void *)wj__memory_fill
+    bool fill = in->op == WASM_OP_MEMORY_FILL, drop = in->op == WASM_OP_DATA_DROP;
+    /* the memory (the destination's) or the segment dropped; the source
+     * memory or the segment */
+    uint32_t imms[2] = {drop ? (uint32_t)in->imm : in->aux, (uint32_t)in->imm};
+    be_libcall_args(be, in, imms, fill || drop ? 1 : 2);
+    const void *func = drop ? (const void *)wj__data_drop
+                       : fill ? (const void *)wj__memory_fill
                        : in->op == WASM_OP_MEMORY_COPY ? (const void *)wj__memory_copy
                                                        : (const void *)wj__memory_init;
     be_libcall(be, v, in, func);
+    if (drop)
+        return;
     x86_test_rr(cb, SZ32, R_(RAX), RAX); /* test eax, eax */
     be_trap_jump(be, x86_jcc(cb, CC_NE), WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
 }

@@ -79,7 +79,17 @@ static bool optimize(ir_func *f)
         return false;
     bool ok = opt_simplify(f, &d) && opt_gvn(f, &d) && opt_licm(f, &d);
     ir_dom_free(&d);
-    return ok && remove_dead_code(f);
+    bool threaded = false;
+    ok = ok && opt_thread(f, &threaded);
+    if (ok && threaded) {
+        /* the copies' phis became their constants: fold what uses them */
+        ok = ir_dominators(f, &d);
+        if (ok) {
+            ok = opt_simplify(f, &d);
+            ir_dom_free(&d);
+        }
+    }
+    return ok && opt_fold_branches(f) && remove_dead_code(f);
 }
 
 static void backend_free(backend *be)

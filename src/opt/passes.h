@@ -1,9 +1,11 @@
 /*
  * Tier 2's optimization passes over the SSA IR (ir.h), run by opt.c in
  * this order between ir_build and the back end; each keeps ir_verify's
- * invariants. They share the dominators `d` of the function as built: none
- * of them adds or removes an edge (licm.c only moves instructions into
- * existing preheaders). Each returns false when memory ran out.
+ * invariants. The first three share the dominators `d` of the function as
+ * built: none of them adds or removes an edge (licm.c only moves
+ * instructions into existing preheaders). Jump threading changes the
+ * graph; simplification runs again after it. Each returns false when
+ * memory ran out.
  */
 #ifndef WJ_OPT_PASSES_H
 #define WJ_OPT_PASSES_H
@@ -17,6 +19,14 @@ bool opt_simplify(ir_func *f, const ir_dom *d);
 bool opt_gvn(ir_func *f, const ir_dom *d);
 /* Loop-invariant code motion into loops' preheaders (licm.c). */
 bool opt_licm(ir_func *f, const ir_dom *d);
+/* Jump threading: paths along which a branch's condition is a constant
+ * are copied and jump straight on (thread.c); *changed says whether any
+ * was. Unreachable blocks lose their edges and loop headers are marked
+ * anew. */
+bool opt_thread(ir_func *f, bool *changed);
+/* Branches on constants become jumps, what only they reached goes
+ * (thread.c). */
+bool opt_fold_branches(ir_func *f);
 
 /* Whether an instruction's value depends only on its operands and
  * immediates and computing it has no effect, so that two equal ones are

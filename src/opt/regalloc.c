@@ -2,15 +2,16 @@
  * order: at each definition, intervals that ended give their registers
  * back; a value takes a free register of its class, or the lightest
  * interval of the class (it or an active one: uses weighed by loop depth,
- * live.c) goes to a stack slot, for all its life. Calls clobber
- * every register: the values live across one are saved to a slot before it
- * and reloaded after it (be->saves). A parameter's slot is its home in the
- * caller's area, which holds it already. */
+ * live.c) goes to a stack slot, for all its life. rcx and rdx go only to
+ * values whose intervals hold no instruction that needs them (be_temps).
+ * Calls clobber every register: the values live across one are saved to
+ * a slot before it and reloaded after it (be->saves). A parameter's slot
+ * is its home in the caller's area, which holds it already. */
 #include <stdlib.h>
 
 #include "backend.h"
 
-static const int8_t gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13};
+static const int8_t gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13, RCX, RDX};
 #define NXMM 14 /* xmm0-13 */
 #define NREGS (sizeof gprs + NXMM)
 
@@ -53,6 +54,41 @@ static bool lighter(const backend *be, ir_ref a, ir_ref b)
     return be->end[a] > be->end[b];
 }
 
+/* Per position k of the linear order, how many instructions before k
+ * write rcx (need[2k]) and rdx (need[2k + 1]) as temporaries; a folded
+ * load's or fused comparison's needs are its user's too. */
+static uint32_t *temp_counts(backend *be)
+{
+    ir_func *f = be->ir;
+    uint32_t npos = 0;
+    for (uint32_t i = 0; i < be->norder; i++)
+        for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next)
+            npos++;
+    uint32_t *need = malloc(2 * ((size_t)npos + 1) * sizeof *need);
+    if (!need)
+        return NULL;
+    need[0] = need[1] = 0;
+    unsigned carried = 0;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < be->norder; i++)
+        for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next, k++) {
+            unsigned t = be_temps(be, r) | carried;
+            carried = be->folded[r] || be_fused_compare(be, r) ? t : 0;
+            need[2 * k + 2] = need[2 * k] + (t >> RCX & 1);
+            need[2 * k + 3] = need[2 * k + 1] + (t >> RDX & 1);
+        }
+    return need;
+}
+
+/* Whether v's interval holds no instruction that needs register reg. */
+static bool allowed(const backend *be, const uint32_t *need, ir_ref v, int reg)
+{
+    if (reg != RCX && reg != RDX)
+        return true;
+    uint32_t lo = be->start[v] / 2, hi = be->end[v] / 2 + 1, c = reg == RDX;
+    return need[2 * hi + c] == need[2 * lo + c];
+}
+
 int32_t param_home(backend *be, ir_ref param)
 {
     uint32_t u = 0;
@@ -80,8 +116,10 @@ bool allocate_registers(backend *be)
     be->save_slot = calloc(nv, sizeof *be->save_slot);
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
-    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count) {
+    uint32_t *need = temp_counts(be);
+    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count || !need) {
         free(phi_of);
+        free(need);
         return be_fail(be, "out of memory");
     }
     ir_ref active[NREGS];
@@ -94,6 +132,7 @@ bool allocate_registers(backend *be)
             ir_inst *in = ir_at(f, v);
             if (is_call_op(in->op) && !record_saves(be, v, active, nactive)) {
                 free(phi_of);
+                free(need);
                 return false;
             }
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
@@ -113,13 +152,15 @@ bool allocate_registers(backend *be)
              * register when it is free: the edge needs no move (a loop's
              * accumulator stays in one register). */
             ir_ref phi = phi_of[v];
-            if (phi && be->reg[phi] != NO_REG && !holder[(int)be->reg[phi]])
+            if (phi && be->reg[phi] != NO_REG && !holder[(int)be->reg[phi]] &&
+                allowed(be, need, v, be->reg[phi]))
                 reg = be->reg[phi];
             /* Two-address x86 computes into its first operand: the result
              * takes that register when the operand ends here. */
             ir_ref first = in->nargs && in->op != IR_PHI ? in->args[0] : 0;
             if (reg == NO_REG && first && be->reg[first] != NO_REG &&
-                !holder[(int)be->reg[first]] && in_xmm(ir_at(f, first)->type) == in_xmm(in->type))
+                !holder[(int)be->reg[first]] && in_xmm(ir_at(f, first)->type) == in_xmm(in->type) &&
+                allowed(be, need, v, be->reg[first]))
                 reg = be->reg[first];
             if (reg == NO_REG) {
                 if (in_xmm(in->type)) {
@@ -128,7 +169,7 @@ bool allocate_registers(backend *be)
                             reg = XREG(x);
                 } else {
                     for (size_t g = 0; g < sizeof gprs && reg == NO_REG; g++)
-                        if (!holder[gprs[g]])
+                        if (!holder[gprs[g]] && allowed(be, need, v, gprs[g]))
                             reg = gprs[g];
                 }
                 if (reg == NO_REG) {
@@ -141,7 +182,7 @@ bool allocate_registers(backend *be)
                     for (uint32_t a = 0; a < nactive; a++) {
                         ir_ref w = active[a];
                         if (in_xmm(ir_at(f, w)->type) == in_xmm(in->type) &&
-                            lighter(be, w, lightest)) {
+                            allowed(be, need, v, be->reg[w]) && lighter(be, w, lightest)) {
                             victim = a;
                             lightest = w;
                         }
@@ -165,6 +206,7 @@ bool allocate_registers(backend *be)
         }
     }
     free(phi_of);
+    free(need);
     /* parameters without a register stay in their home */
     for (ir_ref v = 1; v < nv; v++) {
         ir_inst *in = ir_at(f, v);

@@ -25,7 +25,7 @@ static void verify(ir_func *f, const char *after)
     }
 }
 
-enum { SIMPLIFY = 1, GVN, LICM };
+enum { SIMPLIFY = 1, GVN, LICM, THREAD };
 
 /* Builds function `func` and runs the passes up to `last`. */
 static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
@@ -46,6 +46,19 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
         verify(f, "opt_licm");
     }
     ir_dom_free(&d);
+    if (last >= THREAD) {
+        bool changed;
+        ck_assert(opt_thread(f, &changed));
+        verify(f, "opt_thread");
+        if (changed) {
+            ck_assert(ir_dominators(f, &d));
+            ck_assert(opt_simplify(f, &d));
+            ir_dom_free(&d);
+            verify(f, "opt_simplify");
+        }
+        ck_assert(opt_fold_branches(f));
+        verify(f, "opt_fold_branches");
+    }
 }
 
 /* The live instruction of operator `op` (there must be one). */
@@ -382,7 +395,7 @@ static uint32_t optimize_all(const wasm_module *m, const char *path)
         if (!ir_build(&f, m, i, &why))
             continue; /* declined: tier 1's */
         ir_free(&f);
-        optimize(&f, m, i, LICM); /* builds it again */
+        optimize(&f, m, i, THREAD); /* builds it again */
         ir_free(&f);
         built++;
     }
