@@ -75,7 +75,9 @@ typedef struct backend {
     uint32_t *pos;    /* per instruction: its index k in the linear order */
     uint32_t *block_start, *block_end; /* per block: positions of its first and last */
 
-    bool *folded;          /* per value: a load folded into its user, the next (select.c) */
+    /* per value: a load folded into its user, the next, or a load and the
+     * operation on it folded into the store after them (select.c) */
+    bool *folded;
     uint32_t *start, *end; /* per value: its interval */
     uint32_t *uses;        /* per value: operands naming it */
     uint64_t *weight;      /* per value: its uses and definition, each 8^(loop depth) */
@@ -116,6 +118,9 @@ static inline bool be_cancelled(const backend *be)
     return be->env->cancel && atomic_load_explicit(be->env->cancel, memory_order_relaxed);
 }
 bool be_select(backend *be);           /* select.c */
+/* The ALU operation of a read-modify-write store's operator (add, sub,
+ * and, or, xor), or -1 (select.c). */
+int be_rmw_alu(uint16_t op);
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */

@@ -165,6 +165,27 @@ void be_op_load(backend *be, ir_ref v, ir_inst *in)
     be_put(be, v, d);
 }
 
+/* op [m], b for store `in` of (load op b) to the load's place (select.c). */
+static void store_rmw(backend *be, ir_inst *in)
+{
+    codebuf *cb = be->cb;
+    ir_inst *op = inst(be, in->args[1]), *load = inst(be, op->prev);
+    ir_ref b = op->args[0] == op->prev ? op->args[1] : op->args[0];
+    int size = in->op == WASM_OP_I64_STORE ? SZ64 : SZ32, alu = be_rmw_alu(op->op);
+    x86_rm m = be_heap_operand(be, load); /* may take r11, rcx, rdx: b is elsewhere */
+    int32_t imm;
+    int r = -1;
+    if (!be_imm32_of(be, b, size, &imm)) {
+        r = !is_const(be, b) && be->reg[b] != NO_REG ? be->reg[b] : TMP;
+        be_load_gpr(be, r, b);
+    }
+    be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, load->wasm); /* the load's fault */
+    if (r < 0)
+        x86_alu_ri(cb, alu, size, m, imm); /* op [m], imm */
+    else
+        x86_alu_mr(cb, alu, size, m, r);   /* op [m], b */
+}
+
 void be_op_store(backend *be, ir_inst *in)
 {
     static const uint8_t sizes[] = {4, 8, 4, 8, 1, 2, 1, 2, 4};
@@ -172,6 +193,10 @@ void be_op_store(backend *be, ir_inst *in)
     int size = sizes[in->op - WASM_OP_I32_STORE];
     ir_ref val = in->args[1];
     int32_t imm;
+    if (be->folded[val]) {
+        store_rmw(be, in);
+        return;
+    }
     bool fl = in->op == WASM_OP_F32_STORE || in->op == WASM_OP_F64_STORE;
     if (fl && !is_const(be, val)) {
         int x = be->reg[val] != NO_REG ? be->reg[val] - 16 : XSCRATCH;

@@ -3,7 +3,10 @@
  * operator with a memory form, becomes that operator's memory operand
  * (`addsd x, [r14+i]`, `cmp r, [r14+i]`): the value needs no register, and
  * nothing with an effect runs between the load and its user, so the trap
- * (at the load's wasm offset) happens in the same order. */
+ * (at the load's wasm offset) happens in the same order. A load, an
+ * integer operation on it and a store of the result to the same place,
+ * one after the other, become one instruction (`add dword [r14+i], 1`):
+ * the load and the operation are both folded into the store. */
 #include <stdlib.h>
 
 #include "backend.h"
@@ -40,6 +43,41 @@ static bool takes_memory(uint16_t op)
            op == WASM_OP_F32_DIV || op == WASM_OP_F64_DIV;
 }
 
+int be_rmw_alu(uint16_t op)
+{
+    switch (op) {
+    case WASM_OP_I32_ADD: case WASM_OP_I64_ADD: return ALU_ADD;
+    case WASM_OP_I32_SUB: case WASM_OP_I64_SUB: return ALU_SUB;
+    case WASM_OP_I32_AND: case WASM_OP_I64_AND: return ALU_AND;
+    case WASM_OP_I32_OR: case WASM_OP_I64_OR: return ALU_OR;
+    case WASM_OP_I32_XOR: case WASM_OP_I64_XOR: return ALU_XOR;
+    default: return -1;
+    }
+}
+
+/* The load of read-modify-write store r (its value an operation on the
+ * load, each used once, the three in a row), or 0. */
+static ir_ref rmw_load(ir_func *f, ir_ref r, const uint32_t *uses)
+{
+    const ir_inst *st = ir_at(f, r);
+    bool wide = st->op == WASM_OP_I64_STORE;
+    if ((st->op != WASM_OP_I32_STORE && !wide) || !st->prev)
+        return 0;
+    ir_ref v = st->args[1];
+    const ir_inst *op = ir_at(f, v);
+    if (st->prev != v || be_rmw_alu(op->op) < 0 || uses[v] != 1 || !op->prev)
+        return 0;
+    ir_ref l = op->prev;
+    const ir_inst *load = ir_at(f, l);
+    bool first = op->args[0] == l; /* sub takes the load first */
+    if (load->op != (wide ? WASM_OP_I64_LOAD : WASM_OP_I32_LOAD) || uses[l] != 1 ||
+        load->args[0] != st->args[0] || load->imm != st->imm || load->aux != st->aux ||
+        op->args[0] == op->args[1] ||
+        (!first && (op->args[1] != l || be_rmw_alu(op->op) == ALU_SUB)))
+        return 0;
+    return l;
+}
+
 bool be_select(backend *be)
 {
     ir_func *f = be->ir;
@@ -72,6 +110,12 @@ bool be_select(backend *be)
             be->folded[r] = true;
         }
     }
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            if (rmw_load(f, r, uses)) {
+                be->folded[ir_at(f, r)->args[1]] = true;
+                be->folded[rmw_load(f, r, uses)] = true;
+            }
     free(uses);
     return true;
 }
