@@ -107,6 +107,10 @@ typedef struct backend {
      * (emit_mem.c: checks of one memory share it within a block) */
     uint32_t rdx_memory;
     ir_ref rdx_access;
+    /* The flags compare flags_value with 0 while the code ends at flags_at
+     * (an add, sub, and, or, xor just computed it; emit_num.c). */
+    ir_ref flags_value;
+    uint32_t flags_at;
 } backend;
 
 bool be_fail(backend *be, const char *why);

@@ -81,6 +81,8 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
         int cc;
         if (be_fused_compare(be, c)) {
             cc = be_compare_flags(be, ci);
+        } else if (be_flags_hold(be, c)) {
+            cc = CC_NE;
         } else {
             x86_rm rm = be_gpr_operand(be, c);
             if (rm.mem)
@@ -365,6 +367,7 @@ bool emit_function(backend *be)
         if (f->blocks[b].loop_header)
             x86_align(cb, 32);
         be->label[b] = cb->len;
+        be->flags_value = 0; /* other ways in */
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
             if (ir_is_terminator(in->op))

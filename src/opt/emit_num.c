@@ -21,6 +21,11 @@ bool be_fused_compare(backend *be, ir_ref v)
             user->args[1] != v);
 }
 
+bool be_flags_hold(backend *be, ir_ref v)
+{
+    return be->flags_value == v && be->flags_at == be->cb->len;
+}
+
 bool be_is_compare(uint16_t op)
 {
     return (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U) ||
@@ -36,6 +41,8 @@ int be_compare_flags(backend *be, ir_inst *in)
     if (op == WASM_OP_I32_EQZ || op == WASM_OP_I64_EQZ) {
         ir_ref a = in->args[0];
         int size = op == WASM_OP_I32_EQZ ? SZ32 : SZ64;
+        if (be_flags_hold(be, a))
+            return CC_E;
         x86_rm rm = be_gpr_operand(be, a);
         if (rm.mem)
             x86_alu_ri(be->cb, ALU_CMP, size, rm, 0); /* cmp [a], 0 */
@@ -110,6 +117,16 @@ void be_op_compare(backend *be, ir_ref v, ir_inst *in)
     be_put(be, v, d);
 }
 
+/* After v's operation (a mov to its place leaves the flags alone): add,
+ * sub, and, or and xor set ZF by the result. */
+static void set_flags_value(backend *be, ir_ref v, int alu)
+{
+    if (alu == ALU_ADD || alu == ALU_SUB || alu == ALU_AND || alu == ALU_OR || alu == ALU_XOR) {
+        be->flags_value = v;
+        be->flags_at = be->cb->len;
+    }
+}
+
 void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutative)
 {
     int size = size_of(in->type);
@@ -135,6 +152,7 @@ void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutat
         else
             x86_imul_rr(be->cb, size, d, m);
         be_put(be, v, d);
+        set_flags_value(be, v, alu);
         return;
     }
     bool a_reg = !is_const(be, a) && be->reg[a] != NO_REG;
@@ -154,6 +172,7 @@ void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutat
     else
         x86_imul_rr(be->cb, size, d, be_gpr_operand(be, b)); /* imul d, b */
     be_put(be, v, d);
+    set_flags_value(be, v, alu);
 }
 
 /* digit: 0 rol, 1 ror, 4 shl, 5 shr, 7 sar */
@@ -462,6 +481,8 @@ void be_op_select(backend *be, ir_ref v, ir_inst *in)
     int cc; /* holds when a is chosen */
     if (be_fused_compare(be, c)) {
         cc = be_compare_flags(be, inst(be, c)); /* cmp ... */
+    } else if (be_flags_hold(be, c)) {
+        cc = CC_NE;
     } else {
         x86_rm crm = be_loc(be, c);
         if (crm.mem || (!x && crm.reg == d)) {
