@@ -160,8 +160,21 @@ static bool fold(uint16_t op, const uint64_t *c, uint64_t *out)
 /* Whether an i32 operation yields only 0 or 1 (eqz and comparisons). */
 static bool is_boolean(uint16_t op) { return op >= WASM_OP_I32_EQZ && op <= WASM_OP_F64_GE; }
 
+/* The bits integer value x may have set: a zero-extended load's or
+ * extension's low ones, a boolean's lowest. */
+static uint64_t low_bits(const ir_inst *x, unsigned w)
+{
+    switch (x->op) {
+    case WASM_OP_I32_LOAD8_U: case WASM_OP_I64_LOAD8_U: return 0xff;
+    case WASM_OP_I32_LOAD16_U: case WASM_OP_I64_LOAD16_U: return 0xffff;
+    case WASM_OP_I64_LOAD32_U: case WASM_OP_I64_EXTEND_I32_U: return UINT32_MAX;
+    default: return is_boolean(x->op) ? 1 : w == 32 ? UINT32_MAX : UINT64_MAX;
+    }
+}
+
 /* An existing value equal to integer operation `in` by an identity
- * (x+0, x*1, x&-1, x|0, x^0, shifts by 0, x/1, eqz(eqz(compare))), 0
+ * (x+0, x*1, x&-1 or any mask keeping x's bits, x|0, x^0, shifts by 0, x/1,
+ * eqz(eqz(compare))), 0
  * when none applies; folds x-x, x^x, x*0, x&0 into `in` in place. */
 static ir_ref identity(ir_func *f, ir_inst *in)
 {
@@ -192,7 +205,7 @@ static ir_ref identity(ir_func *f, ir_inst *in)
     }
     if (!is_int_const(cy))
         return 0;
-    uint64_t c = cy->imm, ones = w == 32 ? UINT32_MAX : UINT64_MAX;
+    uint64_t c = cy->imm;
     switch (k) {
     case 3: case 4: case 11: case 12: return c == 0 ? x : 0; /* + - | ^ */
     case 5:
@@ -203,7 +216,7 @@ static ir_ref identity(ir_func *f, ir_inst *in)
     case 10:
         if (c == 0)
             make_const(in, 0);
-        return c == ones ? x : 0;
+        return (c | low_bits(ir_at(f, x), w)) == c ? x : 0; /* keeps every bit x may have */
     case 13: case 14: case 15: case 16: case 17: return (c & (w - 1)) == 0 ? x : 0;
     default: return 0;
     }

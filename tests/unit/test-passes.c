@@ -207,6 +207,30 @@ START_TEST(identities_simplify)
     ck_assert_uint_eq(returned(&f)->op, WASM_OP_I32_SHL);
     ir_free(&f);
     wasm_module_free(m);
+    /* a mask keeping every bit a zero-extended byte or halfword may have
+     * goes; one that clears some stays */
+    static const struct {
+        const char *expr;
+        uint16_t op;
+    } masks[] = {
+        {"(i32.and (i32.load8_u (local.get 0)) (i32.const 0xff))", WASM_OP_I32_LOAD8_U},
+        {"(i32.and (i32.const 0x1ff) (i32.load8_u (local.get 0)))", WASM_OP_I32_LOAD8_U},
+        {"(i32.and (i32.load16_u (local.get 0)) (i32.const 0xffff))", WASM_OP_I32_LOAD16_U},
+        {"(i32.and (i32.load8_u (local.get 0)) (i32.const 0x7f))", WASM_OP_I32_AND},
+        {"(i32.and (i32.load16_u (local.get 0)) (i32.const 0xff))", WASM_OP_I32_AND},
+        {"(i32.and (i32.load8_s (local.get 0)) (i32.const 0xff))", WASM_OP_I32_AND},
+        {"(i32.and (i32.lt_u (local.get 0) (local.get 1)) (i32.const 1))", WASM_OP_I32_LT_U},
+    };
+    for (size_t i = 0; i < sizeof masks / sizeof *masks; i++) {
+        snprintf(wat, sizeof wat,
+                 "(module (memory 1) (func (param i32 i32) (result i32) %s))", masks[i].expr);
+        m = test_wat_module(wat);
+        optimize(&f, m, 0, SIMPLIFY);
+        ck_assert_msg(returned(&f)->op == masks[i].op, "%s: op %#x", masks[i].expr,
+                      returned(&f)->op);
+        ir_free(&f);
+        wasm_module_free(m);
+    }
 }
 END_TEST
 
