@@ -24,6 +24,7 @@ enum {
     PATH_INSTS = 64,         /* the most instructions a path may hold */
     MAX_BLOCKS = 4096,       /* larger functions are left alone */
     MAX_PATHS = 256,         /* the most paths copied in a function */
+    MAX_WORK = 1 << 22,      /* paths times instructions */
 };
 
 typedef struct path {
@@ -349,7 +350,8 @@ static bool repair(threader *t)
                 uses[n++] = (use){v, r, a};
             }
         }
-    qsort(uses, n, sizeof *uses, by_value);
+    if (n)
+        qsort(uses, n, sizeof *uses, by_value);
     for (uint32_t i = 0; i < n && !t->oom; i++) {
         if (i == 0 || uses[i].v != uses[i - 1].v)
             t->now++;
@@ -364,7 +366,24 @@ static bool repair(threader *t)
     return !t->oom;
 }
 
-static bool detach_unreachable(ir_func *f);
+/* Blocks not `seen` reachable lose their instructions and edges. */
+static void detach(ir_func *f, const bool *seen)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        if (seen[b])
+            continue;
+        ir_block *blk = &f->blocks[b];
+        for (uint32_t i = 0; i < blk->nsuccs; i++) {
+            uint32_t s = blk->succs[i];
+            if (seen[s])
+                remove_pred(f, s, pred_index(f, s, b));
+        }
+        while (blk->first)
+            ir_remove(f, blk->first);
+        blk->nsuccs = 0;
+        blk->npreds = 0;
+    }
+}
 
 /* Per block, whether the entry reaches it (NULL when out of memory). */
 static bool *reachable(ir_func *f)
@@ -437,7 +456,9 @@ static bool thread_path(threader *t)
         if (f->blocks[x0].preds[k] == p->from)
             remove_pred(f, x0, k);
     t->reached = reachable(f);
-    bool ok = t->reached && repair(t) && detach_unreachable(f);
+    bool ok = t->reached && repair(t);
+    if (ok)
+        detach(f, t->reached); /* repair added no edge */
     free(t->reached);
     free(copy);
     free(on);
@@ -446,31 +467,6 @@ fail:
     free(copy);
     free(on);
     return false;
-}
-
-/* Blocks no longer reachable lose their instructions and edges. */
-static bool detach_unreachable(ir_func *f)
-{
-    uint32_t nb = f->nblocks;
-    bool *seen = reachable(f);
-    if (!seen)
-        return false;
-    for (uint32_t b = 0; b < nb; b++) {
-        if (seen[b])
-            continue;
-        ir_block *blk = &f->blocks[b];
-        for (uint32_t i = 0; i < blk->nsuccs; i++) {
-            uint32_t s = blk->succs[i];
-            if (seen[s])
-                remove_pred(f, s, pred_index(f, s, b));
-        }
-        while (blk->first)
-            ir_remove(f, blk->first);
-        blk->nsuccs = 0;
-        blk->npreds = 0;
-    }
-    free(seen);
-    return true;
 }
 
 /* Phis whose operands are one value (or the phi itself) become that
@@ -531,8 +527,11 @@ bool opt_thread(ir_func *f, bool *changed)
         return true;
     threader t = {.f = f};
     uint32_t budget = f->ninsts / 2 + 256, nb = f->nblocks, paths = 0;
-    bool ok = detach_unreachable(f) &&
-              ir_grow((void **)&t.origin, &t.origin_cap, sizeof *t.origin, nb);
+    /* each path costs a walk over the function: their number is bounded
+     * so that a large function stays linear */
+    uint32_t max_paths = MAX_WORK / (f->ninsts + 1) < MAX_PATHS ? MAX_WORK / (f->ninsts + 1)
+                                                                : MAX_PATHS;
+    bool ok = ir_grow((void **)&t.origin, &t.origin_cap, sizeof *t.origin, nb);
     for (uint32_t b = 0; ok && b < nb; b++)
         t.origin[b] = b;
     for (uint32_t b = 0; ok && b < nb; b++) {
@@ -541,7 +540,7 @@ bool opt_thread(ir_func *f, bool *changed)
             if (!last || (ir_at(f, last)->op != WASM_OP_BR_IF && ir_at(f, last)->op != WASM_OP_BR_TABLE))
                 break;
             t.p = (path){.blocks = {b}, .n = 1, .insts = ninsts(f, b)};
-            if (paths == MAX_PATHS || !find(f, t.origin, &t.p, ir_at(f, last)->args[0]) ||
+            if (paths == max_paths || !find(f, t.origin, &t.p, ir_at(f, last)->args[0]) ||
                 t.p.insts > budget)
                 break;
             paths++;
@@ -583,5 +582,11 @@ bool opt_fold_branches(ir_func *f)
         blk->nsuccs = 1;
         folded = true;
     }
-    return !folded || (detach_unreachable(f) && remove_trivial_phis(f) && mark_loops(f));
+    if (!folded)
+        return true;
+    bool *seen = reachable(f);
+    if (seen)
+        detach(f, seen);
+    free(seen);
+    return seen && remove_trivial_phis(f) && mark_loops(f);
 }
