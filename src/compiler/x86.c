@@ -149,6 +149,17 @@ void x86_imul_rr(codebuf *cb, int size, int dst, x86_rm src)
     x86_enc(cb, 0, size == SZ64, 0xaf0f, 2, dst, src, false);
 }
 
+/* imul r, r/m, imm: 6B /r ib | 69 /r id */
+void x86_imul_ri(codebuf *cb, int size, int dst, x86_rm src, int32_t imm)
+{
+    bool small = imm >= -128 && imm <= 127;
+    x86_enc(cb, 0, size == SZ64, small ? 0x6b : 0x69, 1, dst, src, false);
+    if (small)
+        cb_u8(cb, (uint8_t)imm);
+    else
+        cb_u32(cb, (uint32_t)imm);
+}
+
 /* not/neg/mul/div/idiv r/m: F7 /2 /3 /4 /6 /7 */
 void x86_unary(codebuf *cb, int digit, int size, x86_rm rm)
 {

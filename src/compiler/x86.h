@@ -158,6 +158,7 @@ void x86_movzx(codebuf *cb, int dst, int srcsize, x86_rm src);       /* movzx r3
 void x86_movsx(codebuf *cb, int dstsize, int dst, int srcsize, x86_rm src); /* movsx / movsxd */
 void x86_lea(codebuf *cb, int size, int dst, x86_rm src);            /* lea r, m */
 void x86_imul_rr(codebuf *cb, int size, int dst, x86_rm src);        /* imul r, r/m */
+void x86_imul_ri(codebuf *cb, int size, int dst, x86_rm src, int32_t imm); /* imul r, r/m, imm */
 void x86_unary(codebuf *cb, int digit, int size, x86_rm rm); /* F7 /d: 2 not, 3 neg, 6 div, 7 idiv */
 void x86_shift_cl(codebuf *cb, int digit, int size, x86_rm rm); /* D3 /d: 0 rol 1 ror 4 shl 5 shr 7 sar */
 void x86_shift_i(codebuf *cb, int digit, int size, x86_rm rm, uint8_t imm); /* C1 /d ib */

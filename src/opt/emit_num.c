@@ -164,6 +164,11 @@ void be_op_int_binary(backend *be, ir_ref v, ir_inst *in, int alu, bool commutat
         be_put(be, v, d);
         return;
     }
+    if (alu < 0 && !is_const(be, a) && be_imm32_of(be, b, size, &imm)) {
+        x86_imul_ri(be->cb, size, d, be_loc(be, a), imm); /* imul d, a, imm */
+        be_put(be, v, d);
+        return;
+    }
     be_load_gpr(be, d, a);
     if (alu >= 0 && be_imm32_of(be, b, size, &imm))
         x86_alu_ri(be->cb, alu, size, R_(d), imm); /* op d, imm */
