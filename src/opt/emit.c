@@ -286,8 +286,8 @@ unsigned be_temps(backend *be, ir_ref v)
     case WASM_OP_F32_CONVERT_I64_U: case WASM_OP_F64_CONVERT_I64_U:
     case WASM_OP_BR_TABLE: case WASM_OP_TABLE_GET: case WASM_OP_TABLE_SET:
         return c;
-    case WASM_OP_SELECT:
-        return is_const(be, in->args[2]) ? 0 : c;
+    case WASM_OP_SELECT: /* its condition in rcx when spilled or in the result's register */
+        return is_const(be, in->args[2]) || be_fused_compare(be, in->args[2]) ? 0 : c;
     default:
         return 0;
     }
