@@ -85,6 +85,7 @@ static bool optimize(ir_func *f)
         /* the copies' phis became their constants: fold what uses them */
         ok = ir_dominators(f, &d);
         if (ok) {
+            opt_mark_loops(f, &d);
             ok = opt_simplify(f, &d);
             ir_dom_free(&d);
         }

@@ -21,12 +21,14 @@ bool opt_gvn(ir_func *f, const ir_dom *d);
 bool opt_licm(ir_func *f, const ir_dom *d);
 /* Jump threading: paths along which a branch's condition is a constant
  * are copied and jump straight on (thread.c); *changed says whether any
- * was. Unreachable blocks lose their edges and loop headers are marked
- * anew. */
+ * was, and then loop headers are to be marked anew (opt_mark_loops). */
 bool opt_thread(ir_func *f, bool *changed);
-/* Branches on constants become jumps, what only they reached goes
- * (thread.c). */
+/* Branches on constants become jumps, what only they reached goes, loop
+ * headers are marked anew (thread.c). */
 bool opt_fold_branches(ir_func *f);
+/* A block is a loop's header when it dominates one of its predecessors
+ * (after the graph changed; the back end aligns and weighs loops). */
+void opt_mark_loops(ir_func *f, const ir_dom *d);
 
 /* Whether an instruction's value depends only on its operands and
  * immediates and computing it has no effect, so that two equal ones are

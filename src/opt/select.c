@@ -112,9 +112,10 @@ bool be_select(backend *be)
     }
     for (uint32_t b = 0; b < f->nblocks; b++)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            if (rmw_load(f, r, uses)) {
-                be->folded[ir_at(f, r)->args[1]] = true;
-                be->folded[rmw_load(f, r, uses)] = true;
+            if (ir_at(f, r)->op == WASM_OP_I32_STORE || ir_at(f, r)->op == WASM_OP_I64_STORE) {
+                ir_ref l = rmw_load(f, r, uses);
+                if (l)
+                    be->folded[l] = be->folded[ir_at(f, r)->args[1]] = true;
             }
     free(uses);
     return true;

@@ -24,7 +24,8 @@ enum {
     PATH_INSTS = 64,         /* the most instructions a path may hold */
     MAX_BLOCKS = 4096,       /* larger functions are left alone */
     MAX_PATHS = 256,         /* the most paths copied in a function */
-    MAX_WORK = 1 << 22,      /* paths times instructions */
+    MAX_WORK = 1 << 18,      /* paths times instructions */
+    SEARCH_STEPS = 64,       /* phis looked at in the search for one path */
 };
 
 typedef struct path {
@@ -32,6 +33,7 @@ typedef struct path {
     uint32_t n;
     uint32_t from, k;  /* the edges entering: from is blocks[0]'s k-th predecessor */
     uint32_t insts;    /* instructions on the path */
+    uint32_t steps;    /* what the search for it may still look at */
     uint64_t value;    /* the condition's value along it */
 } path;
 
@@ -43,7 +45,8 @@ typedef struct threader {
     uint8_t *on;       /* per original value: 1 + its path block, 0 when off the path */
     uint32_t copies[PATH_BLOCKS];
     uint32_t *origin;  /* per block: the block it copies (itself when original) */
-    uint32_t origin_cap;
+    uint32_t *size;    /* per block: its instructions but phis (a copy's are its origin's) */
+    uint32_t origin_cap, size_cap;
     /* the lookup's memo per block for the value being rewritten */
     uint32_t *stamp, now;
     bool *reached;     /* per block: reachable from the entry */
@@ -92,6 +95,8 @@ static bool same_constant(ir_func *f, ir_ref v, uint32_t from, ir_ref a)
     const ir_inst *in = ir_at(f, v);
     if (ir_at(f, a)->op != WASM_OP_I32_CONST)
         return false;
+    if (count_edges(f, from, in->block) == 1)
+        return true;
     for (uint32_t k = 0; k < in->nargs; k++)
         if (f->blocks[in->block].preds[k] == from && in->args[k] != a)
             return false;
@@ -100,50 +105,57 @@ static bool same_constant(ir_func *f, ir_ref v, uint32_t from, ir_ref a)
 
 /* Whether block `from` is a copy of a block of p: threading p from it
  * would unroll the loop the copy is in, again and again. */
-static bool copies_path(const uint32_t *origin, const path *p, uint32_t from)
+static bool copies_path(const threader *t, uint32_t from)
 {
-    for (uint32_t i = 0; i < p->n; i++)
-        if (origin[from] == origin[p->blocks[i]])
+    for (uint32_t i = 0; i < t->p.n; i++)
+        if (t->origin[from] == t->origin[t->p.blocks[i]])
             return true;
     return false;
 }
 
-/* Whether p may grow by `from`, a predecessor of its first block. */
-static bool extend(ir_func *f, path *p, uint32_t from)
+/* Whether the path may grow by `from`, a predecessor of its first block. */
+static bool extend(threader *t, uint32_t from)
 {
-    const ir_inst *t = f->blocks[from].last ? ir_at(f, f->blocks[from].last) : NULL;
-    uint32_t size = ninsts(f, from);
-    if (p->n == PATH_BLOCKS || !t || (t->op != WASM_OP_BR && t->op != WASM_OP_BR_IF) ||
-        p->insts + size > PATH_INSTS)
+    ir_func *f = t->f;
+    path *p = &t->p;
+    const ir_inst *last = f->blocks[from].last ? ir_at(f, f->blocks[from].last) : NULL;
+    if (p->n == PATH_BLOCKS || !last || (last->op != WASM_OP_BR && last->op != WASM_OP_BR_IF) ||
+        p->insts + t->size[from] > PATH_INSTS)
         return false;
     memmove(p->blocks + 1, p->blocks, p->n * sizeof *p->blocks);
     p->blocks[0] = from;
-    p->n++, p->insts += size;
+    p->n++, p->insts += t->size[from];
     return true;
 }
 
-static void shrink(ir_func *f, path *p)
+static void shrink(threader *t)
 {
-    p->insts -= ninsts(f, p->blocks[0]);
+    path *p = &t->p;
+    p->insts -= t->size[p->blocks[0]];
     p->n--;
     memmove(p->blocks, p->blocks + 1, p->n * sizeof *p->blocks);
 }
 
-/* Extends p (whose first block is entered) backwards until an edge gives v,
- * the condition's value in p's first block, a constant: through the
- * block's phi v, or through its one predecessor when v is defined above. */
-static bool find(ir_func *f, const uint32_t *origin, path *p, ir_ref v)
+/* Extends the path (whose first block is entered) backwards until an edge
+ * gives v, the condition's value in the path's first block, a constant:
+ * through the block's phi v, or through its one predecessor when v is
+ * defined above. */
+static bool find(threader *t, ir_ref v)
 {
+    ir_func *f = t->f;
+    path *p = &t->p;
     uint32_t x = p->blocks[0];
     const ir_inst *in = ir_at(f, v);
+    if (p->steps-- == 0) /* phis of phis branch out: the search is bounded */
+        return false;
     if (in->block != x) {
         uint32_t from = f->blocks[x].npreds == 1 ? f->blocks[x].preds[0] : UINT32_MAX;
         if (from == UINT32_MAX || on_path(p, from) || count_edges(f, from, x) != 1 ||
-            !extend(f, p, from))
+            !extend(t, from))
             return false;
-        if (find(f, origin, p, v))
+        if (find(t, v))
             return true;
-        shrink(f, p);
+        shrink(t);
         return false;
     }
     if (in->op != IR_PHI)
@@ -153,15 +165,15 @@ static bool find(ir_func *f, const uint32_t *origin, path *p, ir_ref v)
         ir_ref a = ir_at(f, v)->args[k];
         if (on_path(p, from))
             continue;
-        if (same_constant(f, v, from, a) && !copies_path(origin, p, from)) {
+        if (same_constant(f, v, from, a) && !copies_path(t, from)) {
             p->from = from, p->k = k, p->value = ir_at(f, a)->imm;
             return true;
         }
-        if (count_edges(f, from, x) != 1 || !extend(f, p, from))
+        if (count_edges(f, from, x) != 1 || !extend(t, from))
             continue;
-        if (find(f, origin, p, a))
+        if (find(t, a))
             return true;
-        shrink(f, p);
+        shrink(t);
     }
     return false;
 }
@@ -427,9 +439,11 @@ static bool thread_path(threader *t)
             on[r] = (uint8_t)(i + 1);
         t->copies[i] = ir_new_block(f, f->blocks[p->blocks[i]].wasm);
         if (t->copies[i] == UINT32_MAX ||
-            !ir_grow((void **)&t->origin, &t->origin_cap, sizeof *t->origin, f->nblocks))
+            !ir_grow((void **)&t->origin, &t->origin_cap, sizeof *t->origin, f->nblocks) ||
+            !ir_grow((void **)&t->size, &t->size_cap, sizeof *t->size, f->nblocks))
             goto fail;
         t->origin[t->copies[i]] = t->origin[p->blocks[i]];
+        t->size[t->copies[i]] = t->size[p->blocks[i]];
         f->blocks[t->copies[i]].sealed = true;
     }
     uint32_t nb = f->nblocks;
@@ -503,21 +517,14 @@ static bool remove_trivial_phis(ir_func *f)
     return true;
 }
 
-/* A block is a loop's header when it dominates one of its predecessors:
- * copies may have made new loops (the back end aligns and weighs them). */
-static bool mark_loops(ir_func *f)
+void opt_mark_loops(ir_func *f, const ir_dom *d)
 {
-    ir_dom d;
-    if (!ir_dominators(f, &d))
-        return false;
     for (uint32_t b = 0; b < f->nblocks; b++) {
         ir_block *blk = &f->blocks[b];
         blk->loop_header = false;
-        for (uint32_t k = 0; k < blk->npreds && d.order[b] != UINT32_MAX; k++)
-            blk->loop_header |= ir_dominates(&d, b, blk->preds[k]);
+        for (uint32_t k = 0; k < blk->npreds && d->order[b] != UINT32_MAX; k++)
+            blk->loop_header |= ir_dominates(d, b, blk->preds[k]);
     }
-    ir_dom_free(&d);
-    return true;
 }
 
 bool opt_thread(ir_func *f, bool *changed)
@@ -531,16 +538,17 @@ bool opt_thread(ir_func *f, bool *changed)
      * so that a large function stays linear */
     uint32_t max_paths = MAX_WORK / (f->ninsts + 1) < MAX_PATHS ? MAX_WORK / (f->ninsts + 1)
                                                                 : MAX_PATHS;
-    bool ok = ir_grow((void **)&t.origin, &t.origin_cap, sizeof *t.origin, nb);
+    bool ok = ir_grow((void **)&t.origin, &t.origin_cap, sizeof *t.origin, nb) &&
+              ir_grow((void **)&t.size, &t.size_cap, sizeof *t.size, nb);
     for (uint32_t b = 0; ok && b < nb; b++)
-        t.origin[b] = b;
+        t.origin[b] = b, t.size[b] = ninsts(f, b);
     for (uint32_t b = 0; ok && b < nb; b++) {
         while (ok) {
             ir_ref last = f->blocks[b].last;
             if (!last || (ir_at(f, last)->op != WASM_OP_BR_IF && ir_at(f, last)->op != WASM_OP_BR_TABLE))
                 break;
-            t.p = (path){.blocks = {b}, .n = 1, .insts = ninsts(f, b)};
-            if (paths == max_paths || !find(f, t.origin, &t.p, ir_at(f, last)->args[0]) ||
+            t.p = (path){.blocks = {b}, .n = 1, .insts = t.size[b], .steps = SEARCH_STEPS};
+            if (paths == max_paths || !find(&t, ir_at(f, last)->args[0]) ||
                 t.p.insts > budget)
                 break;
             paths++;
@@ -552,7 +560,8 @@ bool opt_thread(ir_func *f, bool *changed)
     free(t.stamp);
     free(t.buf);
     free(t.origin);
-    return ok && (!*changed || (remove_trivial_phis(f) && mark_loops(f)));
+    free(t.size);
+    return ok && (!*changed || remove_trivial_phis(f));
 }
 
 bool opt_fold_branches(ir_func *f)
@@ -588,5 +597,10 @@ bool opt_fold_branches(ir_func *f)
     if (seen)
         detach(f, seen);
     free(seen);
-    return seen && remove_trivial_phis(f) && mark_loops(f);
+    ir_dom d;
+    if (!seen || !remove_trivial_phis(f) || !ir_dominators(f, &d))
+        return false;
+    opt_mark_loops(f, &d);
+    ir_dom_free(&d);
+    return true;
 }

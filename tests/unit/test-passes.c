@@ -52,6 +52,7 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
         verify(f, "opt_thread");
         if (changed) {
             ck_assert(ir_dominators(f, &d));
+            opt_mark_loops(f, &d);
             ck_assert(opt_simplify(f, &d));
             ir_dom_free(&d);
             verify(f, "opt_simplify");
