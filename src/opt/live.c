@@ -131,33 +131,53 @@ bool compute_intervals(backend *be)
         be->block_end[b] = 2 * k - 1;
     }
     free(depth);
-    /* live-in sets, backwards to a fixed point */
-    for (bool changed = true; changed;) {
-        if (be_cancelled(be)) { /* a large function's longest phase */
+    /* live-in sets, backwards to a fixed point: a worklist of blocks, last
+     * in code order first; a block whose live-in set grew puts its
+     * predecessors back */
+    uint32_t *work = malloc(((size_t)be->norder + 1) * sizeof *work);
+    uint8_t *queued = calloc(nb, sizeof *queued); /* 1 in the order, 2 queued too */
+    if (!work || !queued) {
+        free(live_in);
+        free(cur);
+        free(work);
+        free(queued);
+        return be_fail(be, "out of memory");
+    }
+    uint32_t nwork = 0;
+    for (uint32_t i = 0; i < be->norder; i++)
+        work[nwork++] = be->order[i], queued[be->order[i]] = 2;
+    for (uint32_t steps = 0; nwork; steps++) {
+        if ((steps & 1023) == 0 && be_cancelled(be)) { /* a large function's longest phase */
             free(live_in);
             free(cur);
+            free(work);
+            free(queued);
             return be_fail(be, "cancelled");
         }
-        changed = false;
-        for (uint32_t i = be->norder; i-- > 0;) {
-            uint32_t b = be->order[i];
-            live_out(be, live_in, words, b, cur);
-            for (ir_ref r = f->blocks[b].last; r; r = ir_at(f, r)->prev) {
-                ir_inst *in = ir_at(f, r);
-                clear(cur, r);
-                if (in->op == IR_PHI)
-                    continue;
-                for (uint32_t a = 0; a < in->nargs; a++)
-                    if (tracked(f, in->args[a]))
-                        set(cur, in->args[a]);
-            }
-            word *in = live_in + (size_t)b * words;
-            if (memcmp(in, cur, words * sizeof *cur)) {
-                memcpy(in, cur, words * sizeof *cur);
-                changed = true;
-            }
+        uint32_t b = work[--nwork];
+        queued[b] = 1;
+        live_out(be, live_in, words, b, cur);
+        for (ir_ref r = f->blocks[b].last; r; r = ir_at(f, r)->prev) {
+            ir_inst *in = ir_at(f, r);
+            clear(cur, r);
+            if (in->op == IR_PHI)
+                continue;
+            for (uint32_t a = 0; a < in->nargs; a++)
+                if (tracked(f, in->args[a]))
+                    set(cur, in->args[a]);
+        }
+        word *in = live_in + (size_t)b * words;
+        if (!memcmp(in, cur, words * sizeof *cur))
+            continue;
+        memcpy(in, cur, words * sizeof *cur);
+        for (uint32_t j = 0; j < f->blocks[b].npreds; j++) {
+            uint32_t p = f->blocks[b].preds[j];
+            if (queued[p] == 1)
+                queued[p] = 2, work[nwork++] = p;
         }
     }
+    free(work);
+    free(queued);
     /* a value live out of a block lives to its end */
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
