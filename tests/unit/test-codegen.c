@@ -2669,8 +2669,10 @@ END_TEST
  * i64, by an immediate, a wide constant or a register, the load first or
  * second; in a loop, whose constants tier 2 hoists so that the three are
  * consecutive. @A is the address type, @I the memory's index type. Slots
- * of i32 at p + 0..28, of i64 at p + 32..64, a histogram at p + 72..100.
- * x[6] has a second use (the load) and x[7] too (the sum): neither fuses. */
+ * of i32 at p + 0..28, of i64 at p + 32..64, a histogram at p + 72..100,
+ * i32 at p + 104 and 108. None of these fuse: x[6] has a second use (the
+ * load), x[7] too (the sum), y - x[8] takes the load second, x[9] = x[8] + y
+ * stores elsewhere. */
 static const char rmw_wat[] =
     "(module\n"
     "  (memory @I 1)\n"
@@ -2692,6 +2694,7 @@ static const char rmw_wat[] =
     "    (i64.store offset=48 (local.get $p) (i64.const -1))\n"
     "    (i64.store offset=56 (local.get $p) (i64.const 0))\n"
     "    (i64.store offset=64 (local.get $p) (i64.const 0x0f0f0f0f0f0f0f0f))\n"
+    "    (i64.store offset=104 (local.get $p) (i64.const 5))\n"
     "    (memory.fill (@A.add (local.get $p) (@A.const 72)) (i32.const 0) (@A.const 32))\n"
     "    (loop $l\n"
     "      (local.set $m (i32.xor (i32.shl (i32.const 1) (local.get $i)) (i32.const -1)))\n"
@@ -2720,6 +2723,8 @@ static const char rmw_wat[] =
     "      (local.set $at (@A.add (local.get $p) (local.get $j)))\n"
     "      (i32.store offset=72 (local.get $at)\n"
     "        (i32.add (i32.add (local.get $i) (i32.const 1)) (i32.load offset=72 (local.get $at))))\n"
+    "      (i32.store offset=104 (local.get $p) (i32.sub (local.get $y) (i32.load offset=104 (local.get $p))))\n"
+    "      (i32.store offset=108 (local.get $p) (i32.add (i32.load offset=104 (local.get $p)) (local.get $y)))\n"
     "      (local.set $j (@A.and (@A.add (local.get $j) (@A.const 12)) (@A.const 28)))\n"
     "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))\n"
     "    (local.set $h (i64.extend_i32_u (local.get $s)))\n"
@@ -2734,7 +2739,7 @@ static const char rmw_wat[] =
     "    (loop $hist\n"
     "      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 31))\n"
     "        (i64.load32_u (@A.add (local.get $p) (local.get $k)))))\n"
-    "      (br_if $hist (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 4))) (@A.const 104))))\n"
+    "      (br_if $hist (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 4))) (@A.const 112))))\n"
     "    (local.get $h))\n"
     /* the load of each in an if, not in the entry block; the fourth at p + 20
      * is the one to fault past the end */
@@ -2750,7 +2755,7 @@ static const char rmw_wat[] =
 
 static uint64_t rmw_ref(uint32_t y, uint32_t n)
 {
-    uint32_t x[8] = {1000, y, 0xffffffffu, 0xf0, 0x5555, 7, 3, 11}, s = 0, hist[8] = {0};
+    uint32_t x[10] = {1000, y, 0xffffffffu, 0xf0, 0x5555, 7, 3, 11, 5, 0}, s = 0, hist[8] = {0};
     uint64_t y64 = (uint64_t)(int64_t)(int32_t)y;
     uint64_t w[5] = {0x123456789abcdef0u, y64, UINT64_MAX, 0, 0x0f0f0f0f0f0f0f0fu};
     uint32_t i = 0, j = 0;
@@ -2771,6 +2776,8 @@ static uint64_t rmw_ref(uint32_t y, uint32_t n)
         w[3] |= (uint64_t)i << 40;
         w[4] ^= y64;
         hist[j / 4] += i + 1;
+        x[8] = y - x[8];
+        x[9] = x[8] + y;
         j = (j + 12) & 28;
     } while (++i < n);
     uint64_t h = s;
@@ -2780,7 +2787,7 @@ static uint64_t rmw_ref(uint32_t y, uint32_t n)
         h = h * 31 ^ w[k];
     for (int k = 0; k < 8; k++)
         h = h * 31 + hist[k];
-    return h;
+    return (h * 31 + x[8]) * 31 + x[9];
 }
 
 /* An address of the test's memory kind. */
@@ -2828,7 +2835,7 @@ START_TEST(read_modify_write)
     EXPECT(&fx, "peek32", VALS(v_u32(0xfff00000u - 0x01010101)), VALS(v_addr(kind, p + 12)));
     EXPECT(&fx, "peek32", VALS(v_u32(0x01010101)), VALS(v_addr(kind, p + 20)));
     static const uint32_t args[][3] = {{0, 2, 1}, {0, 0x7fffffffu, 5}, {4096, 0xfffffff0u, 77},
-                                       {65536 - 104, 12345, 40}, {100, 1, 1000}};
+                                       {65536 - 112, 12345, 40}, {100, 1, 1000}};
     for (size_t k = 0; k < sizeof args / sizeof *args; k++)
         EXPECT(&fx, "rmw", VALS(v_u64(rmw_ref(args[k][1], args[k][2]))),
                VALS(v_addr(kind, args[k][0]), v_u32(args[k][1]), v_u32(args[k][2])));
