@@ -2846,6 +2846,169 @@ START_TEST(read_modify_write)
 }
 END_TEST
 
+/* Each instruction that writes rcx or rdx as a temporary (be_temps), alone
+ * in a function where ten values live across it: more than the eight
+ * other registers hold, so that the allocator would put some in rcx and
+ * rdx were it not told that the instruction needs them. "@OP" sets $r from
+ * $a and $b; the result hashes $r with the ten values. */
+static const char temps_func[] =
+    "  (func (export \"@NAME\") (param $a i32) (param $b i32) (result i32)\n"
+    "    (local $r i32) (local $e i32) (local $v0 i32) (local $v1 i32) (local $v2 i32)\n"
+    "    (local $v3 i32) (local $v4 i32) (local $v5 i32) (local $v6 i32) (local $v7 i32)\n"
+    "    (local $v8 i32) (local $v9 i32)\n"
+    "    (local.set $v0 (i32.mul (local.get $a) (i32.const 0x9e3779b1)))\n"
+    "    (local.set $v1 (i32.add (local.get $b) (i32.const 0x7f4a7c15)))\n"
+    "    (local.set $v2 (i32.add (i32.mul (local.get $v1) (i32.const 5)) (local.get $v0)))\n"
+    "    (local.set $v3 (i32.add (i32.mul (local.get $v2) (i32.const 7)) (local.get $v1)))\n"
+    "    (local.set $v4 (i32.add (i32.mul (local.get $v3) (i32.const 9)) (local.get $v2)))\n"
+    "    (local.set $v5 (i32.add (i32.mul (local.get $v4) (i32.const 11)) (local.get $v3)))\n"
+    "    (local.set $v6 (i32.add (i32.mul (local.get $v5) (i32.const 13)) (local.get $v4)))\n"
+    "    (local.set $v7 (i32.add (i32.mul (local.get $v6) (i32.const 15)) (local.get $v5)))\n"
+    "    (local.set $v8 (i32.add (i32.mul (local.get $v7) (i32.const 17)) (local.get $v6)))\n"
+    "    (local.set $v9 (i32.add (i32.mul (local.get $v8) (i32.const 19)) (local.get $v7)))\n"
+    "    @OP\n"
+    "    (local.set $e (local.get $r))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v0)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v1)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v2)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v3)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v4)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v5)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v6)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v7)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v8)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v9)))\n"
+    "    (local.get $e))\n";
+
+static uint32_t temps_hash(uint32_t a, uint32_t b, uint32_t r)
+{
+    uint32_t v[10];
+    v[0] = a * 0x9e3779b1u;
+    v[1] = b + 0x7f4a7c15u;
+    for (uint32_t k = 2; k < 10; k++)
+        v[k] = v[k - 1] * (2 * k + 1) + v[k - 2];
+    uint32_t e = r;
+    for (int k = 0; k < 10; k++)
+        e = e * 3 + v[k];
+    return e;
+}
+
+static uint32_t op_clz(uint32_t a, uint32_t b) { return clz32_ref(a) + 0 * b; }
+static uint32_t op_ctz64(uint32_t a, uint32_t b) { return (uint32_t)ctz64_ref(a) + 0 * b; }
+static uint32_t op_shl(uint32_t a, uint32_t b) { return a << (b & 31); }
+static uint32_t op_rotr64(uint32_t a, uint32_t b) { return (uint32_t)rotr64_ref(a, b); }
+static uint32_t op_div_u(uint32_t a, uint32_t b) { return a / (b | 1); }
+static uint32_t op_rem_s64(uint32_t a, uint32_t b)
+{
+    int64_t d = (int64_t)(int32_t)b | 1;
+    return d == -1 ? 0 : (uint32_t)((int64_t)(int32_t)a % d);
+}
+static uint32_t op_br_table(uint32_t a, uint32_t b) { return a == 0 ? b : a == 1 ? 13 : 7; }
+static uint32_t op_convert_u(uint32_t a, uint32_t b)
+{
+    return (uint32_t)(f64_bits((double)((uint64_t)a << 32 | b)) >> 32);
+}
+static uint32_t op_convert_u32(uint32_t a, uint32_t b)
+{
+    return f32_bits((float)((uint64_t)a << 32 | b));
+}
+static uint32_t op_copysign(uint32_t a, uint32_t b) { return (a & 0x7fffffff) | (b & 0x80000000); }
+static uint32_t op_wide_cmp(uint32_t a, uint32_t b) { return (uint64_t)a * b > 0x123456789u; }
+static uint32_t op_table_get(uint32_t a, uint32_t b) { return (a & 1) + 0 * b; }
+static uint32_t op_table_set(uint32_t a, uint32_t b) { return 1 + 0 * (a + b); }
+static uint32_t op_select(uint32_t a, uint32_t b) { return a ? b : 3; }
+static uint32_t op_cmp_load(uint32_t a, uint32_t b) { return a < (b & 4 ? 5 : 0x7fffffffu); }
+
+static const struct {
+    const char *name, *op;
+    uint32_t (*ref)(uint32_t a, uint32_t b);
+} temps_ops[] = {
+    {"clz", "(local.set $r (i32.clz (local.get $a)))", op_clz},
+    {"ctz64", "(local.set $r (i32.wrap_i64 (i64.ctz (i64.extend_i32_u (local.get $a)))))", op_ctz64},
+    {"shl", "(local.set $r (i32.shl (local.get $a) (local.get $b)))", op_shl},
+    {"rotr64",
+     "(local.set $r (i32.wrap_i64 (i64.rotr (i64.extend_i32_u (local.get $a))\n"
+     "                                      (i64.extend_i32_u (local.get $b)))))",
+     op_rotr64},
+    {"div_u", "(local.set $r (i32.div_u (local.get $a) (i32.or (local.get $b) (i32.const 1))))",
+     op_div_u},
+    {"rem_s64",
+     "(local.set $r (i32.wrap_i64 (i64.rem_s (i64.extend_i32_s (local.get $a))\n"
+     "    (i64.or (i64.extend_i32_s (local.get $b)) (i64.const 1)))))",
+     op_rem_s64},
+    {"br_table",
+     "(local.set $r (i32.const 7))\n"
+     "    (block $d (block $c1 (block $c0 (br_table $c0 $c1 $d (local.get $a)))\n"
+     "      (local.set $r (local.get $b)) (br $d))\n"
+     "      (local.set $r (i32.const 13)))",
+     op_br_table},
+    {"convert_u",
+     "(local.set $r (i32.wrap_i64 (i64.rotl (i64.reinterpret_f64 (f64.convert_i64_u\n"
+     "    (i64.or (i64.shl (i64.extend_i32_u (local.get $a)) (i64.const 32))\n"
+     "            (i64.extend_i32_u (local.get $b)))))\n"
+     "  (i64.const 32))))",
+     op_convert_u},
+    {"convert_u32",
+     "(local.set $r (i32.reinterpret_f32 (f32.convert_i64_u\n"
+     "    (i64.or (i64.shl (i64.extend_i32_u (local.get $a)) (i64.const 32))\n"
+     "            (i64.extend_i32_u (local.get $b))))))",
+     op_convert_u32},
+    {"copysign",
+     "(local.set $r (i32.reinterpret_f32 (f32.copysign (f32.reinterpret_i32 (local.get $a))\n"
+     "                                                 (f32.reinterpret_i32 (local.get $b)))))",
+     op_copysign},
+    {"wide_cmp",
+     "(local.set $r (i64.gt_u (i64.mul (i64.extend_i32_u (local.get $a))\n"
+     "                                 (i64.extend_i32_u (local.get $b)))\n"
+     "                        (i64.const 0x123456789)))",
+     op_wide_cmp},
+    {"table_get",
+     "(local.set $r (ref.is_null (table.get $t (i32.and (local.get $a) (i32.const 1)))))",
+     op_table_get},
+    {"table_set",
+     "(table.set $e (i32.and (local.get $a) (i32.const 1)) (ref.null extern))\n"
+     "    (local.set $r (ref.is_null (table.get $e (i32.and (local.get $a) (i32.const 1)))))",
+     op_table_set},
+    {"select", "(local.set $r (select (local.get $b) (i32.const 3) (local.get $a)))", op_select},
+    {"cmp_load",
+     "(local.set $r (i32.lt_u (local.get $a)\n"
+     "                        (i32.load offset=16 (i32.and (local.get $b) (i32.const 4)))))",
+     op_cmp_load},
+};
+
+START_TEST(temporaries_keep_live_values)
+{
+    char *wat = strdup("(module (memory 1) (data (i32.const 16) \"\\ff\\ff\\ff\\7f\\05\")\n"
+                       "  (table $t 2 funcref) (elem (i32.const 0) $f)\n"
+                       "  (table $e 2 externref)\n"
+                       "  (func $f)\n");
+    for (size_t i = 0; i < sizeof temps_ops / sizeof *temps_ops; i++) {
+        char *named = replace_all(temps_func, "@NAME", temps_ops[i].name);
+        char *func = replace_all(named, "@OP", temps_ops[i].op);
+        size_t len = strlen(wat) + strlen(func) + 2;
+        wat = realloc(wat, len + 1);
+        ck_assert_ptr_nonnull(wat);
+        strcat(wat, func);
+        free(named);
+        free(func);
+    }
+    strcat(wat, ")");
+    fixture fx;
+    fx_open_memory(&fx, wat, memory_kind_names[_i], (memory_kind)_i);
+    static const uint32_t args[][2] = {{0, 0},          {1, 2},          {2, 0x80000001u},
+                                       {0xffffffffu, 7}, {0x12345678u, 0xfedcba98u},
+                                       {0x80000000u, 0xffffffffu}, {3, 33}, {0x00ffff00u, 4}};
+    for (size_t i = 0; i < sizeof temps_ops / sizeof *temps_ops; i++)
+        for (size_t k = 0; k < sizeof args / sizeof *args; k++) {
+            uint32_t a = args[k][0], b = args[k][1];
+            uint32_t want = temps_hash(a, b, temps_ops[i].ref(a, b));
+            EXPECT(&fx, temps_ops[i].name, VALS(v_u32(want)), VALS(v_u32(a), v_u32(b)));
+        }
+    fx_close(&fx);
+    free(wat);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -2899,6 +3062,7 @@ static Suite *codegen_suite(void)
     tcase_set_timeout(tier2, 60);
     tcase_add_loop_test(tier2, threaded_state_machine, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, pressure_on_rcx_and_rdx, MEM_STATIC, MEM_64);
+    tcase_add_loop_test(tier2, temporaries_keep_live_values, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
     suite_add_tcase(s, tier2);
     return s;
