@@ -2850,7 +2850,7 @@ END_TEST
  * in a function where ten values live across it: more than the eight
  * other registers hold, so that the allocator would put some in rcx and
  * rdx were it not told that the instruction needs them. "@OP" sets $r from
- * $a and $b; the result hashes $r with the ten values. */
+ * $a and $b; the result hashes $r with the ten values and $a. */
 static const char temps_func[] =
     "  (func (export \"@NAME\") (param $a i32) (param $b i32) (result i32)\n"
     "    (local $r i32) (local $e i32) (local $v0 i32) (local $v1 i32) (local $v2 i32)\n"
@@ -2878,7 +2878,7 @@ static const char temps_func[] =
     "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v7)))\n"
     "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v8)))\n"
     "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v9)))\n"
-    "    (local.get $e))\n";
+    "    (i32.xor (local.get $e) (local.get $a)))\n";
 
 static uint32_t temps_hash(uint32_t a, uint32_t b, uint32_t r)
 {
@@ -2890,7 +2890,7 @@ static uint32_t temps_hash(uint32_t a, uint32_t b, uint32_t r)
     uint32_t e = r;
     for (int k = 0; k < 10; k++)
         e = e * 3 + v[k];
-    return e;
+    return e ^ a;
 }
 
 static uint32_t op_clz(uint32_t a, uint32_t b) { return clz32_ref(a) + 0 * b; }
@@ -2918,6 +2918,7 @@ static uint32_t op_table_get(uint32_t a, uint32_t b) { return (a & 1) + 0 * b; }
 static uint32_t op_table_set(uint32_t a, uint32_t b) { return 1 + 0 * (a + b); }
 static uint32_t op_select(uint32_t a, uint32_t b) { return a ? b : 3; }
 static uint32_t op_cmp_load(uint32_t a, uint32_t b) { return a < (b & 4 ? 5 : 0x7fffffffu); }
+static uint32_t op_add_load(uint32_t a, uint32_t b) { return a + 5 + 0 * b; }
 
 static const struct {
     const char *name, *op;
@@ -2974,6 +2975,9 @@ static const struct {
      "(local.set $r (i32.lt_u (local.get $a)\n"
      "                        (i32.load offset=16 (i32.and (local.get $b) (i32.const 4)))))",
      op_cmp_load},
+    /* a folded load: its check (rcx, rdx) is emitted with the add */
+    {"add_load", "(local.set $r (i32.add (local.get $a) (i32.load offset=16 (i32.const 4))))",
+     op_add_load},
 };
 
 START_TEST(temporaries_keep_live_values)
