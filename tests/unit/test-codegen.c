@@ -2919,6 +2919,20 @@ static uint32_t op_table_set(uint32_t a, uint32_t b) { return 1 + 0 * (a + b); }
 static uint32_t op_select(uint32_t a, uint32_t b) { return a ? b : 3; }
 static uint32_t op_cmp_load(uint32_t a, uint32_t b) { return a < (b & 4 ? 5 : 0x7fffffffu); }
 static uint32_t op_add_load(uint32_t a, uint32_t b) { return a + 5 + 0 * b; }
+static uint32_t op_copy(uint32_t a, uint32_t b)
+{
+    static const uint8_t low[40] = {[16] = 0xff, 0xff, 0xff, 0x7f, 0x05}; /* the data */
+    uint32_t w;
+    memcpy(&w, low + (b & 0x1f), 4);
+    return w + 0 * a;
+}
+static uint32_t op_fill(uint32_t a, uint32_t b) { return (b & 0xff) + 0 * a; }
+static uint32_t op_init(uint32_t a, uint32_t b)
+{
+    uint32_t w;
+    memcpy(&w, "abcdefgh" + (b & 3), 4);
+    return w + 0 * a;
+}
 
 static const struct {
     const char *name, *op;
@@ -2978,13 +2992,29 @@ static const struct {
     /* a folded load: its check (rcx, rdx) is emitted with the add */
     {"add_load", "(local.set $r (i32.add (local.get $a) (i32.load offset=16 (i32.const 4))))",
      op_add_load},
+    /* the bulk operations' operands, defined last, may take rcx and rdx */
+    {"copy",
+     "(memory.copy (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 256))\n"
+     "             (i32.and (local.get $b) (i32.const 0x1f)) (i32.const 4))\n"
+     "    (local.set $r (i32.load offset=256 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_copy},
+    {"fill",
+     "(memory.fill (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 512))\n"
+     "             (local.get $b) (i32.add (i32.and (local.get $b) (i32.const 7)) (i32.const 1)))\n"
+     "    (local.set $r (i32.load8_u offset=512 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_fill},
+    {"init",
+     "(memory.init $d (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 768))\n"
+     "             (i32.and (local.get $b) (i32.const 3)) (i32.const 4))\n"
+     "    (local.set $r (i32.load offset=768 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_init},
 };
 
 START_TEST(temporaries_keep_live_values)
 {
     char *wat = strdup("(module (memory 1) (data (i32.const 16) \"\\ff\\ff\\ff\\7f\\05\")\n"
                        "  (table $t 2 funcref) (elem (i32.const 0) $f)\n"
-                       "  (table $e 2 externref)\n"
+                       "  (table $e 2 externref) (data $d \"abcdefgh\")\n"
                        "  (func $f)\n");
     for (size_t i = 0; i < sizeof temps_ops / sizeof *temps_ops; i++) {
         char *named = replace_all(temps_func, "@NAME", temps_ops[i].name);
