@@ -2,8 +2,10 @@
  * function written in the text format, runs the passes up to the one it
  * tests (ir_verify after each) and checks the IR: what was folded, what
  * stayed because it may trap or is not exact, how many operations GVN
- * left, which block LICM moved an instruction to. A corpus test runs every
- * pass over the benchmark modules and verifies after each. */
+ * left, which block LICM moved an instruction to, what jump threading
+ * copied and merged; and that the back end fuses a read-modify-write (its
+ * trap sites). A corpus test runs every pass over the benchmark modules and
+ * verifies after each. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
