@@ -4,7 +4,10 @@
  * loops need them, and xmm5-14 for the whole function, saved around
  * calls), the lazy reads of locals on the
  * operand stack (a local written while an older read of it is still on the
- * stack), and the zeroing of only the locals that may be read unset.
+ * stack), and the zeroing of only the locals that may be read unset; in
+ * tier 2 (the suite runs under each tier), values in rcx and rdx across
+ * the instructions that need them, jump threading of a state machine and
+ * read-modify-write instructions, under static, dynamic and 64-bit memories.
  *
  * Every test checks a result computed by hand or by a C reference loop that
  * mirrors the wasm code step by step. Float arithmetic is kept exact (small
@@ -216,17 +219,31 @@ static wj_trap *host_cb(void *env, wj_caller *caller, const wj_val *args, wj_val
 /* What the engines compile with: main runs the suite under each tier. */
 static unit_tier tier;
 
+/* How a module's memories are laid out: a static reservation whose guard
+ * elides bounds checks, a dynamic heap whose every access is checked, or
+ * memory64 (checked too; the module is converted with memory64 on). */
+typedef enum memory_kind { MEM_STATIC, MEM_DYNAMIC, MEM_64 } memory_kind;
+
+/* The module bytes of `wat` for memories of `kind`; the caller frees them. */
+static uint8_t *wat_bytes(const char *wat, memory_kind kind, size_t *len)
+{
+    static const char *const memory64[] = {"--enable-memory64", NULL};
+    return wat_to_wasm_opts(wat, kind == MEM_64 ? memory64 : NULL, len);
+}
+
 /* Converts, compiles and instantiates `wat`; every import must be the
  * function "env" "host". */
-static void fx_open(fixture *fx, const char *wat, const char *label)
+static void fx_open_memory(fixture *fx, const char *wat, const char *label, memory_kind kind)
 {
     memset(fx, 0, sizeof *fx);
     fx->label = label;
     size_t len;
-    uint8_t *bytes = wat_to_wasm(wat, &len);
+    uint8_t *bytes = wat_bytes(wat, kind, &len);
     wj_config *config = wj_config_new();
     ck_assert_ptr_nonnull(config);
     unit_configure_tier(config, &tier);
+    wj_config_set_dynamic_memories(config, kind == MEM_DYNAMIC);
+    wj_config_set_feature(config, WJ_FEATURE_MEMORY64, kind == MEM_64);
     fx->engine = wj_engine_new(config);
     wj_config_delete(config);
     ck_assert_ptr_nonnull(fx->engine);
@@ -255,6 +272,11 @@ static void fx_open(fixture *fx, const char *wat, const char *label)
     ck_assert_msg(err == NULL, "%s: not instantiated: %s", label, err ? wj_error_message(err) : "");
     ck_assert_msg(trap == NULL, "%s: trap when instantiating: %s", label,
                   trap ? wj_trap_message(trap) : "");
+}
+
+static void fx_open(fixture *fx, const char *wat, const char *label)
+{
+    fx_open_memory(fx, wat, label, MEM_STATIC);
 }
 
 static void fx_close(fixture *fx)
@@ -2290,6 +2312,780 @@ START_TEST(extra_pins)
 }
 END_TEST
 
+/* ==== 10. tier 2: jump threading, rcx and rdx, read-modify-write ===================== */
+
+/* The memory layouts the tests below run under, for failure messages. */
+static const char *const memory_kind_names[] = {"static memory", "dynamic memory", "memory64"};
+
+/* A state machine over the bytes of a string, as CoreMark's
+ * core_state_transition: a switch (br_table) in a loop on a state that
+ * each case sets to a constant (tier 2 threads the jumps: a case goes
+ * straight to the next one), some cases sharing code ($invalid) or staying
+ * in their state. visits[state] += 1 at 1024 (i32) and tokens[state] += 1
+ * at 1056 (i64) are read-modify-writes. The result hashes the final state,
+ * the counters and the last byte read (a value of every copy of the loop
+ * header, merged after the loop).
+ * States: 0 start, 1 sign, 2 integer, 3 float, 4 invalid; a ',' ends a token.
+ * "flag" (x, p) is |x| * 3 + 1, and stores |x| * 3 to p when x < 0: the
+ * branch on the flag is threaded, the product merged after it. */
+static const char scan_wat[] =
+    "(module\n"
+    "  (memory 1)\n"
+    "  (data (i32.const 0) \"123,-4.5,+.7,abc,9x,,42,.,-,3.14159,+,7\")\n"
+    "  (func $digit (param $c i32) (result i32)\n"
+    "    (i32.lt_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10)))\n"
+    "  (func (export \"scan\") (param $p i32) (param $n i32) (result i32)\n"
+    "    (local $i i32) (local $state i32) (local $c i32) (local $h i32) (local $k i32)\n"
+    "    (memory.fill (i32.const 1024) (i32.const 0) (i32.const 80))\n"
+    "    (block $done\n"
+    "      (loop $l\n"
+    "        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "        (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))\n"
+    "        (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "        (i32.store offset=1024 (i32.shl (local.get $state) (i32.const 2))\n"
+    "          (i32.add (i32.load offset=1024 (i32.shl (local.get $state) (i32.const 2)))\n"
+    "                   (i32.const 1)))\n"
+    "        (block $invalid (block $float (block $int (block $sign (block $start\n"
+    "          (br_table $start $sign $int $float $invalid (local.get $state)))\n"
+    "          (if (call $digit (local.get $c)) (then (local.set $state (i32.const 2)) (br $l)))\n"
+    "          (if (i32.eq (local.get $c) (i32.const 46))\n"
+    "            (then (local.set $state (i32.const 3)) (br $l)))\n"
+    "          (if (i32.or (i32.eq (local.get $c) (i32.const 43))\n"
+    "                      (i32.eq (local.get $c) (i32.const 45)))\n"
+    "            (then (local.set $state (i32.const 1)) (br $l)))\n"
+    "          (br_if $l (i32.eq (local.get $c) (i32.const 44)))\n"
+    "          (local.set $state (i32.const 4))\n"
+    "          (br $l))\n"
+    "          (if (call $digit (local.get $c)) (then (local.set $state (i32.const 2)) (br $l)))\n"
+    "          (if (i32.eq (local.get $c) (i32.const 46))\n"
+    "            (then (local.set $state (i32.const 3)) (br $l)))\n"
+    "          (local.set $state (i32.const 4))\n"
+    "          (br $l))\n"
+    "          (br_if $l (call $digit (local.get $c)))\n"
+    "          (if (i32.eq (local.get $c) (i32.const 46))\n"
+    "            (then (local.set $state (i32.const 3)) (br $l)))\n"
+    "          (br $invalid))\n"
+    "        (br_if $l (call $digit (local.get $c)))\n"
+    "        (br $invalid))\n"
+    "      (if (i32.eq (local.get $c) (i32.const 44))\n"
+    "        (then\n"
+    "          (i64.store offset=1056 (i32.shl (local.get $state) (i32.const 3))\n"
+    "            (i64.add (i64.load offset=1056 (i32.shl (local.get $state) (i32.const 3)))\n"
+    "                     (i64.const 1)))\n"
+    "          (local.set $state (i32.const 0))\n"
+    "          (br $l)))\n"
+    "      (local.set $state (i32.const 4))\n"
+    "      (br $l)))\n"
+    "    (local.set $h (local.get $state))\n"
+    "    (loop $sum\n"
+    "      (local.set $h (i32.add (i32.mul (local.get $h) (i32.const 31))\n"
+    "        (i32.load offset=1024 (i32.shl (local.get $k) (i32.const 2)))))\n"
+    "      (local.set $h (i32.xor (i32.mul (local.get $h) (i32.const 31))\n"
+    "        (i32.wrap_i64 (i64.load offset=1056 (i32.shl (local.get $k) (i32.const 3))))))\n"
+    "      (br_if $sum (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1)))\n"
+    "                            (i32.const 5))))\n"
+    "    (i32.add (i32.mul (local.get $h) (i32.const 257)) (local.get $c)))\n"
+    "  (func (export \"flag\") (param $x i32) (param $p i32) (result i32) (local $f i32)\n"
+    "    (if (i32.lt_s (local.get $x) (i32.const 0))\n"
+    "      (then (local.set $f (i32.const 1))\n"
+    "            (local.set $x (i32.sub (i32.const 0) (local.get $x)))))\n"
+    "    (local.set $x (i32.mul (local.get $x) (i32.const 3)))\n"
+    "    (if (local.get $f) (then (i32.store (local.get $p) (local.get $x))))\n"
+    "    (i32.add (local.get $x) (i32.const 1)))\n"
+    "  (func (export \"peek\") (param $p i32) (result i32) (i32.load (local.get $p))))\n";
+
+static const char scan_text[] = "123,-4.5,+.7,abc,9x,,42,.,-,3.14159,+,7";
+
+/* What "scan" returns for its final state, counters and last byte. */
+static uint32_t scan_hash(uint32_t state, const uint32_t *visits, const uint64_t *tokens,
+                          uint32_t c)
+{
+    uint32_t h = state;
+    for (int k = 0; k < 5; k++) {
+        h = h * 31 + visits[k];
+        h = h * 31 ^ (uint32_t)tokens[k];
+    }
+    return h * 257 + c;
+}
+
+static uint32_t scan_ref(uint32_t p, uint32_t n)
+{
+    uint32_t visits[5] = {0}, state = 0, c = 0;
+    uint64_t tokens[5] = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        c = (uint8_t)scan_text[p + i];
+        bool digit = c - '0' < 10;
+        visits[state]++;
+        switch (state) {
+        case 0:
+            state = digit ? 2 : c == '.' ? 3 : c == '+' || c == '-' ? 1 : c == ',' ? 0 : 4;
+            continue;
+        case 1: state = digit ? 2 : c == '.' ? 3 : 4; continue;
+        case 2:
+            if (digit)
+                continue;
+            if (c == '.') {
+                state = 3;
+                continue;
+            }
+            break;
+        case 3:
+            if (digit)
+                continue;
+            break;
+        }
+        if (c == ',') { /* the end of an integer, a float or an invalid token */
+            tokens[state]++;
+            state = 0;
+        } else {
+            state = 4;
+        }
+    }
+    return scan_hash(state, visits, tokens, c);
+}
+
+START_TEST(threaded_state_machine)
+{
+    fixture fx;
+    fx_open_memory(&fx, scan_wat, memory_kind_names[_i], (memory_kind)_i);
+    /* by hand: "12" visits start and integer once, ends in integer; "-4.5,"
+     * visits start, sign, integer, float twice and ends a float token */
+    ck_assert_uint_eq(scan_ref(0, 2), scan_hash(2, (const uint32_t[]){1, 0, 1, 0, 0},
+                                                (const uint64_t[]){0, 0, 0, 0, 0}, '2'));
+    ck_assert_uint_eq(scan_ref(4, 5), scan_hash(0, (const uint32_t[]){1, 1, 1, 2, 0},
+                                                (const uint64_t[]){0, 0, 0, 1, 0}, ','));
+    uint32_t len = (uint32_t)strlen(scan_text);
+    static const uint32_t starts[] = {0, 3, 4, 9, 13, 17, 27};
+    for (size_t s = 0; s < sizeof starts / sizeof *starts; s++)
+        for (uint32_t n = 0; starts[s] + n <= len; n++)
+            EXPECT(&fx, "scan", VALS(v_u32(scan_ref(starts[s], n))),
+                   VALS(v_u32(starts[s]), v_u32(n)));
+    EXPECT(&fx, "flag", VALS(v_i32(16)), VALS(v_i32(5), v_i32(2048)));
+    EXPECT(&fx, "peek", VALS(v_i32(0)), VALS(v_i32(2048)));
+    EXPECT(&fx, "flag", VALS(v_i32(16)), VALS(v_i32(-5), v_i32(2048)));
+    EXPECT(&fx, "peek", VALS(v_i32(15)), VALS(v_i32(2048)));
+    EXPECT(&fx, "flag", VALS(v_i32(1)), VALS(v_i32(0), v_i32(2048)));
+    EXPECT(&fx, "flag", VALS(v_i32(-2147483647)), VALS(v_i32(INT32_MIN), v_i32(2052)));
+    EXPECT(&fx, "peek", VALS(v_i32(INT32_MIN)), VALS(v_i32(2052)));
+    EXPECT_TRAP(&fx, "flag", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_i32(-1), v_i32(65534)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* Register pressure across the instructions that need rcx or rdx as
+ * temporaries (shifts and rotates by a variable count, division, clz/ctz,
+ * select, br_table): twelve i32 and four i64 values live across all of
+ * them (tier 2 allocates rcx and rdx only to values whose lives hold none
+ * of those). */
+static const char press_wat[] =
+    "(module\n"
+    "  (func (export \"press\") (param $a i32) (param $b i32) (param $n i32) (result i64)\n"
+    "    (local $i i32) (local $acc i64) (local $t i32) (local $u i64) (local $e i32)\n"
+    "    (local $v0 i32) (local $v1 i32) (local $v2 i32) (local $v3 i32) (local $v4 i32)\n"
+    "      (local $v5 i32)\n"
+    "    (local $v6 i32) (local $v7 i32) (local $v8 i32) (local $v9 i32) (local $v10 i32)\n"
+    "      (local $v11 i32)\n"
+    "    (local $w0 i64) (local $w1 i64) (local $w2 i64) (local $w3 i64)\n"
+    "    (loop $l\n"
+    "      (local.set $v0 (i32.add (local.get $a) (local.get $i)))\n"
+    "      (local.set $v1 (i32.xor (local.get $b) (i32.mul (local.get $i) (i32.const 7))))\n"
+    "      (local.set $v2 (i32.add (i32.mul (local.get $v1) (i32.const 5)) (local.get $v0)))\n"
+    "      (local.set $v3 (i32.add (i32.mul (local.get $v2) (i32.const 7)) (local.get $v1)))\n"
+    "      (local.set $v4 (i32.add (i32.mul (local.get $v3) (i32.const 9)) (local.get $v2)))\n"
+    "      (local.set $v5 (i32.add (i32.mul (local.get $v4) (i32.const 11)) (local.get $v3)))\n"
+    "      (local.set $v6 (i32.add (i32.mul (local.get $v5) (i32.const 13)) (local.get $v4)))\n"
+    "      (local.set $v7 (i32.add (i32.mul (local.get $v6) (i32.const 15)) (local.get $v5)))\n"
+    "      (local.set $v8 (i32.add (i32.mul (local.get $v7) (i32.const 17)) (local.get $v6)))\n"
+    "      (local.set $v9 (i32.add (i32.mul (local.get $v8) (i32.const 19)) (local.get $v7)))\n"
+    "      (local.set $v10 (i32.add (i32.mul (local.get $v9) (i32.const 21)) (local.get $v8)))\n"
+    "      (local.set $v11 (i32.add (i32.mul (local.get $v10) (i32.const 23)) (local.get $v9)))\n"
+    "      (local.set $w0 (i64.mul (i64.extend_i32_u (local.get $v3))\n"
+    "        (i64.const 0x9e3779b97f4a7c15)))\n"
+    "      (local.set $w1 (i64.xor (local.get $w0) (i64.extend_i32_s (local.get $v5))))\n"
+    "      (local.set $w2 (i64.add (i64.rotl (local.get $w1) (i64.const 17)) (i64.extend_i32_u\n"
+    "        (local.get $v7))))\n"
+    "      (local.set $w3 (i64.sub (local.get $w2) (i64.shl (i64.extend_i32_u (local.get $v9))\n"
+    "        (i64.const 29))))\n"
+    "      (local.set $t (i32.shl (local.get $v0) (local.get $v1)))\n"
+    "      (local.set $t (i32.xor (local.get $t) (i32.shr_u (local.get $v2) (local.get $v3))))\n"
+    "      (local.set $t (i32.xor (local.get $t) (i32.shr_s (local.get $v4) (local.get $v5))))\n"
+    "      (local.set $t (i32.add (local.get $t) (i32.rotl (local.get $v6) (local.get $v7))))\n"
+    "      (local.set $t (i32.xor (local.get $t) (i32.rotr (local.get $v8) (local.get $v9))))\n"
+    "      (local.set $t (i32.add (local.get $t)\n"
+    "        (i32.div_u (local.get $v10) (i32.or (local.get $v11) (i32.const 1)))))\n"
+    "      (local.set $t (i32.add (local.get $t)\n"
+    "        (i32.rem_s (local.get $v11) (i32.or (local.get $v0) (i32.const 1)))))\n"
+    "      (local.set $t (i32.add (local.get $t) (i32.div_s (local.get $v2)\n"
+    "        (i32.or (i32.and (local.get $v4) (i32.const 0x7fff)) (i32.const 1)))))\n"
+    "      (local.set $t (i32.add (local.get $t) (i32.add (i32.clz (local.get $v1)) (i32.ctz\n"
+    "        (local.get $v2)))))\n"
+    "      (local.set $t (i32.add (local.get $t)\n"
+    "        (select (local.get $v3) (local.get $v4) (i32.and (local.get $v5) (i32.const 1)))))\n"
+    "      (local.set $u (i64.shl (local.get $w0) (i64.extend_i32_u (local.get $v6))))\n"
+    "      (local.set $u (i64.xor (local.get $u) (i64.rotr (local.get $w1) (local.get $w2))))\n"
+    "      (local.set $u (i64.add (local.get $u) (i64.shr_u (local.get $w3) (i64.extend_i32_u\n"
+    "        (local.get $v8)))))\n"
+    "      (local.set $u (i64.add (local.get $u) (i64.div_u (local.get $w3) (i64.or\n"
+    "        (local.get $w0) (i64.const 1)))))\n"
+    "      (local.set $u (i64.add (local.get $u)\n"
+    "        (i64.rem_u (local.get $w2) (i64.or (i64.shr_u (local.get $w1) (i64.const 40))\n"
+    "          (i64.const 1)))))\n"
+    "      (local.set $u (i64.add (local.get $u) (i64.add (i64.clz (local.get $w3)) (i64.ctz\n"
+    "        (local.get $w1)))))\n"
+    "      (block $c3 (block $c2 (block $c1 (block $c0\n"
+    "        (br_table $c0 $c1 $c2 $c3 (i32.and (local.get $i) (i32.const 3))))\n"
+    "        (local.set $t (i32.add (local.get $t) (local.get $v10)))\n"
+    "        (br $c3))\n"
+    "        (local.set $t (i32.xor (local.get $t) (i32.shl (local.get $v11) (local.get $v0))))\n"
+    "        (br $c3))\n"
+    "        (local.set $u (i64.sub (local.get $u) (i64.extend_i32_u\n"
+    "          (i32.div_u (local.get $v1) (i32.or (local.get $v9) (i32.const 1)))))))\n"
+    "      (local.set $e (local.get $v0))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v1)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v2)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v3)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v4)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v5)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v6)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v7)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v8)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v9)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v10)))\n"
+    "      (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v11)))\n"
+    "      (local.set $t (i32.xor (local.get $t) (local.get $e)))\n"
+    "      (local.set $u (i64.add (local.get $u)\n"
+    "        (i64.xor (i64.xor (local.get $w0) (local.get $w1)) (i64.xor (local.get $w2)\n"
+    "          (local.get $w3)))))\n"
+    "      (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 31))\n"
+    "                               (i64.add (local.get $u) (i64.extend_i32_u (local.get $t)))))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "        (local.get $n))))\n"
+    "    (local.get $acc)))\n";
+
+static uint64_t rotr64_ref(uint64_t v, unsigned n)
+{
+    n &= 63;
+    return n ? v >> n | v << (64 - n) : v;
+}
+
+static uint32_t clz32_ref(uint32_t v) { return v ? (uint32_t)__builtin_clz(v) : 32; }
+static uint32_t ctz32_ref(uint32_t v) { return v ? (uint32_t)__builtin_ctz(v) : 32; }
+static uint64_t clz64_ref(uint64_t v) { return v ? (uint64_t)__builtin_clzll(v) : 64; }
+static uint64_t ctz64_ref(uint64_t v) { return v ? (uint64_t)__builtin_ctzll(v) : 64; }
+
+static uint64_t press_ref(uint32_t a, uint32_t b, uint32_t n)
+{
+    uint64_t acc = 0;
+    uint32_t i = 0;
+    do {
+        uint32_t v[12];
+        v[0] = a + i;
+        v[1] = b ^ i * 7;
+        for (uint32_t k = 2; k < 12; k++)
+            v[k] = v[k - 1] * (2 * k + 1) + v[k - 2];
+        uint64_t w0 = v[3] * 0x9e3779b97f4a7c15u;
+        uint64_t w1 = w0 ^ (uint64_t)(int64_t)(int32_t)v[5];
+        uint64_t w2 = rotl64(w1, 17) + v[7];
+        uint64_t w3 = w2 - ((uint64_t)v[9] << 29);
+        uint32_t t = v[0] << (v[1] & 31);
+        t ^= v[2] >> (v[3] & 31);
+        t ^= (uint32_t)((int32_t)v[4] >> (v[5] & 31));
+        t += rotl32(v[6], v[7]);
+        t ^= rotl32(v[8], 32 - (v[9] & 31));
+        t += v[10] / (v[11] | 1);
+        int32_t d = (int32_t)(v[0] | 1);
+        t += d == -1 ? 0 : (uint32_t)((int32_t)v[11] % d);
+        t += (uint32_t)((int32_t)v[2] / (int32_t)((v[4] & 0x7fff) | 1));
+        t += clz32_ref(v[1]) + ctz32_ref(v[2]);
+        t += v[5] & 1 ? v[3] : v[4];
+        uint64_t u = w0 << (v[6] & 63);
+        u ^= rotr64_ref(w1, (unsigned)w2);
+        u += w3 >> (v[8] & 63);
+        u += w3 / (w0 | 1);
+        u += w2 % (w1 >> 40 | 1);
+        u += clz64_ref(w3) + ctz64_ref(w1);
+        switch (i & 3) {
+        case 0: t += v[10]; break;
+        case 1: t ^= v[11] << (v[0] & 31); break;
+        case 2: u -= v[1] / (v[9] | 1); break;
+        }
+        uint32_t e = v[0];
+        for (int k = 1; k < 12; k++)
+            e = e * 3 + v[k];
+        t ^= e;
+        u += (w0 ^ w1) ^ (w2 ^ w3);
+        acc = acc * 31 + (u + t);
+    } while (++i < n);
+    return acc;
+}
+
+/* Between two checked accesses of a block (dynamic memory), temporaries
+ * take rcx and rdx while eight loaded values and more hold the other
+ * registers: the second access must load the memory's vm_memory into rdx
+ * again rather than reuse what the first one left there. */
+static const char gap_wat[] =
+    "(module (memory 1)\n"
+    "  (data (i32.const 64) \"\\01\\01\\01\\01\\02\\02\\02\\02\\03\\03\\03\\03\\04\\04\\04\\04\"\n"
+    "    \"\\05\\05\\05\\05\\06\\06\\06\\06\\07\\07\\07\\07\\08\\08\\08\\08\"\n"
+    "    \"\\09\\09\\09\\09\\0a\\0a\\0a\\0a\")\n"
+    "  (func (export \"gap\") (param $p i32) (param $q i32) (result i32)\n"
+    "    (local $a i32) (local $b i32) (local $c i32) (local $d i32) (local $e i32)\n"
+    "    (local $f i32) (local $g i32) (local $h i32) (local $x i32) (local $t i32)\n"
+    "    (local.set $a (i32.load offset=0 (local.get $p)))\n"
+    "    (local.set $b (i32.load offset=4 (local.get $p)))\n"
+    "    (local.set $c (i32.load offset=8 (local.get $p)))\n"
+    "    (local.set $d (i32.load offset=12 (local.get $p)))\n"
+    "    (local.set $e (i32.load offset=16 (local.get $p)))\n"
+    "    (local.set $f (i32.load offset=20 (local.get $p)))\n"
+    "    (local.set $g (i32.load offset=24 (local.get $p)))\n"
+    "    (local.set $h (i32.load offset=28 (local.get $p)))\n"
+    "    (local.set $x (i32.load offset=32 (local.get $p)))\n"
+    "    (local.set $t (i32.mul\n"
+    "      (i32.xor (i32.add (i32.mul (local.get $a) (local.get $q)) (local.get $b))\n"
+    "               (i32.add (i32.mul (local.get $c) (local.get $q)) (local.get $d)))\n"
+    "      (i32.xor (i32.add (i32.mul (local.get $e) (local.get $q)) (local.get $f))\n"
+    "               (i32.add (i32.mul (local.get $g) (local.get $q)) (local.get $h)))))\n"
+    "    (i32.add (i32.add (i32.add (i32.add (local.get $a) (local.get $b))\n"
+    "                               (i32.add (local.get $c) (local.get $d)))\n"
+    "                      (i32.add (i32.add (local.get $e) (local.get $f))\n"
+    "                               (i32.add (local.get $g) (local.get $h))))\n"
+    "             (i32.add (i32.add (local.get $x) (local.get $t))\n"
+    "                      (i32.load offset=36 (local.get $p))))))\n";
+
+/* "gap" at 64 + 4j with multiplier q; the word at 64 + 4k is k + 1 in each byte. */
+static uint32_t gap_ref(uint32_t j, uint32_t q)
+{
+    uint32_t w[10], sum = 0;
+    for (uint32_t k = 0; k < 10; k++)
+        w[k] = j + k < 10 ? (j + k + 1) * 0x01010101u : 0;
+    for (uint32_t k = 0; k < 10; k++)
+        sum += w[k];
+    return sum + ((w[0] * q + w[1]) ^ (w[2] * q + w[3])) * ((w[4] * q + w[5]) ^ (w[6] * q + w[7]));
+}
+
+START_TEST(pressure_on_rcx_and_rdx)
+{
+    fixture fx;
+    fx_open_memory(&fx, press_wat, memory_kind_names[_i], (memory_kind)_i);
+    static const uint32_t args[][3] = {{5, 7, 100},           {0xfffe1dc0u, 99999, 37},
+                                       {0, 0, 1},             {0x80000000u, 0x7fffffffu, 64},
+                                       {0xffffffffu, 1, 9},   {123456789, 987654321, 200}};
+    for (size_t k = 0; k < sizeof args / sizeof *args; k++)
+        EXPECT(&fx, "press", VALS(v_u64(press_ref(args[k][0], args[k][1], args[k][2]))),
+               VALS(v_u32(args[k][0]), v_u32(args[k][1]), v_u32(args[k][2])));
+    /* the C reference against what tier 1 computed once */
+    ck_assert_uint_eq(press_ref(5, 7, 100), 6170564178490006039u);
+    fx_close(&fx);
+    fx_open_memory(&fx, gap_wat, memory_kind_names[_i], (memory_kind)_i);
+    for (uint32_t j = 0; j < 4; j++)
+        for (uint32_t q = 0; q < 40; q += 13)
+            EXPECT(&fx, "gap", VALS(v_u32(gap_ref(j, q))), VALS(v_u32(64 + 4 * j), v_u32(q)));
+    EXPECT_TRAP(&fx, "gap", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_u32(65536 - 36), v_u32(3)));
+    fx_close(&fx);
+}
+END_TEST
+
+/* Read-modify-write (tier 2 fuses a load, add/sub/and/or/xor on it and a
+ * store back to the same address and offset into `op [m], b`): i32 and
+ * i64, by an immediate, a wide constant or a register, the load first or
+ * second; in a loop, whose constants tier 2 hoists so that the three are
+ * consecutive. @A is the address type, @I the memory's index type. Slots
+ * of i32 at p + 0..28, of i64 at p + 32..64, a histogram at p + 72..100,
+ * i32 at p + 104 and 108. None of these fuse: x[6] has a second use (the
+ * load), x[7] too (the sum), y - x[8] takes the load second, x[9] = x[8] + y
+ * stores elsewhere. */
+static const char rmw_wat[] =
+    "(module\n"
+    "  (memory @I 1)\n"
+    "  (func (export \"rmw\") (param $p @A) (param $y i32) (param $n i32) (result i64)\n"
+    "    (local $i i32) (local $m i32) (local $o i32) (local $s i32) (local $t i32)\n"
+    "    (local $y64 i64) (local $m64 i64) (local $o64 i64) (local $j @A) (local $at @A)\n"
+    "    (local $h i64) (local $k @A)\n"
+    "    (local.set $y64 (i64.extend_i32_s (local.get $y)))\n"
+    "    (i32.store offset=0 (local.get $p) (i32.const 1000))\n"
+    "    (i32.store offset=4 (local.get $p) (local.get $y))\n"
+    "    (i32.store offset=8 (local.get $p) (i32.const -1))\n"
+    "    (i32.store offset=12 (local.get $p) (i32.const 0xf0))\n"
+    "    (i32.store offset=16 (local.get $p) (i32.const 0x5555))\n"
+    "    (i32.store offset=20 (local.get $p) (i32.const 7))\n"
+    "    (i32.store offset=24 (local.get $p) (i32.const 3))\n"
+    "    (i32.store offset=28 (local.get $p) (i32.const 11))\n"
+    "    (i64.store offset=32 (local.get $p) (i64.const 0x123456789abcdef0))\n"
+    "    (i64.store offset=40 (local.get $p) (local.get $y64))\n"
+    "    (i64.store offset=48 (local.get $p) (i64.const -1))\n"
+    "    (i64.store offset=56 (local.get $p) (i64.const 0))\n"
+    "    (i64.store offset=64 (local.get $p) (i64.const 0x0f0f0f0f0f0f0f0f))\n"
+    "    (i64.store offset=104 (local.get $p) (i64.const 5))\n"
+    "    (memory.fill (@A.add (local.get $p) (@A.const 72)) (i32.const 0) (@A.const 32))\n"
+    "    (loop $l\n"
+    "      (local.set $m (i32.xor (i32.shl (i32.const 1) (local.get $i)) (i32.const -1)))\n"
+    "      (local.set $o (i32.shl (local.get $i) (i32.const 8)))\n"
+    "      (local.set $m64 (i64.xor (i64.shl (i64.const 1) (i64.extend_i32_u (local.get $i)))\n"
+    "                               (i64.const -1)))\n"
+    "      (local.set $o64 (i64.shl (i64.extend_i32_u (local.get $i)) (i64.const 40)))\n"
+    "      (i32.store offset=0 (local.get $p) (i32.add (i32.load offset=0 (local.get $p))\n"
+    "        (i32.const 7)))\n"
+    "      (i32.store offset=4 (local.get $p) (i32.sub (i32.load offset=4 (local.get $p))\n"
+    "        (local.get $y)))\n"
+    "      (i32.store offset=8 (local.get $p) (i32.and (i32.load offset=8 (local.get $p))\n"
+    "        (local.get $m)))\n"
+    "      (i32.store offset=12 (local.get $p) (i32.or (local.get $o) (i32.load offset=12\n"
+    "        (local.get $p))))\n"
+    "      (i32.store offset=16 (local.get $p) (i32.xor (i32.load offset=16 (local.get $p))\n"
+    "        (local.get $y)))\n"
+    "      (i32.store offset=20 (local.get $p) (i32.sub (i32.load offset=20 (local.get $p))\n"
+    "        (i32.const -9)))\n"
+    "      (i32.store offset=24 (local.get $p)\n"
+    "        (i32.add (local.tee $t (i32.load offset=24 (local.get $p))) (local.get $y)))\n"
+    "      (local.set $s (i32.add (local.get $s) (local.get $t)))\n"
+    "      (i32.store offset=28 (local.get $p)\n"
+    "        (local.tee $t (i32.xor (i32.load offset=28 (local.get $p)) (local.get $i))))\n"
+    "      (local.set $s (i32.xor (local.get $s) (local.get $t)))\n"
+    "      (i64.store offset=32 (local.get $p)\n"
+    "        (i64.add (i64.load offset=32 (local.get $p)) (i64.const 0x100000001)))\n"
+    "      (i64.store offset=40 (local.get $p) (i64.sub (i64.load offset=40 (local.get $p))\n"
+    "        (i64.const 5)))\n"
+    "      (i64.store offset=48 (local.get $p) (i64.and (local.get $m64) (i64.load offset=48\n"
+    "        (local.get $p))))\n"
+    "      (i64.store offset=56 (local.get $p) (i64.or (i64.load offset=56 (local.get $p))\n"
+    "        (local.get $o64)))\n"
+    "      (i64.store offset=64 (local.get $p) (i64.xor (i64.load offset=64 (local.get $p))\n"
+    "        (local.get $y64)))\n"
+    "      (local.set $at (@A.add (local.get $p) (local.get $j)))\n"
+    "      (i32.store offset=72 (local.get $at)\n"
+    "        (i32.add (i32.add (local.get $i) (i32.const 1)) (i32.load offset=72\n"
+    "          (local.get $at))))\n"
+    "      (i32.store offset=104 (local.get $p) (i32.sub (local.get $y) (i32.load offset=104\n"
+    "        (local.get $p))))\n"
+    "      (i32.store offset=108 (local.get $p) (i32.add (i32.load offset=104 (local.get $p))\n"
+    "        (local.get $y)))\n"
+    "      (local.set $j (@A.and (@A.add (local.get $j) (@A.const 12)) (@A.const 28)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "        (local.get $n))))\n"
+    "    (local.set $h (i64.extend_i32_u (local.get $s)))\n"
+    "    (loop $sum\n"
+    "      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 31))\n"
+    "        (i64.load32_u (@A.add (local.get $p) (local.get $k)))))\n"
+    "      (br_if $sum (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 4)))\n"
+    "        (@A.const 32))))\n"
+    "    (loop $sum64\n"
+    "      (local.set $h (i64.xor (i64.mul (local.get $h) (i64.const 31))\n"
+    "        (i64.load (@A.add (local.get $p) (local.get $k)))))\n"
+    "      (br_if $sum64 (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 8)))\n"
+    "        (@A.const 72))))\n"
+    "    (loop $hist\n"
+    "      (local.set $h (i64.add (i64.mul (local.get $h) (i64.const 31))\n"
+    "        (i64.load32_u (@A.add (local.get $p) (local.get $k)))))\n"
+    "      (br_if $hist (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 4)))\n"
+    "        (@A.const 112))))\n"
+    "    (local.get $h))\n"
+    /* the load of each in an if, not in the entry block; the fourth at p + 20
+     * is the one to fault past the end */
+    "  (func (export \"bump\") (param $p @A) (param $y i32)\n"
+    "    (if (local.get $y) (then\n"
+    "      (i32.store offset=0 (local.get $p) (i32.add (i32.load offset=0 (local.get $p))\n"
+    "        (local.get $y)))\n"
+    "      (i64.store offset=4 (local.get $p) (i64.add (i64.load offset=4 (local.get $p))\n"
+    "        (i64.const 5)))\n"
+    "      (i32.store offset=12 (local.get $p) (i32.sub (i32.load offset=12 (local.get $p))\n"
+    "        (local.get $y)))\n"
+    "      (i32.store offset=20 (local.get $p) (i32.xor (i32.load offset=20 (local.get $p))\n"
+    "        (local.get $y))))))\n"
+    "  (func (export \"peek32\") (param $p @A) (result i32) (i32.load (local.get $p)))\n"
+    "  (func (export \"peek64\") (param $p @A) (result i64) (i64.load (local.get $p)))\n"
+    "  (func (export \"peek16\") (param $p @A) (result i32) (i32.load16_u (local.get $p))))\n";
+
+static uint64_t rmw_ref(uint32_t y, uint32_t n)
+{
+    uint32_t x[10] = {1000, y, 0xffffffffu, 0xf0, 0x5555, 7, 3, 11, 5, 0}, s = 0, hist[8] = {0};
+    uint64_t y64 = (uint64_t)(int64_t)(int32_t)y;
+    uint64_t w[5] = {0x123456789abcdef0u, y64, UINT64_MAX, 0, 0x0f0f0f0f0f0f0f0fu};
+    uint32_t i = 0, j = 0;
+    do {
+        x[0] += 7;
+        x[1] -= y;
+        x[2] &= ~(1u << (i & 31));
+        x[3] |= i << 8;
+        x[4] ^= y;
+        x[5] += 9;
+        s += x[6];
+        x[6] += y;
+        x[7] ^= i;
+        s ^= x[7];
+        w[0] += 0x100000001u;
+        w[1] -= 5;
+        w[2] &= ~((uint64_t)1 << (i & 63));
+        w[3] |= (uint64_t)i << 40;
+        w[4] ^= y64;
+        hist[j / 4] += i + 1;
+        x[8] = y - x[8];
+        x[9] = x[8] + y;
+        j = (j + 12) & 28;
+    } while (++i < n);
+    uint64_t h = s;
+    for (int k = 0; k < 8; k++)
+        h = h * 31 + x[k];
+    for (int k = 0; k < 5; k++)
+        h = h * 31 ^ w[k];
+    for (int k = 0; k < 8; k++)
+        h = h * 31 + hist[k];
+    return (h * 31 + x[8]) * 31 + x[9];
+}
+
+/* An address of the test's memory kind. */
+static wj_val v_addr(memory_kind kind, uint64_t a)
+{
+    return kind == MEM_64 ? v_u64(a) : v_u32((uint32_t)a);
+}
+
+START_TEST(read_modify_write)
+{
+    memory_kind kind = (memory_kind)_i;
+    char *a = replace_all(rmw_wat, "@A", kind == MEM_64 ? "i64" : "i32");
+    char *wat = replace_all(a, "@I", kind == MEM_64 ? "i64" : "");
+    free(a);
+    fixture fx;
+    fx_open_memory(&fx, wat, memory_kind_names[kind], kind);
+    /* "bump" at 65514 (zeroed): the RMWs at p + 0, 4 and 12 happen, the one
+     * at p + 20, across the end, faults as its load and writes nothing */
+    uint64_t p = 65514;
+    wj_val none[1];
+    wj_trap *trap = call_(__LINE__, &fx, "bump", none, 0, VALS(v_addr(kind, p), v_u32(0x10)));
+    ck_assert_msg(trap != NULL, "%s: bump across the end: no trap", fx.label);
+    ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_MEMORY_OUT_OF_BOUNDS);
+    ck_assert_uint_ge(wj_trap_frame_count(trap), 1);
+    /* the load's memarg: i32.load align=2 offset=20 (the store is 0x36) */
+    size_t len;
+    uint8_t *bytes = wat_bytes(wat, kind, &len);
+    uint64_t at = wj_trap_frame(trap, 0)->module_offset;
+    ck_assert_uint_lt(at + 2, len);
+    ck_assert_msg(bytes[at] == 0x28 && bytes[at + 1] == 2 && bytes[at + 2] == 20,
+                  "%s: the trap at module offset %llu is no i32.load offset=20 but %02x %02x %02x",
+                  fx.label, (unsigned long long)at, bytes[at], bytes[at + 1], bytes[at + 2]);
+    free(bytes);
+    wj_trap_delete(trap);
+    EXPECT(&fx, "peek32", VALS(v_u32(0x10)), VALS(v_addr(kind, p)));
+    EXPECT(&fx, "peek64", VALS(v_u64(5)), VALS(v_addr(kind, p + 4)));
+    EXPECT(&fx, "peek32", VALS(v_u32(-0x10u)), VALS(v_addr(kind, p + 12)));
+    EXPECT(&fx, "peek32", VALS(v_u32(0)), VALS(v_addr(kind, 65532)));
+    /* at 65512 the last one ends at the end; by hand over the bytes above */
+    p = 65512;
+    expect_(__LINE__, &fx, "bump", NULL, 0, VALS(v_addr(kind, p), v_u32(0x01010101)));
+    EXPECT(&fx, "peek32", VALS(v_u32(0x00100000 + 0x01010101)), VALS(v_addr(kind, p)));
+    EXPECT(&fx, "peek64", VALS(v_u64(0x50000 + 5)), VALS(v_addr(kind, p + 4)));
+    EXPECT(&fx, "peek32", VALS(v_u32(0xfff00000u - 0x01010101)), VALS(v_addr(kind, p + 12)));
+    EXPECT(&fx, "peek32", VALS(v_u32(0x01010101)), VALS(v_addr(kind, p + 20)));
+    static const uint32_t args[][3] = {{0, 2, 1}, {0, 0x7fffffffu, 5}, {4096, 0xfffffff0u, 77},
+                                       {65536 - 112, 12345, 40}, {100, 1, 1000}};
+    for (size_t k = 0; k < sizeof args / sizeof *args; k++)
+        EXPECT(&fx, "rmw", VALS(v_u64(rmw_ref(args[k][1], args[k][2]))),
+               VALS(v_addr(kind, args[k][0]), v_u32(args[k][1]), v_u32(args[k][2])));
+    EXPECT_TRAP(&fx, "rmw", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_addr(kind, 65536 - 100), v_i32(1), v_i32(1)));
+    fx_close(&fx);
+    free(wat);
+}
+END_TEST
+
+/* Each instruction that writes rcx or rdx as a temporary (be_temps), alone
+ * in a function where ten values live across it: more than the eight
+ * other registers hold, so that the allocator would put some in rcx and
+ * rdx were it not told that the instruction needs them. "@OP" sets $r from
+ * $a and $b; the result hashes $r with the ten values and $a. */
+static const char temps_func[] =
+    "  (func (export \"@NAME\") (param $a i32) (param $b i32) (result i32)\n"
+    "    (local $r i32) (local $e i32) (local $v0 i32) (local $v1 i32) (local $v2 i32)\n"
+    "    (local $v3 i32) (local $v4 i32) (local $v5 i32) (local $v6 i32) (local $v7 i32)\n"
+    "    (local $v8 i32) (local $v9 i32)\n"
+    "    (local.set $v0 (i32.mul (local.get $a) (i32.const 0x9e3779b1)))\n"
+    "    (local.set $v1 (i32.add (local.get $b) (i32.const 0x7f4a7c15)))\n"
+    "    (local.set $v2 (i32.add (i32.mul (local.get $v1) (i32.const 5)) (local.get $v0)))\n"
+    "    (local.set $v3 (i32.add (i32.mul (local.get $v2) (i32.const 7)) (local.get $v1)))\n"
+    "    (local.set $v4 (i32.add (i32.mul (local.get $v3) (i32.const 9)) (local.get $v2)))\n"
+    "    (local.set $v5 (i32.add (i32.mul (local.get $v4) (i32.const 11)) (local.get $v3)))\n"
+    "    (local.set $v6 (i32.add (i32.mul (local.get $v5) (i32.const 13)) (local.get $v4)))\n"
+    "    (local.set $v7 (i32.add (i32.mul (local.get $v6) (i32.const 15)) (local.get $v5)))\n"
+    "    (local.set $v8 (i32.add (i32.mul (local.get $v7) (i32.const 17)) (local.get $v6)))\n"
+    "    (local.set $v9 (i32.add (i32.mul (local.get $v8) (i32.const 19)) (local.get $v7)))\n"
+    "    @OP\n"
+    "    (local.set $e (local.get $r))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v0)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v1)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v2)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v3)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v4)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v5)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v6)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v7)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v8)))\n"
+    "    (local.set $e (i32.add (i32.mul (local.get $e) (i32.const 3)) (local.get $v9)))\n"
+    "    (i32.xor (local.get $e) (local.get $a)))\n";
+
+static uint32_t temps_hash(uint32_t a, uint32_t b, uint32_t r)
+{
+    uint32_t v[10];
+    v[0] = a * 0x9e3779b1u;
+    v[1] = b + 0x7f4a7c15u;
+    for (uint32_t k = 2; k < 10; k++)
+        v[k] = v[k - 1] * (2 * k + 1) + v[k - 2];
+    uint32_t e = r;
+    for (int k = 0; k < 10; k++)
+        e = e * 3 + v[k];
+    return e ^ a;
+}
+
+static uint32_t op_clz(uint32_t a, uint32_t b) { return clz32_ref(a); }
+static uint32_t op_ctz64(uint32_t a, uint32_t b) { return (uint32_t)ctz64_ref(a); }
+static uint32_t op_shl(uint32_t a, uint32_t b) { return a << (b & 31); }
+static uint32_t op_rotr64(uint32_t a, uint32_t b) { return (uint32_t)rotr64_ref(a, b); }
+static uint32_t op_div_u(uint32_t a, uint32_t b) { return a / (b | 1); }
+static uint32_t op_rem_s64(uint32_t a, uint32_t b)
+{
+    int64_t d = (int64_t)(int32_t)b | 1;
+    return d == -1 ? 0 : (uint32_t)((int64_t)(int32_t)a % d);
+}
+static uint32_t op_br_table(uint32_t a, uint32_t b) { return a == 0 ? b : a == 1 ? 13 : 7; }
+static uint32_t op_convert_u(uint32_t a, uint32_t b)
+{
+    return (uint32_t)(f64_bits((double)((uint64_t)a << 32 | b)) >> 32);
+}
+static uint32_t op_convert_u32(uint32_t a, uint32_t b)
+{
+    return f32_bits((float)((uint64_t)a << 32 | b));
+}
+static uint32_t op_copysign(uint32_t a, uint32_t b) { return (a & 0x7fffffff) | (b & 0x80000000); }
+static uint32_t op_wide_cmp(uint32_t a, uint32_t b) { return (uint64_t)a * b > 0x123456789u; }
+static uint32_t op_table_get(uint32_t a, uint32_t b) { return (a & 1); }
+static uint32_t op_table_set(uint32_t a, uint32_t b) { return 1; }
+static uint32_t op_select(uint32_t a, uint32_t b) { return a ? b : 3; }
+static uint32_t op_cmp_load(uint32_t a, uint32_t b) { return a < (b & 4 ? 5 : 0x7fffffffu); }
+static uint32_t op_add_load(uint32_t a, uint32_t b) { return a + 5; }
+static uint32_t op_copy(uint32_t a, uint32_t b)
+{
+    static const uint8_t low[40] = {[16] = 0xff, 0xff, 0xff, 0x7f, 0x05}; /* the data */
+    uint32_t w;
+    memcpy(&w, low + (b & 0x1f), 4);
+    return w;
+}
+static uint32_t op_fill(uint32_t a, uint32_t b) { return (b & 0xff); }
+static uint32_t op_init(uint32_t a, uint32_t b)
+{
+    uint32_t w;
+    memcpy(&w, "abcdefgh" + (b & 3), 4);
+    return w;
+}
+
+static const struct {
+    const char *name, *op;
+    uint32_t (*ref)(uint32_t a, uint32_t b);
+} temps_ops[] = {
+    {"clz", "(local.set $r (i32.clz (local.get $a)))", op_clz},
+    {"ctz64", "(local.set $r (i32.wrap_i64 (i64.ctz (i64.extend_i32_u (local.get $a)))))",
+     op_ctz64},
+    {"shl", "(local.set $r (i32.shl (local.get $a) (local.get $b)))", op_shl},
+    {"rotr64",
+     "(local.set $r (i32.wrap_i64 (i64.rotr (i64.extend_i32_u (local.get $a))\n"
+     "                                      (i64.extend_i32_u (local.get $b)))))",
+     op_rotr64},
+    {"div_u", "(local.set $r (i32.div_u (local.get $a) (i32.or (local.get $b) (i32.const 1))))",
+     op_div_u},
+    {"rem_s64",
+     "(local.set $r (i32.wrap_i64 (i64.rem_s (i64.extend_i32_s (local.get $a))\n"
+     "    (i64.or (i64.extend_i32_s (local.get $b)) (i64.const 1)))))",
+     op_rem_s64},
+    {"br_table",
+     "(local.set $r (i32.const 7))\n"
+     "    (block $d (block $c1 (block $c0 (br_table $c0 $c1 $d (local.get $a)))\n"
+     "      (local.set $r (local.get $b)) (br $d))\n"
+     "      (local.set $r (i32.const 13)))",
+     op_br_table},
+    {"convert_u",
+     "(local.set $r (i32.wrap_i64 (i64.rotl (i64.reinterpret_f64 (f64.convert_i64_u\n"
+     "    (i64.or (i64.shl (i64.extend_i32_u (local.get $a)) (i64.const 32))\n"
+     "            (i64.extend_i32_u (local.get $b)))))\n"
+     "  (i64.const 32))))",
+     op_convert_u},
+    {"convert_u32",
+     "(local.set $r (i32.reinterpret_f32 (f32.convert_i64_u\n"
+     "    (i64.or (i64.shl (i64.extend_i32_u (local.get $a)) (i64.const 32))\n"
+     "            (i64.extend_i32_u (local.get $b))))))",
+     op_convert_u32},
+    {"copysign",
+     "(local.set $r (i32.reinterpret_f32 (f32.copysign (f32.reinterpret_i32 (local.get $a))\n"
+     "                                                 (f32.reinterpret_i32 (local.get $b)))))",
+     op_copysign},
+    {"wide_cmp",
+     "(local.set $r (i64.gt_u (i64.mul (i64.extend_i32_u (local.get $a))\n"
+     "                                 (i64.extend_i32_u (local.get $b)))\n"
+     "                        (i64.const 0x123456789)))",
+     op_wide_cmp},
+    {"table_get",
+     "(local.set $r (ref.is_null (table.get $t (i32.and (local.get $a) (i32.const 1)))))",
+     op_table_get},
+    {"table_set",
+     "(table.set $e (i32.and (local.get $a) (i32.const 1)) (ref.null extern))\n"
+     "    (local.set $r (i32.const 1))",
+     op_table_set},
+    {"select", "(local.set $r (select (local.get $b) (i32.const 3) (local.get $a)))", op_select},
+    {"cmp_load",
+     "(local.set $r (i32.lt_u (local.get $a)\n"
+     "                        (i32.load offset=16 (i32.and (local.get $b) (i32.const 4)))))",
+     op_cmp_load},
+    /* a folded load: its check (rcx, rdx) is emitted with the add */
+    {"add_load", "(local.set $r (i32.add (local.get $a) (i32.load offset=16 (i32.const 4))))",
+     op_add_load},
+    /* the bulk operations' operands, defined last, may take rcx and rdx */
+    {"copy",
+     "(memory.copy (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 256))\n"
+     "             (i32.and (local.get $b) (i32.const 0x1f)) (i32.const 4))\n"
+     "    (local.set $r (i32.load offset=256 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_copy},
+    {"fill",
+     "(memory.fill (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 512))\n"
+     "             (local.get $b) (i32.add (i32.and (local.get $b) (i32.const 7)) (i32.const 1)))\n"
+     "    (local.set $r (i32.load8_u offset=512 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_fill},
+    {"init",
+     "(memory.init $d (i32.add (i32.and (local.get $a) (i32.const 0xff)) (i32.const 768))\n"
+     "             (i32.and (local.get $b) (i32.const 3)) (i32.const 4))\n"
+     "    (local.set $r (i32.load offset=768 (i32.and (local.get $a) (i32.const 0xff))))",
+     op_init},
+};
+
+START_TEST(temporaries_keep_live_values)
+{
+    char *wat = strdup("(module (memory 1) (data (i32.const 16) \"\\ff\\ff\\ff\\7f\\05\")\n"
+                       "  (table $t 2 funcref) (elem (i32.const 0) $f)\n"
+                       "  (table $e 2 externref) (data $d \"abcdefgh\")\n"
+                       "  (func $f)\n");
+    for (size_t i = 0; i < sizeof temps_ops / sizeof *temps_ops; i++) {
+        char *named = replace_all(temps_func, "@NAME", temps_ops[i].name);
+        char *func = replace_all(named, "@OP", temps_ops[i].op);
+        wat = realloc(wat, strlen(wat) + strlen(func) + 2); /* and the last ")" */
+        ck_assert_ptr_nonnull(wat);
+        strcat(wat, func);
+        free(named);
+        free(func);
+    }
+    strcat(wat, ")");
+    fixture fx;
+    fx_open_memory(&fx, wat, memory_kind_names[_i], (memory_kind)_i);
+    static const uint32_t args[][2] = {{0, 0},          {1, 2},          {2, 0x80000001u},
+                                       {0xffffffffu, 7}, {0x12345678u, 0xfedcba98u},
+                                       {0x80000000u, 0xffffffffu}, {3, 33}, {0x00ffff00u, 4}};
+    for (size_t i = 0; i < sizeof temps_ops / sizeof *temps_ops; i++)
+        for (size_t k = 0; k < sizeof args / sizeof *args; k++) {
+            uint32_t a = args[k][0], b = args[k][1];
+            uint32_t want = temps_hash(a, b, temps_ops[i].ref(a, b));
+            EXPECT(&fx, temps_ops[i].name, VALS(v_u32(want)), VALS(v_u32(a), v_u32(b)));
+        }
+    fx_close(&fx);
+    free(wat);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *codegen_suite(void)
@@ -2338,6 +3134,14 @@ static Suite *codegen_suite(void)
     tcase_add_test(zero, zeroed_locals_v128);
     tcase_add_test(zero, zeroed_locals_many);
     suite_add_tcase(s, zero);
+
+    TCase *tier2 = tcase_create("threading, rcx and rdx, read-modify-write");
+    tcase_set_timeout(tier2, 60);
+    tcase_add_loop_test(tier2, threaded_state_machine, MEM_STATIC, MEM_64);
+    tcase_add_loop_test(tier2, pressure_on_rcx_and_rdx, MEM_STATIC, MEM_64);
+    tcase_add_loop_test(tier2, temporaries_keep_live_values, MEM_STATIC, MEM_64);
+    tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
+    suite_add_tcase(s, tier2);
     return s;
 }
 

@@ -2,8 +2,10 @@
  * function written in the text format, runs the passes up to the one it
  * tests (ir_verify after each) and checks the IR: what was folded, what
  * stayed because it may trap or is not exact, how many operations GVN
- * left, which block LICM moved an instruction to. A corpus test runs every
- * pass over the benchmark modules and verifies after each. */
+ * left, which block LICM moved an instruction to, what jump threading
+ * copied and merged; and that the back end fuses a read-modify-write (its
+ * trap sites). A corpus test runs every pass over the benchmark modules and
+ * verifies after each. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +383,140 @@ START_TEST(licm_leaves_outer_loops_alone)
 }
 END_TEST
 
+/* A state machine: a switch (br_table) in a loop on a state that every
+ * case sets to a constant (states 0 and 1 through an if/else: a phi of
+ * phis two blocks above the switch); state 3 ends the loop. Threading copies the
+ * header and the switch's block for each edge, each copy jumps to its case:
+ * no br_table is left, and the copies' tests of state == 3 fold. The byte
+ * read in the header is used after the loop: the exit merges the copies'
+ * loads in a phi. */
+static const char state_machine_wat[] =
+    "(module (memory 1)\n"
+    " (func (param $p i32) (param $n i32) (result i32)\n"
+    "  (local $i i32) (local $state i32) (local $c i32) (local $sum i32)\n"
+    "  (block $done\n"
+    "    (loop $l\n"
+    "      (local.set $c (i32.load8_u (i32.add (local.get $p) (local.get $i))))\n"
+    "      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n"
+    "      (br_if $done (i32.eq (local.get $state) (i32.const 3)))\n"
+    "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+    "      (block $s2 (block $s1 (block $s0\n"
+    "        (br_table $s0 $s1 $s2 (local.get $state)))\n"
+    "        (local.set $sum (i32.add (local.get $sum) (local.get $c)))\n"
+    "        (if (i32.eq (local.get $c) (i32.const 97))\n"
+    "          (then (local.set $state (i32.const 1)))\n"
+    "          (else (local.set $state (i32.const 2))))\n"
+    "        (br $l))\n"
+    "      (local.set $sum (i32.xor (local.get $sum) (local.get $c)))\n"
+    "      (if (i32.eqz (local.get $c))\n"
+    "        (then (local.set $state (i32.const 3)))\n"
+    "        (else (local.set $state (i32.const 2))))\n"
+    "      (br $l))\n"
+    "    (local.set $sum (i32.mul (local.get $sum) (i32.const 3)))\n"
+    "    (local.set $state (i32.const 0))\n"
+    "    (br $l)))\n"
+    "  (i32.add (i32.mul (local.get $sum) (i32.const 4))\n"
+    "           (i32.add (local.get $state) (local.get $c)))))";
+
+/* The block that returns (there must be one). */
+static uint32_t return_block(ir_func *f) { return only(f, WASM_OP_RETURN)->block; }
+
+/* The i32.eq whose second operand is the constant c: how many. */
+static uint32_t count_eq(ir_func *f, uint64_t c)
+{
+    uint32_t n = 0;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *in = ir_at(f, r);
+            n += in->op == WASM_OP_I32_EQ && ir_at(f, in->args[1])->op == WASM_OP_I32_CONST &&
+                 ir_at(f, in->args[1])->imm == c;
+        }
+    return n;
+}
+
+START_TEST(threading_turns_a_state_machine_into_jumps)
+{
+    wasm_module *m = test_wat_module(state_machine_wat);
+    ir_func f;
+    optimize(&f, m, 0, LICM);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_BR_TABLE), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_LOAD8_U), 1);
+    ck_assert_uint_eq(count_eq(&f, 3), 1);
+    ir_free(&f);
+    optimize(&f, m, 0, THREAD);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_BR_TABLE), 0);
+    ck_assert_uint_eq(count_eq(&f, 3), 0);
+    /* the entry and the five constants each have their copy of the header,
+     * the original is gone */
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_LOAD8_U), 6);
+    /* the exit: c is a phi of the loads, one per way out */
+    uint32_t exit = return_block(&f);
+    ir_inst *sum = returned(&f);
+    ck_assert_uint_eq(sum->op, WASM_OP_I32_ADD);
+    ir_inst *tail = ir_at(&f, sum->args[1]);
+    ck_assert_uint_eq(tail->op, WASM_OP_I32_ADD);
+    ir_inst *c = ir_at(&f, tail->args[1]);
+    ck_assert_uint_eq(c->op, IR_PHI);
+    ck_assert_uint_eq(c->block, exit);
+    ck_assert_uint_eq(c->nargs, f.blocks[exit].npreds);
+    ck_assert_uint_eq(c->nargs, 7); /* six copies at the end of the bytes, state 3 */
+    uint32_t distinct = 0;
+    for (uint32_t k = 0; k < c->nargs; k++) {
+        ck_assert_uint_eq(ir_at(&f, c->args[k])->op, WASM_OP_I32_LOAD8_U);
+        uint32_t j = 0;
+        while (c->args[j] != c->args[k])
+            j++;
+        distinct += j == k;
+    }
+    ck_assert_uint_eq(distinct, 6); /* each copy's own */
+    /* the copies form a loop again */
+    uint32_t headers = 0;
+    for (uint32_t b = 0; b < f.nblocks; b++)
+        headers += f.blocks[b].loop_header;
+    ck_assert_uint_ge(headers, 1);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+/* A br_if on a flag an if sets: each way into the join gets its copy of
+ * the join, which goes straight to where the flag leads. x * 3, computed in
+ * the join, reaches the return from both copies: a phi of the two. */
+START_TEST(threading_a_flag_merges_values_defined_on_the_path)
+{
+    wasm_module *m = test_wat_module(
+        "(module (memory 1)\n"
+        " (func (param $x i32) (param $p i32) (result i32) (local $f i32)\n"
+        "  (if (i32.lt_s (local.get $x) (i32.const 0))\n"
+        "    (then (local.set $f (i32.const 1))\n"
+        "          (local.set $x (i32.sub (i32.const 0) (local.get $x)))))\n"
+        "  (local.set $x (i32.mul (local.get $x) (i32.const 3)))\n"
+        "  (if (local.get $f) (then (i32.store (local.get $p) (local.get $x))))\n"
+        "  (i32.add (local.get $x) (i32.const 1))))");
+    ir_func f;
+    optimize(&f, m, 0, LICM);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_BR_IF), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 1);
+    ir_free(&f);
+    optimize(&f, m, 0, THREAD);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_BR_IF), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 2);
+    ir_inst *x = ir_at(&f, returned(&f)->args[0]);
+    ck_assert_uint_eq(x->op, IR_PHI);
+    ck_assert_uint_eq(x->nargs, 2);
+    ir_inst *a = ir_at(&f, x->args[0]), *b = ir_at(&f, x->args[1]);
+    ck_assert_uint_eq(a->op, WASM_OP_I32_MUL);
+    ck_assert_uint_eq(b->op, WASM_OP_I32_MUL);
+    ck_assert_uint_ne(a->block, b->block);
+    /* the store on the flag's path stores that path's product */
+    ir_inst *st = only(&f, WASM_OP_I32_STORE);
+    ck_assert_uint_eq(ir_at(&f, st->args[1])->op, WASM_OP_I32_MUL);
+    ck_assert_uint_eq(ir_at(&f, ir_at(&f, st->args[1])->args[0])->op, WASM_OP_I32_SUB);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* An address that folding makes constant compiles like any other: one
  * out of the range the static mapping proves (0xfffffff0 + 22) as an index
  * register whose access faults in the guard region, not as a displacement
@@ -405,6 +541,114 @@ START_TEST(a_folded_address_is_checked_like_a_constant_one)
     free(out.addrs.v);
     free(out.relocs.v);
     wasm_module_free(m);
+}
+END_TEST
+
+/* Where tier 2's out-of-bounds trap sites of one function point: how many
+ * there are, how many at the wasm offset of its one load of `load_op`, how
+ * many at its one store's. */
+typedef struct oob_sites {
+    uint32_t n, at_load, at_store;
+} oob_sites;
+
+static oob_sites compile_oob_sites(const wasm_module *m, uint32_t func, bool dynamic,
+                                   uint16_t load_op, uint16_t store_op)
+{
+    ir_func f;
+    optimize(&f, m, func, SIMPLIFY);
+    uint32_t load = only(&f, load_op)->wasm, store = only(&f, store_op)->wasm;
+    ir_free(&f);
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30,
+                           .dynamic32 = dynamic};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    ck_assert(plan.dynamic == dynamic);
+    opt_env env = {.m = m, .plans = &plan};
+    module_out out = {0};
+    const char *why = NULL;
+    ck_assert_msg(opt_compile(&env, func, &out, &why), "declined: %s", why);
+    oob_sites s = {0};
+    for (uint32_t t = 0; t < out.traps.n; t++) {
+        if (out.traps.v[t].code != WJ_TRAP_MEMORY_OUT_OF_BOUNDS)
+            continue;
+        uint32_t a = 0;
+        while (a < out.addrs.n && out.addrs.v[a].native != out.traps.v[t].offset)
+            a++;
+        ck_assert_uint_lt(a, out.addrs.n);
+        s.n++;
+        s.at_load += out.addrs.v[a].wasm == load;
+        s.at_store += out.addrs.v[a].wasm == store;
+    }
+    cb_free(&out.code);
+    free(out.traps.v);
+    free(out.addrs.v);
+    free(out.relocs.v);
+    return s;
+}
+
+/* A load, an integer operation on it and a store back to the same place
+ * are one instruction (select.c, emit_mem.c store_rmw): it has one trap
+ * site, at the load's offset, whether the memory is checked or not. What
+ * must stay three instructions keeps both sites. (Each is in an if: the
+ * entry block keeps its constants in place, which another pass hoists
+ * out of the other blocks.) */
+START_TEST(read_modify_write_is_one_access_that_faults_as_the_load)
+{
+    static const struct {
+        const char *body;
+        bool fused;
+    } cases[] = {
+        {"(i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 5)))", true},
+        {"(i32.store offset=8 (local.get 0)\n"
+         "  (i32.sub (i32.load offset=8 (local.get 0)) (local.get 1)))", true},
+        {"(i32.store (local.get 0) (i32.xor (local.get 1) (i32.load (local.get 0))))", true},
+        /* the loaded value has a second use */
+        {"(i32.store (local.get 0) (i32.or (local.tee 3 (i32.load (local.get 0))) (local.get 1)))\n"
+         "(global.set 0 (local.get 3))", false},
+        /* y - x[i]: sub takes the load first only */
+        {"(i32.store (local.get 0) (i32.sub (local.get 1) (i32.load (local.get 0))))", false},
+        /* another offset, another address */
+        {"(i32.store offset=4 (local.get 0) (i32.and (i32.load (local.get 0)) (local.get 1)))",
+         false},
+        {"(i32.store (local.get 1) (i32.and (i32.load (local.get 0)) (local.get 1)))", false},
+        /* something between the load and the operation */
+        {"(i32.store (local.get 0)\n"
+         "  (i32.add (i32.load (local.get 0)) (global.set 0 (local.get 1)) (local.get 1)))", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (int dynamic = 0; dynamic < 2; dynamic++) {
+            char wat[1024];
+            snprintf(wat, sizeof wat,
+                     "(module (memory 1) (global (mut i32) (i32.const 0))\n"
+                     " (func (param i32 i32 i32) (local i32) (if (local.get 2) (then %s))))",
+                     cases[i].body);
+            wasm_module *m = test_wat_module(wat);
+            oob_sites s = compile_oob_sites(m, 0, dynamic, WASM_OP_I32_LOAD, WASM_OP_I32_STORE);
+            uint32_t per = dynamic ? 2 : 1; /* checked: the check's stub too */
+            ck_assert_msg(s.n == per * (cases[i].fused ? 1 : 2) && s.at_load == per &&
+                              s.at_store == (cases[i].fused ? 0 : per),
+                          "case %zu (%s): %u sites, %u at the load, %u at the store", i,
+                          dynamic ? "dynamic" : "static", s.n, s.at_load, s.at_store);
+            wasm_module_free(m);
+        }
+    /* i64, and a memory64 memory (always checked: a carry, a bound and
+     * the access) */
+    static const char *const wide[] = {
+        "(module (memory 1) (func (param i32 i64)\n"
+        "  (if (i32.wrap_i64 (local.get 1)) (then\n"
+        "    (i64.store offset=16 (local.get 0)\n"
+        "      (i64.or (i64.load offset=16 (local.get 0)) (local.get 1)))))))",
+        "(module (memory i64 1) (func (param i64 i64)\n"
+        "  (if (i32.wrap_i64 (local.get 1)) (then\n"
+        "    (i64.store (local.get 0)\n"
+        "      (i64.add (i64.const 0x123456789) (i64.load (local.get 0))))))))",
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof *wide; i++) {
+        wasm_module *m = test_wat_module(wide[i]);
+        oob_sites s = compile_oob_sites(m, 0, i == 1, WASM_OP_I64_LOAD, WASM_OP_I64_STORE);
+        ck_assert_msg(s.n == (i == 0 ? 1 : 3) && s.at_load == s.n && s.at_store == 0,
+                      "i64 case %zu: %u sites, %u at the load", i, s.n, s.at_load);
+        wasm_module_free(m);
+    }
 }
 END_TEST
 
@@ -444,7 +688,10 @@ static Suite *passes_suite(void)
     tcase_add_test(t, gvn_replaces_dominated_duplicates);
     tcase_add_test(t, licm_hoists_invariants_to_the_preheader);
     tcase_add_test(t, licm_leaves_outer_loops_alone);
+    tcase_add_test(t, threading_turns_a_state_machine_into_jumps);
+    tcase_add_test(t, threading_a_flag_merges_values_defined_on_the_path);
     tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
+    tcase_add_test(t, read_modify_write_is_one_access_that_faults_as_the_load);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;
