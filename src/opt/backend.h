@@ -125,6 +125,10 @@ bool be_select(backend *be);           /* select.c */
 /* The ALU operation of a read-modify-write store's operator (add, sub,
  * and, or, xor), or -1 (select.c). */
 int be_rmw_alu(uint16_t op);
+/* The load of read-modify-write store r (its value an operation on the
+ * load, the three in a row but for constants; with `uses`, each used
+ * once), or 0 (select.c). */
+ir_ref be_rmw_load(ir_func *f, ir_ref r, const uint32_t *uses);
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
 bool emit_function(backend *be);       /* emit.c */

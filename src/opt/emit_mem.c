@@ -169,8 +169,9 @@ void be_op_load(backend *be, ir_ref v, ir_inst *in)
 static void store_rmw(backend *be, ir_inst *in)
 {
     codebuf *cb = be->cb;
-    ir_inst *op = inst(be, in->args[1]), *load = inst(be, op->prev);
-    ir_ref b = op->args[0] == op->prev ? op->args[1] : op->args[0];
+    ir_ref l = be_rmw_load(be->ir, (ir_ref)(in - be->ir->insts), NULL);
+    ir_inst *op = inst(be, in->args[1]), *load = inst(be, l);
+    ir_ref b = op->args[0] == l ? op->args[1] : op->args[0];
     int size = in->op == WASM_OP_I64_STORE ? SZ64 : SZ32, alu = be_rmw_alu(op->op);
     x86_rm m = be_heap_operand(be, load); /* may take r11, rcx, rdx: b is elsewhere */
     int32_t imm;

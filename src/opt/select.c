@@ -5,8 +5,9 @@
  * nothing with an effect runs between the load and its user, so the trap
  * (at the load's wasm offset) happens in the same order. A load, an
  * integer operation on it and a store of the result to the same place,
- * one after the other, become one instruction (`add dword [r14+i], 1`):
- * the load and the operation are both folded into the store. */
+ * one after the other (constants aside), become one instruction
+ * (`add dword [r14+i], 1`): the load and the operation are both folded
+ * into the store. */
 #include <stdlib.h>
 
 #include "backend.h"
@@ -55,9 +56,7 @@ int be_rmw_alu(uint16_t op)
     }
 }
 
-/* The load of read-modify-write store r (its value an operation on the
- * load, each used once, the three in a row), or 0. */
-static ir_ref rmw_load(ir_func *f, ir_ref r, const uint32_t *uses)
+ir_ref be_rmw_load(ir_func *f, ir_ref r, const uint32_t *uses)
 {
     const ir_inst *st = ir_at(f, r);
     bool wide = st->op == WASM_OP_I64_STORE;
@@ -65,12 +64,17 @@ static ir_ref rmw_load(ir_func *f, ir_ref r, const uint32_t *uses)
         return 0;
     ir_ref v = st->args[1];
     const ir_inst *op = ir_at(f, v);
-    if (st->prev != v || be_rmw_alu(op->op) < 0 || uses[v] != 1 || !op->prev)
+    if (st->prev != v || be_rmw_alu(op->op) < 0 || (uses && uses[v] != 1) || !op->prev)
         return 0;
+    /* constants between the load and the operation emit nothing */
     ir_ref l = op->prev;
+    while (l && is_const_op(ir_at(f, l)->op))
+        l = ir_at(f, l)->prev;
+    if (!l)
+        return 0;
     const ir_inst *load = ir_at(f, l);
     bool first = op->args[0] == l; /* sub takes the load first */
-    if (load->op != (wide ? WASM_OP_I64_LOAD : WASM_OP_I32_LOAD) || uses[l] != 1 ||
+    if (load->op != (wide ? WASM_OP_I64_LOAD : WASM_OP_I32_LOAD) || (uses && uses[l] != 1) ||
         load->args[0] != st->args[0] || load->imm != st->imm || load->aux != st->aux ||
         op->args[0] == op->args[1] ||
         (!first && (op->args[1] != l || be_rmw_alu(op->op) == ALU_SUB)))
@@ -113,7 +117,7 @@ bool be_select(backend *be)
     for (uint32_t b = 0; b < f->nblocks; b++)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
             if (ir_at(f, r)->op == WASM_OP_I32_STORE || ir_at(f, r)->op == WASM_OP_I64_STORE) {
-                ir_ref l = rmw_load(f, r, uses);
+                ir_ref l = be_rmw_load(f, r, uses);
                 if (l)
                     be->folded[l] = be->folded[ir_at(f, r)->args[1]] = true;
             }

@@ -649,6 +649,15 @@ START_TEST(read_modify_write_is_one_access_that_faults_as_the_load)
                       "i64 case %zu: %u sites, %u at the load", i, s.n, s.at_load);
         wasm_module_free(m);
     }
+    /* in the entry block the constant stays between the load and the
+     * add, where it emits nothing: still one access */
+    wasm_module *m = test_wat_module(
+        "(module (memory 1) (func (param i32)\n"
+        "  (i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 5)))))");
+    oob_sites e = compile_oob_sites(m, 0, false, WASM_OP_I32_LOAD, WASM_OP_I32_STORE);
+    ck_assert_msg(e.n == 1 && e.at_load == 1, "entry block: %u sites, %u at the load", e.n,
+                  e.at_load);
+    wasm_module_free(m);
 }
 END_TEST
 
