@@ -84,6 +84,12 @@ typedef struct backend {
     int8_t *reg;           /* per value: its register, or NO_REG */
     int32_t *slot;         /* per value without a register: its frame offset (rbp) */
     int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */
+    /* per value: 1 + the position in the order of the block whose code
+     * saved it last (emit_call.c): a value saved earlier in the block is
+     * in its slot still */
+    uint32_t *saved_in;
+    uint32_t cur_block;    /* the position in the order of the block emitted */
+    uint32_t *mark, mark_stamp; /* per value: scratch of emit_call.c */
     /* Per call: the values saved around it, save_count[call] of them from
      * saves.v[save_first[call]]. */
     uint32_t *save_first, *save_count;

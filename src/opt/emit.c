@@ -346,7 +346,9 @@ bool emit_function(backend *be)
     codebuf *cb = be->cb;
     be->label = malloc(f->nblocks * sizeof *be->label);
     be->pool_slot = calloc(f->ninsts, sizeof *be->pool_slot);
-    if (!be->label || !be->pool_slot)
+    be->saved_in = calloc(f->ninsts, sizeof *be->saved_in);
+    be->mark = calloc(f->ninsts, sizeof *be->mark);
+    if (!be->label || !be->pool_slot || !be->saved_in || !be->mark)
         return be_fail(be, "out of memory");
     memset(be->label, 0xff, f->nblocks * sizeof *be->label);
     uint32_t frame_at, jump_at;
@@ -368,6 +370,7 @@ bool emit_function(backend *be)
             x86_align(cb, 32);
         be->label[b] = cb->len;
         be->flags_value = 0; /* other ways in */
+        be->cur_block = i;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
             if (ir_is_terminator(in->op))

@@ -7,14 +7,46 @@
 #include "emit.h"
 #include "wasmjail.h"
 
-/* Stores (or loads back) the values in registers live across call v. */
+/* Marks, after call `call`, the values the next call of its block saves
+ * (mark 2k) and those used before that call or by it (2k + 1); 0 when no
+ * call follows in the block. */
+static uint32_t mark_until_next_call(backend *be, ir_ref call)
+{
+    ir_ref next = inst(be, call)->next;
+    while (next && !is_call_op(inst(be, next)->op))
+        next = inst(be, next)->next;
+    if (!next)
+        return 0;
+    uint32_t k = ++be->mark_stamp;
+    for (uint32_t i = 0; i < be->save_count[next]; i++)
+        be->mark[be->saves.v[be->save_first[next] + i]] = 2 * k;
+    for (ir_ref r = inst(be, call)->next;; r = inst(be, r)->next) {
+        for (uint32_t a = 0; a < inst(be, r)->nargs; a++)
+            be->mark[inst(be, r)->args[a]] = 2 * k + 1;
+        if (r == next)
+            return k;
+    }
+}
+
+/* Stores (or loads back) the values in registers live across call v. A
+ * value stored before an earlier call of the same block is in its slot
+ * still (a value's save slot is its own): calls in a row store once. And
+ * one that nothing uses before the next call of the block, which saves it
+ * too, stays in its slot until that call loads it back. */
 void be_save_across(backend *be, ir_ref call, bool restore)
 {
+    uint32_t k = restore ? mark_until_next_call(be, call) : 0;
     for (uint32_t i = 0; i < be->save_count[call]; i++) {
         ir_ref w = be->saves.v[be->save_first[call] + i];
         int r = be->reg[w];
         if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
             continue; /* spilled after all; a parameter's home holds it */
+        if (!restore && be->saved_in[w] == be->cur_block + 1)
+            continue;
+        if (k && be->mark[w] == 2 * k)
+            continue;
+        if (!restore)
+            be->saved_in[w] = be->cur_block + 1;
         x86_rm slot = M_(RBP, be->save_slot[w]);
         uint8_t t = inst(be, w)->type;
         if (r >= 16 && restore)

@@ -107,6 +107,8 @@ static void backend_free(backend *be)
     free(be->reg);
     free(be->slot);
     free(be->save_slot);
+    free(be->saved_in);
+    free(be->mark);
     free(be->save_first);
     free(be->save_count);
     free(be->saves.v);
