@@ -3088,6 +3088,63 @@ END_TEST
 
 /* ==== the suite ======================================================================= */
 
+/* Values live across calls in a row: stored once before the first, loaded
+ * back only where something uses them (an argument of a later call, the
+ * sum at the end); the callee clobbers every register it can. */
+static const char calls_in_a_row_wat[] =
+    "(module\n"
+    "  (type $t (func (param i32) (result i32)))\n"
+    "  (table 1 funcref) (elem (i32.const 0) $g)\n"
+    "  (func $g (type $t) (local i32 i32 i32 i32 i32 i32)\n"
+    "    (local.set 1 (i32.mul (local.get 0) (i32.const 3)))\n"
+    "    (local.set 2 (i32.shr_u (local.get 0) (i32.const 2)))\n"
+    "    (local.set 3 (i32.xor (local.get 1) (local.get 2)))\n"
+    "    (local.set 4 (i32.add (local.get 3) (i32.const 0x1234)))\n"
+    "    (local.set 5 (i32.mul (local.get 4) (i32.const 5)))\n"
+    "    (local.set 6 (i32.xor (local.get 5) (i32.shl (local.get 0) (i32.const 3))))\n"
+    "    (i32.add (local.get 6) (i32.add (i32.add (local.get 1) (local.get 2))\n"
+    "      (i32.add (local.get 3) (i32.add (local.get 4) (local.get 5))))))\n"
+    "  (func (export \"rows\") (param $a i32) (param $b i64) (param $c f64) (result i64)\n"
+    "    (local $x i32) (local $y i32) (local $z i32) (local $p i64) (local $q f64)\n"
+    "    (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32)\n"
+    "    (local.set $x (i32.add (local.get $a) (i32.const 1)))\n"
+    "    (local.set $y (i32.mul (local.get $a) (i32.const 7)))\n"
+    "    (local.set $z (i32.xor (local.get $a) (i32.const 0x55)))\n"
+    "    (local.set $p (i64.add (local.get $b) (i64.const 3)))\n"
+    "    (local.set $q (f64.mul (local.get $c) (f64.const 2)))\n"
+    "    (local.set $r1 (call $g (local.get $x)))\n"
+    "    (local.set $r2 (call $g (local.get $r1)))\n"
+    "    (local.set $r3 (call $g (i32.add (local.get $y) (local.get $r2))))\n"
+    "    (local.set $r4 (call_indirect (type $t) (local.get $z) (i32.const 0)))\n"
+    "    (i64.add (i64.add (local.get $p) (i64.trunc_f64_s (local.get $q)))\n"
+    "      (i64.extend_i32_u (i32.add (i32.add (local.get $x) (local.get $y))\n"
+    "        (i32.add (i32.add (local.get $z) (local.get $r1))\n"
+    "          (i32.add (local.get $r2) (i32.add (local.get $r3) (local.get $r4)))))))))\n";
+
+static uint32_t rows_g(uint32_t v)
+{
+    uint32_t a = v * 3, b = v >> 2, c = a ^ b, d = c + 0x1234, e = d * 5, f = e ^ (v << 3);
+    return f + ((a + b) + (c + (d + e)));
+}
+
+START_TEST(calls_in_a_row)
+{
+    fixture fx;
+    fx_open(&fx, calls_in_a_row_wat, "calls_in_a_row");
+    static const uint32_t as[] = {0, 1, 0x12345, 0xfffffff0};
+    for (size_t i = 0; i < sizeof as / sizeof *as; i++) {
+        uint32_t a = as[i], x = a + 1, y = a * 7, z = a ^ 0x55;
+        uint32_t r1 = rows_g(x), r2 = rows_g(r1), r3 = rows_g(y + r2), r4 = rows_g(z);
+        int64_t b = (int64_t)i * 1000 - 7;
+        double c = 10.25 + (double)i;
+        uint64_t want = (uint64_t)(b + 3) + (uint64_t)(int64_t)(c * 2) +
+                        (uint32_t)(x + y + z + r1 + r2 + r3 + r4);
+        EXPECT(&fx, "rows", VALS(v_u64(want)), VALS(v_u32(a), v_i64(b), v_f64(c)));
+    }
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *codegen_suite(void)
 {
     Suite *s = suite_create("codegen");
@@ -3141,6 +3198,7 @@ static Suite *codegen_suite(void)
     tcase_add_loop_test(tier2, pressure_on_rcx_and_rdx, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, temporaries_keep_live_values, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
+    tcase_add_test(tier2, calls_in_a_row);
     suite_add_tcase(s, tier2);
     return s;
 }
