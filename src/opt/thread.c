@@ -303,9 +303,10 @@ static ir_ref lookup(threader *t, ir_ref v, uint32_t b, bool at_end)
     const ir_block *blk = &f->blocks[b];
     ir_ref r;
     if (!t->reached[b] || blk->npreds == 0) {
-        /* Nothing reaches it (v's definitions dominate the entry's
-         * successors): any value does, and a loop of blocks with one
-         * predecessor each ends here. */
+        /* Nothing reaches it, so any value does (and the lookup stops
+         * here on a loop of blocks with one predecessor each, which only
+         * unreachable code forms). The entry: v's definitions dominate
+         * every use, so no lookup reaches it. */
         r = v;
     } else if (blk->npreds == 1) {
         r = lookup(t, v, blk->preds[0], true);
