@@ -45,7 +45,7 @@ typedef struct threader {
     uint8_t *on;       /* per original value: 1 + its path block, 0 when off the path */
     uint32_t copies[PATH_BLOCKS];
     uint32_t *origin;  /* per block: the block it copies (itself when original) */
-    uint32_t *size;    /* per block: its instructions but phis (a copy's are its origin's) */
+    uint32_t *size;    /* per block: its instructions but phis, UINT32_MAX until counted */
     uint32_t origin_cap, size_cap;
     /* the lookup's memo per block for the value being rewritten */
     uint32_t *stamp, now;
@@ -103,6 +103,14 @@ static bool same_constant(ir_func *f, ir_ref v, uint32_t from, ir_ref a)
     return true;
 }
 
+/* Block b's instructions but phis, counted the first time asked. */
+static uint32_t size_of_block(threader *t, uint32_t b)
+{
+    if (t->size[b] == UINT32_MAX)
+        t->size[b] = ninsts(t->f, b);
+    return t->size[b];
+}
+
 /* Whether block `from` is a copy of a block of p: threading p from it
  * would unroll the loop the copy is in, again and again. */
 static bool copies_path(const threader *t, uint32_t from)
@@ -120,7 +128,7 @@ static bool extend(threader *t, uint32_t from)
     path *p = &t->p;
     const ir_inst *last = f->blocks[from].last ? ir_at(f, f->blocks[from].last) : NULL;
     if (p->n == PATH_BLOCKS || !last || (last->op != WASM_OP_BR && last->op != WASM_OP_BR_IF) ||
-        p->insts + t->size[from] > PATH_INSTS)
+        p->insts + size_of_block(t, from) > PATH_INSTS)
         return false;
     memmove(p->blocks + 1, p->blocks, p->n * sizeof *p->blocks);
     p->blocks[0] = from;
@@ -444,7 +452,7 @@ static bool thread_path(threader *t)
             !ir_grow((void **)&t->size, &t->size_cap, sizeof *t->size, f->nblocks))
             goto fail;
         t->origin[t->copies[i]] = t->origin[p->blocks[i]];
-        t->size[t->copies[i]] = t->size[p->blocks[i]];
+        t->size[t->copies[i]] = size_of_block(t, p->blocks[i]);
         f->blocks[t->copies[i]].sealed = true;
     }
     uint32_t nb = f->nblocks;
@@ -542,13 +550,14 @@ bool opt_thread(ir_func *f, bool *changed)
     bool ok = ir_grow((void **)&t.origin, &t.origin_cap, sizeof *t.origin, nb) &&
               ir_grow((void **)&t.size, &t.size_cap, sizeof *t.size, nb);
     for (uint32_t b = 0; ok && b < nb; b++)
-        t.origin[b] = b, t.size[b] = ninsts(f, b);
+        t.origin[b] = b, t.size[b] = UINT32_MAX; /* counted when asked */
     for (uint32_t b = 0; ok && b < nb; b++) {
         while (ok) {
             ir_ref last = f->blocks[b].last;
             if (!last || (ir_at(f, last)->op != WASM_OP_BR_IF && ir_at(f, last)->op != WASM_OP_BR_TABLE))
                 break;
-            t.p = (path){.blocks = {b}, .n = 1, .insts = t.size[b], .steps = SEARCH_STEPS};
+            t.p = (path){.blocks = {b}, .n = 1, .insts = size_of_block(&t, b),
+                         .steps = SEARCH_STEPS};
             if (paths == max_paths || !find(&t, ir_at(f, last)->args[0]) ||
                 t.p.insts > budget)
                 break;
