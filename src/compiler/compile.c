@@ -212,7 +212,8 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     out->code = code;
     out->code_size = size;
     out->map_size = map_size + reserved;
-    if (reserved && !(out->extra = tier_up_extra_new(map_size)))
+    if (reserved &&
+        !(out->extra = tier_up_extra_new(map_size, j->m->nfuncs - j->m->nfunc_imports)))
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
     return true;
 }

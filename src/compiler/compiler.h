@@ -55,6 +55,9 @@ typedef struct compiled_extra {
     uint32_t cap;
     _Atomic uint32_t npieces;
     compiled_piece *pieces;    /* cap of them */
+    /* per defined function: its tier-2 entry once placed, else NULL (tier-2
+     * code calls it there directly) */
+    _Atomic(const uint8_t *) *entries;
 } compiled_extra;
 
 typedef struct compiled_code {

@@ -41,8 +41,10 @@ typedef struct module_out {
 } module_out;
 
 /* A direct call of defined function `func`: a rel32 bound when the module
- * is joined, or in a tiered module through the callee's vm_tier_func.call
- * (clobbering r11). False when out of memory. */
+ * is joined (or, in tier-2 code compiled while tiered, to the callee's
+ * tier-2 entry when its piece is placed: compiler/tierup.c), or in a
+ * tiered module through the callee's vm_tier_func.call (clobbering r11).
+ * False when out of memory. */
 bool emit_direct_call(module_out *o, uint32_t func, bool tiered);
 
 /* Each false when out of memory. */
@@ -65,7 +67,7 @@ void emit_func_align(codebuf *cb);
 /* Tiered execution's room for tier-2 code past a module's code of
  * `map_size` bytes (tierup.c), and the record of what goes there. */
 size_t tier_up_reservation(size_t map_size);
-compiled_extra *tier_up_extra_new(size_t map_size);
+compiled_extra *tier_up_extra_new(size_t map_size, uint32_t nfuncs);
 void tier_up_extra_free(compiled_extra *e);
 
 /* The start of every prologue: push rbp; mov rbp, rsp; sub rsp, N; the

@@ -25,7 +25,7 @@ size_t tier_up_reservation(size_t map_size)
     return want < RESERVATION_MAX ? want : RESERVATION_MAX;
 }
 
-compiled_extra *tier_up_extra_new(size_t map_size)
+compiled_extra *tier_up_extra_new(size_t map_size, uint32_t nfuncs)
 {
     compiled_extra *e = calloc(1, sizeof *e);
     if (!e)
@@ -33,8 +33,10 @@ compiled_extra *tier_up_extra_new(size_t map_size)
     /* At most one piece per page of the reservation. */
     e->cap = (uint32_t)(tier_up_reservation(map_size) / PAGE_SIZE);
     e->pieces = malloc((size_t)e->cap * sizeof *e->pieces);
-    if (!e->pieces || pthread_mutex_init(&e->lock, NULL) != 0) {
+    e->entries = calloc((size_t)nfuncs + 1, sizeof *e->entries);
+    if (!e->pieces || !e->entries || pthread_mutex_init(&e->lock, NULL) != 0) {
         free(e->pieces);
+        free(e->entries);
         free(e);
         return NULL;
     }
@@ -51,6 +53,7 @@ void tier_up_extra_free(compiled_extra *e)
         free(e->pieces[i].addrs);
     }
     free(e->pieces);
+    free(e->entries);
     pthread_mutex_destroy(&e->lock);
     free(e);
 }
@@ -97,7 +100,15 @@ static const uint8_t *place(compiled_code *c, const module_out *o, uint32_t func
         *why = "out of memory";
         return NULL;
     }
-    memcpy(at, o->code.p, o->code.len); /* no relocations: calls go through the tier table */
+    memcpy(at, o->code.p, o->code.len);
+    /* direct calls to functions already in tier 2 (the others go through
+     * the tier table): an entry, once placed, stays */
+    for (uint32_t i = 0; i < o->relocs.n; i++) {
+        const uint8_t *to = atomic_load_explicit(&e->entries[o->relocs.v[i].func],
+                                                 memory_order_acquire);
+        int32_t rel = (int32_t)(to - (at + o->relocs.v[i].at + 4));
+        memcpy(at + o->relocs.v[i].at, &rel, 4);
+    }
     memset(at + o->code.len, 0xcc, size - o->code.len);
     if (mprotect(at, size, PROT_READ | PROT_EXEC) != 0) {
         free(p->traps);
@@ -124,7 +135,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
     opt_env oe = {.m = m, .plans = plans, .type_ids = env->type_ids,
                   .func_slots = env->func_slots, .nfunc_slots = env->nfunc_slots,
                   .fuel_checks = env->fuel_checks, .epoch_checks = env->epoch_checks,
-                  .tiered = true, .cancel = cancel};
+                  .tiered = true, .entries = c->extra->entries, .cancel = cancel};
     module_out o = {0};
     uint32_t index = m->nfunc_imports + func;
     emit_trap_thunk(&o);
@@ -140,6 +151,8 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
         code = place(c, &o, index, why);
         pthread_mutex_unlock(&c->extra->lock);
     }
+    if (code && loop == VM_TIER_AT_ENTRY)
+        atomic_store_explicit(&c->extra->entries[func], code + start, memory_order_release);
     cb_free(&o.code);
     free(o.traps.v);
     free(o.addrs.v);

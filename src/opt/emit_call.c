@@ -144,7 +144,10 @@ void be_op_call(backend *be, ir_ref v, ir_inst *in)
     be_save_across(be, v, false);
     pass_args(be, t, in->args);
     if (func >= m->nfunc_imports) {
-        if (!emit_direct_call(be->out, func - m->nfunc_imports, be->env->tiered))
+        uint32_t defined = func - m->nfunc_imports;
+        bool placed = be->env->entries &&
+                      atomic_load_explicit(&be->env->entries[defined], memory_order_acquire);
+        if (!emit_direct_call(be->out, defined, be->env->tiered && !placed))
             be_fail(be, "out of memory");
         be_map_call(be, in->wasm);
         be_reload_membase(be, false); /* the callee may have grown memory 0 */

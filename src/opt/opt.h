@@ -23,6 +23,9 @@ typedef struct opt_env {
     uint32_t nfunc_slots;
     bool fuel_checks, epoch_checks;
     bool tiered; /* direct calls through the tier table (tier.h: emit_direct_call) */
+    /* with tiered: per defined function, its tier-2 entry once placed
+     * (compiler.h: compiled_extra), called directly */
+    _Atomic(const uint8_t *) const *entries;
     const atomic_bool *cancel; /* once set, the compile stops ("cancelled"); may be NULL */
 } opt_env;
 
