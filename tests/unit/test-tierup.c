@@ -180,6 +180,39 @@ START_TEST(osr_trap_backtrace)
 }
 END_TEST
 
+/* A caller compiled after its callee calls the callee's tier-2 code
+ * directly: results, and a trap's backtrace through that call. */
+static const char direct_wat[] =
+    "(module\n"
+    "  (func $g (export \"g\") (param i32) (result i32)\n"
+    "    local.get 0 i32.eqz if unreachable end\n"
+    "    i32.const 1000 local.get 0 i32.div_u)\n"
+    "  (func (export \"f\") (param i32) (result i32)\n"
+    "    local.get 0 call $g local.get 0 i32.const 1 i32.add call $g i32.add))\n";
+
+START_TEST(direct_calls_to_tier2_callees)
+{
+    use_budget(0);
+    fixture fx;
+    fx_open(&fx, direct_wat, NULL);
+    /* g first: its entry is placed when f is compiled */
+    ck_assert_int_eq(call1(&fx, "g", (wj_val[]){v_i32(8)}, 1).of.i32, 125);
+    ck_assert_ptr_nonnull(tier_func(&fx, 0)->entry);
+    ck_assert_int_eq(call1(&fx, "f", (wj_val[]){v_i32(4)}, 1).of.i32, 250 + 200);
+    ck_assert_ptr_nonnull(tier_func(&fx, 1)->entry);
+    ck_assert_ptr_nonnull(fx.module->code.extra->entries[1]);
+    ck_assert_int_eq(call1(&fx, "f", (wj_val[]){v_i32(9)}, 1).of.i32, 111 + 100);
+    wj_trap *trap = fx_call(&fx, "f", (wj_val[]){v_i32(0)}, 1, NULL);
+    ck_assert_ptr_nonnull(trap);
+    ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_UNREACHABLE);
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
+    ck_assert_uint_eq(wj_trap_frame(trap, 0)->func_index, 0); /* $g */
+    ck_assert_uint_eq(wj_trap_frame(trap, 1)->func_index, 1);
+    wj_trap_delete(trap);
+    fx_close(&fx);
+}
+END_TEST
+
 /* Inner loops move with their outermost loop: one osr entry for the
  * whole nest (entering an inner loop would give tier 2 a second way into
  * the outer one), however the phases inside it alternate. */
@@ -329,6 +362,7 @@ static Suite *tierup_suite(void)
     tcase_add_test(tc, osr_carries_every_local_and_result);
     tcase_add_test(tc, osr_in_the_background);
     tcase_add_test(tc, osr_trap_backtrace);
+    tcase_add_test(tc, direct_calls_to_tier2_callees);
     tcase_add_test(tc, nested_loops_move_together);
     tcase_add_test(tc, threads_tier_up_together);
     tcase_add_test(tc, teardown_while_compiling);
