@@ -96,7 +96,6 @@ typedef struct backend {
     VEC(ir_ref) saves;
     uint32_t frame_slots;  /* 8-byte slots below [rbp-8] */
     uint32_t max_out;      /* units of the outgoing argument area */
-    bool has_calls;
 
     /* emission */
     uint32_t *label;  /* per block: its code offset, UINT32_MAX before it is emitted */

@@ -60,10 +60,8 @@ static bool lighter(const backend *be, ir_ref a, ir_ref b)
 static uint32_t *temp_counts(backend *be)
 {
     ir_func *f = be->ir;
-    uint32_t npos = 0;
-    for (uint32_t i = 0; i < be->norder; i++)
-        for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next)
-            npos++;
+    /* the last block ends at position 2 * npos - 1 (live.c) */
+    uint32_t npos = be->norder ? (be->block_end[be->order[be->norder - 1]] + 1) / 2 : 0;
     uint32_t *need = malloc(2 * ((size_t)npos + 1) * sizeof *need);
     if (!need)
         return NULL;
