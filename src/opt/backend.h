@@ -83,6 +83,10 @@ typedef struct backend {
     uint64_t *weight;      /* per value: its uses and definition, each 8^(loop depth) */
     int8_t *reg;           /* per value: its register, or NO_REG */
     int32_t *slot;         /* per value without a register: its frame offset (rbp) */
+    /* Per value split by regalloc.c: the position from which it lives in
+     * its slot, where its definition stored it too; before that position
+     * it is in its register. 0 when not split. */
+    uint32_t *split_at;
     int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */
     /* per value: 1 + the position in the order of the block whose code
      * saved it last (emit_call.c): a value saved earlier in the block is

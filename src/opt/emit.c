@@ -340,6 +340,40 @@ static void emit_stubs(backend *be)
     }
 }
 
+/* The values split by regalloc.c, by the positions where they go to
+ * their slots (NULL when out of memory). */
+static ir_ref *splits_in_order(backend *be, uint32_t *n)
+{
+    ir_func *f = be->ir;
+    ir_ref *splits = malloc(((size_t)f->ninsts + 1) * sizeof *splits);
+    if (!splits)
+        return NULL;
+    *n = 0;
+    for (ir_ref v = 1; v < f->ninsts; v++)
+        if (be->split_at[v])
+            splits[(*n)++] = v;
+    /* insertion sort: splits are few */
+    for (uint32_t i = 1; i < *n; i++) {
+        ir_ref v = splits[i];
+        uint32_t j = i;
+        for (; j && be->split_at[splits[j - 1]] > be->split_at[v]; j--)
+            splits[j] = splits[j - 1];
+        splits[j] = v;
+    }
+    return splits;
+}
+
+/* A split value, just computed into its register, to its slot too. */
+static void store_split(backend *be, ir_ref v, ir_inst *in)
+{
+    int r = be->reg[v];
+    x86_rm slot = M_(RBP, be->slot[v]);
+    if (r >= 16)
+        x86_movs_store(be->cb, in->type == WASM_F64, slot, r - 16); /* movsd [slot], v */
+    else
+        x86_mov_mr(be->cb, size_of(in->type), slot, r);            /* mov [slot], v */
+}
+
 bool emit_function(backend *be)
 {
     ir_func *f = be->ir;
@@ -361,6 +395,10 @@ bool emit_function(backend *be)
         if (i == 0 || !be_is_trampoline(be, be->order[i]))
             be->order[n++] = be->order[i];
     be->norder = n;
+    uint32_t nsplits, next_split = 0;
+    ir_ref *splits = splits_in_order(be, &nsplits);
+    if (!splits)
+        return be_fail(be, "out of memory");
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
         /* A loop's header on a 32-byte boundary: where a short hot loop
@@ -373,12 +411,18 @@ bool emit_function(backend *be)
         be->cur_block = i;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
+            /* split values whose slots hold them from here on */
+            while (next_split < nsplits && be->split_at[splits[next_split]] <= 2 * be->pos[r])
+                be->reg[splits[next_split++]] = NO_REG;
             if (ir_is_terminator(in->op))
                 emit_terminator(be, b, in, i + 1 < be->norder ? be->order[i + 1] : UINT32_MAX);
             else
                 emit_inst(be, r, in);
+            if (be->split_at[r] && be->reg[r] != NO_REG && in->op != IR_PARAM)
+                store_split(be, r, in);
         }
     }
+    free(splits);
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
     be_emit_lazy_paths(be);

@@ -39,8 +39,8 @@ void be_save_across(backend *be, ir_ref call, bool restore)
     for (uint32_t i = 0; i < be->save_count[call]; i++) {
         ir_ref w = be->saves.v[be->save_first[call] + i];
         int r = be->reg[w];
-        if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
-            continue; /* spilled after all; a parameter's home holds it */
+        if (r == NO_REG || (!restore && (inst(be, w)->op == IR_PARAM || be->split_at[w])))
+            continue; /* spilled after all; its home or slot holds it */
         if (!restore && be->saved_in[w] == be->cur_block + 1)
             continue;
         if (k && be->mark[w] == 2 * k)

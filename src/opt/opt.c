@@ -106,6 +106,7 @@ static void backend_free(backend *be)
     free(be->weight);
     free(be->reg);
     free(be->slot);
+    free(be->split_at);
     free(be->save_slot);
     free(be->saved_in);
     free(be->mark);
