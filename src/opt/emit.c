@@ -363,8 +363,9 @@ static ir_ref *splits_in_order(backend *be, uint32_t *n)
     return splits;
 }
 
-/* A split value, just computed into its register, to its slot too. */
-static void store_split(backend *be, ir_ref v, ir_inst *in)
+/* A value just computed into its register to its slot too (regalloc.c:
+ * one that is split, or that calls in deeper loops save). */
+static void store_at_def(backend *be, ir_ref v, ir_inst *in)
 {
     int r = be->reg[v];
     x86_rm slot = M_(RBP, be->slot[v]);
@@ -418,8 +419,8 @@ bool emit_function(backend *be)
                 emit_terminator(be, b, in, i + 1 < be->norder ? be->order[i + 1] : UINT32_MAX);
             else
                 emit_inst(be, r, in);
-            if (be->split_at[r] && be->reg[r] != NO_REG && in->op != IR_PARAM)
-                store_split(be, r, in);
+            if (be->stored_at_def[r] && be->reg[r] != NO_REG && in->op != IR_PARAM)
+                store_at_def(be, r, in);
         }
     }
     free(splits);

@@ -37,8 +37,16 @@ static bool record_saves(backend *be, ir_ref call, const ir_ref *active, uint32_
         ir_ref w = active[a];
         if (be->start[w] >= at || be->end[w] <= at + 1)
             continue;
+        uint16_t op = ir_at(be->ir, w)->op;
         if (!be->save_slot[w])
-            be->save_slot[w] = ir_at(be->ir, w)->op == IR_PARAM ? param_home(be, w) : new_slot(be);
+            be->save_slot[w] = op == IR_PARAM ? param_home(be, w) : new_slot(be);
+        /* a value from outside a loop that calls: stored once, not at
+         * every call */
+        if (op != IR_PARAM && op != IR_PHI &&
+            be->depth[ir_at(be->ir, call)->block] > be->depth[ir_at(be->ir, w)->block]) {
+            be->stored_at_def[w] = true;
+            be->slot[w] = be->save_slot[w];
+        }
         if (!VEC_PUSH_OK(be->saves, w))
             return be_fail(be, "out of memory");
     }
@@ -157,7 +165,7 @@ static void spill(backend *be, const uint32_t *late, ir_ref w, uint32_t at)
         be->slot[w] = be->save_slot[w] ? be->save_slot[w] : new_slot(be);
     uint32_t split = split_point(be, late, w, at);
     if (split > be->start[w])
-        be->split_at[w] = split;
+        be->split_at[w] = split, be->stored_at_def[w] = true;
     else
         be->reg[w] = NO_REG;
 }
@@ -177,6 +185,7 @@ bool allocate_registers(backend *be)
     be->reg = malloc(nv);
     be->slot = calloc(nv, sizeof *be->slot);
     be->split_at = calloc(nv, sizeof *be->split_at);
+    be->stored_at_def = calloc(nv, sizeof *be->stored_at_def);
     /* per value: a phi (allocated earlier, in a loop header) taking it */
     ir_ref *phi_of = calloc(nv, sizeof *phi_of);
     if (!phi_of)
@@ -191,7 +200,8 @@ bool allocate_registers(backend *be)
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
     uint32_t *need = temp_counts(be), *late = back_edge_ends(be);
-    if (!be->reg || !be->slot || !be->split_at || !be->save_slot || !be->save_first ||
+    if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
+        !be->save_first ||
         !be->save_count || !need || !late) {
         free(phi_of);
         free(need);
