@@ -63,6 +63,51 @@ static void emit_return(backend *be, ir_inst *in)
     x86_ret(be->cb);                        /* ret */
 }
 
+/* Jump tables for br_tables of at most this many runs of indices with one
+ * target (but the default's) are compare chains: an indirect jump whose
+ * target the data picks is predicted worse than a few conditional ones. */
+#define CHAIN_RUNS 4
+
+/* br_table of block blk on `index` as compare chains, if it has few runs
+ * of targets; false (nothing emitted) otherwise. */
+static bool compare_chain(backend *be, const ir_block *blk, ir_ref index, uint32_t next)
+{
+    uint32_t n = blk->nsuccs - 1, runs = 0;
+    uint32_t dflt = be_resolve(be, blk->succs[n]);
+    for (uint32_t i = 0; i < n; i++)
+        if (be_resolve(be, blk->succs[i]) != dflt &&
+            (i == 0 || be_resolve(be, blk->succs[i]) != be_resolve(be, blk->succs[i - 1])))
+            runs++;
+    if (runs > CHAIN_RUNS)
+        return false;
+    codebuf *cb = be->cb;
+    x86_rm rm = R_(RCX); /* br_table may write rcx (be_temps) */
+    if (is_const(be, index))
+        be_load_gpr(be, RCX, index);
+    else
+        rm = be_loc(be, index);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t target = be_resolve(be, blk->succs[i]), j = i + 1;
+        while (j < n && be_resolve(be, blk->succs[j]) == target)
+            j++;
+        if (target != dflt) {
+            if (j - i == 1) {
+                x86_alu_ri(cb, ALU_CMP, SZ32, rm, (int32_t)i); /* cmp index, i */
+                be_jump_to(be, CC_E, target);                  /* je target */
+            } else {
+                x86_mov_rr(cb, SZ32, R11, rm);                          /* mov r11d, index */
+                x86_alu_ri(cb, ALU_SUB, SZ32, R_(R11), (int32_t)i);     /* sub r11d, i */
+                x86_alu_ri(cb, ALU_CMP, SZ32, R_(R11), (int32_t)(j - i)); /* cmp r11d, j - i */
+                be_jump_to(be, CC_B, target);                           /* jb target */
+            }
+        }
+        i = j;
+    }
+    if (dflt != next)
+        be_jump_to(be, -1, dflt);
+    return true;
+}
+
 /* A block's terminator; `next` is the block emitted after it (or
  * UINT32_MAX). */
 static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
@@ -106,6 +151,8 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
          * table of int32 distances from the table, after the code */
         codebuf *cb = be->cb;
         uint32_t n = blk->nsuccs - 1;
+        if (compare_chain(be, blk, in->args[0], next))
+            return;
         be_load_gpr(be, RCX, in->args[0]);
         x86_alu_ri(cb, ALU_CMP, SZ32, R_(RCX), (int32_t)n); /* cmp ecx, n */
         be_jump_to(be, CC_AE, blk->succs[n]);                    /* jae default */

@@ -3266,6 +3266,64 @@ START_TEST(split_live_ranges)
 }
 END_TEST
 
+/* br_table of a few runs of targets, which tier 2 compiles as compare
+ * chains: single indices, a run of three, indices that go to the default
+ * amid the others, the default itself, indices past the table (huge too),
+ * and an index that is a loop's phi. */
+static const char br_chain_wat[] =
+    "(module\n"
+    "  (func (export \"pick\") (param $i i32) (result i32)\n"
+    "    (block $d (block $c (block $b (block $a\n"
+    "      (br_table $a $b $b $b $d $c $a $d (local.get $i)))\n"
+    "      (return (i32.const 10)))\n"
+    "      (return (i32.const 20)))\n"
+    "      (return (i32.const 30)))\n"
+    "    (i32.const 40))\n"
+    "  (func (export \"walk\") (param $n i32) (result i32)\n"
+    "    (local $s i32) (local $acc i32)\n"
+    "    (loop $l\n"
+    "      (block $done (block $z (block $y (block $x\n"
+    "        (br_table $x $y $z $y (local.get $s)))\n"
+    "        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 3)) (i32.const 1)))\n"
+    "        (local.set $s (i32.const 1)) (br $done))\n"
+    "        (local.set $acc (i32.xor (local.get $acc) (i32.const 0x55))))\n"
+    "        (local.set $s (i32.rem_u (i32.add (local.get $acc) (local.get $s)) (i32.const 5))))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (br_if $l (local.get $n)))\n"
+    "    (i32.add (local.get $acc) (i32.mul (local.get $s) (i32.const 1000)))))\n";
+
+static uint32_t walk_ref(uint32_t n)
+{
+    uint32_t s = 0, acc = 0;
+    do {
+        if (s == 0) {
+            acc = acc * 3 + 1;
+            s = 1;
+        } else {
+            if (s != 2) /* 1, 3 and the default */
+                acc ^= 0x55;
+            s = (acc + s) % 5;
+        }
+    } while (--n);
+    return acc + s * 1000;
+}
+
+START_TEST(br_table_compare_chains)
+{
+    fixture fx;
+    fx_open(&fx, br_chain_wat, "br_table_compare_chains");
+    static const struct { uint32_t i, want; } picks[] = {
+        {0, 10}, {1, 20}, {2, 20}, {3, 20}, {4, 40}, {5, 30}, {6, 10}, {7, 40}, {8, 40},
+        {9, 40}, {0x7fffffff, 40}, {0xffffffff, 40}};
+    for (size_t k = 0; k < sizeof picks / sizeof *picks; k++)
+        EXPECT(&fx, "pick", VALS(v_u32(picks[k].want)), VALS(v_u32(picks[k].i)));
+    for (uint32_t n = 1; n < 40; n += 7)
+        EXPECT(&fx, "walk", VALS(v_u32(walk_ref(n))), VALS(v_u32(n)));
+    ck_assert_uint_eq(walk_ref(8), 1685); /* the C reference against tier 1 */
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *codegen_suite(void)
 {
     Suite *s = suite_create("codegen");
@@ -3321,6 +3379,7 @@ static Suite *codegen_suite(void)
     tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
     tcase_add_test(tier2, calls_in_a_row);
     tcase_add_test(tier2, split_live_ranges);
+    tcase_add_test(tier2, br_table_compare_chains);
     suite_add_tcase(s, tier2);
     return s;
 }
