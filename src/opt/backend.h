@@ -5,6 +5,7 @@
  *   select.c    loads folded into the operators that use them
  *   live.c      liveness, one live interval per value over that order
  *   regalloc.c  linear scan over the intervals
+ *   reload.c    values spilled around a loop loaded into a register free in it
  *   emit.c      the instructions, phi moves at the ends of blocks, traps
  *
  * Positions: instruction k of the linear order uses its operands at 2k and
@@ -59,6 +60,14 @@ typedef struct epoch_path {
     uint32_t jump, resume, wasm;
 } epoch_path;
 
+/* A value read from register `reg` in the loop at positions from..to,
+ * loaded at the end of block `entry` (reload.c). */
+typedef struct reload {
+    ir_ref v;
+    uint32_t from, to, entry;
+    int8_t reg;
+} reload;
+
 typedef struct trap_stub {
     uint32_t jump, code, wasm; /* the jcc to it, the trap, the wasm offset */
 } trap_stub;
@@ -92,6 +101,9 @@ typedef struct backend {
      * (a split one, or one saved around a call in a deeper loop: its slot
      * is where calls save it, which then store nothing). */
     bool *stored_at_def;
+    uint32_t *late;        /* per block: the end of its last back edge's source, or 0 */
+    VEC(reload) reloads;   /* reload.c */
+    bool *reload_entry;    /* per block: reloads load at its end */
     int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */
     /* per value: 1 + the position in the order of the block whose code
      * saved it last (emit_call.c): a value saved earlier in the block is
@@ -145,6 +157,7 @@ int be_rmw_alu(uint16_t op);
 ir_ref be_rmw_load(ir_func *f, ir_ref r, const uint32_t *uses);
 bool compute_intervals(backend *be);   /* live.c */
 bool allocate_registers(backend *be);  /* regalloc.c */
+bool plan_reloads(backend *be);        /* reload.c */
 bool emit_function(backend *be);       /* emit.c */
 /* Which of rcx and rdx (bits 1 << RCX, 1 << RDX) instruction v's code
  * writes as temporaries; for a folded load or a fused comparison, its

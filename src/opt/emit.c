@@ -387,26 +387,56 @@ static void emit_stubs(backend *be)
     }
 }
 
-static int compare_u64(const void *a, const void *b)
+/* A change of a value's place at a position: a split value to its slot,
+ * a reloaded one into its register for a loop and back (reload.c). */
+typedef struct place_event {
+    uint32_t pos;
+    ir_ref v;
+    int reg;
+} place_event;
+
+static int compare_events(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
+    const place_event *x = a, *y = b;
+    if (x->pos != y->pos)
+        return (x->pos > y->pos) - (x->pos < y->pos);
+    return (x->reg != NO_REG) - (y->reg != NO_REG); /* to a slot first */
 }
 
-/* The values split by regalloc.c, each as its split position << 32 | the
- * value, in order (NULL when out of memory). */
-static uint64_t *splits_in_order(backend *be, uint32_t *n)
+/* The changes of place, in order of position (NULL when out of memory). */
+static place_event *place_events(backend *be, uint32_t *n)
 {
     ir_func *f = be->ir;
-    uint64_t *splits = malloc(((size_t)f->ninsts + 1) * sizeof *splits);
-    if (!splits)
+    place_event *e = malloc(((size_t)f->ninsts + 2 * be->reloads.n + 1) * sizeof *e);
+    if (!e)
         return NULL;
     *n = 0;
     for (ir_ref v = 1; v < f->ninsts; v++)
         if (be->split_at[v])
-            splits[(*n)++] = (uint64_t)be->split_at[v] << 32 | v;
-    qsort(splits, *n, sizeof *splits, compare_u64);
-    return splits;
+            e[(*n)++] = (place_event){be->split_at[v], v, NO_REG};
+    for (uint32_t i = 0; i < be->reloads.n; i++) {
+        const reload *r = &be->reloads.v[i];
+        e[(*n)++] = (place_event){r->from, r->v, r->reg};
+        e[(*n)++] = (place_event){r->to + 1, r->v, NO_REG};
+    }
+    qsort(e, *n, sizeof *e, compare_events);
+    return e;
+}
+
+/* The loads of the values reloaded for a loop that block b enters. */
+static void load_reloads(backend *be, uint32_t b)
+{
+    for (uint32_t i = 0; i < be->reloads.n; i++) {
+        const reload *r = &be->reloads.v[i];
+        if (r->entry != b)
+            continue;
+        uint8_t t = inst(be, r->v)->type;
+        x86_rm slot = M_(RBP, be->slot[r->v]);
+        if (r->reg >= 16)
+            x86_movs_load(be->cb, t == WASM_F64, r->reg - 16, slot); /* movsd reg, [slot] */
+        else
+            x86_mov_rr(be->cb, size_of(t), r->reg, slot);            /* mov reg, [slot] */
+    }
 }
 
 /* A value just computed into its register to its slot too (regalloc.c:
@@ -442,9 +472,9 @@ bool emit_function(backend *be)
         if (i == 0 || !be_is_trampoline(be, be->order[i]))
             be->order[n++] = be->order[i];
     be->norder = n;
-    uint32_t nsplits, next_split = 0;
-    uint64_t *splits = splits_in_order(be, &nsplits);
-    if (!splits)
+    uint32_t nevents, next_event = 0;
+    place_event *events = place_events(be, &nevents);
+    if (!events)
         return be_fail(be, "out of memory");
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
@@ -458,18 +488,21 @@ bool emit_function(backend *be)
         be->cur_block = i;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
-            /* split values whose slots hold them from here on */
-            while (next_split < nsplits && splits[next_split] >> 32 <= 2 * be->pos[r])
-                be->reg[(uint32_t)splits[next_split++]] = NO_REG;
-            if (ir_is_terminator(in->op))
+            /* values whose places change here */
+            for (; next_event < nevents && events[next_event].pos <= 2 * be->pos[r]; next_event++)
+                be->reg[events[next_event].v] = (int8_t)events[next_event].reg;
+            if (ir_is_terminator(in->op)) {
+                if (be->reload_entry[b])
+                    load_reloads(be, b);
                 emit_terminator(be, b, in, i + 1 < be->norder ? be->order[i + 1] : UINT32_MAX);
-            else
+            } else {
                 emit_inst(be, r, in);
+            }
             if (be->stored_at_def[r] && be->reg[r] != NO_REG && in->op != IR_PARAM)
                 store_at_def(be, r, in);
         }
     }
-    free(splits);
+    free(events);
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
     be_emit_lazy_paths(be);

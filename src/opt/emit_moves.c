@@ -18,7 +18,7 @@ bool be_is_trampoline(backend *be, uint32_t b)
     ir_func *f = be->ir;
     const ir_block *blk = &f->blocks[b];
     if (blk->first != blk->last || !blk->first || ir_at(f, blk->first)->op != WASM_OP_BR ||
-        blk->succs[0] == b)
+        blk->succs[0] == b || be->reload_entry[b])
         return false;
     const ir_block *to = &f->blocks[blk->succs[0]];
     uint32_t k = 0;

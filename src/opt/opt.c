@@ -109,6 +109,9 @@ static void backend_free(backend *be)
     free(be->slot);
     free(be->split_at);
     free(be->stored_at_def);
+    free(be->late);
+    free(be->reloads.v);
+    free(be->reload_entry);
     free(be->save_slot);
     free(be->saved_in);
     free(be->mark);
@@ -146,8 +149,8 @@ static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
     bool ok = go_on(&be) && order_blocks(&be) && be_select(&be) && go_on(&be) &&
-              compute_intervals(&be) && go_on(&be) && allocate_registers(&be) && go_on(&be) &&
-              emit_function(&be);
+              compute_intervals(&be) && go_on(&be) && allocate_registers(&be) && plan_reloads(&be) &&
+              go_on(&be) && emit_function(&be);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;

@@ -211,13 +211,12 @@ bool allocate_registers(backend *be)
     be->save_slot = calloc(nv, sizeof *be->save_slot);
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
-    uint32_t *need = temp_counts(be), *late = back_edge_ends(be);
+    uint32_t *need = temp_counts(be), *late = be->late = back_edge_ends(be);
     if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
         !be->save_first ||
         !be->save_count || !need || !late) {
         free(phi_of);
         free(need);
-        free(late);
         return be_fail(be, "out of memory");
     }
     ir_ref active[NREGS];
@@ -231,7 +230,6 @@ bool allocate_registers(backend *be)
             if (is_call_op(in->op) && !record_saves(be, v, active, nactive)) {
                 free(phi_of);
                 free(need);
-                free(late);
                 return false;
             }
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
@@ -305,7 +303,6 @@ bool allocate_registers(backend *be)
     }
     free(phi_of);
     free(need);
-    free(late);
     /* parameters without a register stay in their home */
     for (ir_ref v = 1; v < nv; v++) {
         ir_inst *in = ir_at(f, v);

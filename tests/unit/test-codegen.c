@@ -3386,6 +3386,82 @@ START_TEST(split_at_a_call)
 }
 END_TEST
 
+/* Values spilled by pressure before a loop that has room for them (tier
+ * 2 loads them into free registers on the loop's entry edge): w and v,
+ * live across RELOAD_BLOCKS of put_pressure's blocks (long intervals with
+ * few uses: the first to be split), are read in every iteration of a loop
+ * with few values of its own, and once more after it. */
+enum { RELOAD_BLOCKS = 4 };
+
+static char *reload_wat(void)
+{
+    static char buf[32768];
+    size_t n = 0, size = sizeof buf;
+#define PUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+    PUT("(module\n"
+        "  (func (export \"reload\") (param $x i64) (param $y f64) (param $n i32) (result i64)\n"
+        "    (local $w i64) (local $v f64) (local $i i32) (local $acc i64) (local $facc f64)\n"
+        "    (local $s i64) (local $fs f64) (local $t i64) (local $ft f64)\n");
+    for (int k = 0; k < SPLIT_NI; k++)
+        PUT("    (local $a%d i64)\n", k);
+    for (int k = 0; k < SPLIT_NF; k++)
+        PUT("    (local $f%d f64)\n", k);
+    PUT("    (local.set $w (i64.mul (local.get $x) (i64.const 0x9e3779b97f4a7c15)))\n"
+        "    (local.set $v (f64.mul (local.get $y) (f64.const 1.5)))\n"
+        "    (local.set $acc (i64.add (local.get $x) (i64.const 1)))\n"
+        "    (local.set $facc (f64.add (local.get $y) (f64.const 2)))\n");
+    for (int k = 0; k < RELOAD_BLOCKS; k++)
+        n = put_pressure(buf, n, size, "    ");
+    PUT("    (local.set $s (local.get $acc)) (local.set $fs (local.get $facc))\n"
+        "    (loop $l\n"
+        "      (local.set $t (i64.add (local.get $t) (i64.xor (local.get $w)\n"
+        "        (i64.extend_i32_u (local.get $i)))))\n"
+        "      (local.set $ft (f64.add (local.get $ft) (f64.mul (local.get $v)\n"
+        "        (f64.convert_i32_u (local.get $i)))))\n"
+        "      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+        "    (i64.add (i64.add (local.get $t) (i64.xor (local.get $s) (local.get $w)))\n"
+        "      (i64.reinterpret_f64 (f64.add (f64.add (local.get $ft) (local.get $fs))\n"
+        "        (local.get $v))))))\n");
+#undef PUT
+    ck_assert_uint_lt(n, size);
+    return buf;
+}
+
+static uint64_t reload_ref(uint64_t x, double y, uint32_t n)
+{
+    uint64_t w = x * 0x9e3779b97f4a7c15u, acc = x + 1, t = 0;
+    double v = y * 1.5, facc = y + 2, ft = 0;
+    for (int k = 0; k < RELOAD_BLOCKS; k++)
+        split_pressure(&acc, &facc, 0);
+    uint32_t i = 0;
+    do {
+        t += w ^ i;
+        double m = v * (double)i;
+        ft = ft + m;
+        i++;
+    } while (i < n);
+    double last = ft + facc;
+    last = last + v;
+    uint64_t bits;
+    memcpy(&bits, &last, sizeof bits);
+    return t + (acc ^ w) + bits;
+}
+
+START_TEST(reload_for_a_loop)
+{
+    fixture fx;
+    fx_open(&fx, reload_wat(), "reload_for_a_loop");
+    static const struct { uint64_t x; double y; uint32_t n; } cases[] = {
+        {1, 1.0, 1}, {0x123456789abcdefu, -2.75, 2}, {7, 0.125, 17}, {~0ull, 1e300, 40}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        EXPECT(&fx, "reload", VALS(v_u64(reload_ref(cases[k].x, cases[k].y, cases[k].n))),
+               VALS(v_i64((int64_t)cases[k].x), v_f64(cases[k].y), v_u32(cases[k].n)));
+    ck_assert_uint_eq(reload_ref(7, 0.125, 17), 2354864171029127711u); /* the C reference against tier 1 */
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *codegen_suite(void)
 {
     Suite *s = suite_create("codegen");
@@ -3443,6 +3519,7 @@ static Suite *codegen_suite(void)
     tcase_add_test(tier2, split_live_ranges);
     tcase_add_test(tier2, br_table_compare_chains);
     tcase_add_test(tier2, split_at_a_call);
+    tcase_add_test(tier2, reload_for_a_loop);
     suite_add_tcase(s, tier2);
     return s;
 }
