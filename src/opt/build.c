@@ -196,12 +196,12 @@ static ir_ref read_local(builder *b, uint32_t block, uint32_t local)
 {
     if (b->defs[block] && b->defs[block][local])
         return b->defs[block][local];
-    if (b->outer[block]) /* after an inlined call: the call's block */
-        return read_local(b, b->outer[block] - 1, local);
     ir_block *blk = &b->f->blocks[block];
     uint8_t type = b->local_types[local];
     ir_ref v;
-    if (!blk->sealed) {
+    if (b->outer[block]) { /* after an inlined call: the call's block */
+        v = read_local(b, b->outer[block] - 1, local);
+    } else if (!blk->sealed) {
         v = emit(b, block, IR_PHI, type, 0, NULL, 0);
         incomplete *p = wasm_arena_alloc(&b->f->arena, 1, sizeof *p);
         if (!v || !p)
