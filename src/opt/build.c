@@ -880,7 +880,8 @@ static bool build_code(builder *b, wasm_reader *r)
             if (!wasm_decode_instr(r, b->m->features, &ins))
                 return fail(b, "malformed body");
         }
-        if (b->inl_ctl != DEAD && !ir_inline_entry(b->f, b->inl_func, b->pos, b->inl_call, &b->pos))
+        if (b->inl_ctl != DEAD &&
+            !ir_inline_entry(b->f, b->inl_func, b->pos, b->inl_call, &b->pos))
             return oom(b);
         if ((b->cur != DEAD && !meter_count(b, ins.op)) || !instr(b, &ins))
             return false;
