@@ -133,29 +133,44 @@ static void worker_free(void *worker)
     fn_free(worker);
 }
 
-/* Appends the chunks' trap and address entries, offsets moved by each
- * chunk's base. */
+/* An address-map value of a chunk whose inline entries start at `base`
+ * in the module's table. */
+static uint32_t rebase_wasm(uint32_t wasm, uint32_t base)
+{
+    return wasm != COMPILED_NO_FRAME && (wasm & COMPILED_INLINED) ? wasm + base : wasm;
+}
+
+/* Appends the chunks' trap, address and inline entries, offsets moved by
+ * each chunk's base and inline indices by the entries before the chunk's. */
 static bool join_traps(const job *j, const uint32_t *base, compiled_code *out)
 {
-    size_t ntraps = 0, naddrs = 0;
+    size_t ntraps = 0, naddrs = 0, ninlines = 0;
     for (uint32_t k = 0; k < j->nchunks; k++) {
         ntraps += j->outs[k].out.traps.n;
         naddrs += j->outs[k].out.addrs.n;
+        ninlines += j->outs[k].out.inlines.n;
     }
-    if (ntraps > UINT32_MAX || naddrs > UINT32_MAX)
+    if (ntraps > UINT32_MAX || naddrs > UINT32_MAX || ninlines > COMPILED_INLINED)
         return false;
     out->traps = malloc((ntraps + 1) * sizeof *out->traps);
     out->addrs = malloc((naddrs + 1) * sizeof *out->addrs);
-    if (!out->traps || !out->addrs)
+    out->inlines = malloc((ninlines + 1) * sizeof *out->inlines);
+    if (!out->traps || !out->addrs || !out->inlines)
         return false;
     for (uint32_t k = 0; k < j->nchunks; k++) {
         const module_out *o = &j->outs[k].out;
+        uint32_t inl = out->ninlines;
         for (uint32_t i = 0; i < o->traps.n; i++)
             out->traps[out->ntraps++] = (compiled_trap){o->traps.v[i].offset + base[k],
                                                         o->traps.v[i].code};
         for (uint32_t i = 0; i < o->addrs.n; i++)
             out->addrs[out->naddrs++] = (compiled_addr){o->addrs.v[i].native + base[k],
-                                                        o->addrs.v[i].wasm};
+                                                        rebase_wasm(o->addrs.v[i].wasm, inl)};
+        for (uint32_t i = 0; i < o->inlines.n; i++) {
+            compiled_inline e = o->inlines.v[i];
+            e.call = rebase_wasm(e.call, inl);
+            out->inlines[out->ninlines++] = e;
+        }
     }
     return true;
 }
@@ -263,6 +278,7 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
         cb_free(&j.outs[k].out.code);
         free(j.outs[k].out.traps.v);
         free(j.outs[k].out.addrs.v);
+        free(j.outs[k].out.inlines.v);
         free(j.outs[k].out.relocs.v);
     }
     free(j.outs);
@@ -287,5 +303,6 @@ void compiled_code_free(compiled_code *c)
     free(c->func_starts);
     free(c->traps);
     free(c->addrs);
+    free(c->inlines);
     memset(c, 0, sizeof *c);
 }

@@ -34,15 +34,31 @@ typedef struct compiled_addr {
  * function the replacement's frame shows): backtraces skip it. */
 #define COMPILED_NO_FRAME UINT32_MAX
 
+/* An instruction of a function that tier 2 inlined into its caller. The
+ * address map of inlined code holds COMPILED_INLINED | i instead of a wasm
+ * offset, i indexing the code's (or piece's) compiled_inline table: the
+ * frame of `func` at `wasm`, above the frame that `call` gives, `call`
+ * being an address-map value itself (the offset of the call instruction in
+ * the function containing the code, or an inlined one's entry). Tier 2
+ * inlines only in modules smaller than 2 GiB, and a table is only looked
+ * in when it has entries, so a plain offset never reads as one. */
+#define COMPILED_INLINED 0x80000000u
+typedef struct compiled_inline {
+    uint32_t func; /* module index */
+    uint32_t wasm;
+    uint32_t call;
+} compiled_inline;
+
 /* Code added to a compiled module while it runs (tiered execution): one
  * function's tier-2 code or osr entry with its own tables, offsets from
  * compiled_code.code. */
 typedef struct compiled_piece {
     uint32_t start, end;
     uint32_t func; /* module index */
-    uint32_t ntraps, naddrs;
+    uint32_t ntraps, naddrs, ninlines;
     compiled_trap *traps;
     compiled_addr *addrs;
+    compiled_inline *inlines;
 } compiled_piece;
 
 /* The pieces, in the reservation past the module's code, in ascending
@@ -74,6 +90,8 @@ typedef struct compiled_code {
     compiled_trap *traps; /* sorted by offset */
     uint32_t naddrs;
     compiled_addr *addrs; /* sorted by native */
+    uint32_t ninlines;
+    compiled_inline *inlines;
 } compiled_code;
 
 /* What compiled code depends on besides the module. */
@@ -113,9 +131,17 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
 /* Lookups for trap recording and backtraces: async-signal-safe. */
 /* The trap code at code offset `offset`, or 0 when it is not a trap site. */
 uint32_t compiled_trap_at(const compiled_code *c, uint32_t offset);
-/* The defined function (module index) containing `offset` and the wasm byte
- * offset recorded at or before it; false when the offset is outside. */
-bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
-                     uint32_t *wasm_offset);
+/* A wasm frame: a function (module index) at a module byte offset. */
+typedef struct compiled_frame {
+    uint32_t func;
+    uint32_t wasm;
+} compiled_frame;
+/* How many wasm frames code offset `offset` stands for (one, or more in
+ * code that inlined calls), up to `max` of them written to frames,
+ * innermost first: the defined function containing it at the wasm offset
+ * recorded at or before it. 0 when the offset is outside every function or
+ * has no wasm frame of its own. */
+uint32_t compiled_frames(const compiled_code *c, uint32_t offset, compiled_frame *frames,
+                         uint32_t max);
 
 #endif

@@ -76,30 +76,46 @@ static uint32_t addrs_at_most(const compiled_addr *addrs, uint32_t n, uint32_t k
     return lo;
 }
 
-bool compiled_locate(const compiled_code *c, uint32_t offset, uint32_t *func,
-                     uint32_t *wasm_offset)
+uint32_t compiled_frames(const compiled_code *c, uint32_t offset, compiled_frame *frames,
+                         uint32_t max)
 {
     const compiled_addr *addrs = c->addrs;
-    uint32_t naddrs = c->naddrs, start;
+    const compiled_inline *inlines = c->inlines;
+    uint32_t naddrs = c->naddrs, ninlines = c->ninlines, start, func;
     if (offset < c->code_size) {
         uint32_t i = starts_at_most(c->func_starts, c->nfuncs, offset);
         if (i == 0)
-            return false; /* before the first function: the trap thunk or padding */
+            return 0; /* before the first function: the trap thunk or padding */
         start = c->func_starts[i - 1];
-        *func = c->first_func + (i - 1);
+        func = c->first_func + (i - 1);
     } else {
         const compiled_piece *p = piece_at(c, offset);
         if (!p)
-            return false;
+            return 0;
         start = p->start;
-        *func = p->func;
+        func = p->func;
         addrs = p->addrs;
         naddrs = p->naddrs;
+        inlines = p->inlines;
+        ninlines = p->ninlines;
     }
     /* The last address-map entry at or before offset, if it is in this
      * function: a trap site or a call's last byte (return address - 1)
      * maps exactly; anything between them gets the instruction before. */
     uint32_t j = addrs_at_most(addrs, naddrs, offset);
-    *wasm_offset = j > 0 && addrs[j - 1].native >= start ? addrs[j - 1].wasm : 0;
-    return *wasm_offset != COMPILED_NO_FRAME;
+    uint32_t wasm = j > 0 && addrs[j - 1].native >= start ? addrs[j - 1].wasm : 0;
+    if (wasm == COMPILED_NO_FRAME)
+        return 0;
+    uint32_t n = 0;
+    /* inlined code: the inlined functions' frames, then their callers' */
+    while (ninlines && (wasm & COMPILED_INLINED)) {
+        const compiled_inline *in = &inlines[wasm & ~COMPILED_INLINED];
+        if (n < max)
+            frames[n] = (compiled_frame){in->func, in->wasm};
+        n++;
+        wasm = in->call;
+    }
+    if (n < max)
+        frames[n] = (compiled_frame){func, wasm};
+    return n + 1;
 }

@@ -37,6 +37,7 @@ typedef struct module_out {
     uint32_t trap_thunk; /* code offset of the jump to wj__trap_trampoline */
     VEC(compiled_trap) traps;
     VEC(compiled_addr) addrs;
+    VEC(compiled_inline) inlines; /* what addrs' COMPILED_INLINED values index */
     VEC(call_reloc) relocs;
 } module_out;
 

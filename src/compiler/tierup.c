@@ -51,6 +51,7 @@ void tier_up_extra_free(compiled_extra *e)
     for (uint32_t i = 0; i < e->npieces; i++) {
         free(e->pieces[i].traps);
         free(e->pieces[i].addrs);
+        free(e->pieces[i].inlines);
     }
     free(e->pieces);
     free(e->entries);
@@ -64,17 +65,22 @@ static bool piece_tables(compiled_piece *p, const module_out *o, uint32_t base)
 {
     p->traps = malloc(((size_t)o->traps.n + 1) * sizeof *p->traps);
     p->addrs = malloc(((size_t)o->addrs.n + 1) * sizeof *p->addrs);
-    if (!p->traps || !p->addrs) {
+    p->inlines = malloc(((size_t)o->inlines.n + 1) * sizeof *p->inlines);
+    if (!p->traps || !p->addrs || !p->inlines) {
         free(p->traps);
         free(p->addrs);
+        free(p->inlines);
         return false;
     }
     for (uint32_t i = 0; i < o->traps.n; i++)
         p->traps[i] = (compiled_trap){o->traps.v[i].offset + base, o->traps.v[i].code};
     for (uint32_t i = 0; i < o->addrs.n; i++)
         p->addrs[i] = (compiled_addr){o->addrs.v[i].native + base, o->addrs.v[i].wasm};
+    if (o->inlines.n)
+        memcpy(p->inlines, o->inlines.v, o->inlines.n * sizeof *p->inlines);
     p->ntraps = o->traps.n;
     p->naddrs = o->addrs.n;
+    p->ninlines = o->inlines.n;
     return true;
 }
 
@@ -113,6 +119,7 @@ static const uint8_t *place(compiled_code *c, const module_out *o, uint32_t func
     if (mprotect(at, size, PROT_READ | PROT_EXEC) != 0) {
         free(p->traps);
         free(p->addrs);
+        free(p->inlines);
         *why = "cannot map code executable";
         return NULL;
     }
@@ -156,6 +163,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
     cb_free(&o.code);
     free(o.traps.v);
     free(o.addrs.v);
+    free(o.inlines.v);
     free(o.relocs.v);
     free(plans);
     return code ? code + start : NULL;

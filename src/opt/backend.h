@@ -188,4 +188,9 @@ static inline bool is_const_op(uint16_t op)
     return (op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST) || op == WASM_OP_REF_NULL;
 }
 
+/* Once f's code is emitted into o, its address map from entry `addrs` on:
+ * the inline entries it names go to o's, renumbered (inline.c); false when
+ * out of memory. */
+bool opt_inline_out(ir_func *f, module_out *o, uint32_t addrs);
+
 #endif

@@ -13,6 +13,15 @@
  * of its header. Phis that turn out to merge a single value are removed
  * at the end.
  *
+ * A direct call of a small leaf function (inline.c says which) is built
+ * as the callee's body in place, like a block whose results are the
+ * call's: its locals are a namespace of their own, defined in its entry
+ * block (the arguments, zeros), and `return` branches to its end. The
+ * caller's locals are the same after it as at the call: the block after
+ * it reads them from the call's block (builder.outer). Its instructions'
+ * positions are inline entries (inline.c) naming the callee's offsets and
+ * the call's, and its metering is tier 1's for the call and the callee.
+ *
  * An on-stack-replacement entry (ir_build_osr) is the same build with one
  * more entry: block 0 defines every local as a parameter and jumps to the
  * loop's header when the loop is reached, while the function's own entry
@@ -50,9 +59,10 @@ typedef struct builder {
     const wasm_module *m;
     const char *why;
     uint32_t nlocals; /* parameters included */
-    uint8_t *local_types;
+    const uint8_t *local_types;
     ir_ref **defs;          /* per block: per local, its current value (or NULL) */
     incomplete **pending;   /* per block: incomplete phis */
+    uint32_t *outer;        /* per block: 1 + the block whose locals it has, or 0 */
     uint32_t defs_cap;
     uint64_t defs_left; /* entries the per-block tables may still take */
     ir_ref *stack;
@@ -60,7 +70,7 @@ typedef struct builder {
     bctl *ctls;
     uint32_t nctls, ctls_cap;
     uint32_t cur; /* the current block; UINT32_MAX in unreachable code */
-    uint32_t pos; /* module offset of the current instruction */
+    uint32_t pos; /* module offset of the current instruction, or its inline entry */
     bool fuel, epochs; /* metering (tier 1's, see "metering" below) */
     ir_ref run;        /* the current fuel run's IR_FUEL(_CHECK), or 0 */
     uint32_t run_cost;
@@ -68,6 +78,11 @@ typedef struct builder {
     bool osr;          /* building an OSR entry (ir_build_osr) */
     uint32_t osr_loop; /* its loop's module offset */
     bool osr_found;
+    /* inlining: what callees' code may still take, in bytes; while one is
+     * built, its label's control entry (DEAD otherwise), its index and the
+     * call's position */
+    uint64_t inline_budget;
+    uint32_t inl_ctl, inl_func, inl_call;
 } builder;
 
 #define DEAD UINT32_MAX
@@ -100,6 +115,9 @@ static uint32_t new_block(builder *b)
         return DEAD;
     cap = b->defs_cap;
     if (!grow(b, (void **)&b->pending, &cap, sizeof *b->pending, k + 1))
+        return DEAD;
+    cap = b->defs_cap;
+    if (!grow(b, (void **)&b->outer, &cap, sizeof *b->outer, k + 1))
         return DEAD;
     b->defs_cap = cap;
     return k;
@@ -181,7 +199,9 @@ static ir_ref read_local(builder *b, uint32_t block, uint32_t local)
     ir_block *blk = &b->f->blocks[block];
     uint8_t type = b->local_types[local];
     ir_ref v;
-    if (!blk->sealed) {
+    if (b->outer[block]) { /* after an inlined call: the call's block */
+        v = read_local(b, b->outer[block] - 1, local);
+    } else if (!blk->sealed) {
         v = emit(b, block, IR_PHI, type, 0, NULL, 0);
         incomplete *p = wasm_arena_alloc(&b->f->arena, 1, sizeof *p);
         if (!v || !p)
@@ -597,9 +617,77 @@ static bool op_fixed(builder *b, const wasm_instr *ins)
     return type == WASM_ANY || push(b, r);
 }
 
+/* The types of function `func`'s locals, parameters first. */
+static void func_local_types(const wasm_module *m, uint32_t func, uint8_t *types)
+{
+    const wasm_functype *t = wasm_func_type(m, func);
+    if (t->nparams)
+        memcpy(types, t->params, t->nparams);
+    uint32_t k = t->nparams;
+    for (uint32_t i = 0; i < m->funcs[func].nlocal_runs; i++) {
+        const wasm_local_run *run = &m->funcs[func].local_runs[i];
+        memset(types + k, run->type, run->count);
+        k += run->count;
+    }
+}
+
+static bool build_code(builder *b, wasm_reader *r);
+
+/* A call of `callee` built in place: a block whose results are the call's,
+ * whose entry, jumped to from the call's block, defines the callee's
+ * locals: the arguments, then zeros. */
+static bool inline_call(builder *b, uint32_t callee)
+{
+    const wasm_module *m = b->m;
+    const wasm_func *func = &m->funcs[callee];
+    const wasm_functype *t = wasm_func_type(m, callee);
+    uint32_t call_block = b->cur, end = new_block(b), entry = new_block(b);
+    if (end == DEAD || entry == DEAD ||
+        !grow(b, (void **)&b->ctls, &b->ctls_cap, sizeof *b->ctls, b->nctls + 1))
+        return false;
+    b->outer[end] = call_block + 1;
+    b->height -= t->nparams;
+    b->ctls[b->nctls++] = (bctl){.kind = WASM_OP_BLOCK, .height = b->height,
+                                 .nresults = t->nresults, .results = t->results,
+                                 .target = end, .else_block = DEAD};
+    if (!terminate(b, WASM_OP_BR, 0, NULL, 1, &entry) ||
+        !(ir_add_pred(b->f, entry, call_block) || oom(b)) || !seal(b, entry))
+        return false;
+    meter_run(b); /* the call ends the caller's run */
+    uint32_t nlocals = t->nparams + func->nlocals;
+    uint8_t *types = wasm_arena_alloc(&b->f->arena, (size_t)nlocals + 1, 1);
+    if (!types)
+        return oom(b);
+    func_local_types(m, callee, types);
+    const uint8_t *caller_types = b->local_types;
+    uint32_t caller_nlocals = b->nlocals, call = b->pos;
+    b->local_types = types;
+    b->nlocals = nlocals;
+    b->cur = entry;
+    b->inl_ctl = b->nctls - 1, b->inl_func = callee, b->inl_call = call;
+    /* its entry's checks are tier 1's at the callee's entry */
+    bool ok = ir_inline_entry(b->f, callee, func->body, call, &b->pos) || oom(b);
+    for (uint32_t i = 0; i < nlocals && ok; i++) {
+        ir_ref v = i < t->nparams ? b->stack[b->height + i] : konst(b, types[i], 0);
+        ok = v && write_local(b, entry, i, v);
+    }
+    wasm_error rerr = {0};
+    wasm_reader r = {.base = m->bytes, .p = m->bytes + func->body,
+                     .end = m->bytes + func->body_end, .err = &rerr};
+    ok = ok && meter_check(b) && build_code(b, &r);
+    b->local_types = caller_types;
+    b->nlocals = caller_nlocals;
+    b->inl_ctl = DEAD;
+    b->pos = call;
+    meter_run(b); /* what follows the call is a run of its own */
+    return ok;
+}
+
 static bool op_call(builder *b, const wasm_instr *ins)
 {
     bool indirect = ins->op == WASM_OP_CALL_INDIRECT;
+    if (!indirect && ir_inline_candidate(b->m, ins->index, &b->inline_budget))
+        return inline_call(b, ins->index);
     const wasm_functype *t = indirect ? &b->m->types[ins->call_indirect.type]
                                       : wasm_func_type(b->m, ins->index);
     uint32_t n = t->nparams + indirect;
@@ -661,6 +749,9 @@ static bool op_const(builder *b, const wasm_instr *ins)
 static bool instr(builder *b, const wasm_instr *ins)
 {
     uint16_t op = ins->op;
+    const char *declined = ir_build_declines(ins);
+    if (declined)
+        return fail(b, declined);
     switch (op) {
     case WASM_OP_NOP: return true;
     case WASM_OP_BLOCK: return op_block(b, ins);
@@ -672,6 +763,8 @@ static bool instr(builder *b, const wasm_instr *ins)
     case WASM_OP_BR_IF: return op_br_if(b, ins->index);
     case WASM_OP_BR_TABLE: return op_br_table(b, ins);
     case WASM_OP_RETURN: {
+        if (b->inl_ctl != DEAD) /* in an inlined callee: to its end */
+            return op_br(b, b->nctls - 1 - b->inl_ctl);
         uint32_t n = b->f->type->nresults;
         if (!terminate(b, WASM_OP_RETURN, n, b->stack + b->height - n, 0, NULL))
             return false;
@@ -718,11 +811,17 @@ static bool instr(builder *b, const wasm_instr *ins)
     if ((op >= WASM_OP_REF_NULL && op <= WASM_OP_REF_FUNC) || op == WASM_OP_TABLE_GET ||
         op == WASM_OP_TABLE_SET || (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL))
         return op_reference(b, ins);
-    /* SIMD stays with tier 1 for now. */
-    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && (op & 0xff) > 7 && op != WASM_OP_MEMORY_FILL) ||
-        ins->info->nin == WASM_CUSTOM_SIG)
-        return fail(b, ins->info->name ? ins->info->name : "an unknown instruction");
     return op_fixed(b, ins);
+}
+
+const char *ir_build_declines(const wasm_instr *ins)
+{
+    /* SIMD stays with tier 1 for now, as does what instr() has no case
+     * for (every other instruction of custom signature has one). */
+    uint16_t op = ins->op;
+    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && op > WASM_OP_TABLE_FILL))
+        return ins->info->name ? ins->info->name : "an unknown instruction";
+    return NULL;
 }
 
 /* Phis whose operands are one value besides themselves go (Braun et al.'s
@@ -765,6 +864,31 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl)
     }
 }
 
+/* Builds the instructions r reads until the control entry open at its
+ * start closes. */
+static bool build_code(builder *b, wasm_reader *r)
+{
+    uint32_t depth = b->nctls - 1;
+    while (b->nctls > depth) {
+        wasm_instr ins;
+        if (b->cur == DEAD) {
+            ins.op = wasm_skip_dead(r, b->m->features, &b->pos);
+            if (!ins.op)
+                return fail(b, "malformed body");
+        } else {
+            b->pos = (uint32_t)wasm_reader_pos(r);
+            if (!wasm_decode_instr(r, b->m->features, &ins))
+                return fail(b, "malformed body");
+        }
+        if (b->inl_ctl != DEAD &&
+            !ir_inline_entry(b->f, b->inl_func, b->pos, b->inl_call, &b->pos))
+            return oom(b);
+        if ((b->cur != DEAD && !meter_count(b, ins.op)) || !instr(b, &ins))
+            return false;
+    }
+    return true;
+}
+
 static bool build_body(builder *b)
 {
     ir_func *f = b->f;
@@ -794,24 +918,8 @@ static bool build_body(builder *b)
     b->ctls[b->nctls++] = (bctl){.nresults = f->type->nresults, .results = f->type->results,
                                  .else_block = DEAD};
     b->ctls[0].target = new_block(b); /* where a br to the function's label returns */
-    if (b->ctls[0].target == DEAD || !meter_check(b))
+    if (b->ctls[0].target == DEAD || !meter_check(b) || !build_code(b, &r))
         return false;
-    while (b->nctls) {
-        wasm_instr ins;
-        if (b->cur == DEAD) {
-            ins.op = wasm_skip_dead(&r, b->m->features, &b->pos);
-            if (!ins.op)
-                return fail(b, "malformed body");
-        } else {
-            b->pos = (uint32_t)wasm_reader_pos(&r);
-            if (!wasm_decode_instr(&r, b->m->features, &ins))
-                return fail(b, "malformed body");
-            if (!meter_count(b, ins.op))
-                return false;
-        }
-        if (!instr(b, &ins))
-            return false;
-    }
     run_close(b);
     /* Branches to the function's label return what they carry. */
     bctl *c = &b->ctls[0];
@@ -883,19 +991,15 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     f->type = wasm_func_type(m, index);
     const wasm_func *func = &m->funcs[index];
     builder b = {.f = f, .m = m, .defs_left = DEFS_BUDGET, .fuel = fuel, .epochs = epochs,
-                 .osr = osr, .osr_loop = osr_loop};
+                 .osr = osr, .osr_loop = osr_loop, .inl_ctl = DEAD,
+                 .inline_budget = ir_inline_budget(m, index)};
     /* Validation bounds the count of locals well below 2^32. */
     b.nlocals = f->type->nparams + func->nlocals;
-    b.local_types = malloc((size_t)b.nlocals + 1);
-    bool ok = b.local_types != NULL || oom(&b);
+    uint8_t *local_types = malloc((size_t)b.nlocals + 1);
+    b.local_types = local_types;
+    bool ok = local_types != NULL || oom(&b);
     if (ok) {
-        if (f->type->nparams)
-            memcpy(b.local_types, f->type->params, f->type->nparams);
-        uint32_t k = f->type->nparams;
-        for (uint32_t i = 0; i < func->nlocal_runs; i++) {
-            memset(b.local_types + k, func->local_runs[i].type, func->local_runs[i].count);
-            k += func->local_runs[i].count;
-        }
+        func_local_types(m, index, local_types);
         for (uint32_t i = 0; i < b.nlocals && ok; i++)
             if (b.local_types[i] == WASM_V128)
                 ok = fail(&b, "v128 locals");
@@ -927,9 +1031,10 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
         free(b.ctls[i].vals);
     if (b.ctls && b.nctls == 0)
         free(b.ctls[0].vals); /* the function's, kept past its end */
-    free(b.local_types);
+    free(local_types);
     free(b.defs);
     free(b.pending);
+    free(b.outer);
     free(b.stack);
     free(b.ctls);
     if (!ok) {

@@ -137,6 +137,7 @@ void ir_free(ir_func *f)
 {
     free(f->insts);
     free(f->blocks);
+    free(f->inlines);
     wasm_arena_free(&f->arena);
     memset(f, 0, sizeof *f);
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "compiler/compiler.h"
 #include "wasm/arena.h"
 #include "wasm/module.h"
 #include "wasm/opcodes.h"
@@ -89,6 +90,10 @@ typedef struct ir_func {
     uint32_t ninsts, insts_cap;
     ir_block *blocks; /* [0] is the entry */
     uint32_t nblocks, blocks_cap;
+    /* the instructions of inlined calls (inline.c), which their wasm
+     * fields give as COMPILED_INLINED | index */
+    compiled_inline *inlines;
+    uint32_t ninlines, inlines_cap;
 } ir_func;
 
 static inline ir_inst *ir_at(ir_func *f, ir_ref r) { return &f->insts[r]; }
@@ -141,6 +146,21 @@ static inline bool ir_build(ir_func *f, const wasm_module *m, uint32_t index, co
 bool ir_build_osr(ir_func *f, const wasm_module *m, uint32_t index, uint32_t loop_offset,
                   bool fuel, bool epochs, const char **why);
 void ir_free(ir_func *f);
+/* What build.c declines (a name for it), or NULL. */
+const char *ir_build_declines(const wasm_instr *ins);
+
+/* ---- inlining (inline.c) ---- */
+/* What the functions inlined into function `func` (module index) may take
+ * of ir_inline_candidate's budget. */
+uint64_t ir_inline_budget(const wasm_module *m, uint32_t func);
+/* Whether a direct call of function `func` (module index) is inlined: a
+ * small defined function without calls whose code build.c covers, and
+ * within *budget, which it takes from. */
+bool ir_inline_candidate(const wasm_module *m, uint32_t func, uint64_t *budget);
+/* The position (an ir_inst's wasm) of the instruction at module offset
+ * `wasm` of function `func` inlined at the call whose position is `call`;
+ * false when out of memory. */
+bool ir_inline_entry(ir_func *f, uint32_t func, uint32_t wasm, uint32_t call, uint32_t *pos);
 
 /* Checks the invariants every pass keeps (terminators last, phis first
  * with one operand per predecessor, edges agreeing both ways, operands

@@ -148,12 +148,14 @@ static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char
     backend be = {.ir = f, .env = env, .out = o, .cb = &o->code};
     /* Code and tables written by a failed attempt are taken back. */
     uint32_t code = o->code.len, traps = o->traps.n, addrs = o->addrs.n, relocs = o->relocs.n;
+    uint32_t inlines = o->inlines.n;
     bool ok = go_on(&be) && order_blocks(&be) && be_select(&be) && go_on(&be) &&
               compute_intervals(&be) && go_on(&be) && allocate_registers(&be) && plan_reloads(&be) &&
-              go_on(&be) && emit_function(&be);
+              go_on(&be) && emit_function(&be) && opt_inline_out(f, o, addrs);
     if (!ok) {
         *why = be.why ? be.why : "out of memory";
         o->code.len = code, o->traps.n = traps, o->addrs.n = addrs, o->relocs.n = relocs;
+        o->inlines.n = inlines;
     }
     backend_free(&be);
     ir_free(f);

@@ -95,27 +95,44 @@ bool trap_set_frames(wj_trap *trap, const wj_store *store, const uintptr_t *pcs,
     trap->traced = true;
     if (trap == &out_of_memory.trap || n == 0)
         return true;
-    wj_frame *frames = malloc(n * sizeof *frames);
-    if (!frames)
+    /* A PC in code that inlined calls stands for several frames. */
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        const code_range *r = code_registry_lookup(store->code, pcs[i]);
+        if (r)
+            total += compiled_frames(r->code, (uint32_t)(pcs[i] - r->start), NULL, 0);
+    }
+    if (total == 0)
+        return true;
+    wj_frame *frames = malloc(total * sizeof *frames);
+    compiled_frame *at = malloc(total * sizeof *at);
+    if (!frames || !at) {
+        free(frames);
+        free(at);
         return false;
+    }
     size_t count = 0;
     for (size_t i = 0; i < n; i++) {
         const code_range *r = code_registry_lookup(store->code, pcs[i]);
-        uint32_t func, wasm_off;
-        if (!r || !compiled_locate(r->code, (uint32_t)(pcs[i] - r->start), &func, &wasm_off))
+        if (!r)
             continue;
+        uint32_t k = compiled_frames(r->code, (uint32_t)(pcs[i] - r->start), at + count,
+                                     (uint32_t)(total - count));
         const wj_module *module = r->owner;
         const wasm_module *m = module->wasm;
-        module_retain(module);
-        frames[count++] = (wj_frame){
-            .module = module,
-            .module_name = m->has_module_name ? m->module_name.data : NULL,
-            .func_index = func,
-            .func_name = name_of(wasm_func_name_of(m, func)),
-            .module_offset = wasm_off,
-            .func_offset = wasm_off - body_start(m, func),
-        };
+        for (; k; k--, count++) {
+            module_retain(module);
+            frames[count] = (wj_frame){
+                .module = module,
+                .module_name = m->has_module_name ? m->module_name.data : NULL,
+                .func_index = at[count].func,
+                .func_name = name_of(wasm_func_name_of(m, at[count].func)),
+                .module_offset = at[count].wasm,
+                .func_offset = at[count].wasm - body_start(m, at[count].func),
+            };
+        }
     }
+    free(at);
     trap->frames = frames;
     trap->nframes = count;
     return true;

@@ -196,6 +196,17 @@ if [ -x "$wat2wasm" ]; then
     expect trap-frame-1 '^ +1: +0x[0-9a-f]+ - demo!outer$'
     expect trap-frame-2 '^ +2: +0x[0-9a-f]+ - demo!<wasm function 2>$'
     expect trap-message '^wasm trap: integer divide by zero$'
+    # Tier 2 inlines $divide into $outer: the same frames at the same offsets.
+    check trap-report-baseline 134 '^wasm trap: integer divide by zero$' -- run --tier baseline "$tmp/trap.wasm"
+    grep -E '^ +[0-9]+: ' "$tmp/out" >"$tmp/frames-baseline"
+    check trap-report-optimized 134 '^wasm trap: integer divide by zero$' -- run --tier optimized "$tmp/trap.wasm"
+    expect trap-optimized-frame-0 '^ +0: +0x[0-9a-f]+ - demo!divide$'
+    expect trap-optimized-frame-2 '^ +2: +0x[0-9a-f]+ - demo!<wasm function 2>$'
+    if ! grep -E '^ +[0-9]+: ' "$tmp/out" | cmp -s - "$tmp/frames-baseline"; then
+        say "FAIL trap-frames-optimized: not tier 1's frames:"
+        show_output
+        failed=$((failed + 1))
+    fi
     # --fuel counts instructions: i32.const i32.const i32.add is 3.
     wat meter '(module $meter
       (func (export "three") (result i32) (i32.add (i32.const 1) (i32.const 2)))

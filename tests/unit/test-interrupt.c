@@ -257,6 +257,31 @@ static const char basic_wat[] =
     "    end\n"
     "    local.get $s))\n";
 
+/* twice(n) = 2 * sum(n), sum(n) = n + ... + 1 through a loop in a small
+ * leaf function (tier 2 inlines it). By hand, sum(n):
+ *   entry run       block                                              0
+ *   loop header     local.get i32.eqz br_if                            3, n + 1 times
+ *   loop body       local.get local.get i32.add local.set
+ *                   local.get i32.const i32.sub local.set br           9, n times
+ *   after the loop  local.get                                          1
+ * so 12n + 4; twice's own runs (local.get call, local.get call, i32.add)
+ * add 5: 24n + 13. Its epoch checks: its entry and, per call, sum's entry
+ * and n + 1 loop headers: 2n + 5. */
+static const char inline_wat[] =
+    "(module $inline\n"
+    "  (func $sum (param $n i32) (result i32) (local $s i32)\n"
+    "    block $done\n"
+    "      loop $l\n"
+    "        local.get $n i32.eqz br_if $done\n"
+    "        local.get $s local.get $n i32.add local.set $s\n"
+    "        local.get $n i32.const 1 i32.sub local.set $n\n"
+    "        br $l\n"
+    "      end\n"
+    "    end\n"
+    "    local.get $s)\n"
+    "  (func (export \"twice\") (param i32) (result i32)\n"
+    "    local.get 0 call $sum local.get 0 call $sum i32.add))\n";
+
 static int64_t fib(int n)
 {
     int64_t a = 0, b = 1;
@@ -941,6 +966,28 @@ END_TEST
 
 /* ==== 4. fuel ========================================================================= */
 
+/* Inlined calls charge the call and the callee's instructions, and check
+ * at the callee's entry and loop headers, as calls do. */
+START_TEST(fuel_and_checks_of_inlined_callees)
+{
+    fixture fx;
+    open_with(&fx, inline_wat, FUEL | EPOCH);
+    set_fuel(&fx, 1000000000);
+    cb_state s = {.continue_for = -1, .ticks = 0, .store = fx.store};
+    wj_store_set_epoch_callback(fx.store, callback, &s);
+    wj_val res;
+    static const int32_t ns[] = {0, 1, 10, 1000};
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        atomic_store(&s.calls, 0);
+        ck_assert_uint_eq(FUEL_OF(&fx, "twice", &res, ARGS(v_i32(ns[i]))),
+                          24 * (uint64_t)ns[i] + 13);
+        ck_assert_int_eq(res.of.i32, ns[i] * (ns[i] + 1));
+        ck_assert_int_eq(atomic_load(&s.calls), 2 * ns[i] + 5);
+    }
+    fx_close(&fx);
+}
+END_TEST
+
 START_TEST(fuel_exact_accounting)
 {
     fixture fx;
@@ -1550,6 +1597,7 @@ static Suite *interrupt_suite(void)
     TCase *fuel = tcase_create("fuel");
     tcase_set_timeout(fuel, 60);
     tcase_add_test(fuel, fuel_exact_accounting);
+    tcase_add_test(fuel, fuel_and_checks_of_inlined_callees);
     tcase_add_test(fuel, fuel_fresh_store_traps);
     tcase_add_test(fuel, fuel_runs_out);
     tcase_add_test(fuel, fuel_clamps_to_int64_max);

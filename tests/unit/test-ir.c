@@ -218,7 +218,7 @@ START_TEST(several_results_become_projections)
 {
     wasm_module *m = test_wat_module(
         "(module\n"
-        " (func $three (result i32 f64 i64) (i32.const 1) (f64.const 2) (i64.const 3))\n"
+        " (import \"env\" \"three\" (func $three (result i32 f64 i64)))\n"
         " (func (result i32 f64) (call $three) (drop) (i64.const 0) (drop)))");
     ir_func f;
     build_ok(&f, m, 1);
@@ -280,7 +280,7 @@ static void metering_of(ir_func *f, char *buf, size_t size)
 START_TEST(metering_follows_tier_1)
 {
     wasm_module *m = test_wat_module(
-        "(module (func $g (param i32) (result i32) local.get 0)\n"
+        "(module (import \"env\" \"g\" (func $g (param i32) (result i32)))\n"
         " (func (param $n i32) (result i32) (local $i i32)\n"
         "  i32.const 1 call $g drop\n"           /* the entry's run: 2 */
         "  loop $l\n"                            /* the header's: 7 */
@@ -314,6 +314,96 @@ START_TEST(metering_follows_tier_1)
 }
 END_TEST
 
+/* Module offset of the first `pat` in function `func`'s instructions. */
+static uint32_t offset_in(const wasm_module *m, uint32_t func, const uint8_t *pat, size_t n)
+{
+    const wasm_func *fn = &m->funcs[func];
+    for (uint32_t at = fn->body; at + n <= fn->body_end; at++)
+        if (memcmp(m->bytes + at, pat, n) == 0)
+            return at;
+    ck_abort_msg("pattern not in function %u", func);
+    return 0;
+}
+
+/* Calls of small leaf functions are built in place: the caller's IR has
+ * no call of them, their instructions' positions are inline entries
+ * naming the callee's offset and the call's, their metering is the call's
+ * and the callee's. Calls of functions that call, and of larger ones, and
+ * those past the caller's budget stay. */
+START_TEST(small_leaf_calls_are_inlined)
+{
+    char big[4096] = "", small[1024] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(big, " (local.set 0 (i32.add (local.get 0) (i32.const 1)))");
+    for (int i = 0; i < 10; i++)
+        strcat(small, " (local.set 0 (i32.add (local.get 0) (i32.const 1)))");
+    char wat[8192];
+    snprintf(wat, sizeof wat,
+             "(module (memory 1)\n"
+             " (func $leaf (param i32 i32) (result i32 i32) (local i32)\n"
+             "  (local.set 2 (i32.div_u (local.get 0) (local.get 1)))\n"
+             "  (local.get 2) (i32.load offset=4 (local.get 0)))\n"
+             " (func $calls (param i32) (result i32) (call $calls (local.get 0)))\n"
+             " (func $big (param i32) (result i32) %s (local.get 0))\n"
+             " (func $caller (param i32 i32) (result i32)\n"
+             "  (call $calls (local.get 0)) (call $big (local.get 0)) (i32.add)\n"
+             "  (call $leaf (local.get 0) (local.get 1)) (i32.add) (i32.add)))",
+             big);
+    wasm_module *m = test_wat_module(wat);
+    ir_func f;
+    build_ok(&f, m, 3);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_CALL), 2);
+    uint32_t call = offset_in(m, 3, (const uint8_t[]){0x10, 0x00}, 2);
+    uint32_t div = offset_in(m, 0, (const uint8_t[]){0x6e}, 1);
+    uint32_t load = offset_in(m, 0, (const uint8_t[]){0x28}, 1);
+    uint32_t seen = 0;
+    for (uint32_t b = 0; b < f.nblocks; b++)
+        for (ir_ref r = f.blocks[b].first; r; r = ir_at(&f, r)->next) {
+            ir_inst *in = ir_at(&f, r);
+            if (in->op == WASM_OP_CALL)
+                ck_assert(in->imm == 1 || in->imm == 2);
+            if (in->op != WASM_OP_I32_DIV_U && in->op != WASM_OP_I32_LOAD)
+                continue;
+            ck_assert(in->wasm & COMPILED_INLINED);
+            compiled_inline e = f.inlines[in->wasm & ~COMPILED_INLINED];
+            ck_assert_uint_eq(e.func, 0);
+            ck_assert_uint_eq(e.wasm, in->op == WASM_OP_I32_DIV_U ? div : load);
+            ck_assert_uint_eq(e.call, call);
+            seen++;
+        }
+    ck_assert_uint_eq(seen, 2);
+    ir_free(&f);
+    wasm_module_free(m);
+
+    /* Metered: the call's run, then the callee's checked one. */
+    m = test_wat_module("(module (func $g (param i32) (result i32) local.get 0 i32.const 1 i32.add)\n"
+                        " (func (param i32) (result i32) local.get 0 call $g i32.const 2 i32.mul))");
+    const char *why = NULL;
+    ck_assert_msg(ir_build_metered(&f, m, 1, true, true, &why), "declined: %s", why);
+    ck_assert_ptr_null(ir_verify(&f));
+    char text[256];
+    metering_of(&f, text, sizeof text);
+    ck_assert_str_eq(text, "C2 E F2 return C3 E");
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_CALL), 0);
+    ir_free(&f);
+    wasm_module_free(m);
+
+    /* A caller that calls a leaf often inlines what its budget allows. */
+    char many[4096] = "";
+    for (int i = 0; i < 40; i++)
+        strcat(many, " (drop (call $leaf (local.get 0)))");
+    snprintf(wat, sizeof wat,
+             "(module (func $leaf (param i32) (result i32) %s (local.get 0))\n"
+             " (func (param i32) %s))", small, many);
+    m = test_wat_module(wat);
+    build_ok(&f, m, 1);
+    uint32_t calls = test_count_op(&f, WASM_OP_CALL);
+    ck_assert_msg(calls > 0 && calls < 40, "%u calls left of 40", calls);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* What tier 2 compiles and what it leaves to tier 1, with the reason. */
 START_TEST(tier2_compiles_or_declines)
 {
@@ -325,7 +415,7 @@ START_TEST(tier2_compiles_or_declines)
         "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4)))\n"
         "                        (local.get $n))))\n"
         "  (local.get $s))\n"
-        " (func (param i32) (result i32) (call $sum (local.get 0)))\n"
+        " (func $self (param i32) (result i32) (call $self (local.get 0)))\n"
         " (func (param i32) (result funcref) (table.get 0 (local.get 0)))\n"
         " (func (param i32) (result i32) (i32.load offset=4294967295 (local.get 0)))\n"
         " (func (param v128) (result v128) (local.get 0)))");
@@ -406,6 +496,7 @@ static Suite *ir_suite(void)
     tcase_add_test(t, verifier_catches_broken_ir);
     tcase_add_test(t, several_results_become_projections);
     tcase_add_test(t, metering_follows_tier_1);
+    tcase_add_test(t, small_leaf_calls_are_inlined);
     tcase_add_test(t, tier2_compiles_or_declines);
     tcase_add_test(t, corpus_builds_and_verifies);
     suite_add_tcase(s, t);

@@ -308,7 +308,18 @@ START_TEST(code_many_ranges)
 }
 END_TEST
 
-/* ---- compiled_trap_at, compiled_locate (src/compiler/lookup.c) ------------ */
+/* ---- compiled_trap_at, compiled_frames (src/compiler/lookup.c) ---------- */
+
+/* The innermost frame at offset, where there is one. */
+static bool locate(const compiled_code *c, uint32_t offset, uint32_t *func, uint32_t *wasm)
+{
+    compiled_frame f;
+    if (compiled_frames(c, offset, &f, 1) == 0)
+        return false;
+    *func = f.func;
+    *wasm = f.wasm;
+    return true;
+}
 
 START_TEST(trap_table_lookup)
 {
@@ -348,7 +359,7 @@ START_TEST(locate_function_and_wasm_offset)
     };
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
         uint32_t func = 0xdead, wasm = 0xbeef;
-        bool found = compiled_locate(&c, probes[i].offset, &func, &wasm);
+        bool found = locate(&c, probes[i].offset, &func, &wasm);
         ck_assert_msg(found == probes[i].found, "offset %u: found %d", probes[i].offset, found);
         if (found)
             ck_assert_msg(func == probes[i].func && wasm == probes[i].wasm,
@@ -357,7 +368,7 @@ START_TEST(locate_function_and_wasm_offset)
     }
     compiled_code empty = {.code_size = 0};
     uint32_t func, wasm;
-    ck_assert(!compiled_locate(&empty, 0, &func, &wasm));
+    ck_assert(!locate(&empty, 0, &func, &wasm));
 }
 END_TEST
 
@@ -386,19 +397,61 @@ START_TEST(lookup_in_pieces)
     ck_assert_uint_eq(compiled_trap_at(&c, 651), 0);
     ck_assert_uint_eq(compiled_trap_at(&c, 800), 0); /* between pieces */
     uint32_t func = 0, wasm = 0;
-    ck_assert(compiled_locate(&c, 20, &func, &wasm));
+    ck_assert(locate(&c, 20, &func, &wasm));
     ck_assert(func == 5 && wasm == 0x30);
-    ck_assert(compiled_locate(&c, 655, &func, &wasm));
+    ck_assert(locate(&c, 655, &func, &wasm));
     ck_assert(func == 9 && wasm == 0x44);
-    ck_assert(compiled_locate(&c, 4150, &func, &wasm));
+    ck_assert(locate(&c, 4150, &func, &wasm));
     ck_assert(func == 8 && wasm == 0x55);
-    ck_assert(!compiled_locate(&c, 660, &func, &wasm)); /* no wasm frame */
-    ck_assert(!compiled_locate(&c, 500, &func, &wasm));
-    ck_assert(!compiled_locate(&c, 700, &func, &wasm));
+    ck_assert(!locate(&c, 660, &func, &wasm)); /* no wasm frame */
+    ck_assert(!locate(&c, 500, &func, &wasm));
+    ck_assert(!locate(&c, 700, &func, &wasm));
     /* a piece not published yet is not found */
     atomic_store(&extra.npieces, 1);
-    ck_assert(!compiled_locate(&c, 4150, &func, &wasm));
+    ck_assert(!locate(&c, 4150, &func, &wasm));
     ck_assert_uint_eq(compiled_trap_at(&c, 4100), 0);
+}
+END_TEST
+
+/* Inlined code: the address map names inline entries, each a frame above
+ * its call's (itself inlined, for entry 2); a piece has its own table. */
+START_TEST(frames_of_inlined_code)
+{
+    uint32_t starts[] = {16, 100};
+    compiled_inline inlines[] = {{3, 0x200, 0x40}, {3, 0x208, 0x48}, {2, 0x300, COMPILED_INLINED | 1}};
+    compiled_addr addrs[] = {{20, 0x30}, {30, COMPILED_INLINED | 0}, {40, COMPILED_INLINED | 2},
+                             {120, COMPILED_INLINED | 1}};
+    compiled_inline piece_inlines[] = {{4, 0x400, 0x60}};
+    compiled_addr piece_addrs[] = {{650, COMPILED_INLINED | 0}};
+    compiled_piece pieces[] = {{.start = 600, .end = 700, .func = 9, .naddrs = 1, .ninlines = 1,
+                                .addrs = piece_addrs, .inlines = piece_inlines}};
+    compiled_extra extra = {.cap = 1, .pieces = pieces};
+    atomic_init(&extra.npieces, 1);
+    compiled_code c = {.code_size = 300, .map_size = 4096, .first_func = 5, .nfuncs = 2,
+                       .func_starts = starts, .naddrs = 4, .addrs = addrs, .ninlines = 3,
+                       .inlines = inlines, .extra = &extra};
+    compiled_frame f[4];
+    ck_assert_uint_eq(compiled_frames(&c, 20, f, 4), 1);
+    ck_assert(f[0].func == 5 && f[0].wasm == 0x30);
+    ck_assert_uint_eq(compiled_frames(&c, 30, f, 4), 2);
+    ck_assert(f[0].func == 3 && f[0].wasm == 0x200 && f[1].func == 5 && f[1].wasm == 0x40);
+    ck_assert_uint_eq(compiled_frames(&c, 40, f, 4), 3);
+    ck_assert(f[0].func == 2 && f[0].wasm == 0x300 && f[1].func == 3 && f[1].wasm == 0x208 &&
+              f[2].func == 5 && f[2].wasm == 0x48);
+    ck_assert_uint_eq(compiled_frames(&c, 125, f, 4), 2);
+    ck_assert(f[0].func == 3 && f[0].wasm == 0x208 && f[1].func == 6 && f[1].wasm == 0x48);
+    ck_assert_uint_eq(compiled_frames(&c, 650, f, 4), 2);
+    ck_assert(f[0].func == 4 && f[0].wasm == 0x400 && f[1].func == 9 && f[1].wasm == 0x60);
+    /* a count without room for the frames; only max are written */
+    ck_assert_uint_eq(compiled_frames(&c, 40, NULL, 0), 3);
+    f[1].func = 77;
+    ck_assert_uint_eq(compiled_frames(&c, 40, f, 1), 3);
+    ck_assert(f[0].func == 2 && f[1].func == 77);
+    /* without inline entries an offset with the top bit is an offset */
+    compiled_code plain = c;
+    plain.ninlines = 0;
+    ck_assert_uint_eq(compiled_frames(&plain, 30, f, 4), 1);
+    ck_assert(f[0].func == 5 && f[0].wasm == (COMPILED_INLINED | 0));
 }
 END_TEST
 
@@ -422,6 +475,7 @@ static Suite *registry_suite(void)
     tcase_add_test(lookup, trap_table_lookup);
     tcase_add_test(lookup, locate_function_and_wasm_offset);
     tcase_add_test(lookup, lookup_in_pieces);
+    tcase_add_test(lookup, frames_of_inlined_code);
     suite_add_tcase(s, lookup);
     return s;
 }

@@ -468,9 +468,9 @@ START_TEST(backtrace_of_nested_calls)
     /* each maps back to its function through the module's tables */
     uint32_t want[] = {m.load, m.middle, m.outer};
     for (int i = 0; i < 3; i++) {
-        uint32_t func, wasm;
-        ck_assert(compiled_locate(&m.code, (uint32_t)(trace[i] - at(0)), &func, &wasm));
-        ck_assert_uint_eq(m.starts[func], want[i]);
+        compiled_frame f;
+        ck_assert_uint_eq(compiled_frames(&m.code, (uint32_t)(trace[i] - at(0)), &f, 1), 1);
+        ck_assert_uint_eq(m.starts[f.func], want[i]);
     }
 
     /* a smaller buffer keeps the innermost frames */

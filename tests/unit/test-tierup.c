@@ -4,8 +4,10 @@
  * results, traps and their backtraces, across threads and teardown. The
  * suite peeks at the module's tier state (internal) to know that tier 2
  * really took over. */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "fixture.h"
@@ -181,14 +183,16 @@ START_TEST(osr_trap_backtrace)
 END_TEST
 
 /* A caller compiled after its callee calls the callee's tier-2 code
- * directly: results, and a trap's backtrace through that call. */
+ * directly: results, and a trap's backtrace through that call. ($g calls
+ * $none: a leaf would be inlined.) */
 static const char direct_wat[] =
     "(module\n"
     "  (func $g (export \"g\") (param i32) (result i32)\n"
-    "    local.get 0 i32.eqz if unreachable end\n"
+    "    local.get 0 i32.eqz if unreachable end call $none\n"
     "    i32.const 1000 local.get 0 i32.div_u)\n"
     "  (func (export \"f\") (param i32) (result i32)\n"
-    "    local.get 0 call $g local.get 0 i32.const 1 i32.add call $g i32.add))\n";
+    "    local.get 0 call $g local.get 0 i32.const 1 i32.add call $g i32.add)\n"
+    "  (func $none))\n";
 
 START_TEST(direct_calls_to_tier2_callees)
 {
@@ -208,6 +212,46 @@ START_TEST(direct_calls_to_tier2_callees)
     ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
     ck_assert_uint_eq(wj_trap_frame(trap, 0)->func_index, 0); /* $g */
     ck_assert_uint_eq(wj_trap_frame(trap, 1)->func_index, 1);
+    wj_trap_delete(trap);
+    fx_close(&fx);
+}
+END_TEST
+
+/* A caller moved to tier 2 with a small leaf inlined: the piece's inline
+ * entries give a trap in it the callee's frame above the caller's. */
+static const char inline_wat[] =
+    "(module\n"
+    "  (func $div (param i32) (result i32) i32.const 1000 local.get 0 i32.div_u)\n"
+    "  (func (export \"f\") (param i32) (result i32) local.get 0 call $div i32.const 1 i32.add))\n";
+
+/* Module offset of the first `pat` in the module. */
+static uint64_t find(const fixture *fx, const char *pat, size_t n)
+{
+    const uint8_t *at = memmem(fx->bytes, fx->len, pat, n);
+    ck_assert_ptr_nonnull(at);
+    return (uint64_t)(at - fx->bytes);
+}
+
+START_TEST(inlined_callee_in_tier2_piece)
+{
+    use_budget(0);
+    fixture fx;
+    fx_open(&fx, inline_wat, NULL);
+    ck_assert_int_eq(call1(&fx, "f", (wj_val[]){v_i32(4)}, 1).of.i32, 251);
+    ck_assert_ptr_nonnull(tier_func(&fx, 1)->entry);
+    const compiled_extra *extra = fx.module->code.extra;
+    uint32_t inlines = 0;
+    for (uint32_t i = 0; i < extra->npieces; i++)
+        inlines += extra->pieces[i].func == 1 ? extra->pieces[i].ninlines : 0;
+    ck_assert_uint_gt(inlines, 0);
+    wj_trap *trap = fx_call(&fx, "f", (wj_val[]){v_i32(0)}, 1, NULL);
+    ck_assert_ptr_nonnull(trap);
+    ck_assert_int_eq(wj_trap_code_of(trap), WJ_TRAP_INT_DIVIDE_BY_ZERO);
+    ck_assert_uint_eq(wj_trap_frame_count(trap), 2);
+    ck_assert_uint_eq(wj_trap_frame(trap, 0)->func_index, 0); /* $div at i32.div_u */
+    ck_assert_uint_eq(wj_trap_frame(trap, 0)->module_offset, find(&fx, "\x20\x00\x6e", 3) + 2);
+    ck_assert_uint_eq(wj_trap_frame(trap, 1)->func_index, 1); /* f at call $div */
+    ck_assert_uint_eq(wj_trap_frame(trap, 1)->module_offset, find(&fx, "\x20\x00\x10", 3) + 2);
     wj_trap_delete(trap);
     fx_close(&fx);
 }
@@ -363,6 +407,7 @@ static Suite *tierup_suite(void)
     tcase_add_test(tc, osr_in_the_background);
     tcase_add_test(tc, osr_trap_backtrace);
     tcase_add_test(tc, direct_calls_to_tier2_callees);
+    tcase_add_test(tc, inlined_callee_in_tier2_piece);
     tcase_add_test(tc, nested_loops_move_together);
     tcase_add_test(tc, threads_tier_up_together);
     tcase_add_test(tc, teardown_while_compiling);

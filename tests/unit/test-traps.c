@@ -840,6 +840,127 @@ START_TEST(backtrace_of_host_trap)
 }
 END_TEST
 
+/* Small leaf functions, which tier 2 inlines into their callers (each
+ * calls one twice, the second call trapping): a trap in one shows the
+ * callee's frame at the trapping instruction above the caller's at the
+ * second call, as in tier 1. $wide has several parameters, results and
+ * locals, a loop and a return; $spin's loop never ends. */
+static const char inline_wat[] =
+    "(module $inl\n"
+    "  (memory 1)\n"
+    "  (func $load (param i32) (result i32) local.get 0 i32.load offset=8)\n"
+    "  (func $div (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)\n"
+    "  (func $stop (param i32) (result i32)\n"
+    "    local.get 0 if unreachable end local.get 0)\n"
+    "  (func $wide (param i32 i64 f64) (result i64 i32) (local i32 i64)\n"
+    "    (loop\n"
+    "      local.get 4 local.get 1 i64.add local.set 4\n"
+    "      local.get 3 i32.const 1 i32.add local.tee 3 local.get 0 i32.lt_u br_if 0)\n"
+    "    local.get 4 local.get 2 i64.trunc_f64_s i64.div_u\n"
+    "    local.get 3 return)\n"
+    "  (func $spin (param i32) (loop local.get 0 br_if 0))\n"
+    "  (func $loads (export \"loads\") (param i32 i32) (result i32)\n"
+    "    local.get 0 call $load local.get 1 call $load i32.add)\n"
+    "  (func $divs (export \"divs\") (param i32 i32) (result i32)\n"
+    "    i32.const 7 local.get 0 call $div i32.const 7 local.get 1 call $div i32.add)\n"
+    "  (func $stops (export \"stops\") (param i32) (result i32)\n"
+    "    i32.const 0 call $stop local.get 0 call $stop i32.add)\n"
+    "  (func $wides (export \"wides\") (param i32 f64) (result i64)\n"
+    "    (local i32)\n"
+    "    local.get 0 i64.const 5 f64.const 1 call $wide local.set 2\n"
+    "    i32.const 3 i64.const 100 local.get 1 call $wide\n"
+    "    local.get 2 i32.add i64.extend_i32_u i64.add i64.add)\n"
+    "  (func $spins (export \"spins\") (param i32) i32.const 0 call $spin local.get 0 call $spin))\n";
+
+/* The trap of `name`(args): `callee` (module index) at `trap_site` above
+ * `name` at its last `call callee`. */
+static void expect_inlined_trap(int line, const fixture *fx, const char *name, const wj_val *args,
+                                size_t n, wj_trap_code code, const char *message,
+                                uint32_t callee, const char *callee_name, const uint8_t *site,
+                                size_t site_len)
+{
+    wj_trap *trap = fx_call(fx, name, args, n, NULL);
+    check_trap(line, trap, name, code, message);
+    ck_assert_msg(wj_trap_frame_count(trap) == 2, "line %d: %s: %zu frames, want 2", line, name,
+                  wj_trap_frame_count(trap));
+    check_frame(line, fx, trap, 0, callee, callee_name, site, site_len);
+    check_frame(line, fx, trap, 1, fx_func_index(fx, name), name,
+                SITE(0x10, (uint8_t)callee));
+    ck_assert_uint_eq(wj_trap_frame(trap, 0)->func_offset,
+                      wj_trap_frame(trap, 0)->module_offset - fx_body(fx, callee).start);
+    wj_trap_delete(trap);
+}
+
+#define EXPECT_INLINED_TRAP(fx, name, args, code, message, callee, callee_name, site)        \
+    expect_inlined_trap(__LINE__, fx, name, args, code, message, callee, callee_name, site)
+
+START_TEST(backtrace_of_inlined_callees)
+{
+    fixture fx;
+    fx_open(&fx, inline_wat, NULL);
+    EXPECT_I32(&fx, "loads", 0, ARGS(v_i32(16), v_i32(32)));
+    EXPECT_INLINED_TRAP(&fx, "loads", ARGS(v_i32(16), v_i32(65530)), WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                        "out of bounds memory access", 0, "load", SITE(0x28, 0x02, 0x08));
+    EXPECT_I32(&fx, "divs", 7 + 3, ARGS(v_i32(1), v_i32(2)));
+    EXPECT_INLINED_TRAP(&fx, "divs", ARGS(v_i32(1), v_i32(0)), WJ_TRAP_INT_DIVIDE_BY_ZERO,
+                        "integer divide by zero", 1, "div", SITE(0x6d));
+    EXPECT_I32(&fx, "stops", 0, ARGS(v_i32(0)));
+    EXPECT_INLINED_TRAP(&fx, "stops", ARGS(v_i32(1)), WJ_TRAP_UNREACHABLE, "unreachable", 2,
+                        "stop", SITE(0x00, 0x0b, 0x20));
+    /* wide(n, x, d) = (n * x / trunc d, n): 4*5/1 + 3*100/4 + 3 + 4 */
+    wj_val res;
+    ck_assert_ptr_null(fx_call(&fx, "wides", ARGS(v_i32(4), v_f64(4.0)), &res));
+    ck_assert_int_eq(res.of.i64, 20 + 75 + 3 + 4);
+    EXPECT_INLINED_TRAP(&fx, "wides", ARGS(v_i32(4), v_f64(0.5)), WJ_TRAP_INT_DIVIDE_BY_ZERO,
+                        "integer divide by zero", 3, "wide", SITE(0x80));
+    EXPECT_INLINED_TRAP(&fx, "wides", ARGS(v_i32(4), v_f64(NAN)), WJ_TRAP_BAD_CONVERSION,
+                        "invalid conversion to integer", 3, "wide", SITE(0xb0));
+    fx_close(&fx);
+}
+END_TEST
+
+/* Stops the guest at its `stop_at`th epoch check (the deadline is always
+ * passed: ticks stay 0). */
+typedef struct check_counter {
+    int calls, stop_at;
+} check_counter;
+
+static wj_trap *count_checks(void *env, wj_store *store, uint64_t *ticks)
+{
+    (void)store, (void)ticks;
+    check_counter *c = env;
+    return ++c->calls == c->stop_at ? wj_trap_new("enough") : NULL;
+}
+
+/* Running out of fuel and an epoch deadline in an inlined callee's loop
+ * that never ends: its frame at the loop's check, above the caller's. */
+START_TEST(backtrace_of_interrupted_inlined_callee)
+{
+    wj_config *config = wj_config_new();
+    wj_config_set_consume_fuel(config, true);
+    fixture fx;
+    fx_open(&fx, inline_wat, config);
+    wj_config_delete(config);
+    ck_assert_no_wj_error(wj_store_set_fuel(fx.store, 1000));
+    EXPECT_INLINED_TRAP(&fx, "spins", ARGS(v_i32(1)), WJ_TRAP_OUT_OF_FUEL,
+                        "all fuel consumed by WebAssembly", 4, "spin", SITE(0x03, 0x40));
+    fx_close(&fx);
+
+    config = wj_config_new();
+    wj_config_set_epoch_interruption(config, true);
+    fx_open(&fx, inline_wat, config);
+    wj_config_delete(config);
+    /* spins, spin and its loop's header once, spin and its loop's header
+     * three times */
+    check_counter c = {.stop_at = 1 + 2 + 1 + 3};
+    wj_store_set_epoch_callback(fx.store, count_checks, &c);
+    EXPECT_INLINED_TRAP(&fx, "spins", ARGS(v_i32(1)), WJ_TRAP_HOST, "enough", 4, "spin",
+                        SITE(0x03, 0x40));
+    ck_assert_int_eq(c.calls, c.stop_at);
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== 3. host -> wasm -> host -> wasm ================================================= */
 
 typedef struct reenter_env {
@@ -2160,6 +2281,8 @@ static Suite *traps_suite(void)
     tcase_add_test(frames, backtrace_func_offset);
     tcase_add_test(frames, backtrace_of_host_trap);
     tcase_add_test(frames, nested_host_wasm_calls);
+    tcase_add_test(frames, backtrace_of_inlined_callees);
+    tcase_add_test(frames, backtrace_of_interrupted_inlined_callee);
     suite_add_tcase(s, frames);
 
     TCase *threads = tcase_create("threads and signals");
