@@ -40,10 +40,10 @@ static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, wor
          * phi of the same block (a loop's rotated values) */
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
             clear(out, r);
+        uint32_t k = be->pred_at[b];
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
-            for (uint32_t k = 0; k < sb->npreds; k++)
-                if (sb->preds[k] == b && tracked(f, ir_at(f, r)->args[k]))
-                    set(out, ir_at(f, r)->args[k]);
+            if (tracked(f, ir_at(f, r)->args[k]))
+                set(out, ir_at(f, r)->args[k]);
     }
 }
 
