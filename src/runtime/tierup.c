@@ -309,7 +309,8 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inne
         return NULL;
     }
     bool ok = !atomic_load(&forbidden) && !(t->asked[func] & DECLINED);
-    if (ok && !at_entry && loop != VM_TIER_IN_LOOP) {
+    bool osr = ok && !at_entry && loop != VM_TIER_IN_LOOP;
+    if (osr) {
         osr_node *o = osr_find(t, func, loop);
         if (!o && (o = calloc(1, sizeof *o))) {
             /* The loop that runs first: it is why the function got hot. */
@@ -324,7 +325,12 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inne
         if (ok)
             __atomic_store_n(&f->osr, &o->osr, __ATOMIC_RELEASE);
     }
-    if (ok && !(t->asked[func] & ASKED_ENTRY)) {
+    if (ok && !(t->asked[func] & ASKED_ENTRY) && osr) {
+        /* A loop moves on its own: the whole function is compiled when it
+         * is called again (its next call asks), never for a main() that
+         * runs its loops once. */
+        __atomic_store_n(&f->budget, 0, __ATOMIC_RELAXED);
+    } else if (ok && !(t->asked[func] & ASKED_ENTRY)) {
         t->asked[func] |= ASKED_ENTRY;
         ok = enqueue(w, module, func, VM_TIER_AT_ENTRY);
     }
