@@ -48,7 +48,7 @@ typedef struct osr_node {
 } osr_node;
 
 struct module_tier {
-    vm_tier_func *funcs;   /* per defined function, read by compiled code */
+    vm_tier_func *funcs;   /* per defined function: the code's tier table */
     uint8_t *asked;        /* per defined function: ASKED_ENTRY, DECLINED */
     osr_node **osrs;       /* per defined function: its loops asked for */
     uint32_t nfuncs;
@@ -86,10 +86,10 @@ module_tier *module_tier_new(const wj_module *module, const compile_env *env)
     if (!t)
         return NULL;
     t->nfuncs = n;
-    t->funcs = calloc((size_t)n + 1, sizeof *t->funcs);
+    t->funcs = module->code.extra->table;
     t->asked = calloc((size_t)n + 1, 1);
     t->osrs = calloc((size_t)n + 1, sizeof *t->osrs);
-    if (!t->funcs || !t->asked || !t->osrs) {
+    if (!t->asked || !t->osrs) {
         module_tier_free(t);
         return NULL;
     }
@@ -113,7 +113,6 @@ void module_tier_free(module_tier *t)
             free(o);
         }
     free(t->osrs);
-    free(t->funcs);
     free(t->asked);
     free(t);
 }
