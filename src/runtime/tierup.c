@@ -1,10 +1,12 @@
 /*
  * Tiered execution's runtime side (tierup.h). Tier-1 code counts a
- * function's budget down at its entry and loop headers; when it runs out,
- * wj__tier_up asks the engine's worker thread for the function's tier-2
- * code and, when a loop can be replaced on the stack, for that loop's osr
- * entry (first: the loop is what runs now), and rearms the budget so that
- * the loop asks again, and enters the code, a little later. Nothing is
+ * function's budget down at its entry and loop headers (in the tier table
+ * after the module's code); when it runs out, wj__tier_up asks the
+ * engine's worker thread for the function's tier-2 code or, when a loop
+ * can be replaced on the stack, for that loop's osr entry alone (the
+ * function's own code then comes when it is called again), and rearms the
+ * budget so that the loop asks again, and enters the code, a little
+ * later. Nothing is
  * asked for until SETTLE_NS after the first function got hot. The worker
  * compiles (compiler/tierup.c) and publishes each entry with a release
  * store; compiled code reads it with a plain load. A function tier 2
