@@ -189,14 +189,17 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     }
     /* Populated at once: cheaper than a fault per page as it is filled. */
     size_t map_size = size ? (size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1) : PAGE_SIZE;
-    size_t reserved = j->env->tiered ? tier_up_reservation(map_size) : 0;
+    uint32_t nfuncs = j->m->nfuncs - j->m->nfunc_imports;
+    size_t table = j->env->tiered ? tier_table_size(nfuncs) : 0;
+    size_t reserved = j->env->tiered ? table + tier_up_reservation(map_size) : 0;
     uint8_t *code;
-    if (reserved) { /* the pieces' room, inaccessible until they come */
+    if (reserved) { /* the tier table, then the pieces' room, inaccessible until they come */
         code = mmap(NULL, map_size + reserved, PROT_NONE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (code != MAP_FAILED &&
-            mmap(code, map_size, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+            (mmap(code, map_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED, -1, 0) == MAP_FAILED ||
+             mprotect(code + map_size, table, PROT_READ | PROT_WRITE) != 0)) {
             munmap(code, map_size + reserved);
             code = MAP_FAILED;
         }
@@ -219,6 +222,11 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
         const module_out *o = &j->outs[k].out;
         for (uint32_t i = 0; i < o->relocs.n; i++)
             x86_bind(&all, o->relocs.v[i].at + base[k], j->starts[o->relocs.v[i].func]);
+        for (uint32_t i = 0; i < o->table_refs.n; i++) {
+            uint32_t at = o->table_refs.v[i].at + base[k];
+            int32_t rel = (int32_t)(map_size + o->table_refs.v[i].target - (at + 5));
+            memcpy(code + at, &rel, 4);
+        }
     }
     if (mprotect(code, map_size, PROT_READ | PROT_EXEC) != 0) {
         munmap(code, map_size + reserved);
@@ -227,9 +235,10 @@ static bool join_code(const job *j, uint32_t *base, compiled_code *out, wasm_err
     out->code = code;
     out->code_size = size;
     out->map_size = map_size + reserved;
-    if (reserved &&
-        !(out->extra = tier_up_extra_new(map_size, j->m->nfuncs - j->m->nfunc_imports)))
+    if (reserved && !(out->extra = tier_up_extra_new(map_size, nfuncs)))
         return wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
+    if (reserved)
+        out->extra->table = (vm_tier_func *)(code + map_size);
     return true;
 }
 
@@ -280,6 +289,7 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
         free(j.outs[k].out.addrs.v);
         free(j.outs[k].out.inlines.v);
         free(j.outs[k].out.relocs.v);
+        free(j.outs[k].out.table_refs.v);
     }
     free(j.outs);
     free(j.chunks);

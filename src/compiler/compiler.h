@@ -66,6 +66,9 @@ typedef struct compiled_piece {
  * PCs up (signal handlers too): a piece is complete before the count that
  * shows it is stored (release). */
 typedef struct compiled_extra {
+    /* per defined function, read-write after the code, where tier-1 code
+     * counts its budgets rip-relative */
+    vm_tier_func *table;
     pthread_mutex_t lock;
     size_t used;               /* bytes of the mapping taken, from code */
     uint32_t cap;

@@ -11,6 +11,10 @@
  * entry, whose results this frame then returns. That call's return
  * address maps to no wasm frame: backtraces show the function once, in
  * its osr entry's frame.
+ *
+ * The tier table lies right after the module's code (compile.c), so the
+ * count is one instruction on the table rip-relative, with nothing loaded
+ * before it; the paths load the table from the vmctx.
  */
 #include "func.h"
 
@@ -24,22 +28,27 @@ static int32_t tier_at(const fn *f)
     return (int32_t)(VM_TIER_FUNC_SIZE * (f->index - f->m->nfunc_imports));
 }
 
-/* mov r11, [r15+tier]; sub dword [r11+budget], 1; js stub (a loop's
- * budget at loop headers); an osr loop's header also takes the path when
- * the function's latest osr entry is set. */
+/* op [rip+field of the function's vm_tier_func], imm8 (imm fits a byte:
+ * the table's reference expects one byte after its disp32). */
+static void on_table(fn *f, int alu, int size, int32_t field, int8_t imm)
+{
+    x86_alu_ri(f->cb, alu, size, RIP_(), imm);
+    VEC_PUSH(f, f->out->table_refs, {f->cb->len - 5, (uint32_t)(tier_at(f) + field)});
+}
+
+/* sub dword [rip+budget], 1; js stub (a loop's budget at loop headers);
+ * an osr loop's header also takes the path when the function's latest osr
+ * entry is set. */
 static void count_down(fn *f, uint32_t loop, bool inner)
 {
     codebuf *cb = f->cb;
-    int32_t at = tier_at(f);
     bool entry = loop == VM_TIER_AT_ENTRY;
-    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER)); /* mov r11, [r15+tier] */
-    x86_alu_ri(cb, ALU_SUB, SZ32, M_(SCRATCH, at + (entry ? VM_TIER_BUDGET : VM_TIER_LOOP_BUDGET)),
-               1);                                       /* sub dword [r11+budget], 1 */
-    uint32_t jump = x86_jcc(cb, CC_S);                   /* js stub */
+    on_table(f, ALU_SUB, SZ32, entry ? VM_TIER_BUDGET : VM_TIER_LOOP_BUDGET, 1);
+    uint32_t jump = x86_jcc(cb, CC_S); /* js stub */
     uint32_t ready = 0;
     if (!entry && !inner && loop != VM_TIER_IN_LOOP) {
-        x86_alu_ri(cb, ALU_CMP, SZ64, M_(SCRATCH, at + VM_TIER_OSR), 0); /* cmp qword [r11+osr], 0 */
-        ready = x86_jcc(cb, CC_NE);                                     /* jne stub */
+        on_table(f, ALU_CMP, SZ64, VM_TIER_OSR, 0); /* cmp qword [rip+osr], 0 */
+        ready = x86_jcc(cb, CC_NE);                 /* jne stub */
     }
     VEC_PUSH(f, f->hot_sites, {jump, ready, cb->len, loop, inner, f->pos});
 }
@@ -106,6 +115,7 @@ static void ask(fn *f)
 static void entry_stub(fn *f, const hot_site *s, int32_t at)
 {
     codebuf *cb = f->cb;
+    x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER));      /* mov r11, [r15+tier] */
     x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_ENTRY)); /* mov rax, [r11+entry] */
     x86_test_rr(cb, SZ64, R_(RAX), RAX);                       /* test rax, rax */
     uint32_t go = x86_jcc(cb, CC_NE);                          /* jnz go */
@@ -160,6 +170,7 @@ static void loop_path(fn *f, int32_t at, bool osr)
     codebuf *cb = f->cb;
     uint32_t enter = 0, none = 0, other = 0;
     if (osr) {
+        x86_mov_rr(cb, SZ64, SCRATCH, M_(VMCTX, VMCTX_TIER));    /* mov r11, [r15+tier] */
         x86_mov_rr(cb, SZ64, RAX, M_(SCRATCH, at + VM_TIER_OSR)); /* mov rax, [r11+osr] */
         x86_test_rr(cb, SZ64, R_(RAX), RAX);                     /* test rax, rax */
         none = x86_jcc(cb, CC_E);                                /* jz ask */

@@ -32,6 +32,14 @@ typedef struct call_reloc {
     uint32_t func; /* defined-function index (module index - imports) */
 } call_reloc;
 
+/* A rip-relative operand of tier-1 code in the tier table (tiered): its
+ * disp32 at `at`, one immediate byte after it, bound when the module is
+ * joined to the table's byte `target`. */
+typedef struct table_ref {
+    uint32_t at;
+    uint32_t target;
+} table_ref;
+
 typedef struct module_out {
     codebuf code;
     uint32_t trap_thunk; /* code offset of the jump to wj__trap_trampoline */
@@ -39,6 +47,7 @@ typedef struct module_out {
     VEC(compiled_addr) addrs;
     VEC(compiled_inline) inlines; /* what addrs' COMPILED_INLINED values index */
     VEC(call_reloc) relocs;
+    VEC(table_ref) table_refs;
 } module_out;
 
 /* A direct call of defined function `func`: a rel32 bound when the module
@@ -68,6 +77,8 @@ void emit_func_align(codebuf *cb);
 /* Tiered execution's room for tier-2 code past a module's code of
  * `map_size` bytes (tierup.c), and the record of what goes there. */
 size_t tier_up_reservation(size_t map_size);
+/* The tier table's pages: it lies between the code and the pieces. */
+size_t tier_table_size(uint32_t nfuncs);
 compiled_extra *tier_up_extra_new(size_t map_size, uint32_t nfuncs);
 void tier_up_extra_free(compiled_extra *e);
 

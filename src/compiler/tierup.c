@@ -25,6 +25,11 @@ size_t tier_up_reservation(size_t map_size)
     return want < RESERVATION_MAX ? want : RESERVATION_MAX;
 }
 
+size_t tier_table_size(uint32_t nfuncs)
+{
+    return (((size_t)nfuncs + 1) * sizeof(vm_tier_func) + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1);
+}
+
 compiled_extra *tier_up_extra_new(size_t map_size, uint32_t nfuncs)
 {
     compiled_extra *e = calloc(1, sizeof *e);
@@ -40,7 +45,7 @@ compiled_extra *tier_up_extra_new(size_t map_size, uint32_t nfuncs)
         free(e);
         return NULL;
     }
-    e->used = map_size;
+    e->used = map_size + tier_table_size(nfuncs);
     return e;
 }
 

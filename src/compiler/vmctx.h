@@ -296,12 +296,13 @@ void wj__trap_trampoline(void);
 
 /*
  * Tiered execution. Tier-1 code of a tiered module counts down its
- * function's budget at the entry and its loop budget at every loop header:
- *     mov r11, [r15+VMCTX_TIER]; sub dword [r11+budget], 1; js hot
+ * function's budget at the entry and its loop budget at every loop header,
+ * in the tier table that follows the module's code (VMCTX_TIER points to it):
+ *     sub dword [rip+budget], 1; js hot
  * and once it goes negative, the out-of-line path jumps to the function's
  * tier-2 code if there is some (entry), else asks wj__tier_up. Only an
  * outermost loop is replaced on the stack: its header also checks the
- * function's latest osr entry (cmp qword [r11+osr], 0; jne hot) and enters
+ * function's latest osr entry (cmp qword [rip+osr], 0; jne hot) and enters
  * it when it is this loop's and compiled; an inner loop's path asks on
  * behalf of its outermost loop. Direct calls in tier-2
  * code of a tiered module go through the callee's `call`, so that they

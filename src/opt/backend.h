@@ -81,6 +81,9 @@ typedef struct backend {
 
     uint32_t *order;  /* blocks in code order */
     uint32_t norder;
+    /* per block: where it is among the predecessors of its successors
+     * with phis, which is one place once critical edges are split */
+    uint32_t *pred_at;
     uint32_t *pos;    /* per instruction: its index k in the linear order */
     uint32_t *block_start, *block_end; /* per block: positions of its first and last */
 

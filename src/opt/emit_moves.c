@@ -21,9 +21,7 @@ bool be_is_trampoline(backend *be, uint32_t b)
         blk->succs[0] == b || be->reload_entry[b])
         return false;
     const ir_block *to = &f->blocks[blk->succs[0]];
-    uint32_t k = 0;
-    while (k < to->npreds && to->preds[k] != b)
-        k++;
+    uint32_t k = be->pred_at[b];
     for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next) {
         ir_ref a = ir_at(f, p)->args[k];
         if (be->uses[p] && (be->split_at[a] || !be_same_place(be, p, a)))
@@ -101,9 +99,7 @@ void be_edge_moves(backend *be, uint32_t from, uint32_t to)
 {
     ir_func *f = be->ir;
     const ir_block *tb = &f->blocks[to];
-    uint32_t k = 0;
-    while (k < tb->npreds && tb->preds[k] != from)
-        k++;
+    uint32_t k = be->pred_at[from];
     struct {
         ir_ref dst, src;
         bool from_temp;

@@ -29,21 +29,25 @@ static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, wor
 {
     ir_func *f = be->ir;
     const ir_block *blk = &f->blocks[b];
-    memset(out, 0, words * sizeof *out);
+    if (!blk->nsuccs)
+        memset(out, 0, words * sizeof *out);
     for (uint32_t i = 0; i < blk->nsuccs; i++) {
         uint32_t s = blk->succs[i];
         const word *in = live_in + (size_t)s * words;
-        for (uint32_t w = 0; w < words; w++)
-            out[w] |= in[w];
+        if (i == 0) /* most blocks have one successor: a copy */
+            memcpy(out, in, words * sizeof *out);
+        else
+            for (uint32_t w = 0; w < words; w++)
+                out[w] |= in[w];
         const ir_block *sb = &f->blocks[s];
         /* the phis first, then their operands: an operand may be another
          * phi of the same block (a loop's rotated values) */
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
             clear(out, r);
+        uint32_t k = be->pred_at[b];
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
-            for (uint32_t k = 0; k < sb->npreds; k++)
-                if (sb->preds[k] == b && tracked(f, ir_at(f, r)->args[k]))
-                    set(out, ir_at(f, r)->args[k]);
+            if (tracked(f, ir_at(f, r)->args[k]))
+                set(out, ir_at(f, r)->args[k]);
     }
 }
 

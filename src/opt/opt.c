@@ -96,6 +96,7 @@ static bool optimize(ir_func *f)
 static void backend_free(backend *be)
 {
     free(be->order);
+    free(be->pred_at);
     free(be->folded);
     free(be->pos);
     free(be->block_start);

@@ -52,9 +52,25 @@ static bool split_critical_edges(backend *be)
     return true;
 }
 
+/* A block with phis has more than one predecessor only where each of
+ * them has no other successor, so a block's place is one number: what
+ * the liveness and the phis' moves look up, for every edge, without a
+ * walk through a join's predecessors. */
+static bool place_preds(backend *be)
+{
+    ir_func *f = be->ir;
+    be->pred_at = calloc(f->nblocks, sizeof *be->pred_at);
+    if (!be->pred_at)
+        return be_fail(be, "out of memory");
+    for (uint32_t s = 0; s < f->nblocks; s++)
+        for (uint32_t k = 0; has_phis(f, s) && k < f->blocks[s].npreds; k++)
+            be->pred_at[f->blocks[s].preds[k]] = k;
+    return true;
+}
+
 bool order_blocks(backend *be)
 {
-    if (!split_critical_edges(be))
+    if (!split_critical_edges(be) || !place_preds(be))
         return false;
     ir_func *f = be->ir;
     uint32_t n = f->nblocks;

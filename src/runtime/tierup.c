@@ -1,10 +1,12 @@
 /*
  * Tiered execution's runtime side (tierup.h). Tier-1 code counts a
- * function's budget down at its entry and loop headers; when it runs out,
- * wj__tier_up asks the engine's worker thread for the function's tier-2
- * code and, when a loop can be replaced on the stack, for that loop's osr
- * entry (first: the loop is what runs now), and rearms the budget so that
- * the loop asks again, and enters the code, a little later. Nothing is
+ * function's budget down at its entry and loop headers (in the tier table
+ * after the module's code); when it runs out, wj__tier_up asks the
+ * engine's worker thread for the function's tier-2 code or, when a loop
+ * can be replaced on the stack, for that loop's osr entry alone (the
+ * function's own code then comes when it is called again), and rearms the
+ * budget so that the loop asks again, and enters the code, a little
+ * later. Nothing is
  * asked for until SETTLE_NS after the first function got hot. The worker
  * compiles (compiler/tierup.c) and publishes each entry with a release
  * store; compiled code reads it with a plain load. A function tier 2
@@ -48,7 +50,7 @@ typedef struct osr_node {
 } osr_node;
 
 struct module_tier {
-    vm_tier_func *funcs;   /* per defined function, read by compiled code */
+    vm_tier_func *funcs;   /* per defined function: the code's tier table */
     uint8_t *asked;        /* per defined function: ASKED_ENTRY, DECLINED */
     osr_node **osrs;       /* per defined function: its loops asked for */
     uint32_t nfuncs;
@@ -86,10 +88,10 @@ module_tier *module_tier_new(const wj_module *module, const compile_env *env)
     if (!t)
         return NULL;
     t->nfuncs = n;
-    t->funcs = calloc((size_t)n + 1, sizeof *t->funcs);
+    t->funcs = module->code.extra->table;
     t->asked = calloc((size_t)n + 1, 1);
     t->osrs = calloc((size_t)n + 1, sizeof *t->osrs);
-    if (!t->funcs || !t->asked || !t->osrs) {
+    if (!t->asked || !t->osrs) {
         module_tier_free(t);
         return NULL;
     }
@@ -113,7 +115,6 @@ void module_tier_free(module_tier *t)
             free(o);
         }
     free(t->osrs);
-    free(t->funcs);
     free(t->asked);
     free(t);
 }
@@ -309,7 +310,8 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inne
         return NULL;
     }
     bool ok = !atomic_load(&forbidden) && !(t->asked[func] & DECLINED);
-    if (ok && !at_entry && loop != VM_TIER_IN_LOOP) {
+    bool osr = ok && !at_entry && loop != VM_TIER_IN_LOOP;
+    if (osr) {
         osr_node *o = osr_find(t, func, loop);
         if (!o && (o = calloc(1, sizeof *o))) {
             /* The loop that runs first: it is why the function got hot. */
@@ -324,7 +326,12 @@ const void *wj__tier_up(void *vmctx, uint32_t func, uint32_t loop, uint32_t inne
         if (ok)
             __atomic_store_n(&f->osr, &o->osr, __ATOMIC_RELEASE);
     }
-    if (ok && !(t->asked[func] & ASKED_ENTRY)) {
+    if (ok && !(t->asked[func] & ASKED_ENTRY) && osr) {
+        /* A loop moves on its own: the whole function is compiled when it
+         * is called again (its next call asks), never for a main() that
+         * runs its loops once. */
+        __atomic_store_n(&f->budget, 0, __ATOMIC_RELAXED);
+    } else if (ok && !(t->asked[func] & ASKED_ENTRY)) {
         t->asked[func] |= ASKED_ENTRY;
         ok = enqueue(w, module, func, VM_TIER_AT_ENTRY);
     }

@@ -163,6 +163,33 @@ START_TEST(osr_in_the_background)
 }
 END_TEST
 
+/* A function whose loop moved by on-stack replacement is compiled whole
+ * only when it is called again (a main() that runs its loops once needs
+ * its osr entry alone): until then its entry is not asked for, and the
+ * next call asks. */
+START_TEST(osr_function_entry_at_its_next_call)
+{
+    use_budget(100);
+    fixture fx;
+    fx_open(&fx, osr_wat, NULL);
+    ck_assert_int_eq(call1(&fx, "spin", (wj_val[]){v_i32(200000000)}, 1).of.i32,
+                     (int32_t)((200000000ull * 200000001ull / 2) & 0xffffffffu));
+    ck_assert_ptr_nonnull(tier_func(&fx, 1)->osr); /* the loop asked */
+    /* neither compiled nor asked for (its compile would have spent the
+     * budget too); the next call asks */
+    ck_assert_ptr_null(tier_func(&fx, 1)->entry);
+    ck_assert_int_eq(tier_func(&fx, 1)->budget, 0);
+    bool tiered = false;
+    for (int i = 0; i < 20000 && !tiered; i++) {
+        ck_assert_int_eq(call1(&fx, "spin", (wj_val[]){v_i32(10)}, 1).of.i32, 55);
+        tiered = __atomic_load_n(&tier_func(&fx, 1)->entry, __ATOMIC_ACQUIRE) != NULL;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    ck_assert(tiered);
+    fx_close(&fx);
+}
+END_TEST
+
 /* The frame below an on-stack replacement is the same function's tier-1
  * frame: the backtrace shows the function once. */
 START_TEST(osr_trap_backtrace)
@@ -405,6 +432,7 @@ static Suite *tierup_suite(void)
     tcase_add_test(tc, eager_tiers_up_after_the_first_call);
     tcase_add_test(tc, osr_carries_every_local_and_result);
     tcase_add_test(tc, osr_in_the_background);
+    tcase_add_test(tc, osr_function_entry_at_its_next_call);
     tcase_add_test(tc, osr_trap_backtrace);
     tcase_add_test(tc, direct_calls_to_tier2_callees);
     tcase_add_test(tc, inlined_callee_in_tier2_piece);
