@@ -45,6 +45,7 @@ enum {
 /* Instruction flags. */
 enum {
     IR_DEAD = 1,    /* removed: no longer in a block's list */
+    IR_IN_BOUNDS = 2, /* a load or store an earlier access proved in bounds (bce.c) */
 };
 
 typedef struct ir_inst {
