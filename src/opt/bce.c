@@ -18,9 +18,7 @@
  * offset is so large that no index is in bounds. */
 static uint64_t access_end(const ir_inst *in)
 {
-    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
-                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
-    uint64_t end = in->imm + sizes[in->op - WASM_OP_I32_LOAD];
+    uint64_t end = in->imm + (uint64_t)ir_access_size(in->op);
     return end < in->imm ? 0 : end;
 }
 

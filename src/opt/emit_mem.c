@@ -64,22 +64,6 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
     return false;
 }
 
-/*
- * The operand of load or store `in` (tier 1's heap_address, in->aux its
- * memory).
- * No check where the static mapping catches the access or an earlier
- * access proved it in bounds (bce.c); otherwise index +
- * offset + size <= the memory's size in 64 bits (a memory64 index can wrap
- * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
- * free here: the value stored and the result are elsewhere.
- */
-static int access_size(const ir_inst *in)
-{
-    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
-                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
-    return sizes[in->op - WASM_OP_I32_LOAD];
-}
-
 /* Whether bce.c proved access `in` in bounds and its offset fits an
  * instruction's displacement. */
 static bool proven(const ir_inst *in)
@@ -89,15 +73,24 @@ static bool proven(const ir_inst *in)
 
 unsigned be_heap_temps(backend *be, const ir_inst *in)
 {
-    if (in->aux == 0 &&
-        (proven(in) || check_elided(&be->env->plans[0], UINT32_MAX, in->imm, access_size(in))))
+    int size = ir_access_size(in->op);
+    if (in->aux == 0 && (proven(in) || check_elided(&be->env->plans[0], UINT32_MAX, in->imm, size)))
         return 0;
     return 1u << RCX | 1u << RDX;
 }
 
+/*
+ * The operand of load or store `in` (tier 1's heap_address, in->aux its
+ * memory).
+ * No check where the static mapping catches the access or an earlier
+ * access proved it in bounds (bce.c); otherwise index + offset + size <=
+ * the memory's size in 64 bits (a memory64 index can wrap too), in rcx,
+ * the address then [base + rcx - size]. rcx, rdx and r11 are free here:
+ * the value stored and the result are elsewhere.
+ */
 x86_rm be_heap_operand(backend *be, ir_inst *in)
 {
-    int size = access_size(in);
+    int size = ir_access_size(in->op);
     codebuf *cb = be->cb;
     uint32_t mem = in->aux;
     const vm_memory_plan *p = &be->env->plans[mem];

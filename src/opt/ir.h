@@ -121,6 +121,14 @@ static inline bool ir_has_effects(uint16_t op)
            ir_is_terminator(op);
 }
 
+/* The bytes load or store `op` accesses. */
+static inline int ir_access_size(uint16_t op)
+{
+    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
+    return sizes[op - WASM_OP_I32_LOAD];
+}
+
 /* Builds the SSA form of defined function `index` (module index) of a
  * validated module, with tier 1's fuel charges and checks (`fuel`) and
  * epoch checks (`epochs`) as IR_FUEL* and IR_EPOCH_CHECK. False when the

@@ -4,9 +4,9 @@
  * stayed because it may trap or is not exact, how many operations GVN
  * left, which block LICM moved an instruction to, which multiplies IVSR
  * turned into stepped variables, which accesses BCE proved in bounds, what
- * jump threading copied and merged; and that the back end fuses a read-modify-write (its
- * trap sites). A corpus test runs every pass over the benchmark modules and
- * verifies after each. */
+ * jump threading copied and merged; and that the back end fuses a
+ * read-modify-write (its trap sites). A corpus test runs every pass over
+ * the benchmark modules and verifies after each. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -494,8 +494,8 @@ START_TEST(bce_marks_accesses_a_dominating_one_proved)
                  "            (i32.load offset=20 (local.get $p)))\n"
                  "   (i32.add (i32.load16_u offset=2 (%s.add (local.get $p) (%s.const 16)))\n"
                  "            (i32.load offset=0 (%s.add (local.get $p) (%s.const 24)))))))",
-                 wide ? "i64" : "", wide ? "i64" : "i32", wide ? "i64" : "i32", wide ? "i64" : "i32",
-                 wide ? "i64" : "i32", wide ? "i64" : "i32");
+                 wide ? "i64" : "", wide ? "i64" : "i32", wide ? "i64" : "i32",
+                 wide ? "i64" : "i32", wide ? "i64" : "i32", wide ? "i64" : "i32");
         wasm_module *m = test_wat_module(text);
         ir_func f;
         optimize(&f, m, 0, BCE);
@@ -738,7 +738,8 @@ START_TEST(read_modify_write_is_one_access_that_faults_as_the_load)
         /* another offset, another address */
         {"(i32.store offset=4 (local.get 0) (i32.and (i32.load (local.get 0)) (local.get 1)))",
          false, false},
-        {"(i32.store (local.get 1) (i32.and (i32.load (local.get 0)) (local.get 1)))", false, false},
+        {"(i32.store (local.get 1) (i32.and (i32.load (local.get 0)) (local.get 1)))", false,
+         false},
         /* something between the load and the operation */
         {"(i32.store (local.get 0)\n"
          "  (i32.add (i32.load (local.get 0)) (global.set 0 (local.get 1)) (local.get 1)))", false,
