@@ -422,7 +422,8 @@ START_TEST(ivsr_turns_multiplies_of_loop_variables_into_adds)
     /* i*12 (i from k by 3) becomes a variable from k*12 by 36; i << 3 stays
      * a shift (an address scales for free); s*5 stays: s is no induction
      * variable. i64: 0x9e3779b97f4a7c15*i (i from 7 by -2) becomes a
-     * variable from the constant 7c by -2c, modulo 2^64. */
+     * variable from the constant 7c by -2c, modulo 2^64. Not in an outer
+     * loop. */
     wasm_module *m = test_wat_module(
         "(module (memory 1)\n"
         " (func (param $n i32) (param $k i32) (result i32) (local $i i32) (local $s i32)\n"
@@ -442,6 +443,19 @@ START_TEST(ivsr_turns_multiplies_of_loop_variables_into_adds)
         "      (i64.mul (i64.const 0x9e3779b97f4a7c15) (local.get $i))))\n"
         "    (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const -2)))\n"
         "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        /* i*40 in an outer loop stays: a variable would hold a register
+         * across the inner loop */
+        " (func (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n"
+        "  (loop $outer\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (loop $inner\n"
+        "      (local.set $s (i32.add (local.get $s) (i32.load (i32.mul (local.get $i)\n"
+        "                                                              (i32.const 40)))))\n"
+        "      (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))\n"
+        "                              (local.get $n))))\n"
+        "    (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                            (local.get $n))))\n"
         "  (local.get $s)))");
     ir_func f;
     optimize(&f, m, 0, IVSR);
@@ -471,6 +485,9 @@ START_TEST(ivsr_turns_multiplies_of_loop_variables_into_adds)
     ck_assert_uint_eq(phi_from(&f, j, pre)->op, WASM_OP_I64_CONST);
     step = phi_from(&f, j, f.blocks[h].preds[1]);
     ck_assert_uint_eq(ir_at(&f, step->args[1])->imm, (uint64_t)-2 * 0x9e3779b97f4a7c15u);
+    ir_free(&f);
+    optimize(&f, m, 2, IVSR);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 1);
     ir_free(&f);
     wasm_module_free(m);
 }
