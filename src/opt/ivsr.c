@@ -54,14 +54,13 @@ static ir_ref next_value(ir_func *f, const ir_dom *d, uint32_t h, ir_ref i, uint
 
 /* A new variable of h equal to i * c (i from next_value, preheader pre):
  * its phi, or 0 when memory ran out. */
-static ir_ref new_variable(ir_func *f, uint32_t h, uint32_t pre, ir_ref i,
-                           ir_ref next, uint64_t step, ir_ref c)
+static ir_ref new_variable(ir_func *f, uint32_t h, uint32_t pre, ir_ref i, ir_ref next,
+                           uint64_t step, uint64_t cv)
 {
     uint8_t type = ir_at(f, i)->type;
     uint16_t konst = type == WASM_I32 ? WASM_OP_I32_CONST : WASM_OP_I64_CONST;
     uint16_t mul = type == WASM_I32 ? WASM_OP_I32_MUL : WASM_OP_I64_MUL;
     uint16_t add = type == WASM_I32 ? WASM_OP_I32_ADD : WASM_OP_I64_ADD;
-    uint64_t cv = ir_at(f, c)->imm;
     const ir_block *blk = &f->blocks[h];
     ir_ref init = 0;
     for (uint32_t k = 0; k < blk->npreds; k++)
@@ -70,9 +69,10 @@ static ir_ref new_variable(ir_func *f, uint32_t h, uint32_t pre, ir_ref i,
     ir_ref start;
     if (is_int_const(ir_at(f, init))) {
         start = ir_append(f, pre, konst, type, 0, NULL, truncate(type, ir_at(f, init)->imm * cv));
-    } else {
+    } else { /* c's own definition may not reach the preheader's end */
+        ir_ref c = ir_append(f, pre, konst, type, 0, NULL, cv);
         ir_ref args[2] = {init, c};
-        start = ir_append(f, pre, mul, type, 2, args, 0);
+        start = c ? ir_append(f, pre, mul, type, 2, args, 0) : 0;
     }
     ir_ref inc = start ? ir_append(f, pre, konst, type, 0, NULL, truncate(type, cv * step)) : 0;
     ir_ref *phi_args = inc ? malloc(blk->npreds * sizeof *phi_args) : NULL;
@@ -94,7 +94,7 @@ static ir_ref new_variable(ir_func *f, uint32_t h, uint32_t pre, ir_ref i,
 }
 
 /* The variables made for the loop being reduced: i * c is var. */
-typedef struct reduced { ir_ref i, c, var; } reduced;
+typedef struct reduced { ir_ref i; uint64_t c; ir_ref var; } reduced;
 
 /* Replaces the multiplies of h's induction variables by constants in the
  * loop's blocks (body: reverse-postorder numbers) with new variables. */
@@ -114,16 +114,16 @@ static bool reduce(ir_func *f, const ir_dom *d, uint32_t h, uint32_t pre, const 
                 continue;
             uint64_t cv = ir_at(f, c)->imm, step;
             uint32_t m = 0;
-            while (m < nmade && !(made[m].i == i && ir_at(f, made[m].c)->imm == cv))
+            while (m < nmade && !(made[m].i == i && made[m].c == cv))
                 m++;
             if (m == nmade) {
                 ir_ref next = next_value(f, d, h, i, &step);
                 if (!next || nmade == sizeof made / sizeof *made)
                     continue;
-                ir_ref var = new_variable(f, h, pre, i, next, step, c);
+                ir_ref var = new_variable(f, h, pre, i, next, step, cv);
                 if (!var)
                     return false;
-                made[nmade++] = (reduced){i, c, var};
+                made[nmade++] = (reduced){i, cv, var};
             }
             repl[r] = made[m].var;
         }
