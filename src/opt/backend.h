@@ -80,9 +80,18 @@ typedef struct backend {
     bool *folded;
     uint32_t *start, *end; /* per value: its interval */
     uint32_t *uses;        /* per value: operands naming it */
+    uint8_t *depth;        /* per block: how many loops hold it (live.c) */
     uint64_t *weight;      /* per value: its uses and definition, each 8^(loop depth) */
     int8_t *reg;           /* per value: its register, or NO_REG */
     int32_t *slot;         /* per value without a register: its frame offset (rbp) */
+    /* Per value split by regalloc.c: the position from which it lives in
+     * its slot; before that position it is in its register. 0 when not
+     * split. */
+    uint32_t *split_at;
+    /* Per value in a register: its definition stores it to its slot too
+     * (a split one, or one saved around a call in a deeper loop: its slot
+     * is where calls save it, which then store nothing). */
+    bool *stored_at_def;
     int32_t *save_slot;    /* per value saved across calls: its slot there, or 0 */
     /* per value: 1 + the position in the order of the block whose code
      * saved it last (emit_call.c): a value saved earlier in the block is

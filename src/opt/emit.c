@@ -63,6 +63,51 @@ static void emit_return(backend *be, ir_inst *in)
     x86_ret(be->cb);                        /* ret */
 }
 
+/* Jump tables for br_tables of at most this many runs of indices with one
+ * target (but the default's) are compare chains: an indirect jump whose
+ * target the data picks is predicted worse than a few conditional ones. */
+#define CHAIN_RUNS 4
+
+/* br_table of block blk on `index` as compare chains, if it has few runs
+ * of targets; false (nothing emitted) otherwise. */
+static bool compare_chain(backend *be, const ir_block *blk, ir_ref index, uint32_t next)
+{
+    uint32_t n = blk->nsuccs - 1, runs = 0;
+    uint32_t dflt = be_resolve(be, blk->succs[n]);
+    for (uint32_t i = 0; i < n; i++)
+        if (be_resolve(be, blk->succs[i]) != dflt &&
+            (i == 0 || be_resolve(be, blk->succs[i]) != be_resolve(be, blk->succs[i - 1])))
+            runs++;
+    if (runs > CHAIN_RUNS)
+        return false;
+    codebuf *cb = be->cb;
+    x86_rm rm = R_(RCX); /* br_table may write rcx (be_temps) */
+    if (is_const(be, index))
+        be_load_gpr(be, RCX, index);
+    else
+        rm = be_loc(be, index);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t target = be_resolve(be, blk->succs[i]), j = i + 1;
+        while (j < n && be_resolve(be, blk->succs[j]) == target)
+            j++;
+        if (target != dflt) {
+            if (j - i == 1) {
+                x86_alu_ri(cb, ALU_CMP, SZ32, rm, (int32_t)i); /* cmp index, i */
+                be_jump_to(be, CC_E, target);                  /* je target */
+            } else {
+                x86_mov_rr(cb, SZ32, R11, rm);                          /* mov r11d, index */
+                x86_alu_ri(cb, ALU_SUB, SZ32, R_(R11), (int32_t)i);     /* sub r11d, i */
+                x86_alu_ri(cb, ALU_CMP, SZ32, R_(R11), (int32_t)(j - i)); /* cmp r11d, j - i */
+                be_jump_to(be, CC_B, target);                           /* jb target */
+            }
+        }
+        i = j;
+    }
+    if (dflt != next)
+        be_jump_to(be, -1, dflt);
+    return true;
+}
+
 /* A block's terminator; `next` is the block emitted after it (or
  * UINT32_MAX). */
 static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
@@ -106,6 +151,8 @@ static void emit_terminator(backend *be, uint32_t b, ir_inst *in, uint32_t next)
          * table of int32 distances from the table, after the code */
         codebuf *cb = be->cb;
         uint32_t n = blk->nsuccs - 1;
+        if (compare_chain(be, blk, in->args[0], next))
+            return;
         be_load_gpr(be, RCX, in->args[0]);
         x86_alu_ri(cb, ALU_CMP, SZ32, R_(RCX), (int32_t)n); /* cmp ecx, n */
         be_jump_to(be, CC_AE, blk->succs[n]);                    /* jae default */
@@ -340,6 +387,41 @@ static void emit_stubs(backend *be)
     }
 }
 
+/* The values split by regalloc.c, by the positions where they go to
+ * their slots (NULL when out of memory). */
+static ir_ref *splits_in_order(backend *be, uint32_t *n)
+{
+    ir_func *f = be->ir;
+    ir_ref *splits = malloc(((size_t)f->ninsts + 1) * sizeof *splits);
+    if (!splits)
+        return NULL;
+    *n = 0;
+    for (ir_ref v = 1; v < f->ninsts; v++)
+        if (be->split_at[v])
+            splits[(*n)++] = v;
+    /* insertion sort: splits are few */
+    for (uint32_t i = 1; i < *n; i++) {
+        ir_ref v = splits[i];
+        uint32_t j = i;
+        for (; j && be->split_at[splits[j - 1]] > be->split_at[v]; j--)
+            splits[j] = splits[j - 1];
+        splits[j] = v;
+    }
+    return splits;
+}
+
+/* A value just computed into its register to its slot too (regalloc.c:
+ * one that is split, or that calls in deeper loops save). */
+static void store_at_def(backend *be, ir_ref v, ir_inst *in)
+{
+    int r = be->reg[v];
+    x86_rm slot = M_(RBP, be->slot[v]);
+    if (r >= 16)
+        x86_movs_store(be->cb, in->type == WASM_F64, slot, r - 16); /* movsd [slot], v */
+    else
+        x86_mov_mr(be->cb, size_of(in->type), slot, r);            /* mov [slot], v */
+}
+
 bool emit_function(backend *be)
 {
     ir_func *f = be->ir;
@@ -361,6 +443,10 @@ bool emit_function(backend *be)
         if (i == 0 || !be_is_trampoline(be, be->order[i]))
             be->order[n++] = be->order[i];
     be->norder = n;
+    uint32_t nsplits, next_split = 0;
+    ir_ref *splits = splits_in_order(be, &nsplits);
+    if (!splits)
+        return be_fail(be, "out of memory");
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
         /* A loop's header on a 32-byte boundary: where a short hot loop
@@ -373,12 +459,18 @@ bool emit_function(backend *be)
         be->cur_block = i;
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
+            /* split values whose slots hold them from here on */
+            while (next_split < nsplits && be->split_at[splits[next_split]] <= 2 * be->pos[r])
+                be->reg[splits[next_split++]] = NO_REG;
             if (ir_is_terminator(in->op))
                 emit_terminator(be, b, in, i + 1 < be->norder ? be->order[i + 1] : UINT32_MAX);
             else
                 emit_inst(be, r, in);
+            if (be->stored_at_def[r] && be->reg[r] != NO_REG && in->op != IR_PARAM)
+                store_at_def(be, r, in);
         }
     }
+    free(splits);
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
     be_emit_lazy_paths(be);

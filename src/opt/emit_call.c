@@ -39,8 +39,8 @@ void be_save_across(backend *be, ir_ref call, bool restore)
     for (uint32_t i = 0; i < be->save_count[call]; i++) {
         ir_ref w = be->saves.v[be->save_first[call] + i];
         int r = be->reg[w];
-        if (r == NO_REG || (!restore && inst(be, w)->op == IR_PARAM))
-            continue; /* spilled after all; a parameter's home holds it */
+        if (r == NO_REG || (!restore && (inst(be, w)->op == IR_PARAM || be->stored_at_def[w])))
+            continue; /* spilled after all; its home or slot holds it */
         if (!restore && be->saved_in[w] == be->cur_block + 1)
             continue;
         if (k && be->mark[w] == 2 * k)
@@ -69,8 +69,13 @@ static void pass_args(backend *be, const wasm_functype *t, const ir_ref *args)
         ir_ref a = args[i];
         x86_rm dst = M_(RSP, (int32_t)(VM_UNIT * units));
         uint8_t type = t->params[i];
-        if (is_xmm_type(type) && !is_const(be, a) && be->reg[a] != NO_REG) {
+        int32_t imm;
+        if (is_const(be, a) && be_imm32_of(be, a, size_of(type), &imm)) {
+            x86_mov_mi(cb, size_of(type), dst, imm); /* mov [rsp+u], imm (a float's bits too) */
+        } else if (!is_const(be, a) && be->reg[a] >= 16) {
             x86_movs_store(cb, type == WASM_F64, dst, be->reg[a] - 16);
+        } else if (!is_const(be, a) && be->reg[a] != NO_REG) {
+            x86_mov_mr(cb, size_of(type), dst, be->reg[a]);
         } else {
             be_load_gpr(be, R11, a); /* a float's bits move as an integer */
             x86_mov_mr(cb, size_of(type), dst, R11);

@@ -96,13 +96,12 @@ bool compute_intervals(backend *be)
     be->weight = calloc(nv, sizeof *be->weight);
     word *live_in = calloc((size_t)words * nb, sizeof *live_in);
     word *cur = malloc(words * sizeof *cur);
-    uint8_t *depth = loop_depths(be);
+    uint8_t *depth = be->depth = loop_depths(be);
     bool ok = be->pos && be->block_start && be->block_end && be->start && be->end && be->uses &&
               be->weight && live_in && cur && depth;
     if (!ok) {
         free(live_in);
         free(cur);
-        free(depth);
         return be_fail(be, "out of memory");
     }
     /* positions, definitions and uses */
@@ -130,7 +129,6 @@ bool compute_intervals(backend *be)
         }
         be->block_end[b] = 2 * k - 1;
     }
-    free(depth);
     /* live-in sets, backwards to a fixed point: a worklist of blocks, last
      * in code order first; a block whose live-in set grew puts its
      * predecessors back */

@@ -108,9 +108,12 @@ static void backend_free(backend *be)
     free(be->start);
     free(be->end);
     free(be->uses);
+    free(be->depth);
     free(be->weight);
     free(be->reg);
     free(be->slot);
+    free(be->split_at);
+    free(be->stored_at_def);
     free(be->save_slot);
     free(be->saved_in);
     free(be->mark);

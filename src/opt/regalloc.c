@@ -2,7 +2,11 @@
  * order: at each definition, intervals that ended give their registers
  * back; a value takes a free register of its class, or the lightest
  * interval of the class (it or an active one: uses weighed by loop depth,
- * live.c) goes to a stack slot, for all its life. rcx and rdx go only to
+ * live.c) goes to a stack slot. An active one is split there: its
+ * definition stores it to its slot as well, and it stays in its register
+ * until that point, where its uses read the slot from (backend.h
+ * split_at); a phi, which the moves on its edges define, goes to its slot
+ * for all its life. rcx and rdx go only to
  * values whose intervals hold no instruction that needs them (be_temps).
  * Calls clobber every register: the values live across one are saved to
  * a slot before it and reloaded after it (be->saves). A parameter's slot
@@ -33,8 +37,16 @@ static bool record_saves(backend *be, ir_ref call, const ir_ref *active, uint32_
         ir_ref w = active[a];
         if (be->start[w] >= at || be->end[w] <= at + 1)
             continue;
+        uint16_t op = ir_at(be->ir, w)->op;
         if (!be->save_slot[w])
-            be->save_slot[w] = ir_at(be->ir, w)->op == IR_PARAM ? param_home(be, w) : new_slot(be);
+            be->save_slot[w] = op == IR_PARAM ? param_home(be, w) : new_slot(be);
+        /* a value from outside a loop that calls: stored once, not at
+         * every call */
+        if (op != IR_PARAM && op != IR_PHI &&
+            be->depth[ir_at(be->ir, call)->block] > be->depth[ir_at(be->ir, w)->block]) {
+            be->stored_at_def[w] = true;
+            be->slot[w] = be->save_slot[w];
+        }
         if (!VEC_PUSH_OK(be->saves, w))
             return be_fail(be, "out of memory");
     }
@@ -87,6 +99,77 @@ static bool allowed(const backend *be, const uint32_t *need, ir_ref v, int reg)
     return need[2 * hi + c] == need[2 * lo + c];
 }
 
+/* Per block: the end of its last predecessor that comes after it in code
+ * order (a back edge's source), or 0. */
+static uint32_t *back_edge_ends(backend *be)
+{
+    ir_func *f = be->ir;
+    uint32_t *late = calloc(f->nblocks, sizeof *late);
+    if (!late)
+        return NULL;
+    for (uint32_t i = 0; i < be->norder; i++) {
+        uint32_t b = be->order[i];
+        for (uint32_t p = 0; p < f->blocks[b].npreds; p++) {
+            uint32_t e = be->block_end[f->blocks[b].preds[p]];
+            if (e >= be->block_start[b] && e > late[b])
+                late[b] = e;
+        }
+    }
+    return late;
+}
+
+/* Loop headers a split looks back over at most: past that, the value goes
+ * to its slot for all its life, which bounds the work. */
+#define SPLIT_SCAN 64
+
+/* Where value w, which gives its register up at position `at`, starts to
+ * live in its slot: `at`, or the start of an earlier block in its interval
+ * that a back edge from `at` or later enters (the register holds another
+ * value when that edge is taken). 0 when w goes to its slot for all its
+ * life. */
+static uint32_t split_point(const backend *be, const uint32_t *late, ir_ref w, uint32_t at)
+{
+    if (ir_at(be->ir, w)->op == IR_PHI)
+        return 0; /* defined by the moves on its edges, which store nothing */
+    /* the first block in the order that starts after w's definition */
+    uint32_t lo = 0, hi = be->norder;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (be->block_start[be->order[mid]] <= be->start[w])
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t headers = 0;
+    for (uint32_t i = lo; i < be->norder && be->block_start[be->order[i]] < at; i++) {
+        uint32_t b = be->order[i];
+        if (!late[b])
+            continue;
+        if (late[b] >= at)
+            return be->block_start[b];
+        if (++headers > SPLIT_SCAN)
+            return 0;
+    }
+    return at;
+}
+
+/* Value w gives its register up at position `at`: split there when it can
+ * be (it keeps be->reg for the positions before), else to its slot for all
+ * its life. Its slot is the one it is saved to around calls if it has one:
+ * stored at its definition, it holds the value for the calls too. */
+static void spill(backend *be, const uint32_t *late, ir_ref w, uint32_t at)
+{
+    if (ir_at(be->ir, w)->op == IR_PARAM)
+        be->slot[w] = param_home(be, w);
+    else
+        be->slot[w] = be->save_slot[w] ? be->save_slot[w] : new_slot(be);
+    uint32_t split = split_point(be, late, w, at);
+    if (split > be->start[w])
+        be->split_at[w] = split, be->stored_at_def[w] = true;
+    else
+        be->reg[w] = NO_REG;
+}
+
 int32_t param_home(backend *be, ir_ref param)
 {
     uint32_t u = 0;
@@ -101,6 +184,8 @@ bool allocate_registers(backend *be)
     uint32_t nv = f->ninsts;
     be->reg = malloc(nv);
     be->slot = calloc(nv, sizeof *be->slot);
+    be->split_at = calloc(nv, sizeof *be->split_at);
+    be->stored_at_def = calloc(nv, sizeof *be->stored_at_def);
     /* per value: a phi (allocated earlier, in a loop header) taking it */
     ir_ref *phi_of = calloc(nv, sizeof *phi_of);
     if (!phi_of)
@@ -114,10 +199,13 @@ bool allocate_registers(backend *be)
     be->save_slot = calloc(nv, sizeof *be->save_slot);
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
-    uint32_t *need = temp_counts(be);
-    if (!be->reg || !be->slot || !be->save_slot || !be->save_first || !be->save_count || !need) {
+    uint32_t *need = temp_counts(be), *late = back_edge_ends(be);
+    if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
+        !be->save_first ||
+        !be->save_count || !need || !late) {
         free(phi_of);
         free(need);
+        free(late);
         return be_fail(be, "out of memory");
     }
     ir_ref active[NREGS];
@@ -131,6 +219,7 @@ bool allocate_registers(backend *be)
             if (is_call_op(in->op) && !record_saves(be, v, active, nactive)) {
                 free(phi_of);
                 free(need);
+                free(late);
                 return false;
             }
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
@@ -188,8 +277,7 @@ bool allocate_registers(backend *be)
                     if (victim != UINT32_MAX) {
                         ir_ref w = active[victim];
                         reg = be->reg[w];
-                        be->reg[w] = NO_REG;
-                        be->slot[w] = ir_at(f, w)->op == IR_PARAM ? 0 : new_slot(be);
+                        spill(be, late, w, start);
                         active[victim] = active[--nactive];
                     }
                 }
@@ -205,6 +293,7 @@ bool allocate_registers(backend *be)
     }
     free(phi_of);
     free(need);
+    free(late);
     /* parameters without a register stay in their home */
     for (ir_ref v = 1; v < nv; v++) {
         ir_inst *in = ir_at(f, v);

@@ -3270,6 +3270,185 @@ START_TEST(calls_in_a_row)
 }
 END_TEST
 
+/* Live ranges split (tier 2): values defined first, used throughout,
+ * lose their registers to pressure (NI i64 and NF f64 values live at
+ * once, more than there are registers), once before a loop and once in
+ * it. Their definitions stored them, so from there on their uses read
+ * their slots: in the loop from its header on, since the back edge comes
+ * from where their registers hold other values. Before the first split
+ * they are live in registers across a call, saved in those slots. */
+enum { SPLIT_NI = 12, SPLIT_NF = 16 };
+
+/* acc and facc mixed with NI and NF values live at once */
+static size_t put_pressure(char *buf, size_t n, size_t size, const char *indent)
+{
+#define PUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+    for (int k = 0; k < SPLIT_NI; k++)
+        PUT("%s(local.set $a%d (i64.add (i64.mul (local.get $acc) (i64.const %d))"
+            " (i64.const %d)))\n", indent, k, 2 * k + 3, k);
+    for (int k = 0; k < SPLIT_NF; k++)
+        PUT("%s(local.set $f%d (f64.add (f64.mul (local.get $facc) (f64.const %d.0))"
+            " (f64.convert_i32_u (local.get $i))))\n", indent, k, k + 1);
+    PUT("%s(local.set $s (local.get $a%d))\n", indent, SPLIT_NI - 1);
+    for (int k = SPLIT_NI - 2; k >= 0; k--)
+        PUT("%s(local.set $s (i64.add (i64.rotl (local.get $s) (i64.const 5)) (local.get $a%d)))\n",
+            indent, k);
+    PUT("%s(local.set $fs (local.get $f%d))\n", indent, SPLIT_NF - 1);
+    for (int k = SPLIT_NF - 2; k >= 0; k--)
+        PUT("%s(local.set $fs (f64.add (f64.mul (local.get $fs) (f64.const 0.5)) (local.get $f%d)))\n",
+            indent, k);
+    PUT("%s(local.set $acc (i64.xor (local.get $acc) (local.get $s)))\n"
+        "%s(local.set $facc (f64.div (local.get $fs) (f64.const 64.0)))\n", indent, indent);
+    return n;
+}
+
+static char *split_wat(void)
+{
+    static char buf[16384];
+    size_t n = 0, size = sizeof buf;
+    PUT("(module\n"
+        "  (func $g (param i64) (result i64) (i64.mul (local.get 0) (i64.const 0x100000001b3)))\n"
+        "  (func (export \"split\") (param $x i64) (param $y f64) (param $n i32) (result i64)\n"
+        "    (local $w i64) (local $v f64) (local $i i32) (local $acc i64) (local $facc f64)\n"
+        "    (local $s i64) (local $fs f64)\n");
+    for (int k = 0; k < SPLIT_NI; k++)
+        PUT("    (local $a%d i64)\n", k);
+    for (int k = 0; k < SPLIT_NF; k++)
+        PUT("    (local $f%d f64)\n", k);
+    PUT("    (local.set $w (i64.mul (local.get $x) (i64.const 0x9e3779b97f4a7c15)))\n"
+        "    (local.set $v (f64.mul (local.get $y) (f64.const 1.5)))\n"
+        "    (local.set $acc (call $g (local.get $w)))\n"
+        "    (local.set $acc (i64.add (local.get $acc) (local.get $w)))\n"
+        "    (local.set $facc (f64.sub (local.get $v) (f64.const 0.25)))\n");
+    n = put_pressure(buf, n, size, "    ");
+    PUT("    (loop $l\n"
+        "      (local.set $acc (call $g (i64.add (local.get $acc)\n"
+        "        (i64.rotl (local.get $w) (i64.extend_i32_u (local.get $i))))))\n"
+        "      (local.set $facc (f64.add (local.get $facc) (local.get $v)))\n");
+    n = put_pressure(buf, n, size, "      ");
+    PUT("      (local.set $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
+        "    (i64.add (i64.add (local.get $acc) (local.get $w))\n"
+        "      (i64.reinterpret_f64 (f64.add (local.get $facc) (local.get $v))))))\n");
+#undef PUT
+    ck_assert_uint_lt(n, size);
+    return buf;
+}
+
+/* put_pressure's code in C */
+static void split_pressure(uint64_t *acc, double *facc, uint32_t i)
+{
+    uint64_t a[SPLIT_NI];
+    double f[SPLIT_NF];
+    for (int k = 0; k < SPLIT_NI; k++)
+        a[k] = *acc * (uint64_t)(2 * k + 3) + (uint64_t)k;
+    for (int k = 0; k < SPLIT_NF; k++) {
+        double m = *facc * (double)(k + 1);
+        f[k] = m + (double)i;
+    }
+    uint64_t s = a[SPLIT_NI - 1];
+    for (int k = SPLIT_NI - 2; k >= 0; k--)
+        s = rotl64(s, 5) + a[k];
+    double fs = f[SPLIT_NF - 1];
+    for (int k = SPLIT_NF - 2; k >= 0; k--) {
+        double h = fs * 0.5;
+        fs = h + f[k];
+    }
+    *acc ^= s;
+    *facc = fs / 64.0;
+}
+
+static uint64_t split_ref(uint64_t x, double y, uint32_t n)
+{
+    uint64_t w = x * 0x9e3779b97f4a7c15u, acc = w * 0x100000001b3u + w;
+    double v = y * 1.5, facc = v - 0.25;
+    uint32_t i = 0;
+    split_pressure(&acc, &facc, i);
+    do {
+        acc = (acc + (i % 64 ? rotl64(w, i % 64) : w)) * 0x100000001b3u;
+        facc = facc + v;
+        split_pressure(&acc, &facc, i);
+        i++;
+    } while (i < n);
+    double last = facc + v;
+    uint64_t bits;
+    memcpy(&bits, &last, sizeof bits);
+    return acc + w + bits;
+}
+
+START_TEST(split_live_ranges)
+{
+    fixture fx;
+    fx_open(&fx, split_wat(), "split_live_ranges");
+    static const struct { uint64_t x; double y; uint32_t n; } cases[] = {
+        {1, 1.0, 1}, {0x123456789abcdefu, -2.75, 2}, {7, 0.125, 17}, {~0ull, 1e300, 40}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        EXPECT(&fx, "split", VALS(v_u64(split_ref(cases[k].x, cases[k].y, cases[k].n))),
+               VALS(v_i64((int64_t)cases[k].x), v_f64(cases[k].y), v_u32(cases[k].n)));
+    /* the C reference against what tier 1 computed once */
+    ck_assert_uint_eq(split_ref(7, 0.125, 17), 15444260764605619988u);
+    fx_close(&fx);
+}
+END_TEST
+
+/* br_table of a few runs of targets, which tier 2 compiles as compare
+ * chains: single indices, a run of three, indices that go to the default
+ * amid the others, the default itself, indices past the table (huge too),
+ * and an index that is a loop's phi. */
+static const char br_chain_wat[] =
+    "(module\n"
+    "  (func (export \"pick\") (param $i i32) (result i32)\n"
+    "    (block $d (block $c (block $b (block $a\n"
+    "      (br_table $a $b $b $b $d $c $a $d (local.get $i)))\n"
+    "      (return (i32.const 10)))\n"
+    "      (return (i32.const 20)))\n"
+    "      (return (i32.const 30)))\n"
+    "    (i32.const 40))\n"
+    "  (func (export \"walk\") (param $n i32) (result i32)\n"
+    "    (local $s i32) (local $acc i32)\n"
+    "    (loop $l\n"
+    "      (block $done (block $z (block $y (block $x\n"
+    "        (br_table $x $y $z $y (local.get $s)))\n"
+    "        (local.set $acc (i32.add (i32.mul (local.get $acc) (i32.const 3)) (i32.const 1)))\n"
+    "        (local.set $s (i32.const 1)) (br $done))\n"
+    "        (local.set $acc (i32.xor (local.get $acc) (i32.const 0x55))))\n"
+    "        (local.set $s (i32.rem_u (i32.add (local.get $acc) (local.get $s)) (i32.const 5))))\n"
+    "      (local.set $n (i32.sub (local.get $n) (i32.const 1)))\n"
+    "      (br_if $l (local.get $n)))\n"
+    "    (i32.add (local.get $acc) (i32.mul (local.get $s) (i32.const 1000)))))\n";
+
+static uint32_t walk_ref(uint32_t n)
+{
+    uint32_t s = 0, acc = 0;
+    do {
+        if (s == 0) {
+            acc = acc * 3 + 1;
+            s = 1;
+        } else {
+            if (s != 2) /* 1, 3 and the default */
+                acc ^= 0x55;
+            s = (acc + s) % 5;
+        }
+    } while (--n);
+    return acc + s * 1000;
+}
+
+START_TEST(br_table_compare_chains)
+{
+    fixture fx;
+    fx_open(&fx, br_chain_wat, "br_table_compare_chains");
+    static const struct { uint32_t i, want; } picks[] = {
+        {0, 10}, {1, 20}, {2, 20}, {3, 20}, {4, 40}, {5, 30}, {6, 10}, {7, 40}, {8, 40},
+        {9, 40}, {0x7fffffff, 40}, {0xffffffff, 40}};
+    for (size_t k = 0; k < sizeof picks / sizeof *picks; k++)
+        EXPECT(&fx, "pick", VALS(v_u32(picks[k].want)), VALS(v_u32(picks[k].i)));
+    for (uint32_t n = 1; n < 40; n += 7)
+        EXPECT(&fx, "walk", VALS(v_u32(walk_ref(n))), VALS(v_u32(n)));
+    ck_assert_uint_eq(walk_ref(8), 1685); /* the C reference against tier 1 */
+    fx_close(&fx);
+}
+END_TEST
+
 static Suite *codegen_suite(void)
 {
     Suite *s = suite_create("codegen");
@@ -3324,6 +3503,8 @@ static Suite *codegen_suite(void)
     tcase_add_loop_test(tier2, temporaries_keep_live_values, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
     tcase_add_test(tier2, calls_in_a_row);
+    tcase_add_test(tier2, split_live_ranges);
+    tcase_add_test(tier2, br_table_compare_chains);
     tcase_add_loop_test(tier2, bounds_checks_and_strides, MEM_STATIC, MEM_64 + 1);
     suite_add_tcase(s, tier2);
     return s;
