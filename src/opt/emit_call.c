@@ -41,6 +41,8 @@ void be_save_across(backend *be, ir_ref call, bool restore)
         int r = be->reg[w];
         if (r == NO_REG || (!restore && (inst(be, w)->op == IR_PARAM || be->stored_at_def[w])))
             continue; /* spilled after all; its home or slot holds it */
+        if (restore && be->split_at[w] && be->split_at[w] <= 2 * be->pos[call] + 1)
+            continue; /* split where the call's result took its register */
         if (!restore && be->saved_in[w] == be->cur_block + 1)
             continue;
         if (k && be->mark[w] == 2 * k)

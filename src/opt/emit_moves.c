@@ -7,10 +7,12 @@
 #include "emit.h"
 #include "wasmjail.h"
 
-
 /* A block that only jumps on, with nothing to move on the way (the phis
  * of where it goes already hold their values), is never emitted:
- * branches to it go where it goes. */
+ * branches to it go where it goes. Whether a split value (regalloc.c) is
+ * where its phi is depends on the position: its edge is kept. The answer
+ * must not change while the code is emitted: the blocks emitted were
+ * chosen by it. */
 bool be_is_trampoline(backend *be, uint32_t b)
 {
     ir_func *f = be->ir;
@@ -22,9 +24,11 @@ bool be_is_trampoline(backend *be, uint32_t b)
     uint32_t k = 0;
     while (k < to->npreds && to->preds[k] != b)
         k++;
-    for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
-        if (be->uses[p] && !be_same_place(be, p, ir_at(f, p)->args[k]))
+    for (ir_ref p = to->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next) {
+        ir_ref a = ir_at(f, p)->args[k];
+        if (be->uses[p] && (be->split_at[a] || !be_same_place(be, p, a)))
             return false;
+    }
     return true;
 }
 

@@ -118,15 +118,16 @@ static uint32_t *back_edge_ends(backend *be)
     return late;
 }
 
-/* Loop headers a split looks back over at most: past that, the value goes
- * to its slot for all its life, which bounds the work. */
+/* Loop headers a split looks at, in all, at most: past that, the value
+ * goes to its slot for all its life, which bounds the work. */
 #define SPLIT_SCAN 64
 
 /* Where value w, which gives its register up at position `at`, starts to
- * live in its slot: `at`, or the start of an earlier block in its interval
- * that a back edge from `at` or later enters (the register holds another
- * value when that edge is taken). 0 when w goes to its slot for all its
- * life. */
+ * live in its slot: the latest position p <= at such that no back edge
+ * from p or later enters a block of its interval before p (where the
+ * register would be taken to hold w, though code at p or later, calls
+ * among it, used the register for other values). 0 when w goes to its
+ * slot for all its life. */
 static uint32_t split_point(const backend *be, const uint32_t *late, ir_ref w, uint32_t at)
 {
     if (ir_at(be->ir, w)->op == IR_PHI)
@@ -140,17 +141,23 @@ static uint32_t split_point(const backend *be, const uint32_t *late, ir_ref w, u
         else
             hi = mid;
     }
-    uint32_t headers = 0;
-    for (uint32_t i = lo; i < be->norder && be->block_start[be->order[i]] < at; i++) {
-        uint32_t b = be->order[i];
-        if (!late[b])
-            continue;
-        if (late[b] >= at)
-            return be->block_start[b];
-        if (++headers > SPLIT_SCAN)
-            return 0;
+    uint32_t split = at, headers = 0;
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (uint32_t i = lo; i < be->norder && be->block_start[be->order[i]] < split; i++) {
+            uint32_t b = be->order[i];
+            if (!late[b])
+                continue;
+            if (++headers > SPLIT_SCAN)
+                return 0;
+            if (late[b] >= split) {
+                split = be->block_start[b]; /* and again: loops before it may end past it */
+                moved = true;
+                break;
+            }
+        }
     }
-    return at;
+    return split;
 }
 
 /* Value w gives its register up at position `at`: split there when it can
