@@ -36,13 +36,18 @@ static uint32_t mark_until_next_call(backend *be, ir_ref call)
 void be_save_across(backend *be, ir_ref call, bool restore)
 {
     uint32_t k = restore ? mark_until_next_call(be, call) : 0;
+    /* the call's results (its projections follow it) are in place */
+    ir_ref last = call;
+    while (inst(be, last)->next && inst(be, inst(be, last)->next)->op == IR_RESULT)
+        last = inst(be, last)->next;
+    uint32_t placed = 2 * be->pos[last] + 1;
     for (uint32_t i = 0; i < be->save_count[call]; i++) {
         ir_ref w = be->saves.v[be->save_first[call] + i];
         int r = be->reg[w];
         if (r == NO_REG || (!restore && (inst(be, w)->op == IR_PARAM || be->stored_at_def[w])))
             continue; /* spilled after all; its home or slot holds it */
-        if (restore && be->split_at[w] && be->split_at[w] <= 2 * be->pos[call] + 1)
-            continue; /* split where the call's result took its register */
+        if (restore && be->split_at[w] && be->split_at[w] <= placed)
+            continue; /* split where a result of the call took its register */
         if (!restore && be->saved_in[w] == be->cur_block + 1)
             continue;
         if (k && be->mark[w] == 2 * k)

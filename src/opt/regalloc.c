@@ -130,8 +130,10 @@ static uint32_t *back_edge_ends(backend *be)
  * slot for all its life. */
 static uint32_t split_point(const backend *be, const uint32_t *late, ir_ref w, uint32_t at)
 {
-    if (ir_at(be->ir, w)->op == IR_PHI)
-        return 0; /* defined by the moves on its edges, which store nothing */
+    /* a phi is defined by the moves on its edges, a call's projection by
+     * the call: neither stores at its own position */
+    if (ir_at(be->ir, w)->op == IR_PHI || ir_at(be->ir, w)->op == IR_RESULT)
+        return 0;
     /* the first block in the order that starts after w's definition */
     uint32_t lo = 0, hi = be->norder;
     while (lo < hi) {
