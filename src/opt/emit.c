@@ -387,26 +387,25 @@ static void emit_stubs(backend *be)
     }
 }
 
-/* The values split by regalloc.c, by the positions where they go to
- * their slots (NULL when out of memory). */
-static ir_ref *splits_in_order(backend *be, uint32_t *n)
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The values split by regalloc.c, each as its split position << 32 | the
+ * value, in order (NULL when out of memory). */
+static uint64_t *splits_in_order(backend *be, uint32_t *n)
 {
     ir_func *f = be->ir;
-    ir_ref *splits = malloc(((size_t)f->ninsts + 1) * sizeof *splits);
+    uint64_t *splits = malloc(((size_t)f->ninsts + 1) * sizeof *splits);
     if (!splits)
         return NULL;
     *n = 0;
     for (ir_ref v = 1; v < f->ninsts; v++)
         if (be->split_at[v])
-            splits[(*n)++] = v;
-    /* insertion sort: splits are few */
-    for (uint32_t i = 1; i < *n; i++) {
-        ir_ref v = splits[i];
-        uint32_t j = i;
-        for (; j && be->split_at[splits[j - 1]] > be->split_at[v]; j--)
-            splits[j] = splits[j - 1];
-        splits[j] = v;
-    }
+            splits[(*n)++] = (uint64_t)be->split_at[v] << 32 | v;
+    qsort(splits, *n, sizeof *splits, compare_u64);
     return splits;
 }
 
@@ -444,7 +443,7 @@ bool emit_function(backend *be)
             be->order[n++] = be->order[i];
     be->norder = n;
     uint32_t nsplits, next_split = 0;
-    ir_ref *splits = splits_in_order(be, &nsplits);
+    uint64_t *splits = splits_in_order(be, &nsplits);
     if (!splits)
         return be_fail(be, "out of memory");
     for (uint32_t i = 0; i < be->norder; i++) {
@@ -460,8 +459,8 @@ bool emit_function(backend *be)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *in = ir_at(f, r);
             /* split values whose slots hold them from here on */
-            while (next_split < nsplits && be->split_at[splits[next_split]] <= 2 * be->pos[r])
-                be->reg[splits[next_split++]] = NO_REG;
+            while (next_split < nsplits && splits[next_split] >> 32 <= 2 * be->pos[r])
+                be->reg[(uint32_t)splits[next_split++]] = NO_REG;
             if (ir_is_terminator(in->op))
                 emit_terminator(be, b, in, i + 1 < be->norder ? be->order[i + 1] : UINT32_MAX);
             else

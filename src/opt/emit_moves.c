@@ -69,6 +69,19 @@ bool be_same_place(backend *be, ir_ref a, ir_ref b)
 static void move_value(backend *be, ir_ref dst, ir_ref src)
 {
     ir_inst *d = inst(be, dst);
+    int32_t imm;
+    if (be->reg[dst] == NO_REG && !is_const(be, src) && be->reg[src] != NO_REG) {
+        x86_rm slot = M_(RBP, be->slot[dst]);
+        if (is_xmm_type(d->type))
+            x86_movs_store(be->cb, d->type == WASM_F64, slot, be->reg[src] - 16); /* movsd [dst], src */
+        else
+            x86_mov_mr(be->cb, size_of(d->type), slot, be->reg[src]); /* mov [dst], src */
+        return;
+    }
+    if (be->reg[dst] == NO_REG && be_imm32_of(be, src, size_of(d->type), &imm)) {
+        x86_mov_mi(be->cb, size_of(d->type), M_(RBP, be->slot[dst]), imm); /* mov [dst], imm */
+        return;
+    }
     if (is_xmm_type(d->type)) {
         int x = be->reg[dst] != NO_REG ? be->reg[dst] - 16 : XSCRATCH;
         be_load_xmm(be, x, src);

@@ -5,8 +5,11 @@
  * live.c) goes to a stack slot. An active one is split there: its
  * definition stores it to its slot as well, and it stays in its register
  * until that point, where its uses read the slot from (backend.h
- * split_at); a phi, which the moves on its edges define, goes to its slot
- * for all its life. rcx and rdx go only to
+ * split_at), and no later than the first loop header whose back edge
+ * comes from beyond that; a phi or a call's projection, which its edges'
+ * moves or its call define, goes to its slot for all its life. A value
+ * from outside a loop that calls is stored once at its definition too,
+ * not before every call. rcx and rdx go only to
  * values whose intervals hold no instruction that needs them (be_temps).
  * Calls clobber every register: the values live across one are saved to
  * a slot before it and reloaded after it (be->saves). A parameter's slot
