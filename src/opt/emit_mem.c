@@ -64,31 +64,33 @@ static bool rdx_holds(backend *be, ir_inst *in, uint32_t mem)
     return false;
 }
 
-/*
- * The operand of load or store `in` (tier 1's heap_address, in->aux its
- * memory).
- * No check where the static mapping catches the access; otherwise index +
- * offset + size <= the memory's size in 64 bits (a memory64 index can wrap
- * too), in rcx, the address then [base + rcx - size]. rcx, rdx and r11 are
- * free here: the value stored and the result are elsewhere.
- */
-static int access_size(const ir_inst *in)
+/* Whether bce.c proved access `in` in bounds and its offset fits an
+ * instruction's displacement. */
+static bool proven(const ir_inst *in)
 {
-    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
-                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
-    return sizes[in->op - WASM_OP_I32_LOAD];
+    return (in->flags & IR_IN_BOUNDS) && in->imm <= INT32_MAX;
 }
 
 unsigned be_heap_temps(backend *be, const ir_inst *in)
 {
-    if (in->aux == 0 && check_elided(&be->env->plans[0], UINT32_MAX, in->imm, access_size(in)))
+    int size = ir_access_size(in->op);
+    if (in->aux == 0 && (proven(in) || check_elided(&be->env->plans[0], UINT32_MAX, in->imm, size)))
         return 0;
     return 1u << RCX | 1u << RDX;
 }
 
+/*
+ * The operand of load or store `in` (tier 1's heap_address, in->aux its
+ * memory).
+ * No check where the static mapping catches the access or an earlier
+ * access proved it in bounds (bce.c); otherwise index + offset + size <=
+ * the memory's size in 64 bits (a memory64 index can wrap too), in rcx,
+ * the address then [base + rcx - size]. rcx, rdx and r11 are free here:
+ * the value stored and the result are elsewhere.
+ */
 x86_rm be_heap_operand(backend *be, ir_inst *in)
 {
-    int size = access_size(in);
+    int size = ir_access_size(in->op);
     codebuf *cb = be->cb;
     uint32_t mem = in->aux;
     const vm_memory_plan *p = &be->env->plans[mem];
@@ -99,7 +101,7 @@ x86_rm be_heap_operand(backend *be, ir_inst *in)
         if (check_elided(p, 0, ea, size))
             return M_(base_reg(be, mem), (int32_t)ea);
     }
-    if (check_elided(p, UINT32_MAX, offset, size)) {
+    if (proven(in) || check_elided(p, UINT32_MAX, offset, size)) {
         /* an i32 in a register is zero-extended: a valid 64-bit index */
         int i = be->reg[a] != NO_REG ? be->reg[a] : R11;
         be_load_gpr(be, i, a); /* mov r11d, [slot] when spilled */

@@ -46,6 +46,7 @@ enum {
 /* Instruction flags. */
 enum {
     IR_DEAD = 1,    /* removed: no longer in a block's list */
+    IR_IN_BOUNDS = 2, /* a load or store an earlier access proved in bounds (bce.c) */
 };
 
 typedef struct ir_inst {
@@ -123,6 +124,14 @@ static inline bool ir_has_effects(uint16_t op)
            (op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
            (op >= WASM_OP_I64_TRUNC_F32_S && op <= WASM_OP_I64_TRUNC_F64_U) ||
            ir_is_terminator(op);
+}
+
+/* The bytes load or store `op` accesses. */
+static inline int ir_access_size(uint16_t op)
+{
+    static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
+                                    4, 8, 4, 8, 1, 2, 1, 2, 4};
+    return sizes[op - WASM_OP_I32_LOAD];
 }
 
 /* Builds the SSA form of defined function `index` (module index) of a

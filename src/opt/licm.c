@@ -9,7 +9,7 @@
  * or another value inside the innermost loop (measured: gemm 7% slower
  * when every level is done). A loop entered from more than one block, or
  * from a block that branches elsewhere too, has no preheader and is left
- * alone. */
+ * alone (opt_loop). */
 #include <stdlib.h>
 
 #include "passes.h"
@@ -20,14 +20,11 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* The preheader of the loop headed by h, UINT32_MAX when there is none;
- * marks h and the back edges' sources `stamp` and pushes the sources on
- * work[*nwork]. */
-static uint32_t preheader(ir_func *f, const ir_dom *d, uint32_t h, uint32_t *mark,
-                          uint32_t stamp, uint32_t *work, uint32_t *nwork)
+uint32_t opt_loop(ir_func *f, const ir_dom *d, uint32_t h, uint32_t *mark, uint32_t stamp,
+                  uint32_t *body, uint32_t *nbody, uint32_t *work)
 {
     const ir_block *blk = &f->blocks[h];
-    uint32_t pre = UINT32_MAX, entries = 0, back = 0;
+    uint32_t pre = UINT32_MAX, entries = 0, back = 0, nwork = 0;
     mark[h] = stamp;
     for (uint32_t k = 0; k < blk->npreds; k++) {
         uint32_t p = blk->preds[k];
@@ -39,9 +36,23 @@ static uint32_t preheader(ir_func *f, const ir_dom *d, uint32_t h, uint32_t *mar
         }
         back++;
         if (mark[p] != stamp)
-            mark[p] = stamp, work[(*nwork)++] = p;
+            mark[p] = stamp, work[nwork++] = p;
     }
-    return back && entries == 1 && f->blocks[pre].nsuccs == 1 ? pre : UINT32_MAX;
+    if (!back || entries != 1 || f->blocks[pre].nsuccs != 1)
+        return UINT32_MAX;
+    /* the body: what reaches a back edge's source without passing h */
+    *nbody = 0;
+    body[(*nbody)++] = d->order[h];
+    while (nwork) {
+        uint32_t b = work[--nwork];
+        body[(*nbody)++] = d->order[b];
+        for (uint32_t k = 0; k < f->blocks[b].npreds; k++) {
+            uint32_t p = f->blocks[b].preds[k];
+            if (mark[p] != stamp && d->order[p] != UINT32_MAX)
+                mark[p] = stamp, work[nwork++] = p;
+        }
+    }
+    return pre;
 }
 
 /* Moves the invariant instructions of the loop whose blocks are marked
@@ -70,23 +81,12 @@ bool opt_licm(ir_func *f, const ir_dom *d)
     uint32_t *body = malloc(n * sizeof *body);
     bool ok = mark && work && body;
     for (uint32_t i = 0; ok && i < d->nrpo; i++) {
-        uint32_t h = d->rpo[i], stamp = h + 1, nwork = 0, nbody = 0;
+        uint32_t h = d->rpo[i], stamp = h + 1, nbody = 0;
         if (!f->blocks[h].loop_header)
             continue;
-        uint32_t pre = preheader(f, d, h, mark, stamp, work, &nwork);
+        uint32_t pre = opt_loop(f, d, h, mark, stamp, body, &nbody, work);
         if (pre == UINT32_MAX)
             continue;
-        /* the body: what reaches a back edge's source without passing h */
-        body[nbody++] = d->order[h];
-        while (nwork) {
-            uint32_t b = work[--nwork];
-            body[nbody++] = d->order[b];
-            for (uint32_t k = 0; k < f->blocks[b].npreds; k++) {
-                uint32_t p = f->blocks[b].preds[k];
-                if (mark[p] != stamp && d->order[p] != UINT32_MAX)
-                    mark[p] = stamp, work[nwork++] = p;
-            }
-        }
         bool innermost = true;
         for (uint32_t k = 1; k < nbody; k++)
             innermost &= !f->blocks[d->rpo[body[k]]].loop_header;

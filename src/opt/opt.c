@@ -77,7 +77,7 @@ static bool optimize(ir_func *f)
     ir_dom d;
     if (!ir_dominators(f, &d))
         return false;
-    bool ok = opt_simplify(f, &d) && opt_gvn(f, &d) && opt_licm(f, &d);
+    bool ok = opt_simplify(f, &d) && opt_gvn(f, &d) && opt_licm(f, &d) && opt_ivsr(f, &d);
     ir_dom_free(&d);
     bool threaded = false;
     ok = ok && opt_thread(f, &threaded);
@@ -90,7 +90,12 @@ static bool optimize(ir_func *f)
             ir_dom_free(&d);
         }
     }
-    return ok && opt_fold_branches(f) && remove_dead_code(f);
+    ok = ok && opt_fold_branches(f) && remove_dead_code(f) && ir_dominators(f, &d);
+    if (!ok)
+        return false;
+    ok = opt_bce(f, &d);
+    ir_dom_free(&d);
+    return ok;
 }
 
 static void backend_free(backend *be)

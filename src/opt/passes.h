@@ -1,10 +1,11 @@
 /*
  * Tier 2's optimization passes over the SSA IR (ir.h), run by opt.c in
  * this order between ir_build and the back end; each keeps ir_verify's
- * invariants. The first three share the dominators `d` of the function as
+ * invariants. The first four share the dominators `d` of the function as
  * built: none of them adds or removes an edge (licm.c only moves
- * instructions into existing preheaders). Jump threading changes the
- * graph; simplification runs again after it. Each returns false when
+ * instructions into existing preheaders, ivsr.c adds some there and in
+ * loops). Jump threading changes the graph; simplification runs again
+ * after it; bounds-check elimination comes last. Each returns false when
  * memory ran out.
  */
 #ifndef WJ_OPT_PASSES_H
@@ -19,6 +20,17 @@ bool opt_simplify(ir_func *f, const ir_dom *d);
 bool opt_gvn(ir_func *f, const ir_dom *d);
 /* Loop-invariant code motion into loops' preheaders (licm.c). */
 bool opt_licm(ir_func *f, const ir_dom *d);
+/* The natural loop headed by h: h and the blocks that reach one of its
+ * back edges' sources without passing h, marked `stamp` in mark[] and
+ * listed in body[*nbody] (reverse-postorder numbers, h's first; work is
+ * scratch of f->nblocks). Returns the loop's preheader, its one way in
+ * from a block with no other successor, or UINT32_MAX when it has none
+ * (body then unset) (licm.c). */
+uint32_t opt_loop(ir_func *f, const ir_dom *d, uint32_t h, uint32_t *mark, uint32_t stamp,
+                  uint32_t *body, uint32_t *nbody, uint32_t *work);
+/* Induction-variable strength reduction: a loop variable's multiply by a
+ * constant becomes a variable of its own stepped by an add (ivsr.c). */
+bool opt_ivsr(ir_func *f, const ir_dom *d);
 /* Jump threading: paths along which a branch's condition is a constant
  * are copied and jump straight on (thread.c); *changed says whether any
  * was, and then loop headers are to be marked anew (opt_mark_loops). */
@@ -29,6 +41,11 @@ bool opt_fold_branches(ir_func *f);
 /* A block is a loop's header when it dominates one of its predecessors
  * (after the graph changed; the back end aligns and weighs loops). */
 void opt_mark_loops(ir_func *f, const ir_dom *d);
+
+/* Bounds-check elimination: loads and stores that a dominating access of
+ * the same memory proved in bounds are marked IR_IN_BOUNDS (bce.c). Last,
+ * on the IR the back end compiles. */
+bool opt_bce(ir_func *f, const ir_dom *d);
 
 /* Whether an instruction's value depends only on its operands and
  * immediates and computing it has no effect, so that two equal ones are

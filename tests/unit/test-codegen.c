@@ -6,8 +6,10 @@
  * operand stack (a local written while an older read of it is still on the
  * stack), and the zeroing of only the locals that may be read unset; in
  * tier 2 (the suite runs under each tier), values in rcx and rdx across
- * the instructions that need them, jump threading of a state machine and
- * read-modify-write instructions, under static, dynamic and 64-bit memories.
+ * the instructions that need them, jump threading of a state machine,
+ * read-modify-write instructions, bounds checks proved by earlier accesses
+ * and loop multiplies turned into adds, under static, dynamic and 64-bit
+ * memories.
  *
  * Every test checks a result computed by hand or by a C reference loop that
  * mirrors the wasm code step by step. Float arithmetic is kept exact (small
@@ -3086,6 +3088,129 @@ START_TEST(temporaries_keep_live_values)
 }
 END_TEST
 
+/* ==== 11. tier 2: bounds checks proved once, multiplies stepped ====================== */
+
+/* Tier 2 checks an access of a checked memory (dynamic or memory64) only
+ * where no earlier access of the same index reaching as far dominates it,
+ * and turns a loop variable's multiply by a constant into a variable of
+ * its own (bce.c, ivsr.c). "bce": the load of p and the last two loads
+ * (p + 4 again, p + 2 within it) go unchecked; the store at p + 4 is
+ * checked and traps across the end after the store at p happened. "grown":
+ * a check before memory.grow still holds after it, from the base the
+ * growth may have moved. "columns" sums column j of a 5-wide matrix of
+ * i32 (k * 20 + j * 4, the row index the inner loop's variable) as fill
+ * wrote it; "strided" mixes i * 12, 0x9e3779b9 * i (i from k by 3) and
+ * j * 0x9e3779b97f4a7c15 (j from k by -5), wrapping. @A is the address
+ * type, @I the memory's index type. */
+static const char strides_wat[] =
+    "(module\n"
+    "  (memory @I 1)\n"
+    "  (func (export \"bce\") (param $p @A) (param $v i32) (result i32)\n"
+    "    (i32.store (local.get $p) (local.get $v))\n"
+    "    (i32.store offset=4 (local.get $p) (i32.add (i32.load (local.get $p)) (i32.const 1)))\n"
+    "    (i32.add (i32.load offset=4 (local.get $p))\n"
+    "             (i32.load (@A.add (local.get $p) (@A.const 2)))))\n"
+    "  (func (export \"grown\") (param $p @A) (result i32)\n"
+    "    (i32.store (local.get $p) (i32.const 0x01020304))\n"
+    "    (drop (memory.grow (@A.const 1)))\n"
+    "    (i32.load8_u offset=2 (local.get $p)))\n"
+    "  (func (export \"peek\") (param $p @A) (result i32) (i32.load (local.get $p)))\n"
+    "  (func (export \"fill\") (local $i @A) (local $v i32)\n"
+    "    (local.set $v (i32.const 3))\n"
+    "    (loop $l\n"
+    "      (i32.store (@A.shl (local.get $i) (@A.const 2)) (local.get $v))\n"
+    "      (local.set $v (i32.add (local.get $v) (i32.const 7)))\n"
+    "      (br_if $l (@A.lt_u (local.tee $i (@A.add (local.get $i) (@A.const 1)))\n"
+    "                         (@A.const 100)))))\n"
+    "  (func (export \"columns\") (param $n @A) (result i32) (local $j @A) (local $k @A)\n"
+    "    (local $s i32)\n"
+    "    (loop $col\n"
+    "      (local.set $k (@A.const 0))\n"
+    "      (loop $row\n"
+    "        (local.set $s (i32.add (i32.mul (local.get $s) (i32.const 31))\n"
+    "          (i32.load (@A.add (@A.mul (local.get $k) (@A.const 20))\n"
+    "                            (@A.shl (local.get $j) (@A.const 2))))))\n"
+    "        (br_if $row (@A.lt_u (local.tee $k (@A.add (local.get $k) (@A.const 1)))\n"
+    "                             (local.get $n))))\n"
+    "      (br_if $col (@A.lt_u (local.tee $j (@A.add (local.get $j) (@A.const 1)))\n"
+    "                           (@A.const 5))))\n"
+    "    (local.get $s))\n"
+    "  (func (export \"strided\") (param $k i32) (param $n i32) (result i64)\n"
+    "    (local $i i32) (local $j i64) (local $s i64)\n"
+    "    (local.set $i (local.get $k))\n"
+    "    (local.set $j (i64.extend_i32_u (local.get $k)))\n"
+    "    (loop $l\n"
+    "      (local.set $s (i64.add (local.get $s) (i64.extend_i32_u\n"
+    "        (i32.xor (i32.mul (local.get $i) (i32.const 12))\n"
+    "                 (i32.mul (i32.const 0x9e3779b9) (local.get $i))))))\n"
+    "      (local.set $s (i64.xor (i64.rotl (local.get $s) (i64.const 7))\n"
+    "        (i64.mul (local.get $j) (i64.const 0x9e3779b97f4a7c15))))\n"
+    "      (local.set $j (i64.add (local.get $j) (i64.const -5)))\n"
+    "      (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 3)))\n"
+    "                          (local.get $n))))\n"
+    "    (local.get $s)))\n";
+
+static uint32_t columns_ref(uint32_t n)
+{
+    uint32_t s = 0;
+    for (uint32_t j = 0; j < 5; j++)
+        for (uint32_t k = 0; k == 0 || k < n; k++)
+            s = s * 31 + (k * 5 + j) * 7 + 3;
+    return s;
+}
+
+static uint64_t strided_ref(uint32_t k, uint32_t n)
+{
+    uint32_t i = k;
+    uint64_t j = k, s = 0;
+    do {
+        s += (uint32_t)((i * 12) ^ (0x9e3779b9u * i));
+        s = rotl64(s, 7) ^ j * 0x9e3779b97f4a7c15u;
+        j -= 5;
+    } while ((i += 3) < n);
+    return s;
+}
+
+START_TEST(bounds_checks_and_strides)
+{
+    memory_kind kind = (memory_kind)_i;
+    char *a = replace_all(strides_wat, "@A", kind == MEM_64 ? "i64" : "i32");
+    char *wat = replace_all(a, "@I", kind == MEM_64 ? "i64" : "");
+    free(a);
+    fixture fx;
+    fx_open_memory(&fx, wat, memory_kind_names[kind], kind);
+    static const uint32_t vs[] = {0, 0x12345678u, 0xffffffffu};
+    for (size_t i = 0; i < sizeof vs / sizeof *vs; i++) {
+        uint32_t v = vs[i], w = v + 1, want = w + ((v >> 16) | w << 16);
+        EXPECT(&fx, "bce", VALS(v_u32(want)), VALS(v_addr(kind, 100), v_u32(v)));
+        EXPECT(&fx, "bce", VALS(v_u32(want)), VALS(v_addr(kind, 65528), v_u32(v)));
+    }
+    /* the second store crosses the end: the first one happened */
+    EXPECT_TRAP(&fx, "bce", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_addr(kind, 65530), v_u32(77)));
+    EXPECT(&fx, "peek", VALS(v_u32(77)), VALS(v_addr(kind, 65530)));
+    EXPECT_TRAP(&fx, "bce", 1, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                VALS(v_addr(kind, 65534), v_u32(78)));
+    EXPECT(&fx, "peek", VALS(v_u32(77)), VALS(v_addr(kind, 65530)));
+    EXPECT(&fx, "grown", VALS(v_u32(2)), VALS(v_addr(kind, 65532)));
+    EXPECT(&fx, "peek", VALS(v_u32(0x01020304)), VALS(v_addr(kind, 65532)));
+    EXPECT(&fx, "grown", VALS(v_u32(2)), VALS(v_addr(kind, 2 * 65536 - 4)));
+    expect_(__LINE__, &fx, "fill", NULL, 0, NULL, 0);
+    static const uint32_t ns[] = {0, 1, 7, 20};
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++)
+        EXPECT(&fx, "columns", VALS(v_u32(columns_ref(ns[i]))), VALS(v_addr(kind, ns[i])));
+    static const uint32_t ks[][2] = {{0, 1}, {0, 100}, {5, 1000}, {0xfffffff0u, 0xffffffffu},
+                                     {0x7ffffffeu, 0x80000100u}};
+    for (size_t i = 0; i < sizeof ks / sizeof *ks; i++)
+        EXPECT(&fx, "strided", VALS(v_u64(strided_ref(ks[i][0], ks[i][1]))),
+               VALS(v_u32(ks[i][0]), v_u32(ks[i][1])));
+    /* the C reference against what tier 1 computed once */
+    ck_assert_uint_eq(strided_ref(5, 1000), 606380012800356385u);
+    fx_close(&fx);
+    free(wat);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 /* Values live across calls in a row: stored once before the first, loaded
@@ -3515,6 +3640,7 @@ static Suite *codegen_suite(void)
     tcase_add_loop_test(tier2, pressure_on_rcx_and_rdx, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, temporaries_keep_live_values, MEM_STATIC, MEM_64);
     tcase_add_loop_test(tier2, read_modify_write, MEM_STATIC, MEM_64 + 1);
+    tcase_add_loop_test(tier2, bounds_checks_and_strides, MEM_STATIC, MEM_64 + 1);
     tcase_add_test(tier2, calls_in_a_row);
     tcase_add_test(tier2, split_live_ranges);
     tcase_add_test(tier2, br_table_compare_chains);

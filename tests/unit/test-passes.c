@@ -2,10 +2,11 @@
  * function written in the text format, runs the passes up to the one it
  * tests (ir_verify after each) and checks the IR: what was folded, what
  * stayed because it may trap or is not exact, how many operations GVN
- * left, which block LICM moved an instruction to, what jump threading
- * copied and merged; and that the back end fuses a read-modify-write (its
- * trap sites). A corpus test runs every pass over the benchmark modules and
- * verifies after each. */
+ * left, which block LICM moved an instruction to, which multiplies IVSR
+ * turned into stepped variables, which accesses BCE proved in bounds, what
+ * jump threading copied and merged; and that the back end fuses a
+ * read-modify-write (its trap sites). A corpus test runs every pass over
+ * the benchmark modules and verifies after each. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void verify(ir_func *f, const char *after)
     }
 }
 
-enum { SIMPLIFY = 1, GVN, LICM, THREAD };
+enum { SIMPLIFY = 1, GVN, LICM, IVSR, THREAD, BCE };
 
 /* Builds function `func` and runs the passes up to `last`. */
 static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
@@ -47,6 +48,10 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
         ck_assert(opt_licm(f, &d));
         verify(f, "opt_licm");
     }
+    if (last >= IVSR) {
+        ck_assert(opt_ivsr(f, &d));
+        verify(f, "opt_ivsr");
+    }
     ir_dom_free(&d);
     if (last >= THREAD) {
         bool changed;
@@ -61,6 +66,12 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
         }
         ck_assert(opt_fold_branches(f));
         verify(f, "opt_fold_branches");
+    }
+    if (last >= BCE) {
+        ck_assert(ir_dominators(f, &d));
+        ck_assert(opt_bce(f, &d));
+        ir_dom_free(&d);
+        verify(f, "opt_bce");
     }
 }
 
@@ -383,6 +394,140 @@ START_TEST(licm_leaves_outer_loops_alone)
 }
 END_TEST
 
+/* The instruction of operator `op` whose immediate is imm (there must be
+ * one). */
+static ir_inst *with_imm(ir_func *f, uint16_t op, uint64_t imm)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            if (ir_at(f, r)->op == op && ir_at(f, r)->imm == imm)
+                return ir_at(f, r);
+    ck_abort_msg("no operator %#x with immediate %llu", op, (unsigned long long)imm);
+    return NULL;
+}
+
+/* The operand of phi `phi` along the edge from block `from`. */
+static ir_inst *phi_from(ir_func *f, const ir_inst *phi, uint32_t from)
+{
+    const ir_block *h = &f->blocks[phi->block];
+    for (uint32_t k = 0; k < h->npreds; k++)
+        if (h->preds[k] == from)
+            return ir_at(f, phi->args[k]);
+    ck_abort_msg("no edge from b%u", from);
+    return NULL;
+}
+
+START_TEST(ivsr_turns_multiplies_of_loop_variables_into_adds)
+{
+    /* i*12 (i from k by 3) becomes a variable from k*12 by 36; i << 3 stays
+     * a shift (an address scales for free); s*5 stays: s is no induction
+     * variable. i64: 0x9e3779b97f4a7c15*i (i from 7 by -2) becomes a
+     * variable from the constant 7c by -2c, modulo 2^64. Not in an outer
+     * loop. */
+    wasm_module *m = test_wat_module(
+        "(module (memory 1)\n"
+        " (func (param $n i32) (param $k i32) (result i32) (local $i i32) (local $s i32)\n"
+        "  (local.set $i (local.get $k))\n"
+        "  (loop $l\n"
+        "    (local.set $s (i32.add (local.get $s)\n"
+        "      (i32.add (i32.load (i32.mul (local.get $i) (i32.const 12)))\n"
+        "               (i32.load offset=4 (i32.shl (local.get $i) (i32.const 3))))))\n"
+        "    (local.set $s (i32.xor (local.get $s) (i32.mul (local.get $s) (i32.const 5))))\n"
+        "    (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 3)))\n"
+        "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        " (func (param $n i64) (result i64) (local $i i64) (local $s i64)\n"
+        "  (local.set $i (i64.const 7))\n"
+        "  (loop $l\n"
+        "    (local.set $s (i64.add (local.get $s)\n"
+        "      (i64.mul (i64.const 0x9e3779b97f4a7c15) (local.get $i))))\n"
+        "    (br_if $l (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const -2)))\n"
+        "                        (local.get $n))))\n"
+        "  (local.get $s))\n"
+        /* i*40 in an outer loop stays: a variable would hold a register
+         * across the inner loop */
+        " (func (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)\n"
+        "  (loop $outer\n"
+        "    (local.set $j (i32.const 0))\n"
+        "    (loop $inner\n"
+        "      (local.set $s (i32.add (local.get $s) (i32.load (i32.mul (local.get $i)\n"
+        "                                                              (i32.const 40)))))\n"
+        "      (br_if $inner (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 1)))\n"
+        "                              (local.get $n))))\n"
+        "    (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))\n"
+        "                            (local.get $n))))\n"
+        "  (local.get $s)))");
+    ir_func f;
+    optimize(&f, m, 0, IVSR);
+    uint32_t h = loop_header(&f), pre = f.blocks[h].preds[0];
+    ck_assert_uint_eq(mul_by(&f, 5)->block, h);
+    ir_inst *start = mul_by(&f, 12);
+    ck_assert_uint_eq(start->block, pre);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_SHL), 1);
+    ir_inst *load = with_imm(&f, WASM_OP_I32_LOAD, 0), *j = ir_at(&f, load->args[0]);
+    ck_assert_uint_eq(j->op, IR_PHI);
+    ck_assert_uint_eq(j->block, h);
+    ck_assert_ptr_eq(phi_from(&f, j, pre), start);
+    ir_inst *step = phi_from(&f, j, f.blocks[h].preds[1]);
+    ck_assert_uint_eq(step->op, WASM_OP_I32_ADD);
+    ck_assert_ptr_eq(ir_at(&f, step->args[0]), j);
+    ck_assert_uint_eq(ir_at(&f, step->args[1])->imm, 36);
+    ir_free(&f);
+    optimize(&f, m, 1, IVSR);
+    h = loop_header(&f), pre = f.blocks[h].preds[0];
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I64_MUL), 0);
+    j = NULL;
+    for (ir_ref r = f.blocks[h].first; ir_at(&f, r)->op == IR_PHI; r = ir_at(&f, r)->next)
+        if (phi_from(&f, ir_at(&f, r), pre)->imm == 7 * 0x9e3779b97f4a7c15u)
+            j = ir_at(&f, r);
+    ck_assert_msg(j, "no variable from 7c");
+    ck_assert_uint_eq(phi_from(&f, j, pre)->op, WASM_OP_I64_CONST);
+    step = phi_from(&f, j, f.blocks[h].preds[1]);
+    ck_assert_uint_eq(ir_at(&f, step->args[1])->imm, (uint64_t)-2 * 0x9e3779b97f4a7c15u);
+    ir_free(&f);
+    optimize(&f, m, 2, IVSR);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_I32_MUL), 1);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
+START_TEST(bce_marks_accesses_a_dominating_one_proved)
+{
+    /* A (offset 8, to 12) is checked; B is in a branch, dominating nothing;
+     * C (to 8) is within A's reach; D (to 24) is not, and is checked; E at
+     * p + 16 (to 16 + 2 + 2) is within D's; F at p + 24 (to 28) is not. In
+     * a memory64, the same. */
+    for (int wide = 0; wide < 2; wide++) {
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "(module (memory %s 1)\n"
+                 " (func (param $p %s) (param $c i32) (result i32)\n"
+                 "  (i32.store offset=8 (local.get $p) (i32.const 1))\n"
+                 "  (if (local.get $c) (then (i32.store offset=40 (local.get $p) (i32.const 2))))\n"
+                 "  (i32.add\n"
+                 "   (i32.add (i32.load offset=4 (local.get $p))\n"
+                 "            (i32.load offset=20 (local.get $p)))\n"
+                 "   (i32.add (i32.load16_u offset=2 (%s.add (local.get $p) (%s.const 16)))\n"
+                 "            (i32.load offset=0 (%s.add (local.get $p) (%s.const 24)))))))",
+                 wide ? "i64" : "", wide ? "i64" : "i32", wide ? "i64" : "i32",
+                 wide ? "i64" : "i32", wide ? "i64" : "i32", wide ? "i64" : "i32");
+        wasm_module *m = test_wat_module(text);
+        ir_func f;
+        optimize(&f, m, 0, BCE);
+        ck_assert(!(with_imm(&f, WASM_OP_I32_STORE, 8)->flags & IR_IN_BOUNDS));  /* A */
+        ck_assert(!(with_imm(&f, WASM_OP_I32_STORE, 40)->flags & IR_IN_BOUNDS)); /* B */
+        ck_assert(with_imm(&f, WASM_OP_I32_LOAD, 4)->flags & IR_IN_BOUNDS);      /* C */
+        ck_assert(!(with_imm(&f, WASM_OP_I32_LOAD, 20)->flags & IR_IN_BOUNDS));  /* D */
+        ck_assert(with_imm(&f, WASM_OP_I32_LOAD16_U, 2)->flags & IR_IN_BOUNDS);  /* E */
+        ck_assert(!(with_imm(&f, WASM_OP_I32_LOAD, 0)->flags & IR_IN_BOUNDS));   /* F */
+        ir_free(&f);
+        wasm_module_free(m);
+    }
+}
+END_TEST
+
 /* A state machine: a switch (br_table) in a loop on a state that every
  * case sets to a constant (states 0 and 1 through an if/else: a phi of
  * phis two blocks above the switch); state 3 ends the loop. Threading copies the
@@ -588,31 +733,34 @@ static oob_sites compile_oob_sites(const wasm_module *m, uint32_t func, bool dyn
 /* A load, an integer operation on it and a store back to the same place
  * are one instruction (select.c, emit_mem.c store_rmw): it has one trap
  * site, at the load's offset, whether the memory is checked or not. What
- * must stay three instructions keeps both sites. (Each is in an if: the
+ * must stay three instructions keeps both sites, but for the check's when
+ * the store goes where the load went. (Each is in an if: the
  * entry block keeps its constants in place, which another pass hoists
  * out of the other blocks.) */
 START_TEST(read_modify_write_is_one_access_that_faults_as_the_load)
 {
     static const struct {
         const char *body;
-        bool fused;
+        bool fused, proven; /* the store at the load's address: no check (bce.c) */
     } cases[] = {
-        {"(i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 5)))", true},
+        {"(i32.store (local.get 0) (i32.add (i32.load (local.get 0)) (i32.const 5)))", true, false},
         {"(i32.store offset=8 (local.get 0)\n"
-         "  (i32.sub (i32.load offset=8 (local.get 0)) (local.get 1)))", true},
-        {"(i32.store (local.get 0) (i32.xor (local.get 1) (i32.load (local.get 0))))", true},
+         "  (i32.sub (i32.load offset=8 (local.get 0)) (local.get 1)))", true, false},
+        {"(i32.store (local.get 0) (i32.xor (local.get 1) (i32.load (local.get 0))))", true, false},
         /* the loaded value has a second use */
         {"(i32.store (local.get 0) (i32.or (local.tee 3 (i32.load (local.get 0))) (local.get 1)))\n"
-         "(global.set 0 (local.get 3))", false},
+         "(global.set 0 (local.get 3))", false, true},
         /* y - x[i]: sub takes the load first only */
-        {"(i32.store (local.get 0) (i32.sub (local.get 1) (i32.load (local.get 0))))", false},
+        {"(i32.store (local.get 0) (i32.sub (local.get 1) (i32.load (local.get 0))))", false, true},
         /* another offset, another address */
         {"(i32.store offset=4 (local.get 0) (i32.and (i32.load (local.get 0)) (local.get 1)))",
+         false, false},
+        {"(i32.store (local.get 1) (i32.and (i32.load (local.get 0)) (local.get 1)))", false,
          false},
-        {"(i32.store (local.get 1) (i32.and (i32.load (local.get 0)) (local.get 1)))", false},
         /* something between the load and the operation */
         {"(i32.store (local.get 0)\n"
-         "  (i32.add (i32.load (local.get 0)) (global.set 0 (local.get 1)) (local.get 1)))", false},
+         "  (i32.add (i32.load (local.get 0)) (global.set 0 (local.get 1)) (local.get 1)))", false,
+         true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         for (int dynamic = 0; dynamic < 2; dynamic++) {
@@ -624,8 +772,8 @@ START_TEST(read_modify_write_is_one_access_that_faults_as_the_load)
             wasm_module *m = test_wat_module(wat);
             oob_sites s = compile_oob_sites(m, 0, dynamic, WASM_OP_I32_LOAD, WASM_OP_I32_STORE);
             uint32_t per = dynamic ? 2 : 1; /* checked: the check's stub too */
-            ck_assert_msg(s.n == per * (cases[i].fused ? 1 : 2) && s.at_load == per &&
-                              s.at_store == (cases[i].fused ? 0 : per),
+            uint32_t at_store = cases[i].fused ? 0 : cases[i].proven ? 1 : per;
+            ck_assert_msg(s.n == per + at_store && s.at_load == per && s.at_store == at_store,
                           "case %zu (%s): %u sites, %u at the load, %u at the store", i,
                           dynamic ? "dynamic" : "static", s.n, s.at_load, s.at_store);
             wasm_module_free(m);
@@ -673,7 +821,7 @@ static uint32_t optimize_all(const wasm_module *m, const char *path)
         if (!ir_build(&f, m, i, &why))
             continue; /* declined: tier 1's */
         ir_free(&f);
-        optimize(&f, m, i, THREAD); /* builds it again */
+        optimize(&f, m, i, BCE); /* builds it again */
         ir_free(&f);
         built++;
     }
@@ -697,6 +845,8 @@ static Suite *passes_suite(void)
     tcase_add_test(t, gvn_replaces_dominated_duplicates);
     tcase_add_test(t, licm_hoists_invariants_to_the_preheader);
     tcase_add_test(t, licm_leaves_outer_loops_alone);
+    tcase_add_test(t, ivsr_turns_multiplies_of_loop_variables_into_adds);
+    tcase_add_test(t, bce_marks_accesses_a_dominating_one_proved);
     tcase_add_test(t, threading_turns_a_state_machine_into_jumps);
     tcase_add_test(t, threading_a_flag_merges_values_defined_on_the_path);
     tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
