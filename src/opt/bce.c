@@ -77,16 +77,7 @@ bool opt_bce(ir_func *f, const ir_dom *d)
     uint32_t *stack = malloc(2 * n * sizeof *stack); /* block, undo height on entry */
     bool ok = k.end && k.mem && k.undo && first && kids && stack;
     if (ok) {
-        /* the dominator tree's children, block b's in kids[first[b] ..] */
-        for (uint32_t i = 1; i < d->nrpo; i++)
-            first[d->idom[d->rpo[i]] + 1]++;
-        for (uint32_t b = 0; b < n; b++)
-            first[b + 1] += first[b];
-        uint32_t *fill = stack; /* borrowed: per block, children placed */
-        for (uint32_t b = 0; b < n; b++)
-            fill[b] = first[b];
-        for (uint32_t i = 1; i < d->nrpo; i++)
-            kids[fill[d->idom[d->rpo[i]]]++] = d->rpo[i];
+        ir_dom_children(d, n, first, kids, stack); /* stack: borrowed as scratch */
         uint32_t sp = 0;
         stack[sp++] = 0;
         stack[sp++] = UINT32_MAX; /* not yet entered */

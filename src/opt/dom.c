@@ -93,3 +93,16 @@ void ir_dom_free(ir_dom *d)
     free(d->idom);
     d->rpo = d->order = d->idom = NULL;
 }
+
+void ir_dom_children(const ir_dom *d, uint32_t n, uint32_t *first, uint32_t *kids,
+                     uint32_t *scratch)
+{
+    for (uint32_t i = 1; i < d->nrpo; i++)
+        first[d->idom[d->rpo[i]] + 1]++;
+    for (uint32_t b = 0; b < n; b++)
+        first[b + 1] += first[b];
+    for (uint32_t b = 0; b < n; b++)
+        scratch[b] = first[b];
+    for (uint32_t i = 1; i < d->nrpo; i++)
+        kids[scratch[d->idom[d->rpo[i]]]++] = d->rpo[i];
+}

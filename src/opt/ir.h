@@ -190,6 +190,11 @@ typedef struct ir_dom {
 } ir_dom;
 bool ir_dominators(ir_func *f, ir_dom *d); /* false when out of memory */
 bool ir_dominates(const ir_dom *d, uint32_t a, uint32_t b); /* block a dominates block b */
+/* The dominator tree's children of the n blocks: block b's in
+ * kids[first[b] .. first[b + 1]) (first: n + 1 zeroed, kids and scratch:
+ * n each). */
+void ir_dom_children(const ir_dom *d, uint32_t n, uint32_t *first, uint32_t *kids,
+                     uint32_t *scratch);
 void ir_dom_free(ir_dom *d);
 
 /* ---- for passes (ir.c) ---- */

@@ -3279,10 +3279,21 @@ END_TEST
  * they are live in registers across a call, saved in those slots. */
 enum { SPLIT_NI = 12, SPLIT_NF = 16 };
 
+#define PUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
+
+/* put_pressure's locals */
+static size_t put_pressure_locals(char *buf, size_t n, size_t size)
+{
+    for (int k = 0; k < SPLIT_NI; k++)
+        PUT("    (local $a%d i64)\n", k);
+    for (int k = 0; k < SPLIT_NF; k++)
+        PUT("    (local $f%d f64)\n", k);
+    return n;
+}
+
 /* acc and facc mixed with NI and NF values live at once */
 static size_t put_pressure(char *buf, size_t n, size_t size, const char *indent)
 {
-#define PUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
     for (int k = 0; k < SPLIT_NI; k++)
         PUT("%s(local.set $a%d (i64.add (i64.mul (local.get $acc) (i64.const %d))"
             " (i64.const %d)))\n", indent, k, 2 * k + 3, k);
@@ -3311,10 +3322,7 @@ static char *split_wat(void)
         "  (func (export \"split\") (param $x i64) (param $y f64) (param $n i32) (result i64)\n"
         "    (local $w i64) (local $v f64) (local $i i32) (local $acc i64) (local $facc f64)\n"
         "    (local $s i64) (local $fs f64)\n");
-    for (int k = 0; k < SPLIT_NI; k++)
-        PUT("    (local $a%d i64)\n", k);
-    for (int k = 0; k < SPLIT_NF; k++)
-        PUT("    (local $f%d f64)\n", k);
+    n = put_pressure_locals(buf, n, size);
     PUT("    (local.set $w (i64.mul (local.get $x) (i64.const 0x9e3779b97f4a7c15)))\n"
         "    (local.set $v (f64.mul (local.get $y) (f64.const 1.5)))\n"
         "    (local.set $acc (call $g (local.get $w)))\n"
@@ -3330,7 +3338,6 @@ static char *split_wat(void)
         "      (br_if $l (i32.lt_u (local.get $i) (local.get $n))))\n"
         "    (i64.add (i64.add (local.get $acc) (local.get $w))\n"
         "      (i64.reinterpret_f64 (f64.add (local.get $facc) (local.get $v))))))\n");
-#undef PUT
     ck_assert_uint_lt(n, size);
     return buf;
 }
@@ -3522,15 +3529,11 @@ static char *reload_wat(void)
 {
     static char buf[32768];
     size_t n = 0, size = sizeof buf;
-#define PUT(...) (n += (size_t)snprintf(buf + n, n < size ? size - n : 0, __VA_ARGS__))
     PUT("(module\n"
         "  (func (export \"reload\") (param $x i64) (param $y f64) (param $n i32) (result i64)\n"
         "    (local $w i64) (local $v f64) (local $i i32) (local $acc i64) (local $facc f64)\n"
         "    (local $s i64) (local $fs f64) (local $t i64) (local $ft f64)\n");
-    for (int k = 0; k < SPLIT_NI; k++)
-        PUT("    (local $a%d i64)\n", k);
-    for (int k = 0; k < SPLIT_NF; k++)
-        PUT("    (local $f%d f64)\n", k);
+    n = put_pressure_locals(buf, n, size);
     PUT("    (local.set $w (i64.mul (local.get $x) (i64.const 0x9e3779b97f4a7c15)))\n"
         "    (local.set $v (f64.mul (local.get $y) (f64.const 1.5)))\n"
         "    (local.set $acc (i64.add (local.get $x) (i64.const 1)))\n"
