@@ -283,14 +283,8 @@ bool compile_module(const wasm_module *m, const compile_env *env, compiled_code 
     } else {
         wasm_fail(err, WASM_ERR_RESOURCE, WASM_NO_OFFSET, "out of memory");
     }
-    for (uint32_t k = 0; j.outs && k < j.nchunks; k++) {
-        cb_free(&j.outs[k].out.code);
-        free(j.outs[k].out.traps.v);
-        free(j.outs[k].out.addrs.v);
-        free(j.outs[k].out.inlines.v);
-        free(j.outs[k].out.relocs.v);
-        free(j.outs[k].out.table_refs.v);
-    }
+    for (uint32_t k = 0; j.outs && k < j.nchunks; k++)
+        out_free(&j.outs[k].out);
     free(j.outs);
     free(j.chunks);
     free(plans);

@@ -17,6 +17,16 @@ bool vec_grow(void **v, uint32_t *cap, uint32_t elem, uint32_t need)
     return true;
 }
 
+void out_free(module_out *o)
+{
+    cb_free(&o->code);
+    free(o->traps.v);
+    free(o->addrs.v);
+    free(o->inlines.v);
+    free(o->relocs.v);
+    free(o->table_refs.v);
+}
+
 bool out_addr(module_out *o, uint32_t native, uint32_t wasm)
 {
     if (o->addrs.n && o->addrs.v[o->addrs.n - 1].native == native) {

@@ -50,6 +50,9 @@ typedef struct module_out {
     VEC(table_ref) table_refs;
 } module_out;
 
+/* Frees what o holds (o itself is the caller's). */
+void out_free(module_out *o);
+
 /* A direct call of defined function `func`: a rel32 bound when the module
  * is joined (or, in tier-2 code compiled while tiered, to the callee's
  * tier-2 entry when its piece is placed: compiler/tierup.c), or in a

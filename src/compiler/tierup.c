@@ -165,11 +165,7 @@ const void *compile_tier_up(const wasm_module *m, const compile_env *env, compil
     }
     if (code && loop == VM_TIER_AT_ENTRY)
         atomic_store_explicit(&c->extra->entries[func], code + start, memory_order_release);
-    cb_free(&o.code);
-    free(o.traps.v);
-    free(o.addrs.v);
-    free(o.inlines.v);
-    free(o.relocs.v);
+    out_free(&o);
     free(plans);
     return code ? code + start : NULL;
 }

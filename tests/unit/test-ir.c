@@ -445,10 +445,7 @@ START_TEST(tier2_compiles_or_declines)
     for (uint32_t i = traps; i < out.traps.n; i++)
         fuel_traps += out.traps.v[i].code == WJ_TRAP_OUT_OF_FUEL;
     ck_assert_uint_eq(fuel_traps, 2);
-    cb_free(&out.code);
-    free(out.traps.v);
-    free(out.addrs.v);
-    free(out.relocs.v);
+    out_free(&out);
     wasm_module_free(m);
 }
 END_TEST

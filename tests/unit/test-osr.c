@@ -183,14 +183,6 @@ static void env_close(env_storage *s)
     free(s->func_slots);
 }
 
-static void out_free(module_out *o)
-{
-    cb_free(&o->code);
-    free(o->traps.v);
-    free(o->addrs.v);
-    free(o->relocs.v);
-}
-
 /* Why an OSR entry of function `index` at `loop` is declined (NULL when
  * both its build and its compilation succeed), with its IR verified. */
 static const char *osr_declined(env_storage *s, uint32_t index, uint32_t loop)

@@ -681,10 +681,7 @@ START_TEST(a_folded_address_is_checked_like_a_constant_one)
     ck_assert_uint_eq(out.traps.n, 2); /* the stack check, the load */
     ck_assert_msg(opt_compile(&env, 1, &out, &why), "declined: %s", why);
     ck_assert_uint_eq(out.traps.n, 4);
-    cb_free(&out.code);
-    free(out.traps.v);
-    free(out.addrs.v);
-    free(out.relocs.v);
+    out_free(&out);
     wasm_module_free(m);
 }
 END_TEST
@@ -723,10 +720,7 @@ static oob_sites compile_oob_sites(const wasm_module *m, uint32_t func, bool dyn
         s.at_load += out.addrs.v[a].wasm == load;
         s.at_store += out.addrs.v[a].wasm == store;
     }
-    cb_free(&out.code);
-    free(out.traps.v);
-    free(out.addrs.v);
-    free(out.relocs.v);
+    out_free(&out);
     return s;
 }
 
