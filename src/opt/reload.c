@@ -19,12 +19,64 @@
  * write as temporaries. */
 static const int8_t reload_gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13};
 #define NXMM 14
-/* Values times loops looked at, at most: the work stays linear in size. */
-#define RELOAD_WORK (1u << 22)
+/* The intervals of the values in registers, by register then start:
+ * register r's are span[first[r] .. first[r + 1]), and reach[i] is the
+ * furthest end among its register's up to i. Whether a register is taken
+ * anywhere in a range is then a binary search, not a walk over every value
+ * per loop. */
+typedef struct span {
+    uint32_t start, end;
+    int reg;
+} span;
 
-static bool overlaps(const backend *be, ir_ref v, uint32_t lo, uint32_t hi)
+typedef struct occupancy {
+    uint32_t first[33];
+    span *span;
+    uint32_t *reach;
+} occupancy;
+
+/* Walking the code in order visits the values by start: counted per
+ * register first, then placed. */
+static bool occupancy_of(const backend *be, occupancy *o)
 {
-    return be->start[v] <= hi && be->end[v] >= lo;
+    ir_func *f = be->ir;
+    uint32_t count[33] = {0}, at[33];
+    for (ir_ref v = 1; v < f->ninsts; v++)
+        if (be->reg[v] != NO_REG)
+            count[be->reg[v]]++;
+    uint32_t n = 0;
+    for (int r = 0; r <= 32; r++) {
+        o->first[r] = at[r] = n;
+        n += r < 32 ? count[r] : 0;
+    }
+    o->span = malloc(((size_t)n + 1) * sizeof *o->span);
+    o->reach = malloc(((size_t)n + 1) * sizeof *o->reach);
+    if (!o->span || !o->reach)
+        return false;
+    for (uint32_t i = 0; i < be->norder; i++)
+        for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next)
+            if (be->reg[v] != NO_REG)
+                o->span[at[be->reg[v]]++] = (span){be->start[v], be->end[v], be->reg[v]};
+    for (int r = 0; r < 32; r++) {
+        uint32_t reach = 0;
+        for (uint32_t i = o->first[r]; i < o->first[r + 1]; i++)
+            o->reach[i] = reach = o->span[i].end > reach ? o->span[i].end : reach;
+    }
+    return true;
+}
+
+/* Whether an interval in register r overlaps positions lo..hi. */
+static bool taken(const occupancy *o, int r, uint32_t lo, uint32_t hi)
+{
+    uint32_t a = o->first[r], b = o->first[r + 1]; /* the last with start <= hi: b - 1 */
+    while (a < b) {
+        uint32_t mid = a + (b - a) / 2;
+        if (o->span[mid].start <= hi)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a > o->first[r] && o->reach[a - 1] >= lo;
 }
 
 /* The loop headed by order[i], or false: its last position, its entry
@@ -74,17 +126,17 @@ static bool in_slot(const backend *be, ir_ref v, uint32_t from)
     return be->reg[v] == NO_REG || (be->split_at[v] && be->split_at[v] <= from);
 }
 
-static void plan_loop(backend *be, uint32_t i, uint32_t last, uint32_t entry, uint32_t *count,
-                      ir_ref *cands)
+static void plan_loop(backend *be, const occupancy *o, uint32_t i, uint32_t last, uint32_t entry,
+                      uint32_t *count, ir_ref *cands)
 {
     ir_func *f = be->ir;
     uint32_t h = be->order[i], from = be->block_start[h];
     uint32_t at = be->block_end[entry]; /* the entry's terminator: the load goes before it */
     /* registers held anywhere in the loop or at the load */
     uint32_t held = 0;
-    for (ir_ref v = 1; v < f->ninsts; v++)
-        if (be->reg[v] != NO_REG && (overlaps(be, v, from, last) || overlaps(be, v, at - 1, at)))
-            held |= 1u << be->reg[v];
+    for (int r = 0; r < 32; r++)
+        if (taken(o, r, from, last) || taken(o, r, at - 1, at))
+            held |= 1u << r;
     for (uint32_t k = 0; k < be->reloads.n; k++) {
         const reload *r = &be->reloads.v[k];
         if (r->from <= last && r->to >= at - 1)
@@ -136,22 +188,25 @@ bool plan_reloads(backend *be)
 {
     ir_func *f = be->ir;
     be->reload_entry = calloc(f->nblocks, sizeof *be->reload_entry);
-    uint32_t *count = calloc(f->ninsts, sizeof *count);
-    ir_ref *cands = malloc(((size_t)f->ninsts + 1) * sizeof *cands);
-    if (!be->reload_entry || !count || !cands) {
-        free(count);
-        free(cands);
-        return be_fail(be, "out of memory");
-    }
-    uint64_t work = 0;
-    for (uint32_t i = 0; i < be->norder && work < RELOAD_WORK; i++) {
+    uint32_t *count = NULL;
+    ir_ref *cands = NULL;
+    occupancy o = {{0}, NULL, NULL};
+    bool ok = be->reload_entry;
+    for (uint32_t i = 0; ok && i < be->norder; i++) {
         uint32_t last, entry;
         if (!simple_loop(be, i, &last, &entry))
             continue;
-        work += f->ninsts;
-        plan_loop(be, i, last, entry, count, cands);
+        if (!o.span) { /* made for the first loop: most functions have none */
+            count = calloc(f->ninsts, sizeof *count);
+            cands = malloc(((size_t)f->ninsts + 1) * sizeof *cands);
+            ok = count && cands && occupancy_of(be, &o);
+        }
+        if (ok)
+            plan_loop(be, &o, i, last, entry, count, cands);
     }
     free(count);
     free(cands);
-    return !be->why;
+    free(o.span);
+    free(o.reach);
+    return ok ? !be->why : be_fail(be, "out of memory");
 }
