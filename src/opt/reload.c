@@ -19,6 +19,7 @@
  * write as temporaries. */
 static const int8_t reload_gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13};
 #define NXMM 14
+
 /* The intervals of the values in registers, by register then start:
  * register r's are span[first[r] .. first[r + 1]), and reach[i] is the
  * furthest end among its register's up to i. Whether a register is taken
@@ -26,7 +27,6 @@ static const int8_t reload_gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13};
  * per loop. */
 typedef struct span {
     uint32_t start, end;
-    int reg;
 } span;
 
 typedef struct occupancy {
@@ -56,7 +56,7 @@ static bool occupancy_of(const backend *be, occupancy *o)
     for (uint32_t i = 0; i < be->norder; i++)
         for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next)
             if (be->reg[v] != NO_REG)
-                o->span[at[be->reg[v]]++] = (span){be->start[v], be->end[v], be->reg[v]};
+                o->span[at[be->reg[v]]++] = (span){be->start[v], be->end[v]};
     for (int r = 0; r < 32; r++) {
         uint32_t reach = 0;
         for (uint32_t i = o->first[r]; i < o->first[r + 1]; i++)
