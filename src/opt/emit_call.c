@@ -35,12 +35,15 @@ static uint32_t mark_until_next_call(backend *be, ir_ref call)
  * too, stays in its slot until that call loads it back. */
 void be_save_across(backend *be, ir_ref call, bool restore)
 {
-    uint32_t k = restore ? mark_until_next_call(be, call) : 0;
-    /* the call's results (its projections follow it) are in place */
-    ir_ref last = call;
-    while (inst(be, last)->next && inst(be, inst(be, last)->next)->op == IR_RESULT)
-        last = inst(be, last)->next;
-    uint32_t placed = 2 * be->pos[last] + 1;
+    uint32_t k = 0, placed = 0;
+    if (restore) {
+        k = mark_until_next_call(be, call);
+        /* the call's results (its projections follow it) are in place */
+        ir_ref last = call;
+        while (inst(be, last)->next && inst(be, inst(be, last)->next)->op == IR_RESULT)
+            last = inst(be, last)->next;
+        placed = 2 * be->pos[last] + 1;
+    }
     for (uint32_t i = 0; i < be->save_count[call]; i++) {
         ir_ref w = be->saves.v[be->save_first[call] + i];
         int r = be->reg[w];

@@ -3383,15 +3383,23 @@ static uint64_t split_ref(uint64_t x, double y, uint32_t n)
     return acc + w + bits;
 }
 
+/* Export `name` (x i64, y f64, n i32) -> i64 against its C reference on a
+ * few arguments. */
+static void expect_pressure(fixture *fx, const char *name,
+                            uint64_t (*ref)(uint64_t, double, uint32_t))
+{
+    static const struct { uint64_t x; double y; uint32_t n; } cases[] = {
+        {1, 1.0, 1}, {0x123456789abcdefu, -2.75, 2}, {7, 0.125, 17}, {~0ull, 1e300, 40}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        EXPECT(fx, name, VALS(v_u64(ref(cases[k].x, cases[k].y, cases[k].n))),
+               VALS(v_i64((int64_t)cases[k].x), v_f64(cases[k].y), v_u32(cases[k].n)));
+}
+
 START_TEST(split_live_ranges)
 {
     fixture fx;
     fx_open(&fx, split_wat(), "split_live_ranges");
-    static const struct { uint64_t x; double y; uint32_t n; } cases[] = {
-        {1, 1.0, 1}, {0x123456789abcdefu, -2.75, 2}, {7, 0.125, 17}, {~0ull, 1e300, 40}};
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
-        EXPECT(&fx, "split", VALS(v_u64(split_ref(cases[k].x, cases[k].y, cases[k].n))),
-               VALS(v_i64((int64_t)cases[k].x), v_f64(cases[k].y), v_u32(cases[k].n)));
+    expect_pressure(&fx, "split", split_ref);
     /* the C reference against what tier 1 computed once */
     ck_assert_uint_eq(split_ref(7, 0.125, 17), 15444260764605619988u);
     fx_close(&fx);
@@ -3580,11 +3588,7 @@ START_TEST(reload_for_a_loop)
 {
     fixture fx;
     fx_open(&fx, reload_wat(), "reload_for_a_loop");
-    static const struct { uint64_t x; double y; uint32_t n; } cases[] = {
-        {1, 1.0, 1}, {0x123456789abcdefu, -2.75, 2}, {7, 0.125, 17}, {~0ull, 1e300, 40}};
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
-        EXPECT(&fx, "reload", VALS(v_u64(reload_ref(cases[k].x, cases[k].y, cases[k].n))),
-               VALS(v_i64((int64_t)cases[k].x), v_f64(cases[k].y), v_u32(cases[k].n)));
+    expect_pressure(&fx, "reload", reload_ref);
     ck_assert_uint_eq(reload_ref(7, 0.125, 17), 2354864171029127711u); /* the C reference against tier 1 */
     fx_close(&fx);
 }
