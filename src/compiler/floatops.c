@@ -2,7 +2,6 @@
  * between integers and floats (trapping and saturating). */
 
 #include "func.h"
-#include "simd.h"
 #include "wasmjail.h"
 
 #define BIT(r) (1u << (r))
@@ -13,7 +12,7 @@ x86_rm float_operand(fn *f, const ventry *b)
 {
     x86_rm rm;
     if (b->kind == V_CONST)
-        return vconst_rm(fconst_index(f, b->imm));
+        return vpool_rm(vpool_index_scalar(&f->pool, b->imm));
     if (entry_rm(f, b, &rm))
         return rm;
     load_into(f, b, XMM(XSCRATCH));
@@ -60,7 +59,7 @@ static void compare(fn *f, bool dbl, uint8_t k)
     }
     x86_rm rm = float_operand(f, right);
     x86_ucomis(f->cb, dbl, xreg(left), rm); /* ucomis left, right */
-    vconst_use(f, rm);
+    vpool_use(&f->pool, f->cb, rm);
     free_entry(f, right);
     reg_free(f, left);
     float_compare_result(f, k);
@@ -76,8 +75,8 @@ static void sign_op(fn *f, bool dbl, uint8_t k)
     if (k == 13) { /* copysign */
         int b = pop_reg(f, 0);
         int a = pop_reg(f, BIT(b));
-        vconst_op(f, 0, 0x54, xreg(a), rest);   /* andps a, [~sign] */
-        vconst_op(f, 0, 0x54, xreg(b), sign);   /* andps b, [sign] */
+        vpool_op(&f->pool, f->cb, 0, 0x54, xreg(a), rest);   /* andps a, [~sign] */
+        vpool_op(&f->pool, f->cb, 0, 0x54, xreg(b), sign);   /* andps b, [sign] */
         x86_logic_ps(f->cb, 0x56, xreg(a), xreg(b)); /* orps a, b */
         reg_free(f, b);
         push_reg(f, type, a);
@@ -85,9 +84,9 @@ static void sign_op(fn *f, bool dbl, uint8_t k)
     }
     int a = pop_reg(f, 0);
     if (k == 0)
-        vconst_op(f, 0, 0x54, xreg(a), rest); /* andps a, [~sign] */
+        vpool_op(&f->pool, f->cb, 0, 0x54, xreg(a), rest); /* andps a, [~sign] */
     else
-        vconst_op(f, 0, 0x57, xreg(a), sign); /* xorps a, [sign] */
+        vpool_op(&f->pool, f->cb, 0, 0x57, xreg(a), sign); /* xorps a, [sign] */
     push_reg(f, type, a);
 }
 
@@ -136,7 +135,7 @@ static void arith(fn *f, bool dbl, uint8_t k)
         int a = pop_dest(f, b->kind == V_REG ? BIT(b->reg) : 0);
         x86_rm brm = float_operand(f, b);
         x86_sse(f->cb, dbl, binop[k - 7], xreg(a), brm); /* addss a, b */
-        vconst_use(f, brm);
+        vpool_use(&f->pool, f->cb, brm);
         free_entry(f, b);
         push_dest(f, type, a);
     } else {

@@ -189,9 +189,7 @@ void fn_free(fn *f)
     free(f->pin_weight);
     free(f->local_flags);
     free(f->assign_log);
-    free(f->vconsts.v);
-    free(f->vconst_refs.v);
-    free(f->vconst_slots);
+    vpool_free(&f->pool);
     free(f->stack);
     free(f->ctrls);
     free(f->fixups.v);
@@ -373,7 +371,7 @@ static bool compile_body(fn *f)
         meter_count(f, ins.op);
         if (!dispatch(f, &ins))
             break;
-        if (f->cb->oom)
+        if (f->cb->oom || f->pool.oom)
             fn_oom(f);
     }
     if (!f->failed && f->nctrls)
@@ -395,13 +393,13 @@ bool compile_function(fn *f)
     emit_stubs(f);
     meter_finish(f);
     hot_finish(f);
-    vconst_finish(f);
+    vpool_finish(&f->pool, f->cb);
     uint64_t frame = VM_UNIT * (1 + (uint64_t)f->locals_units + f->max_units + f->max_out);
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > FRAME_MAX)
         return fn_unsupported(f, "function frame larger than 1 GiB");
     cb_patch32(f->cb, f->frame_patch, (uint32_t)frame);
-    if (f->cb->oom)
+    if (f->cb->oom || f->pool.oom)
         return fn_oom(f);
     return !f->failed;
 }

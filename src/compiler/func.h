@@ -4,7 +4,7 @@
  *
  *   func.c      the driver: frame, prologue, the opcode loop, trap stubs
  *   stack.c     the virtual operand stack and register allocation
- *   vconst.c    the constant pool of 16-byte values after each function
+ *   vpool.c     the constant pool of 16-byte values after each function
  *   control.c   blocks, branches, br_table, return
  *   call.c      direct, imported and indirect calls, libcalls
  *   intops.c    integer arithmetic, comparisons, conversions between ints
@@ -15,7 +15,10 @@
  *   tables.c    table elements, funcref tags and their slow path, ref.func
  *   pin.c       the locals that live in registers for the whole function
  *   lcache.c    registers that still hold what was last written to a local
- *   simd*.c     the v128 instructions (0xFD prefix)
+ *   simd.c      the v128 instructions (0xFD prefix): operands and results
+ *   simd_mem.c  v128 loads and stores: addresses and bounds
+ *   vops*.c     the v128 instruction sequences on registers (vops.h), shared
+ *               with tier 2
  *
  * Values live in a virtual operand stack whose entries are a register, a
  * constant, a local (read lazily), the processor flags of a comparison, or
@@ -43,6 +46,7 @@
 #include "compiler.h"
 #include "tier.h"
 #include "vmctx.h"
+#include "vops.h"
 #include "wasm/opcodes.h"
 #include "wasm/reader.h"
 #include "x86.h"
@@ -52,6 +56,8 @@
  * f64 and v128 values live in xmm registers. */
 #define XMM(n) (16 + (n))
 #define IS_XMM(r) ((r) >= 16)
+/* The encoding number of an xmm allocator id. */
+static inline int xn(int reg) { return reg - 16; }
 #define SCRATCH R11
 #define XSCRATCH 15
 #define MEMBASE R14
@@ -124,22 +130,6 @@ typedef struct hot_site {
     bool inner;      /* in a loop inside `loop`: asks for it, never enters */
     uint32_t wasm;
 } hot_site;
-
-/* A 16-byte constant read rip-relative (vconst.c). */
-typedef struct vconst_ref {
-    uint32_t at;    /* disp32 position; the instruction ends at at + 4 */
-    uint32_t index; /* into fn.vconsts */
-} vconst_ref;
-
-typedef struct v128 {
-    uint8_t b[16];
-} v128;
-
-/* A slot of the pool's index by value (vconst.c); live when its generation
- * is the current function's. */
-typedef struct vconst_slot {
-    uint32_t gen, index;
-} vconst_slot;
 
 /* A local kept in a register for the whole function (pin.c). */
 typedef struct pin {
@@ -224,10 +214,7 @@ typedef struct fn {
     VEC(fixup) fixups;
     VEC(stub) stubs;
     VEC(lazy_stub) lazy_stubs;
-    VEC(v128) vconsts;
-    VEC(vconst_ref) vconst_refs;
-    vconst_slot *vconst_slots; /* a power of two of them, at most half live */
-    uint32_t vconst_slot_cap, vconst_gen;
+    vpool pool; /* the function's constants (vops.h) */
     VEC(epoch_stub) epoch_stubs;
     VEC(hot_site) hot_sites;
     VEC(uint32_t) block_marks; /* pin.c's scratch */
@@ -309,22 +296,6 @@ void reg_store(fn *f, uint8_t type, x86_rm dst, int reg);
 void invalidate_local(fn *f, uint32_t local); /* before a write to it */
 /* local.set/tee: writes the top entry to the local; pops it unless tee. */
 void local_set(fn *f, uint32_t local, bool tee);
-
-/* ---- vconst.c ---- */
-/* op x, [rip+constant]: an SSE instruction (x86_vec) whose source is a
- * 16-byte constant of the function's pool (16-byte aligned). */
-void vconst_op(fn *f, uint8_t prefix, uint32_t op, int dst, v128 value);
-void vconst_op_at(fn *f, uint8_t prefix, uint32_t op, int dst, uint32_t index);
-uint32_t vconst_index(fn *f, v128 value);
-void vconst_load(fn *f, int dst, uint32_t index); /* movdqa x, [rip+const] */
-/* An f32/f64 constant's entry: its bits in the low bytes, zeros above. */
-uint32_t fconst_index(fn *f, uint64_t bits);
-/* [rip+constant `index`] as an operand. After each instruction that takes
- * it (ending with its disp32: no immediate), vconst_use binds it; other
- * operands are left alone, so operands of any kind may pass through. */
-x86_rm vconst_rm(uint32_t index);
-void vconst_use(fn *f, x86_rm rm);
-void vconst_finish(fn *f); /* after the body: the pool, the references bound */
 
 /* ---- lcache.c ---- */
 void lcache_drop(fn *f, int reg);              /* if `reg` caches a local */
@@ -435,7 +406,7 @@ bool op_int(fn *f, uint8_t op);
 extern const uint8_t int_compare_cc[10]; /* of eq ne lt_s lt_u gt_s gt_u le_s le_u ge_s ge_u */
 bool op_float(fn *f, uint8_t op);
 /* A float right operand for SSE instructions: its register or memory, its
- * constant in the pool (vconst_use after the instruction), or xmm15. */
+ * constant in the pool (vpool_use after the instruction), or xmm15. */
 x86_rm float_operand(fn *f, const ventry *b);
 /* After ucomis of a comparison (k: eq ne lt gt le ge from f32.eq/f64.eq,
  * its operands freed): pushes the result. */
@@ -444,7 +415,8 @@ bool op_misc(fn *f, const wasm_instr *ins);      /* 0xFC prefix */
 void op_trunc_sat(fn *f, uint32_t k);              /* 0xFC 0-7 */
 bool op_variable(fn *f, const wasm_instr *ins);  /* locals, globals, refs, tables */
 
-/* ---- simd.c ---- */
-bool op_simd(fn *f, const wasm_instr *ins); /* 0xFD prefix */
+/* ---- simd.c / simd_mem.c ---- */
+bool op_simd(fn *f, const wasm_instr *ins);          /* 0xFD prefix */
+void simd_memory(fn *f, const wasm_instr *ins);      /* its loads and stores */
 
 #endif

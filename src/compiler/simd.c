@@ -1,126 +1,117 @@
-/* The v128 instructions (0xFD prefix): dispatch by group, shared operand
- * helpers, and the bitwise operations. */
+/* The v128 instructions (0xFD prefix), tier 1's stack side: operands popped
+ * into registers it owns, the sequence emitted by vops.h, the result
+ * pushed. A one-instruction binary op takes a v128.const operand from the
+ * pool and a pinned or cached local's register in place; shifts take a
+ * constant count as an immediate. */
 #include <string.h>
 
-#include "simd.h"
+#include "func.h"
 
-v128 v_bytes(uint8_t byte)
+#define REG_BIT(r) (1u << (r))
+
+/* a = a op b for the two v128 operands on top (op as x86_vec takes it). */
+static void v_binary(fn *f, uint8_t prefix, uint32_t op)
 {
-    v128 v;
-    memset(v.b, byte, 16);
-    return v;
-}
-
-static v128 v_lanes(const void *lane, int size)
-{
-    v128 v;
-    for (int i = 0; i < 16; i += size)
-        memcpy(v.b + i, lane, (size_t)size);
-    return v;
-}
-
-v128 v_i16(uint16_t lane) { return v_lanes(&lane, 2); }
-v128 v_i32(uint32_t lane) { return v_lanes(&lane, 4); }
-v128 v_i64(uint64_t lane) { return v_lanes(&lane, 8); }
-
-void v_binary(fn *f, uint8_t prefix, uint32_t op)
-{
-    if (top(f, 0)->kind == V_CONST) { /* b from the pool, unloaded */
-        uint32_t index = (uint32_t)pop(f).imm;
-        int a = v_pop(f, 0);
-        vconst_op_at(f, prefix, op, xn(a), index); /* op a, [rip+b] */
-        v_push(f, a);
-        return;
-    }
     ventry *e = top(f, 0);
     int held = e->kind == V_LOCAL ? local_reg(f, e) : -1;
-    if (held >= 0) { /* b read in place from a pinned or cached local's register */
+    int a;
+    if (e->kind == V_CONST) { /* b from the pool, unloaded */
+        uint32_t index = (uint32_t)pop(f).imm;
+        a = pop_reg(f, 0);
+        vpool_op_at(&f->pool, f->cb, prefix, op, xn(a), index); /* op a, [rip+b] */
+    } else if (held >= 0) { /* b read in place from a pinned or cached local's register */
         f->height--;
-        int a = v_pop(f, REG_BIT(held));
+        a = pop_reg(f, REG_BIT(held));
         x86_vec(f->cb, prefix, op, xn(a), R_(xn(held))); /* op a, b */
-        v_push(f, a);
-        return;
+    } else {
+        int b = pop_reg(f, 0);
+        a = pop_reg(f, REG_BIT(b));
+        x86_vec(f->cb, prefix, op, xn(a), R_(xn(b))); /* op a, b */
+        reg_free(f, b);
     }
-    int b = v_pop(f, 0);
-    int a = v_pop(f, REG_BIT(b));
-    x86_vec(f->cb, prefix, op, xn(a), R_(xn(b))); /* op a, b */
-    reg_free(f, b);
-    v_push(f, a);
+    push_reg(f, WASM_V128, a);
 }
 
-void v_not(fn *f, int x)
+/* A shift's count on top as a constant: the shift takes it as b_imm. */
+static bool const_count(fn *f, uint32_t op, vop_regs *r)
 {
-    x86_vec(f->cb, 0x66, 0x76, XSCRATCH, R_(XSCRATCH)); /* pcmpeqd xmm15, xmm15 */
-    x86_vec(f->cb, 0x66, 0xef, xn(x), R_(XSCRATCH));    /* pxor x, xmm15 */
+    bool shift = op >= 0x6b && op <= 0xcd && (op & 0x1f) >= 0x0b && (op & 0x1f) <= 0x0d;
+    if (!shift || top(f, 0)->kind != V_CONST)
+        return false;
+    r->b_const = true;
+    r->b_imm = pop(f).imm;
+    return true;
 }
 
-void v_unary(fn *f, uint8_t prefix, uint32_t op)
+/* The operand i8x16.shuffle does not read when all its lanes come from the
+ * other one (vop_emit reads neither): 0 for a, 1 for b, else -1. */
+static int unread_operand(const wasm_instr *ins, uint32_t op)
 {
-    int a = v_pop(f, 0);
-    x86_vec(f->cb, prefix, op, xn(a), R_(xn(a))); /* op a, a */
-    v_push(f, a);
+    if (op != 0x0d)
+        return -1;
+    unsigned from = vop_shuffle_sources(ins->bytes);
+    return from == 1 ? 1 : from == 2 ? 0 : -1;
 }
 
-/* not, and, andnot, or, xor, bitselect, any_true (0x4d-0x53). */
-static void bitwise(fn *f, uint32_t op)
+/* Any other instruction: its operands in registers (the first operand
+ * deepest), t and g if it needs them; what is not the result is freed. */
+static bool v_emit(fn *f, const wasm_instr *ins, uint32_t op)
 {
-    codebuf *cb = f->cb;
-    switch (op) {
-    case 0x4d: { /* v128.not */
-        int a = v_pop(f, 0);
-        v_not(f, a);
-        v_push(f, a);
-        return;
+    const wasm_opinfo *info = wasm_op_info(ins->op);
+    vop_regs r = {.a = -1, .b = -1, .c = -1, .t = -1, .g = -1};
+    int *operand[3] = {&r.a, &r.b, &r.c};
+    int owned[5], nowned = 0; /* operands, t, g: allocator ids */
+    int n = info->nin, unread = unread_operand(ins, op);
+    if (const_count(f, op, &r))
+        n--;
+    uint32_t avoid = 0;
+    for (int i = n - 1; i >= 0; i--) {
+        if (i == unread) { /* dropped */
+            ventry e = pop(f);
+            free_entry(f, &e);
+            continue;
+        }
+        int reg = pop_reg(f, avoid);
+        avoid |= REG_BIT(reg);
+        owned[nowned++] = reg;
+        *operand[i] = IS_XMM(reg) ? xn(reg) : reg;
     }
-    case 0x4e: v_binary(f, 0x66, 0xdb); return; /* pand a, b */
-    case 0x4f: { /* v128.andnot: a & ~b */
-        int b = v_pop(f, 0);
-        int a = v_pop(f, REG_BIT(b));
-        x86_vec(cb, 0x66, 0xdf, xn(b), R_(xn(a))); /* pandn b, a */
-        reg_free(f, a);
-        v_push(f, b);
-        return;
+    unsigned needs = vop_needs(op, r.b_const);
+    if (needs & VOP_NEEDS_XMM) {
+        owned[nowned] = reg_alloc(f, true);
+        r.t = xn(owned[nowned++]);
     }
-    case 0x50: v_binary(f, 0x66, 0xeb); return; /* por a, b */
-    case 0x51: v_binary(f, 0x66, 0xef); return; /* pxor a, b */
-    case 0x52: { /* v128.bitselect: ((a ^ b) & c) ^ b */
-        int c = v_pop(f, 0);
-        int b = v_pop(f, REG_BIT(c));
-        int a = v_pop(f, REG_BIT(c) | REG_BIT(b));
-        x86_vec(cb, 0x66, 0xef, xn(a), R_(xn(b))); /* pxor a, b */
-        x86_vec(cb, 0x66, 0xdb, xn(a), R_(xn(c))); /* pand a, c */
-        x86_vec(cb, 0x66, 0xef, xn(a), R_(xn(b))); /* pxor a, b */
-        reg_free(f, b), reg_free(f, c);
-        v_push(f, a);
-        return;
-    }
-    default: { /* 0x53 v128.any_true */
-        int a = v_pop(f, 0);
-        x86_vec(cb, 0x66, 0x3817, xn(a), R_(xn(a))); /* ptest a, a */
-        reg_free(f, a);
-        push_flags(f, CC_NE);
-        return;
-    }
-    }
-}
-
-/* Float lanes and conversions involving them; the rest is integer. */
-static bool is_float_op(uint32_t op)
-{
-    return (op >= 0x41 && op <= 0x4c) || op == 0x5e || op == 0x5f || (op >= 0x67 && op <= 0x6a) ||
-           op == 0x74 || op == 0x75 || op == 0x7a || op == 0x94 || op >= 0xe0;
+    if (needs & VOP_NEEDS_GPR)
+        owned[nowned++] = r.g = reg_alloc(f, false);
+    int where = vop_emit(f->cb, &f->pool, op, ins->lane, ins->bytes, &r);
+    if (where < 0)
+        return fn_unsupported(f, "opcode");
+    int result = VOP_IS_FLAGS(where) ? -1 : in_xmm(info->out) ? XMM(where) : where;
+    for (int i = 0; i < nowned; i++)
+        if (owned[i] != result)
+            reg_free(f, owned[i]);
+    if (result < 0)
+        push_flags(f, VOP_CC(where));
+    else
+        push_reg(f, info->out, result);
+    return true;
 }
 
 bool op_simd(fn *f, const wasm_instr *ins)
 {
     uint32_t op = ins->op & 0xff;
-    if (op <= 0x0b || (op >= 0x54 && op <= 0x5d))
+    uint8_t prefix;
+    uint32_t opcode;
+    if (op <= 0x0b || (op >= 0x54 && op <= 0x5d)) {
         simd_memory(f, ins);
-    else if (op <= 0x22)
-        simd_lane(f, ins);
-    else if (op >= 0x4d && op <= 0x53)
-        bitwise(f, op);
-    else
-        return is_float_op(op) ? simd_float(f, op) : simd_int(f, op);
+    } else if (op == 0x0c) { /* v128.const: an entry of the pool, loaded when used */
+        v128 v;
+        memcpy(v.b, ins->bytes, 16);
+        push_const(f, WASM_V128, vpool_index(&f->pool, v));
+    } else if (vop_binary_insn(op, &prefix, &opcode)) {
+        v_binary(f, prefix, opcode);
+    } else {
+        return v_emit(f, ins, op);
+    }
     return true;
 }

@@ -226,14 +226,14 @@ void load_into(fn *f, const ventry *e, int reg)
         return;
     case V_CONST:
         if (e->type == WASM_V128) {
-            vconst_load(f, reg - 16, (uint32_t)e->imm);
+            vpool_load(&f->pool, cb, reg - 16, (uint32_t)e->imm);
         } else if (IS_XMM(reg)) {
             if (e->imm == 0) {
                 x86_logic_ps(cb, 0x57, reg - 16, reg - 16); /* xorps x, x */
             } else {
-                x86_rm c = vconst_rm(fconst_index(f, e->imm));
+                x86_rm c = vpool_rm(vpool_index_scalar(&f->pool, e->imm));
                 x86_movs_load(cb, type_size(e->type) == SZ64, reg - 16, c); /* movss/movsd x, [rip+c] */
-                vconst_use(f, c);
+                vpool_use(&f->pool, cb, c);
             }
         } else {
             x86_mov_ri64(cb, reg, e->type == WASM_I32 ? (uint32_t)e->imm : e->imm);

@@ -1,4 +1,4 @@
-/* Operands from memory in the compiler (src/compiler/fold.c, vconst.c):
+/* Operands from memory in the compiler (src/compiler/fold.c, vpool.c):
  *
  *   1. loads folded into the operator that consumes them (`mulsd x, [m]`,
  *      `add r, [m]`, `cmp r, [m]` fused with a branch): every foldable

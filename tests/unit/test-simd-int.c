@@ -1,5 +1,5 @@
 /* The integer SIMD instructions whose lowering takes an xmm register beyond
- * its operands and xmm15 (src/compiler/simd_int.c, simd_shift.c), compiled
+ * its operands and xmm15 (src/compiler/vops_int.c, vops_shift.c), compiled
  * with every xmm register busy: ten v128 locals (as many as src/compiler/
  * pin.c pins) and thirteen vectors live on the operand stack under the
  * operands, so that the extra register comes from spilling one of them. Every live vector is

@@ -5,7 +5,7 @@
  * around it. */
 #include <string.h>
 
-#include "simd.h"
+#include "vops_impl.h"
 
 static v128 v_f32(float x)
 {
@@ -25,9 +25,8 @@ static v128 v_f64(double x)
  * 0x80000000 for both overflows, which is right for the negative one; the
  * positive one is the lane whose input sign bit was clear and whose result
  * sign bit is set, and flipping all its bits gives 0x7fffffff. */
-static void trunc_sat_f32_s(fn *f, int a)
+static void trunc_sat_f32_s(codebuf *cb, int a)
 {
-    codebuf *cb = f->cb;
     x86_movaps(cb, XSCRATCH, a);                                /* movaps xmm15, a */
     x86_vec_i(cb, 0, 0xc2, XSCRATCH, R_(XSCRATCH), 0);          /* cmpeqps xmm15, xmm15 */
     x86_vec(cb, 0, 0x54, a, R_(XSCRATCH));                      /* andps a, xmm15 */
@@ -42,13 +41,11 @@ static void trunc_sat_f32_s(fn *f, int a)
  * lanes below 2^31 convert directly; above, cvttps2dq gives 0x80000000 and
  * the rest, x - 2^31, is converted apart and added: clamped at 0 below 2^31,
  * and 0x7fffffff from 2^32 on (where the sum then saturates to 0xffffffff). */
-static void trunc_sat_f32_u(fn *f, int a)
+static void trunc_sat_f32_u(codebuf *cb, vpool *p, int a, int t)
 {
-    codebuf *cb = f->cb;
-    int treg = reg_alloc(f, true), t = xn(treg);
     x86_vec(cb, 0, 0x57, XSCRATCH, R_(XSCRATCH));               /* xorps xmm15, xmm15 */
     x86_vec(cb, 0, 0x5f, a, R_(XSCRATCH));                      /* maxps a, xmm15 */
-    vconst_load(f, XSCRATCH, vconst_index(f, v_f32(0x1p31f)));  /* movdqa xmm15, [2^31] */
+    vpool_load(p, cb, XSCRATCH, vpool_index(p, v_f32(0x1p31f))); /* movdqa xmm15, [2^31] */
     x86_movaps(cb, t, a);                                       /* movaps t, a */
     x86_vec(cb, 0, 0x5c, t, R_(XSCRATCH));                      /* subps t, xmm15 */
     x86_vec_i(cb, 0, 0xc2, XSCRATCH, R_(t), 2);                 /* cmpleps xmm15, t */
@@ -58,15 +55,13 @@ static void trunc_sat_f32_u(fn *f, int a)
     x86_vec(cb, 0x66, 0x383d, t, R_(XSCRATCH));                 /* pmaxsd t, xmm15 */
     x86_vec(cb, 0xf3, 0x5b, a, R_(a));                          /* cvttps2dq a, a */
     x86_vec(cb, 0x66, 0xfe, a, R_(t));                          /* paddd a, t */
-    reg_free(f, treg);
 }
 
 /* f32x4.convert_i32x4_u: the low 16 bits and the high 16 bits of each lane
  * convert exactly (the high ones halved, to stay positive, and doubled
  * back); their sum rounds once, as the spec wants. */
-static void convert_u_f32(fn *f, int a)
+static void convert_u_f32(codebuf *cb, int a)
 {
-    codebuf *cb = f->cb;
     x86_vec(cb, 0x66, 0xef, XSCRATCH, R_(XSCRATCH));            /* pxor xmm15, xmm15 */
     x86_vec_i(cb, 0x66, 0x3a0e, XSCRATCH, R_(a), 0x55);         /* pblendw xmm15, a, 0x55 */
     x86_vec(cb, 0x66, 0xfa, a, R_(XSCRATCH));                   /* psubd a, xmm15 */
@@ -80,12 +75,11 @@ static void convert_u_f32(fn *f, int a)
 /* i32x4.trunc_sat_f64x2_s_zero: NaN lanes become 0 and large ones
  * INT32_MAX by a min with (x == x ? INT32_MAX : 0); cvttpd2dq gives
  * INT32_MIN below the range and zeroes the upper two lanes. */
-static void trunc_sat_f64_s(fn *f, int a)
+static void trunc_sat_f64_s(codebuf *cb, vpool *p, int a)
 {
-    codebuf *cb = f->cb;
     x86_movaps(cb, XSCRATCH, a);                                /* movaps xmm15, a */
     x86_vec_i(cb, 0x66, 0xc2, XSCRATCH, R_(XSCRATCH), 0);       /* cmpeqpd xmm15, xmm15 */
-    vconst_op(f, 0, 0x54, XSCRATCH, v_f64(INT32_MAX));          /* andps xmm15, [2^31-1] */
+    vpool_op(p, cb, 0, 0x54, XSCRATCH, v_f64(INT32_MAX));       /* andps xmm15, [2^31-1] */
     x86_vec(cb, 0x66, 0x5d, a, R_(XSCRATCH));                   /* minpd a, xmm15 */
     x86_vec(cb, 0x66, 0xe6, a, R_(a));                          /* cvttpd2dq a, a */
 }
@@ -93,41 +87,38 @@ static void trunc_sat_f64_s(fn *f, int a)
 /* i32x4.trunc_sat_f64x2_u_zero: clamped to [0, 2^32-1] (NaN to 0 by maxpd
  * taking its second operand), truncated, and plus 2^52 the integer is the
  * low 32 bits of the double; shufps gathers them over two zero lanes. */
-static void trunc_sat_f64_u(fn *f, int a)
+static void trunc_sat_f64_u(codebuf *cb, vpool *p, int a)
 {
-    codebuf *cb = f->cb;
     x86_vec(cb, 0, 0x57, XSCRATCH, R_(XSCRATCH));               /* xorps xmm15, xmm15 */
     x86_vec(cb, 0x66, 0x5f, a, R_(XSCRATCH));                   /* maxpd a, xmm15 */
-    vconst_op(f, 0x66, 0x5d, a, v_f64(UINT32_MAX));             /* minpd a, [2^32-1] */
+    vpool_op(p, cb, 0x66, 0x5d, a, v_f64(UINT32_MAX));          /* minpd a, [2^32-1] */
     x86_vec_i(cb, 0x66, 0x3a09, a, R_(a), 3 | 8);               /* roundpd a, a, trunc */
-    vconst_op(f, 0x66, 0x58, a, v_f64(0x1p52));                 /* addpd a, [2^52] */
+    vpool_op(p, cb, 0x66, 0x58, a, v_f64(0x1p52));              /* addpd a, [2^52] */
     x86_vec_i(cb, 0, 0xc6, a, R_(XSCRATCH), 0x88);              /* shufps a, xmm15, 0x88 */
 }
 
 /* f64x2.convert_low_i32x4_u: with 0x43300000 above it, a u32 is the low
  * mantissa bits of the double 2^52 + u32; subtracting 2^52 is exact. */
-static void convert_low_u_f64(fn *f, int a)
+static void convert_low_u_f64(codebuf *cb, vpool *p, int a)
 {
-    vconst_op(f, 0, 0x14, a, v_i32(0x43300000)); /* unpcklps a, [0x43300000] */
-    vconst_op(f, 0x66, 0x5c, a, v_f64(0x1p52));  /* subpd a, [2^52] */
+    vpool_op(p, cb, 0, 0x14, a, v_i32(0x43300000)); /* unpcklps a, [0x43300000] */
+    vpool_op(p, cb, 0x66, 0x5c, a, v_f64(0x1p52));  /* subpd a, [2^52] */
 }
 
-bool simd_fconv(fn *f, uint32_t op)
+int vops_fconv(codebuf *cb, vpool *p, uint32_t op, vop_regs *r)
 {
-    codebuf *cb = f->cb;
-    int r = v_pop(f, 0), a = xn(r);
+    int a = r->a;
     switch (op) {
     case 0x5e: x86_vec(cb, 0x66, 0x5a, a, R_(a)); break; /* cvtpd2ps a, a (upper lanes 0) */
     case 0x5f: x86_vec(cb, 0, 0x5a, a, R_(a)); break;    /* cvtps2pd a, a */
-    case 0xf8: trunc_sat_f32_s(f, a); break;
-    case 0xf9: trunc_sat_f32_u(f, a); break;
+    case 0xf8: trunc_sat_f32_s(cb, a); break;
+    case 0xf9: trunc_sat_f32_u(cb, p, a, r->t); break;
     case 0xfa: x86_vec(cb, 0, 0x5b, a, R_(a)); break;    /* cvtdq2ps a, a */
-    case 0xfb: convert_u_f32(f, a); break;
-    case 0xfc: trunc_sat_f64_s(f, a); break;
-    case 0xfd: trunc_sat_f64_u(f, a); break;
+    case 0xfb: convert_u_f32(cb, a); break;
+    case 0xfc: trunc_sat_f64_s(cb, p, a); break;
+    case 0xfd: trunc_sat_f64_u(cb, p, a); break;
     case 0xfe: x86_vec(cb, 0xf3, 0xe6, a, R_(a)); break; /* cvtdq2pd a, a */
-    default: convert_low_u_f64(f, a); break;             /* 0xff */
+    default: convert_low_u_f64(cb, p, a); break;         /* 0xff */
     }
-    v_push(f, r);
-    return true;
+    return a;
 }
