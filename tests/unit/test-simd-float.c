@@ -1,5 +1,5 @@
 /* The float lane instructions and conversions of the SIMD proposal
- * (src/compiler/simd_float.c, simd_fconv.c) against a C reference written
+ * (src/compiler/vops_float.c, vops_fconv.c) against a C reference written
  * from the spec's definitions, lane by lane: every pair of edge values
  * (zeros, infinities, NaNs with payloads and signs, ties, the bounds of
  * the saturating truncations and of exact conversion) and pseudo-random

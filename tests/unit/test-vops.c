@@ -218,6 +218,42 @@ START_TEST(binary_insn)
 }
 END_TEST
 
+/* The pool: equal values share an entry, entries start 16-byte aligned
+ * after the code, each reference reads its entry; then the pool is empty
+ * for the next function, whose entries are numbered from 0 again. */
+START_TEST(pool_layout)
+{
+    codebuf cb = {0};
+    vpool pool = {0};
+    v128 ones = v_bytes(1), words = v_i16(0x8000);
+    cb_u8(&cb, 0x90);                                  /* nop */
+    vpool_op(&pool, &cb, 0x66, 0xdb, 9, ones);         /* pand xmm9, [ones] */
+    vpool_op(&pool, &cb, 0x66, 0xdb, 12, words);       /* pand xmm12, [words] */
+    vpool_op(&pool, &cb, 0x66, 0xdb, 3, ones);         /* pand xmm3, [ones] */
+    ck_assert_uint_eq(pool.n, 2);
+    uint32_t refs[3];
+    for (int i = 0; i < 3; i++)
+        refs[i] = pool.refs[i].at;
+    uint32_t code_end = cb.len;
+    vpool_finish(&pool, &cb);
+    uint32_t start = (code_end + 15) & ~15u;
+    ck_assert_uint_eq(cb.len, start + 32);
+    ck_assert_mem_eq(cb.p + start, ones.b, 16);
+    ck_assert_mem_eq(cb.p + start + 16, words.b, 16);
+    static const uint32_t entry[3] = {0, 1, 0};
+    for (int i = 0; i < 3; i++) {
+        int32_t disp;
+        memcpy(&disp, cb.p + refs[i], 4);
+        ck_assert_uint_eq(refs[i] + 4 + (uint32_t)disp, start + 16 * entry[i]);
+    }
+    ck_assert_uint_eq(pool.n + pool.nrefs, 0);
+    ck_assert_uint_eq(vpool_index(&pool, words), 0);
+    ck_assert(!pool.oom);
+    cb_free(&cb);
+    vpool_free(&pool);
+}
+END_TEST
+
 static Suite *vops_suite(void)
 {
     Suite *s = suite_create("vops");
@@ -230,6 +266,7 @@ static Suite *vops_suite(void)
     tcase_add_test(tc, i8x16_shuffle_two);
     tcase_add_test(tc, i8x16_shuffle_one);
     tcase_add_test(tc, binary_insn);
+    tcase_add_test(tc, pool_layout);
     suite_add_tcase(s, tc);
     return s;
 }
