@@ -9,27 +9,27 @@
 
 #define REG_BIT(r) (1u << (r))
 
-/* a = a op b for the two v128 operands on top (op as x86_vec takes it). */
-static void v_binary(fn *f, uint8_t prefix, uint32_t op)
+/* A one-instruction binary op (a = a op b) whose b is a v128.const, taken
+ * from the pool unloaded, or a pinned or cached local, read in place from
+ * its register; false (nothing done) for any other b. */
+static bool v_binary_in_place(fn *f, uint8_t prefix, uint32_t op)
 {
     ventry *e = top(f, 0);
     int held = e->kind == V_LOCAL ? local_reg(f, e) : -1;
     int a;
-    if (e->kind == V_CONST) { /* b from the pool, unloaded */
+    if (e->kind == V_CONST) {
         uint32_t index = (uint32_t)pop(f).imm;
         a = pop_reg(f, 0);
         vpool_op_at(&f->pool, f->cb, prefix, op, xn(a), index); /* op a, [rip+b] */
-    } else if (held >= 0) { /* b read in place from a pinned or cached local's register */
+    } else if (held >= 0) {
         f->height--;
         a = pop_reg(f, REG_BIT(held));
         x86_vec(f->cb, prefix, op, xn(a), R_(xn(held))); /* op a, b */
     } else {
-        int b = pop_reg(f, 0);
-        a = pop_reg(f, REG_BIT(b));
-        x86_vec(f->cb, prefix, op, xn(a), R_(xn(b))); /* op a, b */
-        reg_free(f, b);
+        return false;
     }
     push_reg(f, WASM_V128, a);
+    return true;
 }
 
 /* A shift's count on top as a constant: the shift takes it as b_imm. */
@@ -43,8 +43,8 @@ static bool const_count(fn *f, uint32_t op, vop_regs *r)
     return true;
 }
 
-/* The operand i8x16.shuffle does not read when all its lanes come from the
- * other one (vop_emit reads neither): 0 for a, 1 for b, else -1. */
+/* The operand of i8x16.shuffle that none of its lanes come from (vop_emit
+ * leaves it unread): 0 for a, 1 for b, else -1. */
 static int unread_operand(const wasm_instr *ins, uint32_t op)
 {
     if (op != 0x0d)
@@ -108,9 +108,7 @@ bool op_simd(fn *f, const wasm_instr *ins)
         v128 v;
         memcpy(v.b, ins->bytes, 16);
         push_const(f, WASM_V128, vpool_index(&f->pool, v));
-    } else if (vop_binary_insn(op, &prefix, &opcode)) {
-        v_binary(f, prefix, opcode);
-    } else {
+    } else if (!vop_binary_insn(op, &prefix, &opcode) || !v_binary_in_place(f, prefix, opcode)) {
         return v_emit(f, ins, op);
     }
     return true;
