@@ -254,6 +254,33 @@ START_TEST(pool_layout)
 }
 END_TEST
 
+/* realloc fails while this is set (the pool grows with realloc). */
+static bool realloc_fails;
+void *__libc_realloc(void *p, size_t n);
+void *realloc(void *p, size_t n)
+{
+    return realloc_fails ? NULL : __libc_realloc(p, n);
+}
+
+/* Out of memory: the pool says so in oom, which its owner checks, and
+ * stays usable (finishing and freeing it). */
+START_TEST(pool_out_of_memory)
+{
+    codebuf cb = {0};
+    vpool pool = {0};
+    cb_grow(&cb, 64);
+    realloc_fails = true;
+    vpool_op(&pool, &cb, 0x66, 0xdb, 9, v_bytes(0x0f)); /* pand xmm9, [0x0f...] */
+    realloc_fails = false;
+    ck_assert(pool.oom);
+    ck_assert_uint_eq(pool.n, 0);
+    vpool_finish(&pool, &cb);
+    ck_assert(pool.oom);
+    cb_free(&cb);
+    vpool_free(&pool);
+}
+END_TEST
+
 static Suite *vops_suite(void)
 {
     Suite *s = suite_create("vops");
@@ -267,6 +294,7 @@ static Suite *vops_suite(void)
     tcase_add_test(tc, i8x16_shuffle_one);
     tcase_add_test(tc, binary_insn);
     tcase_add_test(tc, pool_layout);
+    tcase_add_test(tc, pool_out_of_memory);
     suite_add_tcase(s, tc);
     return s;
 }
