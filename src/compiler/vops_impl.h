@@ -23,9 +23,6 @@ static inline void v_op(codebuf *cb, uint32_t op, int x, int y)
 /* x = ~x, in place (xmm15 clobbered). */
 void v_not(codebuf *cb, int x);
 
-/* pcmpeqb/w/d/q by lane size. */
-extern const uint32_t v_pcmpeq[4];
-
 /* Each group's instructions; -1 for any other opcode. */
 int vops_int(codebuf *cb, vpool *p, uint32_t op, vop_regs *r);
 int vops_shift(codebuf *cb, vpool *p, uint32_t op, vop_regs *r); /* i{8,16,32,64}.shl/shr */

@@ -5,7 +5,7 @@
 #include "vops_impl.h"
 
 /* pcmpeqb/w/d/q, pcmpgtb/w/d, pminub/uw/ud, pmaxub/uw/ud */
-const uint32_t v_pcmpeq[4] = {0x74, 0x75, 0x76, 0x3829};
+static const uint32_t pcmpeq[4] = {0x74, 0x75, 0x76, 0x3829};
 static const uint32_t pcmpgt[3] = {0x64, 0x65, 0x66};
 static const uint32_t pminu[3] = {0xda, 0x383a, 0x383b};
 static const uint32_t pmaxu[3] = {0xde, 0x383e, 0x383f};
@@ -32,9 +32,9 @@ static void greater(codebuf *cb, int size, int x, int y, int t)
 /* x = x == extreme(x, y): with pminu x <= y, with pmaxu x >= y (unsigned). */
 static void unsigned_order(codebuf *cb, int size, const uint32_t *extreme, int x, int y)
 {
-    x86_movaps(cb, XSCRATCH, x);                            /* movaps xmm15, x */
-    x86_vec(cb, 0x66, extreme[size], XSCRATCH, R_(y));      /* pminu/pmaxu xmm15, y */
-    x86_vec(cb, 0x66, v_pcmpeq[size], x, R_(XSCRATCH));     /* pcmpeq x, xmm15 */
+    x86_movaps(cb, XSCRATCH, x);                       /* movaps xmm15, x */
+    x86_vec(cb, 0x66, extreme[size], XSCRATCH, R_(y)); /* pminu/pmaxu xmm15, y */
+    x86_vec(cb, 0x66, pcmpeq[size], x, R_(XSCRATCH));  /* pcmpeq x, xmm15 */
 }
 
 /* k: 0 eq, 1 ne, 2 lt_s, 3 lt_u, 4 gt_s, 5 gt_u, 6 le_s, 7 le_u, 8 ge_s,
@@ -45,7 +45,7 @@ static int compare(codebuf *cb, int size, int k, const vop_regs *r)
 {
     int a = r->a, b = r->b, res = a;
     switch (k) {
-    case 0: case 1: v_op(cb, v_pcmpeq[size], a, b); break; /* pcmpeq a, b */
+    case 0: case 1: v_op(cb, pcmpeq[size], a, b); break; /* pcmpeq a, b */
     case 2: case 8: greater(cb, size, b, a, r->t), res = b; break;
     case 4: case 6: greater(cb, size, a, b, r->t); break;
     case 3: case 9: unsigned_order(cb, size, pmaxu, a, b); break;
@@ -110,9 +110,9 @@ static int abs_neg(codebuf *cb, int size, bool neg, int a)
 /* all_true: no lane equals zero. */
 static int all_true(codebuf *cb, int size, int a)
 {
-    x86_vec(cb, 0x66, 0xef, XSCRATCH, R_(XSCRATCH));       /* pxor xmm15, xmm15 */
-    x86_vec(cb, 0x66, v_pcmpeq[size], XSCRATCH, R_(a));    /* pcmpeq xmm15, a */
-    x86_vec(cb, 0x66, 0x3817, XSCRATCH, R_(XSCRATCH));     /* ptest xmm15, xmm15 */
+    x86_vec(cb, 0x66, 0xef, XSCRATCH, R_(XSCRATCH));   /* pxor xmm15, xmm15 */
+    x86_vec(cb, 0x66, pcmpeq[size], XSCRATCH, R_(a));  /* pcmpeq xmm15, a */
+    x86_vec(cb, 0x66, 0x3817, XSCRATCH, R_(XSCRATCH)); /* ptest xmm15, xmm15 */
     return VOP_FLAGS(CC_E);
 }
 
