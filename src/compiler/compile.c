@@ -76,10 +76,8 @@ static void fn_begin(fn *f, const job *j, chunk_out *c, uint32_t index)
     f->fuel_checks = j->env->fuel_checks;
     f->epoch_checks = j->env->epoch_checks;
     f->tiered = j->env->tiered;
-    f->fixups.n = f->stubs.n = f->lazy_stubs.n = f->hot_sites.n = 0;
-    f->epoch_stubs.n = 0;
-    f->pool.n = f->pool.nrefs = 0; /* a failed function left its entries */
-    f->pool.oom = false;
+    f->fixups.n = f->stubs.n = f->lazy_stubs.n = f->hot_sites.n = f->epoch_stubs.n = 0;
+    vpool_clear(&f->pool);
 }
 
 /* Function i by tier 2, if it covers it. */

@@ -63,8 +63,15 @@ void vpool_op_at(vpool *p, codebuf *cb, uint8_t prefix, uint32_t op, int x, uint
 /* movdqa x, [rip+entry]; pxor x, x for zeros. */
 void vpool_load(vpool *p, codebuf *cb, int x, uint32_t index);
 /* After a function's code: the pool, every reference bound; then empty
- * (oom stays set: its owner clears it before the next function). */
+ * (oom stays set: vpool_clear clears it). */
 void vpool_finish(vpool *p, codebuf *cb);
+/* Empty, oom cleared: before each function (one whose compilation failed
+ * may have left entries and references). */
+static inline void vpool_clear(vpool *p)
+{
+    p->n = p->nrefs = 0;
+    p->oom = false;
+}
 void vpool_free(vpool *p);
 
 /* ---- the operations ---- */

@@ -263,7 +263,7 @@ void *realloc(void *p, size_t n)
 }
 
 /* Out of memory: the pool says so in oom, which its owner checks, and
- * stays usable (finishing and freeing it). */
+ * stays usable: finished, cleared for the next function, freed. */
 START_TEST(pool_out_of_memory)
 {
     codebuf cb = {0};
@@ -276,6 +276,10 @@ START_TEST(pool_out_of_memory)
     ck_assert_uint_eq(pool.n, 0);
     vpool_finish(&pool, &cb);
     ck_assert(pool.oom);
+    vpool_clear(&pool);
+    ck_assert(!pool.oom);
+    ck_assert_uint_eq(vpool_index(&pool, v_bytes(2)), 0);
+    ck_assert(!pool.oom);
     cb_free(&cb);
     vpool_free(&pool);
 }
