@@ -69,8 +69,8 @@ static void compare(fn *f, bool dbl, uint8_t k)
  * which cover the scalar in the low lane), so NaN payloads stay. */
 static void sign_op(fn *f, bool dbl, uint8_t k)
 {
-    v128 sign = dbl ? v_i64(UINT64_C(1) << 63) : v_i32(UINT32_C(1) << 31);
-    v128 rest = dbl ? v_i64(INT64_MAX) : v_i32(INT32_MAX);
+    v128 sign = dbl ? vop_i64(UINT64_C(1) << 63) : vop_i32(UINT32_C(1) << 31);
+    v128 rest = dbl ? vop_i64(INT64_MAX) : vop_i32(INT32_MAX);
     uint8_t type = dbl ? WASM_F64 : WASM_F32;
     if (k == 13) { /* copysign */
         int b = pop_reg(f, 0);

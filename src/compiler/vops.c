@@ -5,7 +5,7 @@
 
 #include "vops_impl.h"
 
-v128 v_bytes(uint8_t byte)
+v128 vop_bytes(uint8_t byte)
 {
     v128 v;
     memset(v.b, byte, 16);
@@ -20,9 +20,9 @@ static v128 v_lanes(const void *lane, int size)
     return v;
 }
 
-v128 v_i16(uint16_t lane) { return v_lanes(&lane, 2); }
-v128 v_i32(uint32_t lane) { return v_lanes(&lane, 4); }
-v128 v_i64(uint64_t lane) { return v_lanes(&lane, 8); }
+v128 vop_i16(uint16_t lane) { return v_lanes(&lane, 2); }
+v128 vop_i32(uint32_t lane) { return v_lanes(&lane, 4); }
+v128 vop_i64(uint64_t lane) { return v_lanes(&lane, 8); }
 
 void v_not(codebuf *cb, int x)
 {

@@ -21,10 +21,10 @@ typedef struct v128 {
 } v128;
 
 /* A v128 filled with `byte`, or with a 16/32/64-bit lane pattern. */
-v128 v_bytes(uint8_t byte);
-v128 v_i16(uint16_t lane);
-v128 v_i32(uint32_t lane);
-v128 v_i64(uint64_t lane);
+v128 vop_bytes(uint8_t byte);
+v128 vop_i16(uint16_t lane);
+v128 vop_i32(uint32_t lane);
+v128 vop_i64(uint64_t lane);
 
 /* ---- the constant pool (vpool.c) ---- */
 

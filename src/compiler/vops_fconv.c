@@ -11,14 +11,14 @@ static v128 v_f32(float x)
 {
     uint32_t u;
     memcpy(&u, &x, 4);
-    return v_i32(u);
+    return vop_i32(u);
 }
 
 static v128 v_f64(double x)
 {
     uint64_t u;
     memcpy(&u, &x, 8);
-    return v_i64(u);
+    return vop_i64(u);
 }
 
 /* i32x4.trunc_sat_f32x4_s: NaN lanes are zeroed first; cvttps2dq gives
@@ -101,7 +101,7 @@ static void trunc_sat_f64_u(codebuf *cb, vpool *p, int a)
  * mantissa bits of the double 2^52 + u32; subtracting 2^52 is exact. */
 static void convert_low_u_f64(codebuf *cb, vpool *p, int a)
 {
-    vpool_op(p, cb, 0, 0x14, a, v_i32(0x43300000)); /* unpcklps a, [0x43300000] */
+    vpool_op(p, cb, 0, 0x14, a, vop_i32(0x43300000)); /* unpcklps a, [0x43300000] */
     vpool_op(p, cb, 0x66, 0x5c, a, v_f64(0x1p52));  /* subpd a, [2^52] */
 }
 

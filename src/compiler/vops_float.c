@@ -80,8 +80,8 @@ static int arith(codebuf *cb, vpool *pool, bool dbl, int k, int a, int b)
     switch (k) {
     case 0:
     case 1: { /* abs, neg: the sign bit alone changes, NaN payloads stay */
-        v128 sign = dbl ? v_i64(UINT64_C(1) << 63) : v_i32(UINT32_C(1) << 31);
-        v128 rest = dbl ? v_i64(INT64_MAX) : v_i32(INT32_MAX);
+        v128 sign = dbl ? vop_i64(UINT64_C(1) << 63) : vop_i32(UINT32_C(1) << 31);
+        v128 rest = dbl ? vop_i64(INT64_MAX) : vop_i32(INT32_MAX);
         if (k == 0)
             vpool_op(pool, cb, 0, 0x54, a, rest); /* andps a, [~sign] */
         else

@@ -62,8 +62,8 @@ static int popcnt(codebuf *cb, vpool *p, int a, int t)
     static const v128 counts = {{0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4}};
     x86_movaps(cb, XSCRATCH, a);                         /* movaps xmm15, a */
     x86_vec_i(cb, 0x66, 0x71, 2, R_(XSCRATCH), 4);       /* psrlw xmm15, 4 */
-    vpool_op(p, cb, 0x66, 0xdb, XSCRATCH, v_bytes(0x0f)); /* pand xmm15, [0x0f...] */
-    vpool_op(p, cb, 0x66, 0xdb, a, v_bytes(0x0f));        /* pand a, [0x0f...] */
+    vpool_op(p, cb, 0x66, 0xdb, XSCRATCH, vop_bytes(0x0f)); /* pand xmm15, [0x0f...] */
+    vpool_op(p, cb, 0x66, 0xdb, a, vop_bytes(0x0f));        /* pand a, [0x0f...] */
     vpool_load(p, cb, t, vpool_index(p, counts));         /* movdqa t, [counts] */
     x86_vec(cb, 0x66, 0x3800, t, R_(a));                 /* pshufb t, a */
     vpool_load(p, cb, a, vpool_index(p, counts));         /* movdqa a, [counts] */

@@ -97,7 +97,7 @@ static int shuffle(codebuf *cb, vpool *p, const uint8_t *k, int a, int b)
  * every other one, which pshufb turns into 0. */
 static int swizzle(codebuf *cb, vpool *p, int a, int s)
 {
-    vpool_op(p, cb, 0x66, 0xdc, s, v_bytes(0x70)); /* paddusb s, [0x70...] */
+    vpool_op(p, cb, 0x66, 0xdc, s, vop_bytes(0x70)); /* paddusb s, [0x70...] */
     x86_vec(cb, 0x66, 0x3800, a, R_(s));            /* pshufb a, s */
     return a;
 }

@@ -49,9 +49,9 @@ static void shift_const(codebuf *cb, vpool *p, int size, int kind, int x, uint8_
     } else if (size == 0) { /* as words, then the bits that crossed bytes cleared */
         shift_i(cb, 1, kind, x, n);
         uint8_t keep = (uint8_t)(kind == SHL ? 0xff << n : 0xff >> n);
-        vpool_op(p, cb, 0x66, 0xdb, x, v_bytes(keep)); /* pand x, [keep...] */
+        vpool_op(p, cb, 0x66, 0xdb, x, vop_bytes(keep)); /* pand x, [keep...] */
     } else if (size == 3 && kind == SHR_S) { /* (x >>u n ^ m) - m, m = 1 << 63 >> n */
-        v128 m = v_i64(UINT64_C(1) << (63 - n));
+        v128 m = vop_i64(UINT64_C(1) << (63 - n));
         shift_i(cb, 3, SHR_U, x, n);
         vpool_op(p, cb, 0x66, 0xef, x, m); /* pxor x, [m] */
         vpool_op(p, cb, 0x66, 0xfb, x, m); /* psubq x, [m] */
@@ -96,7 +96,7 @@ int vops_shift(codebuf *cb, vpool *p, uint32_t op, vop_regs *r)
         bytes_by_reg(cb, kind, x, g, t);
     } else if (size == 3 && kind == SHR_S) { /* as with a constant count */
         x86_movd_xr(cb, SZ32, t, R_(g));                              /* movd t, g */
-        vpool_load(p, cb, XSCRATCH, vpool_index(p, v_i64(UINT64_C(1) << 63))); /* movdqa xmm15, [1<<63] */
+        vpool_load(p, cb, XSCRATCH, vpool_index(p, vop_i64(UINT64_C(1) << 63))); /* movdqa xmm15, [1<<63] */
         x86_vec(cb, 0x66, 0xd3, XSCRATCH, R_(t));                     /* psrlq xmm15, t */
         v_op(cb, 0xd3, x, t);                                         /* psrlq x, t */
         x86_vec(cb, 0x66, 0xef, x, R_(XSCRATCH));                     /* pxor x, xmm15 */

@@ -66,16 +66,16 @@ static int extadd_pairwise(codebuf *cb, vpool *p, uint32_t op, int x)
 {
     switch (op) {
     case 0x7c:
-        vpool_load(p, cb, XSCRATCH, vpool_index(p, v_bytes(1))); /* movdqa xmm15, [1...] */
+        vpool_load(p, cb, XSCRATCH, vpool_index(p, vop_bytes(1))); /* movdqa xmm15, [1...] */
         x86_vec(cb, 0x66, 0x3804, XSCRATCH, R_(x));              /* pmaddubsw xmm15, x */
         x86_movaps(cb, x, XSCRATCH);                             /* movaps x, xmm15 */
         break;
-    case 0x7d: vpool_op(p, cb, 0x66, 0x3804, x, v_bytes(1)); break; /* pmaddubsw x, [1...] */
-    case 0x7e: vpool_op(p, cb, 0x66, 0xf5, x, v_i16(1)); break;     /* pmaddwd x, [1...] */
+    case 0x7d: vpool_op(p, cb, 0x66, 0x3804, x, vop_bytes(1)); break; /* pmaddubsw x, [1...] */
+    case 0x7e: vpool_op(p, cb, 0x66, 0xf5, x, vop_i16(1)); break;     /* pmaddwd x, [1...] */
     default:
-        vpool_op(p, cb, 0x66, 0xef, x, v_i16(0x8000));  /* pxor x, [0x8000...] */
-        vpool_op(p, cb, 0x66, 0xf5, x, v_i16(1));       /* pmaddwd x, [1...] */
-        vpool_op(p, cb, 0x66, 0xfe, x, v_i32(0x10000)); /* paddd x, [0x10000...] */
+        vpool_op(p, cb, 0x66, 0xef, x, vop_i16(0x8000));  /* pxor x, [0x8000...] */
+        vpool_op(p, cb, 0x66, 0xf5, x, vop_i16(1));       /* pmaddwd x, [1...] */
+        vpool_op(p, cb, 0x66, 0xfe, x, vop_i32(0x10000)); /* paddd x, [0x10000...] */
         break;
     }
     return x;
@@ -86,7 +86,7 @@ static int extadd_pairwise(codebuf *cb, vpool *p, uint32_t op, int x)
 static int q15mulr(codebuf *cb, vpool *p, int a, int b)
 {
     v_op(cb, 0x380b, a, b);                                       /* pmulhrsw a, b */
-    vpool_load(p, cb, XSCRATCH, vpool_index(p, v_i16(0x8000)));   /* movdqa xmm15, [0x8000...] */
+    vpool_load(p, cb, XSCRATCH, vpool_index(p, vop_i16(0x8000)));   /* movdqa xmm15, [0x8000...] */
     x86_vec(cb, 0x66, 0x75, XSCRATCH, R_(a));                     /* pcmpeqw xmm15, a */
     x86_vec(cb, 0x66, 0xef, a, R_(XSCRATCH));                     /* pxor a, xmm15 */
     return a;

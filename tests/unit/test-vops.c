@@ -225,7 +225,7 @@ START_TEST(pool_layout)
 {
     codebuf cb = {0};
     vpool pool = {0};
-    v128 ones = v_bytes(1), words = v_i16(0x8000);
+    v128 ones = vop_bytes(1), words = vop_i16(0x8000);
     cb_u8(&cb, 0x90);                                  /* nop */
     vpool_op(&pool, &cb, 0x66, 0xdb, 9, ones);         /* pand xmm9, [ones] */
     vpool_op(&pool, &cb, 0x66, 0xdb, 12, words);       /* pand xmm12, [words] */
@@ -270,7 +270,7 @@ START_TEST(pool_out_of_memory)
     vpool pool = {0};
     cb_grow(&cb, 64);
     realloc_fails = true;
-    vpool_op(&pool, &cb, 0x66, 0xdb, 9, v_bytes(0x0f)); /* pand xmm9, [0x0f...] */
+    vpool_op(&pool, &cb, 0x66, 0xdb, 9, vop_bytes(0x0f)); /* pand xmm9, [0x0f...] */
     realloc_fails = false;
     ck_assert(pool.oom);
     ck_assert_uint_eq(pool.n, 0);
@@ -278,7 +278,7 @@ START_TEST(pool_out_of_memory)
     ck_assert(pool.oom);
     vpool_clear(&pool);
     ck_assert(!pool.oom);
-    ck_assert_uint_eq(vpool_index(&pool, v_bytes(2)), 0);
+    ck_assert_uint_eq(vpool_index(&pool, vop_bytes(2)), 0);
     ck_assert(!pool.oom);
     cb_free(&cb);
     vpool_free(&pool);
