@@ -60,19 +60,14 @@ void hot_entry(fn *f)
 }
 
 /* Whether the loop being opened (c, the top control) can be replaced on
- * the stack, when it is an outermost loop: its state is the locals alone,
- * none a v128 (tier 2 has none). Only outermost loops are: entering an
+ * the stack, when it is an outermost loop: its state is the locals alone.
+ * Only outermost loops are: entering an
  * inner one would give the osr entry a second way into the loops around
  * it, of which tier 2 makes much slower code; a hot inner loop moves when
  * its outermost loop comes round again. */
 static bool osr_eligible(const fn *f, const ctrl *c)
 {
-    if (c->nparams || c->height || nlocals_all(f) > OSR_LOCALS_MAX)
-        return false;
-    for (size_t i = 0; i < nlocals_all(f); i++)
-        if (f->local_types[i] == WASM_V128)
-            return false;
-    return true;
+    return !c->nparams && !c->height && nlocals_all(f) <= OSR_LOCALS_MAX;
 }
 
 void hot_loop(fn *f, ctrl *c)
@@ -90,9 +85,10 @@ void hot_loop(fn *f, ctrl *c)
     }
     if (osr_eligible(f, c)) {
         /* The osr entry's argument area: every local, or its results. */
-        uint32_t units = (uint32_t)nlocals_all(f);
-        if (units < f->type->nresults)
-            units = f->type->nresults;
+        uint32_t units = vm_types_units(f->local_types, (uint32_t)nlocals_all(f));
+        uint32_t results = vm_types_units(f->type->results, f->type->nresults);
+        if (units < results)
+            units = results;
         if (f->max_out < units)
             f->max_out = units;
         f->osr_loops = true;
@@ -139,8 +135,8 @@ static void enter_osr(fn *f)
 {
     codebuf *cb = f->cb;
     uint32_t n = (uint32_t)nlocals_all(f);
-    for (uint32_t i = 0; i < n; i++) {
-        x86_rm arg = M_(RSP, (int32_t)(VM_UNIT * i));
+    for (uint32_t i = 0, u = 0; i < n; u += vm_slot_units(f->local_types[i++])) {
+        x86_rm arg = M_(RSP, (int32_t)(VM_UNIT * u));
         if (f->local_reg[i] >= 0)
             reg_store(f, f->local_types[i], arg, f->local_reg[i]); /* mov [rsp+8i], pin */
         else
@@ -152,9 +148,9 @@ static void enter_osr(fn *f)
     /* Two or more results came back in the argument area: they go on to
      * this frame's own. */
     const wasm_functype *t = f->type;
-    for (uint32_t i = 0; t->nresults > 1 && i < t->nresults; i++)
-        mem_move(f, t->results[i], M_(RBP, (int32_t)(16 + VM_UNIT * i)),
-                 M_(RSP, (int32_t)(VM_UNIT * i)));
+    for (uint32_t i = 0, u = 0; t->nresults > 1 && i < t->nresults; u += vm_slot_units(t->results[i++]))
+        mem_move(f, t->results[i], M_(RBP, (int32_t)(16 + VM_UNIT * u)),
+                 M_(RSP, (int32_t)(VM_UNIT * u)));
     x86_mov_rr(cb, SZ64, RSP, R_(RBP)); /* mov rsp, rbp */
     x86_pop(cb, RBP);                   /* pop rbp */
     x86_ret(cb);                        /* ret */
