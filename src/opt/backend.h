@@ -30,6 +30,7 @@
 
 #define NO_REG (-1)
 #define XREG(n) (16 + (n))
+#define BE_NXMM 14 /* xmm0-13 may hold values */
 
 typedef struct jump_fixup {
     uint32_t at, block; /* a rel32 to bind to the block's label */
@@ -49,11 +50,6 @@ typedef struct lazy_path {
     uint32_t index; /* the table, or ref.func's function */
     uint32_t kind;
 } lazy_path;
-
-/* A use of a float constant of the pool. */
-typedef struct pool_ref {
-    uint32_t at, index; /* the disp32's position; the entry */
-} pool_ref;
 
 /* The slow path of an epoch check. */
 typedef struct epoch_path {
@@ -119,6 +115,7 @@ typedef struct backend {
     uint32_t *save_first, *save_count;
     VEC(ir_ref) saves;
     uint32_t frame_slots;  /* 8-byte slots below [rbp-8] */
+    int nxmm;              /* values take xmm0 .. xmm(nxmm - 1) */
     uint32_t max_out;      /* units of the outgoing argument area */
 
     /* emission */
@@ -128,9 +125,7 @@ typedef struct backend {
     VEC(table_entry) table_entries;
     VEC(lazy_path) lazy_paths;
     VEC(epoch_path) epoch_paths;
-    uint32_t *pool_slot; /* per constant: its pool entry + 1, or 0 */
-    VEC(uint64_t) pool;
-    VEC(pool_ref) pool_refs;
+    vpool pool;       /* float and v128 constants, after the code */
     uint32_t trap_wasm; /* the wasm offset of the instruction being emitted */
     /* rdx holds memory rdx_memory - 1's vm_memory after access rdx_access
      * (emit_mem.c: checks of one memory share it within a block) */
@@ -171,6 +166,10 @@ unsigned be_temps(backend *be, ir_ref v);
 /* A comparison whose only user, the next instruction, is a br_if or select
  * that takes the flags: it emits nothing of its own (emit_num.c). */
 bool be_fused_compare(backend *be, ir_ref v);
+
+/* A v128 operation but a constant or memory access: its operands go
+ * through xmm12 and xmm13 (emit_vector.c). */
+bool be_is_vector_op(uint16_t op);
 
 /* Instructions that call out and clobber every register. */
 static inline bool is_call_op(uint16_t op)

@@ -143,6 +143,7 @@ static ir_ref konst(builder *b, uint8_t type, uint64_t bits)
     case WASM_I64: c = WASM_OP_I64_CONST; break;
     case WASM_F32: c = WASM_OP_F32_CONST; break;
     case WASM_F64: c = WASM_OP_F64_CONST; break;
+    case WASM_V128: c = WASM_OP_V128_CONST; break; /* bits 0: zeros */
     default: c = WASM_OP_REF_NULL; break; /* a null reference */
     }
     return emit(b, 0, c, type, 0, NULL, bits);
@@ -605,8 +606,12 @@ static bool op_fixed(builder *b, const wasm_instr *ins)
     uint32_t aux = 0;
     switch (info->imm) {
     case WASM_IMM_NONE: break;
-    case WASM_IMM_MEMARG: imm = ins->memarg.offset, aux = ins->memarg.memory; break;
+    case WASM_IMM_MEMARG: case WASM_IMM_MEMARG_LANE:
+        imm = ins->memarg.offset, aux = ins->memarg.memory;
+        break;
     case WASM_IMM_MEMORY: aux = ins->index; break;
+    case WASM_IMM_LANE: imm = ins->lane; break;
+    case WASM_IMM_V128: case WASM_IMM_SHUFFLE: imm = (uint64_t)(ins->bytes - b->m->bytes); break;
     default: return fail(b, info->name);
     }
     uint8_t type = info->out == WASM_ADDR ? addr_type(b, aux) : info->out;
@@ -614,6 +619,7 @@ static bool op_fixed(builder *b, const wasm_instr *ins)
     if (!r)
         return false;
     ir_at(b->f, r)->aux = aux;
+    ir_at(b->f, r)->lane = info->imm == WASM_IMM_MEMARG_LANE ? ins->lane : 0;
     return type == WASM_ANY || push(b, r);
 }
 
@@ -816,10 +822,10 @@ static bool instr(builder *b, const wasm_instr *ins)
 
 const char *ir_build_declines(const wasm_instr *ins)
 {
-    /* SIMD stays with tier 1 for now, as does what instr() has no case
-     * for (every other instruction of custom signature has one). */
+    /* What instr() has no case for stays with tier 1 (every other
+     * instruction of custom signature has one). */
     uint16_t op = ins->op;
-    if (op >> 8 == 0xfd || (op >> 8 == 0xfc && op > WASM_OP_TABLE_FILL))
+    if (op >> 8 == 0xfc && op > WASM_OP_TABLE_FILL)
         return ins->info->name ? ins->info->name : "an unknown instruction";
     return NULL;
 }
@@ -1000,12 +1006,6 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     bool ok = local_types != NULL || oom(&b);
     if (ok) {
         func_local_types(m, index, local_types);
-        for (uint32_t i = 0; i < b.nlocals && ok; i++)
-            if (b.local_types[i] == WASM_V128)
-                ok = fail(&b, "v128 locals");
-        for (uint32_t i = 0; i < f->type->nresults && ok; i++)
-            if (f->type->results[i] == WASM_V128)
-                ok = fail(&b, "v128 results");
     }
     if (ok && osr) {
         /* the OSR entry's type: every local a parameter */

@@ -21,10 +21,9 @@ static void return_results(backend *be, ir_inst *in)
     uint32_t u = 0;
     for (uint32_t i = 0; i < in->nargs; i++) {
         ir_ref a = in->args[i];
-        if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0) {
-            x86_mov_rr(cb, SZ64, R11, M_(RBP, be->slot[a]));            /* mov r11, [home] */
-            x86_mov_mr(cb, SZ64, M_(RSP, (int32_t)(VM_UNIT * u)), R11); /* mov [rsp+u], r11 */
-        }
+        if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0)
+            be_mem_move(cb, inst(be, a)->type, M_(RSP, (int32_t)(VM_UNIT * u)),
+                        M_(RBP, be->slot[a])); /* [rsp+u] = home */
         u += vm_slot_units(inst(be, a)->type);
     }
     if (u > be->max_out)
@@ -35,12 +34,13 @@ static void return_results(backend *be, ir_inst *in)
         uint8_t t = inst(be, a)->type;
         x86_rm dst = M_(RBP, (int32_t)(16 + VM_UNIT * u));
         if (!is_const(be, a) && be->reg[a] >= 16) {
-            x86_movs_store(cb, t == WASM_F64, dst, be->reg[a] - 16);
+            be_xmm_store(cb, t, dst, be->reg[a] - 16);
+        } else if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0) {
+            be_mem_move(cb, t, dst, M_(RSP, (int32_t)(VM_UNIT * u))); /* staged */
+        } else if (t == WASM_V128) {
+            be_mem_move(cb, t, dst, M_(RBP, be->slot[a]));
         } else {
-            if (!is_const(be, a) && be->reg[a] == NO_REG && be->slot[a] > 0)
-                x86_mov_rr(cb, SZ64, R11, M_(RSP, (int32_t)(VM_UNIT * u))); /* staged */
-            else
-                be_load_gpr(be, R11, a); /* a float's bits move as an integer */
+            be_load_gpr(be, R11, a); /* a float's bits move as an integer */
             x86_mov_mr(cb, size_of(t), dst, R11);
         }
         u += vm_slot_units(t);
@@ -189,7 +189,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         if (be->reg[v] != NO_REG) {
             x86_rm home = M_(RBP, param_home(be, v));
             if (is_xmm_type(in->type))
-                x86_movs_load(cb, in->type == WASM_F64, be->reg[v] - 16, home);
+                be_xmm_load(cb, in->type, be->reg[v] - 16, home);
             else
                 x86_mov_rr(cb, size_of(in->type), be->reg[v], home);
         }
@@ -272,7 +272,7 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         x86_rm m = be_global_rm(be, g);
         if (is_xmm_type(in->type)) {
             int d = be_dst_xmm(be, v);
-            x86_movs_load(cb, in->type == WASM_F64, d - 16, m);
+            be_xmm_load(cb, in->type, d - 16, m);
             be_put(be, v, d);
         } else {
             int d = be_dst_gpr(be, v);
@@ -286,13 +286,17 @@ static void emit_inst(backend *be, ir_ref v, ir_inst *in)
         uint8_t t = inst(be, a)->type;
         if (is_xmm_type(t)) {
             be_load_xmm(be, XSCRATCH, a);
-            x86_movs_store(cb, t == WASM_F64, be_global_rm(be, (uint32_t)in->imm), XSCRATCH);
+            be_xmm_store(cb, t, be_global_rm(be, (uint32_t)in->imm), XSCRATCH);
         } else {
             be_load_gpr(be, RAX, a);
             x86_mov_mr(cb, size_of(t), be_global_rm(be, (uint32_t)in->imm), RAX);
         }
         return;
     }
+    }
+    if (op >> 8 == 0xfd) {
+        be_op_vector(be, v, in);
+        return;
     }
     if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_LOAD32_U) {
         be_op_load(be, v, in);
@@ -310,8 +314,10 @@ unsigned be_temps(backend *be, ir_ref v)
     const unsigned c = 1u << RCX, cd = 1u << RCX | 1u << RDX;
     ir_inst *in = inst(be, v);
     uint16_t op = in->op;
-    if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32)
+    if ((op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) || ir_is_vector_access(op))
         return be_heap_temps(be, in);
+    if (op >> 8 == 0xfd && op != WASM_OP_V128_CONST)
+        return be_vector_temps(be, in);
     if (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U && in->nargs == 2) {
         /* cmp a, [m] with a spilled; cmp a, rcx for a wide constant */
         int32_t imm;
@@ -354,23 +360,6 @@ static void emit_jump_tables(backend *be)
         for (uint32_t k = 0; k < h->base; k++)
             cb_u32(cb, be->label[be->table_entries.v[i + 1 + k].block] - base);
         i += 1 + h->base;
-    }
-}
-
-/* The float constants, 8-byte aligned, each in the low bytes of 8. */
-static void emit_pool(backend *be)
-{
-    codebuf *cb = be->cb;
-    if (!be->pool.n)
-        return;
-    static const uint8_t pad[8] = {0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
-    cb_bytes(cb, pad, -cb->len % 8);
-    uint32_t base = cb->len;
-    for (uint32_t i = 0; i < be->pool.n; i++)
-        cb_u64(cb, be->pool.v[i]);
-    for (uint32_t i = 0; i < be->pool_refs.n; i++) {
-        uint32_t at = be->pool_refs.v[i].at;
-        cb_patch32(cb, at, base + 8 * be->pool_refs.v[i].index - (at + 4));
     }
 }
 
@@ -433,7 +422,7 @@ static void load_reloads(backend *be, uint32_t b)
         uint8_t t = inst(be, r->v)->type;
         x86_rm slot = M_(RBP, be->slot[r->v]);
         if (r->reg >= 16)
-            x86_movs_load(be->cb, t == WASM_F64, r->reg - 16, slot); /* movsd reg, [slot] */
+            be_xmm_load(be->cb, t, r->reg - 16, slot); /* movsd reg, [slot] */
         else
             x86_mov_rr(be->cb, size_of(t), r->reg, slot);            /* mov reg, [slot] */
     }
@@ -446,7 +435,7 @@ static void store_at_def(backend *be, ir_ref v, ir_inst *in)
     int r = be->reg[v];
     x86_rm slot = M_(RBP, be->slot[v]);
     if (r >= 16)
-        x86_movs_store(be->cb, in->type == WASM_F64, slot, r - 16); /* movsd [slot], v */
+        be_xmm_store(be->cb, in->type, slot, r - 16); /* movsd [slot], v */
     else
         x86_mov_mr(be->cb, size_of(in->type), slot, r);            /* mov [slot], v */
 }
@@ -456,10 +445,9 @@ bool emit_function(backend *be)
     ir_func *f = be->ir;
     codebuf *cb = be->cb;
     be->label = malloc(f->nblocks * sizeof *be->label);
-    be->pool_slot = calloc(f->ninsts, sizeof *be->pool_slot);
     be->saved_in = calloc(f->ninsts, sizeof *be->saved_in);
     be->mark = calloc(f->ninsts, sizeof *be->mark);
-    if (!be->label || !be->pool_slot || !be->saved_in || !be->mark)
+    if (!be->label || !be->saved_in || !be->mark)
         return be_fail(be, "out of memory");
     memset(be->label, 0xff, f->nblocks * sizeof *be->label);
     uint32_t frame_at, jump_at;
@@ -509,12 +497,14 @@ bool emit_function(backend *be)
     be_emit_epoch_paths(be);
     emit_stubs(be);
     emit_jump_tables(be);
-    emit_pool(be);
+    vpool_finish(&be->pool, cb);
     uint64_t frame = 8 + 8 * (uint64_t)be->frame_slots + VM_UNIT * (uint64_t)be->max_out;
     frame = (frame + 15) & ~(uint64_t)15;
     if (frame > INT32_MAX / 2)
         return be_fail(be, "a frame larger than 1 GiB");
     cb_patch32(cb, frame_at, (uint32_t)frame);
+    if (be->pool.oom)
+        return be_fail(be, "out of memory");
     return !be->why && !cb->oom;
 }
 

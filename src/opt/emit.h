@@ -10,6 +10,7 @@
  *   emit_call.c      calls, call_indirect, libcalls, values saved around them
  *   emit_ref.c       references and tables
  *   emit_meter.c     fuel charges and checks, epoch checks
+ *   emit_vector.c    the v128 instructions
  *
  * Each instruction is emitted with the registers and slots regalloc.c
  * chose, in tier 1's frame layout and calling convention; traps go through
@@ -25,7 +26,7 @@
 #define XSCRATCH 15  /* xmm15 */
 
 static inline ir_inst *inst(backend *be, ir_ref v) { return ir_at(be->ir, v); }
-static inline bool is_xmm_type(uint8_t t) { return t == WASM_F32 || t == WASM_F64; }
+static inline bool is_xmm_type(uint8_t t) { return t == WASM_F32 || t == WASM_F64 || t == WASM_V128; }
 static inline int size_of(uint8_t t) { return t == WASM_I32 || t == WASM_F32 ? SZ32 : SZ64; }
 static inline bool is_const(backend *be, ir_ref v) { return is_const_op(inst(be, v)->op); }
 
@@ -35,6 +36,12 @@ bool be_imm32_of(backend *be, ir_ref v, int size, int32_t *imm);
 x86_rm be_loc(backend *be, ir_ref v);             /* a non-constant's register or slot */
 void be_load_gpr(backend *be, int r, ir_ref v);   /* GPR r = v */
 void be_load_xmm(backend *be, int x, ir_ref v);   /* xmm x (0-15) = v */
+/* xmm x (0-15) from or to memory by the value's type t: movss, movsd, or
+ * movdqu for a v128 (16 bytes, only 8-aligned in frames) */
+void be_xmm_load(codebuf *cb, uint8_t t, int x, x86_rm m);
+void be_xmm_store(codebuf *cb, uint8_t t, x86_rm m, int x);
+/* A value of type t memory to memory: through r11, a v128 through xmm15. */
+void be_mem_move(codebuf *cb, uint8_t t, x86_rm dst, x86_rm src);
 /* A float constant's pool entry as a rip-relative operand; pool_used
  * records its disp32 once the instruction using it is emitted. */
 x86_rm be_pool_operand(backend *be, ir_ref v);
@@ -100,6 +107,9 @@ void be_op_table_get(backend *be, ir_ref v, ir_inst *in);
 void be_op_table_set(backend *be, ir_inst *in);
 void be_op_table_size(backend *be, ir_ref v, ir_inst *in);
 void be_op_table_call(backend *be, ir_ref v, ir_inst *in); /* grow, fill, copy, init, elem.drop */
+/* ---- emit_vector.c ---- */
+unsigned be_vector_temps(backend *be, const ir_inst *in); /* of rcx and rdx, as be_temps */
+void be_op_vector(backend *be, ir_ref v, ir_inst *in);
 /* ---- emit_meter.c ---- */
 void be_op_fuel(backend *be, ir_inst *in);        /* IR_FUEL, IR_FUEL_CHECK */
 void be_op_epoch_check(backend *be, ir_inst *in);

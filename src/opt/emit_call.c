@@ -60,9 +60,9 @@ void be_save_across(backend *be, ir_ref call, bool restore)
         x86_rm slot = M_(RBP, be->save_slot[w]);
         uint8_t t = inst(be, w)->type;
         if (r >= 16 && restore)
-            x86_movs_load(be->cb, t == WASM_F64, r - 16, slot);
+            be_xmm_load(be->cb, t, r - 16, slot);
         else if (r >= 16)
-            x86_movs_store(be->cb, t == WASM_F64, slot, r - 16);
+            be_xmm_store(be->cb, t, slot, r - 16);
         else if (restore)
             x86_mov_rr(be->cb, size_of(t), r, slot);
         else
@@ -83,9 +83,11 @@ static void pass_args(backend *be, const wasm_functype *t, const ir_ref *args)
         if (is_const(be, a) && be_imm32_of(be, a, size_of(type), &imm)) {
             x86_mov_mi(cb, size_of(type), dst, imm); /* mov [rsp+u], imm (a float's bits too) */
         } else if (!is_const(be, a) && be->reg[a] >= 16) {
-            x86_movs_store(cb, type == WASM_F64, dst, be->reg[a] - 16);
+            be_xmm_store(cb, type, dst, be->reg[a] - 16);
         } else if (!is_const(be, a) && be->reg[a] != NO_REG) {
             x86_mov_mr(cb, size_of(type), dst, be->reg[a]);
+        } else if (type == WASM_V128) {
+            be_mem_move(cb, type, dst, M_(RBP, be->slot[a]));
         } else {
             be_load_gpr(be, R11, a); /* a float's bits move as an integer */
             x86_mov_mr(cb, size_of(type), dst, R11);
@@ -128,14 +130,12 @@ static void take_results(backend *be, const wasm_functype *t, ir_inst *in)
             u += vm_slot_units(t->results[i]);
         x86_rm src = M_(RSP, (int32_t)(VM_UNIT * u));
         int reg = be->reg[r];
-        if (reg >= 16) {
-            x86_movs_load(cb, p->type == WASM_F64, reg - 16, src);
-        } else if (reg != NO_REG) {
+        if (reg >= 16)
+            be_xmm_load(cb, p->type, reg - 16, src);
+        else if (reg != NO_REG)
             x86_mov_rr(cb, size_of(p->type), reg, src);
-        } else {
-            x86_mov_rr(cb, SZ64, R11, src);
-            x86_mov_mr(cb, SZ64, M_(RBP, be->slot[r]), R11);
-        }
+        else
+            be_mem_move(cb, p->type, M_(RBP, be->slot[r]), src);
     }
 }
 

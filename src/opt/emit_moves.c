@@ -71,7 +71,7 @@ static void move_value(backend *be, ir_ref dst, ir_ref src)
     if (be->reg[dst] == NO_REG && !is_const(be, src) && be->reg[src] != NO_REG) {
         x86_rm slot = M_(RBP, be->slot[dst]);
         if (is_xmm_type(d->type))
-            x86_movs_store(be->cb, d->type == WASM_F64, slot, be->reg[src] - 16); /* movsd [dst], src */
+            be_xmm_store(be->cb, d->type, slot, be->reg[src] - 16); /* movsd [dst], src */
         else
             x86_mov_mr(be->cb, size_of(d->type), slot, be->reg[src]); /* mov [dst], src */
         return;

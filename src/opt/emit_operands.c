@@ -50,21 +50,40 @@ void be_load_gpr(backend *be, int r, ir_ref v)
  * instruction is emitted. */
 x86_rm be_pool_operand(backend *be, ir_ref v)
 {
-    if (!be->pool_slot[v]) {
-        if (!VEC_PUSH_OK(be->pool, inst(be, v)->imm))
-            be_fail(be, "out of memory");
-        be->pool_slot[v] = be->pool.n;
-    }
-    x86_rm rm = RIP_();
-    rm.disp = (int32_t)(be->pool_slot[v] - 1);
-    return rm;
+    return vpool_rm(vpool_index_scalar(&be->pool, inst(be, v)->imm));
 }
 
 /* The instruction just emitted ends with rm's disp32. */
 void be_pool_used(backend *be, x86_rm rm)
 {
-    if (rm.rip && !VEC_PUSH_OK(be->pool_refs, {be->cb->len - 4, (uint32_t)rm.disp}))
-        be_fail(be, "out of memory");
+    vpool_use(&be->pool, be->cb, rm);
+}
+
+void be_xmm_load(codebuf *cb, uint8_t t, int x, x86_rm m)
+{
+    if (t == WASM_V128)
+        x86_movdqu_load(cb, x, m);          /* movdqu x, [m] */
+    else
+        x86_movs_load(cb, t == WASM_F64, x, m); /* movsd/movss x, [m] */
+}
+
+void be_xmm_store(codebuf *cb, uint8_t t, x86_rm m, int x)
+{
+    if (t == WASM_V128)
+        x86_movdqu_store(cb, m, x);          /* movdqu [m], x */
+    else
+        x86_movs_store(cb, t == WASM_F64, m, x); /* movsd/movss [m], x */
+}
+
+void be_mem_move(codebuf *cb, uint8_t t, x86_rm dst, x86_rm src)
+{
+    if (t == WASM_V128) {
+        x86_movdqu_load(cb, XSCRATCH, src);  /* movdqu xmm15, [src] */
+        x86_movdqu_store(cb, dst, XSCRATCH); /* movdqu [dst], xmm15 */
+        return;
+    }
+    x86_mov_rr(cb, SZ64, R11, src); /* mov r11, [src] */
+    x86_mov_mr(cb, SZ64, dst, R11); /* mov [dst], r11 */
 }
 
 /* xmm x (0-15) = v. */
@@ -88,7 +107,7 @@ void be_load_xmm(backend *be, int x, ir_ref v)
     if (r != NO_REG)
         x86_movaps(be->cb, x, r - 16);                    /* movaps x, v */
     else
-        x86_movs_load(be->cb, dbl, x, M_(RBP, be->slot[v])); /* movsd x, [slot] */
+        be_xmm_load(be->cb, in->type, x, M_(RBP, be->slot[v])); /* movsd x, [slot] */
 }
 
 /* An r/m operand for v at `size`: its location, or r11 holding it. */
@@ -128,7 +147,7 @@ void be_put(backend *be, ir_ref v, int r)
         else
             x86_mov_rr(be->cb, size_of(in->type), be->reg[v], R_(r));
     } else if (x) {
-        x86_movs_store(be->cb, in->type == WASM_F64, M_(RBP, be->slot[v]), r - 16);
+        be_xmm_store(be->cb, in->type, M_(RBP, be->slot[v]), r - 16);
     } else {
         x86_mov_mr(be->cb, size_of(in->type), M_(RBP, be->slot[v]), r);
     }

@@ -38,7 +38,7 @@ static uint32_t hash(const ir_inst *in)
 
 static bool equal(const ir_inst *a, const ir_inst *b)
 {
-    if (a->op != b->op || a->type != b->type || a->imm != b->imm || a->aux != b->aux ||
+    if (a->op != b->op || a->type != b->type || a->imm != b->imm || a->aux != b->aux || a->lane != b->lane ||
         a->nargs != b->nargs || (a->op == IR_PHI && a->block != b->block))
         return false;
     if (commutative(a->op) &&

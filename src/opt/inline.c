@@ -45,16 +45,6 @@ bool ir_inline_candidate(const wasm_module *m, uint32_t func, uint64_t *budget)
     uint32_t bytes = fn->body_end - fn->body;
     if (bytes > INLINE_MAX_BYTES || bytes > *budget)
         return false;
-    const wasm_functype *t = wasm_func_type(m, func);
-    for (uint32_t i = 0; i < t->nparams; i++)
-        if (t->params[i] == WASM_V128)
-            return false;
-    for (uint32_t i = 0; i < t->nresults; i++)
-        if (t->results[i] == WASM_V128)
-            return false;
-    for (uint32_t i = 0; i < fn->nlocal_runs; i++)
-        if (fn->local_runs[i].type == WASM_V128)
-            return false;
     wasm_error err = {0};
     wasm_reader r = {.base = m->bytes, .p = m->bytes + fn->body, .end = m->bytes + fn->body_end,
                      .err = &err};

@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "compiler/compiler.h"
+#include "compiler/vops.h"
 #include "wasm/arena.h"
 #include "wasm/module.h"
 #include "wasm/opcodes.h"
@@ -58,13 +59,16 @@ typedef struct ir_inst {
     uint32_t wasm;   /* module offset of the wasm instruction: traps, calls */
     uint32_t nargs, args_cap;
     ir_ref *args;
-    /* Constants: the bits. Loads and stores: the memarg's offset. Calls and
+    /* Constants: the bits; v128.const and i8x16.shuffle: the module offset
+     * of their 16 bytes (a v128.const of 0: zeros). Lane instructions but
+     * the memory ones: the lane. Loads and stores: the memarg's offset. Calls and
      * global.get/set: the function or global index. Tables: the table
      * (table.copy's destination), ref.func the function, elem.drop the
      * segment. Terminators: see ir_block.succs. */
     uint64_t imm;
     uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
                       * table.copy: the source table; table.init: the segment */
+    uint8_t lane;    /* v128.load*_lane, v128.store*_lane: the lane */
 } ir_inst;
 
 typedef struct ir_block {
@@ -106,6 +110,13 @@ static inline bool ir_is_terminator(uint16_t op)
            op == WASM_OP_RETURN || op == WASM_OP_UNREACHABLE;
 }
 
+/* The v128 instructions that access memory (0xFD 0x00-0x0b, 0x54-0x5d). */
+static inline bool ir_is_vector_access(uint16_t op)
+{
+    return (op >= WASM_OP_V128_LOAD && op <= WASM_OP_V128_STORE) ||
+           (op >= WASM_OP_V128_LOAD8_LANE && op <= WASM_OP_V128_LOAD64_ZERO);
+}
+
 /* Whether an operation does more than compute its value: calls, writes,
  * memory and table growth, metering, and what may trap (loads, table
  * accesses, division, float to int); table.size goes with table.grow. Passes
@@ -118,7 +129,7 @@ static inline bool ir_has_effects(uint16_t op)
            op == WASM_OP_TABLE_GET || op == WASM_OP_TABLE_SET ||
            (op >= WASM_OP_TABLE_INIT && op <= WASM_OP_TABLE_FILL) ||
            op == IR_FUEL || op == IR_FUEL_CHECK || op == IR_EPOCH_CHECK ||
-           (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) ||
+           (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) || ir_is_vector_access(op) ||
            (op >= WASM_OP_I32_DIV_S && op <= WASM_OP_I32_REM_U) ||
            (op >= WASM_OP_I64_DIV_S && op <= WASM_OP_I64_REM_U) ||
            (op >= WASM_OP_I32_TRUNC_F32_S && op <= WASM_OP_I32_TRUNC_F64_U) ||
@@ -131,6 +142,8 @@ static inline int ir_access_size(uint16_t op)
 {
     static const uint8_t sizes[] = {4, 8, 4, 8, 1, 1, 2, 2, 1, 1, 2, 2, 4, 4,
                                     4, 8, 4, 8, 1, 2, 1, 2, 4};
+    if (ir_is_vector_access(op))
+        return vop_access_size(op & 0xff);
     return sizes[op - WASM_OP_I32_LOAD];
 }
 

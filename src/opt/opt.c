@@ -12,28 +12,6 @@ bool be_fail(backend *be, const char *why)
     return false;
 }
 
-/* What the back end covers so far; the rest stays in tier 1. */
-static const char *unsupported(const opt_env *env, ir_func *f)
-{
-    const wasm_module *m = env->m;
-    for (uint32_t b = 0; b < f->nblocks; b++) {
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
-            ir_inst *in = ir_at(f, r);
-            uint16_t op = in->op;
-            if (in->type == WASM_V128)
-                return "v128 values";
-            if (op == WASM_OP_CALL || op == WASM_OP_CALL_INDIRECT) {
-                const wasm_functype *t = op == WASM_OP_CALL ? wasm_func_type(m, (uint32_t)in->imm)
-                                                            : &m->types[in->imm];
-                for (uint32_t i = 0; i < t->nparams; i++)
-                    if (t->params[i] == WASM_V128)
-                        return "v128 arguments";
-            }
-        }
-    }
-    return NULL;
-}
-
 /* Operations without effects whose value nobody uses go, to a fixed point
  * (a use count per value). Loads stay: they may trap. */
 static bool remove_dead_code(ir_func *f)
@@ -129,9 +107,7 @@ static void backend_free(backend *be)
     free(be->table_entries.v);
     free(be->lazy_paths.v);
     free(be->epoch_paths.v);
-    free(be->pool_slot);
-    free(be->pool.v);
-    free(be->pool_refs.v);
+    vpool_free(&be->pool);
     free(be->stubs.v);
 }
 
@@ -145,9 +121,8 @@ static bool go_on(backend *be)
 
 static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char **why)
 {
-    /* What the back end covers is judged on the optimized IR. */
-    *why = optimize(f) ? unsupported(env, f) : "out of memory";
-    if (*why) {
+    if (!optimize(f)) {
+        *why = "out of memory";
         ir_free(f);
         return false;
     }

@@ -19,14 +19,26 @@
 #include "backend.h"
 
 static const int8_t gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13, RCX, RDX};
-#define NXMM 14 /* xmm0-13 */
-#define NREGS (sizeof gprs + NXMM)
+#define NREGS (sizeof gprs + BE_NXMM)
 
 static bool in_xmm(uint8_t t) { return t == WASM_F32 || t == WASM_F64 || t == WASM_V128; }
 
-static int32_t new_slot(backend *be)
+/* A slot of 8 bytes, 16 for a v128 (two units, as in tier 1's frames). */
+static int32_t new_slot(backend *be, ir_ref v)
 {
-    return -(int32_t)(16 + 8 * be->frame_slots++);
+    be->frame_slots += vm_slot_units(ir_at(be->ir, v)->type);
+    return -(int32_t)(8 + 8 * be->frame_slots);
+}
+
+/* The xmm registers values may take: xmm12 and xmm13 hold the operands of
+ * v128 operations (emit_vector.c) in functions that have them. */
+static int xmm_count(ir_func *f)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
+            if (be_is_vector_op(ir_at(f, r)->op))
+                return BE_NXMM - 2;
+    return BE_NXMM;
 }
 
 /* The values in registers live across call `call`: each gets a save slot
@@ -42,7 +54,7 @@ static bool record_saves(backend *be, ir_ref call, const ir_ref *active, uint32_
             continue;
         uint16_t op = ir_at(be->ir, w)->op;
         if (!be->save_slot[w])
-            be->save_slot[w] = op == IR_PARAM ? param_home(be, w) : new_slot(be);
+            be->save_slot[w] = op == IR_PARAM ? param_home(be, w) : new_slot(be, w);
         /* a value from outside a loop that calls: stored once, not at
          * every call */
         if (op != IR_PARAM && op != IR_PHI &&
@@ -174,7 +186,7 @@ static void spill(backend *be, const uint32_t *late, ir_ref w, uint32_t at)
     if (ir_at(be->ir, w)->op == IR_PARAM)
         be->slot[w] = param_home(be, w);
     else
-        be->slot[w] = be->save_slot[w] ? be->save_slot[w] : new_slot(be);
+        be->slot[w] = be->save_slot[w] ? be->save_slot[w] : new_slot(be, w);
     uint32_t split = split_point(be, late, w, at);
     if (split > be->start[w])
         be->split_at[w] = split, be->stored_at_def[w] = true;
@@ -212,6 +224,7 @@ bool allocate_registers(backend *be)
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
     uint32_t *need = temp_counts(be), *late = be->late = back_edge_ends(be);
+    be->nxmm = xmm_count(f);
     if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
         !be->save_first ||
         !be->save_count || !need || !late) {
@@ -261,7 +274,7 @@ bool allocate_registers(backend *be)
                 reg = be->reg[first];
             if (reg == NO_REG) {
                 if (in_xmm(in->type)) {
-                    for (int x = 0; x < NXMM && reg == NO_REG; x++)
+                    for (int x = 0; x < be->nxmm && reg == NO_REG; x++)
                         if (!holder[XREG(x)])
                             reg = XREG(x);
                 } else {
@@ -297,7 +310,7 @@ bool allocate_registers(backend *be)
                 holder[reg] = v;
                 active[nactive++] = v;
             } else if (in->op != IR_PARAM) {
-                be->slot[v] = new_slot(be);
+                be->slot[v] = new_slot(be, v);
             }
         }
     }

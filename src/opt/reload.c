@@ -18,7 +18,6 @@
 /* Registers reloads may take: not rcx and rdx, which some instructions
  * write as temporaries. */
 static const int8_t reload_gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13};
-#define NXMM 14
 
 /* The intervals of the values in registers, by register then start:
  * register r's are span[first[r] .. first[r + 1]), and reach[i] is the
@@ -165,7 +164,7 @@ static void plan_loop(backend *be, const occupancy *o, uint32_t i, uint32_t last
         bool xmm = ir_at(f, v)->type == WASM_F32 || ir_at(f, v)->type == WASM_F64;
         int reg = NO_REG;
         if (xmm) {
-            for (int x = 0; x < NXMM && reg == NO_REG; x++)
+            for (int x = 0; x < be->nxmm && reg == NO_REG; x++)
                 if (!(held >> XREG(x) & 1))
                     reg = XREG(x);
         } else {

@@ -264,6 +264,7 @@ static bool copy_block(threader *t, uint32_t i)
             return false;
         ir_at(f, n)->wasm = o.wasm;
         ir_at(f, n)->aux = o.aux;
+        ir_at(f, n)->lane = o.lane;
         t->copy[r] = n;
     }
     const ir_block *xb = &f->blocks[x];

@@ -686,6 +686,71 @@ START_TEST(a_folded_address_is_checked_like_a_constant_one)
 }
 END_TEST
 
+/* Every v128 instruction compiles in tier 2 rather than staying in tier 1:
+ * each in a function of its own whose operands are its parameters (none is
+ * a constant), shifts also by a constant count. What they compute is the
+ * spec runner's to check (its -optimized configurations). */
+START_TEST(every_v128_instruction_compiles_in_tier_2)
+{
+    static const char *const names[0x80] = {[WASM_I32] = "i32", [WASM_I64] = "i64",
+                                            [WASM_F32] = "f32", [WASM_F64] = "f64",
+                                            [WASM_V128] = "v128"};
+    static const uint8_t params[] = {WASM_I32, WASM_I64, WASM_F32, WASM_F64, WASM_V128};
+    char *wat;
+    size_t len;
+    FILE *w = open_memstream(&wat, &len);
+    ck_assert(w);
+    fputs("(module (memory 1)\n", w);
+    uint32_t nfuncs = 0, ops[0x200];
+    for (unsigned op = 0xfd00; op < 0xfe00; op++) {
+        const wasm_opinfo *info = wasm_op_info(op);
+        if (!info->name)
+            continue;
+        bool shift = strstr(info->name, ".shl") || strstr(info->name, ".shr");
+        for (int by_const = 0; by_const <= shift; by_const++) {
+            fputs(" (func (param i32 i64 f32 f64 v128)", w);
+            if (info->out != WASM_ANY)
+                fprintf(w, " (result %s)", names[info->out]);
+            fprintf(w, " (%s", info->name);
+            switch (info->imm) {
+            case WASM_IMM_MEMARG: fputs(" offset=3", w); break;
+            case WASM_IMM_MEMARG_LANE: case WASM_IMM_LANE: fputs(" 1", w); break;
+            case WASM_IMM_V128: fputs(" i32x4 1 -2 3 -4", w); break;
+            case WASM_IMM_SHUFFLE: fputs(" 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31", w); break;
+            }
+            for (uint32_t i = 0; i < info->nin; i++) {
+                uint8_t t = info->in[i] == WASM_ADDR ? WASM_I32 : info->in[i];
+                uint32_t p = 0;
+                while (params[p] != t)
+                    p++;
+                if (by_const && i == 1)
+                    fputs(" (i32.const 3)", w);
+                else
+                    fprintf(w, " (local.get %u)", p);
+            }
+            fputs("))\n", w);
+            ops[nfuncs++] = op;
+        }
+    }
+    fputs(")\n", w);
+    fclose(w);
+    wasm_module *m = test_wat_module(wat);
+    free(wat);
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    opt_env env = {.m = m, .plans = &plan};
+    module_out out = {0};
+    ck_assert_uint_gt(nfuncs, 230);
+    for (uint32_t f = 0; f < nfuncs; f++) {
+        const char *why = NULL;
+        ck_assert_msg(opt_compile(&env, f, &out, &why), "%s declined: %s",
+                      wasm_op_name(ops[f]), why);
+    }
+    out_free(&out);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Where tier 2's out-of-bounds trap sites of one function point: how many
  * there are, how many at the wasm offset of its one load of `load_op`, how
  * many at its one store's. */
@@ -845,6 +910,7 @@ static Suite *passes_suite(void)
     tcase_add_test(t, threading_a_flag_merges_values_defined_on_the_path);
     tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
     tcase_add_test(t, read_modify_write_is_one_access_that_faults_as_the_load);
+    tcase_add_test(t, every_v128_instruction_compiles_in_tier_2);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;
