@@ -50,37 +50,29 @@ run() {
     [ $status -eq 0 ] || failed=1
 }
 
-run core core
-run core-dynamic --dynamic-memories core
-run core-metered --meter core
-run core-no-images --no-memory-images core
-run core-pooling --pooling core
-run core/simd core/simd
-run core/simd-dynamic --dynamic-memories core/simd
-run core/simd-metered --meter core/simd
-run core/simd-pooling --pooling core/simd
-run core/simd-no-images --no-memory-images core/simd
-run memory64 --features memory64 memory64
-run memory64-pooling --pooling --features memory64 memory64
-run multi-memory --features multi-memory multi-memory
-run multi-memory-dynamic --dynamic-memories --features multi-memory multi-memory
-run multi-memory-pooling --pooling --features multi-memory multi-memory
-run multi-memory-no-images --no-memory-images --features multi-memory multi-memory
-# The optimizing tier, for every function it covers.
-run core-optimized --tier optimized core
-run core-optimized-dynamic --tier optimized --dynamic-memories core
-run core-optimized-metered --tier optimized --meter core
-run core/simd-optimized --tier optimized core/simd
-run memory64-optimized --tier optimized --features memory64 memory64
-run multi-memory-optimized --tier optimized --features multi-memory multi-memory
-# Tiered execution with every function moving to the optimizing tier at its
-# first call, and every loop that can at its first iteration (on-stack
-# replacement).
-run core-eager --tier eager core
-run core-eager-dynamic --tier eager --dynamic-memories core
-run core-eager-metered --tier eager --meter core
-run core/simd-eager --tier eager core/simd
-run memory64-eager --tier eager --features memory64 memory64
-run multi-memory-eager --tier eager --features multi-memory multi-memory
+# Every configuration in each tier: tier 1 alone (baseline, the names
+# without a suffix), tier 2 alone (optimized) and tiered execution that
+# tiers up at the first call (eager).
+for tier in baseline optimized eager; do
+    flags="--tier $tier"
+    suffix=-$tier
+    [ $tier = baseline ] && suffix=
+    run core$suffix $flags core
+    run core-dynamic$suffix $flags --dynamic-memories core
+    run core-metered$suffix $flags --meter core
+    run core-no-images$suffix $flags --no-memory-images core
+    run core-pooling$suffix $flags --pooling core
+    run core/simd$suffix $flags core/simd
+    run core/simd-dynamic$suffix $flags --dynamic-memories core/simd
+    run core/simd-metered$suffix $flags --meter core/simd
+    run core/simd-pooling$suffix $flags --pooling core/simd
+    run core/simd-no-images$suffix $flags --no-memory-images core/simd
+    run memory64$suffix $flags --features memory64 memory64
+    run memory64-pooling$suffix $flags --pooling --features memory64 memory64
+    run multi-memory$suffix $flags --features multi-memory multi-memory
+    run multi-memory-dynamic$suffix $flags --dynamic-memories --features multi-memory multi-memory
+    run multi-memory-pooling$suffix $flags --pooling --features multi-memory multi-memory
+    run multi-memory-no-images$suffix $flags --no-memory-images --features multi-memory multi-memory
+done
 
 exit $failed
