@@ -825,16 +825,21 @@ const char *ir_build_declines(const wasm_instr *ins)
 }
 
 /* Phis whose operands are one value besides themselves go (Braun et al.'s
- * trivial phis): each is replaced by that value, to a fixed point. */
-static void remove_trivial_phis(ir_func *f, ir_ref *repl)
+ * trivial phis): each is replaced by that value, to a fixed point. The
+ * rounds visit the phis (listed in `phis`, ninsts long) alone. */
+static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
 {
-    bool changed = true;
+    uint32_t nphis = 0;
+    for (ir_ref r = 1; r < f->ninsts; r++)
+        if (ir_at(f, r)->op == IR_PHI && !(ir_at(f, r)->flags & IR_DEAD))
+            phis[nphis++] = r;
+    bool changed = nphis != 0;
     while (changed) {
         changed = false;
-        for (ir_ref r = 1; r < f->ninsts; r++) {
+        uint32_t left = 0; /* the phis not replaced yet stay for the next round */
+        for (uint32_t p = 0; p < nphis; p++) {
+            ir_ref r = phis[p];
             ir_inst *in = ir_at(f, r);
-            if (in->op != IR_PHI || repl[r] || (in->flags & IR_DEAD))
-                continue;
             ir_ref same = 0;
             bool trivial = true;
             for (uint32_t i = 0; i < in->nargs && trivial; i++) {
@@ -849,8 +854,11 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl)
             if (trivial && same) {
                 repl[r] = same;
                 changed = true;
+            } else {
+                phis[left++] = r;
             }
         }
+        nphis = left;
     }
     for (ir_ref r = 1; r < f->ninsts; r++) {
         ir_inst *in = ir_at(f, r);
@@ -1022,10 +1030,12 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
         ir_ref *repl = calloc(f->ninsts, sizeof *repl);
-        ok = repl != NULL || oom(&b);
+        ir_ref *phis = malloc(f->ninsts * sizeof *phis);
+        ok = (repl && phis) || oom(&b);
         if (ok)
-            remove_trivial_phis(f, repl);
+            remove_trivial_phis(f, repl, phis);
         free(repl);
+        free(phis);
     }
     for (uint32_t i = 0; i < b.nctls; i++) /* open when it failed */
         free(b.ctls[i].vals);
