@@ -70,9 +70,23 @@ static bool remove_dead_code(ir_func *f)
     return true;
 }
 
+/* Whether some load or store of f checks its bounds: bce.c has nothing to
+ * do without one (with the default reservations, none does). */
+static bool has_checked_access(const opt_env *env, ir_func *f)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            if (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32 &&
+                be_access_checked(env, in))
+                return true;
+        }
+    return false;
+}
+
 /* The optimization passes (passes.h), in order; false when memory ran
  * out. */
-static bool optimize(ir_func *f)
+static bool optimize(const opt_env *env, ir_func *f)
 {
     ir_dom d;
     if (!ir_dominators(f, &d))
@@ -90,8 +104,10 @@ static bool optimize(ir_func *f)
             ir_dom_free(&d);
         }
     }
-    ok = ok && opt_fold_branches(f) && remove_dead_code(f) && ir_dominators(f, &d);
-    if (!ok)
+    ok = ok && opt_fold_branches(f) && remove_dead_code(f);
+    if (!ok || !has_checked_access(env, f))
+        return ok;
+    if (!ir_dominators(f, &d))
         return false;
     ok = opt_bce(f, &d);
     ir_dom_free(&d);
@@ -146,7 +162,7 @@ static bool go_on(backend *be)
 static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char **why)
 {
     /* What the back end covers is judged on the optimized IR. */
-    *why = optimize(f) ? unsupported(env, f) : "out of memory";
+    *why = optimize(env, f) ? unsupported(env, f) : "out of memory";
     if (*why) {
         ir_free(f);
         return false;
