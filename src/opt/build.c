@@ -10,8 +10,9 @@
  * is not sealed: reads there make incomplete phis, given their operands
  * when it is sealed. The operand stack holds values; what a branch carries
  * to a block's end becomes a phi there, and a loop's parameters are phis
- * of its header. Phis that turn out to merge a single value are removed
- * at the end.
+ * of its header. Phis that turn out to merge a single value are not built
+ * where the reads that make them see it (merge()), else removed at the
+ * end.
  *
  * A direct call of a small leaf function (inline.c says which) is built
  * as the callee's body in place, like a block whose results are the
@@ -64,6 +65,10 @@ typedef struct builder {
     incomplete **pending;   /* per block: incomplete phis */
     uint32_t *outer;        /* per block: 1 + the block whose locals it has, or 0 */
     uint32_t defs_cap;
+    ir_ref *repl;           /* per value: the value a trivial phi stands for, or 0 */
+    uint32_t repl_cap;
+    ir_ref *ops;            /* the operands of the phis being read, innermost last */
+    uint32_t nops, ops_cap;
     uint64_t defs_left; /* entries the per-block tables may still take */
     ir_ref *stack;
     uint32_t height, stack_cap;
@@ -163,6 +168,7 @@ static ir_ref pop(builder *b) { return b->stack[--b->height]; }
 /* ---- locals (Braun et al.) ---- */
 
 static ir_ref read_local(builder *b, uint32_t block, uint32_t local);
+static ir_ref merge(builder *b, uint32_t block, uint32_t local);
 
 static bool write_local(builder *b, uint32_t block, uint32_t local, ir_ref v)
 {
@@ -213,15 +219,61 @@ static ir_ref read_local(builder *b, uint32_t block, uint32_t local)
     } else if (blk->npreds == 0) {
         v = konst(b, type, 0); /* unreachable: any value will do */
     } else {
-        v = emit(b, block, IR_PHI, type, 0, NULL, 0);
-        /* Recorded before its operands are read: loops through this block
-         * find it. */
-        if (!v || !write_local(b, block, local, v) || !phi_operands(b, local, v))
-            return 0;
+        v = merge(b, block, local);
     }
     if (!v || !write_local(b, block, local, v))
         return 0;
     return v;
+}
+
+static ir_ref resolve(const builder *b, ir_ref v)
+{
+    while (v < b->repl_cap && b->repl[v])
+        v = b->repl[v];
+    return v;
+}
+
+/* A read in a sealed block with several predecessors: a phi of what they
+ * read, recorded before they are read (loops through the block find it).
+ * Most such phis are trivial (one value besides themselves, Braun et al.):
+ * one is not built but stands for that value (b->repl) and leaves its ref
+ * unused, so that the refs are those of building and removing it (thread.c's
+ * budgets count f->ninsts). */
+static ir_ref merge(builder *b, uint32_t block, uint32_t local)
+{
+    ir_func *f = b->f;
+    ir_ref phi = ir_append_removed(f, block, IR_PHI, b->local_types[local]);
+    if (!phi)
+        return oom(b), 0;
+    ir_at(f, phi)->wasm = b->pos;
+    if (!write_local(b, block, local, phi))
+        return 0;
+    uint32_t first = b->nops, n = f->blocks[block].npreds;
+    if (!grow(b, (void **)&b->ops, &b->ops_cap, sizeof *b->ops, first + n))
+        return 0;
+    b->nops += n;
+    for (uint32_t i = 0; i < n; i++) {
+        ir_ref v = read_local(b, f->blocks[block].preds[i], local);
+        if (!v)
+            return 0;
+        b->ops[first + i] = v;
+    }
+    b->nops = first;
+    if (!grow(b, (void **)&b->repl, &b->repl_cap, sizeof *b->repl, f->ninsts))
+        return 0;
+    ir_ref same = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ir_ref v = resolve(b, b->ops[first + i]);
+        if (v == phi || v == same)
+            continue;
+        if (same) /* a phi it is */
+            return ir_revive(f, phi, n, b->ops + first) ? phi : (oom(b), 0);
+        same = v;
+    }
+    if (!same) /* only itself: it stays, as removing trivial phis leaves it */
+        return ir_revive(f, phi, n, b->ops + first) ? phi : (oom(b), 0);
+    b->repl[phi] = same;
+    return same;
 }
 
 static bool seal(builder *b, uint32_t block)
@@ -863,7 +915,8 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
     for (ir_ref r = 1; r < f->ninsts; r++) {
         ir_inst *in = ir_at(f, r);
         if (repl[r]) {
-            ir_remove(f, r);
+            if (!(in->flags & IR_DEAD)) /* not one merge() left out */
+                ir_remove(f, r);
             continue;
         }
         for (uint32_t i = 0; i < in->nargs; i++)
@@ -1029,12 +1082,11 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     }
     ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
-        ir_ref *repl = calloc(f->ninsts, sizeof *repl);
         ir_ref *phis = malloc(f->ninsts * sizeof *phis);
-        ok = (repl && phis) || oom(&b);
+        ok = (phis && grow(&b, (void **)&b.repl, &b.repl_cap, sizeof *b.repl, f->ninsts)) ||
+             oom(&b);
         if (ok)
-            remove_trivial_phis(f, repl, phis);
-        free(repl);
+            remove_trivial_phis(f, b.repl, phis);
         free(phis);
     }
     for (uint32_t i = 0; i < b.nctls; i++) /* open when it failed */
@@ -1045,6 +1097,8 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     free(b.defs);
     free(b.pending);
     free(b.outer);
+    free(b.repl);
+    free(b.ops);
     free(b.stack);
     free(b.ctls);
     if (!ok) {

@@ -52,6 +52,23 @@ static void link_after(ir_func *f, ir_block *b, ir_ref after, ir_ref r)
         b->last = r;
 }
 
+/* Links r into its block: a phi after the block's phis, a terminator at
+ * the end, anything else before the terminator. */
+static void place(ir_func *f, ir_ref r)
+{
+    uint16_t op = ir_at(f, r)->op;
+    ir_block *b = &f->blocks[ir_at(f, r)->block];
+    ir_ref after = b->last;
+    if (op == IR_PHI) {
+        after = 0;
+        for (ir_ref p = b->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
+            after = p;
+    } else if (after && ir_is_terminator(ir_at(f, after)->op) && !ir_is_terminator(op)) {
+        after = ir_at(f, after)->prev;
+    }
+    link_after(f, b, after, r);
+}
+
 ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
                  const ir_ref *args, uint64_t imm)
 {
@@ -71,17 +88,33 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
             return 0;
         memcpy(in->args, args, nargs * sizeof *args);
     }
-    ir_block *b = &f->blocks[block];
-    ir_ref after = b->last;
-    if (op == IR_PHI) { /* after the block's phis */
-        after = 0;
-        for (ir_ref p = b->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
-            after = p;
-    } else if (after && ir_is_terminator(ir_at(f, after)->op) && !ir_is_terminator(op)) {
-        after = ir_at(f, after)->prev;
-    }
-    link_after(f, b, after, r);
+    place(f, r);
     return r;
+}
+
+ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type)
+{
+    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
+        return 0;
+    if (f->ninsts == 0)
+        f->insts[f->ninsts++] = (ir_inst){0};
+    ir_ref r = f->ninsts++;
+    *ir_at(f, r) = (ir_inst){.op = op, .type = type, .flags = IR_DEAD, .block = block};
+    return r;
+}
+
+bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args)
+{
+    ir_inst *in = ir_at(f, r);
+    in->args = NULL;
+    if (nargs && !(in->args = wasm_arena_alloc(&f->arena, nargs, sizeof *in->args)))
+        return false;
+    if (nargs)
+        memcpy(in->args, args, nargs * sizeof *args);
+    in->nargs = in->args_cap = nargs;
+    in->flags &= (uint8_t)~IR_DEAD;
+    place(f, r);
+    return true;
 }
 
 /* Appends x to an array in the arena, doubling it when full. */

@@ -207,6 +207,13 @@ uint32_t ir_new_block(ir_func *f, uint32_t wasm);
  * one and `op` is not one); 0 when out of memory. */
 ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
                  const ir_ref *args, uint64_t imm);
+/* A new instruction as ir_remove leaves it (IR_DEAD, in no block), that
+ * may stay so (build.c: a phi that its operands show needless); 0 when out
+ * of memory. */
+ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type);
+/* Puts such an instruction in its block after all, as ir_append would,
+ * with operands `args`; false when out of memory. */
+bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args);
 /* Adds the edge from -> to (to's predecessor list); false when out of memory. */
 bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from);
 /* Appends an operand (a phi's, as its block gains a predecessor); false
