@@ -1080,6 +1080,9 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
             f->type = t;
         }
     }
+    /* about what the body's instructions come to (a third of its bytes,
+     * typically): the array is rarely copied as it grows */
+    ok = ok && (ir_reserve(f, (func->body_end - func->body) / 2 + 16) || oom(&b));
     ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
         ir_ref *phis = malloc(f->ninsts * sizeof *phis);

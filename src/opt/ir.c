@@ -27,6 +27,11 @@ bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need)
     return grow(v, cap, size, need, true);
 }
 
+bool ir_reserve(ir_func *f, uint32_t ninsts)
+{
+    return grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, ninsts, false);
+}
+
 uint32_t ir_new_block(ir_func *f, uint32_t wasm)
 {
     if (!ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
@@ -74,7 +79,8 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
 {
     /* not zeroed: each instruction is written whole as it comes, ref 0
      * too (zeroing the doubled array took 3% of a compile) */
-    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
+    if (f->ninsts + 2 > f->insts_cap &&
+        !grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
         return 0;
     if (f->ninsts == 0)
         f->insts[f->ninsts++] = (ir_inst){0}; /* ir_ref 0 is none */
@@ -94,7 +100,8 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
 
 ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type)
 {
-    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
+    if (f->ninsts + 2 > f->insts_cap &&
+        !grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
         return 0;
     if (f->ninsts == 0)
         f->insts[f->ninsts++] = (ir_inst){0};

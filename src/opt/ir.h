@@ -201,6 +201,9 @@ void ir_dom_free(ir_dom *d);
 /* Grows a realloc'd array *v (elements of `size`, capacity *cap, new
  * elements zeroed) to hold `need`; false when out of memory. */
 bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need);
+/* Room for `ninsts` instructions, so that the array is not copied as it
+ * grows to that; false when out of memory. */
+bool ir_reserve(ir_func *f, uint32_t ninsts);
 /* A new block; UINT32_MAX when out of memory. */
 uint32_t ir_new_block(ir_func *f, uint32_t wasm);
 /* A new instruction appended to `block` (before its terminator if it has
