@@ -57,15 +57,15 @@ typedef struct ir_inst {
     ir_ref prev, next; /* in the block's list; 0 at its ends */
     uint32_t wasm;   /* module offset of the wasm instruction: traps, calls */
     uint32_t nargs, args_cap;
+    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
+                      * table.copy: the source table; table.init: the segment */
     ir_ref *args;
     /* Constants: the bits. Loads and stores: the memarg's offset. Calls and
      * global.get/set: the function or global index. Tables: the table
      * (table.copy's destination), ref.func the function, elem.drop the
      * segment. Terminators: see ir_block.succs. */
     uint64_t imm;
-    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
-                      * table.copy: the source table; table.init: the segment */
-} ir_inst;
+} ir_inst; /* 48 bytes: every pass walks them */
 
 typedef struct ir_block {
     ir_ref first, last;
