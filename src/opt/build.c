@@ -356,7 +356,7 @@ static bool meter_check(builder *b)
 static bool set_succs(builder *b, uint32_t block, uint32_t n, const uint32_t *succs)
 {
     ir_block *blk = &b->f->blocks[block];
-    blk->succs = wasm_arena_alloc(&b->f->arena, n, sizeof *blk->succs);
+    blk->succs = wasm_arena_alloc_raw(&b->f->arena, n, sizeof *blk->succs);
     if (!blk->succs)
         return oom(b);
     if (n)
@@ -614,7 +614,7 @@ static bool op_br_table(builder *b, const wasm_instr *ins)
 {
     ir_ref index = pop(b);
     uint32_t n = ins->br_table.count + 1;
-    uint32_t *succs = wasm_arena_alloc(&b->f->arena, n, sizeof *succs);
+    uint32_t *succs = wasm_arena_alloc_raw(&b->f->arena, n, sizeof *succs);
     if (!succs)
         return oom(b);
     const uint8_t *p = ins->br_table.targets;

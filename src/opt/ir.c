@@ -89,7 +89,7 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
     *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm, .nargs = nargs,
                     .args_cap = nargs};
     if (nargs) {
-        in->args = wasm_arena_alloc(&f->arena, nargs, sizeof *in->args);
+        in->args = wasm_arena_alloc_raw(&f->arena, nargs, sizeof *in->args);
         if (!in->args)
             return 0;
         memcpy(in->args, args, nargs * sizeof *args);
@@ -114,7 +114,7 @@ bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args)
 {
     ir_inst *in = ir_at(f, r);
     in->args = NULL;
-    if (nargs && !(in->args = wasm_arena_alloc(&f->arena, nargs, sizeof *in->args)))
+    if (nargs && !(in->args = wasm_arena_alloc_raw(&f->arena, nargs, sizeof *in->args)))
         return false;
     if (nargs)
         memcpy(in->args, args, nargs * sizeof *args);
@@ -129,7 +129,7 @@ static bool arena_push(ir_func *f, uint32_t **v, uint32_t *n, uint32_t *cap, uin
 {
     if (*n == *cap) {
         uint32_t c = *cap ? 2 * *cap : 2;
-        uint32_t *p = wasm_arena_alloc(&f->arena, c, sizeof *p);
+        uint32_t *p = wasm_arena_alloc_raw(&f->arena, c, sizeof *p);
         if (!p)
             return false;
         if (*n)

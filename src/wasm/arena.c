@@ -13,6 +13,14 @@ enum { CHUNK_SIZE = 64 * 1024 };
 
 void *wasm_arena_alloc(wasm_arena *a, size_t n, size_t size)
 {
+    void *p = wasm_arena_alloc_raw(a, n, size);
+    if (p)
+        memset(p, 0, n * size);
+    return p;
+}
+
+void *wasm_arena_alloc_raw(wasm_arena *a, size_t n, size_t size)
+{
     if (size != 0 && n > SIZE_MAX / size)
         return NULL;
     size_t bytes = (n * size + 15) & ~(size_t)15;
@@ -32,7 +40,6 @@ void *wasm_arena_alloc(wasm_arena *a, size_t n, size_t size)
             /* Keep the current chunk open: link the big one behind it. */
             c->prev = a->chunks->prev;
             a->chunks->prev = c;
-            memset(start, 0, bytes);
             return start;
         }
         c->prev = a->chunks;
@@ -42,7 +49,6 @@ void *wasm_arena_alloc(wasm_arena *a, size_t n, size_t size)
     }
     char *p = a->next;
     a->next += bytes;
-    memset(p, 0, bytes);
     return p;
 }
 

@@ -16,6 +16,8 @@ typedef struct wasm_arena {
 /* Zeroed, 16-byte aligned memory for `n` elements of `size`; NULL on
  * overflow or out of memory. */
 void *wasm_arena_alloc(wasm_arena *a, size_t n, size_t size);
+/* The same, not zeroed: for what is written whole at once. */
+void *wasm_arena_alloc_raw(wasm_arena *a, size_t n, size_t size);
 void wasm_arena_free(wasm_arena *a);
 
 #endif
