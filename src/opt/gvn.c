@@ -1,8 +1,10 @@
 /* Global value numbering: a walk of the dominator tree with a scoped hash
  * table of the pure values (and phis) available at each point, keyed by
  * operator, type, operands and immediates. An instruction equal to one in
- * the table is replaced by it: that one dominates it. Loads are not
- * numbered (a store or call between two would need memory dependence). */
+ * the table is replaced by it (and goes at once): that one dominates it.
+ * Phis' operands and unreachable blocks are resolved after the walk. Loads
+ * are not numbered (a store or call between two would need memory
+ * dependence). */
 #include <stdlib.h>
 
 #include "passes.h"
@@ -85,8 +87,9 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 continue;
             }
             stack[sp - 1] = height;
-            for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            for (ir_ref r = f->blocks[b].first, next; r; r = next) {
                 ir_inst *in = ir_at(f, r);
+                next = in->next;
                 for (uint32_t k = 0; k < in->nargs; k++)
                     in->args[k] = opt_resolve(repl, in->args[k]);
                 if (in->op != IR_PHI && !opt_is_pure(f, in))
@@ -94,6 +97,7 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 uint32_t s = find(f, &t, in);
                 if (t.slot[s]) {
                     repl[r] = t.slot[s];
+                    ir_remove(f, r);
                     changed = true;
                 } else {
                     t.slot[s] = r;
@@ -105,8 +109,18 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 stack[sp++] = UINT32_MAX;
             }
         }
-        if (changed)
-            opt_replace_uses(f, repl);
+        /* The walk saw every other operand after what it names was
+         * settled: a definition dominates its uses. */
+        for (uint32_t b = 0; changed && b < n; b++) {
+            bool reachable = d->order[b] != UINT32_MAX;
+            for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+                ir_inst *in = ir_at(f, r);
+                if (reachable && in->op != IR_PHI)
+                    break;
+                for (uint32_t k = 0; k < in->nargs; k++)
+                    in->args[k] = opt_resolve(repl, in->args[k]);
+            }
+        }
     }
     free(t.slot);
     free(repl);
