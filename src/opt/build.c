@@ -105,7 +105,7 @@ static bool oom(builder *b) { return fail(b, "out of memory"); }
 
 static bool grow(builder *b, void **v, uint32_t *cap, size_t size, uint32_t need)
 {
-    return ir_grow(v, cap, size, need) || oom(b);
+    return need <= *cap || ir_grow(v, cap, size, need) || oom(b); /* the first, mostly */
 }
 
 static uint32_t new_block(builder *b)
