@@ -34,7 +34,8 @@ bool ir_reserve(ir_func *f, uint32_t ninsts)
 
 uint32_t ir_new_block(ir_func *f, uint32_t wasm)
 {
-    if (!ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
+    if (f->nblocks + 1 > f->blocks_cap &&
+        !ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
         return UINT32_MAX;
     f->blocks[f->nblocks] = (ir_block){.wasm = wasm};
     return f->nblocks++;
