@@ -45,14 +45,21 @@ static bool remove_dead_code(ir_func *f)
         free(work);
         return false;
     }
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
-                uses[ir_at(f, r)->args[i]]++;
+    /* the values that could go, which those nobody uses then do */
     uint32_t n = 0;
-    for (ir_ref r = 1; r < f->ninsts; r++)
-        if (!(ir_at(f, r)->flags & IR_DEAD) && uses[r] == 0)
-            work[n++] = r;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            for (uint32_t i = 0; i < in->nargs; i++)
+                uses[in->args[i]]++;
+            if (in->type && !ir_has_effects(in->op))
+                work[n++] = r;
+        }
+    uint32_t unused = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (uses[work[i]] == 0)
+            work[unused++] = work[i];
+    n = unused;
     while (n) {
         ir_ref r = work[--n];
         ir_inst *in = ir_at(f, r);
