@@ -35,8 +35,11 @@ static const char *unsupported(const opt_env *env, ir_func *f)
 }
 
 /* Operations without effects whose value nobody uses go, to a fixed point
- * (a use count per value). Loads stay: they may trap. */
-static bool remove_dead_code(ir_func *f)
+ * (a use count per value). Loads stay: they may trap. As its walk sees
+ * every instruction, it also tells whether some load or store checks its
+ * bounds (*checked): bce.c has nothing to do without one (with the default
+ * reservations, none does). */
+static bool remove_dead_code(const opt_env *env, ir_func *f, bool *checked)
 {
     uint32_t *uses = calloc(f->ninsts, sizeof *uses);
     ir_ref *work = malloc(f->ninsts * sizeof *work);
@@ -54,6 +57,8 @@ static bool remove_dead_code(ir_func *f)
                 uses[in->args[i]]++;
             if (in->type && !ir_has_effects(in->op))
                 work[n++] = r;
+            else if (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32 && !*checked)
+                *checked = be_access_checked(env, in);
         }
     uint32_t unused = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -77,20 +82,6 @@ static bool remove_dead_code(ir_func *f)
     return true;
 }
 
-/* Whether some load or store of f checks its bounds: bce.c has nothing to
- * do without one (with the default reservations, none does). */
-static bool has_checked_access(const opt_env *env, ir_func *f)
-{
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
-            const ir_inst *in = ir_at(f, r);
-            if (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32 &&
-                be_access_checked(env, in))
-                return true;
-        }
-    return false;
-}
-
 /* The optimization passes (passes.h), in order; false when memory ran
  * out. */
 static bool optimize(const opt_env *env, ir_func *f)
@@ -111,8 +102,9 @@ static bool optimize(const opt_env *env, ir_func *f)
             ir_dom_free(&d);
         }
     }
-    ok = ok && opt_fold_branches(f) && remove_dead_code(f);
-    if (!ok || !has_checked_access(env, f))
+    bool checked = false;
+    ok = ok && opt_fold_branches(f) && remove_dead_code(env, f, &checked);
+    if (!ok || !checked)
         return ok;
     if (!ir_dominators(f, &d))
         return false;
