@@ -109,18 +109,8 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 stack[sp++] = UINT32_MAX;
             }
         }
-        /* The walk saw every other operand after what it names was
-         * settled: a definition dominates its uses. */
-        for (uint32_t b = 0; changed && b < n; b++) {
-            bool reachable = d->order[b] != UINT32_MAX;
-            for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
-                ir_inst *in = ir_at(f, r);
-                if (reachable && in->op != IR_PHI)
-                    break;
-                for (uint32_t k = 0; k < in->nargs; k++)
-                    in->args[k] = opt_resolve(repl, in->args[k]);
-            }
-        }
+        if (changed)
+            opt_replace_other_uses(f, d, repl);
     }
     free(t.slot);
     free(repl);
