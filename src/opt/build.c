@@ -912,17 +912,18 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
         }
         nphis = left;
     }
-    for (ir_ref r = 1; r < f->ninsts; r++) {
-        ir_inst *in = ir_at(f, r);
-        if (repl[r]) {
-            if (!(in->flags & IR_DEAD)) /* not one merge() left out */
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first, next; r; r = next) {
+            ir_inst *in = ir_at(f, r);
+            next = in->next;
+            if (repl[r]) {
                 ir_remove(f, r);
-            continue;
+                continue;
+            }
+            for (uint32_t i = 0; i < in->nargs; i++)
+                while (repl[in->args[i]])
+                    in->args[i] = repl[in->args[i]];
         }
-        for (uint32_t i = 0; i < in->nargs; i++)
-            while (repl[in->args[i]])
-                in->args[i] = repl[in->args[i]];
-    }
 }
 
 /* Builds the instructions r reads until the control entry open at its
