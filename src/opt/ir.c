@@ -75,8 +75,8 @@ static void place(ir_func *f, ir_ref r)
     link_after(f, b, after, r);
 }
 
-ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
-                 const ir_ref *args, uint64_t imm)
+/* A new instruction's ref, its slot not written; 0 when out of memory. */
+static ir_ref new_ref(ir_func *f)
 {
     /* not zeroed: each instruction is written whole as it comes, ref 0
      * too (zeroing the doubled array took 3% of a compile) */
@@ -85,41 +85,48 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
         return 0;
     if (f->ninsts == 0)
         f->insts[f->ninsts++] = (ir_inst){0}; /* ir_ref 0 is none */
-    ir_ref r = f->ninsts++;
+    return f->ninsts++;
+}
+
+/* Gives in a copy of the n operands `args`; false when out of memory. */
+static bool set_args(ir_func *f, ir_inst *in, uint32_t n, const ir_ref *args)
+{
+    in->nargs = in->args_cap = n;
+    in->args = NULL;
+    if (n && !(in->args = wasm_arena_alloc_raw(&f->arena, n, sizeof *in->args)))
+        return false;
+    if (n)
+        memcpy(in->args, args, n * sizeof *args);
+    return true;
+}
+
+ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
+                 const ir_ref *args, uint64_t imm)
+{
+    ir_ref r = new_ref(f);
+    if (!r)
+        return 0;
     ir_inst *in = ir_at(f, r);
-    *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm, .nargs = nargs,
-                    .args_cap = nargs};
-    if (nargs) {
-        in->args = wasm_arena_alloc_raw(&f->arena, nargs, sizeof *in->args);
-        if (!in->args)
-            return 0;
-        memcpy(in->args, args, nargs * sizeof *args);
-    }
+    *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm};
+    if (!set_args(f, in, nargs, args))
+        return 0;
     place(f, r);
     return r;
 }
 
 ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type)
 {
-    if (f->ninsts + 2 > f->insts_cap &&
-        !grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
-        return 0;
-    if (f->ninsts == 0)
-        f->insts[f->ninsts++] = (ir_inst){0};
-    ir_ref r = f->ninsts++;
-    *ir_at(f, r) = (ir_inst){.op = op, .type = type, .flags = IR_DEAD, .block = block};
+    ir_ref r = new_ref(f);
+    if (r)
+        *ir_at(f, r) = (ir_inst){.op = op, .type = type, .flags = IR_DEAD, .block = block};
     return r;
 }
 
 bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args)
 {
     ir_inst *in = ir_at(f, r);
-    in->args = NULL;
-    if (nargs && !(in->args = wasm_arena_alloc_raw(&f->arena, nargs, sizeof *in->args)))
+    if (!set_args(f, in, nargs, args))
         return false;
-    if (nargs)
-        memcpy(in->args, args, nargs * sizeof *args);
-    in->nargs = in->args_cap = nargs;
     in->flags &= (uint8_t)~IR_DEAD;
     place(f, r);
     return true;

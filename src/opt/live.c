@@ -12,7 +12,9 @@
 
 #include "backend.h"
 
-/* Bits of the live sets the analysis may take (32 MiB). */
+/* Values times blocks of the functions the analysis takes (what its sets
+ * took when they were every value wide, 32 MiB; the limit stays, so that
+ * the same functions stay in tier 1). */
 #define LIVE_BITS_MAX ((uint64_t)1 << 28)
 
 typedef uint64_t word;
