@@ -10,8 +10,9 @@
  * is not sealed: reads there make incomplete phis, given their operands
  * when it is sealed. The operand stack holds values; what a branch carries
  * to a block's end becomes a phi there, and a loop's parameters are phis
- * of its header. Phis that turn out to merge a single value are removed
- * at the end.
+ * of its header. Phis that turn out to merge a single value are not built
+ * where the reads that make them see it (merge()), else removed at the
+ * end.
  *
  * A direct call of a small leaf function (inline.c says which) is built
  * as the callee's body in place, like a block whose results are the
@@ -64,6 +65,10 @@ typedef struct builder {
     incomplete **pending;   /* per block: incomplete phis */
     uint32_t *outer;        /* per block: 1 + the block whose locals it has, or 0 */
     uint32_t defs_cap;
+    ir_ref *repl;           /* per value: the value a trivial phi stands for, or 0 */
+    uint32_t repl_cap;
+    ir_ref *ops;            /* the operands of the phis being read, innermost last */
+    uint32_t nops, ops_cap;
     uint64_t defs_left; /* entries the per-block tables may still take */
     ir_ref *stack;
     uint32_t height, stack_cap;
@@ -100,7 +105,7 @@ static bool oom(builder *b) { return fail(b, "out of memory"); }
 
 static bool grow(builder *b, void **v, uint32_t *cap, size_t size, uint32_t need)
 {
-    return ir_grow(v, cap, size, need) || oom(b);
+    return need <= *cap || ir_grow(v, cap, size, need) || oom(b); /* the first, mostly */
 }
 
 static uint32_t new_block(builder *b)
@@ -164,6 +169,7 @@ static ir_ref pop(builder *b) { return b->stack[--b->height]; }
 /* ---- locals (Braun et al.) ---- */
 
 static ir_ref read_local(builder *b, uint32_t block, uint32_t local);
+static ir_ref merge(builder *b, uint32_t block, uint32_t local);
 
 static bool write_local(builder *b, uint32_t block, uint32_t local, ir_ref v)
 {
@@ -214,15 +220,61 @@ static ir_ref read_local(builder *b, uint32_t block, uint32_t local)
     } else if (blk->npreds == 0) {
         v = konst(b, type, 0); /* unreachable: any value will do */
     } else {
-        v = emit(b, block, IR_PHI, type, 0, NULL, 0);
-        /* Recorded before its operands are read: loops through this block
-         * find it. */
-        if (!v || !write_local(b, block, local, v) || !phi_operands(b, local, v))
-            return 0;
+        v = merge(b, block, local);
     }
     if (!v || !write_local(b, block, local, v))
         return 0;
     return v;
+}
+
+static ir_ref resolve(const builder *b, ir_ref v)
+{
+    while (v < b->repl_cap && b->repl[v])
+        v = b->repl[v];
+    return v;
+}
+
+/* A read in a sealed block with several predecessors: a phi of what they
+ * read, recorded before they are read (loops through the block find it).
+ * Most such phis are trivial (one value besides themselves, Braun et al.):
+ * one is not built but stands for that value (b->repl) and leaves its ref
+ * unused, so that the refs are those of building and removing it (thread.c's
+ * budgets count f->ninsts). */
+static ir_ref merge(builder *b, uint32_t block, uint32_t local)
+{
+    ir_func *f = b->f;
+    ir_ref phi = ir_append_removed(f, block, IR_PHI, b->local_types[local]);
+    if (!phi)
+        return oom(b), 0;
+    ir_at(f, phi)->wasm = b->pos;
+    if (!write_local(b, block, local, phi))
+        return 0;
+    uint32_t first = b->nops, n = f->blocks[block].npreds;
+    if (!grow(b, (void **)&b->ops, &b->ops_cap, sizeof *b->ops, first + n))
+        return 0;
+    b->nops += n;
+    for (uint32_t i = 0; i < n; i++) {
+        ir_ref v = read_local(b, f->blocks[block].preds[i], local);
+        if (!v)
+            return 0;
+        b->ops[first + i] = v;
+    }
+    b->nops = first;
+    if (!grow(b, (void **)&b->repl, &b->repl_cap, sizeof *b->repl, f->ninsts))
+        return 0;
+    ir_ref same = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        ir_ref v = resolve(b, b->ops[first + i]);
+        if (v == phi || v == same)
+            continue;
+        if (same) /* a phi it is */
+            return ir_revive(f, phi, n, b->ops + first) ? phi : (oom(b), 0);
+        same = v;
+    }
+    if (!same) /* only itself: it stays, as removing trivial phis leaves it */
+        return ir_revive(f, phi, n, b->ops + first) ? phi : (oom(b), 0);
+    b->repl[phi] = same;
+    return same;
 }
 
 static bool seal(builder *b, uint32_t block)
@@ -305,7 +357,7 @@ static bool meter_check(builder *b)
 static bool set_succs(builder *b, uint32_t block, uint32_t n, const uint32_t *succs)
 {
     ir_block *blk = &b->f->blocks[block];
-    blk->succs = wasm_arena_alloc(&b->f->arena, n, sizeof *blk->succs);
+    blk->succs = wasm_arena_alloc_raw(&b->f->arena, n, sizeof *blk->succs);
     if (!blk->succs)
         return oom(b);
     if (n)
@@ -563,7 +615,7 @@ static bool op_br_table(builder *b, const wasm_instr *ins)
 {
     ir_ref index = pop(b);
     uint32_t n = ins->br_table.count + 1;
-    uint32_t *succs = wasm_arena_alloc(&b->f->arena, n, sizeof *succs);
+    uint32_t *succs = wasm_arena_alloc_raw(&b->f->arena, n, sizeof *succs);
     if (!succs)
         return oom(b);
     const uint8_t *p = ins->br_table.targets;
@@ -619,7 +671,8 @@ static bool op_fixed(builder *b, const wasm_instr *ins)
     if (!r)
         return false;
     ir_at(b->f, r)->aux = aux;
-    ir_at(b->f, r)->lane = info->imm == WASM_IMM_MEMARG_LANE ? ins->lane : 0;
+    if (info->imm == WASM_IMM_MEMARG_LANE)
+        ir_at(b->f, r)->flags |= (uint8_t)(ins->lane << IR_LANE_SHIFT);
     return type == WASM_ANY || push(b, r);
 }
 
@@ -831,16 +884,21 @@ const char *ir_build_declines(const wasm_instr *ins)
 }
 
 /* Phis whose operands are one value besides themselves go (Braun et al.'s
- * trivial phis): each is replaced by that value, to a fixed point. */
-static void remove_trivial_phis(ir_func *f, ir_ref *repl)
+ * trivial phis): each is replaced by that value, to a fixed point. The
+ * rounds visit the phis (listed in `phis`, ninsts long) alone. */
+static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
 {
-    bool changed = true;
+    uint32_t nphis = 0;
+    for (ir_ref r = 1; r < f->ninsts; r++)
+        if (ir_at(f, r)->op == IR_PHI && !(ir_at(f, r)->flags & IR_DEAD))
+            phis[nphis++] = r;
+    bool changed = nphis != 0;
     while (changed) {
         changed = false;
-        for (ir_ref r = 1; r < f->ninsts; r++) {
+        uint32_t left = 0; /* the phis not replaced yet stay for the next round */
+        for (uint32_t p = 0; p < nphis; p++) {
+            ir_ref r = phis[p];
             ir_inst *in = ir_at(f, r);
-            if (in->op != IR_PHI || repl[r] || (in->flags & IR_DEAD))
-                continue;
             ir_ref same = 0;
             bool trivial = true;
             for (uint32_t i = 0; i < in->nargs && trivial; i++) {
@@ -855,19 +913,24 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl)
             if (trivial && same) {
                 repl[r] = same;
                 changed = true;
+            } else {
+                phis[left++] = r;
             }
         }
+        nphis = left;
     }
-    for (ir_ref r = 1; r < f->ninsts; r++) {
-        ir_inst *in = ir_at(f, r);
-        if (repl[r]) {
-            ir_remove(f, r);
-            continue;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first, next; r; r = next) {
+            ir_inst *in = ir_at(f, r);
+            next = in->next;
+            if (repl[r]) {
+                ir_remove(f, r);
+                continue;
+            }
+            for (uint32_t i = 0; i < in->nargs; i++)
+                while (repl[in->args[i]])
+                    in->args[i] = repl[in->args[i]];
         }
-        for (uint32_t i = 0; i < in->nargs; i++)
-            while (repl[in->args[i]])
-                in->args[i] = repl[in->args[i]];
-    }
 }
 
 /* Builds the instructions r reads until the control entry open at its
@@ -1019,13 +1082,17 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
             f->type = t;
         }
     }
+    /* about what the body's instructions come to (a third of its bytes,
+     * typically): the array is rarely copied as it grows */
+    ok = ok && (ir_reserve(f, (func->body_end - func->body) / 2 + 16) || oom(&b));
     ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
-        ir_ref *repl = calloc(f->ninsts, sizeof *repl);
-        ok = repl != NULL || oom(&b);
+        ir_ref *phis = malloc(f->ninsts * sizeof *phis);
+        ok = (phis && grow(&b, (void **)&b.repl, &b.repl_cap, sizeof *b.repl, f->ninsts)) ||
+             oom(&b);
         if (ok)
-            remove_trivial_phis(f, repl);
-        free(repl);
+            remove_trivial_phis(f, b.repl, phis);
+        free(phis);
     }
     for (uint32_t i = 0; i < b.nctls; i++) /* open when it failed */
         free(b.ctls[i].vals);
@@ -1035,6 +1102,8 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
     free(b.defs);
     free(b.pending);
     free(b.outer);
+    free(b.repl);
+    free(b.ops);
     free(b.stack);
     free(b.ctls);
     if (!ok) {

@@ -71,6 +71,11 @@ static bool proven(const ir_inst *in)
     return (in->flags & IR_IN_BOUNDS) && in->imm <= INT32_MAX;
 }
 
+bool be_access_checked(const opt_env *env, const ir_inst *in)
+{
+    return !check_elided(&env->plans[in->aux], UINT32_MAX, in->imm, ir_access_size(in->op));
+}
+
 unsigned be_heap_temps(backend *be, const ir_inst *in)
 {
     int size = ir_access_size(in->op);

@@ -65,7 +65,7 @@ static void vector_access(backend *be, ir_ref v, ir_inst *in)
         be_load_xmm(be, x, val);
         x86_rm m = be_heap_operand(be, in);
         be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
-        vop_store(be->cb, op, m, x, in->lane);
+        vop_store(be->cb, op, m, x, ir_lane(in));
         return;
     }
     x86_rm m = be_heap_operand(be, in); /* GPRs only: the vector stays */
@@ -73,7 +73,7 @@ static void vector_access(backend *be, ir_ref v, ir_inst *in)
     if (in->nargs == 2)
         be_load_xmm(be, d - 16, in->args[1]);
     be_trap_here(be, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, in->wasm);
-    vop_load(be->cb, op, m, d - 16, in->lane);
+    vop_load(be->cb, op, m, d - 16, ir_lane(in));
     be_put(be, v, d);
 }
 

@@ -1,8 +1,10 @@
 /* Global value numbering: a walk of the dominator tree with a scoped hash
  * table of the pure values (and phis) available at each point, keyed by
  * operator, type, operands and immediates. An instruction equal to one in
- * the table is replaced by it: that one dominates it. Loads are not
- * numbered (a store or call between two would need memory dependence). */
+ * the table is replaced by it (and goes at once): that one dominates it.
+ * Phis' operands and unreachable blocks are resolved after the walk. Loads
+ * are not numbered (a store or call between two would need memory
+ * dependence). */
 #include <stdlib.h>
 
 #include "passes.h"
@@ -38,7 +40,7 @@ static uint32_t hash(const ir_inst *in)
 
 static bool equal(const ir_inst *a, const ir_inst *b)
 {
-    if (a->op != b->op || a->type != b->type || a->imm != b->imm || a->aux != b->aux || a->lane != b->lane ||
+    if (a->op != b->op || a->type != b->type || a->imm != b->imm || a->aux != b->aux ||
         a->nargs != b->nargs || (a->op == IR_PHI && a->block != b->block))
         return false;
     if (commutative(a->op) &&
@@ -85,8 +87,9 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 continue;
             }
             stack[sp - 1] = height;
-            for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            for (ir_ref r = f->blocks[b].first, next; r; r = next) {
                 ir_inst *in = ir_at(f, r);
+                next = in->next;
                 for (uint32_t k = 0; k < in->nargs; k++)
                     in->args[k] = opt_resolve(repl, in->args[k]);
                 if (in->op != IR_PHI && !opt_is_pure(f, in))
@@ -94,6 +97,7 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
                 uint32_t s = find(f, &t, in);
                 if (t.slot[s]) {
                     repl[r] = t.slot[s];
+                    ir_remove(f, r);
                     changed = true;
                 } else {
                     t.slot[s] = r;
@@ -106,7 +110,7 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
             }
         }
         if (changed)
-            opt_replace_uses(f, repl);
+            opt_replace_other_uses(f, d, repl);
     }
     free(t.slot);
     free(repl);

@@ -27,9 +27,15 @@ bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need)
     return grow(v, cap, size, need, true);
 }
 
+bool ir_reserve(ir_func *f, uint32_t ninsts)
+{
+    return grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, ninsts, false);
+}
+
 uint32_t ir_new_block(ir_func *f, uint32_t wasm)
 {
-    if (!ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
+    if (f->nblocks + 1 > f->blocks_cap &&
+        !ir_grow((void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, f->nblocks + 1))
         return UINT32_MAX;
     f->blocks[f->nblocks] = (ir_block){.wasm = wasm};
     return f->nblocks++;
@@ -52,28 +58,14 @@ static void link_after(ir_func *f, ir_block *b, ir_ref after, ir_ref r)
         b->last = r;
 }
 
-ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
-                 const ir_ref *args, uint64_t imm)
+/* Links r into its block: a phi after the block's phis, a terminator at
+ * the end, anything else before the terminator. */
+static void place(ir_func *f, ir_ref r)
 {
-    /* not zeroed: each instruction is written whole as it comes, ref 0
-     * too (zeroing the doubled array took 3% of a compile) */
-    if (!grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
-        return 0;
-    if (f->ninsts == 0)
-        f->insts[f->ninsts++] = (ir_inst){0}; /* ir_ref 0 is none */
-    ir_ref r = f->ninsts++;
-    ir_inst *in = ir_at(f, r);
-    *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm, .nargs = nargs,
-                    .args_cap = nargs};
-    if (nargs) {
-        in->args = wasm_arena_alloc(&f->arena, nargs, sizeof *in->args);
-        if (!in->args)
-            return 0;
-        memcpy(in->args, args, nargs * sizeof *args);
-    }
-    ir_block *b = &f->blocks[block];
+    uint16_t op = ir_at(f, r)->op;
+    ir_block *b = &f->blocks[ir_at(f, r)->block];
     ir_ref after = b->last;
-    if (op == IR_PHI) { /* after the block's phis */
+    if (op == IR_PHI) {
         after = 0;
         for (ir_ref p = b->first; p && ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
             after = p;
@@ -81,7 +73,63 @@ ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t
         after = ir_at(f, after)->prev;
     }
     link_after(f, b, after, r);
+}
+
+/* A new instruction's ref, its slot not written; 0 when out of memory. */
+static ir_ref new_ref(ir_func *f)
+{
+    /* not zeroed: each instruction is written whole as it comes, ref 0
+     * too (zeroing the doubled array took 3% of a compile) */
+    if (f->ninsts + 2 > f->insts_cap &&
+        !grow((void **)&f->insts, &f->insts_cap, sizeof *f->insts, f->ninsts + 2, false))
+        return 0;
+    if (f->ninsts == 0)
+        f->insts[f->ninsts++] = (ir_inst){0}; /* ir_ref 0 is none */
+    return f->ninsts++;
+}
+
+/* Gives in a copy of the n operands `args`; false when out of memory. */
+static bool set_args(ir_func *f, ir_inst *in, uint32_t n, const ir_ref *args)
+{
+    in->nargs = in->args_cap = n;
+    in->args = NULL;
+    if (n && !(in->args = wasm_arena_alloc_raw(&f->arena, n, sizeof *in->args)))
+        return false;
+    if (n)
+        memcpy(in->args, args, n * sizeof *args);
+    return true;
+}
+
+ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
+                 const ir_ref *args, uint64_t imm)
+{
+    ir_ref r = new_ref(f);
+    if (!r)
+        return 0;
+    ir_inst *in = ir_at(f, r);
+    *in = (ir_inst){.op = op, .type = type, .block = block, .imm = imm};
+    if (!set_args(f, in, nargs, args))
+        return 0;
+    place(f, r);
     return r;
+}
+
+ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type)
+{
+    ir_ref r = new_ref(f);
+    if (r)
+        *ir_at(f, r) = (ir_inst){.op = op, .type = type, .flags = IR_DEAD, .block = block};
+    return r;
+}
+
+bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args)
+{
+    ir_inst *in = ir_at(f, r);
+    if (!set_args(f, in, nargs, args))
+        return false;
+    in->flags &= (uint8_t)~IR_DEAD;
+    place(f, r);
+    return true;
 }
 
 /* Appends x to an array in the arena, doubling it when full. */
@@ -89,7 +137,7 @@ static bool arena_push(ir_func *f, uint32_t **v, uint32_t *n, uint32_t *cap, uin
 {
     if (*n == *cap) {
         uint32_t c = *cap ? 2 * *cap : 2;
-        uint32_t *p = wasm_arena_alloc(&f->arena, c, sizeof *p);
+        uint32_t *p = wasm_arena_alloc_raw(&f->arena, c, sizeof *p);
         if (!p)
             return false;
         if (*n)

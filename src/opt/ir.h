@@ -49,6 +49,9 @@ enum {
     IR_DEAD = 1,    /* removed: no longer in a block's list */
     IR_IN_BOUNDS = 2, /* a load or store an earlier access proved in bounds (bce.c) */
 };
+/* v128.load*_lane and v128.store*_lane keep their lane in the flags' high
+ * four bits (ir_inst stays 48 bytes). */
+#define IR_LANE_SHIFT 4
 
 typedef struct ir_inst {
     uint16_t op;     /* a wasm opcode id (WASM_OP_*) or IR_* */
@@ -58,6 +61,8 @@ typedef struct ir_inst {
     ir_ref prev, next; /* in the block's list; 0 at its ends */
     uint32_t wasm;   /* module offset of the wasm instruction: traps, calls */
     uint32_t nargs, args_cap;
+    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
+                      * table.copy: the source table; table.init: the segment */
     ir_ref *args;
     /* Constants: the bits; v128.const and i8x16.shuffle: the module offset
      * of their 16 bytes (a v128.const of 0: zeros). Lane instructions but
@@ -66,10 +71,9 @@ typedef struct ir_inst {
      * (table.copy's destination), ref.func the function, elem.drop the
      * segment. Terminators: see ir_block.succs. */
     uint64_t imm;
-    uint32_t aux;    /* loads/stores: the memory; call_indirect: the table;
-                      * table.copy: the source table; table.init: the segment */
-    uint8_t lane;    /* v128.load*_lane, v128.store*_lane: the lane */
-} ir_inst;
+} ir_inst; /* 48 bytes: every pass walks them */
+
+static inline uint8_t ir_lane(const ir_inst *in) { return in->flags >> IR_LANE_SHIFT; }
 
 typedef struct ir_block {
     ir_ref first, last;
@@ -214,12 +218,22 @@ void ir_dom_free(ir_dom *d);
 /* Grows a realloc'd array *v (elements of `size`, capacity *cap, new
  * elements zeroed) to hold `need`; false when out of memory. */
 bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need);
+/* Room for `ninsts` instructions, so that the array is not copied as it
+ * grows to that; false when out of memory. */
+bool ir_reserve(ir_func *f, uint32_t ninsts);
 /* A new block; UINT32_MAX when out of memory. */
 uint32_t ir_new_block(ir_func *f, uint32_t wasm);
 /* A new instruction appended to `block` (before its terminator if it has
  * one and `op` is not one); 0 when out of memory. */
 ir_ref ir_append(ir_func *f, uint32_t block, uint16_t op, uint8_t type, uint32_t nargs,
                  const ir_ref *args, uint64_t imm);
+/* A new instruction as ir_remove leaves it (IR_DEAD, in no block), that
+ * may stay so (build.c: a phi that its operands show needless); 0 when out
+ * of memory. */
+ir_ref ir_append_removed(ir_func *f, uint32_t block, uint16_t op, uint8_t type);
+/* Puts such an instruction in its block after all, as ir_append would,
+ * with operands `args`; false when out of memory. */
+bool ir_revive(ir_func *f, ir_ref r, uint32_t nargs, const ir_ref *args);
 /* Adds the edge from -> to (to's predecessor list); false when out of memory. */
 bool ir_add_pred(ir_func *f, uint32_t to, uint32_t from);
 /* Appends an operand (a phi's, as its block gains a predecessor); false

@@ -1,5 +1,8 @@
 /* Liveness and live intervals (backend.h). Live-in sets are bitsets per
- * block, solved backwards to a fixed point; a value's interval runs from
+ * block, solved backwards to a fixed point, over the values that cross a
+ * block boundary only (used in another block than their own, or by a phi):
+ * a value used in its own block alone is never live into one, and most are
+ * such, so the sets are a fraction of all values wide. A value's interval runs from
  * its definition to its last use or the end of the last block (in code
  * order) where it is live out: one range, holes included, which is
  * conservative and enough for linear scan. Constants are left out: they
@@ -9,7 +12,9 @@
 
 #include "backend.h"
 
-/* Bits of the live sets the analysis may take (32 MiB). */
+/* Values times blocks of the functions the analysis takes (what its sets
+ * took when they were every value wide, 32 MiB; the limit stays, so that
+ * the same functions stay in tier 1). */
 #define LIVE_BITS_MAX ((uint64_t)1 << 28)
 
 typedef uint64_t word;
@@ -20,12 +25,23 @@ static bool tracked(ir_func *f, ir_ref v)
     return in->type && !is_const_op(in->op);
 }
 
-static void set(word *s, ir_ref v) { s[v / 64] |= (word)1 << (v % 64); }
-static void clear(word *s, ir_ref v) { s[v / 64] &= ~((word)1 << (v % 64)); }
+/* The sets' members: per value, 1 + its bit, or 0 when it never crosses a
+ * block boundary. */
+static void set(const uint32_t *bit, word *s, ir_ref v)
+{
+    if (bit[v])
+        s[(bit[v] - 1) / 64] |= (word)1 << ((bit[v] - 1) % 64);
+}
+static void clear(const uint32_t *bit, word *s, ir_ref v)
+{
+    if (bit[v])
+        s[(bit[v] - 1) / 64] &= ~((word)1 << ((bit[v] - 1) % 64));
+}
 
 /* The values live out of block b: its successors' live-in sets without
  * their phis, and the phis' operands on the edges from b. */
-static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, word *out)
+static void live_out(backend *be, const uint32_t *bit, word *live_in, uint32_t words, uint32_t b,
+                     word *out)
 {
     ir_func *f = be->ir;
     const ir_block *blk = &f->blocks[b];
@@ -43,11 +59,10 @@ static void live_out(backend *be, word *live_in, uint32_t words, uint32_t b, wor
         /* the phis first, then their operands: an operand may be another
          * phi of the same block (a loop's rotated values) */
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
-            clear(out, r);
+            clear(bit, out, r);
         uint32_t k = be->pred_at[b];
         for (ir_ref r = sb->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
-            if (tracked(f, ir_at(f, r)->args[k]))
-                set(out, ir_at(f, r)->args[k]);
+            set(bit, out, ir_at(f, r)->args[k]);
     }
 }
 
@@ -88,8 +103,8 @@ static uint8_t *loop_depths(backend *be)
 bool compute_intervals(backend *be)
 {
     ir_func *f = be->ir;
-    uint32_t nv = f->ninsts, nb = f->nblocks, words = (nv + 63) / 64;
-    if ((uint64_t)words * 64 * nb > LIVE_BITS_MAX)
+    uint32_t nv = f->ninsts, nb = f->nblocks;
+    if ((uint64_t)(nv + 63) / 64 * 64 * nb > LIVE_BITS_MAX)
         return be_fail(be, "a function too large for tier 2");
     be->pos = calloc(nv, sizeof *be->pos);
     be->block_start = calloc(nb, sizeof *be->block_start);
@@ -98,18 +113,19 @@ bool compute_intervals(backend *be)
     be->end = calloc(nv, sizeof *be->end);
     be->uses = calloc(nv, sizeof *be->uses);
     be->weight = calloc(nv, sizeof *be->weight);
-    word *live_in = calloc((size_t)words * nb, sizeof *live_in);
-    word *cur = malloc(words * sizeof *cur);
+    uint32_t *bit = calloc(nv, sizeof *bit);
+    ir_ref *member = malloc(nv * sizeof *member); /* per bit, its value */
     uint8_t *depth = be->depth = loop_depths(be);
     bool ok = be->pos && be->block_start && be->block_end && be->start && be->end && be->uses &&
-              be->weight && live_in && cur && depth;
+              be->weight && bit && member && depth;
     if (!ok) {
-        free(live_in);
-        free(cur);
+        free(bit);
+        free(member);
         return be_fail(be, "out of memory");
     }
-    /* positions, definitions and uses */
-    uint32_t k = 0;
+    /* positions, definitions and uses; the values crossing a block
+     * boundary get their bits */
+    uint32_t k = 0, nbits = 0;
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
         uint64_t w = (uint64_t)1 << (3 * (depth[b] < 8 ? depth[b] : 8));
@@ -128,17 +144,24 @@ bool compute_intervals(backend *be)
                 be->weight[v] += w;
                 if (in->op != IR_PHI && be->end[v] < at)
                     be->end[v] = at;
+                if (!bit[v] && (in->op == IR_PHI || ir_at(f, v)->block != b) && tracked(f, v))
+                    member[nbits] = v, bit[v] = ++nbits;
             }
             k++;
         }
         be->block_end[b] = 2 * k - 1;
     }
+    uint32_t words = (nbits + 63) / 64;
+    word *live_in = calloc((size_t)words * nb + 1, sizeof *live_in);
+    word *cur = malloc((words + 1) * sizeof *cur);
     /* live-in sets, backwards to a fixed point: a worklist of blocks, last
      * in code order first; a block whose live-in set grew puts its
      * predecessors back */
     uint32_t *work = malloc(((size_t)be->norder + 1) * sizeof *work);
     uint8_t *queued = calloc(nb, sizeof *queued); /* 1 in the order, 2 queued too */
-    if (!work || !queued) {
+    if (!live_in || !cur || !work || !queued) {
+        free(bit);
+        free(member);
         free(live_in);
         free(cur);
         free(work);
@@ -150,6 +173,8 @@ bool compute_intervals(backend *be)
         work[nwork++] = be->order[i], queued[be->order[i]] = 2;
     for (uint32_t steps = 0; nwork; steps++) {
         if ((steps & 1023) == 0 && be_cancelled(be)) { /* a large function's longest phase */
+            free(bit);
+            free(member);
             free(live_in);
             free(cur);
             free(work);
@@ -158,15 +183,14 @@ bool compute_intervals(backend *be)
         }
         uint32_t b = work[--nwork];
         queued[b] = 1;
-        live_out(be, live_in, words, b, cur);
+        live_out(be, bit, live_in, words, b, cur);
         for (ir_ref r = f->blocks[b].last; r; r = ir_at(f, r)->prev) {
             ir_inst *in = ir_at(f, r);
-            clear(cur, r);
+            clear(bit, cur, r);
             if (in->op == IR_PHI)
                 continue;
             for (uint32_t a = 0; a < in->nargs; a++)
-                if (tracked(f, in->args[a]))
-                    set(cur, in->args[a]);
+                set(bit, cur, in->args[a]);
         }
         word *in = live_in + (size_t)b * words;
         if (!memcmp(in, cur, words * sizeof *cur))
@@ -183,14 +207,16 @@ bool compute_intervals(backend *be)
     /* a value live out of a block lives to its end */
     for (uint32_t i = 0; i < be->norder; i++) {
         uint32_t b = be->order[i];
-        live_out(be, live_in, words, b, cur);
+        live_out(be, bit, live_in, words, b, cur);
         for (uint32_t w = 0; w < words; w++)
             for (word bits = cur[w]; bits; bits &= bits - 1) {
-                ir_ref v = w * 64 + (uint32_t)__builtin_ctzll(bits);
+                ir_ref v = member[w * 64 + (uint32_t)__builtin_ctzll(bits)];
                 if (be->end[v] < be->block_end[b])
                     be->end[v] = be->block_end[b];
             }
     }
+    free(bit);
+    free(member);
     free(live_in);
     free(cur);
     return true;

@@ -13,8 +13,11 @@ bool be_fail(backend *be, const char *why)
 }
 
 /* Operations without effects whose value nobody uses go, to a fixed point
- * (a use count per value). Loads stay: they may trap. */
-static bool remove_dead_code(ir_func *f)
+ * (a use count per value). Loads stay: they may trap. As its walk sees
+ * every instruction, it also tells whether some load or store checks its
+ * bounds (*checked): bce.c has nothing to do without one (with the default
+ * reservations, none does). */
+static bool remove_dead_code(const opt_env *env, ir_func *f, bool *checked)
 {
     uint32_t *uses = calloc(f->ninsts, sizeof *uses);
     ir_ref *work = malloc(f->ninsts * sizeof *work);
@@ -23,14 +26,23 @@ static bool remove_dead_code(ir_func *f)
         free(work);
         return false;
     }
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
-                uses[ir_at(f, r)->args[i]]++;
+    /* the values that could go, which those nobody uses then do */
     uint32_t n = 0;
-    for (ir_ref r = 1; r < f->ninsts; r++)
-        if (!(ir_at(f, r)->flags & IR_DEAD) && uses[r] == 0)
-            work[n++] = r;
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            for (uint32_t i = 0; i < in->nargs; i++)
+                uses[in->args[i]]++;
+            if (in->type && !ir_has_effects(in->op))
+                work[n++] = r;
+            else if (in->op >= WASM_OP_I32_LOAD && in->op <= WASM_OP_I64_STORE32 && !*checked)
+                *checked = be_access_checked(env, in);
+        }
+    uint32_t unused = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (uses[work[i]] == 0)
+            work[unused++] = work[i];
+    n = unused;
     while (n) {
         ir_ref r = work[--n];
         ir_inst *in = ir_at(f, r);
@@ -50,7 +62,7 @@ static bool remove_dead_code(ir_func *f)
 
 /* The optimization passes (passes.h), in order; false when memory ran
  * out. */
-static bool optimize(ir_func *f)
+static bool optimize(const opt_env *env, ir_func *f)
 {
     ir_dom d;
     if (!ir_dominators(f, &d))
@@ -68,8 +80,11 @@ static bool optimize(ir_func *f)
             ir_dom_free(&d);
         }
     }
-    ok = ok && opt_fold_branches(f) && remove_dead_code(f) && ir_dominators(f, &d);
-    if (!ok)
+    bool checked = false;
+    ok = ok && opt_fold_branches(f) && remove_dead_code(env, f, &checked);
+    if (!ok || !checked)
+        return ok;
+    if (!ir_dominators(f, &d))
         return false;
     ok = opt_bce(f, &d);
     ir_dom_free(&d);
@@ -121,7 +136,7 @@ static bool go_on(backend *be)
 
 static bool compile_ir(const opt_env *env, ir_func *f, module_out *o, const char **why)
 {
-    if (!optimize(f)) {
+    if (!optimize(env, f)) {
         *why = "out of memory";
         ir_free(f);
         return false;

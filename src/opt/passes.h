@@ -56,6 +56,10 @@ bool opt_is_pure(const ir_func *f, const ir_inst *in);
 /* Every use of r with repl[r] != 0 becomes a use of repl[r] (followed to
  * the end of a chain), and r goes from its block (simplify.c). */
 void opt_replace_uses(ir_func *f, ir_ref *repl);
+/* The rest of that after a walk in dominance order (d's) that resolved the
+ * operands of what it visited as it went, and removed what it replaced:
+ * phis' operands, which may come from later, and unreachable blocks. */
+void opt_replace_other_uses(ir_func *f, const ir_dom *d, const ir_ref *repl);
 
 /* repl[r] followed to the end of its chain. */
 static inline ir_ref opt_resolve(const ir_ref *repl, ir_ref r)

@@ -233,6 +233,7 @@ bool allocate_registers(backend *be)
         return be_fail(be, "out of memory");
     }
     ir_ref active[NREGS];
+    uint32_t active_end[NREGS]; /* their ends: expiring reads them at every value */
     uint32_t nactive = 0;
     ir_ref holder[32] = {0}; /* per register id: the value holding it */
     for (ir_ref r = 0; r < nv; r++)
@@ -250,9 +251,10 @@ bool allocate_registers(backend *be)
             uint32_t start = be->start[v];
             /* expire */
             for (uint32_t a = 0; a < nactive;) {
-                if (be->end[active[a]] < start) {
+                if (active_end[a] < start) {
                     holder[(int)be->reg[active[a]]] = 0;
-                    active[a] = active[--nactive];
+                    active_end[a] = active_end[--nactive];
+                    active[a] = active[nactive];
                 } else {
                     a++;
                 }
@@ -301,13 +303,15 @@ bool allocate_registers(backend *be)
                         ir_ref w = active[victim];
                         reg = be->reg[w];
                         spill(be, late, w, start);
-                        active[victim] = active[--nactive];
+                        active_end[victim] = active_end[--nactive];
+                        active[victim] = active[nactive];
                     }
                 }
             }
             if (reg != NO_REG) {
                 be->reg[v] = (int8_t)reg;
                 holder[reg] = v;
+                active_end[nactive] = be->end[v];
                 active[nactive++] = v;
             } else if (in->op != IR_PARAM) {
                 be->slot[v] = new_slot(be, v);

@@ -95,9 +95,17 @@ bool be_select(backend *be)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
             for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
                 uses[ir_at(f, r)->args[i]]++;
+    /* one walk: a store's read-modify-write looks back at a load and an
+     * operation that the walk has seen already */
     for (uint32_t b = 0; b < f->nblocks; b++) {
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
             ir_inst *load = ir_at(f, r), *user = load->next ? ir_at(f, load->next) : NULL;
+            if (load->op == WASM_OP_I32_STORE || load->op == WASM_OP_I64_STORE) {
+                ir_ref l = be_rmw_load(f, r, uses);
+                if (l)
+                    be->folded[l] = be->folded[load->args[1]] = true;
+                continue;
+            }
             if (!foldable_load(load->op) || load->aux != 0 || uses[r] != 1 || !user ||
                 !takes_memory(user->op) || user->nargs != 2 || user->args[0] == user->args[1])
                 continue;
@@ -114,13 +122,6 @@ bool be_select(backend *be)
             be->folded[r] = true;
         }
     }
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            if (ir_at(f, r)->op == WASM_OP_I32_STORE || ir_at(f, r)->op == WASM_OP_I64_STORE) {
-                ir_ref l = be_rmw_load(f, r, uses);
-                if (l)
-                    be->folded[l] = be->folded[ir_at(f, r)->args[1]] = true;
-            }
     free(uses);
     return true;
 }

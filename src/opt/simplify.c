@@ -29,6 +29,20 @@ void opt_replace_uses(ir_func *f, ir_ref *repl)
         }
 }
 
+void opt_replace_other_uses(ir_func *f, const ir_dom *d, const ir_ref *repl)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        bool reachable = d->order[b] != UINT32_MAX;
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            ir_inst *in = ir_at(f, r);
+            if (reachable && in->op != IR_PHI)
+                break;
+            for (uint32_t k = 0; k < in->nargs; k++)
+                in->args[k] = opt_resolve(repl, in->args[k]);
+        }
+    }
+}
+
 static bool is_int_const(const ir_inst *in)
 {
     return in->op == WASM_OP_I32_CONST || in->op == WASM_OP_I64_CONST;
@@ -256,17 +270,21 @@ bool opt_simplify(ir_func *f, const ir_dom *d)
         return false;
     bool changed = false;
     /* In reverse postorder an operand is simplified before its uses (but
-     * for phis', which the final rewrite covers). */
+     * for phis', which the final rewrite covers); what is replaced goes at
+     * once. */
     for (uint32_t i = 0; i < d->nrpo; i++)
-        for (ir_ref r = f->blocks[d->rpo[i]].first; r; r = ir_at(f, r)->next) {
+        for (ir_ref r = f->blocks[d->rpo[i]].first, next; r; r = next) {
             ir_inst *in = ir_at(f, r);
+            next = in->next;
             for (uint32_t k = 0; k < in->nargs; k++)
                 in->args[k] = opt_resolve(repl, in->args[k]);
-            if (in->op != IR_PHI && (repl[r] = simplify(f, in)))
+            if (in->op != IR_PHI && (repl[r] = simplify(f, in))) {
+                ir_remove(f, r);
                 changed = true;
+            }
         }
     if (changed)
-        opt_replace_uses(f, repl);
+        opt_replace_other_uses(f, d, repl);
     free(repl);
     return true;
 }

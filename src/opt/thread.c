@@ -43,6 +43,11 @@ typedef struct threader {
     uint32_t n0;       /* instructions before this path's copy */
     ir_ref *copy;      /* per original value on the path: its value in the copy */
     uint8_t *on;       /* per original value: 1 + its path block, 0 when off the path */
+    /* copy and on are kept from path to path (zero but for the path's
+     * values, which `marked` lists to clear them after) */
+    uint32_t copy_cap, on_cap;
+    ir_ref *marked;
+    uint32_t nmarked, marked_cap;
     uint32_t copies[PATH_BLOCKS];
     uint32_t *origin;  /* per block: the block it copies (itself when original) */
     uint32_t *size;    /* per block: its instructions but phis, UINT32_MAX until counted */
@@ -264,7 +269,7 @@ static bool copy_block(threader *t, uint32_t i)
             return false;
         ir_at(f, n)->wasm = o.wasm;
         ir_at(f, n)->aux = o.aux;
-        ir_at(f, n)->lane = o.lane;
+        ir_at(f, n)->flags |= (uint8_t)(ir_lane(&o) << IR_LANE_SHIFT);
         t->copy[r] = n;
     }
     const ir_block *xb = &f->blocks[x];
@@ -431,22 +436,30 @@ static bool *reachable(ir_func *f)
     return seen;
 }
 
+/* copy and on zero again for the next path. */
+static void unmark(threader *t)
+{
+    for (uint32_t i = 0; i < t->nmarked; i++)
+        t->copy[t->marked[i]] = 0, t->on[t->marked[i]] = 0;
+    t->nmarked = 0;
+}
+
 static bool thread_path(threader *t)
 {
     ir_func *f = t->f;
     path *p = &t->p;
     t->n0 = f->ninsts;
-    ir_ref *copy = calloc(t->n0, sizeof *copy);
-    uint8_t *on = calloc(t->n0, 1);
-    if (!copy || !on) {
-        free(copy);
-        free(on);
+    if (!ir_grow((void **)&t->copy, &t->copy_cap, sizeof *t->copy, t->n0) ||
+        !ir_grow((void **)&t->on, &t->on_cap, sizeof *t->on, t->n0))
         return false;
-    }
-    t->copy = copy, t->on = on;
     for (uint32_t i = 0; i < p->n; i++) {
-        for (ir_ref r = f->blocks[p->blocks[i]].first; r; r = ir_at(f, r)->next)
-            on[r] = (uint8_t)(i + 1);
+        for (ir_ref r = f->blocks[p->blocks[i]].first; r; r = ir_at(f, r)->next) {
+            if (t->nmarked == t->marked_cap &&
+                !ir_grow((void **)&t->marked, &t->marked_cap, sizeof *t->marked, t->nmarked + 1))
+                goto fail;
+            t->marked[t->nmarked++] = r;
+            t->on[r] = (uint8_t)(i + 1);
+        }
         t->copies[i] = ir_new_block(f, f->blocks[p->blocks[i]].wasm);
         if (t->copies[i] == UINT32_MAX ||
             !ir_grow((void **)&t->origin, &t->origin_cap, sizeof *t->origin, f->nblocks) ||
@@ -484,12 +497,10 @@ static bool thread_path(threader *t)
     if (ok)
         detach(f, t->reached); /* repair added no edge */
     free(t->reached);
-    free(copy);
-    free(on);
+    unmark(t);
     return ok;
 fail:
-    free(copy);
-    free(on);
+    unmark(t);
     return false;
 }
 
@@ -568,6 +579,9 @@ bool opt_thread(ir_func *f, bool *changed)
             *changed = true;
         }
     }
+    free(t.copy);
+    free(t.on);
+    free(t.marked);
     free(t.stamp);
     free(t.buf);
     free(t.origin);
