@@ -10,6 +10,7 @@
  * when vop_needs asks for them (-1 otherwise), so a sequence using one it
  * did not ask for fails. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -254,12 +255,16 @@ START_TEST(pool_layout)
 }
 END_TEST
 
-/* realloc fails while this is set (the pool grows with realloc). */
+/* realloc fails while this is set (the pool grows with realloc); else the
+ * next one does the work: the C library's, or a sanitizer's, which owns the
+ * blocks when it is there (the C library's own realloc would not know them). */
 static bool realloc_fails;
-void *__libc_realloc(void *p, size_t n);
 void *realloc(void *p, size_t n)
 {
-    return realloc_fails ? NULL : __libc_realloc(p, n);
+    static void *(*next)(void *, size_t);
+    if (!next)
+        next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    return realloc_fails ? NULL : next(p, n);
 }
 
 /* Out of memory: the pool says so in oom, which its owner checks, and
