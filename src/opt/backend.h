@@ -170,8 +170,8 @@ bool be_fused_compare(backend *be, ir_ref v);
  * bounds (emit_mem.c). */
 bool be_access_checked(const opt_env *env, const ir_inst *in);
 
-/* A v128 operation but a constant or memory access: its operands go
- * through xmm12 and xmm13 (emit_vector.c). */
+/* A v128 operation whose operands go through xmm12 and xmm13: not a
+ * constant, a memory access or a one-instruction operation (emit_vector.c). */
 bool be_is_vector_op(uint16_t op);
 
 /* Instructions that call out and clobber every register. */

@@ -1,10 +1,11 @@
 /* Tier 2's v128 instructions (emit.h): constants, memory accesses, and the
  * operations, whose instruction sequences are tier 1's (compiler/vops.h).
- * Those take operands they may clobber, so each goes to a fixed register
- * first: the first to the result's register when both are xmm (x86 is
- * two-address), others to xmm12 and xmm13 (values never take them in a
- * function with v128 operations: regalloc.c), a GPR operand to rdx; the
- * temporaries are xmm14 and rcx (be_temps). */
+ * One-instruction operations read their second operand in place. Other
+ * sequences take operands they may clobber, so each goes to a fixed
+ * register first: the first to the result's register when both are xmm
+ * (x86 is two-address), others to xmm12 and xmm13 (values never take them
+ * in a function with such operations: regalloc.c), a GPR operand to rdx;
+ * the temporaries are xmm14 and rcx (be_temps). */
 #include <string.h>
 
 #include "emit.h"
@@ -16,7 +17,10 @@
 
 bool be_is_vector_op(uint16_t op)
 {
-    return op >> 8 == 0xfd && op != WASM_OP_V128_CONST && !ir_is_vector_access(op);
+    uint8_t prefix;
+    uint32_t opcode;
+    return op >> 8 == 0xfd && op != WASM_OP_V128_CONST && !ir_is_vector_access(op) &&
+           !vop_binary_insn(op & 0xff, &prefix, &opcode);
 }
 
 /* Shift counts: a constant one is an immediate. */
@@ -89,6 +93,19 @@ void be_op_vector(backend *be, ir_ref v, ir_inst *in)
     }
     codebuf *cb = be->cb;
     uint32_t op = in->op & 0xff;
+    uint8_t prefix;
+    uint32_t opcode;
+    if (vop_binary_insn(op, &prefix, &opcode)) {
+        /* op d, b with b read in place, or from xmm15 */
+        ir_ref a = in->args[0], b = in->args[1];
+        int d = be_dst_xmm(be, v);
+        int xb = be->reg[b] != NO_REG && (be->reg[b] != d || a == b) ? be->reg[b] - 16 : XSCRATCH;
+        be_load_xmm(be, xb, b); /* unless in place */
+        be_load_xmm(be, d - 16, a);
+        x86_vec(cb, prefix, opcode, d - 16, R_(xb)); /* op d, b */
+        be_put(be, v, d);
+        return;
+    }
     const wasm_opinfo *info = wasm_op_info(in->op);
     bool xmm_result = is_xmm_type(in->type);
     /* where the result is computed: its register, else a free xmm (xmm13
@@ -96,17 +113,6 @@ void be_op_vector(backend *be, ir_ref v, ir_inst *in)
      * no temporary is needed) */
     int d = xmm_result ? be->reg[v] != NO_REG ? be->reg[v] : XREG(info->nin == 3 ? VTEMP : 13)
                        : be_dst_gpr(be, v);
-    uint8_t prefix;
-    uint32_t opcode;
-    if (vop_binary_insn(op, &prefix, &opcode)) { /* b read in place: op d, b */
-        ir_ref a = in->args[0], b = in->args[1];
-        int xb = be->reg[b] != NO_REG && (be->reg[b] != d || a == b) ? be->reg[b] - 16 : 12;
-        be_load_xmm(be, xb, b); /* unless in place */
-        be_load_xmm(be, d - 16, a);
-        x86_vec(cb, prefix, opcode, d - 16, R_(xb)); /* op d, b */
-        be_put(be, v, d);
-        return;
-    }
     vop_regs r = {.a = -1, .b = -1, .c = -1, .t = -1, .g = -1};
     int *place[3] = {&r.a, &r.b, &r.c};
     /* the operands but a first one bound for d, then that one: d may be
