@@ -1,12 +1,12 @@
 /* Liveness and live intervals (backend.h). Live-in sets are bitsets per
  * block, solved backwards to a fixed point, over the values that cross a
- * block boundary only (used in another block than their own, or by a phi):
- * a value used in its own block alone is never live into one, and most are
- * such, so the sets are a fraction of all values wide. A value's interval runs from
- * its definition to its last use or the end of the last block (in code
- * order) where it is live out: one range, holes included, which is
- * conservative and enough for linear scan. Constants are left out: they
- * are rematerialized where used. */
+ * block boundary only (used in another block than their own, or by a
+ * phi): a value used in its own block alone is never live into one, and
+ * most are such, so the sets are a fraction of all values wide. A value's
+ * interval runs from its definition to its last use or the end of the last
+ * block (in code order) where it is live out: one range, holes included,
+ * which is conservative and enough for linear scan. Constants are left
+ * out: they are rematerialized where used. */
 #include <stdlib.h>
 #include <string.h>
 
