@@ -34,6 +34,7 @@
 
 #include "compiler/tier.h"
 #include "ir.h"
+#include "passes.h"
 
 typedef struct incomplete {
     uint32_t local;
@@ -919,18 +920,7 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
         }
         nphis = left;
     }
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first, next; r; r = next) {
-            ir_inst *in = ir_at(f, r);
-            next = in->next;
-            if (repl[r]) {
-                ir_remove(f, r);
-                continue;
-            }
-            for (uint32_t i = 0; i < in->nargs; i++)
-                while (repl[in->args[i]])
-                    in->args[i] = repl[in->args[i]];
-        }
+    opt_replace_uses(f, repl);
 }
 
 /* Builds the instructions r reads until the control entry open at its

@@ -422,7 +422,7 @@ static void load_reloads(backend *be, uint32_t b)
         uint8_t t = inst(be, r->v)->type;
         x86_rm slot = M_(RBP, be->slot[r->v]);
         if (r->reg >= 16)
-            be_xmm_load(be->cb, t, r->reg - 16, slot); /* movsd reg, [slot] */
+            be_xmm_load(be->cb, t, r->reg - 16, slot); /* movsd/movdqu reg, [slot] */
         else
             x86_mov_rr(be->cb, size_of(t), r->reg, slot);            /* mov reg, [slot] */
     }
@@ -435,7 +435,7 @@ static void store_at_def(backend *be, ir_ref v, ir_inst *in)
     int r = be->reg[v];
     x86_rm slot = M_(RBP, be->slot[v]);
     if (r >= 16)
-        be_xmm_store(be->cb, in->type, slot, r - 16); /* movsd [slot], v */
+        be_xmm_store(be->cb, in->type, slot, r - 16); /* movsd/movdqu [slot], v */
     else
         x86_mov_mr(be->cb, size_of(in->type), slot, r);            /* mov [slot], v */
 }

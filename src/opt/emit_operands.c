@@ -107,7 +107,7 @@ void be_load_xmm(backend *be, int x, ir_ref v)
     if (r != NO_REG)
         x86_movaps(be->cb, x, r - 16);                    /* movaps x, v */
     else
-        be_xmm_load(be->cb, in->type, x, M_(RBP, be->slot[v])); /* movsd x, [slot] */
+        be_xmm_load(be->cb, in->type, x, M_(RBP, be->slot[v])); /* movsd/movdqu x, [slot] */
 }
 
 /* An r/m operand for v at `size`: its location, or r11 holding it. */
