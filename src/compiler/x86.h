@@ -21,7 +21,8 @@ void cb_free(codebuf *cb);
 
 static inline void cb_bytes(codebuf *cb, const void *b, uint32_t n)
 {
-    if (cb->len + n > cb->cap && !cb_grow(cb, n))
+    /* nothing to add (padding already aligned) to a buffer that may have none */
+    if (n == 0 || (cb->len + n > cb->cap && !cb_grow(cb, n)))
         return;
     memcpy(cb->p + cb->len, b, n);
     cb->len += n;

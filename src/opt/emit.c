@@ -491,6 +491,8 @@ bool emit_function(backend *be)
         }
     }
     free(events);
+    if (be->why) /* what the pieces below list may be cut short */
+        return false;
     for (uint32_t i = 0; i < be->fixups.n; i++)
         x86_bind(cb, be->fixups.v[i].at, be->label[be->fixups.v[i].block]);
     be_emit_lazy_paths(be);

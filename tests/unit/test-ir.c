@@ -5,6 +5,7 @@
  * bundled example plugin, of the benchmark kernels and of the Sightglass
  * programs when present. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +415,86 @@ START_TEST(small_leaf_calls_are_inlined)
 }
 END_TEST
 
+/* Allocations fail on demand: the one `fail_in` allocations from now (0:
+ * the next), or none while it is negative. The others go to the next
+ * allocator: the C library's, or a sanitizer's. */
+static long fail_in = -1;
+static bool failing(void) { return fail_in >= 0 && fail_in-- == 0; }
+void *malloc(size_t n)
+{
+    static void *(*next)(size_t);
+    if (!next)
+        next = (void *(*)(size_t))dlsym(RTLD_NEXT, "malloc");
+    return failing() ? NULL : next(n);
+}
+void *calloc(size_t k, size_t n)
+{
+    static void *(*next)(size_t, size_t);
+    static bool finding; /* dlsym may call calloc: it copes with NULL */
+    if (!next && !finding) {
+        finding = true;
+        next = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
+        finding = false;
+    }
+    return !next || failing() ? NULL : next(k, n);
+}
+void *realloc(void *p, size_t n)
+{
+    static void *(*next)(void *, size_t);
+    if (!next)
+        next = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+    return failing() ? NULL : next(p, n);
+}
+
+/* Memory running out at any allocation of a compile: tier 2 says "out of
+ * memory", leaves nothing in the output, and does not crash (a br_table's
+ * jump table cut short once did, in emit_jump_tables). */
+START_TEST(out_of_memory_anywhere_leaves_nothing)
+{
+    char targets[24 * 3 + 1] = "";
+    for (int i = 0; i < 24; i++)
+        strcat(targets, i % 2 ? "1 " : "0 ");
+    char wat[2048];
+    snprintf(wat, sizeof wat,
+             "(module (memory 1) (table 1 funcref) (type $t (func (param i32) (result i32)))\n"
+             " (func $f (type $t) (local.get 0))\n"
+             " (func (param i32) (result i32) (local i32)\n"
+             "  (loop $l\n"
+             "   (block (block (br_table %s 2 (local.get 0)))\n"
+             "    (local.set 1 (call $f (local.get 1))) (br $l))\n"
+             "   (local.set 1 (call_indirect (type $t) (local.get 1) (local.get 0)))\n"
+             "   (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))\n"
+             "  (i32.add (local.get 1) (i32.load offset=8 (local.get 0)))))",
+             targets);
+    wasm_module *m = test_wat_module(wat);
+    vm_memory_config mc = {.reservation = (uint64_t)4 << 30, .guard = (uint64_t)2 << 30};
+    vm_memory_plan plan = vm_plan_memory(&m->memories[0], (uint64_t)4 << 30, &mc);
+    uint32_t ids[1] = {0}, slots[2] = {0};
+    opt_env env = {.m = m, .plans = &plan, .type_ids = ids, .func_slots = slots, .nfunc_slots = 2};
+    long failures = 0;
+    for (long k = 0;; k++) {
+        module_out out = {0};
+        const char *why = NULL;
+        fail_in = k;
+        bool ok = opt_compile(&env, 1, &out, &why);
+        fail_in = -1;
+        if (!ok) {
+            ck_assert_str_eq(why, "out of memory");
+            ck_assert_uint_eq(out.code.len, 0);
+            ck_assert_uint_eq(out.traps.n, 0);
+            ck_assert_uint_eq(out.addrs.n, 0);
+            ck_assert_uint_eq(out.relocs.n, 0);
+            failures++;
+        }
+        out_free(&out);
+        if (ok)
+            break;
+    }
+    ck_assert_int_gt(failures, 50); /* it did fail, at many places */
+    wasm_module_free(m);
+}
+END_TEST
+
 /* What tier 2 compiles and what it leaves to tier 1, with the reason. */
 START_TEST(tier2_compiles_or_declines)
 {
@@ -514,6 +595,7 @@ static Suite *ir_suite(void)
     tcase_add_test(t, metering_follows_tier_1);
     tcase_add_test(t, small_leaf_calls_are_inlined);
     tcase_add_test(t, tier2_compiles_or_declines);
+    tcase_add_test(t, out_of_memory_anywhere_leaves_nothing);
     tcase_add_test(t, corpus_builds_and_verifies);
     suite_add_tcase(s, t);
     return s;
