@@ -137,9 +137,7 @@ void be_op_vector(backend *be, ir_ref v, ir_inst *in)
     unsigned needs = vop_needs(op, r.b_const);
     if (needs & VOP_NEEDS_XMM)
         r.t = VTEMP;
-    if (needs & VOP_NEEDS_GPR)
-        r.g = VG;
-    if (!xmm_result)
+    if ((needs & VOP_NEEDS_GPR) || !xmm_result) /* a GPR result comes in g */
         r.g = VG;
     const uint8_t *shuffle = in->op == WASM_OP_I8X16_SHUFFLE ? be->env->m->bytes + in->imm : NULL;
     int where = vop_emit(cb, &be->pool, op, (uint8_t)in->imm, shuffle, &r);

@@ -30,17 +30,6 @@ static int32_t new_slot(backend *be, ir_ref v)
     return -(int32_t)(8 + 8 * be->frame_slots);
 }
 
-/* The xmm registers values may take: xmm12 and xmm13 hold the operands of
- * v128 operations (emit_vector.c) in functions that have them. */
-static int xmm_count(ir_func *f)
-{
-    for (uint32_t b = 0; b < f->nblocks; b++)
-        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
-            if (be_is_vector_op(ir_at(f, r)->op))
-                return BE_NXMM - 2;
-    return BE_NXMM;
-}
-
 /* The values in registers live across call `call`: each gets a save slot
  * (a parameter's home is one already). Values spilled later drop out at
  * emission, which saves only what still has a register. */
@@ -83,7 +72,9 @@ static bool lighter(const backend *be, ir_ref a, ir_ref b)
 
 /* Per position k of the linear order, how many instructions before k
  * write rcx (need[2k]) and rdx (need[2k + 1]) as temporaries; a folded
- * load's or fused comparison's needs are its user's too. */
+ * load's or fused comparison's needs are its user's too. The same walk
+ * sets be->nxmm: xmm12 and xmm13 hold the operands of v128 operations
+ * (emit_vector.c) in functions that have them. */
 static uint32_t *temp_counts(backend *be)
 {
     ir_func *f = be->ir;
@@ -95,8 +86,11 @@ static uint32_t *temp_counts(backend *be)
     need[0] = need[1] = 0;
     unsigned carried = 0;
     uint32_t k = 0;
+    be->nxmm = BE_NXMM;
     for (uint32_t i = 0; i < be->norder; i++)
         for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next, k++) {
+            if (be_is_vector_op(ir_at(f, r)->op))
+                be->nxmm = BE_NXMM - 2;
             unsigned t = be_temps(be, r) | carried;
             carried = be->folded[r] || be_fused_compare(be, r) ? t : 0;
             need[2 * k + 2] = need[2 * k] + (t >> RCX & 1);
@@ -224,7 +218,6 @@ bool allocate_registers(backend *be)
     be->save_first = calloc(nv, sizeof *be->save_first);
     be->save_count = calloc(nv, sizeof *be->save_count);
     uint32_t *need = temp_counts(be), *late = be->late = back_edge_ends(be);
-    be->nxmm = xmm_count(f);
     if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
         !be->save_first ||
         !be->save_count || !need || !late) {
