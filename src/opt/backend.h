@@ -166,6 +166,7 @@ unsigned be_temps(backend *be, ir_ref v);
 /* A comparison whose only user, the next instruction, is a br_if or select
  * that takes the flags: it emits nothing of its own (emit_num.c). */
 bool be_fused_compare(backend *be, ir_ref v);
+bool be_is_compare(uint16_t op); /* one that can set the flags for its branch (emit_num.c) */
 /* Whether load or store `in` checks its bounds unless bce.c proves it in
  * bounds (emit_mem.c). */
 bool be_access_checked(const opt_env *env, const ir_inst *in);

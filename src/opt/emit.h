@@ -63,7 +63,6 @@ void be_jump_to(backend *be, int cc, uint32_t block); /* jcc (cc < 0: jmp) to th
 void be_edge_moves(backend *be, uint32_t from, uint32_t to);
 
 /* ---- emit_num.c ---- */
-bool be_is_compare(uint16_t op); /* one that can set the flags for its branch */
 /* Whether the flags compare v with 0 already: a test of v can go. */
 bool be_flags_hold(backend *be, ir_ref v);
 int be_compare_flags(backend *be, ir_inst *in); /* the condition that holds when true */

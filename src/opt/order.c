@@ -2,7 +2,12 @@
  * phis get a block of their own, where the phis' moves go; then a
  * reverse postorder whose depth-first walk takes a block's last successor
  * first, so that a branch's first successor (a loop's back edge, an if's
- * then arm) follows its block. */
+ * then arm) follows its block; then each loop's blocks are brought
+ * together, in that order, at its header's place. Reverse postorder alone
+ * can put a loop's header and its back edge far apart, with the code of
+ * outer loops between: the values live around the loop would then hold
+ * their registers (or be spilled) across all that code (live.c keeps one
+ * interval per value). */
 #include <stdlib.h>
 
 #include "backend.h"
@@ -68,6 +73,117 @@ static bool place_preds(backend *be)
     return true;
 }
 
+/* The innermost loop of each block in the order (loop_of: its header, or
+ * n outside every loop) and each loop's enclosing one (parent, per header):
+ * a loop is its header and the blocks that reach one of its back edges'
+ * sources without passing it; the headers are taken outermost first, so
+ * that an inner loop's blocks end marked with it. A loop that can be
+ * entered elsewhere than at its header (a block of it comes before the
+ * header: jump threading makes such loops of state machines) is left out,
+ * its blocks where they were. index: each block's place in the order;
+ * work and took: scratch of n. */
+static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
+                       const uint32_t *index, uint32_t *loop_of, uint32_t *parent,
+                       uint32_t *work, uint32_t *took)
+{
+    uint32_t n = f->nblocks;
+    for (uint32_t b = 0; b < n; b++)
+        loop_of[b] = n;
+    for (uint32_t i = 0; i < norder; i++) {
+        uint32_t h = order[i], nwork = 0, ntook = 0;
+        const ir_block *hb = &f->blocks[h];
+        if (!hb->loop_header)
+            continue;
+        parent[h] = loop_of[h];
+        /* took[] keeps each block taken and, above n, the loop it had */
+        loop_of[h] = h;
+        bool natural = true;
+        for (uint32_t p = 0; p < hb->npreds; p++) {
+            uint32_t s = hb->preds[p];
+            if (index[s] != UINT32_MAX && index[s] > i && loop_of[s] != h) {
+                took[ntook++] = s, work[nwork++] = s;
+                took[ntook++] = n + 1 + loop_of[s], loop_of[s] = h;
+            }
+        }
+        while (nwork && natural) {
+            const ir_block *blk = &f->blocks[work[--nwork]];
+            for (uint32_t p = 0; p < blk->npreds && natural; p++) {
+                uint32_t q = blk->preds[p];
+                if (index[q] == UINT32_MAX || loop_of[q] == h)
+                    continue;
+                natural = index[q] > i;
+                took[ntook++] = q, work[nwork++] = q;
+                took[ntook++] = n + 1 + loop_of[q], loop_of[q] = h;
+            }
+        }
+        if (natural)
+            continue;
+        loop_of[h] = parent[h];
+        while (ntook) {
+            ntook -= 2;
+            loop_of[took[ntook]] = took[ntook + 1] - n - 1;
+        }
+    }
+}
+
+/* Reorders the reverse postorder `order` so that each loop's blocks are
+ * together, in the order they had, at its header's place: per loop (and
+ * the function, region n), the list of its own blocks and of its inner
+ * loops' headers, then a walk that enters a loop where its header comes. */
+static bool group_loops(const ir_func *f, uint32_t *order, uint32_t norder)
+{
+    uint32_t n = f->nblocks;
+    uint32_t *index = malloc(n * sizeof *index), *loop_of = malloc(n * sizeof *loop_of);
+    uint32_t *parent = malloc(n * sizeof *parent), *work = malloc((n + 1) * sizeof *work);
+    uint32_t *first = malloc((n + 1) * sizeof *first), *last = malloc((n + 1) * sizeof *last);
+    uint32_t *link = malloc(n * sizeof *link), *took = malloc(2 * n * sizeof *took);
+    bool ok = index && loop_of && parent && work && first && last && link && took;
+    if (!ok)
+        goto out;
+    for (uint32_t b = 0; b < n; b++)
+        index[b] = UINT32_MAX;
+    for (uint32_t i = 0; i < norder; i++)
+        index[order[i]] = i;
+    find_loops(f, order, norder, index, loop_of, parent, work, took);
+    /* each region's list: its blocks, and its inner loops' headers */
+    for (uint32_t r = 0; r <= n; r++)
+        first[r] = last[r] = UINT32_MAX;
+    for (uint32_t i = 0; i < norder; i++) {
+        uint32_t b = order[i];
+        uint32_t r = loop_of[b] == b ? parent[b] : loop_of[b];
+        link[b] = UINT32_MAX;
+        if (first[r] == UINT32_MAX)
+            first[r] = b;
+        else
+            link[last[r]] = b;
+        last[r] = b;
+    }
+    /* the walk: work[] holds the next list item of each region entered */
+    uint32_t k = 0, depth = 0;
+    work[depth++] = first[n];
+    while (depth) {
+        uint32_t b = work[depth - 1];
+        if (b == UINT32_MAX) {
+            depth--;
+            continue;
+        }
+        work[depth - 1] = link[b];
+        order[k++] = b;
+        if (loop_of[b] == b) /* a loop's header: its blocks next */
+            work[depth++] = first[b];
+    }
+out:
+    free(index);
+    free(loop_of);
+    free(parent);
+    free(work);
+    free(first);
+    free(last);
+    free(link);
+    free(took);
+    return ok;
+}
+
 bool order_blocks(backend *be)
 {
     if (!split_critical_edges(be) || !place_preds(be))
@@ -99,6 +215,7 @@ bool order_blocks(backend *be)
         be->norder = n - post;
         for (uint32_t i = 0; i < be->norder; i++)
             be->order[i] = be->order[post + i];
+        ok = group_loops(f, be->order, be->norder);
     }
     free(stack);
     free(next);

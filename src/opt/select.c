@@ -82,6 +82,35 @@ ir_ref be_rmw_load(ir_func *f, ir_ref r, const uint32_t *uses)
     return l;
 }
 
+/* A comparison that only a block's closing br_if reads goes just before
+ * it, so that the branch takes the flags (emit.c) instead of a value made
+ * of them: passes leave other instructions between the two, such as a
+ * loop's induction steps. A load it could fold goes along where nothing
+ * between has an effect (which the load must stay ordered with). */
+static void sink_compares(ir_func *f, const uint32_t *uses)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        ir_ref br = f->blocks[b].last;
+        if (!br || ir_at(f, br)->op != WASM_OP_BR_IF)
+            continue;
+        ir_ref c = ir_at(f, br)->args[0];
+        ir_inst *cmp = ir_at(f, c);
+        if (cmp->block != b || cmp->next == br || !be_is_compare(cmp->op) || uses[c] != 1)
+            continue;
+        ir_ref l = cmp->prev;
+        bool with_load = l && foldable_load(ir_at(f, l)->op) && uses[l] == 1 &&
+                         (cmp->args[0] == l || (cmp->nargs == 2 && cmp->args[1] == l));
+        if (with_load) {
+            for (ir_ref r = cmp->next; r != br && with_load; r = ir_at(f, r)->next)
+                with_load = !ir_has_effects(ir_at(f, r)->op);
+            if (!with_load)
+                continue;
+            ir_move(f, l, b);
+        }
+        ir_move(f, c, b);
+    }
+}
+
 bool be_select(backend *be)
 {
     ir_func *f = be->ir;
@@ -95,6 +124,7 @@ bool be_select(backend *be)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
             for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
                 uses[ir_at(f, r)->args[i]]++;
+    sink_compares(f, uses);
     /* one walk: a store's read-modify-write looks back at a load and an
      * operation that the walk has seen already */
     for (uint32_t b = 0; b < f->nblocks; b++) {
