@@ -5,7 +5,9 @@
  * built: none of them adds or removes an edge (licm.c only moves
  * instructions into existing preheaders, ivsr.c adds some there and in
  * loops). Jump threading changes the graph; simplification runs again
- * after it; bounds-check elimination comes last. Each returns false when
+ * after it; then dead code goes, loops are packed (adding blocks: the
+ * dead code pass runs again where they were) and bounds-check elimination
+ * comes last. Each returns false when
  * memory ran out.
  */
 #ifndef WJ_OPT_PASSES_H
@@ -41,6 +43,12 @@ bool opt_fold_branches(ir_func *f);
 /* A block is a loop's header when it dominates one of its predecessors
  * (after the graph changed; the back end aligns and weighs loops). */
 void opt_mark_loops(ir_func *f, const ir_dom *d);
+
+/* Packs the copies of operations that clang's unrolling leaves in small
+ * loops into v128 operations, in a copy of the loop that runs when a check
+ * before it shows no access can trap or overlap one it reorders
+ * (vectorize.c); *changed says whether any loop was. */
+bool opt_vectorize(ir_func *f, bool *changed);
 
 /* Bounds-check elimination: loads and stores that a dominating access of
  * the same memory proved in bounds are marked IR_IN_BOUNDS (bce.c). Last,

@@ -28,7 +28,7 @@ static void verify(ir_func *f, const char *after)
     }
 }
 
-enum { SIMPLIFY = 1, GVN, LICM, IVSR, THREAD, BCE };
+enum { SIMPLIFY = 1, GVN, LICM, IVSR, THREAD, VECTORIZE, BCE };
 
 /* Builds function `func` and runs the passes up to `last`. */
 static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
@@ -66,6 +66,11 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
         }
         ck_assert(opt_fold_branches(f));
         verify(f, "opt_fold_branches");
+    }
+    if (last >= VECTORIZE) {
+        bool changed;
+        ck_assert(opt_vectorize(f, &changed));
+        verify(f, "opt_vectorize");
     }
     if (last >= BCE) {
         ck_assert(ir_dominators(f, &d));
@@ -686,6 +691,51 @@ START_TEST(a_folded_address_is_checked_like_a_constant_one)
 }
 END_TEST
 
+/* The loop of an unrolled axpy (clang's shape: two copies per iteration,
+ * the second at offset 8) gets a packed copy: one splat of the factor
+ * before it, one v128 load per array, one multiply, add and store; the
+ * original loop stays for when the guard fails. A loop whose second copy
+ * reads what the first wrote (at offset 8 of the same array) does not. */
+static const char axpy_wat[] =
+    "(module (memory 1)\n"
+    " (func (param $d i32) (param $s i32) (param $n i32) (param $a f64) (local $i i32)\n"
+    "  (local.set $n (i32.shl (local.get $n) (i32.const 4)))\n"
+    "  (loop $l\n"
+    "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load offset=%d (i32.add (local.get $%c) (local.get $i)))))\n"
+    "   (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "                     (local.get $n))))))";
+
+START_TEST(unrolled_copies_pack_into_v128_operations)
+{
+    char text[2048];
+    snprintf(text, sizeof text, axpy_wat, 8, 'd');
+    wasm_module *m = test_wat_module(text);
+    ir_func f;
+    optimize(&f, m, 0, VECTORIZE);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_SPLAT), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_LOAD), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_MUL), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_ADD), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64_STORE), 2); /* the scalar loop */
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_MEMORY_SIZE), 1); /* the guard */
+    ir_free(&f);
+    wasm_module_free(m);
+    /* lane 1 adds d[i] (offset 0), which lane 0 stored just before */
+    snprintf(text, sizeof text, axpy_wat, 0, 'd');
+    m = test_wat_module(text);
+    optimize(&f, m, 0, VECTORIZE);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE), 0);
+    ir_free(&f);
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Every v128 instruction compiles in tier 2 rather than staying in tier 1:
  * each in a function of its own whose operands are its parameters (none is
  * a constant), shifts also by a constant count. What they compute is the
@@ -911,6 +961,7 @@ static Suite *passes_suite(void)
     tcase_add_test(t, a_folded_address_is_checked_like_a_constant_one);
     tcase_add_test(t, read_modify_write_is_one_access_that_faults_as_the_load);
     tcase_add_test(t, every_v128_instruction_compiles_in_tier_2);
+    tcase_add_test(t, unrolled_copies_pack_into_v128_operations);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;

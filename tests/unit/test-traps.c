@@ -2261,6 +2261,96 @@ START_TEST(guard_region_faults_take_a_signal)
 }
 END_TEST
 
+/* ==== packed loops ==================================================================== */
+
+/* clang's unrolled axpy: two copies per iteration, the second at offset 8.
+ * Tier 2 packs it into v128 operations behind a guard (opt_vectorize);
+ * whatever the arrays, it must compute and trap exactly as the scalar
+ * loop: the same bits, the same stores done before a trap. */
+static const char axpy_wat[] =
+    "(module (memory (export \"mem\") 1)\n"
+    " (func (export \"set\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    " (func (export \"get\") (param i32) (result i64) (i64.load (local.get 0)))\n"
+    " (func (export \"axpy\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
+    "  (local $i i32)\n"
+    "  (local.set $n (i32.shl (local.get $n) (i32.const 4)))\n"
+    "  (loop $l\n"
+    "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load offset=8 (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "                     (local.get $n))))))";
+
+/* The scalar loop on a copy of memory: false where it traps. */
+static bool axpy_model(uint8_t *mem, uint32_t d, uint32_t s, uint32_t n, double a)
+{
+    for (uint64_t off = 0; off < 16 * (uint64_t)n; off += 8) {
+        uint64_t src = (uint32_t)(s + (uint32_t)off - (off & 8)) + (off & 8);
+        uint64_t dst = (uint32_t)(d + (uint32_t)off - (off & 8)) + (off & 8);
+        double x, y;
+        if (src + 8 > 65536)
+            return false;
+        memcpy(&x, mem + src, 8);
+        if (dst + 8 > 65536)
+            return false;
+        memcpy(&y, mem + dst, 8);
+        y = a * x + y;
+        memcpy(mem + dst, &y, 8);
+    }
+    return true;
+}
+
+START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
+{
+    fixture fx;
+    fx_open_memories(&fx, axpy_wat, _i);
+    static const struct {
+        uint32_t d, s, n;
+    } runs[] = {
+        {0x1000, 0x2000, 64},  /* apart: the packed loop */
+        {0x2000, 0x1000, 3},
+        {0x1008, 0x1000, 16},  /* the second copy reads what the first wrote */
+        {0x1000, 0x1008, 16},
+        {0x1000, 0x1000, 8},   /* in place */
+        {0x1004, 0x1000, 8},   /* overlapping halves */
+        {0x1000, 0x1100, 32},  /* d's end meets s */
+        {65536 - 16 * 4 + 8, 0x1000, 4}, /* the last second copy's load traps */
+        {0x1000, 65536 - 16 * 4 + 8, 4},
+        {0xfffffff0u, 0x1000, 2}, /* d + i wraps to 0: in bounds */
+    };
+    static uint8_t model[65536];
+    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+        /* a pattern both in memory and in the model */
+        for (uint32_t a = 0; a < 65536; a += 8) {
+            double v = (double)(a / 8 % 251) * 0.375 - 17.0;
+            memcpy(model + a, &v, 8);
+            EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
+        }
+        bool ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 1.5);
+        if (ok)
+            EXPECT_OK(&fx, "axpy", ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
+                                        v_i32((int32_t)runs[r].n), v_f64(1.5)));
+        else
+            EXPECT_TRAP(&fx, "axpy", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                        NOSITE,
+                        ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
+                             v_i32((int32_t)runs[r].n), v_f64(1.5)));
+        for (uint32_t a = 0; a < 65536; a += 8) {
+            uint64_t want;
+            memcpy(&want, model + a, 8);
+            wj_val got;
+            ck_assert_no_trap(fx_call(&fx, "get", ARGS(v_i32((int32_t)a)), &got));
+            ck_assert_msg((uint64_t)got.of.i64 == want, "run %zu, address %#x: %#llx, want %#llx",
+                          r, a, (unsigned long long)got.of.i64, (unsigned long long)want);
+        }
+    }
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *traps_suite(void)
@@ -2302,6 +2392,7 @@ static Suite *traps_suite(void)
     tcase_add_loop_test(memory, memory64_bounds_and_offsets, 0, 2);
     tcase_add_loop_test(memory, memory64_offsets_near_2_64, 0, 2);
     tcase_add_loop_test(memory, multi_memory_loads_and_bulk, 0, 2);
+    tcase_add_loop_test(memory, packed_loops_compute_and_trap_as_scalar_ones, 0, 2);
     suite_add_tcase(s, memory);
 
     TCase *limits = tcase_create("limits and leaks");
