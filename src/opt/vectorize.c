@@ -23,11 +23,13 @@
  *
  * The loops taken are a single block H whose back edge is its own, entered
  * from a block P that jumps only to it, leaving to one block E; counted by
- * an induction variable stepped by a power of two and compared with != to
- * a bound from outside (clang's rotated loops); whose memory accesses are
- * all at an induction variable plus something from outside plus a constant
- * (of 32-bit memory 0); with no other effect (calls, traps, metering); and
- * whose values are used only in H and by E's phis. */
+ * an induction variable stepped by a power of two (either way) until it
+ * equals a bound from outside or 0 (clang's rotated loops); whose memory
+ * accesses are all at an induction variable plus something from outside
+ * plus a constant (of 32-bit memory 0); with no other effect (calls,
+ * traps, metering); and whose values are read after the loop only by E's
+ * phis, or anywhere when E is entered from H alone (they then become phis
+ * of E). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,6 +85,7 @@ typedef struct loop {
     int nacc;
     group groups[MAX_ACCESSES];
     int ngroups;
+    const bool *outside; /* per instruction: read outside its block */
     ir_ref exit_iv;     /* the counting phi */
     ir_ref bound;
     uint32_t ninsts;    /* before the copy */
@@ -470,6 +473,9 @@ static bool scalar_uses(loop *l)
         if (in_h(l, v) && l->pack_of[v])
             l->scalar_use[v] = true;
     }
+    for (ir_ref r = f->blocks[l->h].first; r; r = ir_at(f, r)->next)
+        if (l->outside[r] && l->pack_of[r])
+            l->scalar_use[r] = true;
     return true;
 }
 
@@ -503,13 +509,21 @@ static ir_ref init_of(const loop *l, ir_ref iv)
 static ir_ref guard(loop *l, const uint8_t *disjoint, int64_t count_step)
 {
     ir_ref ok, d, t1;
-    int shift = __builtin_ctzll((uint64_t)count_step);
-    /* d = bound - init: a multiple of the step, not 0 */
-    if (!(d = put2(l, WASM_OP_I32_SUB, WASM_I32, l->bound, init_of(l, l->exit_iv))) ||
+    int64_t dist = count_step < 0 ? -count_step : count_step;
+    int shift = __builtin_ctzll((uint64_t)dist);
+    /* d, the distance from the counter's first value to the bound in the
+     * way it steps: a multiple of the step, not 0 */
+    ir_ref bound = l->bound;
+    if (!bound || in_h(l, bound))
+        bound = const32(l, bound ? (uint32_t)ir_at(l->f, bound)->imm : 0);
+    ir_ref init = init_of(l, l->exit_iv);
+    if (!bound ||
+        !(d = count_step > 0 ? put2(l, WASM_OP_I32_SUB, WASM_I32, bound, init)
+                             : put2(l, WASM_OP_I32_SUB, WASM_I32, init, bound)) ||
         !(ok = put2(l, WASM_OP_I32_NE, WASM_I32, d, const32(l, 0))))
         return 0;
     if (shift) {
-        ir_ref low = put2(l, WASM_OP_I32_AND, WASM_I32, d, const32(l, (uint32_t)count_step - 1));
+        ir_ref low = put2(l, WASM_OP_I32_AND, WASM_I32, d, const32(l, (uint32_t)dist - 1));
         ir_ref zero = low ? put2(l, WASM_OP_I32_EQZ, WASM_I32, low, 0) : 0;
         if (!zero || !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, zero)))
             return 0;
@@ -629,6 +643,43 @@ static bool emit_pack(loop *l, uint32_t v, int k)
     return true;
 }
 
+/* H's values read after the loop (E entered from H alone, contained())
+ * become phis of E, of H's value and V's copy, and what read them reads
+ * the phis. */
+static bool join_outside_uses(loop *l, uint32_t v)
+{
+    ir_func *f = l->f;
+    ir_ref *repl = NULL;
+    uint32_t first = f->ninsts;
+    for (ir_ref r = f->blocks[l->h].first; r; r = ir_at(f, r)->next) {
+        if (!l->outside[r])
+            continue;
+        if (!repl && !(repl = calloc(l->ninsts, sizeof *repl)))
+            return false;
+        ir_ref args[2] = {r, mapped(l, r)};
+        if (!(repl[r] = put(l, l->e, IR_PHI, ir_at(f, r)->type, 2, args, 0))) {
+            free(repl);
+            return false;
+        }
+    }
+    if (!repl)
+        return true;
+    for (uint32_t b = 0; b < f->nblocks; b++) {
+        if (b == l->h || b == v)
+            continue;
+        for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
+            if (r >= first && b == l->e)
+                continue; /* the new phis */
+            ir_inst *in = ir_at(f, r);
+            for (uint32_t a = 0; a < in->nargs; a++)
+                if (in->args[a] < l->ninsts && repl[in->args[a]])
+                    in->args[a] = repl[in->args[a]];
+        }
+    }
+    free(repl);
+    return true;
+}
+
 /* Builds V, the packed copy of H, and joins it to P and E. */
 static bool emit_copy(loop *l, ir_ref ok)
 {
@@ -690,6 +741,8 @@ static bool emit_copy(loop *l, ir_ref ok)
     for (ir_ref r = f->blocks[l->e].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
         if (!ir_add_arg(f, r, mapped(l, ir_at(f, r)->args[at])))
             return false;
+    if (!join_outside_uses(l, v))
+        return false;
     /* P: to V when the guard holds, else to H */
     ir_remove(f, f->blocks[l->p].last);
     ir_ref args[1] = {ok};
@@ -705,14 +758,15 @@ static bool emit_copy(loop *l, ir_ref ok)
 /* ---- the loops ---- */
 
 /* Whether H's values are read only in H and by E's phis (through H's
- * edge): V's copies replace them on V's path, and nothing else would see
- * them. `outside` marks values read elsewhere (computed once). */
-static bool contained(const loop *l, const bool *outside)
+ * edge), or E is entered from H alone (then what reads them after the
+ * loop reads a phi of E, emit_copy): V's copies must replace them on V's
+ * path. */
+static bool contained(const loop *l)
 {
     const ir_func *f = l->f;
     for (ir_ref r = f->blocks[l->h].first; r; r = f->insts[r].next)
-        if (outside[r])
-            return false;
+        if (l->outside[r])
+            return f->blocks[l->e].npreds == 1;
     return true;
 }
 
@@ -731,24 +785,38 @@ static bool shape(loop *l, int64_t *count_step)
     if (l->p == l->h || l->e == l->h || f->blocks[l->p].nsuccs != 1 ||
         ir_at(f, f->blocks[l->p].last)->op != WASM_OP_BR)
         return false;
-    /* H's exit: br_if (next != bound) to H, or (next == bound) to E */
+    /* H's exit: br_if (next != bound) to H, br_if (next == bound) to E,
+     * or next itself (!= 0) to H, with next the counter's next value */
     const ir_inst *br = ir_at(f, hb->last);
     if (br->op != WASM_OP_BR_IF)
         return false;
-    const ir_inst *cmp = ir_at(f, br->args[0]);
-    uint16_t want = hb->succs[0] == l->h ? WASM_OP_I32_NE : WASM_OP_I32_EQ;
-    if (cmp->op != want)
+    bool stay = hb->succs[0] == l->h;
+    ir_ref c = br->args[0];
+    const ir_inst *cmp = ir_at(f, c);
+    ir_ref pairs[2][2] = {{0, 0}, {0, 0}}; /* (next, bound); bound 0: zero */
+    if (cmp->op == (stay ? WASM_OP_I32_NE : WASM_OP_I32_EQ)) {
+        pairs[0][0] = cmp->args[0], pairs[0][1] = cmp->args[1];
+        pairs[1][0] = cmp->args[1], pairs[1][1] = cmp->args[0];
+    } else if (stay && cmp->op == WASM_OP_I32_ADD) {
+        pairs[0][0] = c;
+    } else if (!stay && cmp->op == WASM_OP_I32_EQZ) {
+        pairs[0][0] = cmp->args[0];
+    } else {
         return false;
-    for (int side = 0; side < 2; side++) {
-        ir_ref next = cmp->args[side], bound = cmp->args[1 - side];
+    }
+    for (int side = 0; side < 2 && pairs[side][0]; side++) {
+        ir_ref next = pairs[side][0], bound = pairs[side][1];
         const ir_inst *add = ir_at(f, next);
-        if (in_h(l, bound) || add->op != WASM_OP_I32_ADD || !in_h(l, next))
+        if ((bound && in_h(l, bound) && ir_at(f, bound)->op != WASM_OP_I32_CONST) ||
+            add->op != WASM_OP_I32_ADD || !in_h(l, next))
             continue;
         for (int j = 0; j < 2; j++) {
-            int64_t step;
-            if (induction(l, add->args[j], &step) &&
-                ir_at(f, add->args[j])->args[pred_index(f, l->h, l->h)] == next && step > 0 &&
-                step <= 1 << 16 && (step & (step - 1)) == 0) {
+            int64_t step, size;
+            if (!induction(l, add->args[j], &step) ||
+                ir_at(f, add->args[j])->args[pred_index(f, l->h, l->h)] != next)
+                continue;
+            size = step < 0 ? -step : step;
+            if (size <= 1 << 16 && (size & (size - 1)) == 0) {
                 l->exit_iv = add->args[j];
                 l->bound = bound;
                 *count_step = step;
@@ -805,14 +873,14 @@ static bool list_accesses(loop *l)
     return l->nacc > 0;
 }
 
-static bool try_loop(loop *l, const bool *outside, uint8_t *disjoint, bool *changed)
+static bool try_loop(loop *l, uint8_t *disjoint, bool *changed)
 {
     ir_func *f = l->f;
-    int64_t count_step;
+    int64_t count_step = 0;
     uint32_t n = 0;
     for (ir_ref r = f->blocks[l->h].first; r; r = ir_at(f, r)->next)
         l->pos[r] = ++n;
-    bool ok = shape(l, &count_step) && contained(l, outside) && list_accesses(l);
+    bool ok = shape(l, &count_step) && contained(l) && list_accesses(l);
     if (ok) {
         seed_stores(l);
         memset(disjoint, 0, MAX_ACCESSES * MAX_ACCESSES);
@@ -844,6 +912,7 @@ bool opt_vectorize(ir_func *f, bool *changed)
     bool *outside = calloc(n, sizeof *outside);
     uint8_t *disjoint = malloc(MAX_ACCESSES * MAX_ACCESSES);
     bool ok = l.pos && l.pack_of && l.map && l.scalar_use && outside && disjoint;
+    l.outside = outside;
     if (ok) {
         /* values read outside their block, but by phis through an edge
          * from it */
@@ -860,7 +929,7 @@ bool opt_vectorize(ir_func *f, bool *changed)
             if (!f->blocks[b].loop_header)
                 continue;
             l.h = b;
-            ok = try_loop(&l, outside, disjoint, changed);
+            ok = try_loop(&l, disjoint, changed);
         }
     }
     free(l.pos);

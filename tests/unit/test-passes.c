@@ -726,6 +726,30 @@ START_TEST(unrolled_copies_pack_into_v128_operations)
     ck_assert_uint_eq(test_count_op(&f, WASM_OP_MEMORY_SIZE), 1); /* the guard */
     ir_free(&f);
     wasm_module_free(m);
+    /* counted down to 0, its last value read after the loop: the same
+     * packs, that value from the packed add's lane 1 */
+    m = test_wat_module(
+        "(module (memory 1)\n"
+        " (func (param $d i32) (param $s i32) (param $n i32) (param $a f64) (result f64)\n"
+        "  (local $i i32) (local $x f64)\n"
+        "  (loop $l\n"
+        "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+        "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+        "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+        "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+        "    (local.tee $x (f64.add\n"
+        "     (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+        "     (f64.load offset=8 (i32.add (local.get $d) (local.get $i))))))\n"
+        "   (local.set $i (i32.add (local.get $i) (i32.const 16)))\n"
+        "   (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))\n"
+        "  (local.get $x)))");
+    optimize(&f, m, 0, VECTORIZE);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_ADD), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_EXTRACT_LANE), 1);
+    ck_assert_int_eq(returned(&f)->op, IR_PHI);
+    ir_free(&f);
+    wasm_module_free(m);
     /* lane 1 adds d[i] (offset 0), which lane 0 stored just before */
     snprintf(text, sizeof text, axpy_wat, 0, 'd');
     m = test_wat_module(text);

@@ -2282,10 +2282,26 @@ static const char axpy_wat[] =
     "    (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
     "             (f64.load offset=8 (i32.add (local.get $d) (local.get $i)))))\n"
     "   (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))\n"
-    "                     (local.get $n))))))";
+    "                     (local.get $n)))))\n"
+    /* the same counted down to 0, returning the last value stored (read
+     * after the loop) */
+    " (func (export \"axpy_down\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
+    "  (result f64) (local $i i32) (local $x f64)\n"
+    "  (loop $l\n"
+    "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "    (local.tee $x\n"
+    "     (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "              (f64.load offset=8 (i32.add (local.get $d) (local.get $i))))))\n"
+    "   (local.set $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "   (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))\n"
+    "  (local.get $x)))";
 
-/* The scalar loop on a copy of memory: false where it traps. */
-static bool axpy_model(uint8_t *mem, uint32_t d, uint32_t s, uint32_t n, double a)
+/* The scalar loop on a copy of memory: false where it traps; *last gets
+ * the last value stored. */
+static bool axpy_model(uint8_t *mem, uint32_t d, uint32_t s, uint32_t n, double a, double *last)
 {
     for (uint64_t off = 0; off < 16 * (uint64_t)n; off += 8) {
         uint64_t src = (uint32_t)(s + (uint32_t)off - (off & 8)) + (off & 8);
@@ -2299,6 +2315,7 @@ static bool axpy_model(uint8_t *mem, uint32_t d, uint32_t s, uint32_t n, double 
         memcpy(&y, mem + dst, 8);
         y = a * x + y;
         memcpy(mem + dst, &y, 8);
+        *last = y;
     }
     return true;
 }
@@ -2322,22 +2339,32 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
         {0xfffffff0u, 0x1000, 2}, /* d + i wraps to 0: in bounds */
     };
     static uint8_t model[65536];
-    for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+    for (size_t k = 0; k < 2 * sizeof runs / sizeof *runs; k++) {
+        size_t r = k / 2;
+        const char *name = k % 2 ? "axpy_down" : "axpy";
         /* a pattern both in memory and in the model */
         for (uint32_t a = 0; a < 65536; a += 8) {
             double v = (double)(a / 8 % 251) * 0.375 - 17.0;
             memcpy(model + a, &v, 8);
             EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
         }
-        bool ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 1.5);
-        if (ok)
-            EXPECT_OK(&fx, "axpy", ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
-                                        v_i32((int32_t)runs[r].n), v_f64(1.5)));
-        else
-            EXPECT_TRAP(&fx, "axpy", WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+        double last = 0;
+        bool ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 1.5, &last);
+        if (ok) {
+            wj_val res[1];
+            ck_assert_no_trap(fx_call(&fx, name,
+                                      ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
+                                           v_i32((int32_t)runs[r].n), v_f64(1.5)),
+                                      res));
+            if (k % 2)
+                ck_assert_msg(memcmp(&res[0].of.f64, &last, 8) == 0, "run %zu: %a, want %a", r,
+                              res[0].of.f64, last);
+        } else {
+            EXPECT_TRAP(&fx, name, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
                         NOSITE,
                         ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
                              v_i32((int32_t)runs[r].n), v_f64(1.5)));
+        }
         for (uint32_t a = 0; a < 65536; a += 8) {
             uint64_t want;
             memcpy(&want, model + a, 8);
