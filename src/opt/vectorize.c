@@ -194,9 +194,7 @@ static uint16_t vector_op(uint16_t op)
     case WASM_OP_I32_SHR_U: return WASM_OP_I32X4_SHR_U;
     case WASM_OP_I64_ADD: return WASM_OP_I64X2_ADD;
     case WASM_OP_I64_SUB: return WASM_OP_I64X2_SUB;
-    case WASM_OP_I64_SHL: return WASM_OP_I64X2_SHL;
-    case WASM_OP_I64_SHR_U: return WASM_OP_I64X2_SHR_U;
-    default: return 0;
+    default: return 0; /* i64 shifts too: i64x2's count is an i32 */
     }
 }
 
@@ -210,8 +208,7 @@ static bool commutative(uint16_t vop)
 
 static bool is_shift(uint16_t vop)
 {
-    return vop == WASM_OP_I32X4_SHL || vop == WASM_OP_I32X4_SHR_S || vop == WASM_OP_I32X4_SHR_U ||
-           vop == WASM_OP_I64X2_SHL || vop == WASM_OP_I64X2_SHR_U;
+    return vop == WASM_OP_I32X4_SHL || vop == WASM_OP_I32X4_SHR_S || vop == WASM_OP_I32X4_SHR_U;
 }
 
 static uint16_t splat_op(uint8_t t)
@@ -602,7 +599,7 @@ static bool emit_pack(loop *l, uint32_t v, int k)
 {
     ir_func *f = l->f;
     pack *p = &l->packs[k];
-    const ir_inst *in0 = ir_at(f, p->lane[0]);
+    const ir_inst lane0 = *ir_at(f, p->lane[0]), *in0 = &lane0; /* puts move the array */
     ir_ref args[2];
     uint32_t nargs = 0;
     uint8_t type = WASM_V128;
