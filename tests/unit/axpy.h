@@ -1,0 +1,43 @@
+/* A module of clang's unrolled axpy, for the suites that check tier 2's
+ * packing of unrolled loops (src/opt/vectorize.c): test-passes (what it
+ * packs) and test-traps (that it computes and traps as the scalar loop).
+ * Functions: set (0), get (1), axpy (2), axpy_down (3). */
+#ifndef WJ_TEST_AXPY_H
+#define WJ_TEST_AXPY_H
+
+/* Two copies per iteration, the second at offset 8, counted up to n * 16
+ * (axpy) or down to 0 (axpy_down, which returns the last value stored:
+ * read after the loop). */
+static const char axpy_wat[] =
+    "(module (memory (export \"mem\") 1)\n"
+    " (func (export \"set\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
+    " (func (export \"get\") (param i32) (result i64) (i64.load (local.get 0)))\n"
+    " (func (export \"axpy\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
+    "  (local $i i32)\n"
+    "  (local.set $n (i32.shl (local.get $n) (i32.const 4)))\n"
+    "  (loop $l\n"
+    "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load offset=8 (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "                     (local.get $n)))))\n"
+    /* the same counted down to 0, returning the last value stored (read
+     * after the loop) */
+    " (func (export \"axpy_down\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
+    "  (result f64) (local $i i32) (local $x f64)\n"
+    "  (loop $l\n"
+    "   (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "    (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "             (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "   (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "    (local.tee $x\n"
+    "     (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "              (f64.load offset=8 (i32.add (local.get $d) (local.get $i))))))\n"
+    "   (local.set $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "   (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))\n"
+    "  (local.get $x)))";
+
+#endif
