@@ -132,7 +132,11 @@ static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
  * loops' headers, then a walk that enters a loop where its header comes. */
 static bool group_loops(const ir_func *f, uint32_t *order, uint32_t norder)
 {
-    uint32_t n = f->nblocks;
+    uint32_t n = f->nblocks, h = 0;
+    while (h < n && !f->blocks[h].loop_header)
+        h++;
+    if (h == n) /* no loop: nothing to group */
+        return true;
     uint32_t *index = malloc(n * sizeof *index), *loop_of = malloc(n * sizeof *loop_of);
     uint32_t *parent = malloc(n * sizeof *parent), *work = malloc((n + 1) * sizeof *work);
     uint32_t *first = malloc((n + 1) * sizeof *first), *last = malloc((n + 1) * sizeof *last);

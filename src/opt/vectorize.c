@@ -85,7 +85,8 @@ typedef struct loop {
     int nacc;
     group groups[MAX_ACCESSES];
     int ngroups;
-    const bool *outside; /* per instruction: read outside its block */
+    bool *outside;      /* per instruction: read outside its block (once
+                         * a loop packs: find_outside) */
     ir_ref exit_iv;     /* the counting phi */
     ir_ref bound;
     uint32_t ninsts;    /* before the copy */
@@ -754,6 +755,29 @@ static bool emit_copy(loop *l, ir_ref ok)
 
 /* ---- the loops ---- */
 
+/* Fills l->outside, the first time a loop gets that far; false when out
+ * of memory. Values read by phis through an edge from their block are
+ * not outside. */
+static bool find_outside(loop *l)
+{
+    ir_func *f = l->f;
+    if (l->outside)
+        return true;
+    if (!(l->outside = calloc(l->ninsts, sizeof *l->outside)))
+        return false;
+    for (uint32_t c = 0; c < f->nblocks; c++)
+        for (ir_ref r = f->blocks[c].first; r; r = ir_at(f, r)->next) {
+            const ir_inst *in = ir_at(f, r);
+            for (uint32_t a = 0; a < in->nargs; a++) {
+                uint32_t def = ir_at(f, in->args[a])->block;
+                if (in->args[a] < l->ninsts &&
+                    (in->op == IR_PHI ? f->blocks[c].preds[a] != def : def != c))
+                    l->outside[in->args[a]] = true;
+            }
+        }
+    return true;
+}
+
 /* Whether H's values are read only in H and by E's phis (through H's
  * edge), or E is entered from H alone (then what reads them after the
  * loop reads a phi of E, emit_copy): V's copies must replace them on V's
@@ -877,11 +901,12 @@ static bool try_loop(loop *l, uint8_t *disjoint, bool *changed)
     uint32_t n = 0;
     for (ir_ref r = f->blocks[l->h].first; r; r = ir_at(f, r)->next)
         l->pos[r] = ++n;
-    bool ok = shape(l, &count_step) && contained(l) && list_accesses(l);
+    bool ok = shape(l, &count_step) && list_accesses(l);
     if (ok) {
         seed_stores(l);
         memset(disjoint, 0, MAX_ACCESSES * MAX_ACCESSES);
-        ok = l->npacks > 0 && check_order(l, disjoint) && scalar_uses(l);
+        ok = l->npacks > 0 && check_order(l, disjoint) && find_outside(l) && contained(l) &&
+             scalar_uses(l);
     }
     bool done = true;
     if (ok) {
@@ -898,42 +923,39 @@ static bool try_loop(loop *l, uint8_t *disjoint, bool *changed)
     return done;
 }
 
+/* Whether block b could be a loop taken: its own back edge, one way in. */
+static bool single_block_loop(const ir_func *f, uint32_t b)
+{
+    const ir_block *blk = &f->blocks[b];
+    return blk->loop_header && blk->npreds == 2 && blk->nsuccs == 2 &&
+           (blk->preds[0] == b || blk->preds[1] == b);
+}
+
 bool opt_vectorize(ir_func *f, bool *changed)
 {
-    uint32_t n = f->ninsts, nblocks = f->nblocks;
+    uint32_t n = f->ninsts, nblocks = f->nblocks, b = 0;
+    while (b < nblocks && !single_block_loop(f, b))
+        b++;
+    if (b == nblocks) /* most functions: nothing to allocate or walk */
+        return true;
     loop l = {.f = f, .ninsts = n};
     l.pos = calloc(n, sizeof *l.pos);
     l.pack_of = calloc(n, sizeof *l.pack_of);
     l.map = calloc(n, sizeof *l.map);
     l.scalar_use = calloc(n, sizeof *l.scalar_use);
-    bool *outside = calloc(n, sizeof *outside);
     uint8_t *disjoint = malloc(MAX_ACCESSES * MAX_ACCESSES);
-    bool ok = l.pos && l.pack_of && l.map && l.scalar_use && outside && disjoint;
-    l.outside = outside;
-    if (ok) {
-        /* values read outside their block, but by phis through an edge
-         * from it */
-        for (uint32_t b = 0; b < nblocks; b++)
-            for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next) {
-                const ir_inst *in = ir_at(f, r);
-                for (uint32_t a = 0; a < in->nargs; a++) {
-                    uint32_t def = ir_at(f, in->args[a])->block;
-                    if (in->op == IR_PHI ? f->blocks[b].preds[a] != def : def != b)
-                        outside[in->args[a]] = true;
-                }
-            }
-        for (uint32_t b = 0; b < nblocks && ok; b++) {
-            if (!f->blocks[b].loop_header)
-                continue;
-            l.h = b;
-            ok = try_loop(&l, disjoint, changed);
-        }
+    bool ok = l.pos && l.pack_of && l.map && l.scalar_use && disjoint;
+    for (; b < nblocks && ok; b++) {
+        if (!single_block_loop(f, b))
+            continue;
+        l.h = b;
+        ok = try_loop(&l, disjoint, changed);
     }
     free(l.pos);
     free(l.pack_of);
     free(l.map);
     free(l.scalar_use);
-    free(outside);
+    free(l.outside);
     free(disjoint);
     return ok;
 }
