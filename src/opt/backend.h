@@ -1,8 +1,10 @@
 /*
  * Tier 2's back end (src/opt): from SSA to x86-64.
  *
- *   order.c     splits critical edges, orders the blocks (reverse postorder)
- *   select.c    loads folded into the operators that use them
+ *   order.c     splits critical edges, orders the blocks (reverse postorder,
+ *               each loop's blocks together)
+ *   select.c    loads folded into the operators that use them, compares
+ *               moved next to the branches that read them
  *   live.c      liveness, one live interval per value over that order
  *   regalloc.c  linear scan over the intervals
  *   reload.c    values spilled around a loop loaded into a register free in it

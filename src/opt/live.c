@@ -68,8 +68,9 @@ static void live_out(backend *be, const uint32_t *bit, word *live_in, uint32_t w
 
 /* Per block, how many loops hold it (NULL when out of memory). A loop is
  * taken to run in code order from its header to its last back edge's
- * source: reverse postorder keeps a loop's blocks together, and where it
- * does not, the depth only weighs spill choices. */
+ * source: order.c keeps a natural loop's blocks together; a loop that
+ * can be entered elsewhere (jump threading's) may spread, and then the
+ * depth only weighs spill choices. */
 static uint8_t *loop_depths(backend *be)
 {
     ir_func *f = be->ir;

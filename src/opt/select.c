@@ -7,7 +7,8 @@
  * integer operation on it and a store of the result to the same place,
  * one after the other (constants aside), become one instruction
  * (`add dword [r14+i], 1`): the load and the operation are both folded
- * into the store. */
+ * into the store. Before both, a compare that only its block's branch
+ * reads moves down to it (sink_compares). */
 #include <stdlib.h>
 
 #include "backend.h"
