@@ -81,7 +81,7 @@ static bool place_preds(backend *be)
  * entered elsewhere than at its header (a block of it comes before the
  * header: jump threading makes such loops of state machines) is left out,
  * its blocks where they were. index: each block's place in the order;
- * work and took: scratch of n. */
+ * work (n) and took (2n) scratch. */
 static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
                        const uint32_t *index, uint32_t *loop_of, uint32_t *parent,
                        uint32_t *work, uint32_t *took)
@@ -95,16 +95,16 @@ static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
         if (!hb->loop_header)
             continue;
         parent[h] = loop_of[h];
-        /* took[] keeps each block taken and, above n, the loop it had */
         loop_of[h] = h;
-        bool natural = true;
+        /* took[] keeps each block taken with the loop it had, to undo */
         for (uint32_t p = 0; p < hb->npreds; p++) {
-            uint32_t s = hb->preds[p];
+            uint32_t s = hb->preds[p]; /* back edges' sources come after h */
             if (index[s] != UINT32_MAX && index[s] > i && loop_of[s] != h) {
-                took[ntook++] = s, work[nwork++] = s;
-                took[ntook++] = n + 1 + loop_of[s], loop_of[s] = h;
+                took[ntook++] = s, took[ntook++] = loop_of[s];
+                loop_of[s] = h, work[nwork++] = s;
             }
         }
+        bool natural = true;
         while (nwork && natural) {
             const ir_block *blk = &f->blocks[work[--nwork]];
             for (uint32_t p = 0; p < blk->npreds && natural; p++) {
@@ -112,17 +112,15 @@ static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
                 if (index[q] == UINT32_MAX || loop_of[q] == h)
                     continue;
                 natural = index[q] > i;
-                took[ntook++] = q, work[nwork++] = q;
-                took[ntook++] = n + 1 + loop_of[q], loop_of[q] = h;
+                took[ntook++] = q, took[ntook++] = loop_of[q];
+                loop_of[q] = h, work[nwork++] = q;
             }
         }
         if (natural)
             continue;
         loop_of[h] = parent[h];
-        while (ntook) {
-            ntook -= 2;
-            loop_of[took[ntook]] = took[ntook + 1] - n - 1;
-        }
+        for (; ntook; ntook -= 2)
+            loop_of[took[ntook - 2]] = took[ntook - 1];
     }
 }
 

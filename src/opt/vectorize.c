@@ -479,20 +479,30 @@ static bool scalar_uses(loop *l)
 
 /* ---- emission ---- */
 
-static ir_ref put(loop *l, uint32_t b, uint16_t op, uint8_t type, uint32_t nargs,
-                  const ir_ref *args, uint64_t imm)
+/* The guard's instructions, in P; 0 when memory ran out, for this one or
+ * an operand (so that a chain of them needs one check). */
+static ir_ref put1(loop *l, uint16_t op, uint8_t type, ir_ref a)
 {
-    return ir_append(l->f, b, op, type, nargs, args, imm);
+    return a ? ir_append(l->f, l->p, op, type, 1, &a, 0) : 0;
 }
-
 static ir_ref put2(loop *l, uint16_t op, uint8_t type, ir_ref a, ir_ref b)
 {
     ir_ref args[2] = {a, b};
-    return put(l, l->p, op, type, b ? 2 : 1, args, 0);
+    return a && b ? ir_append(l->f, l->p, op, type, 2, args, 0) : 0;
 }
-
-static ir_ref const32(loop *l, uint32_t v) { return put(l, l->p, WASM_OP_I32_CONST, WASM_I32, 0, NULL, v); }
-static ir_ref const64(loop *l, uint64_t v) { return put(l, l->p, WASM_OP_I64_CONST, WASM_I64, 0, NULL, v); }
+static ir_ref const32(loop *l, uint32_t v)
+{
+    return ir_append(l->f, l->p, WASM_OP_I32_CONST, WASM_I32, 0, NULL, v);
+}
+static ir_ref const64(loop *l, uint64_t v)
+{
+    return ir_append(l->f, l->p, WASM_OP_I64_CONST, WASM_I64, 0, NULL, v);
+}
+/* ok && cond, as i32 */
+static ir_ref both(loop *l, ir_ref ok, ir_ref cond)
+{
+    return put2(l, WASM_OP_I32_AND, WASM_I32, ok, cond);
+}
 
 /* The init value of phi iv (its operand from P). */
 static ir_ref init_of(const loop *l, ir_ref iv)
@@ -506,38 +516,28 @@ static ir_ref init_of(const loop *l, ir_ref iv)
  * 1 when V may run; 0 when out of memory. */
 static ir_ref guard(loop *l, const uint8_t *disjoint, int64_t count_step)
 {
-    ir_ref ok, d, t1;
     int64_t dist = count_step < 0 ? -count_step : count_step;
     int shift = __builtin_ctzll((uint64_t)dist);
     /* d, the distance from the counter's first value to the bound in the
-     * way it steps: a multiple of the step, not 0 */
+     * way it steps: a multiple of the step, not 0; T = d / step */
     ir_ref bound = l->bound;
     if (!bound || in_h(l, bound))
         bound = const32(l, bound ? (uint32_t)ir_at(l->f, bound)->imm : 0);
     ir_ref init = init_of(l, l->exit_iv);
-    if (!bound ||
-        !(d = count_step > 0 ? put2(l, WASM_OP_I32_SUB, WASM_I32, bound, init)
-                             : put2(l, WASM_OP_I32_SUB, WASM_I32, init, bound)) ||
-        !(ok = put2(l, WASM_OP_I32_NE, WASM_I32, d, const32(l, 0))))
-        return 0;
+    ir_ref d = count_step > 0 ? put2(l, WASM_OP_I32_SUB, WASM_I32, bound, init)
+                              : put2(l, WASM_OP_I32_SUB, WASM_I32, init, bound);
+    ir_ref ok = put2(l, WASM_OP_I32_NE, WASM_I32, d, const32(l, 0));
     if (shift) {
         ir_ref low = put2(l, WASM_OP_I32_AND, WASM_I32, d, const32(l, (uint32_t)dist - 1));
-        ir_ref zero = low ? put2(l, WASM_OP_I32_EQZ, WASM_I32, low, 0) : 0;
-        if (!zero || !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, zero)))
-            return 0;
-        if (!(d = put2(l, WASM_OP_I32_SHR_U, WASM_I32, d, const32(l, (uint32_t)shift))))
-            return 0;
+        ok = both(l, ok, put1(l, WASM_OP_I32_EQZ, WASM_I32, low));
+        d = put2(l, WASM_OP_I32_SHR_U, WASM_I32, d, const32(l, (uint32_t)shift));
     }
-    /* t1 = T - 1, as an i64 */
-    ir_ref tm = put2(l, WASM_OP_I32_SUB, WASM_I32, d, const32(l, 1));
-    if (!tm || !(t1 = put2(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, tm, 0)))
-        return 0;
-    ir_ref pages = put(l, l->p, WASM_OP_MEMORY_SIZE, WASM_I32, 0, NULL, 0);
-    ir_ref pages64 = pages ? put2(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, pages, 0) : 0;
-    ir_ref size = pages64 ? put2(l, WASM_OP_I64_SHL, WASM_I64, pages64, const64(l, 16)) : 0;
-    if (!size)
-        return 0;
-    ir_at(l->f, pages)->aux = 0;
+    /* t1 = T - 1, as an i64; size: memory 0's bytes */
+    ir_ref t1 = put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64,
+                     put2(l, WASM_OP_I32_SUB, WASM_I32, d, const32(l, 1)));
+    ir_ref pages = ir_append(l->f, l->p, WASM_OP_MEMORY_SIZE, WASM_I32, 0, NULL, 0);
+    ir_ref size = put2(l, WASM_OP_I64_SHL, WASM_I64,
+                       put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, pages), const64(l, 16));
     /* per group, a = iv + base at the first iteration, last = at the
      * last (not past 2^32: no iv + base wraps), a + kmin >= 0 (no + k
      * wraps below 0) and the bytes accessed, [a + lo, last + hi), in
@@ -548,35 +548,28 @@ static ir_ref guard(loop *l, const uint8_t *disjoint, int64_t count_step)
         const group *gr = &l->groups[g];
         int64_t step = 0;
         ir_ref a = gr->iv ? init_of(l, gr->iv) : gr->base;
-        if (gr->iv && gr->base && !(a = put2(l, WASM_OP_I32_ADD, WASM_I32, a, gr->base)))
-            return 0;
-        ir_ref a64 = put2(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, a, 0), last = a64;
+        if (gr->iv && gr->base)
+            a = put2(l, WASM_OP_I32_ADD, WASM_I32, a, gr->base);
+        ir_ref a64 = put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, a), last = a64;
         if (gr->iv && induction(l, gr->iv, &step)) {
-            ir_ref span = a64 ? put2(l, WASM_OP_I64_MUL, WASM_I64, t1, const64(l, (uint64_t)step)) : 0;
-            last = span ? put2(l, WASM_OP_I64_ADD, WASM_I64, a64, span) : 0;
-            ir_ref fits = last ? put2(l, WASM_OP_I64_LE_U, WASM_I32, last, const64(l, UINT32_MAX)) : 0;
-            if (!fits || !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, fits)))
-                return 0;
+            ir_ref span = put2(l, WASM_OP_I64_MUL, WASM_I64, t1, const64(l, (uint64_t)step));
+            last = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, span);
+            ok = both(l, ok, put2(l, WASM_OP_I64_LE_U, WASM_I32, last, const64(l, UINT32_MAX)));
         }
-        start[g] = last ? put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->lo)) : 0;
-        end[g] = start[g] ? put2(l, WASM_OP_I64_ADD, WASM_I64, last, const64(l, (uint64_t)gr->hi)) : 0;
-        ir_ref low = end[g] ? put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->kmin)) : 0;
-        ir_ref above0 = low ? put2(l, WASM_OP_I64_GE_S, WASM_I32, low, const64(l, 0)) : 0;
-        ir_ref in = above0 ? put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], size) : 0;
-        if (!in || !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, above0)) ||
-            !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, in)))
+        start[g] = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->lo));
+        end[g] = put2(l, WASM_OP_I64_ADD, WASM_I64, last, const64(l, (uint64_t)gr->hi));
+        ir_ref low = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->kmin));
+        ok = both(l, ok, put2(l, WASM_OP_I64_GE_S, WASM_I32, low, const64(l, 0)));
+        ok = both(l, ok, put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], size));
+        if (!ok)
             return 0;
     }
     for (int g = 0; g < l->ngroups; g++)
-        for (int h = 0; h < l->ngroups; h++) {
-            if (!disjoint[g * MAX_ACCESSES + h])
-                continue;
-            ir_ref below = put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], start[h]);
-            ir_ref above = below ? put2(l, WASM_OP_I64_LE_U, WASM_I32, end[h], start[g]) : 0;
-            ir_ref apart = above ? put2(l, WASM_OP_I32_OR, WASM_I32, below, above) : 0;
-            if (!apart || !(ok = put2(l, WASM_OP_I32_AND, WASM_I32, ok, apart)))
-                return 0;
-        }
+        for (int h = 0; h < l->ngroups; h++)
+            if (disjoint[g * MAX_ACCESSES + h])
+                ok = both(l, ok, put2(l, WASM_OP_I32_OR, WASM_I32,
+                                      put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], start[h]),
+                                      put2(l, WASM_OP_I64_LE_U, WASM_I32, end[h], start[g])));
     return ok;
 }
 
@@ -591,7 +584,7 @@ static ir_ref vector_of(loop *l, uint32_t v, int k)
         return p->vec;
     ir_ref x = mapped(l, p->lane[0]);
     ir_ref args[1] = {x};
-    p->vec = put(l, in_h(l, p->lane[0]) ? v : l->p, p->vop, WASM_V128, 1, args, 0);
+    p->vec = ir_append(l->f, in_h(l, p->lane[0]) ? v : l->p, p->vop, WASM_V128, 1, args, 0);
     return p->vec;
 }
 
@@ -623,7 +616,7 @@ static bool emit_pack(loop *l, uint32_t v, int k)
     }
     uint32_t wasm = in0->wasm, aux = in0->aux;
     uint64_t imm = p->kind == PK_OP ? 0 : in0->imm;
-    ir_ref r = put(l, v, p->vop, type, nargs, args, imm);
+    ir_ref r = ir_append(f, v, p->vop, type, nargs, args, imm);
     if (!r)
         return false;
     ir_at(f, r)->wasm = wasm;
@@ -634,8 +627,8 @@ static bool emit_pack(loop *l, uint32_t v, int k)
         if (!l->scalar_use[lane])
             continue;
         ir_ref x[1] = {r};
-        if (!(l->map[lane] = put(l, v, extract_op(ir_at(f, lane)->type), ir_at(f, lane)->type,
-                                 1, x, (uint64_t)i)))
+        uint8_t t = ir_at(f, lane)->type;
+        if (!(l->map[lane] = ir_append(f, v, extract_op(t), t, 1, x, (uint64_t)i)))
             return false;
     }
     return true;
@@ -655,7 +648,7 @@ static bool join_outside_uses(loop *l, uint32_t v)
         if (!repl && !(repl = calloc(l->ninsts, sizeof *repl)))
             return false;
         ir_ref args[2] = {r, mapped(l, r)};
-        if (!(repl[r] = put(l, l->e, IR_PHI, ir_at(f, r)->type, 2, args, 0))) {
+        if (!(repl[r] = ir_append(f, l->e, IR_PHI, ir_at(f, r)->type, 2, args, 0))) {
             free(repl);
             return false;
         }
@@ -694,20 +687,17 @@ static bool emit_copy(loop *l, ir_ref ok)
                 return false;
             continue;
         }
-        ir_ref args[3], *argv = args;
-        ir_ref *many = NULL;
+        /* three operands at most (list_accesses) */
+        ir_ref args[3];
         if (in.op == IR_PHI) {
             args[0] = in.args[from_p];
             args[1] = in.args[from_p]; /* the back edge's, once V is built */
             in.nargs = 2;
         } else {
-            if (in.nargs > 3 && !(argv = many = malloc(in.nargs * sizeof *many)))
-                return false;
             for (uint32_t a = 0; a < in.nargs; a++)
-                argv[a] = mapped(l, in.args[a]);
+                args[a] = mapped(l, in.args[a]);
         }
-        ir_ref c = put(l, v, in.op, in.type, in.nargs, argv, in.imm);
-        free(many);
+        ir_ref c = ir_append(f, v, in.op, in.type, in.nargs, args, in.imm);
         if (!c)
             return false;
         ir_inst *cin = ir_at(f, c);
@@ -744,7 +734,7 @@ static bool emit_copy(loop *l, ir_ref ok)
     /* P: to V when the guard holds, else to H */
     ir_remove(f, f->blocks[l->p].last);
     ir_ref args[1] = {ok};
-    if (!put(l, l->p, WASM_OP_BR_IF, 0, 1, args, 0))
+    if (!ir_append(l->f, l->p, WASM_OP_BR_IF, 0, 1, args, 0))
         return false;
     psuccs[0] = v;
     psuccs[1] = l->h;
@@ -859,7 +849,8 @@ static bool list_accesses(loop *l)
         const ir_inst *in = ir_at(f, r);
         if (in->op == WASM_OP_BR_IF)
             continue;
-        if (in->type == WASM_V128 || in->op == WASM_OP_MEMORY_SIZE)
+        if (in->type == WASM_V128 || in->op == WASM_OP_MEMORY_SIZE ||
+            (in->op != IR_PHI && in->nargs > 3))
             return false;
         if (!ir_has_effects(in->op))
             continue;
