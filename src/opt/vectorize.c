@@ -293,8 +293,9 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
                 (is_const(in->op) && in->op == in0->op && in->imm == in0->imm);
     }
     if (same) {
-        /* a shared value: a splat of it, in V after it or before V */
-        if (l->pack_of[lanes[0]] || in0->op == IR_PHI)
+        /* a shared value: a splat of it, in V after it or, from outside
+         * (an outer loop's phi too: atax's tmp[i]), in P */
+        if (l->pack_of[lanes[0]] || (in0->op == IR_PHI && in_h(l, lanes[0])))
             return -1;
         for (int k = 0; k < l->npacks; k++)
             if (l->packs[k].kind == PK_SPLAT && l->packs[k].lane[0] == lanes[0])

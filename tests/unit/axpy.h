@@ -1,7 +1,7 @@
 /* A module of clang's unrolled axpy, for the suites that check tier 2's
  * packing of unrolled loops (src/opt/vectorize.c): test-passes (what it
  * packs) and test-traps (that it computes and traps as the scalar loop).
- * Functions: set (0), get (1), axpy (2), axpy_down (3). */
+ * Functions: set (0), get (1), axpy (2), axpy_down (3), axpy_twice (4). */
 #ifndef WJ_TEST_AXPY_H
 #define WJ_TEST_AXPY_H
 
@@ -38,6 +38,24 @@ static const char axpy_wat[] =
     "              (f64.load offset=8 (i32.add (local.get $d) (local.get $i))))))\n"
     "   (local.set $i (i32.add (local.get $i) (i32.const 16)))\n"
     "   (br_if $l (local.tee $n (i32.add (local.get $n) (i32.const -1)))))\n"
-    "  (local.get $x)))";
+    "  (local.get $x))\n"
+    /* axpy twice, by a then a + 1: the loop reads a phi of the loop around
+     * it */
+    " (func (export \"axpy_twice\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
+    "  (local $i i32) (local $r i32)\n"
+    "  (local.set $n (i32.shl (local.get $n) (i32.const 4)))\n"
+    "  (loop $rep\n"
+    "   (local.set $i (i32.const 0))\n"
+    "   (loop $l\n"
+    "    (f64.store (i32.add (local.get $d) (local.get $i))\n"
+    "     (f64.add (f64.mul (local.get $a) (f64.load (i32.add (local.get $s) (local.get $i))))\n"
+    "              (f64.load (i32.add (local.get $d) (local.get $i)))))\n"
+    "    (f64.store offset=8 (i32.add (local.get $d) (local.get $i))\n"
+    "     (f64.add (f64.mul (local.get $a) (f64.load offset=8 (i32.add (local.get $s) (local.get $i))))\n"
+    "              (f64.load offset=8 (i32.add (local.get $d) (local.get $i)))))\n"
+    "    (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))\n"
+    "                      (local.get $n))))\n"
+    "   (local.set $a (f64.add (local.get $a) (f64.const 1)))\n"
+    "   (br_if $rep (i32.ne (local.tee $r (i32.add (local.get $r) (i32.const 1))) (i32.const 2))))))";
 
 #endif

@@ -718,6 +718,11 @@ START_TEST(unrolled_copies_pack_into_v128_operations)
     ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_EXTRACT_LANE), 1);
     ck_assert_int_eq(returned(&f)->op, IR_PHI);
     ir_free(&f);
+    /* a, a phi of the loop around, splats before the loop */
+    optimize(&f, m, 4, VECTORIZE);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_SPLAT), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE), 1);
+    ir_free(&f);
     wasm_module_free(m);
     /* axpy with its second copy's d load at offset 0 */
     const char *at = strstr(axpy_wat, "(f64.load offset=8 (i32.add (local.get $d)");

@@ -2305,9 +2305,11 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
         {0xfffffff0u, 0x1000, 2}, /* d + i wraps to 0: in bounds */
     };
     static uint8_t model[65536];
-    for (size_t k = 0; k < 2 * sizeof runs / sizeof *runs; k++) {
-        size_t r = k / 2;
-        const char *name = k % 2 ? "axpy_down" : "axpy";
+    static const char *const names[] = {"axpy", "axpy_down", "axpy_twice"};
+    enum { NNAMES = sizeof names / sizeof *names };
+    for (size_t k = 0; k < NNAMES * sizeof runs / sizeof *runs; k++) {
+        size_t r = k / NNAMES;
+        const char *name = names[k % NNAMES];
         /* a pattern both in memory and in the model */
         for (uint32_t a = 0; a < 65536; a += 8) {
             double v = (double)(a / 8 % 251) * 0.375 - 17.0;
@@ -2316,13 +2318,15 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
         }
         double last = 0;
         bool ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 1.5, &last);
+        if (ok && k % NNAMES == 2)
+            ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 2.5, &last);
         if (ok) {
             wj_val res[1];
             ck_assert_no_trap(fx_call(&fx, name,
                                       ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
                                            v_i32((int32_t)runs[r].n), v_f64(1.5)),
                                       res));
-            if (k % 2)
+            if (k % NNAMES == 1)
                 ck_assert_msg(memcmp(&res[0].of.f64, &last, 8) == 0, "run %zu: %a, want %a", r,
                               res[0].of.f64, last);
         } else {
