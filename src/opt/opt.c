@@ -83,7 +83,7 @@ static bool optimize(const opt_env *env, ir_func *f)
     bool checked = false;
     bool packed = false;
     ok = ok && opt_fold_branches(f) && remove_dead_code(env, f, &checked) &&
-         opt_vectorize(f, &packed);
+         opt_vectorize_outer(f, &packed) && opt_vectorize(f, &packed);
     /* what the packed copies no longer read (their lanes' addresses) */
     ok = ok && (!packed || remove_dead_code(env, f, &checked));
     if (!ok || !checked)

@@ -49,6 +49,19 @@ void opt_mark_loops(ir_func *f, const ir_dom *d);
  * before it shows no access can trap or overlap one it reorders
  * (vectorize.c); *changed says whether any loop was. */
 bool opt_vectorize(ir_func *f, bool *changed);
+/* The same for loops around a loop, gcc's outer-loop vectorization: an
+ * outer loop whose body holds one single-block loop runs its iterations
+ * by two (or four) at once, lane by lane, each lane's arithmetic as the
+ * scalar iteration's (outer.c). */
+bool opt_vectorize_outer(ir_func *f, bool *changed);
+/* For both (vectorize.c): the v128 form of scalar operator op, or 0; whether
+ * that form is commutative; the splat of a scalar of type t; the loads and
+ * stores whose lanes fill a v128 (full width). */
+uint16_t opt_vector_op(uint16_t op);
+bool opt_vector_commutative(uint16_t vop);
+uint16_t opt_splat_op(uint8_t t);
+bool opt_full_load(uint16_t op);
+bool opt_full_store(uint16_t op);
 
 /* Bounds-check elimination: loads and stores that a dominating access of
  * the same memory proved in bounds are marked IR_IN_BOUNDS (bce.c). Last,

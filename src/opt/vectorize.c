@@ -166,8 +166,7 @@ static bool decompose(loop *l, ir_ref a, access *x)
     return false;
 }
 
-/* The packed form of scalar operator op on lanes of type t, or 0. */
-static uint16_t vector_op(uint16_t op)
+uint16_t opt_vector_op(uint16_t op)
 {
     switch (op) {
     case WASM_OP_F64_ADD: return WASM_OP_F64X2_ADD;
@@ -199,7 +198,7 @@ static uint16_t vector_op(uint16_t op)
     }
 }
 
-static bool commutative(uint16_t vop)
+bool opt_vector_commutative(uint16_t vop)
 {
     return vop == WASM_OP_F64X2_ADD || vop == WASM_OP_F64X2_MUL || vop == WASM_OP_F32X4_ADD ||
            vop == WASM_OP_F32X4_MUL || vop == WASM_OP_I32X4_ADD || vop == WASM_OP_I32X4_MUL ||
@@ -212,7 +211,7 @@ static bool is_shift(uint16_t vop)
     return vop == WASM_OP_I32X4_SHL || vop == WASM_OP_I32X4_SHR_S || vop == WASM_OP_I32X4_SHR_U;
 }
 
-static uint16_t splat_op(uint8_t t)
+uint16_t opt_splat_op(uint8_t t)
 {
     switch (t) {
     case WASM_F64: return WASM_OP_F64X2_SPLAT;
@@ -232,14 +231,12 @@ static uint16_t extract_op(uint8_t t)
     }
 }
 
-/* Full-width loads and stores, the only ones packed: their lanes fill a
- * v128 exactly. */
-static bool full_load(uint16_t op)
+bool opt_full_load(uint16_t op)
 {
     return op == WASM_OP_I32_LOAD || op == WASM_OP_I64_LOAD || op == WASM_OP_F32_LOAD ||
            op == WASM_OP_F64_LOAD;
 }
-static bool full_store(uint16_t op)
+bool opt_full_store(uint16_t op)
 {
     return op == WASM_OP_I32_STORE || op == WASM_OP_I64_STORE || op == WASM_OP_F32_STORE ||
            op == WASM_OP_F64_STORE;
@@ -300,7 +297,7 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
         for (int k = 0; k < l->npacks; k++)
             if (l->packs[k].kind == PK_SPLAT && l->packs[k].lane[0] == lanes[0])
                 return k;
-        return new_pack(l, PK_SPLAT, splat_op(in0->type), lanes, n);
+        return new_pack(l, PK_SPLAT, opt_splat_op(in0->type), lanes, n);
     }
     /* lanes already packed together, in this order */
     int have = l->pack_of[lanes[0]] - 1;
@@ -319,7 +316,7 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
             if (lanes[j] == lanes[i])
                 return -1;
     }
-    if (full_load(in0->op)) {
+    if (opt_full_load(in0->op)) {
         /* neighbours: lane i at lane 0's address plus i widths */
         const access *a0 = access_of(l, lanes[0]);
         for (int i = 1; i < n; i++) {
@@ -329,7 +326,7 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
         }
         return new_pack(l, PK_LOAD, WASM_OP_V128_LOAD, lanes, n);
     }
-    uint16_t vop = vector_op(in0->op);
+    uint16_t vop = opt_vector_op(in0->op);
     if (!vop || in0->nargs > 2)
         return -1;
     int k = new_pack(l, PK_OP, vop, lanes, n);
@@ -356,7 +353,7 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
     /* a shared value second: x86 computes into the first operand, which
      * the splat, live across the loop, cannot give up */
     pack *p = &l->packs[k];
-    if (commutative(vop) && l->packs[p->arg[0]].kind == PK_SPLAT &&
+    if (opt_vector_commutative(vop) && l->packs[p->arg[0]].kind == PK_SPLAT &&
         l->packs[p->arg[1]].kind != PK_SPLAT) {
         int16_t t = p->arg[0];
         p->arg[0] = p->arg[1];
@@ -374,7 +371,7 @@ static void seed_stores(loop *l)
     for (int s = 0; s < l->nacc; s++) {
         const access *a0 = &l->acc[s];
         uint16_t op = ir_at(f, a0->r)->op;
-        if (!a0->store || !full_store(op) || l->pack_of[a0->r])
+        if (!a0->store || !opt_full_store(op) || l->pack_of[a0->r])
             continue;
         int n = (int)(16 / a0->width);
         ir_ref lanes[4] = {a0->r}, values[4] = {ir_at(f, a0->r)->args[1]};

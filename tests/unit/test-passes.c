@@ -70,6 +70,8 @@ static void optimize(ir_func *f, const wasm_module *m, uint32_t func, int last)
     }
     if (last >= VECTORIZE) {
         bool changed;
+        ck_assert(opt_vectorize_outer(f, &changed));
+        verify(f, "opt_vectorize_outer");
         ck_assert(opt_vectorize(f, &changed));
         verify(f, "opt_vectorize");
     }
@@ -738,6 +740,31 @@ START_TEST(unrolled_copies_pack_into_v128_operations)
 }
 END_TEST
 
+#include "colsum.h"
+
+/* A loop around a sum's loop runs its iterations by two: A's column j
+ * and j + 1 by one v128 load, x[k] loaded once and splatted, both sums in
+ * one v128, one v128 store of y[j], y[j + 1]; the scalar nest stays, for
+ * when the guard fails. colacc reads y[j] first: by a v128 load too. */
+START_TEST(outer_loops_run_by_lanes)
+{
+    wasm_module *m = test_wat_module(colsum_wat);
+    ir_func f;
+    for (uint32_t func = 2; func <= 3; func++) {
+        optimize(&f, m, func, VECTORIZE);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_LOAD), func == 2 ? 1 : 2);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_MUL), 1);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_ADD), 1);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE), 1);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64_STORE), 1); /* the scalar nest */
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64_LOAD), func == 2 ? 3 : 4);
+        ck_assert_uint_eq(test_count_op(&f, WASM_OP_MEMORY_SIZE), 1); /* the guard */
+        ir_free(&f);
+    }
+    wasm_module_free(m);
+}
+END_TEST
+
 /* Every v128 instruction compiles in tier 2 rather than staying in tier 1:
  * each in a function of its own whose operands are its parameters (none is
  * a constant), shifts also by a constant count. What they compute is the
@@ -964,6 +991,7 @@ static Suite *passes_suite(void)
     tcase_add_test(t, read_modify_write_is_one_access_that_faults_as_the_load);
     tcase_add_test(t, every_v128_instruction_compiles_in_tier_2);
     tcase_add_test(t, unrolled_copies_pack_into_v128_operations);
+    tcase_add_test(t, outer_loops_run_by_lanes);
     tcase_add_test(t, corpus_optimizes_and_verifies);
     suite_add_tcase(s, t);
     return s;

@@ -2348,6 +2348,92 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
 }
 END_TEST
 
+#include "colsum.h"
+
+/* The scalar nest on a copy of memory (colsum.h): false where it traps. */
+static bool nest_model(uint8_t *mem, uint32_t a, uint32_t x, uint32_t y, uint32_t n, uint32_t m,
+                       bool acc)
+{
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t yj = y + (j << 3);
+        double s = 0, u, v;
+        if (acc) {
+            if ((uint64_t)yj + 8 > 65536)
+                return false;
+            memcpy(&s, mem + yj, 8);
+        }
+        for (uint32_t k = 0; k < m; k++) {
+            uint32_t pa = a + (j << 3) + k * 64, px = x + k * 8;
+            if ((uint64_t)pa + 8 > 65536)
+                return false;
+            memcpy(&u, mem + pa, 8);
+            if ((uint64_t)px + 8 > 65536)
+                return false;
+            memcpy(&v, mem + px, 8);
+            s = s + u * v;
+        }
+        if ((uint64_t)yj + 8 > 65536)
+            return false;
+        memcpy(mem + yj, &s, 8);
+    }
+    return true;
+}
+
+START_TEST(outer_loops_by_lanes_compute_and_trap_as_scalar_ones)
+{
+    fixture fx;
+    fx_open_memories(&fx, colsum_wat, _i);
+    static const struct {
+        uint32_t a, x, y, n, m;
+    } runs[] = {
+        {0x1000, 0x3000, 0x3800, 8, 16},          /* apart: by lanes */
+        {0x1000, 0x3000, 0x3800, 7, 16},          /* an odd count of columns */
+        {0x1000, 0x3000, 0x3800, 4, 3},
+        {0x1000, 0x3000, 0x1000 + 64 * 3, 8, 16}, /* y is a row of A read later */
+        {0x1000, 0x3000, 0x3008, 8, 16},          /* y overlaps x */
+        {0x1000, 0x3000, 0x2ffc, 8, 16},          /* by half an element */
+        {65536 - 15 * 64 - 8 * 5, 0x1000, 0x3800, 8, 16}, /* column 5 leaves memory */
+        {0x1000, 65536 - 8 * 15, 0x3800, 8, 16},  /* x's last element out */
+        {0x1000, 0x3000, 65536 - 8 * 6, 8, 16},   /* y[6] out */
+        {0xffffffc0u, 0x3000, 0x3800, 4, 2},      /* a wraps */
+    };
+    static uint8_t model[65536];
+    for (size_t k = 0; k < 2 * sizeof runs / sizeof *runs; k++) {
+        size_t r = k / 2;
+        bool acc = k % 2;
+        for (uint32_t a = 0; a < 65536; a += 8) {
+            double v = (double)(a / 8 % 241) * 0.125 - 9.0;
+            memcpy(model + a, &v, 8);
+            EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
+        }
+        bool ok = nest_model(model, runs[r].a, runs[r].x, runs[r].y, runs[r].n, runs[r].m, acc);
+        const char *name = acc ? "colacc" : "colsum";
+        if (ok) {
+            ck_assert_no_trap(fx_call(&fx, name,
+                                      ARGS(v_i32((int32_t)runs[r].a), v_i32((int32_t)runs[r].x),
+                                           v_i32((int32_t)runs[r].y), v_i32((int32_t)runs[r].n),
+                                           v_i32((int32_t)runs[r].m)),
+                                      NULL));
+        } else {
+            EXPECT_TRAP(&fx, name, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
+                        NOSITE,
+                        ARGS(v_i32((int32_t)runs[r].a), v_i32((int32_t)runs[r].x),
+                             v_i32((int32_t)runs[r].y), v_i32((int32_t)runs[r].n),
+                             v_i32((int32_t)runs[r].m)));
+        }
+        for (uint32_t a = 0; a < 65536; a += 8) {
+            uint64_t want;
+            memcpy(&want, model + a, 8);
+            wj_val got;
+            ck_assert_no_trap(fx_call(&fx, "get", ARGS(v_i32((int32_t)a)), &got));
+            ck_assert_msg((uint64_t)got.of.i64 == want, "%s run %zu, address %#x: %#llx, want %#llx",
+                          name, r, a, (unsigned long long)got.of.i64, (unsigned long long)want);
+        }
+    }
+    fx_close(&fx);
+}
+END_TEST
+
 /* ==== the suite ======================================================================= */
 
 static Suite *traps_suite(void)
@@ -2390,6 +2476,7 @@ static Suite *traps_suite(void)
     tcase_add_loop_test(memory, memory64_offsets_near_2_64, 0, 2);
     tcase_add_loop_test(memory, multi_memory_loads_and_bulk, 0, 2);
     tcase_add_loop_test(memory, packed_loops_compute_and_trap_as_scalar_ones, 0, 2);
+    tcase_add_loop_test(memory, outer_loops_by_lanes_compute_and_trap_as_scalar_ones, 0, 2);
     suite_add_tcase(s, memory);
 
     TCase *limits = tcase_create("limits and leaks");
