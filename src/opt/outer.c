@@ -116,6 +116,22 @@ static int lanes_of(uint8_t t)
     return t == WASM_F64 || t == WASM_I64 ? 2 : t == WASM_F32 || t == WASM_I32 ? 4 : 0;
 }
 
+/* Whether `next` is phi plus a constant (add, or sub of one: clang
+ * writes both); *step gets the constant added. */
+static bool step_of(ir_func *f, ir_ref next, ir_ref phi, int64_t *step)
+{
+    const ir_inst *in = ir_at(f, next);
+    if (in->op != WASM_OP_I32_ADD && in->op != WASM_OP_I32_SUB)
+        return false;
+    int j = in->args[0] == phi ? 1 : 0;
+    const ir_inst *c = ir_at(f, in->args[j]);
+    if (in->args[1 - j] != phi || !is_const32(c) || (in->op == WASM_OP_I32_SUB && j == 0))
+        return false;
+    int64_t k = (int32_t)(uint32_t)c->imm;
+    *step = in->op == WASM_OP_I32_SUB ? -k : k;
+    return true;
+}
+
 /* The count of the loop headed by h whose back edge comes from `latch`,
  * which ends in br_if (stay: taken back to h): next != bound, next ==
  * bound leaving, next (!= 0) or eqz next leaving, with next = iv + a
@@ -146,15 +162,17 @@ static bool counted(nest *n, uint32_t h, uint32_t latch, count *c)
         ir_ref next = pairs[side][0], bound = pairs[side][1];
         const ir_inst *add = ir_at(f, next);
         if ((bound && in_o(n, bound) && !is_const32(ir_at(f, bound))) ||
-            add->op != WASM_OP_I32_ADD || !in_o(n, next))
+            (add->op != WASM_OP_I32_ADD && add->op != WASM_OP_I32_SUB) || !in_o(n, next))
             continue;
         for (int j = 0; j < 2; j++) {
             ir_ref iv = add->args[j];
-            const ir_inst *phi = ir_at(f, iv), *k = ir_at(f, add->args[1 - j]);
-            if (phi->op != IR_PHI || phi->block != h || phi->args[back] != next || !is_const32(k))
+            const ir_inst *phi = ir_at(f, iv);
+            int64_t step;
+            if (phi->op != IR_PHI || phi->block != h || phi->args[back] != next ||
+                !step_of(f, next, iv, &step))
                 continue;
-            int64_t step = (int32_t)(uint32_t)k->imm, size = step < 0 ? -step : step;
-            if (size == 0 || size > MAX_SCALE || (size & (size - 1)))
+            int64_t size = step < 0 ? -step : step;
+            if (size == 0 || size > MAX_SCALE)
                 continue;
             *c = (count){.iv = iv, .next = next, .bound = bound, .cond = cond, .step = step};
             return true;
@@ -287,13 +305,8 @@ static bool classify_nest(nest *n)
     uint32_t back = pred_index(f, n->oh, n->ol);
     for (ir_ref r = f->blocks[n->oh].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next) {
         ir_ref nr = ir_at(f, r)->args[back];
-        const ir_inst *next = ir_at(f, nr);
-        int j = next->args[0] == r ? 1 : 0;
-        if (next->op != WASM_OP_I32_ADD || !in_o(n, nr) || next->args[1 - j] != r ||
-            !is_const32(ir_at(f, next->args[j])))
-            return false;
-        int64_t s = (int32_t)(uint32_t)ir_at(f, next->args[j])->imm;
-        if (!s || s < -MAX_SCALE || s > MAX_SCALE)
+        int64_t s;
+        if (!in_o(n, nr) || !step_of(f, nr, r, &s) || !s || s < -MAX_SCALE || s > MAX_SCALE)
             return false;
         n->kind[r] = K_AFF;
         n->stride[r] = s;
@@ -398,12 +411,9 @@ static bool linear_of(nest *n, ir_ref r, linear *out, int depth)
             return false;
         uint32_t from = pred_index(f, in->block, outer ? n->p : n->oh);
         uint32_t back = pred_index(f, in->block, outer ? n->ol : n->in);
-        const ir_inst *next = ir_at(f, in->args[back]);
-        int j = next->args[0] == r ? 1 : 0;
-        if (next->op != WASM_OP_I32_ADD || next->args[1 - j] != r ||
-            !is_const32(ir_at(f, next->args[j])) || !linear_of(n, in->args[from], out, depth + 1))
+        int64_t step;
+        if (!step_of(f, in->args[back], r, &step) || !linear_of(n, in->args[from], out, depth + 1))
             return false;
-        int64_t step = (int32_t)(uint32_t)ir_at(f, next->args[j])->imm;
         if (outer)
             out->so += step;
         else
@@ -502,21 +512,31 @@ static ir_ref avail(nest *n, ir_ref r)
 }
 
 /* A count's trips less one, as an i64, with *ok and-ed with: the distance
- * to the bound is a multiple of step * mult, not 0. */
+ * to the bound is a multiple of the step, not 0, and the trips a multiple
+ * of mult (a power of two). */
 static ir_ref trips_less_one(nest *n, const count *c, ir_ref init, uint32_t mult, ir_ref *ok)
 {
     uint32_t size = (uint32_t)(c->step < 0 ? -c->step : c->step);
-    ir_ref bound = avail(n, c->bound), from = avail(n, init);
+    ir_ref bound = avail(n, c->bound), from = avail(n, init), t;
     ir_ref d = c->step > 0 ? put(n, WASM_OP_I32_SUB, WASM_I32, bound, from)
                            : put(n, WASM_OP_I32_SUB, WASM_I32, from, bound);
     *ok = both(n, *ok, put(n, WASM_OP_I32_NE, WASM_I32, d, c32(n, 0)));
-    if (size * mult > 1) {
-        ir_ref low = put(n, WASM_OP_I32_AND, WASM_I32, d, c32(n, size * mult - 1));
+    if (!(size & (size - 1))) {
+        ir_ref low = put(n, WASM_OP_I32_AND, WASM_I32, d, c32(n, size - 1));
+        *ok = both(n, *ok, put(n, WASM_OP_I32_EQZ, WASM_I32, low, 0));
+        t = put(n, WASM_OP_I32_SHR_U, WASM_I32, d, c32(n, (uint32_t)__builtin_ctz(size)));
+    } else {
+        /* by a constant other than 0: cannot trap */
+        t = put(n, WASM_OP_I32_DIV_U, WASM_I32, d, c32(n, size));
+        ir_ref back = put(n, WASM_OP_I32_MUL, WASM_I32, t, c32(n, size));
+        *ok = both(n, *ok, put(n, WASM_OP_I32_EQ, WASM_I32, back, d));
+    }
+    if (mult > 1) {
+        ir_ref low = put(n, WASM_OP_I32_AND, WASM_I32, t, c32(n, mult - 1));
         *ok = both(n, *ok, put(n, WASM_OP_I32_EQZ, WASM_I32, low, 0));
     }
-    d = put(n, WASM_OP_I32_SHR_U, WASM_I32, d, c32(n, (uint32_t)__builtin_ctz(size)));
     return put(n, WASM_OP_I64_EXTEND_I32_U, WASM_I64,
-               put(n, WASM_OP_I32_SUB, WASM_I32, d, c32(n, 1)), 0);
+               put(n, WASM_OP_I32_SUB, WASM_I32, t, c32(n, 1)), 0);
 }
 
 /* The guard (see the top), in P: an i32, 1 when V may run; 0 when out of
