@@ -19,8 +19,11 @@
  * uniform (the same in every lane: one scalar), affine (lane l's is lane
  * 0's plus l times a constant stride: counters and addresses, computed for
  * lane 0) or a vector (a v128 of the lanes' values). A load or store at an
- * affine address whose stride is its width becomes a v128 one; a load at a
- * uniform address stays one scalar load. Branches are uniform, but O's
+ * affine address whose stride is its width becomes a v128 one; with a
+ * larger stride (a row of a matrix, where O walks its rows), one access a
+ * lane, gathered into or scattered from a v128: the lanes still sum apart,
+ * which halves a chain of dependent adds. A load at a uniform address
+ * stays one scalar load. Branches are uniform, but O's
  * exit, which the copy tests for lane 0 with O's counters stepped by all
  * the lanes.
  *
@@ -228,6 +231,15 @@ static bool affine(nest *n, const ir_inst *in, uint8_t k0, uint8_t k1, ir_ref r)
     return true;
 }
 
+/* Whether the lanes of an access at an affine address are apart (its
+ * stride at least its width): neighbours, for one v128 access, or else
+ * one access a lane (the copy's gathers and scatters). */
+static bool apart(const nest *n, const ir_inst *in)
+{
+    int64_t s = n->stride[in->args[0]];
+    return (s < 0 ? -s : s) >= ir_access_size(in->op);
+}
+
 /* Classifies one instruction of O (not a phi); false when the nest is not
  * one taken. */
 static bool classify(nest *n, ir_ref r)
@@ -243,8 +255,8 @@ static bool classify(nest *n, ir_ref r)
         uint8_t ka = kind_of(n, in->args[0]);
         if (ka == K_UNI) {
             n->kind[r] = K_UNI;
-        } else if (ka == K_AFF && opt_full_load(in->op) &&
-                   n->stride[in->args[0]] == ir_access_size(in->op) && set_lanes(n, in->type)) {
+        } else if (ka == K_AFF && opt_full_load(in->op) && apart(n, in) &&
+                   set_lanes(n, in->type)) {
             n->kind[r] = K_VEC;
         } else {
             return false;
@@ -254,8 +266,7 @@ static bool classify(nest *n, ir_ref r)
     if (in->op >= WASM_OP_I32_STORE && in->op <= WASM_OP_I64_STORE32) {
         uint8_t kv = kind_of(n, in->args[1]);
         return in->block != n->in && opt_full_store(in->op) &&
-               kind_of(n, in->args[0]) == K_AFF &&
-               n->stride[in->args[0]] == ir_access_size(in->op) &&
+               kind_of(n, in->args[0]) == K_AFF && apart(n, in) &&
                (kv == K_UNI || kv == K_VEC) && set_lanes(n, ir_at(f, in->args[1])->type) &&
                add_access(n, r, true);
     }
@@ -612,6 +623,45 @@ static ir_ref vec(nest *n, ir_ref r)
     return n->splat[r];
 }
 
+/* A load or store at an affine address whose lanes are not neighbours,
+ * in block b of V: one access a lane, at lane 0's address plus the lane
+ * times the stride (the iteration's own address: the guard saw none
+ * wrap); a load gathers into a v128, a store takes its lanes from
+ * `value`. The last instruction, or 0 when out of memory. */
+static ir_ref copy_by_lanes(nest *n, const ir_inst *in, uint32_t b, ir_ref addr, ir_ref value)
+{
+    ir_func *f = n->f;
+    bool store = in->op >= WASM_OP_I32_STORE, wide = ir_access_size(in->op) == 8;
+    int64_t stride = n->stride[in->args[0]];
+    uint32_t wasm = in->wasm, aux = in->aux;
+    uint64_t offset = in->imm;
+    ir_ref v = value, c = 0;
+    for (int l = 0; l < n->lanes; l++) {
+        ir_ref args[2] = {addr, v};
+        if (l) {
+            ir_ref k[2] = {addr, c32(n, (uint32_t)(stride * l))};
+            if (!k[1] || !(args[0] = ir_append(f, b, WASM_OP_I32_ADD, WASM_I32, 2, k, 0)))
+                return 0;
+        }
+        uint16_t op;
+        if (store)
+            op = wide ? WASM_OP_V128_STORE64_LANE : WASM_OP_V128_STORE32_LANE;
+        else if (l)
+            op = wide ? WASM_OP_V128_LOAD64_LANE : WASM_OP_V128_LOAD32_LANE;
+        else
+            op = wide ? WASM_OP_V128_LOAD64_ZERO : WASM_OP_V128_LOAD32_ZERO;
+        if (!(c = ir_append(f, b, op, store ? 0 : WASM_V128, store || l ? 2 : 1, args, offset)))
+            return 0;
+        ir_inst *cin = ir_at(f, c);
+        cin->aux = aux;
+        cin->wasm = wasm;
+        cin->flags = (uint8_t)(l << IR_LANE_SHIFT);
+        if (!store)
+            v = c;
+    }
+    return c;
+}
+
 /* The copy of instruction r of O in block b of V; 0 when out of memory. */
 static ir_ref copy_inst(nest *n, ir_ref r, uint32_t b)
 {
@@ -625,11 +675,14 @@ static ir_ref copy_inst(nest *n, ir_ref r, uint32_t b)
     for (uint32_t a = 0; a < in.nargs; a++)
         args[a] = mapped(n, in.args[a]);
     if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
+        bool store = op >= WASM_OP_I32_STORE;
+        if (vector && store && !(args[1] = vec(n, in.args[1])))
+            return 0;
+        if (vector && n->stride[in.args[0]] != ir_access_size(in.op))
+            return copy_by_lanes(n, &in, b, args[0], args[1]);
         if (vector) {
-            op = op >= WASM_OP_I32_STORE ? WASM_OP_V128_STORE : WASM_OP_V128_LOAD;
-            type = op == WASM_OP_V128_STORE ? 0 : WASM_V128;
-            if (op == WASM_OP_V128_STORE && !(args[1] = vec(n, in.args[1])))
-                return 0;
+            op = store ? WASM_OP_V128_STORE : WASM_OP_V128_LOAD;
+            type = store ? 0 : WASM_V128;
         }
     } else if (vector) {
         op = opt_vector_op(in.op);

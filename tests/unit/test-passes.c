@@ -745,7 +745,8 @@ END_TEST
 /* A loop around a sum's loop runs its iterations by two: A's column j
  * and j + 1 by one v128 load, x[k] loaded once and splatted, both sums in
  * one v128, one v128 store of y[j], y[j + 1]; the scalar nest stays, for
- * when the guard fails. colacc reads y[j] first: by a v128 load too. */
+ * when the guard fails. colacc reads y[j] first: by a v128 load too.
+ * rowsum's rows are gathered a lane at a time, its sums scattered. */
 START_TEST(outer_loops_run_by_lanes)
 {
     wasm_module *m = test_wat_module(colsum_wat);
@@ -761,6 +762,12 @@ START_TEST(outer_loops_run_by_lanes)
         ck_assert_uint_eq(test_count_op(&f, WASM_OP_MEMORY_SIZE), 1); /* the guard */
         ir_free(&f);
     }
+    optimize(&f, m, 4, VECTORIZE);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_LOAD64_ZERO), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_LOAD64_LANE), 1);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_V128_STORE64_LANE), 2);
+    ck_assert_uint_eq(test_count_op(&f, WASM_OP_F64X2_ADD), 1);
+    ir_free(&f);
     wasm_module_free(m);
 }
 END_TEST

@@ -2350,20 +2350,22 @@ END_TEST
 
 #include "colsum.h"
 
-/* The scalar nest on a copy of memory (colsum.h): false where it traps. */
-static bool nest_model(uint8_t *mem, uint32_t a, uint32_t x, uint32_t y, uint32_t n, uint32_t m,
-                       bool acc)
+/* The scalar nest on a copy of memory (colsum.h): false where it traps.
+ * kind: 0 colsum, 1 colacc, 2 rowsum. */
+static bool colsum_model(uint8_t *mem, uint32_t a, uint32_t x, uint32_t y, uint32_t n, uint32_t m,
+                         int kind)
 {
+    uint32_t col = kind == 2 ? 64 : 8, row = kind == 2 ? 8 : 64, ys = kind == 2 ? 16 : 8;
     for (uint32_t j = 0; j < n; j++) {
-        uint32_t yj = y + (j << 3);
+        uint32_t yj = y + j * ys;
         double s = 0, u, v;
-        if (acc) {
+        if (kind == 1) {
             if ((uint64_t)yj + 8 > 65536)
                 return false;
             memcpy(&s, mem + yj, 8);
         }
         for (uint32_t k = 0; k < m; k++) {
-            uint32_t pa = a + (j << 3) + k * 64, px = x + k * 8;
+            uint32_t pa = a + j * col + k * row, px = x + k * 8;
             if ((uint64_t)pa + 8 > 65536)
                 return false;
             memcpy(&u, mem + pa, 8);
@@ -2397,17 +2399,19 @@ START_TEST(outer_loops_by_lanes_compute_and_trap_as_scalar_ones)
         {0x1000, 0x3000, 65536 - 8 * 6, 8, 16},   /* y[6] out */
         {0xffffffc0u, 0x3000, 0x3800, 4, 2},      /* a wraps */
     };
+    static const char *const names[] = {"colsum", "colacc", "rowsum"};
+    enum { NNAMES = sizeof names / sizeof *names };
     static uint8_t model[65536];
-    for (size_t k = 0; k < 2 * sizeof runs / sizeof *runs; k++) {
-        size_t r = k / 2;
-        bool acc = k % 2;
+    for (size_t k = 0; k < NNAMES * sizeof runs / sizeof *runs; k++) {
+        size_t r = k / NNAMES;
+        int kind = (int)(k % NNAMES);
         for (uint32_t a = 0; a < 65536; a += 8) {
             double v = (double)(a / 8 % 241) * 0.125 - 9.0;
             memcpy(model + a, &v, 8);
             EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
         }
-        bool ok = nest_model(model, runs[r].a, runs[r].x, runs[r].y, runs[r].n, runs[r].m, acc);
-        const char *name = acc ? "colacc" : "colsum";
+        bool ok = colsum_model(model, runs[r].a, runs[r].x, runs[r].y, runs[r].n, runs[r].m, kind);
+        const char *name = names[kind];
         if (ok) {
             ck_assert_no_trap(fx_call(&fx, name,
                                       ARGS(v_i32((int32_t)runs[r].a), v_i32((int32_t)runs[r].x),
