@@ -28,11 +28,13 @@
  * the lanes.
  *
  * As in vectorize.c, the copy V runs only when a guard before O holds:
- * both trip counts are known (O's a multiple of the lanes), no access of
- * the whole nest can trap or wrap, and every store touches bytes that no
- * other access of the nest touches, but an access at its very address (x
- * read, then written): then running iterations by lanes changes nothing.
- * Otherwise O runs as it was.
+ * both trip counts are known (O's at least the lanes), no access of the
+ * whole nest can trap or wrap, and every store touches bytes that no other
+ * access of the nest touches, but an access at its very address (x read,
+ * then written): then running iterations by lanes changes nothing.
+ * Otherwise O runs as it was. V runs the lanes' multiple of O's trips and
+ * O the rest, from where V left its counters (a triangle's rows of odd
+ * length too).
  *
  * The nests taken: O's header Oh, entered from P alone, jumps to I, which
  * loops on itself and then goes on to O's latch Ol, whose branch goes back
@@ -90,6 +92,8 @@ typedef struct nest {
     ir_ref *splat;     /* per value V splats: the splat */
     int lanes;
     count outer, inner;
+    ir_ref v_bound, rest; /* in P: O's counter where V leaves it; whether
+                           * iterations are left for O (guard()) */
     access acc[MAX_ACCESSES];
     int nacc;
 } nest;
@@ -522,30 +526,30 @@ static ir_ref avail(nest *n, ir_ref r)
     return in_o(n, r) ? c32(n, (uint32_t)ir_at(n->f, r)->imm) : r;
 }
 
-/* A count's trips less one, as an i64, with *ok and-ed with: the distance
- * to the bound is a multiple of the step, not 0, and the trips a multiple
- * of mult (a power of two). */
-static ir_ref trips_less_one(nest *n, const count *c, ir_ref init, uint32_t mult, ir_ref *ok)
+/* A count's trips, an i32, with *ok and-ed with: the distance to the
+ * bound is a multiple of the step, not 0. */
+static ir_ref trips(nest *n, const count *c, ir_ref init, ir_ref *ok)
 {
     uint32_t size = (uint32_t)(c->step < 0 ? -c->step : c->step);
-    ir_ref bound = avail(n, c->bound), from = avail(n, init), t;
+    ir_ref bound = avail(n, c->bound), from = avail(n, init);
     ir_ref d = c->step > 0 ? put(n, WASM_OP_I32_SUB, WASM_I32, bound, from)
                            : put(n, WASM_OP_I32_SUB, WASM_I32, from, bound);
     *ok = both(n, *ok, put(n, WASM_OP_I32_NE, WASM_I32, d, c32(n, 0)));
     if (!(size & (size - 1))) {
         ir_ref low = put(n, WASM_OP_I32_AND, WASM_I32, d, c32(n, size - 1));
         *ok = both(n, *ok, put(n, WASM_OP_I32_EQZ, WASM_I32, low, 0));
-        t = put(n, WASM_OP_I32_SHR_U, WASM_I32, d, c32(n, (uint32_t)__builtin_ctz(size)));
-    } else {
-        /* by a constant other than 0: cannot trap */
-        t = put(n, WASM_OP_I32_DIV_U, WASM_I32, d, c32(n, size));
-        ir_ref back = put(n, WASM_OP_I32_MUL, WASM_I32, t, c32(n, size));
-        *ok = both(n, *ok, put(n, WASM_OP_I32_EQ, WASM_I32, back, d));
+        return put(n, WASM_OP_I32_SHR_U, WASM_I32, d, c32(n, (uint32_t)__builtin_ctz(size)));
     }
-    if (mult > 1) {
-        ir_ref low = put(n, WASM_OP_I32_AND, WASM_I32, t, c32(n, mult - 1));
-        *ok = both(n, *ok, put(n, WASM_OP_I32_EQZ, WASM_I32, low, 0));
-    }
+    /* by a constant other than 0: cannot trap */
+    ir_ref t = put(n, WASM_OP_I32_DIV_U, WASM_I32, d, c32(n, size));
+    ir_ref back = put(n, WASM_OP_I32_MUL, WASM_I32, t, c32(n, size));
+    *ok = both(n, *ok, put(n, WASM_OP_I32_EQ, WASM_I32, back, d));
+    return t;
+}
+
+/* t - 1 as an i64 */
+static ir_ref less_one(nest *n, ir_ref t)
+{
     return put(n, WASM_OP_I64_EXTEND_I32_U, WASM_I64,
                put(n, WASM_OP_I32_SUB, WASM_I32, t, c32(n, 1)), 0);
 }
@@ -557,9 +561,18 @@ static ir_ref guard(nest *n, const linear *lin)
     ir_func *f = n->f;
     ir_ref ok = c32(n, 1);
     uint32_t from_p = pred_index(f, n->oh, n->p), from_oh = pred_index(f, n->in, n->oh);
-    ir_ref to = trips_less_one(n, &n->outer, ir_at(f, n->outer.iv)->args[from_p],
-                               (uint32_t)n->lanes, &ok);
-    ir_ref ti = trips_less_one(n, &n->inner, ir_at(f, n->inner.iv)->args[from_oh], 1, &ok);
+    ir_ref init = ir_at(f, n->outer.iv)->args[from_p];
+    ir_ref t = trips(n, &n->outer, init, &ok), to = less_one(n, t);
+    ir_ref ti = less_one(n, trips(n, &n->inner, ir_at(f, n->inner.iv)->args[from_oh], &ok));
+    /* V runs the lanes' multiple of O's trips, at least one; O the rest */
+    uint32_t lanes = (uint32_t)n->lanes;
+    ok = both(n, ok, put(n, WASM_OP_I32_GE_U, WASM_I32, t, c32(n, lanes)));
+    ir_ref by_v = put(n, WASM_OP_I32_AND, WASM_I32, t, c32(n, ~(lanes - 1)));
+    n->v_bound = put(n, WASM_OP_I32_ADD, WASM_I32, init,
+                     put(n, WASM_OP_I32_MUL, WASM_I32, by_v, c32(n, (uint32_t)n->outer.step)));
+    n->rest = put(n, WASM_OP_I32_AND, WASM_I32, t, c32(n, lanes - 1));
+    if (!n->v_bound || !n->rest)
+        return 0;
     ir_ref pages = ir_append(f, n->p, WASM_OP_MEMORY_SIZE, WASM_I32, 0, NULL, 0);
     ir_ref size = put(n, WASM_OP_I64_SHL, WASM_I64,
                       put(n, WASM_OP_I64_EXTEND_I32_U, WASM_I64, pages, 0), c64(n, 16));
@@ -733,7 +746,7 @@ static bool copy_succs(nest *n, uint32_t o, uint32_t b, const uint32_t v[3])
     return true;
 }
 
-/* Builds V and joins it to P (by the guard ok) and E. */
+/* Builds V and joins it to P (by the guard ok), O and E. */
 static bool emit_copy(nest *n, ir_ref ok)
 {
     ir_func *f = n->f;
@@ -759,6 +772,12 @@ static bool emit_copy(nest *n, ir_ref ok)
                 ir_ref args[2] = {vector ? vec(n, init) : mapped(n, init), 0};
                 args[1] = args[0];
                 c = args[0] ? ir_append(f, v[i], IR_PHI, type, 2, args, 0) : 0;
+            } else if (r == n->outer.cond) {
+                continue; /* V has its own exit test */
+            } else if (i == 2 && in->op == WASM_OP_BR_IF) {
+                ir_ref x[2] = {n->map[n->outer.next], n->v_bound};
+                c = ir_append(f, v[2], WASM_OP_I32_NE, WASM_I32, 2, x, 0);
+                c = c ? ir_append(f, v[2], WASM_OP_BR_IF, 0, 1, &c, 0) : 0;
             } else {
                 c = copy_inst(n, r, v[i]);
             }
@@ -774,14 +793,31 @@ static bool emit_copy(nest *n, ir_ref ok)
                 return false;
             ir_at(f, n->map[r])->args[1] = x;
         }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2; i++)
         if (!copy_succs(n, o[i], v[i], v))
             return false;
     f->blocks[v[0]].sealed = f->blocks[v[1]].sealed = f->blocks[v[2]].sealed = true;
     f->blocks[v[0]].loop_header = f->blocks[v[1]].loop_header = true;
-    /* E: V's values where O's came */
+    /* V leaves to X: on to O with V's counters where iterations are left,
+     * else to E with V's values where O's came */
+    uint32_t x = ir_new_block(f, f->blocks[n->ol].wasm);
+    uint32_t *vsuccs = wasm_arena_alloc(&f->arena, 2, sizeof *vsuccs);
+    uint32_t *xsuccs = wasm_arena_alloc(&f->arena, 2, sizeof *xsuccs);
+    if (x == UINT32_MAX || !vsuccs || !xsuccs || !ir_add_pred(f, x, v[2]) ||
+        !ir_append(f, x, WASM_OP_BR_IF, 0, 1, &n->rest, 0))
+        return false;
+    vsuccs[0] = v[0], vsuccs[1] = x;
+    xsuccs[0] = n->oh, xsuccs[1] = n->e;
+    f->blocks[v[2]].succs = vsuccs, f->blocks[v[2]].nsuccs = 2;
+    f->blocks[x].succs = xsuccs, f->blocks[x].nsuccs = 2;
+    f->blocks[x].sealed = true;
+    if (!ir_add_pred(f, n->oh, x))
+        return false;
+    for (ir_ref r = f->blocks[n->oh].first; ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
+        if (!ir_add_arg(f, r, mapped(n, ir_at(f, r)->args[back[0]])))
+            return false;
     uint32_t at = pred_index(f, n->e, n->ol);
-    if (!ir_add_pred(f, n->e, v[2]))
+    if (!ir_add_pred(f, n->e, x))
         return false;
     for (ir_ref r = f->blocks[n->e].first; ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
         if (!ir_add_arg(f, r, mapped(n, ir_at(f, r)->args[at])))
