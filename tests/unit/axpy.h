@@ -1,7 +1,7 @@
 /* A module of clang's unrolled axpy, for the suites that check tier 2's
  * packing of unrolled loops (src/opt/vectorize.c): test-passes (what it
  * packs) and test-traps (that it computes and traps as the scalar loop).
- * Functions: set (0), get (1), axpy (2), axpy_down (3), axpy_twice (4). */
+ * Functions: axpy (0), axpy_down (1), axpy_twice (2). */
 #ifndef WJ_TEST_AXPY_H
 #define WJ_TEST_AXPY_H
 
@@ -10,8 +10,6 @@
  * read after the loop). */
 static const char axpy_wat[] =
     "(module (memory (export \"mem\") 1)\n"
-    " (func (export \"set\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
-    " (func (export \"get\") (param i32) (result i64) (i64.load (local.get 0)))\n"
     " (func (export \"axpy\") (param $d i32) (param $s i32) (param $n i32) (param $a f64)\n"
     "  (local $i i32)\n"
     "  (local.set $n (i32.shl (local.get $n) (i32.const 4)))\n"

@@ -1,7 +1,7 @@
 /* A module of loop nests that tier 2 runs by lanes of the outer loop (src/opt/outer.c),
  * for the suites that check it: test-passes (what it makes) and test-traps
  * (that it computes and traps as the scalar nest).
- * Functions: set (0), get (1), colsum (2), colacc (3), rowsum (4).
+ * Functions: colsum (0), colacc (1), rowsum (2).
  *
  * colsum and colacc compute, for j < n, y[j] = s + sum over k < m of
  * A[k][j] * x[k], A's rows 64 bytes apart at a, x at x, y at y (f64s):
@@ -36,8 +36,6 @@
 
 static const char colsum_wat[] =
     "(module (memory (export \"mem\") 1)\n"
-    " (func (export \"set\") (param i32 f64) (f64.store (local.get 0) (local.get 1)))\n"
-    " (func (export \"get\") (param i32) (result i64) (i64.load (local.get 0)))\n"
     COLSUM_FUNC("colsum", "(f64.const 0)", "(i32.sub (local.get $k) (i32.const -1))", "1", "3",
                 "64", "3")
     COLSUM_FUNC("colacc", "(f64.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 3))))",

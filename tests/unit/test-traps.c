@@ -2265,6 +2265,33 @@ END_TEST
 
 #include "axpy.h"
 
+/* The bytes of the instance's memory "mem" (the loop modules export it). */
+static uint8_t *exported_mem(const fixture *fx)
+{
+    wj_extern ext;
+    ck_assert(wj_instance_export(fx->instance, "mem", 3, &ext));
+    ck_assert_int_eq(ext.kind, WJ_EXTERN_MEMORY);
+    ck_assert_uint_eq(wj_memory_data_size(ext.of.memory), 65536);
+    return wj_memory_data(ext.of.memory);
+}
+
+/* Memory and the model both hold the same pattern of doubles. */
+static void fill_pattern(uint8_t *mem, uint8_t *model, uint32_t period, double step)
+{
+    for (uint32_t a = 0; a < 65536; a += 8) {
+        double v = (double)(a / 8 % period) * step - 17.0;
+        memcpy(model + a, &v, 8);
+    }
+    memcpy(mem, model, 65536);
+}
+
+/* Memory matches the model, byte for byte. */
+static void expect_model(const uint8_t *mem, const uint8_t *model, const char *name, size_t run)
+{
+    for (uint32_t a = 0; a < 65536; a += 8)
+        ck_assert_msg(memcmp(mem + a, model + a, 8) == 0, "%s run %zu, address %#x", name, run, a);
+}
+
 /* The scalar loop on a copy of memory: false where it traps; *last gets
  * the last value stored. */
 static bool axpy_model(uint8_t *mem, uint32_t d, uint32_t s, uint32_t n, double a, double *last)
@@ -2310,12 +2337,8 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
     for (size_t k = 0; k < NNAMES * sizeof runs / sizeof *runs; k++) {
         size_t r = k / NNAMES;
         const char *name = names[k % NNAMES];
-        /* a pattern both in memory and in the model */
-        for (uint32_t a = 0; a < 65536; a += 8) {
-            double v = (double)(a / 8 % 251) * 0.375 - 17.0;
-            memcpy(model + a, &v, 8);
-            EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
-        }
+        uint8_t *mem = exported_mem(&fx);
+        fill_pattern(mem, model, 251, 0.375);
         double last = 0;
         bool ok = axpy_model(model, runs[r].d, runs[r].s, runs[r].n, 1.5, &last);
         if (ok && k % NNAMES == 2)
@@ -2335,14 +2358,7 @@ START_TEST(packed_loops_compute_and_trap_as_scalar_ones)
                         ARGS(v_i32((int32_t)runs[r].d), v_i32((int32_t)runs[r].s),
                              v_i32((int32_t)runs[r].n), v_f64(1.5)));
         }
-        for (uint32_t a = 0; a < 65536; a += 8) {
-            uint64_t want;
-            memcpy(&want, model + a, 8);
-            wj_val got;
-            ck_assert_no_trap(fx_call(&fx, "get", ARGS(v_i32((int32_t)a)), &got));
-            ck_assert_msg((uint64_t)got.of.i64 == want, "run %zu, address %#x: %#llx, want %#llx",
-                          r, a, (unsigned long long)got.of.i64, (unsigned long long)want);
-        }
+        expect_model(mem, model, name, r);
     }
     fx_close(&fx);
 }
@@ -2405,11 +2421,8 @@ START_TEST(outer_loops_by_lanes_compute_and_trap_as_scalar_ones)
     for (size_t k = 0; k < NNAMES * sizeof runs / sizeof *runs; k++) {
         size_t r = k / NNAMES;
         int kind = (int)(k % NNAMES);
-        for (uint32_t a = 0; a < 65536; a += 8) {
-            double v = (double)(a / 8 % 241) * 0.125 - 9.0;
-            memcpy(model + a, &v, 8);
-            EXPECT_OK(&fx, "set", ARGS(v_i32((int32_t)a), v_f64(v)));
-        }
+        uint8_t *mem = exported_mem(&fx);
+        fill_pattern(mem, model, 241, 0.125);
         bool ok = colsum_model(model, runs[r].a, runs[r].x, runs[r].y, runs[r].n, runs[r].m, kind);
         const char *name = names[kind];
         if (ok) {
@@ -2425,14 +2438,7 @@ START_TEST(outer_loops_by_lanes_compute_and_trap_as_scalar_ones)
                              v_i32((int32_t)runs[r].y), v_i32((int32_t)runs[r].n),
                              v_i32((int32_t)runs[r].m)));
         }
-        for (uint32_t a = 0; a < 65536; a += 8) {
-            uint64_t want;
-            memcpy(&want, model + a, 8);
-            wj_val got;
-            ck_assert_no_trap(fx_call(&fx, "get", ARGS(v_i32((int32_t)a)), &got));
-            ck_assert_msg((uint64_t)got.of.i64 == want, "%s run %zu, address %#x: %#llx, want %#llx",
-                          name, r, a, (unsigned long long)got.of.i64, (unsigned long long)want);
-        }
+        expect_model(mem, model, name, r);
     }
     fx_close(&fx);
 }
