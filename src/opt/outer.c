@@ -141,8 +141,8 @@ static bool step_of(ir_func *f, ir_ref next, ir_ref phi, int64_t *step)
 
 /* The count of the loop headed by h whose back edge comes from `latch`,
  * which ends in br_if (stay: taken back to h): next != bound, next ==
- * bound leaving, next (!= 0) or eqz next leaving, with next = iv + a
- * power of two, bound from outside the nest. */
+ * bound leaving, next (!= 0) or eqz next leaving, with next = iv plus a
+ * constant (step_of), bound from outside the nest. */
 static bool counted(nest *n, uint32_t h, uint32_t latch, count *c)
 {
     ir_func *f = n->f;

@@ -2416,28 +2416,44 @@ START_TEST(outer_loops_by_lanes_compute_and_trap_as_scalar_ones)
         {0xffffffc0u, 0x3000, 0x3800, 4, 2},      /* a wraps */
     };
     static const char *const names[] = {"colsum", "colacc", "rowsum"};
-    enum { NNAMES = sizeof names / sizeof *names };
+    enum { NNAMES = sizeof names / sizeof *names, NFIXED = sizeof runs / sizeof *runs };
     static uint8_t model[65536];
-    for (size_t k = 0; k < NNAMES * sizeof runs / sizeof *runs; k++) {
+    /* the runs above, then random ones: addresses anywhere in memory, near
+     * its end or near 2^32, apart or overlapping as they fall */
+    uint64_t seed = 0x9e3779b97f4a7c15u;
+    for (size_t k = 0; k < NNAMES * (NFIXED + 40); k++) {
         size_t r = k / NNAMES;
         int kind = (int)(k % NNAMES);
+        uint32_t arg[5];
+        for (int i = 0; i < 5 && r >= NFIXED; i++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            uint32_t v = (uint32_t)(seed >> 16);
+            if (i >= 3)
+                arg[i] = 1 + v % (i == 3 ? 10 : 12);
+            else if (v % 10 == 0)
+                arg[i] = 65536 - (v >> 8) % 2048;
+            else if (v % 10 == 1)
+                arg[i] = 0u - (v >> 8) % 1024;
+            else
+                arg[i] = (v >> 8) % 65536 & (v % 5 ? ~7u : ~3u);
+        }
+        if (r < NFIXED)
+            memcpy(arg, &runs[r], sizeof arg);
         uint8_t *mem = exported_mem(&fx);
         fill_pattern(mem, model, 241, 0.125);
-        bool ok = colsum_model(model, runs[r].a, runs[r].x, runs[r].y, runs[r].n, runs[r].m, kind);
+        bool ok = colsum_model(model, arg[0], arg[1], arg[2], arg[3], arg[4], kind);
         const char *name = names[kind];
-        if (ok) {
-            ck_assert_no_trap(fx_call(&fx, name,
-                                      ARGS(v_i32((int32_t)runs[r].a), v_i32((int32_t)runs[r].x),
-                                           v_i32((int32_t)runs[r].y), v_i32((int32_t)runs[r].n),
-                                           v_i32((int32_t)runs[r].m)),
-                                      NULL));
-        } else {
-            EXPECT_TRAP(&fx, name, WJ_TRAP_MEMORY_OUT_OF_BOUNDS, "out of bounds memory access",
-                        NOSITE,
-                        ARGS(v_i32((int32_t)runs[r].a), v_i32((int32_t)runs[r].x),
-                             v_i32((int32_t)runs[r].y), v_i32((int32_t)runs[r].n),
-                             v_i32((int32_t)runs[r].m)));
-        }
+        wj_val args[5];
+        for (int i = 0; i < 5; i++)
+            args[i] = v_i32((int32_t)arg[i]);
+        wj_trap *trap = fx_call(&fx, name, args, 5, NULL);
+        if (ok)
+            ck_assert_no_trap(trap);
+        else
+            ck_assert_msg(trap && wj_trap_code_of(trap) == WJ_TRAP_MEMORY_OUT_OF_BOUNDS,
+                          "%s run %zu: no out of bounds trap", name, r);
+        if (trap)
+            wj_trap_delete(trap);
         expect_model(mem, model, name, r);
     }
     fx_close(&fx);
@@ -2478,6 +2494,8 @@ static Suite *traps_suite(void)
     suite_add_tcase(s, threads);
 
     TCase *memory = tcase_create("memory bounds");
+    /* the loop tests run hundreds of nests and traps: room on a busy machine */
+    tcase_set_timeout(memory, 30);
     tcase_add_loop_test(memory, memory_bounds_each_width, 0, 2);
     tcase_add_loop_test(memory, memory_bounds_static_offsets, 0, 2);
     tcase_add_test(memory, memory_grow_limits);
