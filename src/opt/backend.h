@@ -141,6 +141,17 @@ typedef struct backend {
 
 bool be_fail(backend *be, const char *why);
 
+/* The back end's arrays live in the function's arena (ir.h, ir_alloc),
+ * freed with it. */
+static inline void *be_alloc(backend *be, size_t n, size_t size)
+{
+    return ir_alloc(be->ir, n, size);
+}
+static inline void *be_alloc_raw(backend *be, size_t n, size_t size)
+{
+    return ir_alloc_raw(be->ir, n, size);
+}
+
 bool order_blocks(backend *be);        /* order.c */
 /* Whether the compile is no longer wanted (opt_env.cancel). */
 static inline bool be_cancelled(const backend *be)
