@@ -42,6 +42,10 @@ bool ir_dominators(ir_func *f, ir_dom *d)
             d->order[d->rpo[i]] = i;
         }
         d->idom[0] = 0;
+        /* Without back edges the first pass sees every block's
+         * predecessors done: its result is final, and a second pass
+         * would only confirm it. */
+        bool back_edges = false;
         for (bool changed = true; changed;) {
             changed = false;
             for (uint32_t i = 1; i < d->nrpo; i++) {
@@ -49,8 +53,10 @@ bool ir_dominators(ir_func *f, ir_dom *d)
                 const ir_block *blk = &f->blocks[b];
                 for (uint32_t k = 0; k < blk->npreds; k++) {
                     uint32_t p = blk->preds[k];
-                    if (d->idom[p] == UINT32_MAX)
-                        continue; /* unreachable or not yet processed */
+                    if (d->idom[p] == UINT32_MAX) { /* unreachable or not yet processed */
+                        back_edges |= d->order[p] != UINT32_MAX;
+                        continue;
+                    }
                     if (new_idom == UINT32_MAX) {
                         new_idom = p;
                         continue;
@@ -69,6 +75,7 @@ bool ir_dominators(ir_func *f, ir_dom *d)
                     changed = true;
                 }
             }
+            changed &= back_edges;
         }
     }
     if (!ok)

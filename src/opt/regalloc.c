@@ -223,6 +223,9 @@ bool allocate_registers(backend *be)
     ir_ref active[NREGS];
     uint32_t active_end[NREGS]; /* their ends: expiring reads them at every value */
     uint32_t nactive = 0;
+    /* at most the least of active_end: most values expire nothing, and
+     * then skip the walk */
+    uint32_t min_end = UINT32_MAX;
     ir_ref holder[32] = {0}; /* per register id: the value holding it */
     for (ir_ref r = 0; r < nv; r++)
         be->reg[r] = NO_REG;
@@ -235,13 +238,17 @@ bool allocate_registers(backend *be)
                 continue;
             uint32_t start = be->start[v];
             /* expire */
-            for (uint32_t a = 0; a < nactive;) {
-                if (active_end[a] < start) {
-                    holder[(int)be->reg[active[a]]] = 0;
-                    active_end[a] = active_end[--nactive];
-                    active[a] = active[nactive];
-                } else {
-                    a++;
+            if (min_end < start) {
+                min_end = UINT32_MAX;
+                for (uint32_t a = 0; a < nactive;) {
+                    if (active_end[a] < start) {
+                        holder[(int)be->reg[active[a]]] = 0;
+                        active_end[a] = active_end[--nactive];
+                        active[a] = active[nactive];
+                    } else {
+                        min_end = active_end[a] < min_end ? active_end[a] : min_end;
+                        a++;
+                    }
                 }
             }
             int reg = NO_REG;
@@ -298,6 +305,7 @@ bool allocate_registers(backend *be)
                 holder[reg] = v;
                 active_end[nactive] = be->end[v];
                 active[nactive++] = v;
+                min_end = be->end[v] < min_end ? be->end[v] : min_end;
             } else if (in->op != IR_PARAM) {
                 be->slot[v] = new_slot(be, v);
             }
