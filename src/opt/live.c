@@ -169,15 +169,6 @@ bool compute_intervals(backend *be)
         uint32_t b = work[--nwork];
         queued[b] = 1;
         live_out(be, bit, live_in, words, b, cur);
-        /* A value live out of a block lives to its end. The sets only
-         * grow, and a block's last visit sees its successors' final
-         * sets: what earlier visits find live out is a part of that. */
-        for (uint32_t w = 0; w < words; w++)
-            for (word bits = cur[w]; bits; bits &= bits - 1) {
-                ir_ref v = member[w * 64 + (uint32_t)__builtin_ctzll(bits)];
-                if (be->end[v] < be->block_end[b])
-                    be->end[v] = be->block_end[b];
-            }
         for (ir_ref r = f->blocks[b].last; r; r = ir_at(f, r)->prev) {
             ir_inst *in = ir_at(f, r);
             clear(bit, cur, r);
@@ -194,6 +185,28 @@ bool compute_intervals(backend *be)
             uint32_t p = f->blocks[b].preds[j];
             if (queued[p] == 1)
                 queued[p] = 2, work[nwork++] = p;
+        }
+    }
+    /* A value live out of a block lives to its end: to that of the last
+     * such block in code order, the first the walk back sees it in. */
+    for (uint32_t w = 0; w < words; w++)
+        cur[w] = 0;
+    word *seen = cur, *out = be_alloc_raw(be, words + 1, sizeof *out);
+    if (!out) {
+        free(live_in);
+        return be_fail(be, "out of memory");
+    }
+    for (uint32_t i = be->norder; i-- > 0;) {
+        uint32_t b = be->order[i];
+        live_out(be, bit, live_in, words, b, out);
+        for (uint32_t w = 0; w < words; w++) {
+            word bits = out[w] & ~seen[w];
+            seen[w] |= out[w];
+            for (; bits; bits &= bits - 1) {
+                ir_ref v = member[w * 64 + (uint32_t)__builtin_ctzll(bits)];
+                if (be->end[v] < be->block_end[b])
+                    be->end[v] = be->block_end[b];
+            }
         }
     }
     free(live_in);

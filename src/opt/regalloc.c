@@ -311,11 +311,10 @@ bool allocate_registers(backend *be)
             }
         }
     }
-    /* parameters without a register stay in their home */
-    for (ir_ref v = 1; v < nv; v++) {
-        ir_inst *in = ir_at(f, v);
-        if (in->op == IR_PARAM && !(in->flags & IR_DEAD) && be->reg[v] == NO_REG)
+    /* parameters without a register stay in their home (they are the
+     * entry block's, which no pass copies or moves them from) */
+    for (ir_ref v = f->blocks[0].first; v; v = ir_at(f, v)->next)
+        if (ir_at(f, v)->op == IR_PARAM && be->reg[v] == NO_REG)
             be->slot[v] = param_home(be, v);
-    }
     return true;
 }
