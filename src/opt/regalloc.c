@@ -87,7 +87,8 @@ static uint32_t *temp_counts(backend *be)
     be->nxmm = BE_NXMM;
     for (uint32_t i = 0; i < be->norder; i++)
         for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next, k++) {
-            if (be_is_vector_op(ir_at(f, r)->op))
+            uint16_t op = ir_at(f, r)->op;
+            if (op >> 8 == 0xfd && be_is_vector_op(op)) /* (the call only for v128's) */
                 be->nxmm = BE_NXMM - 2;
             unsigned t = be_temps(be, r) | carried;
             carried = be->folded[r] || be_fused_compare(be, r) ? t : 0;

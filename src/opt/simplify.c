@@ -4,14 +4,6 @@
  * alone (NaN payloads and signed zeros make most identities wrong). */
 #include "passes.h"
 
-bool opt_is_pure(const ir_func *f, const ir_inst *in)
-{
-    if (!in->type || ir_has_effects(in->op) || in->op == IR_PHI || in->op == IR_PARAM ||
-        in->op == WASM_OP_MEMORY_SIZE)
-        return false;
-    return in->op != WASM_OP_GLOBAL_GET || !f->m->globals[in->imm].type.mut;
-}
-
 void opt_replace_uses(ir_func *f, ir_ref *repl)
 {
     for (uint32_t b = 0; b < f->nblocks; b++)
