@@ -141,6 +141,17 @@ typedef struct backend {
 
 bool be_fail(backend *be, const char *why);
 
+/* The back end's arrays live in the function's arena (ir.h, ir_alloc),
+ * freed with it. */
+static inline void *be_alloc(backend *be, size_t n, size_t size)
+{
+    return ir_alloc(be->ir, n, size);
+}
+static inline void *be_alloc_raw(backend *be, size_t n, size_t size)
+{
+    return ir_alloc_raw(be->ir, n, size);
+}
+
 bool order_blocks(backend *be);        /* order.c */
 /* Whether the compile is no longer wanted (opt_env.cancel). */
 static inline bool be_cancelled(const backend *be)
@@ -165,10 +176,25 @@ bool emit_function(backend *be);       /* emit.c */
  * them are saved, and their operands are read before any argument
  * register is written. */
 unsigned be_temps(backend *be, ir_ref v);
+/* A comparison that can set the flags for its branch (emit_num.c). */
+static inline bool be_is_compare(uint16_t op)
+{
+    return (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U) ||
+           (op >= WASM_OP_F32_EQ && op <= WASM_OP_F64_GE && op != WASM_OP_F32_EQ &&
+            op != WASM_OP_F32_NE && op != WASM_OP_F64_EQ && op != WASM_OP_F64_NE);
+}
 /* A comparison whose only user, the next instruction, is a br_if or select
- * that takes the flags: it emits nothing of its own (emit_num.c). */
-bool be_fused_compare(backend *be, ir_ref v);
-bool be_is_compare(uint16_t op); /* one that can set the flags for its branch (emit_num.c) */
+ * that takes the flags: it emits nothing of its own (emit_num.c). Inline:
+ * the allocator and the emitter ask it of every instruction. */
+static inline bool be_fused_compare(backend *be, ir_ref v)
+{
+    ir_inst *in = ir_at(be->ir, v), *user = in->next ? ir_at(be->ir, in->next) : NULL;
+    if (!be_is_compare(in->op) || be->uses[v] != 1 || !user)
+        return false;
+    return (user->op == WASM_OP_BR_IF && user->args[0] == v) ||
+           (user->op == WASM_OP_SELECT && user->args[2] == v && user->args[0] != v &&
+            user->args[1] != v);
+}
 /* Whether load or store `in` checks its bounds unless bce.c proves it in
  * bounds (emit_mem.c). */
 bool be_access_checked(const opt_env *env, const ir_inst *in);

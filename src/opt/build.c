@@ -68,6 +68,7 @@ typedef struct builder {
     uint32_t defs_cap;
     ir_ref *repl;           /* per value: the value a trivial phi stands for, or 0 */
     uint32_t repl_cap;
+    bool replaced;          /* some repl entry is set */
     ir_ref *ops;            /* the operands of the phis being read, innermost last */
     uint32_t nops, ops_cap;
     uint64_t defs_left; /* entries the per-block tables may still take */
@@ -109,23 +110,33 @@ static bool grow(builder *b, void **v, uint32_t *cap, size_t size, uint32_t need
     return need <= *cap || ir_grow(v, cap, size, need) || oom(b); /* the first, mostly */
 }
 
+/* Room in the per-block arrays for n blocks. */
+static bool grow_blocks(builder *b, uint32_t n)
+{
+    ir_func *f = b->f;
+    uint32_t cap = b->defs_cap;
+    if (!grow(b, (void **)&f->blocks, &f->blocks_cap, sizeof *f->blocks, n) ||
+        !grow(b, (void **)&b->defs, &cap, sizeof *b->defs, n))
+        return false;
+    cap = b->defs_cap;
+    if (!grow(b, (void **)&b->pending, &cap, sizeof *b->pending, n))
+        return false;
+    cap = b->defs_cap;
+    if (!grow(b, (void **)&b->outer, &cap, sizeof *b->outer, n))
+        return false;
+    b->defs_cap = cap;
+    return true;
+}
+
 static uint32_t new_block(builder *b)
 {
+    if (!grow_blocks(b, b->f->nblocks + 1))
+        return DEAD;
     uint32_t k = ir_new_block(b->f, b->pos);
     if (k == UINT32_MAX) {
         oom(b);
         return DEAD;
     }
-    uint32_t cap = b->defs_cap;
-    if (!grow(b, (void **)&b->defs, &cap, sizeof *b->defs, k + 1))
-        return DEAD;
-    cap = b->defs_cap;
-    if (!grow(b, (void **)&b->pending, &cap, sizeof *b->pending, k + 1))
-        return DEAD;
-    cap = b->defs_cap;
-    if (!grow(b, (void **)&b->outer, &cap, sizeof *b->outer, k + 1))
-        return DEAD;
-    b->defs_cap = cap;
     return k;
 }
 
@@ -261,7 +272,8 @@ static ir_ref merge(builder *b, uint32_t block, uint32_t local)
         b->ops[first + i] = v;
     }
     b->nops = first;
-    if (!grow(b, (void **)&b->repl, &b->repl_cap, sizeof *b->repl, f->ninsts))
+    /* as long as the instructions' array: copied as rarely */
+    if (!grow(b, (void **)&b->repl, &b->repl_cap, sizeof *b->repl, f->insts_cap))
         return 0;
     ir_ref same = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -275,6 +287,7 @@ static ir_ref merge(builder *b, uint32_t block, uint32_t local)
     if (!same) /* only itself: it stays, as removing trivial phis leaves it */
         return ir_revive(f, phi, n, b->ops + first) ? phi : (oom(b), 0);
     b->repl[phi] = same;
+    b->replaced = true;
     return same;
 }
 
@@ -886,8 +899,9 @@ const char *ir_build_declines(const wasm_instr *ins)
 
 /* Phis whose operands are one value besides themselves go (Braun et al.'s
  * trivial phis): each is replaced by that value, to a fixed point. The
- * rounds visit the phis (listed in `phis`, ninsts long) alone. */
-static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
+ * rounds visit the phis (listed in `phis`, ninsts long) alone. `replaced`:
+ * merge() set some of repl already. */
+static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis, bool replaced)
 {
     uint32_t nphis = 0;
     for (ir_ref r = 1; r < f->ninsts; r++)
@@ -913,14 +927,15 @@ static void remove_trivial_phis(ir_func *f, ir_ref *repl, ir_ref *phis)
             }
             if (trivial && same) {
                 repl[r] = same;
-                changed = true;
+                changed = replaced = true;
             } else {
                 phis[left++] = r;
             }
         }
         nphis = left;
     }
-    opt_replace_uses(f, repl);
+    if (replaced) /* else a walk that changes nothing */
+        opt_replace_uses(f, repl);
 }
 
 /* Builds the instructions r reads until the control entry open at its
@@ -1073,15 +1088,17 @@ static bool build(ir_func *f, const wasm_module *m, uint32_t index, bool fuel, b
         }
     }
     /* about what the body's instructions come to (a third of its bytes,
-     * typically): the array is rarely copied as it grows */
-    ok = ok && (ir_reserve(f, (func->body_end - func->body) / 2 + 16) || oom(&b));
+     * typically) and its blocks (one per 16 bytes or fewer, mostly): the
+     * arrays are rarely copied as they grow */
+    uint32_t body = (uint32_t)(func->body_end - func->body);
+    ok = ok && (ir_reserve(f, body / 2 + 16) || oom(&b)) && grow_blocks(&b, body / 16 + 16);
     ok = ok && build_body(&b) && (!osr || remove_unreachable(&b));
     if (ok) {
         ir_ref *phis = malloc(f->ninsts * sizeof *phis);
         ok = (phis && grow(&b, (void **)&b.repl, &b.repl_cap, sizeof *b.repl, f->ninsts)) ||
              oom(&b);
         if (ok)
-            remove_trivial_phis(f, b.repl, phis);
+            remove_trivial_phis(f, b.repl, phis, b.replaced);
         free(phis);
     }
     for (uint32_t i = 0; i < b.nctls; i++) /* open when it failed */

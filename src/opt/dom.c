@@ -8,11 +8,12 @@
 bool ir_dominators(ir_func *f, ir_dom *d)
 {
     uint32_t n = f->nblocks;
-    d->rpo = malloc(n * sizeof *d->rpo);
-    d->order = malloc(n * sizeof *d->order);
-    d->idom = malloc(n * sizeof *d->idom);
-    uint32_t *stack = malloc(n * sizeof *stack), *next = calloc(n, sizeof *next);
-    bool ok = d->rpo && d->order && d->idom && stack && next;
+    /* rpo, order and idom in one allocation (ir_dom_free) */
+    d->rpo = malloc(3 * (size_t)n * sizeof *d->rpo);
+    d->order = d->rpo ? d->rpo + n : NULL;
+    d->idom = d->rpo ? d->rpo + 2 * (size_t)n : NULL;
+    uint32_t *stack = ir_alloc_raw(f, n, sizeof *stack), *next = ir_alloc(f, n, sizeof *next);
+    bool ok = d->rpo && stack && next;
     if (ok) {
         /* postorder by an explicit DFS: next[b] is the successor to visit */
         uint32_t sp = 0, post = n;
@@ -41,6 +42,10 @@ bool ir_dominators(ir_func *f, ir_dom *d)
             d->order[d->rpo[i]] = i;
         }
         d->idom[0] = 0;
+        /* Without back edges the first pass sees every block's
+         * predecessors done: its result is final, and a second pass
+         * would only confirm it. */
+        bool back_edges = false;
         for (bool changed = true; changed;) {
             changed = false;
             for (uint32_t i = 1; i < d->nrpo; i++) {
@@ -48,8 +53,10 @@ bool ir_dominators(ir_func *f, ir_dom *d)
                 const ir_block *blk = &f->blocks[b];
                 for (uint32_t k = 0; k < blk->npreds; k++) {
                     uint32_t p = blk->preds[k];
-                    if (d->idom[p] == UINT32_MAX)
-                        continue; /* unreachable or not yet processed */
+                    if (d->idom[p] == UINT32_MAX) { /* unreachable or not yet processed */
+                        back_edges |= d->order[p] != UINT32_MAX;
+                        continue;
+                    }
                     if (new_idom == UINT32_MAX) {
                         new_idom = p;
                         continue;
@@ -68,10 +75,9 @@ bool ir_dominators(ir_func *f, ir_dom *d)
                     changed = true;
                 }
             }
+            changed &= back_edges;
         }
     }
-    free(stack);
-    free(next);
     if (!ok)
         ir_dom_free(d);
     return ok;
@@ -89,8 +95,6 @@ bool ir_dominates(const ir_dom *d, uint32_t a, uint32_t b)
 void ir_dom_free(ir_dom *d)
 {
     free(d->rpo);
-    free(d->order);
-    free(d->idom);
     d->rpo = d->order = d->idom = NULL;
 }
 

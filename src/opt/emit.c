@@ -396,7 +396,7 @@ static int compare_events(const void *a, const void *b)
 static place_event *place_events(backend *be, uint32_t *n)
 {
     ir_func *f = be->ir;
-    place_event *e = malloc(((size_t)f->ninsts + 2 * be->reloads.n + 1) * sizeof *e);
+    place_event *e = be_alloc_raw(be, (size_t)f->ninsts + 2 * be->reloads.n + 1, sizeof *e);
     if (!e)
         return NULL;
     *n = 0;
@@ -444,9 +444,9 @@ bool emit_function(backend *be)
 {
     ir_func *f = be->ir;
     codebuf *cb = be->cb;
-    be->label = malloc(f->nblocks * sizeof *be->label);
-    be->saved_in = calloc(f->ninsts, sizeof *be->saved_in);
-    be->mark = calloc(f->ninsts, sizeof *be->mark);
+    be->label = be_alloc_raw(be, f->nblocks, sizeof *be->label);
+    be->saved_in = be_alloc(be, f->ninsts, sizeof *be->saved_in);
+    be->mark = be_alloc(be, f->ninsts, sizeof *be->mark);
     if (!be->label || !be->saved_in || !be->mark)
         return be_fail(be, "out of memory");
     memset(be->label, 0xff, f->nblocks * sizeof *be->label);
@@ -490,7 +490,6 @@ bool emit_function(backend *be)
                 store_at_def(be, r, in);
         }
     }
-    free(events);
     if (be->why) /* what the pieces below list may be cut short */
         return false;
     for (uint32_t i = 0; i < be->fixups.n; i++)

@@ -11,26 +11,9 @@
 
 static const uint8_t int_cc[10] = {CC_E, CC_NE, CC_L, CC_B, CC_G, CC_A, CC_LE, CC_BE, CC_GE, CC_AE};
 
-bool be_fused_compare(backend *be, ir_ref v)
-{
-    ir_inst *in = inst(be, v), *user = in->next ? inst(be, in->next) : NULL;
-    if (!be_is_compare(in->op) || be->uses[v] != 1 || !user)
-        return false;
-    return (user->op == WASM_OP_BR_IF && user->args[0] == v) ||
-           (user->op == WASM_OP_SELECT && user->args[2] == v && user->args[0] != v &&
-            user->args[1] != v);
-}
-
 bool be_flags_hold(backend *be, ir_ref v)
 {
     return be->flags_value == v && be->flags_at == be->cb->len;
-}
-
-bool be_is_compare(uint16_t op)
-{
-    return (op >= WASM_OP_I32_EQZ && op <= WASM_OP_I64_GE_U) ||
-           (op >= WASM_OP_F32_EQ && op <= WASM_OP_F64_GE && op != WASM_OP_F32_EQ &&
-            op != WASM_OP_F32_NE && op != WASM_OP_F64_EQ && op != WASM_OP_F64_NE);
 }
 
 /* Sets the flags for a comparison; returns the condition that holds when

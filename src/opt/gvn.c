@@ -5,8 +5,6 @@
  * Phis' operands and unreachable blocks are resolved after the walk. Loads
  * are not numbered (a store or call between two would need memory
  * dependence). */
-#include <stdlib.h>
-
 #include "passes.h"
 
 typedef struct table {
@@ -66,11 +64,12 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
     uint32_t n = f->nblocks, cap = 16;
     while (cap < 2 * f->ninsts)
         cap *= 2;
-    table t = {.slot = calloc(cap, sizeof *t.slot), .mask = cap - 1};
-    ir_ref *repl = calloc(f->ninsts, sizeof *repl);
-    uint32_t *scope = malloc(f->ninsts * sizeof *scope); /* slots filled, innermost last */
-    uint32_t *first = calloc(n + 1, sizeof *first), *kids = malloc(n * sizeof *kids);
-    uint32_t *stack = malloc(2 * n * sizeof *stack); /* block, scope height on entry */
+    table t = {.slot = ir_alloc(f, cap, sizeof *t.slot), .mask = cap - 1};
+    ir_ref *repl = ir_alloc(f, f->ninsts, sizeof *repl);
+    uint32_t *scope = ir_alloc_raw(f, f->ninsts, sizeof *scope); /* slots filled, innermost last */
+    uint32_t *first = ir_alloc(f, (size_t)n + 1, sizeof *first);
+    uint32_t *kids = ir_alloc_raw(f, n, sizeof *kids);
+    uint32_t *stack = ir_alloc_raw(f, 2 * (size_t)n, sizeof *stack); /* block, scope height on entry */
     bool ok = t.slot && repl && scope && first && kids && stack;
     if (ok) {
         ir_dom_children(d, n, first, kids, stack); /* stack: borrowed as scratch */
@@ -112,11 +111,5 @@ bool opt_gvn(ir_func *f, const ir_dom *d)
         if (changed)
             opt_replace_other_uses(f, d, repl);
     }
-    free(t.slot);
-    free(repl);
-    free(scope);
-    free(first);
-    free(kids);
-    free(stack);
     return ok;
 }

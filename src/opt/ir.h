@@ -215,6 +215,18 @@ void ir_dom_children(const ir_dom *d, uint32_t n, uint32_t *first, uint32_t *kid
 void ir_dom_free(ir_dom *d);
 
 /* ---- for passes (ir.c) ---- */
+/* Memory in f's arena, freed with f: a pass's arrays, which one malloc
+ * and free each would cost more than some passes over many small
+ * functions. Zeroed (ir_alloc) or not (ir_alloc_raw); NULL when out of
+ * memory. */
+static inline void *ir_alloc(ir_func *f, size_t n, size_t size)
+{
+    return wasm_arena_alloc(&f->arena, n, size);
+}
+static inline void *ir_alloc_raw(ir_func *f, size_t n, size_t size)
+{
+    return wasm_arena_alloc_raw(&f->arena, n, size);
+}
 /* Grows a realloc'd array *v (elements of `size`, capacity *cap, new
  * elements zeroed) to hold `need`; false when out of memory. */
 bool ir_grow(void **v, uint32_t *cap, size_t size, uint32_t need);

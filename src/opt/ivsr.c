@@ -133,9 +133,9 @@ static bool reduce(ir_func *f, const ir_dom *d, uint32_t h, uint32_t pre, const 
 bool opt_ivsr(ir_func *f, const ir_dom *d)
 {
     uint32_t n = f->nblocks;
-    uint32_t *mark = calloc(n, sizeof *mark), *work = malloc(n * sizeof *work);
-    uint32_t *body = malloc(n * sizeof *body);
-    ir_ref *repl = calloc(f->ninsts, sizeof *repl);
+    uint32_t *mark = ir_alloc(f, n, sizeof *mark), *work = ir_alloc_raw(f, n, sizeof *work);
+    uint32_t *body = ir_alloc_raw(f, n, sizeof *body);
+    ir_ref *repl = calloc(f->ninsts, sizeof *repl); /* grows with the function */
     bool ok = mark && work && body && repl, changed = false;
     for (uint32_t i = 0; ok && i < d->nrpo; i++) {
         uint32_t h = d->rpo[i], nbody = 0;
@@ -160,9 +160,6 @@ bool opt_ivsr(ir_func *f, const ir_dom *d)
     }
     if (ok && changed)
         opt_replace_uses(f, repl);
-    free(mark);
-    free(work);
-    free(body);
     free(repl);
     return ok;
 }

@@ -77,8 +77,8 @@ static void hoist(ir_func *f, const ir_dom *d, const uint32_t *mark, uint32_t st
 bool opt_licm(ir_func *f, const ir_dom *d)
 {
     uint32_t n = f->nblocks;
-    uint32_t *mark = calloc(n, sizeof *mark), *work = malloc(n * sizeof *work);
-    uint32_t *body = malloc(n * sizeof *body);
+    uint32_t *mark = ir_alloc(f, n, sizeof *mark), *work = ir_alloc_raw(f, n, sizeof *work);
+    uint32_t *body = ir_alloc_raw(f, n, sizeof *body);
     bool ok = mark && work && body;
     for (uint32_t i = 0; ok && i < d->nrpo; i++) {
         uint32_t h = d->rpo[i], stamp = h + 1, nbody = 0;
@@ -95,8 +95,5 @@ bool opt_licm(ir_func *f, const ir_dom *d)
         qsort(body, nbody, sizeof *body, by_value);
         hoist(f, d, mark, stamp, body, nbody, pre);
     }
-    free(mark);
-    free(work);
-    free(body);
     return ok;
 }

@@ -74,13 +74,10 @@ static void live_out(backend *be, const uint32_t *bit, word *live_in, uint32_t w
 static uint8_t *loop_depths(backend *be)
 {
     ir_func *f = be->ir;
-    uint8_t *depth = calloc(f->nblocks + 1, 1);
-    uint32_t *index = malloc(((size_t)f->nblocks + 1) * sizeof *index);
-    if (!depth || !index) {
-        free(depth);
-        free(index);
+    uint8_t *depth = be_alloc(be, f->nblocks + 1, 1);
+    uint32_t *index = be_alloc_raw(be, (size_t)f->nblocks + 1, sizeof *index);
+    if (!depth || !index)
         return NULL;
-    }
     for (uint32_t b = 0; b < f->nblocks; b++)
         index[b] = UINT32_MAX; /* not in the order: unreachable */
     for (uint32_t i = 0; i < be->norder; i++)
@@ -97,7 +94,6 @@ static uint8_t *loop_depths(backend *be)
             if (depth[be->order[j]] < UINT8_MAX)
                 depth[be->order[j]]++;
     }
-    free(index);
     return depth;
 }
 
@@ -107,23 +103,20 @@ bool compute_intervals(backend *be)
     uint32_t nv = f->ninsts, nb = f->nblocks;
     if ((uint64_t)(nv + 63) / 64 * 64 * nb > LIVE_BITS_MAX)
         return be_fail(be, "a function too large for tier 2");
-    be->pos = calloc(nv, sizeof *be->pos);
-    be->block_start = calloc(nb, sizeof *be->block_start);
-    be->block_end = calloc(nb, sizeof *be->block_end);
-    be->start = calloc(nv, sizeof *be->start);
-    be->end = calloc(nv, sizeof *be->end);
-    be->uses = calloc(nv, sizeof *be->uses);
-    be->weight = calloc(nv, sizeof *be->weight);
-    uint32_t *bit = calloc(nv, sizeof *bit);
-    ir_ref *member = malloc(nv * sizeof *member); /* per bit, its value */
+    be->pos = be_alloc(be, nv, sizeof *be->pos);
+    be->block_start = be_alloc(be, nb, sizeof *be->block_start);
+    be->block_end = be_alloc(be, nb, sizeof *be->block_end);
+    be->start = be_alloc(be, nv, sizeof *be->start);
+    be->end = be_alloc(be, nv, sizeof *be->end);
+    be->uses = be_alloc(be, nv, sizeof *be->uses);
+    be->weight = be_alloc(be, nv, sizeof *be->weight);
+    uint32_t *bit = be_alloc(be, nv, sizeof *bit);
+    ir_ref *member = be_alloc_raw(be, nv, sizeof *member); /* per bit, its value */
     uint8_t *depth = be->depth = loop_depths(be);
     bool ok = be->pos && be->block_start && be->block_end && be->start && be->end && be->uses &&
               be->weight && bit && member && depth;
-    if (!ok) {
-        free(bit);
-        free(member);
+    if (!ok)
         return be_fail(be, "out of memory");
-    }
     /* positions, definitions and uses; the values crossing a block
      * boundary get their bits */
     uint32_t k = 0, nbits = 0;
@@ -153,20 +146,16 @@ bool compute_intervals(backend *be)
         be->block_end[b] = 2 * k - 1;
     }
     uint32_t words = (nbits + 63) / 64;
+    /* (the sets alone are freed at once: they may be large) */
     word *live_in = calloc((size_t)words * nb + 1, sizeof *live_in);
-    word *cur = malloc((words + 1) * sizeof *cur);
+    word *cur = be_alloc_raw(be, words + 1, sizeof *cur);
     /* live-in sets, backwards to a fixed point: a worklist of blocks, last
      * in code order first; a block whose live-in set grew puts its
      * predecessors back */
-    uint32_t *work = malloc(((size_t)be->norder + 1) * sizeof *work);
-    uint8_t *queued = calloc(nb, sizeof *queued); /* 1 in the order, 2 queued too */
+    uint32_t *work = be_alloc_raw(be, (size_t)be->norder + 1, sizeof *work);
+    uint8_t *queued = be_alloc(be, nb, sizeof *queued); /* 1 in the order, 2 queued too */
     if (!live_in || !cur || !work || !queued) {
-        free(bit);
-        free(member);
         free(live_in);
-        free(cur);
-        free(work);
-        free(queued);
         return be_fail(be, "out of memory");
     }
     uint32_t nwork = 0;
@@ -174,12 +163,7 @@ bool compute_intervals(backend *be)
         work[nwork++] = be->order[i], queued[be->order[i]] = 2;
     for (uint32_t steps = 0; nwork; steps++) {
         if ((steps & 1023) == 0 && be_cancelled(be)) { /* a large function's longest phase */
-            free(bit);
-            free(member);
             free(live_in);
-            free(cur);
-            free(work);
-            free(queued);
             return be_fail(be, "cancelled");
         }
         uint32_t b = work[--nwork];
@@ -203,22 +187,28 @@ bool compute_intervals(backend *be)
                 queued[p] = 2, work[nwork++] = p;
         }
     }
-    free(work);
-    free(queued);
-    /* a value live out of a block lives to its end */
-    for (uint32_t i = 0; i < be->norder; i++) {
+    /* A value live out of a block lives to its end: to that of the last
+     * such block in code order, the first the walk back sees it in. */
+    for (uint32_t w = 0; w < words; w++)
+        cur[w] = 0;
+    word *seen = cur, *out = be_alloc_raw(be, words + 1, sizeof *out);
+    if (!out) {
+        free(live_in);
+        return be_fail(be, "out of memory");
+    }
+    for (uint32_t i = be->norder; i-- > 0;) {
         uint32_t b = be->order[i];
-        live_out(be, bit, live_in, words, b, cur);
-        for (uint32_t w = 0; w < words; w++)
-            for (word bits = cur[w]; bits; bits &= bits - 1) {
+        live_out(be, bit, live_in, words, b, out);
+        for (uint32_t w = 0; w < words; w++) {
+            word bits = out[w] & ~seen[w];
+            seen[w] |= out[w];
+            for (; bits; bits &= bits - 1) {
                 ir_ref v = member[w * 64 + (uint32_t)__builtin_ctzll(bits)];
                 if (be->end[v] < be->block_end[b])
                     be->end[v] = be->block_end[b];
             }
+        }
     }
-    free(bit);
-    free(member);
     free(live_in);
-    free(cur);
     return true;
 }

@@ -19,13 +19,10 @@ bool be_fail(backend *be, const char *why)
  * reservations, none does). */
 static bool remove_dead_code(const opt_env *env, ir_func *f, bool *checked)
 {
-    uint32_t *uses = calloc(f->ninsts, sizeof *uses);
-    ir_ref *work = malloc(f->ninsts * sizeof *work);
-    if (!uses || !work) {
-        free(uses);
-        free(work);
+    uint32_t *uses = ir_alloc(f, f->ninsts, sizeof *uses);
+    ir_ref *work = ir_alloc_raw(f, f->ninsts, sizeof *work);
+    if (!uses || !work)
         return false;
-    }
     /* the values that could go, which those nobody uses then do */
     uint32_t n = 0;
     for (uint32_t b = 0; b < f->nblocks; b++)
@@ -55,8 +52,6 @@ static bool remove_dead_code(const opt_env *env, ir_func *f, bool *checked)
             if (--uses[in->args[i]] == 0)
                 work[n++] = in->args[i];
     }
-    free(uses);
-    free(work);
     return true;
 }
 
@@ -95,33 +90,11 @@ static bool optimize(const opt_env *env, ir_func *f)
     return ok;
 }
 
+/* What the back end holds outside the function's arena (be_alloc). */
 static void backend_free(backend *be)
 {
-    free(be->order);
-    free(be->pred_at);
-    free(be->folded);
-    free(be->pos);
-    free(be->block_start);
-    free(be->block_end);
-    free(be->start);
-    free(be->end);
-    free(be->uses);
-    free(be->depth);
-    free(be->weight);
-    free(be->reg);
-    free(be->slot);
-    free(be->split_at);
-    free(be->stored_at_def);
-    free(be->late);
     free(be->reloads.v);
-    free(be->reload_entry);
-    free(be->save_slot);
-    free(be->saved_in);
-    free(be->mark);
-    free(be->save_first);
-    free(be->save_count);
     free(be->saves.v);
-    free(be->label);
     free(be->fixups.v);
     free(be->table_entries.v);
     free(be->lazy_paths.v);

@@ -8,8 +8,6 @@
  * outer loops between: the values live around the loop would then hold
  * their registers (or be spilled) across all that code (live.c keeps one
  * interval per value). */
-#include <stdlib.h>
-
 #include "backend.h"
 
 static bool has_phis(ir_func *f, uint32_t b)
@@ -64,7 +62,7 @@ static bool split_critical_edges(backend *be)
 static bool place_preds(backend *be)
 {
     ir_func *f = be->ir;
-    be->pred_at = calloc(f->nblocks, sizeof *be->pred_at);
+    be->pred_at = be_alloc(be, f->nblocks, sizeof *be->pred_at);
     if (!be->pred_at)
         return be_fail(be, "out of memory");
     for (uint32_t s = 0; s < f->nblocks; s++)
@@ -128,20 +126,24 @@ static void find_loops(const ir_func *f, const uint32_t *order, uint32_t norder,
  * together, in the order they had, at its header's place: per loop (and
  * the function, region n), the list of its own blocks and of its inner
  * loops' headers, then a walk that enters a loop where its header comes. */
-static bool group_loops(const ir_func *f, uint32_t *order, uint32_t norder)
+static bool group_loops(backend *be, uint32_t *order, uint32_t norder)
 {
+    const ir_func *f = be->ir;
     uint32_t n = f->nblocks, h = 0;
     while (h < n && !f->blocks[h].loop_header)
         h++;
     if (h == n) /* no loop: nothing to group */
         return true;
-    uint32_t *index = malloc(n * sizeof *index), *loop_of = malloc(n * sizeof *loop_of);
-    uint32_t *parent = malloc(n * sizeof *parent), *work = malloc((n + 1) * sizeof *work);
-    uint32_t *first = malloc((n + 1) * sizeof *first), *last = malloc((n + 1) * sizeof *last);
-    uint32_t *link = malloc(n * sizeof *link), *took = malloc(2 * n * sizeof *took);
-    bool ok = index && loop_of && parent && work && first && last && link && took;
-    if (!ok)
-        goto out;
+    uint32_t *index = be_alloc_raw(be, n, sizeof *index);
+    uint32_t *loop_of = be_alloc_raw(be, n, sizeof *loop_of);
+    uint32_t *parent = be_alloc_raw(be, n, sizeof *parent);
+    uint32_t *work = be_alloc_raw(be, (size_t)n + 1, sizeof *work);
+    uint32_t *first = be_alloc_raw(be, (size_t)n + 1, sizeof *first);
+    uint32_t *last = be_alloc_raw(be, (size_t)n + 1, sizeof *last);
+    uint32_t *link = be_alloc_raw(be, n, sizeof *link);
+    uint32_t *took = be_alloc_raw(be, 2 * (size_t)n, sizeof *took);
+    if (!index || !loop_of || !parent || !work || !first || !last || !link || !took)
+        return false;
     for (uint32_t b = 0; b < n; b++)
         index[b] = UINT32_MAX;
     for (uint32_t i = 0; i < norder; i++)
@@ -174,16 +176,7 @@ static bool group_loops(const ir_func *f, uint32_t *order, uint32_t norder)
         if (loop_of[b] == b) /* a loop's header: its blocks next */
             work[depth++] = first[b];
     }
-out:
-    free(index);
-    free(loop_of);
-    free(parent);
-    free(work);
-    free(first);
-    free(last);
-    free(link);
-    free(took);
-    return ok;
+    return true;
 }
 
 bool order_blocks(backend *be)
@@ -192,9 +185,9 @@ bool order_blocks(backend *be)
         return false;
     ir_func *f = be->ir;
     uint32_t n = f->nblocks;
-    be->order = malloc(n * sizeof *be->order);
-    uint32_t *stack = malloc(n * sizeof *stack), *next = calloc(n, sizeof *next);
-    bool *seen = calloc(n, sizeof *seen);
+    be->order = be_alloc_raw(be, n, sizeof *be->order);
+    uint32_t *stack = be_alloc_raw(be, n, sizeof *stack), *next = be_alloc(be, n, sizeof *next);
+    bool *seen = be_alloc(be, n, sizeof *seen);
     bool ok = be->order && stack && next && seen;
     if (ok) {
         uint32_t sp = 0, post = n;
@@ -217,10 +210,7 @@ bool order_blocks(backend *be)
         be->norder = n - post;
         for (uint32_t i = 0; i < be->norder; i++)
             be->order[i] = be->order[post + i];
-        ok = group_loops(f, be->order, be->norder);
+        ok = group_loops(be, be->order, be->norder);
     }
-    free(stack);
-    free(next);
-    free(seen);
     return ok || be_fail(be, "out of memory");
 }

@@ -70,9 +70,16 @@ bool opt_bce(ir_func *f, const ir_dom *d);
 
 /* Whether an instruction's value depends only on its operands and
  * immediates and computing it has no effect, so that two equal ones are
- * the same value and it may move or go (simplify.c). Reads of state that
- * changes (memory.size, mutable globals) are not. */
-bool opt_is_pure(const ir_func *f, const ir_inst *in);
+ * the same value and it may move or go. Reads of state that changes
+ * (memory.size, mutable globals) are not. Inline: GVN asks it of every
+ * instruction. */
+static inline bool opt_is_pure(const ir_func *f, const ir_inst *in)
+{
+    if (!in->type || ir_has_effects(in->op) || in->op == IR_PHI || in->op == IR_PARAM ||
+        in->op == WASM_OP_MEMORY_SIZE)
+        return false;
+    return in->op != WASM_OP_GLOBAL_GET || !f->m->globals[in->imm].type.mut;
+}
 
 /* Every use of r with repl[r] != 0 becomes a use of repl[r] (followed to
  * the end of a chain), and r goes from its block (simplify.c). */

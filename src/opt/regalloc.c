@@ -14,8 +14,6 @@
  * Calls clobber every register: the values live across one are saved to
  * a slot before it and reloaded after it (be->saves). A parameter's slot
  * is its home in the caller's area, which holds it already. */
-#include <stdlib.h>
-
 #include "backend.h"
 
 static const int8_t gprs[] = {RBX, RSI, RDI, R8, R9, R10, R12, R13, RCX, RDX};
@@ -80,7 +78,7 @@ static uint32_t *temp_counts(backend *be)
     ir_func *f = be->ir;
     /* the last block ends at position 2 * npos - 1 (live.c) */
     uint32_t npos = be->norder ? (be->block_end[be->order[be->norder - 1]] + 1) / 2 : 0;
-    uint32_t *need = malloc(2 * ((size_t)npos + 1) * sizeof *need);
+    uint32_t *need = be_alloc_raw(be, 2 * ((size_t)npos + 1), sizeof *need);
     if (!need)
         return NULL;
     need[0] = need[1] = 0;
@@ -89,7 +87,8 @@ static uint32_t *temp_counts(backend *be)
     be->nxmm = BE_NXMM;
     for (uint32_t i = 0; i < be->norder; i++)
         for (ir_ref r = f->blocks[be->order[i]].first; r; r = ir_at(f, r)->next, k++) {
-            if (be_is_vector_op(ir_at(f, r)->op))
+            uint16_t op = ir_at(f, r)->op;
+            if (op >> 8 == 0xfd && be_is_vector_op(op)) /* (the call only for v128's) */
                 be->nxmm = BE_NXMM - 2;
             unsigned t = be_temps(be, r) | carried;
             carried = be->folded[r] || be_fused_compare(be, r) ? t : 0;
@@ -113,7 +112,7 @@ static bool allowed(const backend *be, const uint32_t *need, ir_ref v, int reg)
 static uint32_t *back_edge_ends(backend *be)
 {
     ir_func *f = be->ir;
-    uint32_t *late = calloc(f->nblocks, sizeof *late);
+    uint32_t *late = be_alloc(be, f->nblocks, sizeof *late);
     if (!late)
         return NULL;
     for (uint32_t i = 0; i < be->norder; i++) {
@@ -200,12 +199,12 @@ bool allocate_registers(backend *be)
 {
     ir_func *f = be->ir;
     uint32_t nv = f->ninsts;
-    be->reg = malloc(nv);
-    be->slot = calloc(nv, sizeof *be->slot);
-    be->split_at = calloc(nv, sizeof *be->split_at);
-    be->stored_at_def = calloc(nv, sizeof *be->stored_at_def);
+    be->reg = be_alloc_raw(be, nv, 1);
+    be->slot = be_alloc(be, nv, sizeof *be->slot);
+    be->split_at = be_alloc(be, nv, sizeof *be->split_at);
+    be->stored_at_def = be_alloc(be, nv, sizeof *be->stored_at_def);
     /* per value: a phi (allocated earlier, in a loop header) taking it */
-    ir_ref *phi_of = calloc(nv, sizeof *phi_of);
+    ir_ref *phi_of = be_alloc(be, nv, sizeof *phi_of);
     if (!phi_of)
         return be_fail(be, "out of memory");
     for (uint32_t i = 0; i < be->norder; i++)
@@ -214,42 +213,43 @@ bool allocate_registers(backend *be)
             for (uint32_t k = 0; k < ir_at(f, r)->nargs; k++)
                 if (be->start[ir_at(f, r)->args[k]] > be->start[r])
                     phi_of[ir_at(f, r)->args[k]] = r;
-    be->save_slot = calloc(nv, sizeof *be->save_slot);
-    be->save_first = calloc(nv, sizeof *be->save_first);
-    be->save_count = calloc(nv, sizeof *be->save_count);
+    be->save_slot = be_alloc(be, nv, sizeof *be->save_slot);
+    be->save_first = be_alloc(be, nv, sizeof *be->save_first);
+    be->save_count = be_alloc(be, nv, sizeof *be->save_count);
     uint32_t *need = temp_counts(be), *late = be->late = back_edge_ends(be);
     if (!be->reg || !be->slot || !be->split_at || !be->stored_at_def || !be->save_slot ||
         !be->save_first ||
-        !be->save_count || !need || !late) {
-        free(phi_of);
-        free(need);
+        !be->save_count || !need || !late)
         return be_fail(be, "out of memory");
-    }
     ir_ref active[NREGS];
     uint32_t active_end[NREGS]; /* their ends: expiring reads them at every value */
     uint32_t nactive = 0;
+    /* at most the least of active_end: most values expire nothing, and
+     * then skip the walk */
+    uint32_t min_end = UINT32_MAX;
     ir_ref holder[32] = {0}; /* per register id: the value holding it */
     for (ir_ref r = 0; r < nv; r++)
         be->reg[r] = NO_REG;
     for (uint32_t i = 0; i < be->norder; i++) {
         for (ir_ref v = f->blocks[be->order[i]].first; v; v = ir_at(f, v)->next) {
             ir_inst *in = ir_at(f, v);
-            if (is_call_op(in->op) && !record_saves(be, v, active, nactive)) {
-                free(phi_of);
-                free(need);
+            if (is_call_op(in->op) && !record_saves(be, v, active, nactive))
                 return false;
-            }
             if (!in->type || is_const_op(in->op) || be->uses[v] == 0 || be->folded[v])
                 continue;
             uint32_t start = be->start[v];
             /* expire */
-            for (uint32_t a = 0; a < nactive;) {
-                if (active_end[a] < start) {
-                    holder[(int)be->reg[active[a]]] = 0;
-                    active_end[a] = active_end[--nactive];
-                    active[a] = active[nactive];
-                } else {
-                    a++;
+            if (min_end < start) {
+                min_end = UINT32_MAX;
+                for (uint32_t a = 0; a < nactive;) {
+                    if (active_end[a] < start) {
+                        holder[(int)be->reg[active[a]]] = 0;
+                        active_end[a] = active_end[--nactive];
+                        active[a] = active[nactive];
+                    } else {
+                        min_end = active_end[a] < min_end ? active_end[a] : min_end;
+                        a++;
+                    }
                 }
             }
             int reg = NO_REG;
@@ -306,18 +306,16 @@ bool allocate_registers(backend *be)
                 holder[reg] = v;
                 active_end[nactive] = be->end[v];
                 active[nactive++] = v;
+                min_end = be->end[v] < min_end ? be->end[v] : min_end;
             } else if (in->op != IR_PARAM) {
                 be->slot[v] = new_slot(be, v);
             }
         }
     }
-    free(phi_of);
-    free(need);
-    /* parameters without a register stay in their home */
-    for (ir_ref v = 1; v < nv; v++) {
-        ir_inst *in = ir_at(f, v);
-        if (in->op == IR_PARAM && !(in->flags & IR_DEAD) && be->reg[v] == NO_REG)
+    /* parameters without a register stay in their home (they are the
+     * entry block's, which no pass copies or moves them from) */
+    for (ir_ref v = f->blocks[0].first; v; v = ir_at(f, v)->next)
+        if (ir_at(f, v)->op == IR_PARAM && be->reg[v] == NO_REG)
             be->slot[v] = param_home(be, v);
-    }
     return true;
 }

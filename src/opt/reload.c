@@ -11,8 +11,6 @@
  * successor is h: what lies between in code order is then reached only
  * through that block, and the register is taken by nothing there.
  */
-#include <stdlib.h>
-
 #include "backend.h"
 
 /* Registers reloads may take: not rcx and rdx, which some instructions
@@ -36,7 +34,7 @@ typedef struct occupancy {
 
 /* Walking the code in order visits the values by start: counted per
  * register first, then placed. */
-static bool occupancy_of(const backend *be, occupancy *o)
+static bool occupancy_of(backend *be, occupancy *o)
 {
     ir_func *f = be->ir;
     uint32_t count[33] = {0}, at[33];
@@ -48,8 +46,8 @@ static bool occupancy_of(const backend *be, occupancy *o)
         o->first[r] = at[r] = n;
         n += r < 32 ? count[r] : 0;
     }
-    o->span = malloc(((size_t)n + 1) * sizeof *o->span);
-    o->reach = malloc(((size_t)n + 1) * sizeof *o->reach);
+    o->span = be_alloc_raw(be, (size_t)n + 1, sizeof *o->span);
+    o->reach = be_alloc_raw(be, (size_t)n + 1, sizeof *o->reach);
     if (!o->span || !o->reach)
         return false;
     for (uint32_t i = 0; i < be->norder; i++)
@@ -186,7 +184,7 @@ static void plan_loop(backend *be, const occupancy *o, uint32_t i, uint32_t last
 bool plan_reloads(backend *be)
 {
     ir_func *f = be->ir;
-    be->reload_entry = calloc(f->nblocks, sizeof *be->reload_entry);
+    be->reload_entry = be_alloc(be, f->nblocks, sizeof *be->reload_entry);
     uint32_t *count = NULL;
     ir_ref *cands = NULL;
     occupancy o = {{0}, NULL, NULL};
@@ -196,16 +194,12 @@ bool plan_reloads(backend *be)
         if (!simple_loop(be, i, &last, &entry))
             continue;
         if (!o.span) { /* made for the first loop: most functions have none */
-            count = calloc(f->ninsts, sizeof *count);
-            cands = malloc(((size_t)f->ninsts + 1) * sizeof *cands);
+            count = be_alloc(be, f->ninsts, sizeof *count);
+            cands = be_alloc_raw(be, (size_t)f->ninsts + 1, sizeof *cands);
             ok = count && cands && occupancy_of(be, &o);
         }
         if (ok)
             plan_loop(be, &o, i, last, entry, count, cands);
     }
-    free(count);
-    free(cands);
-    free(o.span);
-    free(o.reach);
     return ok ? !be->why : be_fail(be, "out of memory");
 }

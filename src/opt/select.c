@@ -9,8 +9,6 @@
  * (`add dword [r14+i], 1`): the load and the operation are both folded
  * into the store. Before both, a compare that only its block's branch
  * reads moves down to it (sink_compares). */
-#include <stdlib.h>
-
 #include "backend.h"
 
 static bool foldable_load(uint16_t op)
@@ -115,12 +113,10 @@ static void sink_compares(ir_func *f, const uint32_t *uses)
 bool be_select(backend *be)
 {
     ir_func *f = be->ir;
-    be->folded = calloc(f->ninsts, sizeof *be->folded);
-    uint32_t *uses = calloc(f->ninsts, sizeof *uses);
-    if (!be->folded || !uses) {
-        free(uses);
+    be->folded = be_alloc(be, f->ninsts, sizeof *be->folded);
+    uint32_t *uses = be_alloc(be, f->ninsts, sizeof *uses);
+    if (!be->folded || !uses)
         return be_fail(be, "out of memory");
-    }
     for (uint32_t b = 0; b < f->nblocks; b++)
         for (ir_ref r = f->blocks[b].first; r; r = ir_at(f, r)->next)
             for (uint32_t i = 0; i < ir_at(f, r)->nargs; i++)
@@ -153,6 +149,5 @@ bool be_select(backend *be)
             be->folded[r] = true;
         }
     }
-    free(uses);
     return true;
 }

@@ -2,17 +2,7 @@
  * exactly as wasm defines them: wrap-around, shift counts modulo the width;
  * a division or remainder folds only when it cannot trap. Floats are left
  * alone (NaN payloads and signed zeros make most identities wrong). */
-#include <stdlib.h>
-
 #include "passes.h"
-
-bool opt_is_pure(const ir_func *f, const ir_inst *in)
-{
-    if (!in->type || ir_has_effects(in->op) || in->op == IR_PHI || in->op == IR_PARAM ||
-        in->op == WASM_OP_MEMORY_SIZE)
-        return false;
-    return in->op != WASM_OP_GLOBAL_GET || !f->m->globals[in->imm].type.mut;
-}
 
 void opt_replace_uses(ir_func *f, ir_ref *repl)
 {
@@ -265,7 +255,7 @@ static ir_ref simplify(ir_func *f, ir_inst *in)
 
 bool opt_simplify(ir_func *f, const ir_dom *d)
 {
-    ir_ref *repl = calloc(f->ninsts, sizeof *repl);
+    ir_ref *repl = ir_alloc(f, f->ninsts, sizeof *repl);
     if (!repl)
         return false;
     bool changed = false;
@@ -285,6 +275,5 @@ bool opt_simplify(ir_func *f, const ir_dom *d)
         }
     if (changed)
         opt_replace_other_uses(f, d, repl);
-    free(repl);
     return true;
 }

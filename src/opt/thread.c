@@ -548,10 +548,22 @@ void opt_mark_loops(ir_func *f, const ir_dom *d)
     }
 }
 
+/* Whether some phi takes an i32 constant: what every path threads on
+ * (find(), same_constant()). */
+static bool constant_phis(ir_func *f)
+{
+    for (uint32_t b = 0; b < f->nblocks; b++)
+        for (ir_ref r = f->blocks[b].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
+            for (uint32_t k = 0; k < ir_at(f, r)->nargs; k++)
+                if (ir_at(f, ir_at(f, r)->args[k])->op == WASM_OP_I32_CONST)
+                    return true;
+    return false;
+}
+
 bool opt_thread(ir_func *f, bool *changed)
 {
     *changed = false;
-    if (f->nblocks > MAX_BLOCKS)
+    if (f->nblocks > MAX_BLOCKS || !constant_phis(f))
         return true;
     threader t = {.f = f};
     uint32_t budget = f->ninsts / 2 + 256, nb = f->nblocks, paths = 0;

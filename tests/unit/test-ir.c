@@ -490,7 +490,9 @@ START_TEST(out_of_memory_anywhere_leaves_nothing)
         if (ok)
             break;
     }
-    ck_assert_int_gt(failures, 50); /* it did fail, at many places */
+    /* it did fail, at many places (fewer than the arrays: most passes'
+     * come from the function's arena, one allocation for many) */
+    ck_assert_int_gt(failures, 20);
     wasm_module_free(m);
 }
 END_TEST
