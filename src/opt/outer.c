@@ -295,8 +295,7 @@ static bool classify(nest *n, ir_ref r)
         return true;
     }
     uint16_t vop = opt_vector_op(in->op);
-    bool shift = vop == WASM_OP_I32X4_SHL || vop == WASM_OP_I32X4_SHR_S || vop == WASM_OP_I32X4_SHR_U;
-    if (!vop || (shift && k[1] != K_UNI) || !set_lanes(n, in->type))
+    if (!vop || (opt_vector_shift(vop) && k[1] != K_UNI) || !set_lanes(n, in->type))
         return false;
     n->kind[r] = K_VEC;
     return true;
@@ -496,23 +495,13 @@ static bool reads_taken(const nest *n)
     return true;
 }
 
-/* The guard's instructions, in P; 0 when memory ran out, for this one or
- * an operand (a chain of them needs one check). */
+/* The guard's instructions, in P (opt_guard_op). */
 static ir_ref put(nest *n, uint16_t op, uint8_t type, ir_ref a, ir_ref b)
 {
-    ir_ref args[2] = {a, b};
-    if (!a || (op != WASM_OP_I32_EQZ && op != WASM_OP_I64_EXTEND_I32_U && !b))
-        return 0;
-    return ir_append(n->f, n->p, op, type, b ? 2 : 1, args, 0);
+    return opt_guard_op(n->f, n->p, op, type, a, b);
 }
-static ir_ref c32(nest *n, uint32_t v)
-{
-    return ir_append(n->f, n->p, WASM_OP_I32_CONST, WASM_I32, 0, NULL, v);
-}
-static ir_ref c64(nest *n, uint64_t v)
-{
-    return ir_append(n->f, n->p, WASM_OP_I64_CONST, WASM_I64, 0, NULL, v);
-}
+static ir_ref c32(nest *n, uint32_t v) { return opt_guard_const(n->f, n->p, WASM_I32, v); }
+static ir_ref c64(nest *n, uint64_t v) { return opt_guard_const(n->f, n->p, WASM_I64, v); }
 static ir_ref both(nest *n, ir_ref ok, ir_ref cond)
 {
     return put(n, WASM_OP_I32_AND, WASM_I32, ok, cond);
@@ -684,11 +673,11 @@ static ir_ref copy_inst(nest *n, ir_ref r, uint32_t b)
     uint16_t op = in.op;
     uint8_t type = in.type;
     uint64_t imm = in.imm;
-    bool vector = n->kind[r] == K_VEC || (in.op >= WASM_OP_I32_STORE && in.op <= WASM_OP_I64_STORE32);
+    bool store = in.op >= WASM_OP_I32_STORE && in.op <= WASM_OP_I64_STORE32;
+    bool vector = n->kind[r] == K_VEC || store; /* O's stores are all the lanes' */
     for (uint32_t a = 0; a < in.nargs; a++)
         args[a] = mapped(n, in.args[a]);
     if (op >= WASM_OP_I32_LOAD && op <= WASM_OP_I64_STORE32) {
-        bool store = op >= WASM_OP_I32_STORE;
         if (vector && store && !(args[1] = vec(n, in.args[1])))
             return 0;
         if (vector && n->stride[in.args[0]] != ir_access_size(in.op))
@@ -701,9 +690,8 @@ static ir_ref copy_inst(nest *n, ir_ref r, uint32_t b)
         op = opt_vector_op(in.op);
         type = WASM_V128;
         imm = 0;
-        bool shift = op == WASM_OP_I32X4_SHL || op == WASM_OP_I32X4_SHR_S || op == WASM_OP_I32X4_SHR_U;
         for (uint32_t a = 0; a < in.nargs; a++)
-            if (!(a == 1 && shift) && !(args[a] = vec(n, in.args[a])))
+            if (!(a == 1 && opt_vector_shift(op)) && !(args[a] = vec(n, in.args[a])))
                 return 0;
         /* a splat second: x86 computes into the first operand, which the
          * splat, read again later, cannot give up */

@@ -55,13 +55,19 @@ bool opt_vectorize(ir_func *f, bool *changed);
  * scalar iteration's (outer.c). */
 bool opt_vectorize_outer(ir_func *f, bool *changed);
 /* For both (vectorize.c): the v128 form of scalar operator op, or 0; whether
- * that form is commutative; the splat of a scalar of type t; the loads and
- * stores whose lanes fill a v128 (full width). */
+ * that form is commutative, or a shift; the splat of a scalar of type t;
+ * the loads and stores whose lanes fill a v128 (full width). */
 uint16_t opt_vector_op(uint16_t op);
 bool opt_vector_commutative(uint16_t vop);
+bool opt_vector_shift(uint16_t vop); /* its count is a scalar */
 uint16_t opt_splat_op(uint8_t t);
 bool opt_full_load(uint16_t op);
 bool opt_full_store(uint16_t op);
+/* Their guards' instructions, appended to block `at`: op on a (and b when
+ * it takes two), or a constant; 0 when memory ran out for it or an
+ * operand, so that a chain of them needs one check. */
+ir_ref opt_guard_op(ir_func *f, uint32_t at, uint16_t op, uint8_t type, ir_ref a, ir_ref b);
+ir_ref opt_guard_const(ir_func *f, uint32_t at, uint8_t type, uint64_t v);
 
 /* Bounds-check elimination: loads and stores that a dominating access of
  * the same memory proved in bounds are marked IR_IN_BOUNDS (bce.c). Last,

@@ -206,7 +206,7 @@ bool opt_vector_commutative(uint16_t vop)
            vop == WASM_OP_V128_XOR;
 }
 
-static bool is_shift(uint16_t vop)
+bool opt_vector_shift(uint16_t vop)
 {
     return vop == WASM_OP_I32X4_SHL || vop == WASM_OP_I32X4_SHR_S || vop == WASM_OP_I32X4_SHR_U;
 }
@@ -240,6 +240,19 @@ bool opt_full_store(uint16_t op)
 {
     return op == WASM_OP_I32_STORE || op == WASM_OP_I64_STORE || op == WASM_OP_F32_STORE ||
            op == WASM_OP_F64_STORE;
+}
+
+ir_ref opt_guard_op(ir_func *f, uint32_t at, uint16_t op, uint8_t type, ir_ref a, ir_ref b)
+{
+    ir_ref args[2] = {a, b};
+    uint32_t n = wasm_op_info(op)->nin;
+    return a && (n < 2 || b) ? ir_append(f, at, op, type, n, args, 0) : 0;
+}
+
+ir_ref opt_guard_const(ir_func *f, uint32_t at, uint8_t type, uint64_t v)
+{
+    uint16_t op = type == WASM_I64 ? WASM_OP_I64_CONST : WASM_OP_I32_CONST;
+    return ir_append(f, at, op, type, 0, NULL, v);
 }
 
 static const access *access_of(const loop *l, ir_ref r)
@@ -336,7 +349,7 @@ static int pack_values(loop *l, const ir_ref *lanes, int n, int depth)
         ir_ref args[4];
         for (int i = 0; i < n; i++)
             args[i] = ir_at(f, lanes[i])->args[a];
-        if (a == 1 && is_shift(vop)) {
+        if (a == 1 && opt_vector_shift(vop)) {
             /* the count, a scalar: the same for every lane */
             for (int i = 1; i < n; i++)
                 if (args[i] != args[0])
@@ -451,7 +464,7 @@ static bool scalar_uses(loop *l)
             if (k >= 0) {
                 uint8_t kind = l->packs[k].kind;
                 /* a packed operation or stored value reads it as a vector */
-                if ((kind == PK_OP && !(a == 1 && is_shift(l->packs[k].vop))) ||
+                if ((kind == PK_OP && !(a == 1 && opt_vector_shift(l->packs[k].vop))) ||
                     (kind == PK_STORE && a == 1))
                     continue;
                 return false;
@@ -477,29 +490,17 @@ static bool scalar_uses(loop *l)
 
 /* ---- emission ---- */
 
-/* The guard's instructions, in P; 0 when memory ran out, for this one or
- * an operand (so that a chain of them needs one check). */
-static ir_ref put1(loop *l, uint16_t op, uint8_t type, ir_ref a)
+/* The guard's instructions, in P (opt_guard_op). */
+static ir_ref put(loop *l, uint16_t op, uint8_t type, ir_ref a, ir_ref b)
 {
-    return a ? ir_append(l->f, l->p, op, type, 1, &a, 0) : 0;
+    return opt_guard_op(l->f, l->p, op, type, a, b);
 }
-static ir_ref put2(loop *l, uint16_t op, uint8_t type, ir_ref a, ir_ref b)
-{
-    ir_ref args[2] = {a, b};
-    return a && b ? ir_append(l->f, l->p, op, type, 2, args, 0) : 0;
-}
-static ir_ref const32(loop *l, uint32_t v)
-{
-    return ir_append(l->f, l->p, WASM_OP_I32_CONST, WASM_I32, 0, NULL, v);
-}
-static ir_ref const64(loop *l, uint64_t v)
-{
-    return ir_append(l->f, l->p, WASM_OP_I64_CONST, WASM_I64, 0, NULL, v);
-}
+static ir_ref c32(loop *l, uint32_t v) { return opt_guard_const(l->f, l->p, WASM_I32, v); }
+static ir_ref c64(loop *l, uint64_t v) { return opt_guard_const(l->f, l->p, WASM_I64, v); }
 /* ok && cond, as i32 */
 static ir_ref both(loop *l, ir_ref ok, ir_ref cond)
 {
-    return put2(l, WASM_OP_I32_AND, WASM_I32, ok, cond);
+    return put(l, WASM_OP_I32_AND, WASM_I32, ok, cond);
 }
 
 /* The init value of phi iv (its operand from P). */
@@ -520,22 +521,22 @@ static ir_ref guard(loop *l, const uint8_t *disjoint, int64_t count_step)
      * way it steps: a multiple of the step, not 0; T = d / step */
     ir_ref bound = l->bound;
     if (!bound || in_h(l, bound))
-        bound = const32(l, bound ? (uint32_t)ir_at(l->f, bound)->imm : 0);
+        bound = c32(l, bound ? (uint32_t)ir_at(l->f, bound)->imm : 0);
     ir_ref init = init_of(l, l->exit_iv);
-    ir_ref d = count_step > 0 ? put2(l, WASM_OP_I32_SUB, WASM_I32, bound, init)
-                              : put2(l, WASM_OP_I32_SUB, WASM_I32, init, bound);
-    ir_ref ok = put2(l, WASM_OP_I32_NE, WASM_I32, d, const32(l, 0));
+    ir_ref d = count_step > 0 ? put(l, WASM_OP_I32_SUB, WASM_I32, bound, init)
+                              : put(l, WASM_OP_I32_SUB, WASM_I32, init, bound);
+    ir_ref ok = put(l, WASM_OP_I32_NE, WASM_I32, d, c32(l, 0));
     if (shift) {
-        ir_ref low = put2(l, WASM_OP_I32_AND, WASM_I32, d, const32(l, (uint32_t)dist - 1));
-        ok = both(l, ok, put1(l, WASM_OP_I32_EQZ, WASM_I32, low));
-        d = put2(l, WASM_OP_I32_SHR_U, WASM_I32, d, const32(l, (uint32_t)shift));
+        ir_ref low = put(l, WASM_OP_I32_AND, WASM_I32, d, c32(l, (uint32_t)dist - 1));
+        ok = both(l, ok, put(l, WASM_OP_I32_EQZ, WASM_I32, low, 0));
+        d = put(l, WASM_OP_I32_SHR_U, WASM_I32, d, c32(l, (uint32_t)shift));
     }
     /* t1 = T - 1, as an i64; size: memory 0's bytes */
-    ir_ref t1 = put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64,
-                     put2(l, WASM_OP_I32_SUB, WASM_I32, d, const32(l, 1)));
+    ir_ref t1 = put(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64,
+                    put(l, WASM_OP_I32_SUB, WASM_I32, d, c32(l, 1)), 0);
     ir_ref pages = ir_append(l->f, l->p, WASM_OP_MEMORY_SIZE, WASM_I32, 0, NULL, 0);
-    ir_ref size = put2(l, WASM_OP_I64_SHL, WASM_I64,
-                       put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, pages), const64(l, 16));
+    ir_ref size = put(l, WASM_OP_I64_SHL, WASM_I64,
+                      put(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, pages, 0), c64(l, 16));
     /* per group, a = iv + base at the first iteration, last = at the
      * last (not past 2^32: no iv + base wraps), a + kmin >= 0 (no + k
      * wraps below 0) and the bytes accessed, [a + lo, last + hi), in
@@ -547,27 +548,27 @@ static ir_ref guard(loop *l, const uint8_t *disjoint, int64_t count_step)
         int64_t step = 0;
         ir_ref a = gr->iv ? init_of(l, gr->iv) : gr->base;
         if (gr->iv && gr->base)
-            a = put2(l, WASM_OP_I32_ADD, WASM_I32, a, gr->base);
-        ir_ref a64 = put1(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, a), last = a64;
+            a = put(l, WASM_OP_I32_ADD, WASM_I32, a, gr->base);
+        ir_ref a64 = put(l, WASM_OP_I64_EXTEND_I32_U, WASM_I64, a, 0), last = a64;
         if (gr->iv && induction(l, gr->iv, &step)) {
-            ir_ref span = put2(l, WASM_OP_I64_MUL, WASM_I64, t1, const64(l, (uint64_t)step));
-            last = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, span);
-            ok = both(l, ok, put2(l, WASM_OP_I64_LE_U, WASM_I32, last, const64(l, UINT32_MAX)));
+            ir_ref span = put(l, WASM_OP_I64_MUL, WASM_I64, t1, c64(l, (uint64_t)step));
+            last = put(l, WASM_OP_I64_ADD, WASM_I64, a64, span);
+            ok = both(l, ok, put(l, WASM_OP_I64_LE_U, WASM_I32, last, c64(l, UINT32_MAX)));
         }
-        start[g] = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->lo));
-        end[g] = put2(l, WASM_OP_I64_ADD, WASM_I64, last, const64(l, (uint64_t)gr->hi));
-        ir_ref low = put2(l, WASM_OP_I64_ADD, WASM_I64, a64, const64(l, (uint64_t)gr->kmin));
-        ok = both(l, ok, put2(l, WASM_OP_I64_GE_S, WASM_I32, low, const64(l, 0)));
-        ok = both(l, ok, put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], size));
+        start[g] = put(l, WASM_OP_I64_ADD, WASM_I64, a64, c64(l, (uint64_t)gr->lo));
+        end[g] = put(l, WASM_OP_I64_ADD, WASM_I64, last, c64(l, (uint64_t)gr->hi));
+        ir_ref low = put(l, WASM_OP_I64_ADD, WASM_I64, a64, c64(l, (uint64_t)gr->kmin));
+        ok = both(l, ok, put(l, WASM_OP_I64_GE_S, WASM_I32, low, c64(l, 0)));
+        ok = both(l, ok, put(l, WASM_OP_I64_LE_U, WASM_I32, end[g], size));
         if (!ok)
             return 0;
     }
     for (int g = 0; g < l->ngroups; g++)
         for (int h = 0; h < l->ngroups; h++)
             if (disjoint[g * MAX_ACCESSES + h])
-                ok = both(l, ok, put2(l, WASM_OP_I32_OR, WASM_I32,
-                                      put2(l, WASM_OP_I64_LE_U, WASM_I32, end[g], start[h]),
-                                      put2(l, WASM_OP_I64_LE_U, WASM_I32, end[h], start[g])));
+                ok = both(l, ok, put(l, WASM_OP_I32_OR, WASM_I32,
+                                     put(l, WASM_OP_I64_LE_U, WASM_I32, end[g], start[h]),
+                                     put(l, WASM_OP_I64_LE_U, WASM_I32, end[h], start[g])));
     return ok;
 }
 
