@@ -107,6 +107,16 @@ typedef struct ir_func {
 
 static inline ir_inst *ir_at(ir_func *f, ir_ref r) { return &f->insts[r]; }
 
+/* The index of predecessor `from` of block b (its phis' operand), or
+ * UINT32_MAX. */
+static inline uint32_t ir_pred_index(const ir_func *f, uint32_t b, uint32_t from)
+{
+    for (uint32_t i = 0; i < f->blocks[b].npreds; i++)
+        if (f->blocks[b].preds[i] == from)
+            return i;
+    return UINT32_MAX;
+}
+
 /* Whether an instruction ends its block. */
 static inline bool ir_is_terminator(uint16_t op)
 {

@@ -110,14 +110,6 @@ static bool is_const32(const ir_inst *in) { return in->op == WASM_OP_I32_CONST; 
 
 static uint8_t kind_of(const nest *n, ir_ref r) { return in_o(n, r) ? n->kind[r] : K_UNI; }
 
-static uint32_t pred_index(const ir_func *f, uint32_t b, uint32_t from)
-{
-    for (uint32_t i = 0; i < f->blocks[b].npreds; i++)
-        if (f->blocks[b].preds[i] == from)
-            return i;
-    return UINT32_MAX;
-}
-
 static int lanes_of(uint8_t t)
 {
     return t == WASM_F64 || t == WASM_I64 ? 2 : t == WASM_F32 || t == WASM_I32 ? 4 : 0;
@@ -164,7 +156,7 @@ static bool counted(nest *n, uint32_t h, uint32_t latch, count *c)
     } else {
         return false;
     }
-    uint32_t back = pred_index(f, h, latch);
+    uint32_t back = ir_pred_index(f, h, latch);
     for (int side = 0; side < 2 && pairs[side][0]; side++) {
         ir_ref next = pairs[side][0], bound = pairs[side][1];
         const ir_inst *add = ir_at(f, next);
@@ -316,7 +308,7 @@ static bool classify_block(nest *n, uint32_t b)
 static bool classify_nest(nest *n)
 {
     ir_func *f = n->f;
-    uint32_t back = pred_index(f, n->oh, n->ol);
+    uint32_t back = ir_pred_index(f, n->oh, n->ol);
     for (ir_ref r = f->blocks[n->oh].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next) {
         ir_ref nr = ir_at(f, r)->args[back];
         int64_t s;
@@ -325,7 +317,7 @@ static bool classify_nest(nest *n)
         n->kind[r] = K_AFF;
         n->stride[r] = s;
     }
-    uint32_t from_oh = pred_index(f, n->in, n->oh), from_in = pred_index(f, n->in, n->in);
+    uint32_t from_oh = ir_pred_index(f, n->in, n->oh), from_in = ir_pred_index(f, n->in, n->in);
     for (int round = 0; round < 4; round++) {
         n->nacc = 0;
         if (!classify_block(n, n->oh))
@@ -423,8 +415,8 @@ static bool linear_of(nest *n, ir_ref r, linear *out, int depth)
         bool outer = in->block == n->oh;
         if (!outer && in->block != n->in)
             return false;
-        uint32_t from = pred_index(f, in->block, outer ? n->p : n->oh);
-        uint32_t back = pred_index(f, in->block, outer ? n->ol : n->in);
+        uint32_t from = ir_pred_index(f, in->block, outer ? n->p : n->oh);
+        uint32_t back = ir_pred_index(f, in->block, outer ? n->ol : n->in);
         int64_t step;
         if (!step_of(f, in->args[back], r, &step) || !linear_of(n, in->args[from], out, depth + 1))
             return false;
@@ -459,7 +451,7 @@ static bool linear_of(nest *n, ir_ref r, linear *out, int depth)
 static bool outer_next(const nest *n, ir_ref r)
 {
     ir_func *f = n->f;
-    uint32_t back = pred_index(f, n->oh, n->ol);
+    uint32_t back = ir_pred_index(f, n->oh, n->ol);
     for (ir_ref p = f->blocks[n->oh].first; ir_at(f, p)->op == IR_PHI; p = ir_at(f, p)->next)
         if (ir_at(f, p)->args[back] == r)
             return true;
@@ -549,7 +541,7 @@ static ir_ref guard(nest *n, const linear *lin)
 {
     ir_func *f = n->f;
     ir_ref ok = c32(n, 1);
-    uint32_t from_p = pred_index(f, n->oh, n->p), from_oh = pred_index(f, n->in, n->oh);
+    uint32_t from_p = ir_pred_index(f, n->oh, n->p), from_oh = ir_pred_index(f, n->in, n->oh);
     ir_ref init = ir_at(f, n->outer.iv)->args[from_p];
     ir_ref t = trips(n, &n->outer, init, &ok), to = less_one(n, t);
     ir_ref ti = less_one(n, trips(n, &n->inner, ir_at(f, n->inner.iv)->args[from_oh], &ok));
@@ -746,8 +738,8 @@ static bool emit_copy(nest *n, ir_ref ok)
     if (!ir_add_pred(f, v[0], n->p) || !ir_add_pred(f, v[0], v[2]) ||
         !ir_add_pred(f, v[1], v[0]) || !ir_add_pred(f, v[1], v[1]) || !ir_add_pred(f, v[2], v[1]))
         return false;
-    uint32_t first[2] = {pred_index(f, n->oh, n->p), pred_index(f, n->in, n->oh)};
-    uint32_t back[2] = {pred_index(f, n->oh, n->ol), pred_index(f, n->in, n->in)};
+    uint32_t first[2] = {ir_pred_index(f, n->oh, n->p), ir_pred_index(f, n->in, n->oh)};
+    uint32_t back[2] = {ir_pred_index(f, n->oh, n->ol), ir_pred_index(f, n->in, n->in)};
     for (int i = 0; i < 3; i++)
         for (ir_ref r = f->blocks[o[i]].first; r; r = ir_at(f, r)->next) {
             const ir_inst *in = ir_at(f, r);
@@ -804,7 +796,7 @@ static bool emit_copy(nest *n, ir_ref ok)
     for (ir_ref r = f->blocks[n->oh].first; ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
         if (!ir_add_arg(f, r, mapped(n, ir_at(f, r)->args[back[0]])))
             return false;
-    uint32_t at = pred_index(f, n->e, n->ol);
+    uint32_t at = ir_pred_index(f, n->e, n->ol);
     if (!ir_add_pred(f, n->e, x))
         return false;
     for (ir_ref r = f->blocks[n->e].first; ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
@@ -861,7 +853,7 @@ static bool plan(nest *n, linear *lin)
     n->outer.cond = 0;
     if (!counted(n, n->oh, n->ol, &n->outer) || !counted(n, n->in, n->in, &n->inner))
         return false;
-    ir_ref init = ir_at(f, n->inner.iv)->args[pred_index(f, n->in, n->oh)];
+    ir_ref init = ir_at(f, n->inner.iv)->args[ir_pred_index(f, n->in, n->oh)];
     if (in_o(n, init) && !is_const32(ir_at(f, init)))
         return false;
     if (!classify_nest(n) || !n->lanes || n->kind[n->inner.iv] != K_UNI || !reads_taken(n))

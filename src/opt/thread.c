@@ -77,14 +77,6 @@ static uint32_t count_edges(ir_func *f, uint32_t from, uint32_t to)
     return n;
 }
 
-static uint32_t pred_index(ir_func *f, uint32_t b, uint32_t pred)
-{
-    uint32_t k = 0;
-    while (f->blocks[b].preds[k] != pred)
-        k++;
-    return k;
-}
-
 static bool on_path(const path *p, uint32_t b)
 {
     for (uint32_t i = 0; i < p->n; i++)
@@ -215,7 +207,7 @@ static ir_ref mapped(threader *t, ir_ref v)
 static bool add_edge(threader *t, uint32_t copy, uint32_t orig, uint32_t s)
 {
     ir_func *f = t->f;
-    uint32_t k = pred_index(f, s, orig);
+    uint32_t k = ir_pred_index(f, s, orig);
     if (!ir_add_pred(f, s, copy))
         return false;
     for (ir_ref r = f->blocks[s].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
@@ -235,7 +227,7 @@ static bool copy_block(threader *t, uint32_t i)
     ir_func *f = t->f;
     const path *p = &t->p;
     uint32_t x = p->blocks[i], c = t->copies[i];
-    uint32_t k = i == 0 ? p->k : pred_index(f, x, p->blocks[i - 1]);
+    uint32_t k = i == 0 ? p->k : ir_pred_index(f, x, p->blocks[i - 1]);
     for (ir_ref r = f->blocks[x].first; r; r = ir_at(f, r)->next) {
         uint16_t op = ir_at(f, r)->op;
         if (op == IR_PHI) { /* one way in: the value along it */
@@ -403,7 +395,7 @@ static void detach(ir_func *f, const bool *seen)
         for (uint32_t i = 0; i < blk->nsuccs; i++) {
             uint32_t s = blk->succs[i];
             if (seen[s])
-                remove_pred(f, s, pred_index(f, s, b));
+                remove_pred(f, s, ir_pred_index(f, s, b));
         }
         while (blk->first)
             ir_remove(f, blk->first);
@@ -620,7 +612,7 @@ bool opt_fold_branches(ir_func *f)
             if (s == target && !kept)
                 kept = true;
             else
-                remove_pred(f, s, pred_index(f, s, b));
+                remove_pred(f, s, ir_pred_index(f, s, b));
         }
         in->op = WASM_OP_BR;
         in->nargs = 0;

@@ -96,15 +96,6 @@ static bool in_h(const loop *l, ir_ref r) { return r < l->ninsts && l->pos[r]; }
 
 static bool is_const(uint16_t op) { return op >= WASM_OP_I32_CONST && op <= WASM_OP_F64_CONST; }
 
-/* The index of predecessor `from` of block b, or UINT32_MAX. */
-static uint32_t pred_index(const ir_func *f, uint32_t b, uint32_t from)
-{
-    for (uint32_t i = 0; i < f->blocks[b].npreds; i++)
-        if (f->blocks[b].preds[i] == from)
-            return i;
-    return UINT32_MAX;
-}
-
 /* An induction variable of H: a phi whose value from the back edge is
  * itself plus a constant; *step gets it (as a signed 32-bit value). */
 static bool induction(loop *l, ir_ref r, int64_t *step)
@@ -113,7 +104,7 @@ static bool induction(loop *l, ir_ref r, int64_t *step)
     const ir_inst *in = ir_at(f, r);
     if (in->op != IR_PHI || in->block != l->h || in->type != WASM_I32)
         return false;
-    ir_ref next = in->args[pred_index(f, l->h, l->h)];
+    ir_ref next = in->args[ir_pred_index(f, l->h, l->h)];
     const ir_inst *add = ir_at(f, next);
     if (add->op != WASM_OP_I32_ADD || add->block != l->h)
         return false;
@@ -476,7 +467,7 @@ static bool scalar_uses(loop *l)
         }
     }
     const ir_block *e = &f->blocks[l->e];
-    uint32_t at = pred_index(f, l->e, l->h);
+    uint32_t at = ir_pred_index(f, l->e, l->h);
     for (ir_ref r = e->first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next) {
         ir_ref v = ir_at(f, r)->args[at];
         if (in_h(l, v) && l->pack_of[v])
@@ -506,7 +497,7 @@ static ir_ref both(loop *l, ir_ref ok, ir_ref cond)
 /* The init value of phi iv (its operand from P). */
 static ir_ref init_of(const loop *l, ir_ref iv)
 {
-    return ir_at(l->f, iv)->args[pred_index(l->f, l->h, l->p)];
+    return ir_at(l->f, iv)->args[ir_pred_index(l->f, l->h, l->p)];
 }
 
 /* The guard, in P: the trip count T from the counting variable, then per
@@ -677,7 +668,7 @@ static bool emit_copy(loop *l, ir_ref ok)
     uint32_t v = ir_new_block(f, f->blocks[l->h].wasm);
     if (v == UINT32_MAX || !ir_add_pred(f, v, l->p) || !ir_add_pred(f, v, v))
         return false;
-    uint32_t from_p = pred_index(f, l->h, l->p), from_h = pred_index(f, l->h, l->h);
+    uint32_t from_p = ir_pred_index(f, l->h, l->p), from_h = ir_pred_index(f, l->h, l->h);
     for (ir_ref r = f->blocks[l->h].first; r; r = ir_at(f, r)->next) {
         ir_inst in = *ir_at(f, r);
         int k = l->pack_of[r] - 1;
@@ -722,7 +713,7 @@ static bool emit_copy(loop *l, ir_ref ok)
     vb->nsuccs = hb->nsuccs;
     vb->sealed = vb->loop_header = true;
     /* E: V's values where H's came */
-    uint32_t at = pred_index(f, l->e, l->h);
+    uint32_t at = ir_pred_index(f, l->e, l->h);
     if (!ir_add_pred(f, l->e, v))
         return false;
     for (ir_ref r = f->blocks[l->e].first; r && ir_at(f, r)->op == IR_PHI; r = ir_at(f, r)->next)
@@ -787,7 +778,7 @@ static bool shape(loop *l, int64_t *count_step)
     const ir_block *hb = &f->blocks[l->h];
     if (!hb->loop_header || hb->npreds != 2 || hb->nsuccs != 2)
         return false;
-    uint32_t self = pred_index(f, l->h, l->h);
+    uint32_t self = ir_pred_index(f, l->h, l->h);
     if (self == UINT32_MAX)
         return false;
     l->p = hb->preds[1 - self];
@@ -823,7 +814,7 @@ static bool shape(loop *l, int64_t *count_step)
         for (int j = 0; j < 2; j++) {
             int64_t step, size;
             if (!induction(l, add->args[j], &step) ||
-                ir_at(f, add->args[j])->args[pred_index(f, l->h, l->h)] != next)
+                ir_at(f, add->args[j])->args[ir_pred_index(f, l->h, l->h)] != next)
                 continue;
             size = step < 0 ? -step : step;
             if (size <= 1 << 16 && (size & (size - 1)) == 0) {
